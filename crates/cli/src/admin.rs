@@ -1,0 +1,386 @@
+//! `cloudlake admin`: a client of the server's admin API.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, Subcommand};
+use cloudlake_server::config::{ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR};
+use reqwest::{Method, StatusCode, Url};
+use serde_json::{Value, json};
+
+/// Options of `admin`.
+#[derive(Args)]
+pub struct AdminArgs {
+    /// The server's base URL.
+    #[arg(
+        long,
+        env = "CLOUDLAKE_SERVER",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    server: Url,
+    /// The admin token. Without it, the token file of --data-dir is read.
+    #[arg(
+        long,
+        env = "CLOUDLAKE_ADMIN_TOKEN",
+        hide_env_values = true,
+        global = true
+    )]
+    admin_token: Option<String>,
+    /// The server's data directory, to find the admin token when none is given.
+    #[arg(long, env = "CLOUDLAKE_DATA_DIR", default_value = DEFAULT_DATA_DIR, global = true)]
+    data_dir: PathBuf,
+    /// Print the result as one JSON object.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Resource,
+}
+
+#[derive(Subcommand)]
+enum Resource {
+    /// Users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Groups and their members.
+    #[command(subcommand)]
+    Group(GroupCommand),
+    /// Bots, their tokens, followers and groups.
+    #[command(subcommand)]
+    Bot(BotCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user; prints its ID and token.
+    Create {
+        /// The ID to use (default: a random 7-digit ID).
+        #[arg(long)]
+        id: Option<String>,
+        /// The display name.
+        #[arg(long)]
+        nickname: String,
+    },
+    /// List users.
+    List,
+    /// Show one user.
+    Show {
+        /// The user ID.
+        id: String,
+    },
+    /// Delete a user (their messages stay in history).
+    Delete {
+        /// The user ID.
+        id: String,
+    },
+    /// Give a user a new token; the old one stops working.
+    RotateToken {
+        /// The user ID.
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum GroupCommand {
+    /// Create a group; prints its ID.
+    Create {
+        /// The ID to use (default: a random 9-digit ID).
+        #[arg(long)]
+        id: Option<String>,
+        /// The group's name.
+        #[arg(long)]
+        name: String,
+    },
+    /// List groups.
+    List,
+    /// Show one group with its members and bots.
+    Show {
+        /// The group ID.
+        id: String,
+    },
+    /// Delete a group and its history.
+    Delete {
+        /// The group ID.
+        id: String,
+    },
+    /// Add a user to a group, or change their role.
+    AddMember {
+        /// The group ID.
+        group: String,
+        /// The user ID.
+        user: String,
+        /// The member's role.
+        #[arg(long, default_value = "member", value_parser = ["member", "administrator", "owner"])]
+        role: String,
+    },
+    /// Remove a user from a group.
+    RemoveMember {
+        /// The group ID.
+        group: String,
+        /// The user ID.
+        user: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum BotCommand {
+    /// Create a bot; prints its ID and token.
+    Create {
+        /// The ID to use (default: a random 8-digit ID).
+        #[arg(long)]
+        id: Option<String>,
+        /// The display name.
+        #[arg(long)]
+        nickname: String,
+        /// Where its events are POSTed.
+        #[arg(long)]
+        webhook: Option<String>,
+    },
+    /// List bots.
+    List,
+    /// Show one bot with its followers and groups.
+    Show {
+        /// The bot ID.
+        id: String,
+    },
+    /// Delete a bot (its messages stay in history).
+    Delete {
+        /// The bot ID.
+        id: String,
+    },
+    /// Give a bot a new token; the old one stops working at once.
+    RotateToken {
+        /// The bot ID.
+        id: String,
+    },
+    /// A user adds the bot as a friend.
+    Follow {
+        /// The bot ID.
+        bot: String,
+        /// The user ID.
+        user: String,
+    },
+    /// A user removes the bot as a friend.
+    Unfollow {
+        /// The bot ID.
+        bot: String,
+        /// The user ID.
+        user: String,
+    },
+    /// Add the bot to a group.
+    JoinGroup {
+        /// The bot ID.
+        bot: String,
+        /// The group ID.
+        group: String,
+    },
+    /// Remove the bot from a group.
+    LeaveGroup {
+        /// The bot ID.
+        bot: String,
+        /// The group ID.
+        group: String,
+    },
+}
+
+/// One admin API call: method, path segments under `/admin/v1`, optional body.
+struct Call {
+    method: Method,
+    path: Vec<String>,
+    body: Option<Value>,
+    /// How to print the result for people.
+    human: Box<dyn Fn(&Value) -> String>,
+}
+
+impl Call {
+    fn new(method: Method, path: &[&str], human: impl Fn(&Value) -> String + 'static) -> Self {
+        Call {
+            method,
+            path: path.iter().map(|s| (*s).to_owned()).collect(),
+            body: None,
+            human: Box::new(human),
+        }
+    }
+
+    fn body(mut self, body: Value) -> Self {
+        self.body = Some(body);
+        self
+    }
+}
+
+pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
+    let token = admin_token(&args)?;
+    let call = call_for(args.command);
+    let result = execute(&args.server, &token, &call).await?;
+    if args.json {
+        println!("{}", serde_json::to_string(&result)?);
+    } else {
+        println!("{}", (call.human)(&result));
+    }
+    Ok(())
+}
+
+fn admin_token(args: &AdminArgs) -> anyhow::Result<String> {
+    if let Some(token) = args
+        .admin_token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        return Ok(token.to_owned());
+    }
+    let path = args.data_dir.join(ADMIN_TOKEN_FILE);
+    let token = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "no admin token: pass --admin-token or set CLOUDLAKE_ADMIN_TOKEN (could not read {})",
+            path.display()
+        )
+    })?;
+    Ok(token.trim().to_owned())
+}
+
+fn call_for(resource: Resource) -> Call {
+    use Method as M;
+    match resource {
+        Resource::User(cmd) => match cmd {
+            UserCommand::Create { id, nickname } => {
+                Call::new(M::POST, &["users"], created("user", "userId"))
+                    .body(json!({"id": id, "nickname": nickname}))
+            }
+            UserCommand::List => Call::new(M::GET, &["users"], |v| {
+                list(v, "users", "userId", "nickname")
+            }),
+            UserCommand::Show { id } => Call::new(M::GET, &["users", &id], pretty),
+            UserCommand::Delete { id } => Call::new(M::DELETE, &["users", &id], done),
+            UserCommand::RotateToken { id } => {
+                Call::new(M::POST, &["users", &id, "token"], new_token)
+            }
+        },
+        Resource::Group(cmd) => match cmd {
+            GroupCommand::Create { id, name } => {
+                Call::new(M::POST, &["groups"], created("group", "groupId"))
+                    .body(json!({"id": id, "name": name}))
+            }
+            GroupCommand::List => Call::new(M::GET, &["groups"], |v| {
+                list(v, "groups", "groupId", "name")
+            }),
+            GroupCommand::Show { id } => Call::new(M::GET, &["groups", &id], pretty),
+            GroupCommand::Delete { id } => Call::new(M::DELETE, &["groups", &id], done),
+            GroupCommand::AddMember { group, user, role } => {
+                Call::new(M::PUT, &["groups", &group, "members", &user], done)
+                    .body(json!({"role": role}))
+            }
+            GroupCommand::RemoveMember { group, user } => {
+                Call::new(M::DELETE, &["groups", &group, "members", &user], done)
+            }
+        },
+        Resource::Bot(cmd) => match cmd {
+            BotCommand::Create {
+                id,
+                nickname,
+                webhook,
+            } => Call::new(M::POST, &["bots"], created("bot", "botId"))
+                .body(json!({"id": id, "nickname": nickname, "webhookUrl": webhook})),
+            BotCommand::List => {
+                Call::new(M::GET, &["bots"], |v| list(v, "bots", "botId", "nickname"))
+            }
+            BotCommand::Show { id } => Call::new(M::GET, &["bots", &id], pretty),
+            BotCommand::Delete { id } => Call::new(M::DELETE, &["bots", &id], done),
+            BotCommand::RotateToken { id } => {
+                Call::new(M::POST, &["bots", &id, "token"], new_token)
+            }
+            BotCommand::Follow { bot, user } => {
+                Call::new(M::PUT, &["bots", &bot, "followers", &user], done)
+            }
+            BotCommand::Unfollow { bot, user } => {
+                Call::new(M::DELETE, &["bots", &bot, "followers", &user], done)
+            }
+            BotCommand::JoinGroup { bot, group } => {
+                Call::new(M::PUT, &["groups", &group, "bots", &bot], done)
+            }
+            BotCommand::LeaveGroup { bot, group } => {
+                Call::new(M::DELETE, &["groups", &group, "bots", &bot], done)
+            }
+        },
+    }
+}
+
+/// Sends the call; a 204 reads as `{"ok": true}`, an error status becomes the error's message.
+async fn execute(server: &Url, token: &str, call: &Call) -> anyhow::Result<Value> {
+    let mut url = server.clone();
+    {
+        let mut segments = url
+            .path_segments_mut()
+            .map_err(|()| anyhow!("--server {server} cannot be a base URL"))?;
+        segments
+            .pop_if_empty()
+            .extend(["admin", "v1"])
+            .extend(&call.path);
+    }
+    let mut request = reqwest::Client::new()
+        .request(call.method.clone(), url.clone())
+        .bearer_auth(token);
+    if let Some(body) = &call.body {
+        request = request.json(body);
+    }
+    let response = request
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the server at {server}"))?;
+    let status = response.status();
+    if status == StatusCode::NO_CONTENT {
+        return Ok(json!({"ok": true}));
+    }
+    let body: Value = response
+        .json()
+        .await
+        .with_context(|| format!("the server's answer to {} {url} is not JSON", call.method))?;
+    if !status.is_success() {
+        let message = body
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("(no message)");
+        bail!("{} ({status})", message);
+    }
+    Ok(body)
+}
+
+fn created(kind: &'static str, id_key: &'static str) -> impl Fn(&Value) -> String {
+    move |v| {
+        let id = v[id_key].as_str().unwrap_or("?");
+        match v["token"].as_str() {
+            Some(token) => format!("created {kind} {id}\ntoken: {token}"),
+            None => format!("created {kind} {id}"),
+        }
+    }
+}
+
+fn new_token(v: &Value) -> String {
+    format!("new token: {}", v["token"].as_str().unwrap_or("?"))
+}
+
+fn list(v: &Value, key: &str, id_key: &str, name_key: &str) -> String {
+    let items = v[key].as_array().map(Vec::as_slice).unwrap_or_default();
+    if items.is_empty() {
+        return format!("no {key}");
+    }
+    items
+        .iter()
+        .map(|item| {
+            format!(
+                "{}\t{}",
+                item[id_key].as_str().unwrap_or("?"),
+                item[name_key].as_str().unwrap_or("")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn pretty(v: &Value) -> String {
+    serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+}
+
+fn done(_: &Value) -> String {
+    "ok".to_owned()
+}

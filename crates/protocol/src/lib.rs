@@ -1,0 +1,42 @@
+//! Wire types of the Yunhu (云湖) bot open API, shared by the cloudlake server, SDK and CLI.
+//!
+//! Two directions live here side by side:
+//! - **typed values** (`SendRequest`, `Content`, `Button`, …) that serialize to exactly the JSON a
+//!   Yunhu client sends or receives, and
+//! - **lenient parsers** (`SendRequest::parse`, `Content::parse`, …) that accept everything real
+//!   clients were seen to send (spec §12: nulls, unknown keys, 1-D buttons, `at` as a string,
+//!   `parentId: "False"`, legacy content shapes) and answer anything else with the spec's error
+//!   text in an [`ApiError`].
+//!
+//! The crate has no I/O: it is plain serde, so the server and the SDK cannot drift apart.
+//!
+//! ```
+//! use cloudlake_protocol::{BatchSendRequest, RecvType};
+//!
+//! let body = br#"{"recvIds":["307149245","665344168"],"recvType":"group","contentType":"text",
+//!   "content":{"text":"hi","buttons":[{"text":"a","actionType":3,"value":"v"}]}}"#;
+//! let req = BatchSendRequest::parse(body).unwrap();
+//! assert_eq!(req.recv_type, RecvType::Group);
+//! // A flat button list becomes one button per row (spec §5.2).
+//! assert_eq!(req.message.content.buttons.len(), 1);
+//! ```
+
+mod button;
+mod content;
+mod envelope;
+mod error;
+mod lenient;
+mod request;
+mod response;
+mod vocabulary;
+
+pub use button::{ActionType, Button, ButtonRows};
+pub use content::Content;
+pub use envelope::Envelope;
+pub use error::{ApiError, Code};
+pub use request::{
+    BatchSendRequest, EditRequest, MAX_BATCH_RECIPIENTS, MAX_HISTORY_PAGE, MessagesQuery,
+    OutgoingMessage, RecallRequest, SendRequest,
+};
+pub use response::{BatchSendData, EditData, MessageInfo, MessageItem, MessagesData, SendData};
+pub use vocabulary::{ContentType, RecvType, SenderType};

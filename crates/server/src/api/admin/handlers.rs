@@ -1,0 +1,340 @@
+//! The admin handlers: validate, call the store, answer with the resource.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::AdminError;
+use crate::api::AppState;
+use crate::ids::check_id;
+use crate::secret::{TokenHash, new_token};
+use crate::store::Role;
+
+/// The longest nickname or group name accepted, in characters.
+const MAX_NAME_CHARS: usize = 64;
+
+type Result<T> = std::result::Result<T, AdminError>;
+
+/// Reads a JSON body whatever its Content-Type; an empty body reads as `{}`.
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T> {
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    serde_json::from_slice(bytes)
+        .map_err(|e| AdminError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+fn id(wanted: Option<String>) -> Result<Option<String>> {
+    match wanted {
+        Some(id) => {
+            check_id(&id).map_err(AdminError::BadRequest)?;
+            Ok(Some(id))
+        }
+        None => Ok(None),
+    }
+}
+
+fn name(field: &str, value: Option<String>) -> Result<String> {
+    let value = value.map(|v| v.trim().to_owned()).unwrap_or_default();
+    if value.is_empty() {
+        return Err(AdminError::BadRequest(format!("{field} is required")));
+    }
+    if value.chars().count() > MAX_NAME_CHARS {
+        return Err(AdminError::BadRequest(format!(
+            "{field} is longer than {MAX_NAME_CHARS} characters"
+        )));
+    }
+    Ok(value)
+}
+
+fn merge(resource: impl serde::Serialize, extra: Value) -> Result<Value> {
+    let mut value = serde_json::to_value(resource)
+        .map_err(|e| AdminError::BadRequest(format!("unencodable resource: {e}")))?;
+    if let (Value::Object(map), Value::Object(extra)) = (&mut value, extra) {
+        map.extend(extra);
+    }
+    Ok(value)
+}
+
+// ---- users ----
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct NewUser {
+    id: Option<String>,
+    nickname: Option<String>,
+}
+
+/// `POST /users` → 201 with the user and its token (shown this once).
+pub(crate) async fn create_user(
+    State(state): State<AppState>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let req: NewUser = body(&raw)?;
+    let id = id(req.id)?;
+    let nickname = name("nickname", req.nickname)?;
+    let token = new_token();
+    let user = state
+        .store
+        .create_user(id, nickname, TokenHash::of(&token))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(merge(user, json!({"token": token}))?),
+    ))
+}
+
+/// `GET /users`.
+pub(crate) async fn list_users(State(state): State<AppState>) -> Result<impl IntoResponse> {
+    Ok(Json(json!({"users": state.store.list_users().await?})))
+}
+
+/// `GET /users/{id}`.
+pub(crate) async fn show_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse> {
+    let user = state
+        .store
+        .user(id.clone())
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("user {id} not found")))?;
+    Ok(Json(user))
+}
+
+/// `DELETE /users/{id}` → 204.
+pub(crate) async fn delete_user(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    state.store.delete_user(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /users/{id}/token` → a new token; the old one stops working.
+pub(crate) async fn rotate_user_token(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse> {
+    let token = new_token();
+    state
+        .store
+        .set_user_token(id.clone(), TokenHash::of(&token))
+        .await?;
+    Ok(Json(json!({"userId": id, "token": token})))
+}
+
+// ---- groups ----
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct NewGroup {
+    id: Option<String>,
+    name: Option<String>,
+}
+
+/// `POST /groups` → 201 with the group.
+pub(crate) async fn create_group(
+    State(state): State<AppState>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let req: NewGroup = body(&raw)?;
+    let id = id(req.id)?;
+    let group_name = name("name", req.name)?;
+    let group = state.store.create_group(id, group_name).await?;
+    Ok((StatusCode::CREATED, Json(group)))
+}
+
+/// `GET /groups`.
+pub(crate) async fn list_groups(State(state): State<AppState>) -> Result<impl IntoResponse> {
+    Ok(Json(json!({"groups": state.store.list_groups().await?})))
+}
+
+/// `GET /groups/{id}`: the group with its members and bots.
+pub(crate) async fn show_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse> {
+    let group = state
+        .store
+        .group_detail(id.clone())
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("group {id} not found")))?;
+    Ok(Json(group))
+}
+
+/// `DELETE /groups/{id}` → 204; the group's history goes with it.
+pub(crate) async fn delete_group(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    state.store.delete_group(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Membership {
+    role: Option<String>,
+}
+
+/// `PUT /groups/{id}/members/{user}` with `{"role": "member" | "administrator" | "owner"}`
+/// (default member): adds the user, or changes their role.
+pub(crate) async fn set_member(
+    State(state): State<AppState>,
+    Path((group, user)): Path<(String, String)>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let req: Membership = body(&raw)?;
+    let role = match req.role.as_deref() {
+        None => Role::Member,
+        Some(r) => Role::from_wire(r).ok_or_else(|| {
+            AdminError::BadRequest(format!(
+                "role {r:?} is not one of member, administrator, owner"
+            ))
+        })?,
+    };
+    let added = state
+        .store
+        .set_member(group.clone(), user.clone(), role)
+        .await?;
+    Ok(Json(
+        json!({"groupId": group, "userId": user, "role": role, "added": added}),
+    ))
+}
+
+/// `DELETE /groups/{id}/members/{user}` → 204.
+pub(crate) async fn remove_member(
+    State(state): State<AppState>,
+    Path((group, user)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    state.store.remove_member(group, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /groups/{id}/bots/{bot}`: the bot joins the group.
+pub(crate) async fn add_bot_to_group(
+    State(state): State<AppState>,
+    Path((group, bot)): Path<(String, String)>,
+) -> Result<impl IntoResponse> {
+    let added = state
+        .store
+        .add_bot_to_group(bot.clone(), group.clone())
+        .await?;
+    Ok(Json(
+        json!({"groupId": group, "botId": bot, "added": added}),
+    ))
+}
+
+/// `DELETE /groups/{id}/bots/{bot}` → 204.
+pub(crate) async fn remove_bot_from_group(
+    State(state): State<AppState>,
+    Path((group, bot)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    state.store.remove_bot_from_group(bot, group).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- bots ----
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct NewBot {
+    id: Option<String>,
+    nickname: Option<String>,
+    webhook_url: Option<String>,
+}
+
+/// `POST /bots` → 201 with the bot and its token (shown this once).
+pub(crate) async fn create_bot(
+    State(state): State<AppState>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let req: NewBot = body(&raw)?;
+    let id = id(req.id)?;
+    let nickname = name("nickname", req.nickname)?;
+    let webhook_url = match req.webhook_url.map(|u| u.trim().to_owned()) {
+        Some(url) if url.is_empty() => None,
+        Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url),
+        Some(url) => {
+            return Err(AdminError::BadRequest(format!(
+                "webhookUrl {url:?} is not an http:// or https:// URL"
+            )));
+        }
+        None => None,
+    };
+    let token = new_token();
+    let bot = state
+        .store
+        .create_bot(id, nickname, webhook_url, TokenHash::of(&token))
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(merge(bot, json!({"token": token}))?),
+    ))
+}
+
+/// `GET /bots`.
+pub(crate) async fn list_bots(State(state): State<AppState>) -> Result<impl IntoResponse> {
+    Ok(Json(json!({"bots": state.store.list_bots().await?})))
+}
+
+/// `GET /bots/{id}`: the bot with its followers and groups.
+pub(crate) async fn show_bot(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse> {
+    let bot = state
+        .store
+        .bot_detail(id.clone())
+        .await?
+        .ok_or_else(|| AdminError::NotFound(format!("bot {id} not found")))?;
+    Ok(Json(bot))
+}
+
+/// `DELETE /bots/{id}` → 204.
+pub(crate) async fn delete_bot(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    state.store.delete_bot(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /bots/{id}/token` → a new token; the old one stops working at once.
+pub(crate) async fn rotate_bot_token(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse> {
+    let token = new_token();
+    state
+        .store
+        .set_bot_token(id.clone(), TokenHash::of(&token))
+        .await?;
+    Ok(Json(json!({"botId": id, "token": token})))
+}
+
+/// `PUT /bots/{id}/followers/{user}`: the user adds the bot as a friend.
+pub(crate) async fn follow(
+    State(state): State<AppState>,
+    Path((bot, user)): Path<(String, String)>,
+) -> Result<impl IntoResponse> {
+    let added = state.store.follow(bot.clone(), user.clone()).await?;
+    Ok(Json(json!({"botId": bot, "userId": user, "added": added})))
+}
+
+/// `DELETE /bots/{id}/followers/{user}` → 204.
+pub(crate) async fn unfollow(
+    State(state): State<AppState>,
+    Path((bot, user)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    state.store.unfollow(bot, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,64 @@
+//! The admin API under `/admin/v1`: users, groups, bots and their relations. Authorised by
+//! `Authorization: Bearer <admin token>`; answers with ordinary HTTP statuses and JSON bodies,
+//! errors as `{"error": {"code": "...", "message": "..."}}`.
+
+mod error;
+mod handlers;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+
+pub use error::AdminError;
+
+use super::AppState;
+use crate::secret::TokenHash;
+
+/// Admin bodies are small: a name, an ID, a URL.
+const MAX_ADMIN_BODY: usize = 64 * 1024;
+
+/// The admin routes, to be nested under `/admin/v1`.
+pub fn router(state: AppState) -> Router<AppState> {
+    use handlers::*;
+    Router::new()
+        .route("/users", post(create_user).get(list_users))
+        .route("/users/{id}", get(show_user).delete(delete_user))
+        .route("/users/{id}/token", post(rotate_user_token))
+        .route("/groups", post(create_group).get(list_groups))
+        .route("/groups/{id}", get(show_group).delete(delete_group))
+        .route(
+            "/groups/{id}/members/{user}",
+            put(set_member).delete(remove_member),
+        )
+        .route(
+            "/groups/{id}/bots/{bot}",
+            put(add_bot_to_group).delete(remove_bot_from_group),
+        )
+        .route("/bots", post(create_bot).get(list_bots))
+        .route("/bots/{id}", get(show_bot).delete(delete_bot))
+        .route("/bots/{id}/token", post(rotate_bot_token))
+        .route("/bots/{id}/followers/{user}", put(follow).delete(unfollow))
+        .layer(DefaultBodyLimit::max(MAX_ADMIN_BODY))
+        .route_layer(middleware::from_fn_with_state(state, require_admin))
+}
+
+/// Lets a request through only with the admin token.
+async fn require_admin(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Result<Response, AdminError> {
+    let presented = req
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match presented {
+        Some(token) if TokenHash::of(token).matches(&state.admin_token) => Ok(next.run(req).await),
+        _ => Err(AdminError::Unauthorized),
+    }
+}

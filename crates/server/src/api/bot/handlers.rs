@@ -1,0 +1,83 @@
+//! One handler per bot API call: parse leniently, call the service, wrap the result.
+
+use axum::extract::State;
+use cloudlake_protocol::{
+    BatchSendData, BatchSendRequest, EditData, EditRequest, MessagesData, MessagesQuery,
+    RecallRequest, SendData, SendRequest,
+};
+
+use super::extract::{AuthedBot, Body, QueryPairs};
+use super::reply::{Failure, Success};
+use crate::api::AppState;
+
+type Reply<T> = Result<Success<T>, Failure>;
+
+/// `POST /bot/send`.
+pub(crate) async fn send(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    Body(body): Body,
+) -> Reply<SendData> {
+    let req = SendRequest::parse(&body)?;
+    let message_info = state.messaging.send(&bot, req).await?;
+    Ok(Success(Some(SendData { message_info })))
+}
+
+/// `POST /bot/batch_send`.
+pub(crate) async fn batch_send(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    Body(body): Body,
+) -> Reply<BatchSendData> {
+    let req = BatchSendRequest::parse(&body)?;
+    Ok(Success(Some(state.messaging.batch_send(&bot, req).await?)))
+}
+
+/// `POST /bot/edit`.
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    Body(body): Body,
+) -> Reply<EditData> {
+    let req = EditRequest::parse(&body)?;
+    state.messaging.edit(&bot, req).await?;
+    Ok(Success(Some(EditData { success_count: 1 })))
+}
+
+/// `POST /bot/recall`: success carries no data (spec §6.5).
+pub(crate) async fn recall(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    Body(body): Body,
+) -> Reply<()> {
+    let req = RecallRequest::parse(&body)?;
+    state.messaging.recall(&bot, req).await?;
+    Ok(Success(None))
+}
+
+/// `GET /bot/messages`: everything is in the query string.
+pub(crate) async fn messages_get(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    QueryPairs(pairs): QueryPairs,
+) -> Reply<MessagesData> {
+    let query = MessagesQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    Ok(Success(Some(state.messaging.history(&bot, query).await?)))
+}
+
+/// `POST /bot/messages`: the query string first, then any keys of a JSON body.
+pub(crate) async fn messages_post(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    QueryPairs(pairs): QueryPairs,
+    Body(body): Body,
+) -> Reply<MessagesData> {
+    let from_body = MessagesQuery::pairs_from_body(&body)?;
+    let query = MessagesQuery::parse(
+        pairs
+            .iter()
+            .chain(from_body.iter())
+            .map(|(k, v)| (k.as_str(), v.as_str())),
+    )?;
+    Ok(Success(Some(state.messaging.history(&bot, query).await?)))
+}

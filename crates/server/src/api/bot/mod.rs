@@ -1,0 +1,27 @@
+//! The Yunhu bot open API (spec §6): every reply is the `{code, msg, data}` envelope with
+//! `Content-Type: application/json`, business errors included (HTTP 200).
+
+mod extract;
+mod handlers;
+mod reply;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::post;
+
+use super::AppState;
+
+/// The bot API routes, to be nested under `/open-apis/v1`.
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/bot/send", post(handlers::send))
+        .route("/bot/batch_send", post(handlers::batch_send))
+        .route("/bot/edit", post(handlers::edit))
+        .route("/bot/recall", post(handlers::recall))
+        // Every SDK uses GET; yhchatAPI documents POST. Both are answered (spec §12 item 11).
+        .route(
+            "/bot/messages",
+            post(handlers::messages_post).get(handlers::messages_get),
+        )
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+}

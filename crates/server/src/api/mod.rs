@@ -1,0 +1,57 @@
+//! The HTTP surface: the Yunhu bot API under `/open-apis/v1`, the admin API under
+//! `/admin/v1`, and `/healthz`. Handlers only translate between HTTP and the services.
+
+pub mod admin;
+pub mod bot;
+
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use tower_http::trace::TraceLayer;
+
+use crate::secret::TokenHash;
+use crate::service::Messaging;
+use crate::store::Store;
+
+/// What every handler can reach. Cloning it is cheap.
+#[derive(Clone)]
+pub struct AppState {
+    /// The bot-facing message service.
+    pub messaging: Messaging,
+    /// The store, for the admin API.
+    pub store: Store,
+    /// The hash of the admin token.
+    pub admin_token: TokenHash,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+/// The whole application's routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/open-apis/v1", bot::router(state.clone()))
+        .nest("/admin/v1", admin::router(state.clone()))
+        .fallback(not_found)
+        // The span names the path only: the bot token travels in the query string and must
+        // never reach a log line.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    Json(json!({"status": "ok"}))
+}
+
+async fn not_found() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"code": -1, "msg": "接口不存在"})),
+    )
+}

@@ -1,0 +1,18 @@
+//! The cloudlake server: the Yunhu bot open API over durable storage, plus an admin API.
+//!
+//! The data path reads top to bottom: [`api`] (HTTP handlers) → [`service`] (what a call
+//! means) → [`store`] (SQLite with a group-commit writer). [`serve`] wires them together and
+//! runs the HTTP server.
+
+pub mod api;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod ids;
+pub mod secret;
+pub mod serve;
+pub mod service;
+pub mod store;
+
+pub use config::Config;
+pub use serve::{ServeError, Server};

@@ -1,0 +1,177 @@
+//! Start-up and shutdown: prepare the data directory and admin token, open the store, bind,
+//! serve until told to stop, then let the writer finish.
+
+use std::future::Future;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use tokio::net::TcpListener;
+
+use crate::api::{self, AppState};
+use crate::config::{ADMIN_TOKEN_FILE, Config};
+use crate::demo::{self, DemoSeed};
+use crate::secret::{TokenHash, new_token};
+use crate::service::Messaging;
+use crate::store::{Store, StoreError, WriterThread};
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The data directory or the admin token file could not be prepared.
+    #[error("data directory {path}: {source}")]
+    DataDir {
+        /// The path involved.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The store could not be opened or seeded.
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The HTTP server failed.
+    #[error("http server: {0}")]
+    Http(std::io::Error),
+}
+
+/// A server that is bound and ready to serve.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    writer: WriterThread,
+    /// The admin token, when this start created it (shown once, then only its file has it).
+    pub new_admin_token: Option<String>,
+    /// What `--demo` seeded, when it seeded anything.
+    pub demo: Option<DemoSeed>,
+}
+
+impl Server {
+    /// Prepares everything and binds the listener. Once this returns, `/healthz` answers as
+    /// soon as [`Server::serve`] runs.
+    pub async fn bind(config: Config) -> Result<Server, ServeError> {
+        prepare_data_dir(&config.data_dir)?;
+        let (admin_token, new_admin_token) = admin_token(&config)?;
+        let (store, writer) = Store::open(&config.data_dir, config.durability)?;
+        let demo = if config.demo {
+            demo::seed_if_empty(&store).await?
+        } else {
+            None
+        };
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| ServeError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
+        let state = AppState {
+            messaging: Messaging::new(store.clone()),
+            store,
+            admin_token,
+            max_body_bytes: config.max_body_bytes,
+        };
+        Ok(Server {
+            listener,
+            state,
+            writer,
+            new_admin_token,
+            demo,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> Result<SocketAddr, ServeError> {
+        self.listener.local_addr().map_err(ServeError::Http)
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests
+    /// finish, and waits for the writer to commit everything queued.
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let Server {
+            listener,
+            state,
+            writer,
+            ..
+        } = self;
+        let app = api::router(state);
+        let served = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(ServeError::Http);
+        // The router (and every Store clone in it) is gone now; the writer drains and stops.
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .map_err(|e| ServeError::Http(std::io::Error::other(e)))?;
+        served
+    }
+}
+
+fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {
+    let err = |source| ServeError::DataDir {
+        path: dir.display().to_string(),
+        source,
+    };
+    if !dir.exists() {
+        std::fs::create_dir_all(dir).map_err(err)?;
+        restrict(dir, 0o700).map_err(err)?;
+    }
+    Ok(())
+}
+
+/// The admin token's hash, and the token itself when it was created just now. Precedence:
+/// the configured token (`CLOUDLAKE_ADMIN_TOKEN`), then the data directory's file, then a new
+/// token written to that file with mode 0600.
+fn admin_token(config: &Config) -> Result<(TokenHash, Option<String>), ServeError> {
+    if let Some(token) = config
+        .admin_token
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        return Ok((TokenHash::of(token), None));
+    }
+    let path = config.data_dir.join(ADMIN_TOKEN_FILE);
+    let err = |source| ServeError::DataDir {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(token) if !token.trim().is_empty() => return Ok((TokenHash::of(token.trim()), None)),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(err(e)),
+    }
+    let token = new_token();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    // Created 0600 from the first byte, not chmod-ed after: no moment where others can read it.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(err)?;
+    file.write_all(format!("{token}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(err)?;
+    Ok((TokenHash::of(&token), Some(token)))
+}
+
+#[cfg(unix)]
+fn restrict(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &Path, _: u32) -> std::io::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,491 @@
+//! Users, groups, bots and their relations: follows, memberships, bots in groups.
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::model::{Bot, BotDetail, Group, GroupDetail, Member, Role, User};
+use super::{Store, StoreError};
+use crate::clock::now_ms;
+use crate::ids::random_numeric_id;
+use crate::secret::TokenHash;
+
+/// How many random IDs to try before giving up on a collision-free one (practically never
+/// more than one at these ID lengths).
+const ID_ATTEMPTS: usize = 16;
+
+impl Store {
+    // ---- users ----
+
+    /// Creates a user with `id`, or a random 7-digit ID.
+    pub async fn create_user(
+        &self,
+        id: Option<String>,
+        nickname: String,
+        token: TokenHash,
+    ) -> Result<User, StoreError> {
+        self.writer
+            .write(move |conn| {
+                let now = now_ms();
+                let id = pick_id(conn, "user", "users", id, 7)?;
+                conn.prepare_cached(
+                    "INSERT INTO users (id, nickname, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![id, nickname, token.0, now])?;
+                Ok(User {
+                    user_id: id,
+                    nickname,
+                    avatar_url: String::new(),
+                    created_at: now,
+                })
+            })
+            .await
+    }
+
+    /// Every user, by ID.
+    pub async fn list_users(&self) -> Result<Vec<User>, StoreError> {
+        self.readers
+            .read(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, nickname, avatar_url, created_at FROM users ORDER BY id",
+                )?;
+                let rows = stmt.query_map([], user_row)?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+    }
+
+    /// One user.
+    pub async fn user(&self, id: String) -> Result<Option<User>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT id, nickname, avatar_url, created_at FROM users WHERE id = ?1",
+                    )?
+                    .query_row([id], user_row)
+                    .optional()?)
+            })
+            .await
+    }
+
+    /// Deletes a user with their memberships and follows. Their messages stay in history.
+    pub async fn delete_user(&self, id: String) -> Result<(), StoreError> {
+        self.delete_row("user", "DELETE FROM users WHERE id = ?1", id)
+            .await
+    }
+
+    /// Replaces a user's token.
+    pub async fn set_user_token(&self, id: String, token: TokenHash) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                let n = conn
+                    .prepare_cached("UPDATE users SET token_hash = ?2 WHERE id = ?1")?
+                    .execute(params![id, token.0])?;
+                expect_one(n, "user", id)
+            })
+            .await
+    }
+
+    // ---- groups ----
+
+    /// Creates a group with `id`, or a random 9-digit ID.
+    pub async fn create_group(
+        &self,
+        id: Option<String>,
+        name: String,
+    ) -> Result<Group, StoreError> {
+        self.writer
+            .write(move |conn| {
+                let now = now_ms();
+                let id = pick_id(conn, "group", "chat_groups", id, 9)?;
+                conn.prepare_cached(
+                    "INSERT INTO chat_groups (id, name, created_at) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![id, name, now])?;
+                Ok(Group {
+                    group_id: id,
+                    name,
+                    avatar_url: String::new(),
+                    created_at: now,
+                })
+            })
+            .await
+    }
+
+    /// Every group, by ID.
+    pub async fn list_groups(&self) -> Result<Vec<Group>, StoreError> {
+        self.readers
+            .read(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, name, avatar_url, created_at FROM chat_groups ORDER BY id",
+                )?;
+                let rows = stmt.query_map([], group_row)?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+    }
+
+    /// One group with its members and bots.
+    pub async fn group_detail(&self, id: String) -> Result<Option<GroupDetail>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                let Some(group) = conn
+                    .prepare_cached(
+                        "SELECT id, name, avatar_url, created_at FROM chat_groups WHERE id = ?1",
+                    )?
+                    .query_row([&id], group_row)
+                    .optional()?
+                else {
+                    return Ok(None);
+                };
+                let mut stmt = conn.prepare_cached(
+                    "SELECT m.user_id, u.nickname, m.role FROM group_members m \
+                     JOIN users u ON u.id = m.user_id WHERE m.group_id = ?1 ORDER BY m.joined_at, m.user_id",
+                )?;
+                let members = stmt
+                    .query_map([&id], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?, row.get::<_, String>(2)?))
+                    })?
+                    .map(|row| {
+                        let (user_id, nickname, role) = row?;
+                        let role = Role::from_wire(&role)
+                            .ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?;
+                        Ok(Member {
+                            user_id,
+                            nickname,
+                            role,
+                        })
+                    })
+                    .collect::<Result<_, StoreError>>()?;
+                let bots = ids(conn, "SELECT bot_id FROM group_bots WHERE group_id = ?1 ORDER BY bot_id", &id)?;
+                Ok(Some(GroupDetail {
+                    group,
+                    members,
+                    bots,
+                }))
+            })
+            .await
+    }
+
+    /// Deletes a group with its memberships and its history.
+    pub async fn delete_group(&self, id: String) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                let n = conn
+                    .prepare_cached("DELETE FROM chat_groups WHERE id = ?1")?
+                    .execute([&id])?;
+                expect_one(n, "group", id.clone())?;
+                let key = super::Chat::Group { group_id: id }.key();
+                conn.prepare_cached("DELETE FROM messages WHERE chat_key = ?1")?
+                    .execute([&key])?;
+                conn.prepare_cached("DELETE FROM chats WHERE chat_key = ?1")?
+                    .execute([&key])?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Makes `user` a member of `group` with `role`, or changes their role. Returns whether
+    /// the user was not a member before.
+    pub async fn set_member(
+        &self,
+        group: String,
+        user: String,
+        role: Role,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| {
+                require(conn, "group", "SELECT 1 FROM chat_groups WHERE id = ?1", &group)?;
+                require(conn, "user", "SELECT 1 FROM users WHERE id = ?1", &user)?;
+                let n = conn
+                    .prepare_cached(
+                        "INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4) \
+                         ON CONFLICT (group_id, user_id) DO NOTHING",
+                    )?
+                    .execute(params![group, user, role.as_str(), now_ms()])?;
+                if n == 0 {
+                    conn.prepare_cached(
+                        "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
+                    )?
+                    .execute(params![group, user, role.as_str()])?;
+                }
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    /// Removes `user` from `group`.
+    pub async fn remove_member(&self, group: String, user: String) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                let n = conn
+                    .prepare_cached(
+                        "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+                    )?
+                    .execute(params![group, user])?;
+                expect_one(n, "membership", format!("{user} in {group}"))
+            })
+            .await
+    }
+
+    // ---- bots ----
+
+    /// Creates a bot with `id`, or a random 8-digit ID.
+    pub async fn create_bot(
+        &self,
+        id: Option<String>,
+        nickname: String,
+        webhook_url: Option<String>,
+        token: TokenHash,
+    ) -> Result<Bot, StoreError> {
+        self.writer
+            .write(move |conn| {
+                let now = now_ms();
+                let id = pick_id(conn, "bot", "bots", id, 8)?;
+                conn.prepare_cached(
+                    "INSERT INTO bots (id, nickname, token_hash, webhook_url, created_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![id, nickname, token.0, webhook_url, now])?;
+                Ok(Bot {
+                    bot_id: id,
+                    nickname,
+                    avatar_url: String::new(),
+                    webhook_url,
+                    created_at: now,
+                })
+            })
+            .await
+    }
+
+    /// Every bot, by ID.
+    pub async fn list_bots(&self) -> Result<Vec<Bot>, StoreError> {
+        self.readers
+            .read(|conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT id, nickname, avatar_url, webhook_url, created_at FROM bots ORDER BY id",
+                )?;
+                let rows = stmt.query_map([], bot_row)?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+    }
+
+    /// One bot with its followers and groups.
+    pub async fn bot_detail(&self, id: String) -> Result<Option<BotDetail>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                let Some(bot) = conn
+                    .prepare_cached(
+                        "SELECT id, nickname, avatar_url, webhook_url, created_at FROM bots WHERE id = ?1",
+                    )?
+                    .query_row([&id], bot_row)
+                    .optional()?
+                else {
+                    return Ok(None);
+                };
+                let followers = ids(conn, "SELECT user_id FROM bot_followers WHERE bot_id = ?1 ORDER BY user_id", &id)?;
+                let groups = ids(conn, "SELECT group_id FROM group_bots WHERE bot_id = ?1 ORDER BY group_id", &id)?;
+                Ok(Some(BotDetail {
+                    bot,
+                    followers,
+                    groups,
+                }))
+            })
+            .await
+    }
+
+    /// The bot a token belongs to.
+    pub async fn bot_by_token(&self, token: TokenHash) -> Result<Option<Bot>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT id, nickname, avatar_url, webhook_url, created_at FROM bots WHERE token_hash = ?1",
+                    )?
+                    .query_row([token.0], bot_row)
+                    .optional()?)
+            })
+            .await
+    }
+
+    /// Deletes a bot with its follows and group memberships. Its messages stay in history.
+    pub async fn delete_bot(&self, id: String) -> Result<(), StoreError> {
+        self.delete_row("bot", "DELETE FROM bots WHERE id = ?1", id)
+            .await
+    }
+
+    /// Replaces a bot's token; the old one stops working at once.
+    pub async fn set_bot_token(&self, id: String, token: TokenHash) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                let n = conn
+                    .prepare_cached("UPDATE bots SET token_hash = ?2 WHERE id = ?1")?
+                    .execute(params![id, token.0])?;
+                expect_one(n, "bot", id)
+            })
+            .await
+    }
+
+    /// `user` follows `bot` (adds it as a friend). Returns whether this is new.
+    pub async fn follow(&self, bot: String, user: String) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| {
+                require(conn, "bot", "SELECT 1 FROM bots WHERE id = ?1", &bot)?;
+                require(conn, "user", "SELECT 1 FROM users WHERE id = ?1", &user)?;
+                let n = conn
+                    .prepare_cached(
+                        "INSERT INTO bot_followers (bot_id, user_id, followed_at) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT DO NOTHING",
+                    )?
+                    .execute(params![bot, user, now_ms()])?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    /// `user` stops following `bot`.
+    pub async fn unfollow(&self, bot: String, user: String) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                let n = conn
+                    .prepare_cached("DELETE FROM bot_followers WHERE bot_id = ?1 AND user_id = ?2")?
+                    .execute(params![bot, user])?;
+                expect_one(n, "follow", format!("{user} of {bot}"))
+            })
+            .await
+    }
+
+    /// Adds `bot` to `group`. Returns whether this is new.
+    pub async fn add_bot_to_group(&self, bot: String, group: String) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| {
+                require(conn, "bot", "SELECT 1 FROM bots WHERE id = ?1", &bot)?;
+                require(
+                    conn,
+                    "group",
+                    "SELECT 1 FROM chat_groups WHERE id = ?1",
+                    &group,
+                )?;
+                let n = conn
+                    .prepare_cached(
+                        "INSERT INTO group_bots (group_id, bot_id, joined_at) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT DO NOTHING",
+                    )?
+                    .execute(params![group, bot, now_ms()])?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    /// Removes `bot` from `group`.
+    pub async fn remove_bot_from_group(
+        &self,
+        bot: String,
+        group: String,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                let n = conn
+                    .prepare_cached("DELETE FROM group_bots WHERE group_id = ?1 AND bot_id = ?2")?
+                    .execute(params![group, bot])?;
+                expect_one(n, "bot membership", format!("{bot} in {group}"))
+            })
+            .await
+    }
+
+    async fn delete_row(
+        &self,
+        kind: &'static str,
+        sql: &'static str,
+        id: String,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                let n = conn.prepare_cached(sql)?.execute([&id])?;
+                expect_one(n, kind, id)
+            })
+            .await
+    }
+}
+
+/// The ID to insert under: the one asked for if free, otherwise a fresh random one.
+fn pick_id(
+    conn: &Connection,
+    kind: &'static str,
+    table: &'static str,
+    wanted: Option<String>,
+    digits: u32,
+) -> Result<String, StoreError> {
+    let taken = |id: &str| -> Result<bool, StoreError> {
+        Ok(conn
+            .prepare_cached(&format!("SELECT 1 FROM {table} WHERE id = ?1"))?
+            .query_row([id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    };
+    if let Some(id) = wanted {
+        if taken(&id)? {
+            return Err(StoreError::Conflict { kind, id });
+        }
+        return Ok(id);
+    }
+    for _ in 0..ID_ATTEMPTS {
+        let id = random_numeric_id(digits);
+        if !taken(&id)? {
+            return Ok(id);
+        }
+    }
+    Err(StoreError::Conflict {
+        kind,
+        id: "(random)".to_owned(),
+    })
+}
+
+fn require(conn: &Connection, kind: &'static str, sql: &str, id: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .ok_or_else(|| StoreError::not_found(kind, id))
+}
+
+fn expect_one(changed: usize, kind: &'static str, id: String) -> Result<(), StoreError> {
+    if changed == 0 {
+        Err(StoreError::not_found(kind, id))
+    } else {
+        Ok(())
+    }
+}
+
+fn ids(conn: &Connection, sql: &str, key: &str) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map([key], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        user_id: row.get(0)?,
+        nickname: row.get(1)?,
+        avatar_url: row.get(2)?,
+        created_at: row.get(3)?,
+    })
+}
+
+fn group_row(row: &Row<'_>) -> rusqlite::Result<Group> {
+    Ok(Group {
+        group_id: row.get(0)?,
+        name: row.get(1)?,
+        avatar_url: row.get(2)?,
+        created_at: row.get(3)?,
+    })
+}
+
+fn bot_row(row: &Row<'_>) -> rusqlite::Result<Bot> {
+    Ok(Bot {
+        bot_id: row.get(0)?,
+        nickname: row.get(1)?,
+        avatar_url: row.get(2)?,
+        webhook_url: row.get(3)?,
+        created_at: row.get(4)?,
+    })
+}

@@ -1,0 +1,51 @@
+//! The storage layer's one error type.
+
+/// What can go wrong in the store. Business outcomes (not a friend, not in the group) are not
+/// errors here: they come back as values, so that a batch can fail per recipient.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite reported an error.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The transaction a write belonged to failed to commit; the write did not happen.
+    #[error("commit failed: {0}")]
+    CommitFailed(String),
+    /// The write was not carried out: the writer is shutting down, or could not open a
+    /// transaction for it (the writer logs why). Nothing of it was stored.
+    #[error("the write was not carried out (see the writer's log)")]
+    WriteAborted,
+    /// A blocking storage task panicked.
+    #[error("a storage task panicked")]
+    TaskPanicked,
+    /// A row that must be unique already exists.
+    #[error("{kind} {id} already exists")]
+    Conflict {
+        /// What kind of row: "user", "group", "bot".
+        kind: &'static str,
+        /// Its ID.
+        id: String,
+    },
+    /// A row the operation needs does not exist.
+    #[error("{kind} {id} not found")]
+    NotFound {
+        /// What kind of row: "user", "group", "bot", "membership", "follow".
+        kind: &'static str,
+        /// Its ID.
+        id: String,
+    },
+    /// A stored value could not be decoded (a bug or a damaged database).
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// The data directory or database file could not be prepared.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl StoreError {
+    pub(crate) fn not_found(kind: &'static str, id: impl Into<String>) -> Self {
+        StoreError::NotFound {
+            kind,
+            id: id.into(),
+        }
+    }
+}

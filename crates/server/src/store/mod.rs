@@ -1,0 +1,114 @@
+//! Durable storage on embedded SQLite: the directory (users, groups, bots, their relations)
+//! and the message log.
+//!
+//! Writes go through one group-commit writer thread ([`writer`]); reads use a small pool of
+//! read-only connections ([`readers`]). The public methods are grouped by what they touch:
+//! [`directory`] and [`messages`].
+
+mod directory;
+mod error;
+mod messages;
+mod model;
+mod readers;
+mod schema;
+mod writer;
+
+use std::path::Path;
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use error::StoreError;
+pub use messages::{Delivery, GroupAccess, Outgoing};
+pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
+
+use readers::Readers;
+use writer::Writer;
+
+/// How hard a commit tries to reach the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=FULL`: a reply means the message survives a power cut. The default; group
+    /// commit shares each fsync among every write of a batch.
+    #[default]
+    Full,
+    /// `synchronous=NORMAL`: a reply means the message survives the process being killed, but
+    /// the last commits may be lost if the machine loses power.
+    Normal,
+}
+
+/// The database file inside the data directory.
+pub const DB_FILE: &str = "cloudlake.db";
+
+/// How many read connections the pool holds.
+const READERS: usize = 4;
+
+/// The store. Cloning it is cheap and shares the same writer and readers.
+#[derive(Clone)]
+pub struct Store {
+    writer: Writer,
+    readers: Readers,
+}
+
+/// Joins the writer thread when the last [`Store`] clone is gone (see [`Store::open`]).
+pub struct WriterThread(JoinHandle<()>);
+
+impl WriterThread {
+    /// Waits until every queued write has been committed and the writer has stopped. Call it
+    /// after dropping every `Store` clone.
+    pub fn join(self) {
+        if self.0.join().is_err() {
+            tracing::error!("the storage writer thread panicked");
+        }
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `data_dir`, applies migrations, and starts
+    /// the writer thread.
+    pub fn open(
+        data_dir: &Path,
+        durability: Durability,
+    ) -> Result<(Store, WriterThread), StoreError> {
+        let path = data_dir.join(DB_FILE);
+        let mut conn = Connection::open(&path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(
+            None,
+            "synchronous",
+            match durability {
+                Durability::Full => "FULL",
+                Durability::Normal => "NORMAL",
+            },
+        )?;
+        configure(&conn)?;
+        schema::migrate(&mut conn)?;
+
+        let readers = (0..READERS)
+            .map(|_| {
+                let conn = Connection::open_with_flags(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                configure(&conn)?;
+                Ok(conn)
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let (writer, thread) = Writer::start(conn)?;
+        Ok((
+            Store {
+                writer,
+                readers: Readers::new(readers),
+            },
+            WriterThread(thread),
+        ))
+    }
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // The writer is the only writer, but a reader may briefly need a lock during a checkpoint.
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}

@@ -1,0 +1,187 @@
+//! The rows of the directory and of the message log, as the rest of the server sees them.
+
+use cloudlake_protocol::{RecvType, SenderType};
+use serde::Serialize;
+
+/// A user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    /// The user ID.
+    pub user_id: String,
+    /// The display name.
+    pub nickname: String,
+    /// The avatar's address, `""` when none.
+    pub avatar_url: String,
+    /// Creation time, epoch ms.
+    pub created_at: i64,
+}
+
+/// A group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Group {
+    /// The group ID.
+    pub group_id: String,
+    /// The group's name.
+    pub name: String,
+    /// The avatar's address, `""` when none.
+    pub avatar_url: String,
+    /// Creation time, epoch ms.
+    pub created_at: i64,
+}
+
+/// A bot. Its token is never part of it: only the token's hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Bot {
+    /// The bot ID.
+    pub bot_id: String,
+    /// The display name.
+    pub nickname: String,
+    /// The avatar's address, `""` when none.
+    pub avatar_url: String,
+    /// Where its events are POSTed, if anywhere.
+    pub webhook_url: Option<String>,
+    /// Creation time, epoch ms.
+    pub created_at: i64,
+}
+
+/// A member's role in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The group's owner.
+    Owner,
+    /// An administrator.
+    Administrator,
+    /// An ordinary member.
+    Member,
+}
+
+impl Role {
+    /// The stored and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Administrator => "administrator",
+            Role::Member => "member",
+        }
+    }
+
+    /// Parses the stored and wire spelling.
+    pub fn from_wire(s: &str) -> Option<Self> {
+        match s {
+            "owner" => Some(Role::Owner),
+            "administrator" => Some(Role::Administrator),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+}
+
+/// A user's membership of a group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    /// The member's user ID.
+    pub user_id: String,
+    /// The member's nickname.
+    pub nickname: String,
+    /// The member's role.
+    pub role: Role,
+}
+
+/// A group with who is in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupDetail {
+    /// The group.
+    #[serde(flatten)]
+    pub group: Group,
+    /// Its user members.
+    pub members: Vec<Member>,
+    /// The IDs of the bots in it.
+    pub bots: Vec<String>,
+}
+
+/// A bot with its relations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BotDetail {
+    /// The bot.
+    #[serde(flatten)]
+    pub bot: Bot,
+    /// The IDs of the users who follow it.
+    pub followers: Vec<String>,
+    /// The IDs of the groups it is in.
+    pub groups: Vec<String>,
+}
+
+/// A chat: one group, or the private chat of one bot with one user.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Chat {
+    /// A group chat.
+    Group {
+        /// The group.
+        group_id: String,
+    },
+    /// The private chat between a bot and a user.
+    Private {
+        /// The bot.
+        bot_id: String,
+        /// The user.
+        user_id: String,
+    },
+}
+
+impl Chat {
+    /// The chat a bot addresses with `recv_id` / `recv_type`.
+    pub fn from_bot(bot_id: &str, recv_type: RecvType, recv_id: &str) -> Self {
+        match recv_type {
+            RecvType::Group => Chat::Group {
+                group_id: recv_id.to_owned(),
+            },
+            RecvType::User => Chat::Private {
+                bot_id: bot_id.to_owned(),
+                user_id: recv_id.to_owned(),
+            },
+        }
+    }
+
+    /// The key the chat is stored under. IDs cannot contain ':' (see `ids::check_id`), so
+    /// the key is unambiguous; IDs from requests that are not valid never reach a stored row.
+    pub fn key(&self) -> String {
+        match self {
+            Chat::Group { group_id } => format!("g:{group_id}"),
+            Chat::Private { bot_id, user_id } => format!("p:{bot_id}:{user_id}"),
+        }
+    }
+}
+
+/// A message as stored, with its sender's current nickname.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredMessage {
+    /// The message ID (32 hex).
+    pub msg_id: String,
+    /// Its position in its chat, from 1 without gaps.
+    pub seq: i64,
+    /// Who sent it.
+    pub sender_type: SenderType,
+    /// The sender's ID.
+    pub sender_id: String,
+    /// The sender's nickname now, `""` if the sender was deleted.
+    pub sender_nickname: String,
+    /// The content type.
+    pub content_type: String,
+    /// The content, as JSON text.
+    pub content: String,
+    /// The quoted message, `""` when none.
+    pub parent_id: String,
+    /// The command's ID, 0 for normal messages.
+    pub command_id: i64,
+    /// The command's name, `""` for normal messages.
+    pub command_name: String,
+    /// Epoch ms.
+    pub send_time: i64,
+}

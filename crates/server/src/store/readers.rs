@@ -1,0 +1,73 @@
+//! A small pool of read-only connections. In WAL mode readers never block the writer nor each
+//! other, so history and lookups run beside the group-commit writer.
+
+use std::sync::{Arc, Mutex};
+
+use rusqlite::Connection;
+use tokio::sync::Semaphore;
+
+use super::StoreError;
+
+/// Read-only connections, each used by one blocking task at a time.
+#[derive(Clone)]
+pub(crate) struct Readers {
+    inner: Arc<Pool>,
+}
+
+struct Pool {
+    idle: Mutex<Vec<Connection>>,
+    // One permit per idle connection: a permit in hand guarantees a connection to pop.
+    permits: Semaphore,
+}
+
+impl Readers {
+    pub(crate) fn new(connections: Vec<Connection>) -> Self {
+        let permits = Semaphore::new(connections.len());
+        Readers {
+            inner: Arc::new(Pool {
+                idle: Mutex::new(connections),
+                permits,
+            }),
+        }
+    }
+
+    /// Runs `f` on a read connection in a blocking task.
+    pub(crate) async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let permit = self
+            .inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::WriteAborted)?;
+        let conn = self
+            .inner
+            .idle
+            .lock()
+            .map_err(|_| StoreError::TaskPanicked)?
+            .pop()
+            .ok_or(StoreError::TaskPanicked)?;
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = f(&conn);
+            (conn, result)
+        })
+        .await;
+        match joined {
+            Ok((conn, result)) => {
+                if let Ok(mut idle) = self.inner.idle.lock() {
+                    idle.push(conn);
+                }
+                drop(permit);
+                result
+            }
+            Err(_) => {
+                // The connection died with the task: retire its permit so the count stays true.
+                permit.forget();
+                Err(StoreError::TaskPanicked)
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! The schema, as an ordered list of migrations applied at start-up.
+//!
+//! The applied count lives in SQLite's `user_version` header field, so a migration runs exactly
+//! once and the whole list is applied in one transaction: a crash mid-way leaves the old schema.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+/// Each entry moves the schema one version forward. Never edit an entry that has shipped:
+/// append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the directory (users, groups, bots and their relations) and messages.
+    r#"
+    CREATE TABLE users (
+        id          TEXT PRIMARY KEY,
+        nickname    TEXT NOT NULL,
+        avatar_url  TEXT NOT NULL DEFAULT '',
+        token_hash  BLOB NOT NULL UNIQUE,
+        created_at  INTEGER NOT NULL
+    );
+    -- "groups" is an SQL keyword (window frames); chat_groups avoids quoting it everywhere.
+    CREATE TABLE chat_groups (
+        id          TEXT PRIMARY KEY,
+        name        TEXT NOT NULL,
+        avatar_url  TEXT NOT NULL DEFAULT '',
+        created_at  INTEGER NOT NULL
+    );
+    CREATE TABLE group_members (
+        group_id    TEXT NOT NULL REFERENCES chat_groups(id) ON DELETE CASCADE,
+        user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        role        TEXT NOT NULL CHECK (role IN ('owner', 'administrator', 'member')),
+        joined_at   INTEGER NOT NULL,
+        PRIMARY KEY (group_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX group_members_by_user ON group_members(user_id);
+    CREATE TABLE bots (
+        id          TEXT PRIMARY KEY,
+        nickname    TEXT NOT NULL,
+        avatar_url  TEXT NOT NULL DEFAULT '',
+        token_hash  BLOB NOT NULL UNIQUE,
+        webhook_url TEXT,
+        created_at  INTEGER NOT NULL
+    );
+    -- A user "added the bot as a friend": the bot may message them privately.
+    CREATE TABLE bot_followers (
+        bot_id      TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+        user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        followed_at INTEGER NOT NULL,
+        PRIMARY KEY (bot_id, user_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX bot_followers_by_user ON bot_followers(user_id);
+    CREATE TABLE group_bots (
+        group_id    TEXT NOT NULL REFERENCES chat_groups(id) ON DELETE CASCADE,
+        bot_id      TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+        joined_at   INTEGER NOT NULL,
+        PRIMARY KEY (group_id, bot_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX group_bots_by_bot ON group_bots(bot_id);
+
+    -- One row per chat: a group ('g:<groupId>') or a bot-user pair ('p:<botId>:<userId>').
+    -- last_seq hands out the chat's gap-free sequence numbers.
+    CREATE TABLE chats (
+        chat_key    TEXT PRIMARY KEY,
+        last_seq    INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- A group message is one row whatever the group's size (store once, fan out on read).
+    -- id is the global order, a cursor for replay across chats.
+    CREATE TABLE messages (
+        id           INTEGER PRIMARY KEY,
+        msg_id       TEXT NOT NULL UNIQUE,
+        chat_key     TEXT NOT NULL,
+        seq          INTEGER NOT NULL,
+        sender_type  TEXT NOT NULL CHECK (sender_type IN ('user', 'bot')),
+        sender_id    TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        content      TEXT NOT NULL,
+        parent_id    TEXT NOT NULL DEFAULT '',
+        command_id   INTEGER NOT NULL DEFAULT 0,
+        command_name TEXT NOT NULL DEFAULT '',
+        send_time    INTEGER NOT NULL,
+        edit_time    INTEGER,
+        recall_time  INTEGER,
+        UNIQUE (chat_key, seq)
+    );
+    "#,
+];
+
+/// Brings the database to the newest schema.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let applied: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let applied = usize::try_from(applied)
+        .map_err(|_| StoreError::Corrupt(format!("schema version {applied}")))?;
+    if applied > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "the database has schema version {applied}, newer than this build knows ({}); \
+             run a newer cloudlake",
+            MIGRATIONS.len()
+        )));
+    }
+    if applied == MIGRATIONS.len() {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Exclusive)?;
+    for sql in &MIGRATIONS[applied..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
+    tx.commit()?;
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! The single writer with group commit.
+//!
+//! SQLite allows one writer at a time, and a commit costs an fsync (~2–8k/s on this kind of
+//! machine). So every write goes to one thread that owns the write connection: it takes the
+//! first job from its queue, drains whatever else is already waiting, runs them all in one
+//! transaction (each job in its own savepoint, so one job's failure undoes only that job) and
+//! commits once. Each caller is answered only after that commit — nothing is acknowledged
+//! before it is durable — and the fsync is shared by everyone in the batch.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::thread::JoinHandle;
+
+use rusqlite::{Connection, TransactionBehavior};
+use tokio::sync::{mpsc, oneshot};
+
+use super::StoreError;
+
+/// The most jobs in one transaction: large enough to amortise the fsync, small enough that
+/// a batch does not hold the first caller for long.
+const MAX_BATCH: usize = 512;
+
+/// How many writes may wait for the writer before callers wait to enqueue (backpressure).
+const QUEUE_DEPTH: usize = 8192;
+
+/// What a job hands back after it ran: a function to call with the commit's outcome.
+type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A write: runs inside the batch's transaction, says whether it succeeded, and returns how
+/// to answer its caller once the commit is known.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+
+/// The sending side of the writer's queue. Cloning it is cheap.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    queue: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `conn`.
+    pub(crate) fn start(conn: Connection) -> Result<(Writer, JoinHandle<()>), StoreError> {
+        let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
+        let thread = std::thread::Builder::new()
+            .name("cloudlake-writer".into())
+            .spawn(move || run(conn, jobs))?;
+        Ok((Writer { queue }, thread))
+    }
+
+    /// Runs `f` in the writer's next transaction and returns its result once that transaction
+    /// has committed. If `f` fails, its changes are rolled back and the error returned; the
+    /// other writes of the batch are unaffected.
+    pub(crate) async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let complete: Completion = Box::new(move |commit| {
+                // The caller may have gone away (client disconnected); the write stands.
+                let _ = reply.send(commit.and(result));
+            });
+            (ok, complete)
+        });
+        self.queue
+            .send(job)
+            .await
+            .map_err(|_| StoreError::WriteAborted)?;
+        answer.await.map_err(|_| StoreError::WriteAborted)?
+    }
+}
+
+fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>) {
+    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    // Ends when every `Writer` is dropped and the queue is empty, so queued writes finish.
+    while let Some(first) = jobs.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let completions = run_batch(&mut conn, batch.drain(..));
+        for (complete, outcome) in completions {
+            complete(outcome);
+        }
+    }
+}
+
+/// Runs one batch in one transaction and returns each job's completion with the outcome to
+/// report: the commit's result for jobs that succeeded, `Ok` for jobs that failed (their own
+/// error is already inside their completion).
+fn run_batch(
+    conn: &mut Connection,
+    batch: impl Iterator<Item = Job>,
+) -> Vec<(Completion, Result<(), StoreError>)> {
+    let mut done: Vec<(Completion, bool)> = Vec::new();
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            // Nothing runs. Dropping a job drops its reply channel, which its caller sees as
+            // `WriteAborted`; the cause is logged here, once for the batch.
+            tracing::error!(error = %e, "could not begin a write transaction");
+            return Vec::new();
+        }
+    };
+    for job in batch {
+        if let Err(e) = tx.execute_batch("SAVEPOINT job") {
+            tracing::error!(error = %e, "could not open a savepoint; the write is aborted");
+            continue;
+        }
+        // A job is our own code, but a panic in one must not take down the writer and every
+        // write queued behind it: catch it, undo the job's changes, and drop its reply
+        // channel (its caller sees `WriteAborted`, reported as an internal error).
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&tx)));
+        let (ok, complete) = match outcome {
+            Ok(pair) => pair,
+            Err(_) => {
+                tracing::error!("a write job panicked; its changes are rolled back");
+                let noop: Completion = Box::new(|_| {});
+                (false, noop)
+            }
+        };
+        let end = if ok {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
+        if let Err(e) = tx.execute_batch(end) {
+            tracing::error!(error = %e, "could not close a savepoint");
+        }
+        done.push((complete, ok));
+    }
+    let commit = tx.commit().map_err(|e| {
+        tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
+        e.to_string()
+    });
+    done.into_iter()
+        .map(|(complete, ok)| {
+            let outcome = match (&commit, ok) {
+                (Ok(()), _) | (Err(_), false) => Ok(()),
+                (Err(reason), true) => Err(StoreError::CommitFailed(reason.clone())),
+            };
+            (complete, outcome)
+        })
+        .collect()
+}
