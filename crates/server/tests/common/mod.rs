@@ -1,0 +1,251 @@
+//! A real cloudlake server on 127.0.0.1 with a fresh data directory, and helpers to drive it.
+
+#![allow(dead_code, clippy::unwrap_used)] // each test binary uses a different part
+
+use std::net::SocketAddr;
+
+use cloudlake_server::store::Durability;
+use cloudlake_server::{Config, Server};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub http: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(dir, tweak).await
+    }
+
+    pub async fn start_in(dir: tempfile::TempDir, tweak: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config::new(dir.path());
+        config.listen = "127.0.0.1:0".parse().unwrap();
+        config.admin_token = Some(ADMIN_TOKEN.into());
+        // Tests check behaviour, not power-cut durability; NORMAL keeps them quick.
+        config.durability = Durability::Normal;
+        tweak(&mut config);
+        let server = Server::bind(config).await.unwrap();
+        let addr = server.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .serve(async {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
+        });
+        TestServer {
+            addr,
+            http: reqwest::Client::new(),
+            dir,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server gracefully and hands back its data directory.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    // ---- admin API ----
+
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, self.url(&format!("/admin/v1{path}")))
+            .bearer_auth(ADMIN_TOKEN);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        (status, value)
+    }
+
+    pub async fn user(&self, id: &str, nickname: &str) -> String {
+        let (status, body) = self
+            .admin(
+                reqwest::Method::POST,
+                "/users",
+                Some(json!({"id": id, "nickname": nickname})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn group(&self, id: &str, members: &[&str]) {
+        let (status, body) = self
+            .admin(
+                reqwest::Method::POST,
+                "/groups",
+                Some(json!({"id": id, "name": format!("group {id}")})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        for member in members {
+            let (status, body) = self
+                .admin(
+                    reqwest::Method::PUT,
+                    &format!("/groups/{id}/members/{member}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+
+    /// Creates a bot and returns its token.
+    pub async fn bot(&self, id: &str) -> String {
+        let (status, body) = self
+            .admin(
+                reqwest::Method::POST,
+                "/bots",
+                Some(json!({"id": id, "nickname": format!("bot {id}")})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn join(&self, bot: &str, group: &str) {
+        let (status, body) = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/groups/{group}/bots/{bot}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    pub async fn follow(&self, bot: &str, user: &str) {
+        let (status, body) = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/bots/{bot}/followers/{user}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // ---- bot API ----
+
+    /// POSTs raw bytes to a bot API path (`/bot/send`, …) with `?token=` and returns the
+    /// parsed envelope, after checking it is HTTP 200 with `Content-Type: application/json`.
+    pub async fn post_raw(&self, path: &str, token: &str, body: impl Into<reqwest::Body>) -> Value {
+        let resp = self
+            .http
+            .post(self.url(&format!("/open-apis/v1{path}?token={token}")))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        envelope(resp).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Value {
+        let resp = self
+            .http
+            .post(self.url(&format!("/open-apis/v1{path}?token={token}")))
+            .header("Content-Type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        envelope(resp).await
+    }
+
+    /// GET `/bot/messages` with the query pairs given (the token is added).
+    pub async fn messages(&self, token: &str, query: &[(&str, &str)]) -> Value {
+        let resp = self
+            .http
+            .get(self.url("/open-apis/v1/bot/messages"))
+            .query(&[("token", token)])
+            .query(query)
+            .send()
+            .await
+            .unwrap();
+        envelope(resp).await
+    }
+
+    /// The msgIds of a chat's whole visible history, newest first.
+    pub async fn history_ids(&self, token: &str, chat_type: &str, chat_id: &str) -> Vec<String> {
+        let reply = self
+            .messages(
+                token,
+                &[
+                    ("chat-id", chat_id),
+                    ("chat-type", chat_type),
+                    ("before", "1000"),
+                ],
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+        reply["data"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["msgId"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+pub async fn envelope(resp: reqwest::Response) -> Value {
+    assert_eq!(resp.status().as_u16(), 200, "bot API replies are HTTP 200");
+    let content_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    resp.json().await.unwrap()
+}
+
+pub fn text(recv_type: &str, recv_id: &str, text: &str) -> Value {
+    json!({"recvId": recv_id, "recvType": recv_type, "contentType": "text", "content": {"text": text}})
+}
+
+pub fn is_msg_id(id: &Value) -> bool {
+    id.as_str().is_some_and(|s| {
+        s.len() == 32
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
