@@ -1,0 +1,346 @@
+//! The `cloudlake` binary end to end: `serve`, `admin … --json`, the original batch_send page's
+//! request, and an acknowledged message surviving `kill -9`.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cloudlake");
+
+/// The original batch_send page's request body, byte for byte.
+const PAGE_REQUEST: &str = r#"{
+    "recvIds": [
+        "307149245",
+        "665344168"
+    ],
+    "recvType": "group",
+    "contentType": "text",
+    "content": {
+        "text": "这里是消息内容",
+        "buttons": [
+            [
+                {
+                    "text": "复制",
+                    "actionType": 2,
+                    "value": "xxxx"
+                },
+                {
+                    "text": "点击跳转",
+                    "actionType": 1,
+                    "url": "http://www.baidu.com"
+                }
+            ]
+        ]
+    }
+}"#;
+
+/// A `cloudlake serve` child process, killed when dropped.
+struct Served {
+    child: Child,
+    base: String,
+    /// Every stdout line printed up to "listening".
+    banner: Vec<String>,
+}
+
+impl Served {
+    fn start(data_dir: &Path, extra: &[&str]) -> Served {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env_remove("CLOUDLAKE_ADMIN_TOKEN")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (lines_tx, lines) = mpsc::channel();
+        // Keep draining stdout for the child's whole life, so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        });
+        let mut banner = Vec::new();
+        loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the server did not say it was listening within 30 s");
+            banner.push(line.clone());
+            if let Some(rest) = line.strip_prefix("cloudlake listening on ") {
+                let base = rest.split_whitespace().next().unwrap().to_owned();
+                return Served {
+                    child,
+                    base,
+                    banner,
+                };
+            }
+        }
+    }
+
+    fn banner_value(&self, prefix: &str) -> Option<String> {
+        self.banner
+            .iter()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .map(|l| l.split_whitespace().last().unwrap().to_owned())
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing the process could still do.
+    fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn admin(server: &Served, token: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["admin", "--server", &server.base, "--admin-token", token])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn admin_json(server: &Served, token: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = admin(server, token, &all);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "--json prints one object: {stdout}"
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
+
+async fn history(server: &Served, token: &str, group: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{}/open-apis/v1/bot/messages", server.base))
+        .query(&[
+            ("token", token),
+            ("chat-id", group),
+            ("chat-type", "group"),
+            ("before", "10"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn page_request_on_a_fresh_server_survives_kill_9_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &[]);
+    let admin_token = server
+        .banner_value("admin token")
+        .expect("first start prints the admin token");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("admin-token"))
+            .unwrap()
+            .trim(),
+        admin_token
+    );
+
+    let user = admin_json(
+        &server,
+        &admin_token,
+        &["user", "create", "--id", "7756242", "--nickname", "Alice"],
+    );
+    assert_eq!(user["userId"], "7756242");
+    assert_eq!(user["token"].as_str().unwrap().len(), 32);
+    for group in ["307149245", "665344168"] {
+        let created = admin_json(
+            &server,
+            &admin_token,
+            &["group", "create", "--id", group, "--name", "g"],
+        );
+        assert_eq!(created["groupId"], group);
+    }
+    let bot = admin_json(
+        &server,
+        &admin_token,
+        &[
+            "bot",
+            "create",
+            "--id",
+            "86297657",
+            "--nickname",
+            "yunhu test bot",
+        ],
+    );
+    assert_eq!(bot["botId"], "86297657");
+    let bot_token = bot["token"].as_str().unwrap().to_owned();
+    for group in ["307149245", "665344168"] {
+        let joined = admin_json(
+            &server,
+            &admin_token,
+            &["bot", "join-group", "86297657", group],
+        );
+        assert_eq!(joined["added"], true);
+        let added = admin_json(
+            &server,
+            &admin_token,
+            &["group", "add-member", group, "7756242", "--role", "owner"],
+        );
+        assert_eq!(added["role"], "owner");
+    }
+    assert_eq!(
+        admin_json(
+            &server,
+            &admin_token,
+            &["bot", "follow", "86297657", "7756242"]
+        )["added"],
+        true
+    );
+
+    // The original page's curl request, token replaced.
+    let reply: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/open-apis/v1/bot/batch_send?token={bot_token}",
+            server.base
+        ))
+        .header("Content-Type", "application/json")
+        .body(PAGE_REQUEST)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["code"], 1, "{reply}");
+    assert_eq!(reply["data"]["successCount"], 2);
+    let ids: Vec<String> = reply["data"]["successList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["msgId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+    for id in &ids {
+        assert!(
+            id.len() == 32
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+    }
+
+    // Acknowledged means committed: SIGKILL right after the reply loses nothing.
+    server.kill_9();
+    let server = Served::start(dir.path(), &[]);
+    assert_eq!(
+        server.banner_value("admin token"),
+        None,
+        "the token is printed only once"
+    );
+    for (group, id) in ["307149245", "665344168"].iter().zip(&ids) {
+        let page = history(&server, &bot_token, group).await;
+        assert_eq!(page["data"]["total"], 1, "{page}");
+        let message = &page["data"]["list"][0];
+        assert_eq!(message["msgId"], id.as_str());
+        assert_eq!(
+            message["content"]["buttons"],
+            json!([[{"text": "复制", "actionType": 2, "value": "xxxx"},
+                    {"text": "点击跳转", "actionType": 1, "url": "http://www.baidu.com"}]])
+        );
+    }
+    // The admin token from the file still works after the restart.
+    let bots = admin(&server, &admin_token, &["bot", "list"]);
+    assert!(bots.status.success());
+    assert_eq!(
+        String::from_utf8(bots.stdout).unwrap().trim(),
+        "86297657\tyunhu test bot"
+    );
+}
+
+#[tokio::test]
+async fn demo_seeds_an_empty_data_dir_and_prints_a_working_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &["--demo"]);
+    let bot_token = server
+        .banner_value("bot 86297657")
+        .expect("demo prints the bot token");
+    let curl = server
+        .banner
+        .iter()
+        .find(|l| l.starts_with("--data '"))
+        .expect("demo prints a curl request");
+    let body = curl.trim_start_matches("--data '").trim_end_matches('\'');
+    let reply: Value = reqwest::Client::new()
+        .post(format!(
+            "{}/open-apis/v1/bot/batch_send?token={bot_token}",
+            server.base
+        ))
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["data"]["successCount"], 2, "{reply}");
+    drop(server);
+
+    // A second --demo start finds data and seeds nothing.
+    let server = Served::start(dir.path(), &["--demo"]);
+    assert_eq!(server.banner_value("bot 86297657"), None);
+    assert!(
+        server
+            .banner
+            .iter()
+            .any(|l| l.contains("nothing was seeded"))
+    );
+}
+
+#[tokio::test]
+async fn admin_commands_fail_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &[]);
+    let out = admin(&server, "wrong", &["user", "list"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("admin token"),
+        "{out:?}"
+    );
+
+    let token = server.banner_value("admin token").unwrap();
+    let out = admin(&server, &token, &["group", "add-member", "404", "7756242"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not found"),
+        "{out:?}"
+    );
+
+    // Without --admin-token the data directory's token file is used.
+    let out = Command::new(BIN)
+        .args(["admin", "--server", &server.base, "--data-dir"])
+        .arg(dir.path())
+        .args(["user", "list"])
+        .env_remove("CLOUDLAKE_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "no users");
+}
