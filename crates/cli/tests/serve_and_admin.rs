@@ -68,19 +68,20 @@ impl Served {
                 let _ = lines_tx.send(line);
             }
         });
-        let mut banner = Vec::new();
+        // The guard exists before anything can fail, so a panic below still kills the child.
+        let mut served = Served {
+            child,
+            base: String::new(),
+            banner: Vec::new(),
+        };
         loop {
             let line = lines
                 .recv_timeout(Duration::from_secs(30))
                 .expect("the server did not say it was listening within 30 s");
-            banner.push(line.clone());
+            served.banner.push(line.clone());
             if let Some(rest) = line.strip_prefix("cloudlake listening on ") {
-                let base = rest.split_whitespace().next().unwrap().to_owned();
-                return Served {
-                    child,
-                    base,
-                    banner,
-                };
+                served.base = rest.split_whitespace().next().unwrap().to_owned();
+                return served;
             }
         }
     }
