@@ -25,7 +25,9 @@ mod button;
 mod content;
 mod envelope;
 mod error;
+mod event;
 mod lenient;
+mod live;
 mod request;
 mod response;
 mod vocabulary;
@@ -34,6 +36,12 @@ pub use button::{ActionType, Button, ButtonRows};
 pub use content::Content;
 pub use envelope::Envelope;
 pub use error::{ApiError, Code};
+pub use event::{
+    A2uiButtonReportEvent, BotSettingEvent, ButtonReportEvent, ChatMemberEvent, EVENT_VERSION,
+    Event, EventChat, EventEnvelope, EventHeader, EventMessage, EventSender, MessageEvent,
+    ShortcutMenuEvent,
+};
+pub use live::{Board, ChatMessage, ChatRef, LIVE_VERSION, LiveFrame};
 pub use request::{
     BatchSendRequest, EditRequest, MAX_BATCH_RECIPIENTS, MAX_HISTORY_PAGE, MessagesQuery,
     OutgoingMessage, RecallRequest, SendRequest,
