@@ -51,7 +51,10 @@ pub async fn seed_if_empty(store: &Store) -> Result<Option<DemoSeed>, StoreError
         users.push(((*id).to_owned(), token));
     }
     for (id, name) in GROUP_IDS.iter().zip(["Demo group", "Second demo group"]) {
-        store.create_group(Some((*id).into()), name.into()).await?;
+        // Open, so that the demo users can also leave and rejoin from the client.
+        store
+            .create_group(Some((*id).into()), name.into(), true)
+            .await?;
         store.add_bot_to_group(BOT_ID.into(), (*id).into()).await?;
         for (user, role) in USER_IDS.iter().zip([Role::Owner, Role::Member]) {
             store.set_member((*id).into(), (*user).into(), role).await?;

@@ -5,9 +5,11 @@
 //! runs the HTTP server.
 
 pub mod api;
+pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod gateway;
 pub mod ids;
 pub mod secret;
 pub mod serve;

@@ -5,12 +5,14 @@ use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
 use crate::config::{ADMIN_TOKEN_FILE, Config};
 use crate::demo::{self, DemoSeed};
+use crate::gateway::Gateway;
 use crate::secret::{TokenHash, new_token};
 use crate::service::Messaging;
 use crate::store::{Store, StoreError, WriterThread};
@@ -59,7 +61,12 @@ impl Server {
     pub async fn bind(config: Config) -> Result<Server, ServeError> {
         prepare_data_dir(&config.data_dir)?;
         let (admin_token, new_admin_token) = admin_token(&config)?;
-        let (store, writer) = Store::open(&config.data_dir, config.durability)?;
+        let gateway = Gateway::new();
+        let (store, writer) = Store::open(
+            &config.data_dir,
+            config.durability,
+            Arc::new(gateway.clone()),
+        )?;
         let demo = if config.demo {
             demo::seed_if_empty(&store).await?
         } else {
@@ -75,6 +82,7 @@ impl Server {
         let state = AppState {
             messaging: Messaging::new(store.clone()),
             store,
+            gateway,
             admin_token,
             max_body_bytes: config.max_body_bytes,
         };

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
+use crate::gateway::Gateway;
 use crate::secret::TokenHash;
 use crate::service::Messaging;
 use crate::store::Store;
@@ -20,8 +21,10 @@ use crate::store::Store;
 pub struct AppState {
     /// The bot-facing message service.
     pub messaging: Messaging,
-    /// The store, for the admin API.
+    /// The store, for the admin and user APIs.
     pub store: Store,
+    /// Live sessions.
+    pub gateway: Gateway,
     /// The hash of the admin token.
     pub admin_token: TokenHash,
     /// The largest request body accepted, in bytes.

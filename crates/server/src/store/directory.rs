@@ -2,8 +2,12 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::model::{Bot, BotDetail, Group, GroupDetail, Member, Role, User};
+use cloudlake_protocol::Event;
+
+use super::model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, User};
+use super::outbox::{bots_in_group, enqueue, member_event};
 use super::{Store, StoreError};
+use crate::bus::Change;
 use crate::clock::now_ms;
 use crate::ids::random_numeric_id;
 use crate::secret::TokenHash;
@@ -67,44 +71,72 @@ impl Store {
             .await
     }
 
-    /// Deletes a user with their memberships and follows. Their messages stay in history.
+    /// Deletes a user with their memberships and follows; their live sessions end. Their
+    /// messages stay in history.
     pub async fn delete_user(&self, id: String) -> Result<(), StoreError> {
-        self.delete_row("user", "DELETE FROM users WHERE id = ?1", id)
+        self.writer
+            .write_publishing(move |conn, changes| {
+                let n = conn
+                    .prepare_cached("DELETE FROM users WHERE id = ?1")?
+                    .execute([&id])?;
+                expect_one(n, "user", id.clone())?;
+                changes.push(Change::UserClosed { user_id: id });
+                Ok(())
+            })
             .await
     }
 
-    /// Replaces a user's token.
+    /// Replaces a user's token; their open live sessions end.
     pub async fn set_user_token(&self, id: String, token: TokenHash) -> Result<(), StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_publishing(move |conn, changes| {
                 let n = conn
                     .prepare_cached("UPDATE users SET token_hash = ?2 WHERE id = ?1")?
                     .execute(params![id, token.0])?;
-                expect_one(n, "user", id)
+                expect_one(n, "user", id.clone())?;
+                changes.push(Change::UserClosed { user_id: id });
+                Ok(())
+            })
+            .await
+    }
+
+    /// The user a token belongs to.
+    pub async fn user_by_token(&self, token: TokenHash) -> Result<Option<User>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT id, nickname, avatar_url, created_at FROM users WHERE token_hash = ?1",
+                    )?
+                    .query_row([token.0], user_row)
+                    .optional()?)
             })
             .await
     }
 
     // ---- groups ----
 
-    /// Creates a group with `id`, or a random 9-digit ID.
+    /// Creates a group with `id`, or a random 9-digit ID. Users may join an `open` group by
+    /// themselves.
     pub async fn create_group(
         &self,
         id: Option<String>,
         name: String,
+        open: bool,
     ) -> Result<Group, StoreError> {
         self.writer
             .write(move |conn| {
                 let now = now_ms();
                 let id = pick_id(conn, "group", "chat_groups", id, 9)?;
                 conn.prepare_cached(
-                    "INSERT INTO chat_groups (id, name, created_at) VALUES (?1, ?2, ?3)",
+                    "INSERT INTO chat_groups (id, name, open, created_at) VALUES (?1, ?2, ?3, ?4)",
                 )?
-                .execute(params![id, name, now])?;
+                .execute(params![id, name, open, now])?;
                 Ok(Group {
                     group_id: id,
                     name,
                     avatar_url: String::new(),
+                    open,
                     created_at: now,
                 })
             })
@@ -116,7 +148,7 @@ impl Store {
         self.readers
             .read(|conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT id, name, avatar_url, created_at FROM chat_groups ORDER BY id",
+                    "SELECT id, name, avatar_url, open, created_at FROM chat_groups ORDER BY id",
                 )?;
                 let rows = stmt.query_map([], group_row)?;
                 Ok(rows.collect::<Result<_, _>>()?)
@@ -130,7 +162,7 @@ impl Store {
             .read(move |conn| {
                 let Some(group) = conn
                     .prepare_cached(
-                        "SELECT id, name, avatar_url, created_at FROM chat_groups WHERE id = ?1",
+                        "SELECT id, name, avatar_url, open, created_at FROM chat_groups WHERE id = ?1",
                     )?
                     .query_row([&id], group_row)
                     .optional()?
@@ -166,26 +198,32 @@ impl Store {
             .await
     }
 
-    /// Deletes a group with its memberships and its history.
+    /// Deletes a group with its memberships and its history; live subscriptions to it end.
     pub async fn delete_group(&self, id: String) -> Result<(), StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_publishing(move |conn, changes| {
                 let n = conn
                     .prepare_cached("DELETE FROM chat_groups WHERE id = ?1")?
                     .execute([&id])?;
                 expect_one(n, "group", id.clone())?;
-                let key = super::Chat::Group { group_id: id }.key();
-                conn.prepare_cached("DELETE FROM messages WHERE chat_key = ?1")?
-                    .execute([&key])?;
-                conn.prepare_cached("DELETE FROM chats WHERE chat_key = ?1")?
-                    .execute([&key])?;
+                let key = Chat::Group { group_id: id }.key();
+                for sql in [
+                    "DELETE FROM messages WHERE chat_key = ?1",
+                    "DELETE FROM chat_log WHERE chat_key = ?1",
+                    "DELETE FROM chats WHERE chat_key = ?1",
+                    "DELETE FROM read_markers WHERE chat_key = ?1",
+                    "DELETE FROM boards WHERE chat_key = ?1",
+                ] {
+                    conn.prepare_cached(sql)?.execute([&key])?;
+                }
+                changes.push(Change::ChatClosed { chat_key: key });
                 Ok(())
             })
             .await
     }
 
-    /// Makes `user` a member of `group` with `role`, or changes their role. Returns whether
-    /// the user was not a member before.
+    /// Makes `user` a member of `group` with `role`, or changes their role. A new member
+    /// causes `group.join` for every bot in the group. Returns whether the user is new.
     pub async fn set_member(
         &self,
         group: String,
@@ -193,36 +231,38 @@ impl Store {
         role: Role,
     ) -> Result<bool, StoreError> {
         self.writer
-            .write(move |conn| {
-                require(conn, "group", "SELECT 1 FROM chat_groups WHERE id = ?1", &group)?;
+            .write_publishing(move |conn, changes| {
+                require(
+                    conn,
+                    "group",
+                    "SELECT 1 FROM chat_groups WHERE id = ?1",
+                    &group,
+                )?;
                 require(conn, "user", "SELECT 1 FROM users WHERE id = ?1", &user)?;
-                let n = conn
-                    .prepare_cached(
-                        "INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4) \
-                         ON CONFLICT (group_id, user_id) DO NOTHING",
-                    )?
-                    .execute(params![group, user, role.as_str(), now_ms()])?;
-                if n == 0 {
+                let added = join_group(conn, &group, &user, role, changes)?;
+                if !added {
                     conn.prepare_cached(
                         "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
                     )?
                     .execute(params![group, user, role.as_str()])?;
                 }
-                Ok(n == 1)
+                Ok(added)
             })
             .await
     }
 
-    /// Removes `user` from `group`.
+    /// Removes `user` from `group`, causing `group.leave` for every bot in the group.
     pub async fn remove_member(&self, group: String, user: String) -> Result<(), StoreError> {
         self.writer
-            .write(move |conn| {
-                let n = conn
-                    .prepare_cached(
-                        "DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2",
-                    )?
-                    .execute(params![group, user])?;
-                expect_one(n, "membership", format!("{user} in {group}"))
+            .write_publishing(move |conn, changes| {
+                if leave_group(conn, &group, &user, changes)? {
+                    Ok(())
+                } else {
+                    Err(StoreError::not_found(
+                        "membership",
+                        format!("{user} in {group}"),
+                    ))
+                }
             })
             .await
     }
@@ -308,9 +348,30 @@ impl Store {
             .await
     }
 
-    /// Deletes a bot with its follows and group memberships. Its messages stay in history.
+    /// Deletes a bot with its follows and group memberships; its followers' live sessions
+    /// stop following the private chats. Its messages stay in history.
     pub async fn delete_bot(&self, id: String) -> Result<(), StoreError> {
-        self.delete_row("bot", "DELETE FROM bots WHERE id = ?1", id)
+        self.writer
+            .write_publishing(move |conn, changes| {
+                let followers = ids(
+                    conn,
+                    "SELECT user_id FROM bot_followers WHERE bot_id = ?1",
+                    &id,
+                )?;
+                let n = conn
+                    .prepare_cached("DELETE FROM bots WHERE id = ?1")?
+                    .execute([&id])?;
+                expect_one(n, "bot", id.clone())?;
+                for user_id in followers {
+                    let chat_key = Chat::Private {
+                        bot_id: id.clone(),
+                        user_id,
+                    }
+                    .key();
+                    changes.push(Change::ChatClosed { chat_key });
+                }
+                Ok(())
+            })
             .await
     }
 
@@ -326,10 +387,11 @@ impl Store {
             .await
     }
 
-    /// `user` follows `bot` (adds it as a friend). Returns whether this is new.
+    /// `user` follows `bot` (adds it as a friend), causing `bot.followed`. Returns whether
+    /// this is new; following again changes nothing and causes nothing.
     pub async fn follow(&self, bot: String, user: String) -> Result<bool, StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_publishing(move |conn, changes| {
                 require(conn, "bot", "SELECT 1 FROM bots WHERE id = ?1", &bot)?;
                 require(conn, "user", "SELECT 1 FROM users WHERE id = ?1", &user)?;
                 let n = conn
@@ -338,19 +400,39 @@ impl Store {
                          ON CONFLICT DO NOTHING",
                     )?
                     .execute(params![bot, user, now_ms()])?;
+                if n == 1 {
+                    enqueue(conn, &bot, &Event::BotFollowed(member_event(conn, &user, &bot, "bot")?))?;
+                    let chat_key = Chat::Private { bot_id: bot, user_id: user.clone() }.key();
+                    changes.push(Change::Joined { user_id: user, chat_key });
+                }
                 Ok(n == 1)
             })
             .await
     }
 
-    /// `user` stops following `bot`.
+    /// `user` stops following `bot`, causing `bot.unfollowed`.
     pub async fn unfollow(&self, bot: String, user: String) -> Result<(), StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_publishing(move |conn, changes| {
                 let n = conn
                     .prepare_cached("DELETE FROM bot_followers WHERE bot_id = ?1 AND user_id = ?2")?
                     .execute(params![bot, user])?;
-                expect_one(n, "follow", format!("{user} of {bot}"))
+                expect_one(n, "follow", format!("{user} of {bot}"))?;
+                enqueue(
+                    conn,
+                    &bot,
+                    &Event::BotUnfollowed(member_event(conn, &user, &bot, "bot")?),
+                )?;
+                let chat_key = Chat::Private {
+                    bot_id: bot,
+                    user_id: user.clone(),
+                }
+                .key();
+                changes.push(Change::Left {
+                    user_id: user,
+                    chat_key,
+                });
+                Ok(())
             })
             .await
     }
@@ -392,20 +474,64 @@ impl Store {
             })
             .await
     }
+}
 
-    async fn delete_row(
-        &self,
-        kind: &'static str,
-        sql: &'static str,
-        id: String,
-    ) -> Result<(), StoreError> {
-        self.writer
-            .write(move |conn| {
-                let n = conn.prepare_cached(sql)?.execute([&id])?;
-                expect_one(n, kind, id)
-            })
-            .await
+/// Adds a member (if new) with the events and live subscription that go with joining.
+/// Returns whether the user was not a member before.
+pub(crate) fn join_group(
+    conn: &Connection,
+    group: &str,
+    user: &str,
+    role: Role,
+    changes: &mut Vec<Change>,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached(
+            "INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (group_id, user_id) DO NOTHING",
+        )?
+        .execute(params![group, user, role.as_str(), now_ms()])?;
+    if n == 1 {
+        let event = member_event(conn, user, group, "group")?;
+        for bot in bots_in_group(conn, group)? {
+            enqueue(conn, &bot, &Event::GroupJoin(event.clone()))?;
+        }
+        changes.push(Change::Joined {
+            user_id: user.to_owned(),
+            chat_key: Chat::Group {
+                group_id: group.to_owned(),
+            }
+            .key(),
+        });
     }
+    Ok(n == 1)
+}
+
+/// Removes a member with the events and live unsubscription that go with leaving. Returns
+/// whether the user was a member.
+pub(crate) fn leave_group(
+    conn: &Connection,
+    group: &str,
+    user: &str,
+    changes: &mut Vec<Change>,
+) -> Result<bool, StoreError> {
+    let n = conn
+        .prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2")?
+        .execute(params![group, user])?;
+    if n == 1 {
+        let event = member_event(conn, user, group, "group")?;
+        for bot in bots_in_group(conn, group)? {
+            enqueue(conn, &bot, &Event::GroupLeave(event.clone()))?;
+        }
+        changes.push(Change::Left {
+            user_id: user.to_owned(),
+            chat_key: Chat::Group {
+                group_id: group.to_owned(),
+            }
+            .key(),
+        });
+    }
+    Ok(n == 1)
 }
 
 /// The ID to insert under: the one asked for if free, otherwise a fresh random one.
@@ -476,7 +602,8 @@ fn group_row(row: &Row<'_>) -> rusqlite::Result<Group> {
         group_id: row.get(0)?,
         name: row.get(1)?,
         avatar_url: row.get(2)?,
-        created_at: row.get(3)?,
+        open: row.get(3)?,
+        created_at: row.get(4)?,
     })
 }
 

@@ -1,10 +1,13 @@
-//! The message log: bots' sends, edits and recalls, and history pages.
+//! The message log: bots' sends, edits and recalls, and history pages. Every change to a
+//! message is also appended to the chat log and published for live sessions.
 
 use cloudlake_protocol::{RecvType, SenderType};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::model::{Chat, StoredMessage};
 use super::{Store, StoreError};
+use crate::bus::Change;
+use crate::bus::frame::{self, LogKind};
 
 /// A message to store, apart from its recipients.
 #[derive(Debug, Clone)]
@@ -56,19 +59,25 @@ impl Store {
         message: Outgoing,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_publishing(move |conn, changes| {
+                let nickname = nickname(conn, SenderType::Bot, &bot_id)?;
+                let sender = Sender {
+                    kind: SenderType::Bot,
+                    id: &bot_id,
+                    nickname: &nickname,
+                };
                 recipients
                     .iter()
                     .map(|(recv_id, msg_id)| {
-                        if !may_reach(conn, &bot_id, recv_type, recv_id)? {
+                        if !bot_may_reach(conn, &bot_id, recv_type, recv_id)? {
                             return Ok(match recv_type {
                                 RecvType::User => Delivery::NotFriend,
                                 RecvType::Group => Delivery::NotInGroup,
                             });
                         }
-                        let chat = Chat::from_bot(&bot_id, recv_type, recv_id).key();
-                        let seq = insert(conn, &chat, msg_id, SenderType::Bot, &bot_id, &message)?;
-                        Ok(Delivery::Stored { seq })
+                        let chat = Chat::from_bot(&bot_id, recv_type, recv_id);
+                        let row = append(conn, &chat, msg_id, &sender, &message, changes)?;
+                        Ok(Delivery::Stored { seq: row.seq })
                     })
                     .collect()
             })
@@ -87,7 +96,7 @@ impl Store {
         edit_time: i64,
     ) -> Result<bool, StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_publishing(move |conn, changes| {
                 let n = conn
                     .prepare_cached(
                         "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6 \
@@ -95,6 +104,9 @@ impl Store {
                            AND recall_time IS NULL",
                     )?
                     .execute(params![msg_id, chat.key(), bot_id, content_type, content, edit_time])?;
+                if n == 1 {
+                    log(conn, LogKind::Edit, &msg_id, edit_time, changes)?;
+                }
                 Ok(n == 1)
             })
             .await
@@ -110,7 +122,7 @@ impl Store {
         recall_time: i64,
     ) -> Result<bool, StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_publishing(move |conn, changes| {
                 let n = conn
                     .prepare_cached(
                         "UPDATE messages SET recall_time = ?4 \
@@ -118,6 +130,9 @@ impl Store {
                            AND recall_time IS NULL",
                     )?
                     .execute(params![msg_id, chat.key(), bot_id, recall_time])?;
+                if n == 1 {
+                    log(conn, LogKind::Recall, &msg_id, recall_time, changes)?;
+                }
                 Ok(n == 1)
             })
             .await
@@ -147,10 +162,10 @@ impl Store {
             .await
     }
 
-    /// A page of `chat`'s history, newest first, recalled messages left out (spec §6.6).
-    /// Without an anchor, the newest `before` messages. With one, the anchor with up to
-    /// `before` older and `after` newer messages around it; an anchor that is not a visible
-    /// message of the chat gives an empty page.
+    /// A page of `chat`'s history as a bot sees it: newest first, recalled messages left out
+    /// (spec §6.6). Without an anchor, the newest `before` messages. With one, the anchor with
+    /// up to `before` older and `after` newer messages around it; an anchor that is not a
+    /// visible message of the chat gives an empty page.
     pub async fn history(
         &self,
         chat: Chat,
@@ -185,8 +200,32 @@ impl Store {
     }
 }
 
+/// Who is sending, as the writer needs it.
+pub(crate) struct Sender<'a> {
+    pub(crate) kind: SenderType,
+    pub(crate) id: &'a str,
+    pub(crate) nickname: &'a str,
+}
+
+/// The current nickname of a user or bot, `""` if it no longer exists.
+pub(crate) fn nickname(
+    conn: &Connection,
+    kind: SenderType,
+    id: &str,
+) -> Result<String, StoreError> {
+    let sql = match kind {
+        SenderType::Bot => "SELECT nickname FROM bots WHERE id = ?1",
+        SenderType::User => "SELECT nickname FROM users WHERE id = ?1",
+    };
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_row([id], |row| row.get(0))
+        .optional()?
+        .unwrap_or_default())
+}
+
 /// Whether a bot may send to this recipient: a user must follow it, a group must have it.
-fn may_reach(
+fn bot_may_reach(
     conn: &Connection,
     bot_id: &str,
     recv_type: RecvType,
@@ -203,27 +242,29 @@ fn may_reach(
         .is_some())
 }
 
-/// Appends a message to a chat: the next sequence number, then the row.
-fn insert(
+/// Appends a message to a chat: the next sequence number, the row, its chat log entry, and
+/// the live frame. Returns the stored message.
+pub(crate) fn append(
     conn: &Connection,
-    chat_key: &str,
+    chat: &Chat,
     msg_id: &str,
-    sender_type: SenderType,
-    sender_id: &str,
+    sender: &Sender<'_>,
     message: &Outgoing,
-) -> Result<i64, StoreError> {
+    changes: &mut Vec<Change>,
+) -> Result<StoredMessage, StoreError> {
+    let chat_key = chat.key();
     let seq: i64 = conn
         .prepare_cached(
             "INSERT INTO chats (chat_key, last_seq) VALUES (?1, 1) \
              ON CONFLICT (chat_key) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
         )?
-        .query_row([chat_key], |row| row.get(0))?;
+        .query_row([&chat_key], |row| row.get(0))?;
     // A quote must name a message of the same chat; anything else (nonebot's "False", an ID
     // from another chat) degrades to no quote rather than failing the send (spec §12 item 5).
     let parent_id = match &message.parent_id {
         Some(parent) => conn
             .prepare_cached("SELECT msg_id FROM messages WHERE msg_id = ?1 AND chat_key = ?2")?
-            .query_row([parent, chat_key], |row| row.get::<_, String>(0))
+            .query_row([parent, &chat_key], |row| row.get::<_, String>(0))
             .optional()?
             .unwrap_or_default(),
         None => String::new(),
@@ -236,14 +277,89 @@ fn insert(
         msg_id,
         chat_key,
         seq,
-        sender_type.as_str(),
-        sender_id,
+        sender.kind.as_str(),
+        sender.id,
         message.content_type,
         message.content,
         parent_id,
         message.send_time
     ])?;
-    Ok(seq)
+    let row = StoredMessage {
+        msg_id: msg_id.to_owned(),
+        chat_key,
+        seq,
+        sender_type: sender.kind,
+        sender_id: sender.id.to_owned(),
+        sender_nickname: sender.nickname.to_owned(),
+        content_type: message.content_type.clone(),
+        content: message.content.clone(),
+        parent_id,
+        command_id: 0,
+        command_name: String::new(),
+        send_time: message.send_time,
+        edit_time: None,
+        recalled: false,
+    };
+    let cursor = log_entry(
+        conn,
+        &row.chat_key,
+        LogKind::Message,
+        msg_id,
+        message.send_time,
+    )?;
+    changes.push(Change::Chat {
+        cursor,
+        chat_key: row.chat_key.clone(),
+        frame: frame::encode(&frame::log_frame(LogKind::Message, cursor, &row)?)?,
+    });
+    Ok(row)
+}
+
+/// Records an edit or recall of a stored message in the chat log and publishes its frame.
+fn log(
+    conn: &Connection,
+    kind: LogKind,
+    msg_id: &str,
+    at: i64,
+    changes: &mut Vec<Change>,
+) -> Result<(), StoreError> {
+    let row = load(conn, msg_id)?.ok_or_else(|| StoreError::not_found("message", msg_id))?;
+    let cursor = log_entry(conn, &row.chat_key, kind, msg_id, at)?;
+    changes.push(Change::Chat {
+        cursor,
+        chat_key: row.chat_key.clone(),
+        frame: frame::encode(&frame::log_frame(kind, cursor, &row)?)?,
+    });
+    Ok(())
+}
+
+fn log_entry(
+    conn: &Connection,
+    chat_key: &str,
+    kind: LogKind,
+    msg_id: &str,
+    at: i64,
+) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("INSERT INTO chat_log (chat_key, kind, msg_id, at) VALUES (?1, ?2, ?3, ?4) RETURNING id")?
+        .query_row(params![chat_key, kind.as_str(), msg_id, at], |row| row.get(0))?)
+}
+
+/// Selects a message with its sender's current nickname; `message_row` reads it.
+pub(crate) const SELECT_MESSAGE: &str = "SELECT m.msg_id, m.chat_key, m.seq, m.sender_type, m.sender_id, \
+        COALESCE(CASE m.sender_type WHEN 'bot' THEN b.nickname ELSE u.nickname END, ''), \
+        m.content_type, m.content, m.parent_id, m.command_id, m.command_name, m.send_time, \
+        m.edit_time, m.recall_time IS NOT NULL \
+     FROM messages m \
+     LEFT JOIN bots b ON m.sender_type = 'bot' AND b.id = m.sender_id \
+     LEFT JOIN users u ON m.sender_type = 'user' AND u.id = m.sender_id";
+
+/// One message by ID.
+pub(crate) fn load(conn: &Connection, msg_id: &str) -> Result<Option<StoredMessage>, StoreError> {
+    conn.prepare_cached(&format!("{SELECT_MESSAGE} WHERE m.msg_id = ?1"))?
+        .query_row([msg_id], message_row)
+        .optional()?
+        .transpose()
 }
 
 #[derive(Clone, Copy)]
@@ -262,13 +378,6 @@ fn page(
     limit: u32,
     with_anchor: bool,
 ) -> Result<Vec<StoredMessage>, StoreError> {
-    const SELECT: &str = "SELECT m.msg_id, m.seq, m.sender_type, m.sender_id, \
-            COALESCE(CASE m.sender_type WHEN 'bot' THEN b.nickname ELSE u.nickname END, ''), \
-            m.content_type, m.content, m.parent_id, m.command_id, m.command_name, m.send_time \
-         FROM messages m \
-         LEFT JOIN bots b ON m.sender_type = 'bot' AND b.id = m.sender_id \
-         LEFT JOIN users u ON m.sender_type = 'user' AND u.id = m.sender_id \
-         WHERE m.chat_key = ?1 AND m.recall_time IS NULL";
     let (condition, order) = match (side, with_anchor) {
         (Side::Older, false) => ("m.seq < ?2", "DESC"),
         (Side::Older, true) => ("m.seq <= ?2", "DESC"),
@@ -280,21 +389,34 @@ fn page(
     if limit == 0 {
         return Ok(Vec::new());
     }
-    let sql = format!("{SELECT} AND {condition} ORDER BY m.seq {order} LIMIT ?3");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut list = stmt
-        .query_map(params![chat_key, seq, limit], message_row)?
-        .collect::<Result<Vec<_>, _>>()?
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
+    let sql = format!(
+        "{SELECT_MESSAGE} WHERE m.chat_key = ?1 AND m.recall_time IS NULL AND {condition} \
+         ORDER BY m.seq {order} LIMIT ?3"
+    );
+    let mut list = collect(conn, &sql, params![chat_key, seq, limit])?;
     if matches!(side, Side::Newer) {
         list.reverse();
     }
     Ok(list)
 }
 
+/// Runs a `SELECT_MESSAGE` query and reads every row.
+pub(crate) fn collect(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<StoredMessage>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, message_row)?;
+    let mut list = Vec::new();
+    for row in rows {
+        list.push(row??);
+    }
+    Ok(list)
+}
+
 fn message_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredMessage, StoreError>> {
-    let sender_type: String = row.get(2)?;
+    let sender_type: String = row.get(3)?;
     let Some(sender_type) = SenderType::from_wire(&sender_type) else {
         return Ok(Err(StoreError::Corrupt(format!(
             "sender_type {sender_type:?}"
@@ -302,15 +424,18 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredMessage, StoreErr
     };
     Ok(Ok(StoredMessage {
         msg_id: row.get(0)?,
-        seq: row.get(1)?,
+        chat_key: row.get(1)?,
+        seq: row.get(2)?,
         sender_type,
-        sender_id: row.get(3)?,
-        sender_nickname: row.get(4)?,
-        content_type: row.get(5)?,
-        content: row.get(6)?,
-        parent_id: row.get(7)?,
-        command_id: row.get(8)?,
-        command_name: row.get(9)?,
-        send_time: row.get(10)?,
+        sender_id: row.get(4)?,
+        sender_nickname: row.get(5)?,
+        content_type: row.get(6)?,
+        content: row.get(7)?,
+        parent_id: row.get(8)?,
+        command_id: row.get(9)?,
+        command_name: row.get(10)?,
+        send_time: row.get(11)?,
+        edit_time: row.get(12)?,
+        recalled: row.get(13)?,
     }))
 }

@@ -9,11 +9,13 @@ mod directory;
 mod error;
 mod messages;
 mod model;
+mod outbox;
 mod readers;
 mod schema;
 mod writer;
 
 use std::path::Path;
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags};
@@ -21,7 +23,9 @@ use rusqlite::{Connection, OpenFlags};
 pub use error::StoreError;
 pub use messages::{Delivery, GroupAccess, Outgoing};
 pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
+pub use outbox::OutboxEvent;
 
+use crate::bus::Bus;
 use readers::Readers;
 use writer::Writer;
 
@@ -65,10 +69,11 @@ impl WriterThread {
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir`, applies migrations, and starts
-    /// the writer thread.
+    /// the writer thread, which publishes committed changes on `bus`.
     pub fn open(
         data_dir: &Path,
         durability: Durability,
+        bus: Arc<dyn Bus>,
     ) -> Result<(Store, WriterThread), StoreError> {
         let path = data_dir.join(DB_FILE);
         let mut conn = Connection::open(&path)?;
@@ -94,7 +99,7 @@ impl Store {
                 Ok(conn)
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let (writer, thread) = Writer::start(conn)?;
+        let (writer, thread) = Writer::start(conn, bus)?;
         Ok((
             Store {
                 writer,

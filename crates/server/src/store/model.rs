@@ -27,6 +27,8 @@ pub struct Group {
     pub name: String,
     /// The avatar's address, `""` when none.
     pub avatar_url: String,
+    /// Whether users may join and leave by themselves.
+    pub open: bool,
     /// Creation time, epoch ms.
     pub created_at: i64,
 }
@@ -149,6 +151,20 @@ impl Chat {
         }
     }
 
+    /// Reads a stored chat key back.
+    pub fn from_key(key: &str) -> Option<Self> {
+        if let Some(group_id) = key.strip_prefix("g:") {
+            return Some(Chat::Group {
+                group_id: group_id.to_owned(),
+            });
+        }
+        let (bot_id, user_id) = key.strip_prefix("p:")?.split_once(':')?;
+        Some(Chat::Private {
+            bot_id: bot_id.to_owned(),
+            user_id: user_id.to_owned(),
+        })
+    }
+
     /// The key the chat is stored under. IDs cannot contain ':' (see `ids::check_id`), so
     /// the key is unambiguous; IDs from requests that are not valid never reach a stored row.
     pub fn key(&self) -> String {
@@ -164,6 +180,8 @@ impl Chat {
 pub struct StoredMessage {
     /// The message ID (32 hex).
     pub msg_id: String,
+    /// The chat it is in.
+    pub chat_key: String,
     /// Its position in its chat, from 1 without gaps.
     pub seq: i64,
     /// Who sent it.
@@ -184,4 +202,8 @@ pub struct StoredMessage {
     pub command_name: String,
     /// Epoch ms.
     pub send_time: i64,
+    /// When it was last edited, epoch ms.
+    pub edit_time: Option<i64>,
+    /// Whether it was recalled.
+    pub recalled: bool,
 }

@@ -84,6 +84,58 @@ const MIGRATIONS: &[&str] = &[
         UNIQUE (chat_key, seq)
     );
     "#,
+    // 2: live delivery and the events users cause.
+    r#"
+    -- Users may join (and leave) an open group by themselves; a closed one only via the admin.
+    ALTER TABLE chat_groups ADD COLUMN open INTEGER NOT NULL DEFAULT 0;
+    -- A bot's slash commands; the row id is the commandId its events carry.
+    CREATE TABLE bot_commands (
+        id          INTEGER PRIMARY KEY,
+        bot_id      TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+        name        TEXT NOT NULL,
+        UNIQUE (bot_id, name)
+    );
+    -- Everything that happened to messages, in commit order. Its id is the cursor a live
+    -- client resumes from: replay is "every entry after my cursor in my chats".
+    CREATE TABLE chat_log (
+        id          INTEGER PRIMARY KEY,
+        chat_key    TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('message', 'edit', 'recall')),
+        msg_id      TEXT NOT NULL,
+        at          INTEGER NOT NULL
+    );
+    CREATE INDEX chat_log_by_chat ON chat_log (chat_key, id);
+    -- How far each user has read each chat.
+    CREATE TABLE read_markers (
+        user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        chat_key    TEXT NOT NULL,
+        seq         INTEGER NOT NULL,
+        PRIMARY KEY (user_id, chat_key)
+    ) WITHOUT ROWID;
+    -- Events for bots, written in the same transaction as what caused them. payload is the
+    -- exact Yunhu envelope to deliver.
+    CREATE TABLE outbox (
+        id          INTEGER PRIMARY KEY,
+        bot_id      TEXT NOT NULL,
+        event_id    TEXT NOT NULL UNIQUE,
+        event_type  TEXT NOT NULL,
+        payload     TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+    );
+    CREATE INDEX outbox_by_bot ON outbox (bot_id, id);
+    -- Boards: chat_key '*' is the bot's global board (board-all); member_id '' means every
+    -- member of the chat.
+    CREATE TABLE boards (
+        bot_id       TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+        chat_key     TEXT NOT NULL,
+        member_id    TEXT NOT NULL DEFAULT '',
+        content_type TEXT NOT NULL,
+        content      TEXT NOT NULL,
+        expire_at    INTEGER NOT NULL DEFAULT 0,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (bot_id, chat_key, member_id)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database to the newest schema.

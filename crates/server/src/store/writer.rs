@@ -8,12 +8,14 @@
 //! before it is durable — and the fsync is shared by everyone in the batch.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::StoreError;
+use crate::bus::{Bus, Change};
 
 /// The most jobs in one transaction: large enough to amortise the fsync, small enough that
 /// a batch does not hold the first caller for long.
@@ -24,9 +26,15 @@ const QUEUE_DEPTH: usize = 8192;
 
 /// What a job hands back after it ran: a function to call with the commit's outcome.
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-/// A write: runs inside the batch's transaction, says whether it succeeded, and returns how
-/// to answer its caller once the commit is known.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+/// What a job leaves behind: whether it succeeded, how to answer its caller once the commit is
+/// known, and the changes to publish if the commit succeeds.
+struct Outcome {
+    ok: bool,
+    complete: Completion,
+    changes: Vec<Change>,
+}
+/// A write: runs inside the batch's transaction.
+type Job = Box<dyn FnOnce(&Connection) -> Outcome + Send>;
 
 /// The sending side of the writer's queue. Cloning it is cheap.
 #[derive(Clone)]
@@ -35,12 +43,15 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`.
-    pub(crate) fn start(conn: Connection) -> Result<(Writer, JoinHandle<()>), StoreError> {
+    /// Starts the writer thread on `conn`; committed changes go to `bus`.
+    pub(crate) fn start(
+        conn: Connection,
+        bus: Arc<dyn Bus>,
+    ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("cloudlake-writer".into())
-            .spawn(move || run(conn, jobs))?;
+            .spawn(move || run(conn, jobs, bus.as_ref()))?;
         Ok((Writer { queue }, thread))
     }
 
@@ -52,15 +63,31 @@ impl Writer {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
+        self.write_publishing(move |conn, _| f(conn)).await
+    }
+
+    /// Like [`Writer::write`], and `f` may record changes: they are published on the bus right
+    /// after the commit, in commit order, before the caller is answered. If `f` fails, or the
+    /// commit does, nothing is published.
+    pub(crate) async fn write_publishing<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection, &mut Vec<Change>) -> Result<R, StoreError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |conn| {
-            let result = f(conn);
+            let mut changes = Vec::new();
+            let result = f(conn, &mut changes);
             let ok = result.is_ok();
             let complete: Completion = Box::new(move |commit| {
                 // The caller may have gone away (client disconnected); the write stands.
                 let _ = reply.send(commit.and(result));
             });
-            (ok, complete)
+            Outcome {
+                ok,
+                complete,
+                changes,
+            }
         });
         self.queue
             .send(job)
@@ -70,7 +97,7 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>) {
+fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, bus: &dyn Bus) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     // Ends when every `Writer` is dropped and the queue is empty, so queued writes finish.
     while let Some(first) = jobs.blocking_recv() {
@@ -81,28 +108,32 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let completions = run_batch(&mut conn, batch.drain(..));
+        let (completions, changes) = run_batch(&mut conn, batch.drain(..));
+        if !changes.is_empty() {
+            bus.publish(changes);
+        }
         for (complete, outcome) in completions {
             complete(outcome);
         }
     }
 }
 
-/// Runs one batch in one transaction and returns each job's completion with the outcome to
-/// report: the commit's result for jobs that succeeded, `Ok` for jobs that failed (their own
-/// error is already inside their completion).
-fn run_batch(
-    conn: &mut Connection,
-    batch: impl Iterator<Item = Job>,
-) -> Vec<(Completion, Result<(), StoreError>)> {
+/// What a batch leaves: each job's completion with the outcome to report (the commit's result
+/// for jobs that succeeded, `Ok` for jobs that failed: their own error is already inside their
+/// completion), and the changes to publish (none if the commit failed).
+type BatchResult = (Vec<(Completion, Result<(), StoreError>)>, Vec<Change>);
+
+/// Runs one batch in one transaction.
+fn run_batch(conn: &mut Connection, batch: impl Iterator<Item = Job>) -> BatchResult {
     let mut done: Vec<(Completion, bool)> = Vec::new();
+    let mut changes: Vec<Change> = Vec::new();
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             // Nothing runs. Dropping a job drops its reply channel, which its caller sees as
             // `WriteAborted`; the cause is logged here, once for the batch.
             tracing::error!(error = %e, "could not begin a write transaction");
-            return Vec::new();
+            return (Vec::new(), Vec::new());
         }
     };
     for job in batch {
@@ -115,7 +146,12 @@ fn run_batch(
         // channel (its caller sees `WriteAborted`, reported as an internal error).
         let outcome = catch_unwind(AssertUnwindSafe(|| job(&tx)));
         let (ok, complete) = match outcome {
-            Ok(pair) => pair,
+            Ok(outcome) => {
+                if outcome.ok {
+                    changes.extend(outcome.changes);
+                }
+                (outcome.ok, outcome.complete)
+            }
             Err(_) => {
                 tracing::error!("a write job panicked; its changes are rolled back");
                 let noop: Completion = Box::new(|_| {});
@@ -136,7 +172,11 @@ fn run_batch(
         tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
         e.to_string()
     });
-    done.into_iter()
+    if commit.is_err() {
+        changes.clear();
+    }
+    let completions = done
+        .into_iter()
         .map(|(complete, ok)| {
             let outcome = match (&commit, ok) {
                 (Ok(()), _) | (Err(_), false) => Ok(()),
@@ -144,5 +184,6 @@ fn run_batch(
             };
             (complete, outcome)
         })
-        .collect()
+        .collect();
+    (completions, changes)
 }

@@ -138,6 +138,8 @@ pub(crate) async fn rotate_user_token(
 pub(crate) struct NewGroup {
     id: Option<String>,
     name: Option<String>,
+    /// Whether users may join and leave by themselves (default false).
+    open: Option<bool>,
 }
 
 /// `POST /groups` → 201 with the group.
@@ -148,7 +150,10 @@ pub(crate) async fn create_group(
     let req: NewGroup = body(&raw)?;
     let id = id(req.id)?;
     let group_name = name("name", req.name)?;
-    let group = state.store.create_group(id, group_name).await?;
+    let group = state
+        .store
+        .create_group(id, group_name, req.open.unwrap_or(false))
+        .await?;
     Ok((StatusCode::CREATED, Json(group)))
 }
 

@@ -1,0 +1,105 @@
+//! Encoding live frames from stored rows: done once per change, shared by every recipient.
+
+use std::sync::Arc;
+
+use cloudlake_protocol::{Board, ChatMessage, ChatRef, Content, LIVE_VERSION, LiveFrame};
+
+use crate::store::{Chat, StoreError, StoredMessage};
+
+/// How a chat looks to a user: a group, or the private chat with a bot.
+pub fn chat_ref(chat: &Chat) -> ChatRef {
+    match chat {
+        Chat::Group { group_id } => ChatRef {
+            chat_type: "group".into(),
+            chat_id: group_id.clone(),
+        },
+        Chat::Private { bot_id, .. } => ChatRef {
+            chat_type: "bot".into(),
+            chat_id: bot_id.clone(),
+        },
+    }
+}
+
+/// The user-facing form of a stored message; a recalled message loses its content.
+pub fn chat_message(row: &StoredMessage) -> Result<ChatMessage, StoreError> {
+    let chat = Chat::from_key(&row.chat_key)
+        .ok_or_else(|| StoreError::Corrupt(format!("chat key {:?}", row.chat_key)))?;
+    let content = if row.recalled {
+        Content::default()
+    } else {
+        serde_json::from_str(&row.content)
+            .map_err(|e| StoreError::Corrupt(format!("message {} content: {e}", row.msg_id)))?
+    };
+    Ok(ChatMessage {
+        chat: chat_ref(&chat),
+        seq: row.seq,
+        msg_id: row.msg_id.clone(),
+        sender_id: row.sender_id.clone(),
+        sender_type: row.sender_type,
+        sender_nickname: row.sender_nickname.clone(),
+        content_type: row.content_type.clone(),
+        content,
+        parent_id: row.parent_id.clone(),
+        send_time: row.send_time,
+        edit_time: row.edit_time,
+        recalled: row.recalled,
+    })
+}
+
+/// What happened to a message, as recorded in the chat log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    /// It was sent.
+    Message,
+    /// Its content changed.
+    Edit,
+    /// It was recalled.
+    Recall,
+}
+
+impl LogKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogKind::Message => "message",
+            LogKind::Edit => "edit",
+            LogKind::Recall => "recall",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        match s {
+            "message" => Some(LogKind::Message),
+            "edit" => Some(LogKind::Edit),
+            "recall" => Some(LogKind::Recall),
+            _ => None,
+        }
+    }
+}
+
+/// The frame for one chat log entry.
+pub fn log_frame(kind: LogKind, cursor: i64, row: &StoredMessage) -> Result<LiveFrame, StoreError> {
+    let message = chat_message(row)?;
+    let v = LIVE_VERSION;
+    Ok(match kind {
+        LogKind::Message => LiveFrame::Message { v, cursor, message },
+        LogKind::Edit => LiveFrame::MessageEdited { v, cursor, message },
+        LogKind::Recall => LiveFrame::MessageRecalled { v, cursor, message },
+    })
+}
+
+/// A board frame.
+pub fn board_frame(board: Board) -> LiveFrame {
+    LiveFrame::Board {
+        v: LIVE_VERSION,
+        board,
+    }
+}
+
+/// Encodes a frame once for sharing.
+pub fn encode(frame: &LiveFrame) -> Result<Arc<str>, StoreError> {
+    serde_json::to_string(frame)
+        .map(Arc::from)
+        .map_err(|e| StoreError::Corrupt(format!("frame does not encode: {e}")))
+}

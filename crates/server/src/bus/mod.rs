@@ -1,0 +1,73 @@
+//! The bus: how a committed change reaches every live connection that should see it.
+//!
+//! The store publishes [`Change`]s from its writer thread right after each commit, in commit
+//! order, before any caller of that commit is answered. Live sessions depend on that order:
+//! a session skips frames whose cursor it has already sent, which is only correct if cursors
+//! arrive increasing. In one process the bus is the local [`crate::gateway::Gateway`]; across
+//! nodes it becomes a broker subscription per node that feeds the same gateway.
+
+pub mod frame;
+
+use std::sync::Arc;
+
+/// Something that happened, addressed to the live connections that must learn of it.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// A frame for everyone subscribed to a chat, at a position of the chat log.
+    Chat {
+        /// The change log position (the frame's `cursor`).
+        cursor: i64,
+        /// The chat's key.
+        chat_key: String,
+        /// The encoded frame, shared by every recipient.
+        frame: Arc<str>,
+    },
+    /// A frame for everyone subscribed to a chat that is not part of the log (board changes:
+    /// boards are state, sent whole in every `hello`).
+    ChatState {
+        /// The chat's key.
+        chat_key: String,
+        /// Only this user, when set (a board for one group member).
+        only_user: Option<String>,
+        /// The encoded frame.
+        frame: Arc<str>,
+    },
+    /// A user can now see a chat: their open sessions subscribe to it.
+    Joined {
+        /// The user.
+        user_id: String,
+        /// The chat.
+        chat_key: String,
+    },
+    /// A user can no longer see a chat: their open sessions unsubscribe.
+    Left {
+        /// The user.
+        user_id: String,
+        /// The chat.
+        chat_key: String,
+    },
+    /// A chat is gone (its group was deleted): every subscription to it ends.
+    ChatClosed {
+        /// The chat.
+        chat_key: String,
+    },
+    /// A user's sessions must end (the user was deleted or their token rotated).
+    UserClosed {
+        /// The user.
+        user_id: String,
+    },
+}
+
+/// Where committed changes go.
+pub trait Bus: Send + Sync + 'static {
+    /// Delivers changes, in the order given. Called from the writer thread: it must not block
+    /// (queue, don't wait).
+    fn publish(&self, changes: Vec<Change>);
+}
+
+/// A bus that drops everything, for stores with no live connections (tools, tests).
+pub struct NoBus;
+
+impl Bus for NoBus {
+    fn publish(&self, _: Vec<Change>) {}
+}

@@ -1,0 +1,385 @@
+//! The gateway: which live sessions see which chats, and fan-out of committed changes to them.
+//!
+//! Each session has a bounded queue. Fan-out never waits: a frame that does not fit marks the
+//! session as lagging and every later frame for it is dropped, so a slow client never slows
+//! the writer or anyone else. The session then tells its client to resync from the last cursor
+//! it delivered, and the client's reconnect replays the gap from storage.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockWriteGuard};
+
+use tokio::sync::mpsc;
+
+use crate::bus::{Bus, Change};
+
+/// How many frames may wait for one session before it counts as lagging.
+pub const SESSION_QUEUE: usize = 1024;
+
+/// What a session's queue carries.
+#[derive(Debug, Clone)]
+pub enum Outbound {
+    /// A frame; `cursor` is set for chat-log frames, which a session sends only once.
+    Frame {
+        /// The change log position, if the frame has one.
+        cursor: Option<i64>,
+        /// The encoded frame.
+        text: Arc<str>,
+    },
+    /// The session must end (its user was deleted or their token rotated).
+    Close,
+}
+
+/// The live-session registry. Cloning it is cheap.
+#[derive(Clone, Default)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    routes: RwLock<Routes>,
+    next_id: AtomicU64,
+}
+
+#[derive(Default)]
+struct Routes {
+    by_chat: HashMap<String, HashMap<u64, Arc<Link>>>,
+    by_user: HashMap<String, HashMap<u64, Arc<Link>>>,
+}
+
+/// The gateway's end of one session.
+struct Link {
+    id: u64,
+    user_id: String,
+    queue: mpsc::Sender<Outbound>,
+    lagging: AtomicBool,
+    chats: RwLock<HashSet<String>>,
+}
+
+impl Link {
+    fn offer(&self, item: Outbound) {
+        if self.lagging.load(Ordering::Acquire) {
+            return;
+        }
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(item) {
+            self.lagging.store(true, Ordering::Release);
+        }
+    }
+}
+
+/// A registered session: its queue's receiving end lives with the socket task. Dropping it
+/// unregisters the session.
+pub struct Session {
+    gateway: Gateway,
+    link: Arc<Link>,
+}
+
+impl Gateway {
+    /// A gateway with no sessions.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a session for `user_id`, subscribed to nothing yet. It is registered under
+    /// its user first, so membership changes committed from now on already reach it.
+    pub fn connect(&self, user_id: &str) -> (Session, mpsc::Receiver<Outbound>) {
+        let (queue, receiver) = mpsc::channel(SESSION_QUEUE);
+        let link = Arc::new(Link {
+            id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
+            user_id: user_id.to_owned(),
+            queue,
+            lagging: AtomicBool::new(false),
+            chats: RwLock::new(HashSet::new()),
+        });
+        self.routes()
+            .by_user
+            .entry(user_id.to_owned())
+            .or_default()
+            .insert(link.id, link.clone());
+        (
+            Session {
+                gateway: self.clone(),
+                link,
+            },
+            receiver,
+        )
+    }
+
+    /// How many sessions are connected.
+    pub fn session_count(&self) -> usize {
+        self.inner
+            .routes
+            .read()
+            .map(|r| r.by_user.values().map(HashMap::len).sum())
+            .unwrap_or(0)
+    }
+
+    fn routes(&self) -> RwLockWriteGuard<'_, Routes> {
+        // A panic while holding the lock leaves plain maps that are still consistent enough
+        // to use; recover rather than take every live session down.
+        self.inner
+            .routes
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn subscribe(routes: &mut Routes, link: &Arc<Link>, chat_key: &str) {
+        if let Ok(mut chats) = link.chats.write() {
+            chats.insert(chat_key.to_owned());
+        }
+        routes
+            .by_chat
+            .entry(chat_key.to_owned())
+            .or_default()
+            .insert(link.id, link.clone());
+    }
+
+    fn unsubscribe(routes: &mut Routes, link: &Link, chat_key: &str) {
+        if let Ok(mut chats) = link.chats.write() {
+            chats.remove(chat_key);
+        }
+        if let Some(sessions) = routes.by_chat.get_mut(chat_key) {
+            sessions.remove(&link.id);
+            if sessions.is_empty() {
+                routes.by_chat.remove(chat_key);
+            }
+        }
+    }
+
+    fn dispatch(&self, change: Change) {
+        match change {
+            Change::Chat {
+                cursor,
+                chat_key,
+                frame,
+            } => {
+                let routes = self
+                    .inner
+                    .routes
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(sessions) = routes.by_chat.get(&chat_key) {
+                    for link in sessions.values() {
+                        link.offer(Outbound::Frame {
+                            cursor: Some(cursor),
+                            text: frame.clone(),
+                        });
+                    }
+                }
+            }
+            Change::ChatState {
+                chat_key,
+                only_user,
+                frame,
+            } => {
+                let routes = self
+                    .inner
+                    .routes
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(sessions) = routes.by_chat.get(&chat_key) {
+                    for link in sessions.values() {
+                        if only_user.as_ref().is_none_or(|u| *u == link.user_id) {
+                            link.offer(Outbound::Frame {
+                                cursor: None,
+                                text: frame.clone(),
+                            });
+                        }
+                    }
+                }
+            }
+            Change::Joined { user_id, chat_key } => {
+                let mut routes = self.routes();
+                let links: Vec<Arc<Link>> = routes
+                    .by_user
+                    .get(&user_id)
+                    .map(|s| s.values().cloned().collect())
+                    .unwrap_or_default();
+                for link in links {
+                    Self::subscribe(&mut routes, &link, &chat_key);
+                }
+            }
+            Change::Left { user_id, chat_key } => {
+                let mut routes = self.routes();
+                let links: Vec<Arc<Link>> = routes
+                    .by_user
+                    .get(&user_id)
+                    .map(|s| s.values().cloned().collect())
+                    .unwrap_or_default();
+                for link in links {
+                    Self::unsubscribe(&mut routes, &link, &chat_key);
+                }
+            }
+            Change::ChatClosed { chat_key } => {
+                let mut routes = self.routes();
+                if let Some(sessions) = routes.by_chat.remove(&chat_key) {
+                    for link in sessions.values() {
+                        if let Ok(mut chats) = link.chats.write() {
+                            chats.remove(&chat_key);
+                        }
+                    }
+                }
+            }
+            Change::UserClosed { user_id } => {
+                let routes = self
+                    .inner
+                    .routes
+                    .read()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                if let Some(sessions) = routes.by_user.get(&user_id) {
+                    for link in sessions.values() {
+                        // Not `offer`: closing must get through even to a lagging session.
+                        let _ = link.queue.try_send(Outbound::Close);
+                        link.lagging.store(true, Ordering::Release);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Bus for Gateway {
+    fn publish(&self, changes: Vec<Change>) {
+        for change in changes {
+            self.dispatch(change);
+        }
+    }
+}
+
+impl Session {
+    /// Subscribes the session to these chats (idempotent).
+    pub fn subscribe(&self, chat_keys: impl IntoIterator<Item = String>) {
+        let mut routes = self.gateway.routes();
+        for key in chat_keys {
+            Gateway::subscribe(&mut routes, &self.link, &key);
+        }
+    }
+
+    /// Drops every subscription not in `chat_keys`: after a second read of the user's chats,
+    /// this undoes a subscription to a chat the user left while the session was starting.
+    pub fn retain(&self, chat_keys: &HashSet<String>) {
+        let mut routes = self.gateway.routes();
+        let current: Vec<String> = self
+            .link
+            .chats
+            .read()
+            .map(|c| c.iter().cloned().collect())
+            .unwrap_or_default();
+        for key in current.iter().filter(|k| !chat_keys.contains(*k)) {
+            Gateway::unsubscribe(&mut routes, &self.link, key);
+        }
+    }
+
+    /// Whether frames were dropped for this session: it must resync.
+    pub fn is_lagging(&self) -> bool {
+        self.link.lagging.load(Ordering::Acquire)
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let mut routes = self.gateway.routes();
+        let chats: Vec<String> = self
+            .link
+            .chats
+            .read()
+            .map(|c| c.iter().cloned().collect())
+            .unwrap_or_default();
+        for key in chats {
+            Gateway::unsubscribe(&mut routes, &self.link, &key);
+        }
+        if let Some(sessions) = routes.by_user.get_mut(&self.link.user_id) {
+            sessions.remove(&self.link.id);
+            if sessions.is_empty() {
+                routes.by_user.remove(&self.link.user_id);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(cursor: i64, chat: &str) -> Change {
+        Change::Chat {
+            cursor,
+            chat_key: chat.into(),
+            frame: Arc::from(format!("f{cursor}")),
+        }
+    }
+
+    #[test]
+    fn frames_reach_only_subscribers_of_the_chat() {
+        let gateway = Gateway::new();
+        let (alice, mut alice_rx) = gateway.connect("alice");
+        let (_bob, mut bob_rx) = gateway.connect("bob");
+        alice.subscribe(["g:1".to_owned()]);
+        gateway.publish(vec![frame(1, "g:1"), frame(2, "g:2")]);
+        assert!(matches!(
+            alice_rx.try_recv(),
+            Ok(Outbound::Frame {
+                cursor: Some(1),
+                ..
+            })
+        ));
+        assert!(alice_rx.try_recv().is_err());
+        assert!(bob_rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn joins_and_leaves_change_live_subscriptions_in_order() {
+        let gateway = Gateway::new();
+        let (_s, mut rx) = gateway.connect("alice");
+        gateway.publish(vec![
+            frame(1, "g:1"),
+            Change::Joined {
+                user_id: "alice".into(),
+                chat_key: "g:1".into(),
+            },
+            frame(2, "g:1"),
+            Change::Left {
+                user_id: "alice".into(),
+                chat_key: "g:1".into(),
+            },
+            frame(3, "g:1"),
+        ]);
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Outbound::Frame {
+                cursor: Some(2),
+                ..
+            })
+        ));
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_full_queue_marks_the_session_lagging_and_drops_everything_after() {
+        let gateway = Gateway::new();
+        let (session, mut rx) = gateway.connect("alice");
+        session.subscribe(["g:1".to_owned()]);
+        let burst: Vec<Change> = (1..=(SESSION_QUEUE as i64 + 10))
+            .map(|c| frame(c, "g:1"))
+            .collect();
+        gateway.publish(burst);
+        assert!(session.is_lagging());
+        // Draining makes room, but nothing after the gap may slip in.
+        while rx.try_recv().is_ok() {}
+        gateway.publish(vec![frame(5000, "g:1")]);
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn dropping_a_session_unregisters_it() {
+        let gateway = Gateway::new();
+        let (session, _rx) = gateway.connect("alice");
+        session.subscribe(["g:1".to_owned(), "p:b:alice".to_owned()]);
+        assert_eq!(gateway.session_count(), 1);
+        drop(session);
+        assert_eq!(gateway.session_count(), 0);
+        let routes = gateway.inner.routes.read().unwrap();
+        assert!(routes.by_chat.is_empty() && routes.by_user.is_empty());
+    }
+}
