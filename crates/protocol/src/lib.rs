@@ -21,6 +21,7 @@
 //! assert_eq!(req.message.content.buttons.len(), 1);
 //! ```
 
+mod board;
 mod button;
 mod content;
 mod envelope;
@@ -32,6 +33,9 @@ mod request;
 mod response;
 mod vocabulary;
 
+pub use board::{
+    BoardAllRequest, BoardContent, BoardContentType, BoardDismissRequest, BoardRequest, BoardTarget,
+};
 pub use button::{ActionType, Button, ButtonRows};
 pub use content::Content;
 pub use envelope::Envelope;

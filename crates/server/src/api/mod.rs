@@ -3,6 +3,8 @@
 
 pub mod admin;
 pub mod bot;
+pub mod problem;
+pub mod user;
 
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .nest("/open-apis/v1", bot::router(state.clone()))
         .nest("/admin/v1", admin::router(state.clone()))
+        .nest("/api/v1", user::router())
         .fallback(not_found)
         // The span names the path only: the bot token travels in the query string and must
         // never reach a log line.

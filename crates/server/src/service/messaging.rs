@@ -14,7 +14,7 @@ use crate::store::{Bot, Chat, Delivery, GroupAccess, Outgoing, Store, StoreError
 /// The bot-facing message service.
 #[derive(Clone)]
 pub struct Messaging {
-    store: Store,
+    pub(super) store: Store,
 }
 
 impl Messaging {
@@ -176,9 +176,9 @@ impl Messaging {
     }
 }
 
-/// The stored form of what a bot sends: the content normalised by the protocol parser and
-/// encoded once, outside the writer.
-fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
+/// The stored form of a message: the content normalised by the protocol parser and encoded
+/// once, outside the writer.
+pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
     let content = serde_json::to_string(&message.content)
         .map_err(|e| StoreError::Corrupt(format!("content does not encode: {e}")))?;
     Ok(Outgoing {

@@ -1,8 +1,9 @@
 //! The bot API's behaviour between the wire and the store: who may send where, what a
 //! recipient's failure means for a single send and for a batch, and how history is shaped.
 
+mod boards;
 mod error;
-mod messaging;
+pub(crate) mod messaging;
 
 pub use error::ServiceError;
 pub use messaging::Messaging;

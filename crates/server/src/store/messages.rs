@@ -225,7 +225,7 @@ pub(crate) fn nickname(
 }
 
 /// Whether a bot may send to this recipient: a user must follow it, a group must have it.
-fn bot_may_reach(
+pub(crate) fn bot_may_reach(
     conn: &Connection,
     bot_id: &str,
     recv_type: RecvType,

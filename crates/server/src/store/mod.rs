@@ -5,6 +5,8 @@
 //! read-only connections ([`readers`]). The public methods are grouped by what they touch:
 //! [`directory`] and [`messages`].
 
+mod boards;
+mod commands;
 mod directory;
 mod error;
 mod messages;
@@ -12,6 +14,7 @@ mod model;
 mod outbox;
 mod readers;
 mod schema;
+mod user_side;
 mod writer;
 
 use std::path::Path;
@@ -20,10 +23,13 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OpenFlags};
 
+pub use boards::NewBoard;
+pub use commands::Command;
 pub use error::StoreError;
 pub use messages::{Delivery, GroupAccess, Outgoing};
 pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
 pub use outbox::OutboxEvent;
+pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
 
 use crate::bus::Bus;
 use readers::Readers;

@@ -249,3 +249,89 @@ pub fn is_msg_id(id: &Value) -> bool {
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
+
+// ---- live WebSocket clients ----
+
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+impl TestServer {
+    /// Opens a user's live WebSocket and returns it with its `hello` frame.
+    pub async fn live(&self, user_token: &str, cursor: Option<i64>) -> (Ws, Value) {
+        let mut url = format!("ws://{}/api/v1/live?token={user_token}", self.addr);
+        if let Some(cursor) = cursor {
+            url.push_str(&format!("&cursor={cursor}"));
+        }
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        let hello = next_frame(&mut ws).await.expect("hello");
+        assert_eq!(hello["type"], "hello", "{hello}");
+        (ws, hello)
+    }
+
+    /// A user API call with the user's token.
+    pub async fn user_api(
+        &self,
+        method: reqwest::Method,
+        token: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, self.url(&format!("/api/v1{path}")))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap()
+        };
+        (status, value)
+    }
+
+    /// Every event in the outbox, oldest first, as parsed envelopes.
+    pub fn outbox(&self, bot_id: &str) -> Vec<Value> {
+        let db = rusqlite::Connection::open_with_flags(
+            self.dir.path().join(cloudlake_server::store::DB_FILE),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let mut stmt = db
+            .prepare("SELECT payload FROM outbox WHERE bot_id = ?1 ORDER BY id")
+            .unwrap();
+        stmt.query_map([bot_id], |row| row.get::<_, String>(0))
+            .unwrap()
+            .map(|p| serde_json::from_str(&p.unwrap()).unwrap())
+            .collect()
+    }
+}
+
+/// The next text frame, or `None` if none comes within a second.
+pub async fn next_frame(ws: &mut Ws) -> Option<Value> {
+    use futures_util::StreamExt;
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(1), ws.next())
+            .await
+            .ok()??;
+        match msg.unwrap() {
+            tokio_tungstenite::tungstenite::Message::Text(text) => {
+                return Some(serde_json::from_str(&text).unwrap());
+            }
+            tokio_tungstenite::tungstenite::Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+/// Whether nothing arrives within `ms` milliseconds.
+pub async fn quiet(ws: &mut Ws, ms: u64) -> bool {
+    use futures_util::StreamExt;
+    tokio::time::timeout(std::time::Duration::from_millis(ms), ws.next())
+        .await
+        .is_err()
+}

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use super::AdminError;
 use crate::api::AppState;
+use crate::api::problem::Problem;
 use crate::ids::check_id;
 use crate::secret::{TokenHash, new_token};
 use crate::store::Role;
@@ -18,7 +18,7 @@ use crate::store::Role;
 /// The longest nickname or group name accepted, in characters.
 const MAX_NAME_CHARS: usize = 64;
 
-type Result<T> = std::result::Result<T, AdminError>;
+type Result<T> = std::result::Result<T, Problem>;
 
 /// Reads a JSON body whatever its Content-Type; an empty body reads as `{}`.
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T> {
@@ -28,13 +28,13 @@ fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T> {
         bytes
     };
     serde_json::from_slice(bytes)
-        .map_err(|e| AdminError::BadRequest(format!("invalid JSON body: {e}")))
+        .map_err(|e| Problem::BadRequest(format!("invalid JSON body: {e}")))
 }
 
 fn id(wanted: Option<String>) -> Result<Option<String>> {
     match wanted {
         Some(id) => {
-            check_id(&id).map_err(AdminError::BadRequest)?;
+            check_id(&id).map_err(Problem::BadRequest)?;
             Ok(Some(id))
         }
         None => Ok(None),
@@ -44,10 +44,10 @@ fn id(wanted: Option<String>) -> Result<Option<String>> {
 fn name(field: &str, value: Option<String>) -> Result<String> {
     let value = value.map(|v| v.trim().to_owned()).unwrap_or_default();
     if value.is_empty() {
-        return Err(AdminError::BadRequest(format!("{field} is required")));
+        return Err(Problem::BadRequest(format!("{field} is required")));
     }
     if value.chars().count() > MAX_NAME_CHARS {
-        return Err(AdminError::BadRequest(format!(
+        return Err(Problem::BadRequest(format!(
             "{field} is longer than {MAX_NAME_CHARS} characters"
         )));
     }
@@ -56,7 +56,7 @@ fn name(field: &str, value: Option<String>) -> Result<String> {
 
 fn merge(resource: impl serde::Serialize, extra: Value) -> Result<Value> {
     let mut value = serde_json::to_value(resource)
-        .map_err(|e| AdminError::BadRequest(format!("unencodable resource: {e}")))?;
+        .map_err(|e| Problem::BadRequest(format!("unencodable resource: {e}")))?;
     if let (Value::Object(map), Value::Object(extra)) = (&mut value, extra) {
         map.extend(extra);
     }
@@ -105,7 +105,7 @@ pub(crate) async fn show_user(
         .store
         .user(id.clone())
         .await?
-        .ok_or_else(|| AdminError::NotFound(format!("user {id} not found")))?;
+        .ok_or_else(|| Problem::NotFound(format!("user {id} not found")))?;
     Ok(Json(user))
 }
 
@@ -171,7 +171,7 @@ pub(crate) async fn show_group(
         .store
         .group_detail(id.clone())
         .await?
-        .ok_or_else(|| AdminError::NotFound(format!("group {id} not found")))?;
+        .ok_or_else(|| Problem::NotFound(format!("group {id} not found")))?;
     Ok(Json(group))
 }
 
@@ -201,7 +201,7 @@ pub(crate) async fn set_member(
     let role = match req.role.as_deref() {
         None => Role::Member,
         Some(r) => Role::from_wire(r).ok_or_else(|| {
-            AdminError::BadRequest(format!(
+            Problem::BadRequest(format!(
                 "role {r:?} is not one of member, administrator, owner"
             ))
         })?,
@@ -269,7 +269,7 @@ pub(crate) async fn create_bot(
         Some(url) if url.is_empty() => None,
         Some(url) if url.starts_with("http://") || url.starts_with("https://") => Some(url),
         Some(url) => {
-            return Err(AdminError::BadRequest(format!(
+            return Err(Problem::BadRequest(format!(
                 "webhookUrl {url:?} is not an http:// or https:// URL"
             )));
         }
@@ -300,7 +300,7 @@ pub(crate) async fn show_bot(
         .store
         .bot_detail(id.clone())
         .await?
-        .ok_or_else(|| AdminError::NotFound(format!("bot {id} not found")))?;
+        .ok_or_else(|| Problem::NotFound(format!("bot {id} not found")))?;
     Ok(Json(bot))
 }
 
@@ -341,5 +341,46 @@ pub(crate) async fn unfollow(
     Path((bot, user)): Path<(String, String)>,
 ) -> Result<StatusCode> {
     state.store.unfollow(bot, user).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct NewCommand {
+    name: Option<String>,
+}
+
+/// `POST /bots/{id}/commands` with `{"name": "weather"}` → the command and its ID. Users
+/// invoke it as `/weather …`.
+pub(crate) async fn add_command(
+    State(state): State<AppState>,
+    Path(bot): Path<String>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let req: NewCommand = body(&raw)?;
+    let command = name("name", req.name)?;
+    let command = command.strip_prefix('/').unwrap_or(&command).to_owned();
+    if command.is_empty() || command.chars().any(char::is_whitespace) {
+        return Err(Problem::BadRequest(
+            "a command name is one word, without spaces".into(),
+        ));
+    }
+    Ok(Json(state.store.add_command(bot, command).await?))
+}
+
+/// `GET /bots/{id}/commands`.
+pub(crate) async fn list_commands(
+    State(state): State<AppState>,
+    Path(bot): Path<String>,
+) -> Result<impl IntoResponse> {
+    Ok(Json(json!({"commands": state.store.commands(bot).await?})))
+}
+
+/// `DELETE /bots/{id}/commands/{name}` → 204.
+pub(crate) async fn remove_command(
+    State(state): State<AppState>,
+    Path((bot, command)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    state.store.remove_command(bot, command).await?;
     Ok(StatusCode::NO_CONTENT)
 }

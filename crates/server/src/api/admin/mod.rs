@@ -2,7 +2,6 @@
 //! `Authorization: Bearer <admin token>`; answers with ordinary HTTP statuses and JSON bodies,
 //! errors as `{"error": {"code": "...", "message": "..."}}`.
 
-mod error;
 mod handlers;
 
 use axum::Router;
@@ -10,11 +9,10 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post, put};
-
-pub use error::AdminError;
+use axum::routing::{delete, get, post, put};
 
 use super::AppState;
+use super::problem::Problem;
 use crate::secret::TokenHash;
 
 /// Admin bodies are small: a name, an ID, a URL.
@@ -41,6 +39,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bots/{id}", get(show_bot).delete(delete_bot))
         .route("/bots/{id}/token", post(rotate_bot_token))
         .route("/bots/{id}/followers/{user}", put(follow).delete(unfollow))
+        .route("/bots/{id}/commands", post(add_command).get(list_commands))
+        .route("/bots/{id}/commands/{name}", delete(remove_command))
         .layer(DefaultBodyLimit::max(MAX_ADMIN_BODY))
         .route_layer(middleware::from_fn_with_state(state, require_admin))
 }
@@ -50,7 +50,7 @@ async fn require_admin(
     State(state): State<AppState>,
     req: Request,
     next: Next,
-) -> Result<Response, AdminError> {
+) -> Result<Response, Problem> {
     let presented = req
         .headers()
         .get(AUTHORIZATION)
@@ -59,6 +59,8 @@ async fn require_admin(
         .map(str::trim);
     match presented {
         Some(token) if TokenHash::of(token).matches(&state.admin_token) => Ok(next.run(req).await),
-        _ => Err(AdminError::Unauthorized),
+        _ => Err(Problem::Unauthorized(
+            "missing or wrong admin token (send Authorization: Bearer <token>)",
+        )),
     }
 }

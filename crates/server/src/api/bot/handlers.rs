@@ -2,8 +2,8 @@
 
 use axum::extract::State;
 use cloudlake_protocol::{
-    BatchSendData, BatchSendRequest, EditData, EditRequest, MessagesData, MessagesQuery,
-    RecallRequest, SendData, SendRequest,
+    BatchSendData, BatchSendRequest, BoardAllRequest, BoardDismissRequest, BoardRequest, EditData,
+    EditRequest, MessagesData, MessagesQuery, RecallRequest, SendData, SendRequest,
 };
 
 use super::extract::{AuthedBot, Body, QueryPairs};
@@ -80,4 +80,46 @@ pub(crate) async fn messages_post(
             .map(|(k, v)| (k.as_str(), v.as_str())),
     )?;
     Ok(Success(Some(state.messaging.history(&bot, query).await?)))
+}
+
+/// `POST /bot/board`: `{"successCount": 1}`.
+pub(crate) async fn board(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    Body(body): Body,
+) -> Reply<EditData> {
+    let req = BoardRequest::parse(&body)?;
+    state.messaging.board(&bot, req).await?;
+    Ok(Success(Some(EditData { success_count: 1 })))
+}
+
+/// `POST /bot/board-all`: `{"successCount": <chats affected>}`.
+pub(crate) async fn board_all(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    Body(body): Body,
+) -> Reply<EditData> {
+    let req = BoardAllRequest::parse(&body)?;
+    let success_count = state.messaging.board_all(&bot, req).await?;
+    Ok(Success(Some(EditData { success_count })))
+}
+
+/// `POST /bot/board-dismiss`: success without data.
+pub(crate) async fn board_dismiss(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    Body(body): Body,
+) -> Reply<()> {
+    let req = BoardDismissRequest::parse(&body)?;
+    state.messaging.board_dismiss(&bot, req).await?;
+    Ok(Success(None))
+}
+
+/// `POST /bot/board-all-dismiss`: takes no parameters; any body (none, empty, `{}`) is fine.
+pub(crate) async fn board_all_dismiss(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+) -> Reply<()> {
+    state.messaging.board_all_dismiss(&bot).await?;
+    Ok(Success(None))
 }

@@ -23,5 +23,9 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/bot/messages",
             post(handlers::messages_post).get(handlers::messages_get),
         )
+        .route("/bot/board", post(handlers::board))
+        .route("/bot/board-all", post(handlers::board_all))
+        .route("/bot/board-dismiss", post(handlers::board_dismiss))
+        .route("/bot/board-all-dismiss", post(handlers::board_all_dismiss))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
 }

@@ -1,0 +1,68 @@
+//! The error type of cloudlake's own APIs (admin and user): an HTTP status with a JSON body
+//! `{"error": {"code": "...", "message": "..."}}`. The bot API answers in Yunhu's envelope
+//! instead (see `bot::reply`).
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::store::StoreError;
+
+/// Why a call to the admin or user API failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Problem {
+    /// No token, or the wrong one: 401.
+    #[error("{0}")]
+    Unauthorized(&'static str),
+    /// The request is malformed: 400.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The caller may not do this: 403.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Something named does not exist: 404.
+    #[error("{0}")]
+    NotFound(String),
+    /// The ID is taken: 409.
+    #[error("{0}")]
+    Conflict(String),
+    /// Storage failed: 500, cause logged.
+    #[error("storage: {0}")]
+    Store(StoreError),
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound { .. } => Problem::NotFound(e.to_string()),
+            StoreError::Conflict { .. } => Problem::Conflict(e.to_string()),
+            other => Problem::Store(other),
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            Problem::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Problem::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            Problem::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Problem::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Problem::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Problem::Store(e) => {
+                tracing::error!(error = %e, "call failed in storage");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        };
+        let message = match &self {
+            Problem::Store(_) => "internal error; see the server log".to_owned(),
+            other => other.to_string(),
+        };
+        (
+            status,
+            Json(json!({"error": {"code": code, "message": message}})),
+        )
+            .into_response()
+    }
+}

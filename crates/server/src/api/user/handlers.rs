@@ -1,0 +1,249 @@
+//! REST handlers of the user API.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use cloudlake_protocol::{ContentType, OutgoingMessage, SendRequest};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AuthedUser;
+use crate::api::AppState;
+use crate::api::problem::Problem;
+use crate::bus::frame::{chat_message, chat_ref};
+use crate::ids::new_msg_id;
+use crate::service::messaging::outgoing;
+use crate::store::{Chat, ChatSummary, Click, Join, Leave, StoreError, UserSend};
+
+type Result<T> = std::result::Result<T, Problem>;
+
+/// The largest history page.
+const MAX_PAGE: u32 = 200;
+/// The history page size when none is asked for.
+const DEFAULT_PAGE: u32 = 50;
+
+/// The chat a user names in a path: `group/{groupId}` or `bot/{botId}`.
+fn chat(user_id: &str, chat_type: &str, chat_id: String) -> Result<Chat> {
+    match chat_type {
+        "group" => Ok(Chat::Group { group_id: chat_id }),
+        "bot" => Ok(Chat::Private {
+            bot_id: chat_id,
+            user_id: user_id.to_owned(),
+        }),
+        other => Err(Problem::BadRequest(format!(
+            "chat type {other:?} is not group or bot"
+        ))),
+    }
+}
+
+fn not_in_chat() -> Problem {
+    Problem::NotFound("no such chat among yours".into())
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(raw: &Bytes) -> Result<T> {
+    serde_json::from_slice(raw).map_err(|e| Problem::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+fn message_json(row: &crate::store::StoredMessage) -> Result<Value> {
+    let message = chat_message(row)?;
+    serde_json::to_value(message).map_err(|e| Problem::Store(StoreError::Corrupt(e.to_string())))
+}
+
+/// `GET /me`.
+pub(crate) async fn me(AuthedUser(user): AuthedUser) -> impl IntoResponse {
+    Json(user)
+}
+
+/// `GET /chats`: the groups the user is in and the bots they follow, most recent first, with
+/// the last message and the unread count.
+pub(crate) async fn chats(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+) -> Result<impl IntoResponse> {
+    let list = state.store.chat_list(user.user_id).await?;
+    let chats = list.iter().map(summary_json).collect::<Result<Vec<_>>>()?;
+    Ok(Json(json!({ "chats": chats })))
+}
+
+fn summary_json(summary: &ChatSummary) -> Result<Value> {
+    let chat = chat_ref(&summary.chat);
+    Ok(json!({
+        "chatType": chat.chat_type,
+        "chatId": chat.chat_id,
+        "name": summary.name,
+        "avatarUrl": summary.avatar_url,
+        "role": summary.role,
+        "unread": summary.unread,
+        "lastSeq": summary.last_seq,
+        "lastMessage": summary.last_message.as_ref().map(message_json).transpose()?,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct HistoryQuery {
+    before_seq: Option<i64>,
+    limit: Option<u32>,
+}
+
+/// `GET /chats/{type}/{id}/messages?beforeSeq=&limit=`: a page of history, oldest first;
+/// page back with `beforeSeq` = the first message's `seq`.
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path((chat_type, chat_id)): Path<(String, String)>,
+    Query(query): Query<HistoryQuery>,
+) -> Result<impl IntoResponse> {
+    let chat = chat(&user.user_id, &chat_type, chat_id)?;
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let page = state
+        .store
+        .user_history(user.user_id, chat, query.before_seq, limit)
+        .await?
+        .ok_or_else(not_in_chat)?;
+    let has_more = page.first().is_some_and(|m| m.seq > 1);
+    let messages = page.iter().map(message_json).collect::<Result<Vec<_>>>()?;
+    Ok(Json(json!({ "messages": messages, "hasMore": has_more })))
+}
+
+/// `POST /chats/{type}/{id}/messages` with `{"contentType", "content", "parentId"?}`: text or
+/// markdown, with `content.at` mentions (spec §5.3). Buttons are for bots only and dropped.
+pub(crate) async fn send(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path((chat_type, chat_id)): Path<(String, String)>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let chat = chat(&user.user_id, &chat_type, chat_id)?;
+    let mut message = parse_user_message(&raw)?;
+    message.content.buttons.clear();
+    let stored = outgoing(&message).map_err(|e| match e {
+        crate::service::ServiceError::Store(e) => Problem::Store(e),
+        crate::service::ServiceError::Rejected(e) => Problem::BadRequest(e.msg),
+    })?;
+    match state
+        .store
+        .send_from_user(user.user_id, chat, new_msg_id(), stored)
+        .await?
+    {
+        UserSend::Sent(row) => Ok((StatusCode::CREATED, Json(message_json(&row)?))),
+        UserSend::NotInChat => Err(not_in_chat()),
+    }
+}
+
+/// Reads a user's message with the same lenient rules as a bot's, then keeps to the kinds a
+/// person may send.
+fn parse_user_message(raw: &Bytes) -> Result<OutgoingMessage> {
+    // Reuse the bot API's parser by giving it the recipient it requires.
+    let mut body: Value = json_body(raw)?;
+    let Some(object) = body.as_object_mut() else {
+        return Err(Problem::BadRequest("the body must be a JSON object".into()));
+    };
+    object.insert("recvId".into(), json!("-"));
+    object.insert("recvType".into(), json!("user"));
+    let parsed =
+        SendRequest::parse(body.to_string().as_bytes()).map_err(|e| Problem::BadRequest(e.msg))?;
+    match parsed.message.content_type {
+        ContentType::Text | ContentType::Markdown => Ok(parsed.message),
+        other => Err(Problem::BadRequest(format!(
+            "users can send text and markdown, not {other}"
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ReadBody {
+    seq: i64,
+}
+
+/// `POST /chats/{type}/{id}/read` with `{"seq": N}`: everything up to N is read.
+pub(crate) async fn mark_read(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path((chat_type, chat_id)): Path<(String, String)>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let chat = chat(&user.user_id, &chat_type, chat_id)?;
+    let body: ReadBody = json_body(&raw)?;
+    let seq = state
+        .store
+        .mark_read(user.user_id, chat, body.seq)
+        .await?
+        .ok_or_else(not_in_chat)?;
+    Ok(Json(json!({ "seq": seq })))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct ClickBody {
+    value: String,
+}
+
+/// `POST /messages/{msgId}/click` with `{"value": …}`: a click on the message's actionType 3
+/// button with that value, reported to the bot as `button.report.inline`.
+pub(crate) async fn click(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path(msg_id): Path<String>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let body: ClickBody = json_body(&raw)?;
+    match state.store.click(user.user_id, msg_id, body.value).await? {
+        Click::Reported => Ok(Json(json!({ "reported": true }))),
+        Click::NoMessage => Err(Problem::NotFound("no such message in your chats".into())),
+        Click::NoButton => Err(Problem::BadRequest(
+            "the message has no report button (actionType 3) with that value".into(),
+        )),
+    }
+}
+
+/// `PUT /bots/{botId}/follow`: add the bot as a friend (`bot.followed`).
+pub(crate) async fn follow(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path(bot_id): Path<String>,
+) -> Result<impl IntoResponse> {
+    let added = state.store.follow(bot_id, user.user_id).await?;
+    Ok(Json(json!({ "following": true, "added": added })))
+}
+
+/// `DELETE /bots/{botId}/follow`: remove the bot (`bot.unfollowed`).
+pub(crate) async fn unfollow(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path(bot_id): Path<String>,
+) -> Result<StatusCode> {
+    state.store.unfollow(bot_id, user.user_id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /groups/{groupId}/join`: join an open group (`group.join` to its bots).
+pub(crate) async fn join(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path(group_id): Path<String>,
+) -> Result<impl IntoResponse> {
+    match state.store.join_open_group(user.user_id, group_id).await? {
+        Join::Joined => Ok(Json(json!({ "member": true, "added": true }))),
+        Join::AlreadyMember => Ok(Json(json!({ "member": true, "added": false }))),
+        Join::Closed => Err(Problem::Forbidden(
+            "this group does not let users join by themselves".into(),
+        )),
+        Join::NoGroup => Err(Problem::NotFound("no such group".into())),
+    }
+}
+
+/// `POST /groups/{groupId}/leave`: leave a group (`group.leave` to its bots). The owner
+/// cannot leave.
+pub(crate) async fn leave(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path(group_id): Path<String>,
+) -> Result<StatusCode> {
+    match state.store.leave(user.user_id, group_id).await? {
+        Leave::Left => Ok(StatusCode::NO_CONTENT),
+        Leave::NotMember => Err(Problem::NotFound("you are not in that group".into())),
+        Leave::Owner => Err(Problem::Conflict("the owner cannot leave the group".into())),
+    }
+}

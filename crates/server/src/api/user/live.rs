@@ -1,0 +1,164 @@
+//! `GET /api/v1/live?token=…&cursor=N`: the user's one WebSocket.
+//!
+//! Start-up order is what makes replay exact. The session is registered with the gateway and
+//! subscribed to the user's chats *before* storage is read, so every change committed after
+//! that point is in the session's queue; everything committed before it is found by the
+//! replay read. A change in both places is sent once, because frames are sent in increasing
+//! cursor order and any frame at or below the last cursor sent is skipped.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use cloudlake_protocol::{LIVE_VERSION, LiveFrame};
+use serde::Deserialize;
+
+use super::AuthedUser;
+use crate::api::AppState;
+use crate::api::problem::Problem;
+use crate::bus::frame;
+use crate::gateway::Outbound;
+use crate::store::{StoreError, User};
+
+/// Replay reads the log in pages of this many entries.
+const REPLAY_PAGE: u32 = 500;
+/// A client further behind than this is told to reload instead of replaying.
+const MAX_REPLAY: usize = 10_000;
+/// A client that does not take a frame within this long is dropped.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Deserialize)]
+pub(crate) struct LiveQuery {
+    cursor: Option<i64>,
+}
+
+/// Upgrades to the live WebSocket.
+pub(crate) async fn live(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Query(query): Query<LiveQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, Problem> {
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        if let Err(e) = session(state, user, query.cursor, socket).await {
+            tracing::warn!(error = %e, "live session ended with an error");
+        }
+    }))
+}
+
+/// Why a session stopped early.
+#[derive(Debug, thiserror::Error)]
+enum SessionEnd {
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    #[error("socket: {0}")]
+    Socket(String),
+}
+
+async fn send(socket: &mut WebSocket, text: &str) -> Result<(), SessionEnd> {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(SessionEnd::Socket(e.to_string())),
+        Err(_) => Err(SessionEnd::Socket("the client stopped reading".into())),
+    }
+}
+
+async fn send_frame(socket: &mut WebSocket, frame: &LiveFrame) -> Result<(), SessionEnd> {
+    send(socket, &frame::encode(frame)?).await
+}
+
+async fn session(
+    state: AppState,
+    user: User,
+    cursor: Option<i64>,
+    mut socket: WebSocket,
+) -> Result<(), SessionEnd> {
+    let user_id = user.user_id;
+    let (session, mut queue) = state.gateway.connect(&user_id);
+    let chats = state.store.chat_keys(user_id.clone()).await?;
+    session.subscribe(chats);
+    // Read again: a chat left between the first read and the subscription is dropped here.
+    session.retain(&state.store.chat_keys(user_id.clone()).await?);
+
+    let latest = state.store.latest_cursor().await?;
+    // A cursor from the future (another server's, or a reset database) cannot be trusted to
+    // skip anything: start from now.
+    let mut last_sent = cursor
+        .filter(|c| (0..=latest).contains(c))
+        .unwrap_or(latest);
+    send_frame(
+        &mut socket,
+        &LiveFrame::Hello {
+            v: LIVE_VERSION,
+            user_id: user_id.clone(),
+            cursor: last_sent,
+            boards: state.store.boards_for_user(user_id.clone()).await?,
+        },
+    )
+    .await?;
+
+    if cursor.is_some() {
+        let mut replayed = 0;
+        loop {
+            let page = state
+                .store
+                .replay(user_id.clone(), last_sent, REPLAY_PAGE)
+                .await?;
+            for (id, kind, message) in &page.entries {
+                send_frame(&mut socket, &frame::log_frame(*kind, *id, message)?).await?;
+                last_sent = *id;
+            }
+            replayed += page.entries.len();
+            if !page.truncated {
+                break;
+            }
+            if replayed >= MAX_REPLAY {
+                let latest = state.store.latest_cursor().await?;
+                return resync(&mut socket, latest, "gap").await;
+            }
+        }
+    }
+
+    loop {
+        tokio::select! {
+            item = queue.recv() => match item {
+                Some(Outbound::Frame { cursor, text }) => {
+                    if session.is_lagging() {
+                        return resync(&mut socket, last_sent, "lagging").await;
+                    }
+                    if let Some(cursor) = cursor {
+                        if cursor <= last_sent {
+                            continue;
+                        }
+                        last_sent = cursor;
+                    }
+                    send(&mut socket, &text).await?;
+                }
+                Some(Outbound::Close) | None => {
+                    let _ = socket.send(Message::Close(None)).await;
+                    return Ok(());
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                // Pings are answered by the WebSocket layer; clients send nothing else.
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return Ok(()),
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+}
+
+async fn resync(socket: &mut WebSocket, cursor: i64, reason: &str) -> Result<(), SessionEnd> {
+    send_frame(
+        socket,
+        &LiveFrame::Resync {
+            v: LIVE_VERSION,
+            cursor,
+            reason: reason.to_owned(),
+        },
+    )
+    .await?;
+    let _ = socket.send(Message::Close(None)).await;
+    Ok(())
+}

@@ -1,0 +1,552 @@
+//! What users do and see: their chats, history, sends, button clicks, joins, read markers,
+//! and the replay of everything they missed.
+//!
+//! Every read here is scoped to the chats the user is in (a group they are a member of, or
+//! the private chat with a bot they follow): a user can never read or act elsewhere.
+
+use std::collections::HashSet;
+
+use cloudlake_protocol::{
+    ActionType, ButtonReportEvent, Content, Event, EventChat, EventMessage, EventSender,
+    MessageEvent, SenderType,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::directory::{join_group, leave_group};
+use super::messages::{Outgoing, SELECT_MESSAGE, Sender, append, collect, load};
+use super::model::{Chat, Role, StoredMessage};
+use super::outbox::{bots_in_group, enqueue};
+use super::{Store, StoreError};
+use crate::bus::frame::LogKind;
+
+/// The chat keys a user may see: the groups they are in and the bots they follow.
+pub(crate) const USER_CHAT_KEYS: &str = "SELECT 'g:' || group_id FROM group_members WHERE user_id = ?1 \
+     UNION ALL SELECT 'p:' || bot_id || ':' || ?1 FROM bot_followers WHERE user_id = ?1";
+
+/// One chat in a user's chat list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatSummary {
+    /// The chat.
+    pub chat: Chat,
+    /// The group's name or the bot's nickname.
+    pub name: String,
+    /// The group's or bot's avatar.
+    pub avatar_url: String,
+    /// The user's role, for groups.
+    pub role: Option<Role>,
+    /// The newest message, if any.
+    pub last_message: Option<StoredMessage>,
+    /// Messages from others after the user's read marker.
+    pub unread: i64,
+    /// The chat's newest sequence number (0 when empty).
+    pub last_seq: i64,
+}
+
+/// What a replay found: chat log entries after the cursor, oldest first.
+#[derive(Debug, Clone)]
+pub struct Replay {
+    /// `(cursor, kind, message)` for each entry.
+    pub entries: Vec<(i64, LogKind, StoredMessage)>,
+    /// Whether more entries exist than were asked for.
+    pub truncated: bool,
+}
+
+/// What became of a user's send.
+#[derive(Debug, Clone)]
+pub enum UserSend {
+    /// Stored and published.
+    Sent(Box<StoredMessage>),
+    /// The user is not in that chat (or it does not exist).
+    NotInChat,
+}
+
+/// What became of a button click.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Click {
+    /// Reported to the bot.
+    Reported,
+    /// No such message in a chat the user is in.
+    NoMessage,
+    /// The message has no actionType 3 button with that value.
+    NoButton,
+}
+
+/// What became of a request to leave a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leave {
+    /// The user left.
+    Left,
+    /// The user was not a member.
+    NotMember,
+    /// The owner cannot leave: the group would have none.
+    Owner,
+}
+
+/// What became of a request to join a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Join {
+    /// The user is now a member.
+    Joined,
+    /// The user already was.
+    AlreadyMember,
+    /// The group does not let users join by themselves.
+    Closed,
+    /// No such group.
+    NoGroup,
+}
+
+impl Store {
+    /// The keys of every chat `user_id` may see.
+    pub async fn chat_keys(&self, user_id: String) -> Result<HashSet<String>, StoreError> {
+        self.readers
+            .read(move |conn| chat_keys(conn, &user_id))
+            .await
+    }
+
+    /// The newest cursor of the chat log (0 when empty).
+    pub async fn latest_cursor(&self) -> Result<i64, StoreError> {
+        self.readers
+            .read(|conn| {
+                Ok(conn
+                    .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM chat_log")?
+                    .query_row([], |row| row.get(0))?)
+            })
+            .await
+    }
+
+    /// Chat log entries after `cursor` in the chats `user_id` may see now, oldest first, at
+    /// most `limit`.
+    pub async fn replay(
+        &self,
+        user_id: String,
+        cursor: i64,
+        limit: u32,
+    ) -> Result<Replay, StoreError> {
+        self.readers
+            .read(move |conn| {
+                let sql = format!(
+                    "SELECT id, kind, msg_id FROM chat_log \
+                     WHERE id > ?2 AND chat_key IN ({USER_CHAT_KEYS}) ORDER BY id LIMIT ?3"
+                );
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt
+                    .query_map(params![user_id, cursor, i64::from(limit) + 1], |row| {
+                        Ok((
+                            row.get::<_, i64>(0)?,
+                            row.get::<_, String>(1)?,
+                            row.get::<_, String>(2)?,
+                        ))
+                    })?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let truncated = rows.len() > limit as usize;
+                let mut entries = Vec::with_capacity(rows.len().min(limit as usize));
+                for (id, kind, msg_id) in rows.into_iter().take(limit as usize) {
+                    let kind = LogKind::from_stored(&kind)
+                        .ok_or_else(|| StoreError::Corrupt(format!("chat_log kind {kind:?}")))?;
+                    // A message deleted with its group leaves no log either; skip defensively.
+                    if let Some(message) = load(conn, &msg_id)? {
+                        entries.push((id, kind, message));
+                    }
+                }
+                Ok(Replay { entries, truncated })
+            })
+            .await
+    }
+
+    /// The chats `user_id` is in, most recently active first.
+    pub async fn chat_list(&self, user_id: String) -> Result<Vec<ChatSummary>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                let mut list = Vec::new();
+                let mut groups = conn.prepare_cached(
+                    "SELECT g.id, g.name, g.avatar_url, m.role FROM group_members m \
+                     JOIN chat_groups g ON g.id = m.group_id WHERE m.user_id = ?1",
+                )?;
+                let rows = groups
+                    .query_map([&user_id], |row| {
+                        Ok((
+                            row.get::<_, String>(0)?,
+                            row.get(1)?,
+                            row.get(2)?,
+                            row.get::<_, String>(3)?,
+                        ))
+                    })?
+                    .collect::<Result<Vec<(String, String, String, String)>, _>>()?;
+                for (group_id, name, avatar_url, role) in rows {
+                    let chat = Chat::Group { group_id };
+                    list.push(summary(
+                        conn,
+                        &user_id,
+                        chat,
+                        name,
+                        avatar_url,
+                        Role::from_wire(&role),
+                    )?);
+                }
+                let mut bots = conn.prepare_cached(
+                    "SELECT b.id, b.nickname, b.avatar_url FROM bot_followers f \
+                     JOIN bots b ON b.id = f.bot_id WHERE f.user_id = ?1",
+                )?;
+                let rows = bots
+                    .query_map([&user_id], |row| {
+                        Ok((row.get::<_, String>(0)?, row.get(1)?, row.get(2)?))
+                    })?
+                    .collect::<Result<Vec<(String, String, String)>, _>>()?;
+                for (bot_id, name, avatar_url) in rows {
+                    let chat = Chat::Private {
+                        bot_id,
+                        user_id: user_id.clone(),
+                    };
+                    list.push(summary(conn, &user_id, chat, name, avatar_url, None)?);
+                }
+                list.sort_by_key(|c| {
+                    std::cmp::Reverse(c.last_message.as_ref().map_or(0, |m| m.send_time))
+                });
+                Ok(list)
+            })
+            .await
+    }
+
+    /// Up to `limit` messages of `chat` with a sequence below `before_seq` (or the newest),
+    /// oldest first, recalled ones included and marked. `None` if the user is not in the chat.
+    pub async fn user_history(
+        &self,
+        user_id: String,
+        chat: Chat,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Option<Vec<StoredMessage>>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                if !in_chat(conn, &user_id, &chat)? {
+                    return Ok(None);
+                }
+                let sql = format!(
+                    "{SELECT_MESSAGE} WHERE m.chat_key = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3"
+                );
+                let mut list = collect(
+                    conn,
+                    &sql,
+                    params![chat.key(), before_seq.unwrap_or(i64::MAX), limit],
+                )?;
+                list.reverse();
+                Ok(Some(list))
+            })
+            .await
+    }
+
+    /// Stores a user's message in `chat` and writes the events it causes: for a private chat,
+    /// one for the bot; in a group, one for every bot in it — `message.receive.instruction` to
+    /// the bots whose command it is, nothing to the other bots when it is a command of some
+    /// bot, `message.receive.normal` to all otherwise.
+    pub async fn send_from_user(
+        &self,
+        user_id: String,
+        chat: Chat,
+        msg_id: String,
+        message: Outgoing,
+    ) -> Result<UserSend, StoreError> {
+        self.writer
+            .write_publishing(move |conn, changes| {
+                let Some(level) = sender_level(conn, &user_id, &chat)? else {
+                    return Ok(UserSend::NotInChat);
+                };
+                let (nickname_now, avatar_url): (String, String) = conn
+                    .prepare_cached("SELECT nickname, avatar_url FROM users WHERE id = ?1")?
+                    .query_row([&user_id], |row| Ok((row.get(0)?, row.get(1)?)))?;
+                let sender = Sender {
+                    kind: SenderType::User,
+                    id: &user_id,
+                    nickname: &nickname_now,
+                };
+                let row = append(conn, &chat, &msg_id, &sender, &message, changes)?;
+                let (bots, event_chat) = match &chat {
+                    Chat::Group { group_id } => (
+                        bots_in_group(conn, group_id)?,
+                        EventChat {
+                            chat_id: group_id.clone(),
+                            chat_type: "group".into(),
+                        },
+                    ),
+                    Chat::Private { bot_id, .. } => (
+                        vec![bot_id.clone()],
+                        EventChat {
+                            chat_id: bot_id.clone(),
+                            chat_type: "bot".into(),
+                        },
+                    ),
+                };
+                let content: Content = serde_json::from_str(&row.content)
+                    .map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
+                let command = command_name(&row.content_type, &content);
+                let commands: Vec<Option<i64>> = bots
+                    .iter()
+                    .map(|bot| command_id(conn, bot, command))
+                    .collect::<Result<_, _>>()?;
+                let is_someones_command = commands.iter().any(Option::is_some);
+                for (bot, command_id) in bots.iter().zip(commands) {
+                    let (command_id, command_name) = match command_id {
+                        Some(id) => (id, command.unwrap_or_default().to_owned()),
+                        None if is_someones_command => continue,
+                        None => (0, String::new()),
+                    };
+                    let payload = MessageEvent {
+                        sender: EventSender {
+                            sender_id: user_id.clone(),
+                            sender_type: "user".into(),
+                            sender_user_level: level.clone(),
+                            sender_nickname: nickname_now.clone(),
+                            sender_avatar_url: avatar_url.clone(),
+                        },
+                        chat: event_chat.clone(),
+                        message: EventMessage {
+                            msg_id: row.msg_id.clone(),
+                            parent_id: row.parent_id.clone(),
+                            send_time: row.send_time,
+                            chat_id: event_chat.chat_id.clone(),
+                            chat_type: event_chat.chat_type.clone(),
+                            content_type: row.content_type.clone(),
+                            content: content.clone(),
+                            instruction_id: command_id,
+                            instruction_name: command_name.clone(),
+                            command_id,
+                            command_name,
+                        },
+                    };
+                    let event = if command_id != 0 {
+                        Event::MessageInstruction(payload)
+                    } else {
+                        Event::MessageNormal(payload)
+                    };
+                    enqueue(conn, bot, &event)?;
+                }
+                Ok(UserSend::Sent(Box::new(row)))
+            })
+            .await
+    }
+
+    /// A user clicked an actionType 3 button with `value` on message `msg_id`: reports
+    /// `button.report.inline` to the bot that sent it.
+    pub async fn click(
+        &self,
+        user_id: String,
+        msg_id: String,
+        value: String,
+    ) -> Result<Click, StoreError> {
+        self.writer
+            .write(move |conn| {
+                let Some(message) = load(conn, &msg_id)? else {
+                    return Ok(Click::NoMessage);
+                };
+                let chat = Chat::from_key(&message.chat_key).ok_or_else(|| {
+                    StoreError::Corrupt(format!("chat key {:?}", message.chat_key))
+                })?;
+                if message.recalled || !in_chat(conn, &user_id, &chat)? {
+                    return Ok(Click::NoMessage);
+                }
+                let content: Content = serde_json::from_str(&message.content)
+                    .map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
+                let has_button = content
+                    .buttons
+                    .iter()
+                    .flatten()
+                    .any(|b| b.action_type == ActionType::Report && b.value == value);
+                if message.sender_type != SenderType::Bot || !has_button {
+                    return Ok(Click::NoButton);
+                }
+                // In a private chat the event names the clicking user, so that a naive reply
+                // to (recvId, recvType) reaches them (spec §7.7).
+                let (recv_id, recv_type) = match &chat {
+                    Chat::Group { group_id } => (group_id.clone(), "group"),
+                    Chat::Private { user_id, .. } => (user_id.clone(), "user"),
+                };
+                let event = Event::ButtonReport(ButtonReportEvent {
+                    time: crate::clock::now_ms(),
+                    msg_id,
+                    recv_id,
+                    recv_type: recv_type.into(),
+                    user_id,
+                    value,
+                });
+                enqueue(conn, &message.sender_id, &event)?;
+                Ok(Click::Reported)
+            })
+            .await
+    }
+
+    /// A user joins an open group by themselves.
+    pub async fn join_open_group(
+        &self,
+        user_id: String,
+        group_id: String,
+    ) -> Result<Join, StoreError> {
+        self.writer
+            .write_publishing(move |conn, changes| {
+                let open: Option<bool> = conn
+                    .prepare_cached("SELECT open FROM chat_groups WHERE id = ?1")?
+                    .query_row([&group_id], |row| row.get(0))
+                    .optional()?;
+                match open {
+                    None => Ok(Join::NoGroup),
+                    Some(false) => Ok(Join::Closed),
+                    Some(true) => Ok(
+                        if join_group(conn, &group_id, &user_id, Role::Member, changes)? {
+                            Join::Joined
+                        } else {
+                            Join::AlreadyMember
+                        },
+                    ),
+                }
+            })
+            .await
+    }
+
+    /// A user leaves a group (`group.leave` to its bots).
+    pub async fn leave(&self, user_id: String, group_id: String) -> Result<Leave, StoreError> {
+        self.writer
+            .write_publishing(move |conn, changes| {
+                let role: Option<String> = conn
+                    .prepare_cached(
+                        "SELECT role FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+                    )?
+                    .query_row([&group_id, &user_id], |row| row.get(0))
+                    .optional()?;
+                match role.as_deref() {
+                    None => Ok(Leave::NotMember),
+                    Some("owner") => Ok(Leave::Owner),
+                    Some(_) => {
+                        leave_group(conn, &group_id, &user_id, changes)?;
+                        Ok(Leave::Left)
+                    }
+                }
+            })
+            .await
+    }
+
+    /// Moves the user's read marker of `chat` forward to `seq` (never back). `None` if the
+    /// user is not in the chat.
+    pub async fn mark_read(
+        &self,
+        user_id: String,
+        chat: Chat,
+        seq: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        self.writer
+            .write(move |conn| {
+                if !in_chat(conn, &user_id, &chat)? {
+                    return Ok(None);
+                }
+                let key = chat.key();
+                let last: i64 = conn
+                    .prepare_cached("SELECT COALESCE((SELECT last_seq FROM chats WHERE chat_key = ?1), 0)")?
+                    .query_row([&key], |row| row.get(0))?;
+                let seq = seq.clamp(0, last);
+                Ok(Some(
+                    conn.prepare_cached(
+                        "INSERT INTO read_markers (user_id, chat_key, seq) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT (user_id, chat_key) DO UPDATE SET seq = MAX(seq, excluded.seq) RETURNING seq",
+                    )?
+                    .query_row(params![user_id, key, seq], |row| row.get(0))?,
+                ))
+            })
+            .await
+    }
+}
+
+fn chat_keys(conn: &Connection, user_id: &str) -> Result<HashSet<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(USER_CHAT_KEYS)?;
+    let rows = stmt.query_map([user_id], |row| row.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Whether the user is in the chat: a member of the group, or a follower of the bot.
+pub(crate) fn in_chat(conn: &Connection, user_id: &str, chat: &Chat) -> Result<bool, StoreError> {
+    Ok(sender_level(conn, user_id, chat)?.is_some())
+}
+
+/// The user's `senderUserLevel` in the chat, or `None` if they are not in it. In a private
+/// chat every follower is a `member` (cloudlake does not record who created a bot).
+fn sender_level(
+    conn: &Connection,
+    user_id: &str,
+    chat: &Chat,
+) -> Result<Option<String>, StoreError> {
+    match chat {
+        Chat::Group { group_id } => Ok(conn
+            .prepare_cached("SELECT role FROM group_members WHERE group_id = ?1 AND user_id = ?2")?
+            .query_row([group_id, user_id], |row| row.get(0))
+            .optional()?),
+        Chat::Private {
+            bot_id,
+            user_id: owner,
+        } => {
+            if owner != user_id {
+                return Ok(None);
+            }
+            Ok(conn
+                .prepare_cached(
+                    "SELECT 'member' FROM bot_followers WHERE bot_id = ?1 AND user_id = ?2",
+                )?
+                .query_row([bot_id, user_id], |row| row.get(0))
+                .optional()?)
+        }
+    }
+}
+
+/// `/name rest…` → `name`, for text and markdown messages.
+fn command_name<'a>(content_type: &str, content: &'a Content) -> Option<&'a str> {
+    if !matches!(content_type, "text" | "markdown") {
+        return None;
+    }
+    let rest = content.text.as_deref()?.strip_prefix('/')?;
+    rest.split_whitespace()
+        .next()
+        .filter(|name| !name.is_empty())
+}
+
+fn command_id(
+    conn: &Connection,
+    bot_id: &str,
+    name: Option<&str>,
+) -> Result<Option<i64>, StoreError> {
+    let Some(name) = name else { return Ok(None) };
+    Ok(conn
+        .prepare_cached("SELECT id FROM bot_commands WHERE bot_id = ?1 AND name = ?2")?
+        .query_row([bot_id, name], |row| row.get(0))
+        .optional()?)
+}
+
+fn summary(
+    conn: &Connection,
+    user_id: &str,
+    chat: Chat,
+    name: String,
+    avatar_url: String,
+    role: Option<Role>,
+) -> Result<ChatSummary, StoreError> {
+    let key = chat.key();
+    let last_message = collect(
+        conn,
+        &format!("{SELECT_MESSAGE} WHERE m.chat_key = ?1 ORDER BY m.seq DESC LIMIT 1"),
+        [&key],
+    )?
+    .pop();
+    let read: i64 = conn
+        .prepare_cached("SELECT COALESCE((SELECT seq FROM read_markers WHERE user_id = ?1 AND chat_key = ?2), 0)")?
+        .query_row([user_id, &key], |row| row.get(0))?;
+    let unread: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM messages WHERE chat_key = ?1 AND seq > ?2 AND recall_time IS NULL \
+             AND NOT (sender_type = 'user' AND sender_id = ?3)",
+        )?
+        .query_row(params![key, read, user_id], |row| row.get(0))?;
+    Ok(ChatSummary {
+        last_seq: last_message.as_ref().map_or(0, |m| m.seq),
+        chat,
+        name,
+        avatar_url,
+        role,
+        last_message,
+        unread,
+    })
+}
