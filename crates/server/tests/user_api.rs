@@ -1,0 +1,333 @@
+//! The user client API: chats with unread counts, history paging, read markers, joins, and
+//! that a user can read or act only in chats they are in.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{TestServer, text};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const BOT: &str = "86297657";
+const GROUP: &str = "307149245";
+const OPEN: &str = "665344168";
+const ALICE: &str = "7756242";
+const MALLORY: &str = "6666666";
+
+async fn setup() -> (TestServer, String, String, String) {
+    let server = TestServer::start().await;
+    let bot = server.bot(BOT).await;
+    let alice = server.user(ALICE, "Alice").await;
+    let mallory = server.user(MALLORY, "Mallory").await;
+    server.group(GROUP, &[ALICE]).await;
+    let (status, _) = server
+        .admin(
+            Method::POST,
+            "/groups",
+            Some(json!({"id": OPEN, "name": "open", "open": true})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    server.join(BOT, GROUP).await;
+    server.follow(BOT, ALICE).await;
+    (server, bot, alice, mallory)
+}
+
+#[tokio::test]
+async fn chats_list_groups_and_bots_with_last_message_and_unread() {
+    let (server, bot, alice, _) = setup().await;
+    for i in 0..3 {
+        server
+            .post("/bot/send", &bot, text("group", GROUP, &format!("g{i}")))
+            .await;
+    }
+    server
+        .post("/bot/send", &bot, text("user", ALICE, "private"))
+        .await;
+    let (status, body) = server.user_api(Method::GET, &alice, "/chats", None).await;
+    assert_eq!(status, 200);
+    let chats = body["chats"].as_array().unwrap();
+    assert_eq!(chats.len(), 2);
+    // Most recent first.
+    assert_eq!(
+        (chats[0]["chatType"].as_str(), chats[0]["chatId"].as_str()),
+        (Some("bot"), Some(BOT))
+    );
+    assert_eq!(chats[0]["unread"], 1);
+    assert_eq!(chats[0]["name"], format!("bot {BOT}"));
+    assert_eq!(chats[1]["chatId"], GROUP);
+    assert_eq!(chats[1]["role"], "member");
+    assert_eq!(chats[1]["unread"], 3);
+    assert_eq!(chats[1]["lastSeq"], 3);
+    assert_eq!(chats[1]["lastMessage"]["content"]["text"], "g2");
+
+    let (status, read) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/read"),
+            Some(json!({"seq": 2})),
+        )
+        .await;
+    assert_eq!((status, read), (200, json!({"seq": 2})));
+    // Markers never move back, and never past the end.
+    let (_, read) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/read"),
+            Some(json!({"seq": 1})),
+        )
+        .await;
+    assert_eq!(read, json!({"seq": 2}));
+    let (_, read) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/read"),
+            Some(json!({"seq": 99})),
+        )
+        .await;
+    assert_eq!(read, json!({"seq": 3}));
+    let (_, body) = server.user_api(Method::GET, &alice, "/chats", None).await;
+    assert_eq!(body["chats"][1]["unread"], 0);
+}
+
+#[tokio::test]
+async fn history_pages_back_by_sequence_and_shows_recalls() {
+    let (server, bot, alice, _) = setup().await;
+    let mut ids = Vec::new();
+    for i in 0..7 {
+        let reply = server
+            .post("/bot/send", &bot, text("group", GROUP, &format!("m{i}")))
+            .await;
+        ids.push(
+            reply["data"]["messageInfo"]["msgId"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    server
+        .post(
+            "/bot/recall",
+            &bot,
+            json!({"msgId": ids[6], "chatId": GROUP, "chatType": "group"}),
+        )
+        .await;
+    let page = |before: Option<i64>| {
+        let path = match before {
+            Some(seq) => format!("/chats/group/{GROUP}/messages?limit=3&beforeSeq={seq}"),
+            None => format!("/chats/group/{GROUP}/messages?limit=3"),
+        };
+        let server = &server;
+        let alice = alice.clone();
+        async move { server.user_api(Method::GET, &alice, &path, None).await.1 }
+    };
+    let texts = |body: &Value| -> Vec<Value> {
+        body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["content"]["text"].clone())
+            .collect()
+    };
+    let newest = page(None).await;
+    assert_eq!(texts(&newest), [json!("m4"), json!("m5"), Value::Null]);
+    assert_eq!(newest["messages"][2]["recalled"], true);
+    assert_eq!(newest["hasMore"], true);
+    let older = page(Some(5)).await;
+    assert_eq!(texts(&older), [json!("m1"), json!("m2"), json!("m3")]);
+    let oldest = page(Some(2)).await;
+    assert_eq!(texts(&oldest), [json!("m0")]);
+    assert_eq!(oldest["hasMore"], false);
+}
+
+#[tokio::test]
+async fn users_join_open_groups_but_not_closed_ones_and_owners_cannot_leave() {
+    let (server, _, alice, mallory) = setup().await;
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &mallory,
+            &format!("/groups/{OPEN}/join"),
+            None,
+        )
+        .await;
+    assert_eq!((status, body["added"].clone()), (200, json!(true)));
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &mallory,
+            &format!("/groups/{OPEN}/join"),
+            None,
+        )
+        .await;
+    assert_eq!((status, body["added"].clone()), (200, json!(false)));
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &mallory,
+            &format!("/groups/{GROUP}/join"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 403, "a closed group");
+    let (status, _) = server
+        .user_api(Method::POST, &mallory, "/groups/404/join", None)
+        .await;
+    assert_eq!(status, 404);
+
+    let (status, _) = server
+        .admin(
+            Method::PUT,
+            &format!("/groups/{GROUP}/members/{ALICE}"),
+            Some(json!({"role": "owner"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/groups/{GROUP}/leave"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["message"], "the owner cannot leave the group");
+}
+
+#[tokio::test]
+async fn a_user_cannot_read_or_act_in_chats_they_are_not_in() {
+    let (server, bot, alice, mallory) = setup().await;
+    let reply = server
+        .post("/bot/send", &bot, json!({"recvId": GROUP, "recvType": "group", "contentType": "text",
+            "content": {"text": "secret", "buttons": [{"text": "b", "actionType": 3, "value": "v"}]}}))
+        .await;
+    let msg_id = reply["data"]["messageInfo"]["msgId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    server
+        .post("/bot/send", &bot, text("user", ALICE, "for alice only"))
+        .await;
+
+    let refused: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, format!("/chats/group/{GROUP}/messages"), None),
+        (
+            Method::POST,
+            format!("/chats/group/{GROUP}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": "x"}})),
+        ),
+        (
+            Method::POST,
+            format!("/chats/group/{GROUP}/read"),
+            Some(json!({"seq": 1})),
+        ),
+        // Alice's private chat with the bot: the path names the bot, the chat is Mallory's own.
+        (Method::GET, format!("/chats/bot/{BOT}/messages"), None),
+        (
+            Method::POST,
+            format!("/chats/bot/{BOT}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": "x"}})),
+        ),
+        (
+            Method::POST,
+            format!("/messages/{msg_id}/click"),
+            Some(json!({"value": "v"})),
+        ),
+        (Method::POST, format!("/groups/{GROUP}/leave"), None),
+    ];
+    for (method, path, body) in refused {
+        let (status, reply) = server.user_api(method.clone(), &mallory, &path, body).await;
+        assert_eq!(status, 404, "{method} {path}: {reply}");
+    }
+    let (_, chats) = server.user_api(Method::GET, &mallory, "/chats", None).await;
+    assert_eq!(chats, json!({"chats": []}));
+    assert!(
+        server
+            .outbox(BOT)
+            .iter()
+            .all(|e| e["header"]["eventType"] != "button.report.inline")
+    );
+
+    // Mallory's live session sees none of it either.
+    let (mut ws, hello) = server.live(&mallory, Some(0)).await;
+    assert_eq!(hello["boards"], json!([]));
+    assert!(common::quiet(&mut ws, 200).await);
+
+    // Without a token, or with a wrong one: 401 everywhere, including the WebSocket.
+    for token in ["", "wrong"] {
+        let (status, _) = server.user_api(Method::GET, token, "/chats", None).await;
+        assert_eq!(status, 401);
+    }
+    let refused =
+        tokio_tungstenite::connect_async(format!("ws://{}/api/v1/live?token=wrong", server.addr))
+            .await;
+    assert!(refused.is_err());
+    // The token is taken from the query string only on the WebSocket.
+    let resp = server
+        .http
+        .get(server.url(&format!("/api/v1/chats?token={alice}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+}
+
+#[tokio::test]
+async fn users_send_text_and_markdown_only_and_buttons_are_dropped() {
+    let (server, _, alice, _) = setup().await;
+    let path = format!("/chats/group/{GROUP}/messages");
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &path,
+            Some(json!({"contentType": "html", "content": {"text": "<b>x</b>"}})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &path,
+            Some(json!({"contentType": "text", "content": {"text": ""}})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["message"].clone()),
+        (400, json!("消息内容不能为空"))
+    );
+    let (status, body) = server
+        .user_api(Method::POST, &alice, &path, Some(json!({"contentType": "markdown",
+            "content": {"text": "**b**", "buttons": [{"text": "x", "actionType": 3, "value": "v"}]}})))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(body["content"], json!({"text": "**b**"}));
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            "/chats/channel/1/messages",
+            Some(json!({"contentType": "text", "content": {"text": "x"}})),
+        )
+        .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn rotating_or_deleting_a_user_ends_their_live_sessions() {
+    let (server, _, alice, _) = setup().await;
+    let (mut ws, _) = server.live(&alice, None).await;
+    let (status, _) = server
+        .admin(Method::POST, &format!("/users/{ALICE}/token"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(common::next_frame(&mut ws).await, None, "the socket closes");
+    let (status, _) = server.user_api(Method::GET, &alice, "/me", None).await;
+    assert_eq!(status, 401, "the old token is dead");
+}
