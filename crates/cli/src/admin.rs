@@ -90,6 +90,9 @@ enum GroupCommand {
         /// The group's name.
         #[arg(long)]
         name: String,
+        /// Let users join and leave by themselves.
+        #[arg(long)]
+        open: bool,
     },
     /// List groups.
     List,
@@ -181,6 +184,25 @@ enum BotCommand {
         /// The group ID.
         group: String,
     },
+    /// Give the bot a slash command: `/NAME …` messages become message.receive.instruction.
+    AddCommand {
+        /// The bot ID.
+        bot: String,
+        /// The command's name, without the slash.
+        name: String,
+    },
+    /// Remove a slash command from the bot.
+    RemoveCommand {
+        /// The bot ID.
+        bot: String,
+        /// The command's name.
+        name: String,
+    },
+    /// List the bot's slash commands.
+    Commands {
+        /// The bot ID.
+        bot: String,
+    },
 }
 
 /// One admin API call: method, path segments under `/admin/v1`, optional body.
@@ -257,9 +279,9 @@ fn call_for(resource: Resource) -> Call {
             }
         },
         Resource::Group(cmd) => match cmd {
-            GroupCommand::Create { id, name } => {
+            GroupCommand::Create { id, name, open } => {
                 Call::new(M::POST, &["groups"], created("group", "groupId"))
-                    .body(json!({"id": id, "name": name}))
+                    .body(json!({"id": id, "name": name, "open": open}))
             }
             GroupCommand::List => Call::new(M::GET, &["groups"], |v| {
                 list(v, "groups", "groupId", "name")
@@ -301,6 +323,22 @@ fn call_for(resource: Resource) -> Call {
             BotCommand::LeaveGroup { bot, group } => {
                 Call::new(M::DELETE, &["groups", &group, "bots", &bot], done)
             }
+            BotCommand::AddCommand { bot, name } => {
+                Call::new(M::POST, &["bots", &bot, "commands"], |v| {
+                    format!(
+                        "command /{} has commandId {}",
+                        v["name"].as_str().unwrap_or("?"),
+                        v["commandId"]
+                    )
+                })
+                .body(json!({"name": name}))
+            }
+            BotCommand::RemoveCommand { bot, name } => {
+                Call::new(M::DELETE, &["bots", &bot, "commands", &name], done)
+            }
+            BotCommand::Commands { bot } => Call::new(M::GET, &["bots", &bot, "commands"], |v| {
+                list(v, "commands", "name", "commandId")
+            }),
         },
     }
 }
@@ -364,15 +402,10 @@ fn list(v: &Value, key: &str, id_key: &str, name_key: &str) -> String {
     if items.is_empty() {
         return format!("no {key}");
     }
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
     items
         .iter()
-        .map(|item| {
-            format!(
-                "{}\t{}",
-                item[id_key].as_str().unwrap_or("?"),
-                item[name_key].as_str().unwrap_or("")
-            )
-        })
+        .map(|item| format!("{}\t{}", text(&item[id_key]), text(&item[name_key])))
         .collect::<Vec<_>>()
         .join("\n")
 }

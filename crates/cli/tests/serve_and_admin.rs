@@ -345,3 +345,39 @@ async fn admin_commands_fail_clearly() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "no users");
 }
+
+#[tokio::test]
+async fn open_groups_and_bot_commands_are_managed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &[]);
+    let token = server.banner_value("admin token").unwrap();
+    let group = admin_json(
+        &server,
+        &token,
+        &["group", "create", "--name", "lobby", "--open"],
+    );
+    assert_eq!(group["open"], true);
+    admin_json(
+        &server,
+        &token,
+        &["bot", "create", "--id", "86297657", "--nickname", "b"],
+    );
+    let command = admin_json(
+        &server,
+        &token,
+        &["bot", "add-command", "86297657", "weather"],
+    );
+    assert_eq!(command["name"], "weather");
+    assert!(command["commandId"].as_i64().unwrap() > 0);
+    let listed = admin(&server, &token, &["bot", "commands", "86297657"]);
+    assert_eq!(
+        String::from_utf8(listed.stdout).unwrap().trim(),
+        format!("weather\t{}", command["commandId"])
+    );
+    let removed = admin_json(
+        &server,
+        &token,
+        &["bot", "remove-command", "86297657", "weather"],
+    );
+    assert_eq!(removed, json!({"ok": true}));
+}
