@@ -37,6 +37,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/v1/openapi.json", get(openapi))
         .nest("/open-apis/v1", bot::router(state.clone()))
         .nest("/admin/v1", admin::router(state.clone()))
         .nest("/api/v1", user::router())
@@ -53,6 +54,17 @@ pub fn router(state: AppState) -> Router {
 
 async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
+}
+
+/// The OpenAPI description of the user and admin APIs, kept beside the handlers it describes
+/// (a test checks every documented operation against the running router).
+const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI,
+    )
 }
 
 async fn not_found() -> impl IntoResponse {
