@@ -48,7 +48,7 @@ pub use event::{
 pub use live::{Board, ChatMessage, ChatRef, LIVE_VERSION, LiveFrame};
 pub use request::{
     BatchSendRequest, EditRequest, MAX_BATCH_RECIPIENTS, MAX_HISTORY_PAGE, MessagesQuery,
-    OutgoingMessage, RecallRequest, SendRequest,
+    OutgoingMessage, RecallRequest, SendRequest, SendStreamQuery,
 };
 pub use response::{BatchSendData, EditData, MessageInfo, MessageItem, MessagesData, SendData};
 pub use vocabulary::{ContentType, RecvType, SenderType};

@@ -124,6 +124,19 @@ pub enum LiveFrame {
         /// The message, `recalled: true` and content emptied.
         message: ChatMessage,
     },
+    /// A message a bot is still streaming (`send-stream`): `message.seq` is 0 and
+    /// `message.content.text` is the text so far. The finished message arrives as a `message`
+    /// frame with the same `msgId`; `aborted` means the stream broke off and nothing was stored.
+    #[serde(rename = "message.streaming")]
+    MessageStreaming {
+        /// [`LIVE_VERSION`].
+        v: u32,
+        /// The message so far.
+        message: ChatMessage,
+        /// The stream broke off: drop the partial message.
+        #[serde(default)]
+        aborted: bool,
+    },
     /// A board was set or replaced.
     #[serde(rename = "board")]
     Board {

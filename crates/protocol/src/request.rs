@@ -290,3 +290,49 @@ fn recv_type(obj: &Object) -> Result<RecvType, ApiError> {
         .and_then(|s| RecvType::from_wire(&s))
         .ok_or_else(ApiError::recv_type_invalid)
 }
+
+/// `POST /bot/send-stream`: the recipient and kind come in the query string, the text is the
+/// raw body, streamed (spec §6.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendStreamQuery {
+    /// The user ID or group ID.
+    pub recv_id: String,
+    /// Whether `recv_id` names a user or a group.
+    pub recv_type: RecvType,
+    /// `text` or `markdown`: the only kinds that stream.
+    pub content_type: ContentType,
+    /// The message being quoted, if any (eris sends it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<String>,
+}
+
+impl SendStreamQuery {
+    /// Reads the query pairs of a send-stream request.
+    pub fn parse<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, ApiError> {
+        let mut obj = Object::new();
+        for (key, value) in pairs {
+            obj.entry(key.to_owned())
+                .or_insert_with(|| Value::String(value.to_owned()));
+        }
+        let recv_type = recv_type(&obj)?;
+        let recv_id = required_id(&obj, "recvId")?;
+        let content_type = match opt_string(&obj, "contentType").ok().flatten().as_deref() {
+            Some("text") => ContentType::Text,
+            Some("markdown") => ContentType::Markdown,
+            _ => {
+                return Err(ApiError::invalid_param(
+                    "contentType取值错误，流式消息仅支持text、markdown",
+                ));
+            }
+        };
+        Ok(SendStreamQuery {
+            recv_id,
+            recv_type,
+            content_type,
+            parent_id: lenient::parent_id(&obj),
+        })
+    }
+}

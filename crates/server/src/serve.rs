@@ -80,7 +80,7 @@ impl Server {
                     source,
                 })?;
         let state = AppState {
-            messaging: Messaging::new(store.clone()),
+            messaging: Messaging::new(store.clone(), Arc::new(gateway.clone())),
             store,
             gateway,
             admin_token,

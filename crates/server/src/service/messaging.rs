@@ -5,7 +5,10 @@ use cloudlake_protocol::{
     MessagesData, MessagesQuery, OutgoingMessage, RecallRequest, RecvType, SendRequest,
 };
 
+use std::sync::Arc;
+
 use super::ServiceError;
+use crate::bus::Bus;
 use crate::clock::now_ms;
 use crate::ids::new_msg_id;
 use crate::secret::TokenHash;
@@ -15,12 +18,14 @@ use crate::store::{Bot, Chat, Delivery, GroupAccess, Outgoing, Store, StoreError
 #[derive(Clone)]
 pub struct Messaging {
     pub(super) store: Store,
+    /// Where uncommitted, ephemeral frames go (a message still streaming).
+    pub(super) bus: Arc<dyn Bus>,
 }
 
 impl Messaging {
-    /// A service over `store`.
-    pub fn new(store: Store) -> Self {
-        Messaging { store }
+    /// A service over `store`, publishing ephemeral frames on `bus`.
+    pub fn new(store: Store, bus: Arc<dyn Bus>) -> Self {
+        Messaging { store, bus }
     }
 
     /// The bot a token belongs to: 1002 "token不存在" when there is no token, 1003 "非法token"

@@ -4,6 +4,8 @@
 mod boards;
 mod error;
 pub(crate) mod messaging;
+mod stream;
 
 pub use error::ServiceError;
 pub use messaging::Messaging;
+pub use stream::Stream;

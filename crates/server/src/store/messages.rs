@@ -138,6 +138,18 @@ impl Store {
             .await
     }
 
+    /// Whether a bot may send to this recipient now.
+    pub async fn bot_reaches(
+        &self,
+        bot_id: String,
+        recv_type: RecvType,
+        recv_id: String,
+    ) -> Result<bool, StoreError> {
+        self.readers
+            .read(move |conn| bot_may_reach(conn, &bot_id, recv_type, &recv_id))
+            .await
+    }
+
     /// Whether the group exists and has the bot in it.
     pub async fn group_access(
         &self,

@@ -2,8 +2,9 @@
 
 use axum::extract::State;
 use cloudlake_protocol::{
-    BatchSendData, BatchSendRequest, BoardAllRequest, BoardDismissRequest, BoardRequest, EditData,
-    EditRequest, MessagesData, MessagesQuery, RecallRequest, SendData, SendRequest,
+    ApiError, BatchSendData, BatchSendRequest, BoardAllRequest, BoardDismissRequest, BoardRequest,
+    EditData, EditRequest, MessagesData, MessagesQuery, RecallRequest, SendData, SendRequest,
+    SendStreamQuery,
 };
 
 use super::extract::{AuthedBot, Body, QueryPairs};
@@ -122,4 +123,51 @@ pub(crate) async fn board_all_dismiss(
 ) -> Reply<()> {
     state.messaging.board_all_dismiss(&bot).await?;
     Ok(Success(None))
+}
+
+/// How often a streaming message's text is pushed to connected users at most.
+const STREAM_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// `POST /bot/send-stream?recvId=&recvType=&contentType=`: the body is the text, chunked or
+/// not, with any Content-Type (spec §12 item 9). Connected users see it grow; it is stored
+/// when the body ends, and the reply has the shape of `/bot/send`.
+pub(crate) async fn send_stream(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    QueryPairs(pairs): QueryPairs,
+    body: axum::body::Body,
+) -> Reply<SendData> {
+    use futures_util::StreamExt;
+
+    let query = SendStreamQuery::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
+    let stream = state.messaging.begin_stream(&bot, query).await?;
+    let mut text: Vec<u8> = Vec::new();
+    let mut chunks = body.into_data_stream();
+    let mut last_progress = tokio::time::Instant::now();
+    while let Some(chunk) = chunks.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                stream.abort();
+                return Err(ApiError::invalid_param(format!("请求体读取失败: {e}")).into());
+            }
+        };
+        if text.len() + chunk.len() > state.max_body_bytes {
+            stream.abort();
+            return Err(ApiError::body_too_large(state.max_body_bytes).into());
+        }
+        text.extend_from_slice(&chunk);
+        if last_progress.elapsed() >= STREAM_PROGRESS_EVERY {
+            // Show only whole characters: a chunk may end inside a UTF-8 sequence.
+            let whole = match std::str::from_utf8(&text) {
+                Ok(all) => all,
+                Err(e) => std::str::from_utf8(&text[..e.valid_up_to()]).unwrap_or_default(),
+            };
+            stream.progress(whole);
+            last_progress = tokio::time::Instant::now();
+        }
+    }
+    let text = String::from_utf8_lossy(&text).into_owned();
+    let message_info = stream.finish(text).await?;
+    Ok(Success(Some(SendData { message_info })))
 }

@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/bot/messages",
             post(handlers::messages_post).get(handlers::messages_get),
         )
+        .route("/bot/send-stream", post(handlers::send_stream))
         .route("/bot/board", post(handlers::board))
         .route("/bot/board-all", post(handlers::board_all))
         .route("/bot/board-dismiss", post(handlers::board_dismiss))
