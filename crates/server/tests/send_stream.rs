@@ -171,5 +171,5 @@ async fn bad_streams_are_refused_and_store_nothing() {
         .await,
         json!({"code": 1002, "msg": "消息内容不能为空"})
     );
-    assert!(server.history_ids(&bot, "group", GROUP).await.is_empty());
+    assert!(server.history_ids(bot, "group", GROUP).await.is_empty());
 }
