@@ -1,0 +1,180 @@
+//! `cloudlake-bench`: a bounded load generator for cloudlake, loopback only.
+
+mod baseline;
+mod fanout;
+mod http_load;
+mod loopback;
+mod report;
+mod setup;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use reqwest::Url;
+use serde_json::{Value, json};
+
+/// Bounded loopback load generator for cloudlake.
+#[derive(Parser)]
+#[command(name = "cloudlake-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the bare-axum baseline (same JSON parse and response shape, no storage).
+    Baseline {
+        /// Where to listen (loopback).
+        #[arg(long, default_value = "127.0.0.1:18090")]
+        listen: SocketAddr,
+    },
+    /// Load batch_send: set up a bot and recipients through the admin API, then POST.
+    Send {
+        /// The server's base URL (loopback).
+        #[arg(long, default_value = "http://127.0.0.1:8080/")]
+        server: Url,
+        /// The admin token.
+        #[arg(long, env = "CLOUDLAKE_ADMIN_TOKEN")]
+        admin_token: String,
+        /// `group10`: 10 group recipients per request; `user200`: 200 user recipients.
+        #[arg(long, value_enum, default_value_t = Scenario::Group10)]
+        scenario: Scenario,
+        /// Requests in flight (closed loop), or at most (open loop).
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// How long to run.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+        /// Stop after this many requests.
+        #[arg(long, default_value_t = 10_000_000)]
+        max_requests: u64,
+        /// Open loop at this rate (requests/s) instead of closed loop.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Also run the same load against the in-process baseline, right after, and print the
+        /// ratio.
+        #[arg(long)]
+        with_baseline: bool,
+    },
+    /// Live fan-out to the connected members of one group.
+    Fanout {
+        /// The server's base URL (loopback).
+        #[arg(long, default_value = "http://127.0.0.1:8080/")]
+        server: Url,
+        /// The admin token.
+        #[arg(long, env = "CLOUDLAKE_ADMIN_TOKEN")]
+        admin_token: String,
+        /// Group members, all connected.
+        #[arg(long, default_value_t = 1000)]
+        members: usize,
+        /// Messages sent to the group.
+        #[arg(long, default_value_t = 20)]
+        messages: usize,
+        /// The server's pid, to measure its memory per idle WebSocket.
+        #[arg(long)]
+        server_pid: Option<u32>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Scenario {
+    Group10,
+    User200,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Baseline { listen } => baseline::serve(listen).await,
+        Command::Send {
+            server,
+            admin_token,
+            scenario,
+            concurrency,
+            seconds,
+            max_requests,
+            rate,
+            with_baseline,
+        } => {
+            let admin = setup::Admin::new(server, admin_token)?;
+            let (url, body) = prepare(&admin, scenario).await?;
+            let load = http_load::HttpLoad {
+                name: format!("cloudlake {}", scenario_name(scenario)),
+                url,
+                body,
+                concurrency,
+                duration: Duration::from_secs_f64(seconds),
+                max_requests,
+                rate,
+            };
+            let measured = http_load::run(load.clone()).await?;
+            println!("{measured}");
+            if with_baseline {
+                let addr = baseline::spawn().await?;
+                let base = http_load::HttpLoad {
+                    name: format!("baseline {}", scenario_name(scenario)),
+                    url: Url::parse(&format!(
+                        "http://{addr}/open-apis/v1/bot/batch_send?token=x"
+                    ))?,
+                    ..load
+                };
+                let baseline = http_load::run(base).await?;
+                println!("{baseline}");
+                println!("{}", ratio(&measured, &baseline));
+            }
+            Ok(())
+        }
+        Command::Fanout {
+            server,
+            admin_token,
+            members,
+            messages,
+            server_pid,
+        } => {
+            let admin = setup::Admin::new(server, admin_token)?;
+            println!(
+                "{}",
+                fanout::run(&admin, members, messages, server_pid).await?
+            );
+            Ok(())
+        }
+    }
+}
+
+fn scenario_name(scenario: Scenario) -> &'static str {
+    match scenario {
+        Scenario::Group10 => "batch_send 10 groups",
+        Scenario::User200 => "batch_send 200 users",
+    }
+}
+
+/// Creates the bot and recipients and returns the batch_send URL and body.
+async fn prepare(admin: &setup::Admin, scenario: Scenario) -> anyhow::Result<(Url, Arc<str>)> {
+    let (bot_id, token) = admin.bot("bench").await?;
+    let (recv_type, ids): (&str, Vec<String>) = match scenario {
+        Scenario::Group10 => ("group", admin.groups_with_bot(&bot_id, 10).await?),
+        Scenario::User200 => (
+            "user",
+            admin
+                .users(&bot_id, None, 200)
+                .await?
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect(),
+        ),
+    };
+    let body = json!({"recvIds": ids, "recvType": recv_type, "contentType": "text",
+        "content": {"text": "bench message", "buttons": [[{"text": "ok", "actionType": 3, "value": "v"}]]}});
+    let url = admin
+        .base()
+        .join(&format!("open-apis/v1/bot/batch_send?token={token}"))?;
+    Ok((url, Arc::from(body.to_string())))
+}
+
+fn ratio(measured: &Value, baseline: &Value) -> Value {
+    let rate = |v: &Value| v["per_second"].as_f64().unwrap_or(0.0);
+    json!({"ratio_to_baseline": ((rate(measured) / rate(baseline).max(1.0)) * 1000.0).round() / 1000.0})
+}
