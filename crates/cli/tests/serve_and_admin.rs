@@ -14,31 +14,8 @@ use serde_json::{Value, json};
 const BIN: &str = env!("CARGO_BIN_EXE_cloudlake");
 
 /// The original batch_send page's request body, byte for byte.
-const PAGE_REQUEST: &str = r#"{
-    "recvIds": [
-        "307149245",
-        "665344168"
-    ],
-    "recvType": "group",
-    "contentType": "text",
-    "content": {
-        "text": "这里是消息内容",
-        "buttons": [
-            [
-                {
-                    "text": "复制",
-                    "actionType": 2,
-                    "value": "xxxx"
-                },
-                {
-                    "text": "点击跳转",
-                    "actionType": 1,
-                    "url": "http://www.baidu.com"
-                }
-            ]
-        ]
-    }
-}"#;
+const PAGE_REQUEST: &str =
+    include_str!("../../protocol/tests/fixtures/batch_send_page_request.json");
 
 /// A `cloudlake serve` child process, killed when dropped.
 struct Served {

@@ -9,32 +9,9 @@ use cloudlake_protocol::{
 };
 use serde_json::{Value, json};
 
-/// The request body of the original batch_send page (shared/spec/000_eeb622d987cf4838.txt).
-const PAGE_REQUEST: &str = r#"{
-    "recvIds": [
-        "307149245",
-        "665344168"
-    ],
-    "recvType": "group",
-    "contentType": "text",
-    "content": {
-        "text": "这里是消息内容",
-        "buttons": [
-            [
-                {
-                    "text": "复制",
-                    "actionType": 2,
-                    "value": "xxxx"
-                },
-                {
-                    "text": "点击跳转",
-                    "actionType": 1,
-                    "url": "http://www.baidu.com"
-                }
-            ]
-        ]
-    }
-}"#;
+/// The request body of the original batch_send page (shared/spec/000_eeb622d987cf4838.txt),
+/// byte for byte.
+const PAGE_REQUEST: &str = include_str!("fixtures/batch_send_page_request.json");
 
 /// The response of the original batch_send page.
 const PAGE_RESPONSE: &str = r#"{

@@ -13,31 +13,8 @@ const G1: &str = "307149245";
 const G2: &str = "665344168";
 
 /// The original batch_send page's request body, byte for byte.
-const PAGE_REQUEST: &str = r#"{
-    "recvIds": [
-        "307149245",
-        "665344168"
-    ],
-    "recvType": "group",
-    "contentType": "text",
-    "content": {
-        "text": "这里是消息内容",
-        "buttons": [
-            [
-                {
-                    "text": "复制",
-                    "actionType": 2,
-                    "value": "xxxx"
-                },
-                {
-                    "text": "点击跳转",
-                    "actionType": 1,
-                    "url": "http://www.baidu.com"
-                }
-            ]
-        ]
-    }
-}"#;
+const PAGE_REQUEST: &str =
+    include_str!("../../protocol/tests/fixtures/batch_send_page_request.json");
 
 /// Two groups with the spec's IDs with the bot in both, a follower and a stranger.
 async fn setup() -> (TestServer, String) {

@@ -48,6 +48,15 @@ struct Routes {
     by_user: HashMap<String, HashMap<u64, Arc<Link>>>,
 }
 
+impl Routes {
+    fn links_of(&self, user_id: &str) -> Vec<Arc<Link>> {
+        self.by_user
+            .get(user_id)
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
 /// The gateway's end of one session.
 struct Link {
     id: u64,
@@ -191,23 +200,13 @@ impl Gateway {
             }
             Change::Joined { user_id, chat_key } => {
                 let mut routes = self.routes();
-                let links: Vec<Arc<Link>> = routes
-                    .by_user
-                    .get(&user_id)
-                    .map(|s| s.values().cloned().collect())
-                    .unwrap_or_default();
-                for link in links {
+                for link in routes.links_of(&user_id) {
                     Self::subscribe(&mut routes, &link, &chat_key);
                 }
             }
             Change::Left { user_id, chat_key } => {
                 let mut routes = self.routes();
-                let links: Vec<Arc<Link>> = routes
-                    .by_user
-                    .get(&user_id)
-                    .map(|s| s.values().cloned().collect())
-                    .unwrap_or_default();
-                for link in links {
+                for link in routes.links_of(&user_id) {
                     Self::unsubscribe(&mut routes, &link, &chat_key);
                 }
             }

@@ -74,16 +74,15 @@ impl TestServer {
 
     // ---- admin API ----
 
-    pub async fn admin(
+    /// A call to cloudlake's own APIs: status and parsed JSON body (`Null` when empty).
+    pub async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
+        token: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, self.url(&format!("/admin/v1{path}")))
-            .bearer_auth(ADMIN_TOKEN);
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
         if let Some(body) = body {
             req = req.json(&body);
         }
@@ -96,6 +95,16 @@ impl TestServer {
             serde_json::from_str(&text).unwrap()
         };
         (status, value)
+    }
+
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.call(method, &format!("/admin/v1{path}"), ADMIN_TOKEN, body)
+            .await
     }
 
     pub async fn user(&self, id: &str, nickname: &str) -> String {
@@ -276,22 +285,8 @@ impl TestServer {
         path: &str,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let mut req = self
-            .http
-            .request(method, self.url(&format!("/api/v1{path}")))
-            .bearer_auth(token);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        let text = resp.text().await.unwrap();
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap()
-        };
-        (status, value)
+        self.call(method, &format!("/api/v1{path}"), token, body)
+            .await
     }
 
     /// Every event in the outbox, oldest first, as parsed envelopes.

@@ -1,0 +1,95 @@
+//! Micro-benchmarks of the hot paths: `cargo bench -p cloudlake-bench`.
+//!
+//! - parsing and validating a batch_send body (what every request pays before storage);
+//! - one store commit of a batch_send to N recipients (the writer's share of a request).
+
+#![allow(missing_docs, clippy::unwrap_used)]
+
+use std::sync::Arc;
+
+use cloudlake_protocol::{BatchSendRequest, RecvType};
+use cloudlake_server::bus::NoBus;
+use cloudlake_server::secret::TokenHash;
+use cloudlake_server::store::{Durability, Outgoing, Store};
+use divan::Bencher;
+use serde_json::json;
+
+fn main() {
+    divan::main();
+}
+
+fn body(n: usize) -> String {
+    let ids: Vec<String> = (0..n).map(|i| format!("{}", 300_000_000 + i)).collect();
+    json!({"recvIds": ids, "recvType": "group", "contentType": "text",
+        "content": {"text": "这里是消息内容", "buttons": [[
+            {"text": "复制", "actionType": 2, "value": "xxxx"},
+            {"text": "点击跳转", "actionType": 1, "url": "http://www.baidu.com"}]]}})
+    .to_string()
+}
+
+#[divan::bench(args = [1, 10, 200])]
+fn parse_batch_send(bencher: Bencher, recipients: usize) {
+    let body = body(recipients);
+    bencher.bench(|| BatchSendRequest::parse(divan::black_box(body.as_bytes())).unwrap());
+}
+
+/// A store with one bot in `groups` groups, on a temp dir, with `synchronous=NORMAL` so the
+/// number measures the writer's CPU work rather than this disk's fsync.
+fn store(
+    groups: usize,
+) -> (
+    tokio::runtime::Runtime,
+    Store,
+    tempfile::TempDir,
+    Vec<String>,
+) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (store, writer) = Store::open(dir.path(), Durability::Normal, Arc::new(NoBus)).unwrap();
+    // The writer thread lives as long as the store; the benchmark process ends after.
+    std::mem::forget(writer);
+    let ids = rt.block_on(async {
+        store
+            .create_bot(Some("b".into()), "bench".into(), None, TokenHash::of("t"))
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for i in 0..groups {
+            let id = format!("{}", 300_000_000 + i);
+            store
+                .create_group(Some(id.clone()), "g".into(), false)
+                .await
+                .unwrap();
+            store
+                .add_bot_to_group("b".into(), id.clone())
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        ids
+    });
+    (rt, store, dir, ids)
+}
+
+#[divan::bench(args = [1, 10, 200], sample_count = 50)]
+fn commit_batch_send(bencher: Bencher, recipients: usize) {
+    let (rt, store, _dir, ids) = store(recipients);
+    let content = json!({"text": "这里是消息内容"}).to_string();
+    bencher.bench_local(|| {
+        let recipients: Vec<(String, String)> = ids
+            .iter()
+            .map(|id| (id.clone(), cloudlake_server::ids::new_msg_id()))
+            .collect();
+        let message = Outgoing {
+            content_type: "text".into(),
+            content: content.clone(),
+            parent_id: None,
+            send_time: 0,
+        };
+        rt.block_on(store.send_from_bot("b".into(), RecvType::Group, recipients, message))
+            .unwrap()
+    });
+}
