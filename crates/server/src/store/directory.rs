@@ -334,9 +334,14 @@ impl Store {
             .await
     }
 
-    /// The bot a token belongs to.
+    /// The bot a token belongs to (cached: see `token_cache`).
     pub async fn bot_by_token(&self, token: TokenHash) -> Result<Option<Bot>, StoreError> {
-        self.readers
+        if let Some(bot) = self.bot_tokens.get(&token) {
+            return Ok(Some(bot));
+        }
+        let generation = self.bot_tokens.generation();
+        let bot = self
+            .readers
             .read(move |conn| {
                 Ok(conn
                     .prepare_cached(
@@ -345,13 +350,18 @@ impl Store {
                     .query_row([token.0], bot_row)
                     .optional()?)
             })
-            .await
+            .await?;
+        if let Some(bot) = &bot {
+            self.bot_tokens.put(token, bot.clone(), generation);
+        }
+        Ok(bot)
     }
 
     /// Deletes a bot with its follows and group memberships; its followers' live sessions
     /// stop following the private chats. Its messages stay in history.
     pub async fn delete_bot(&self, id: String) -> Result<(), StoreError> {
-        self.writer
+        let result = self
+            .writer
             .write_publishing(move |conn, changes| {
                 let followers = ids(
                     conn,
@@ -372,19 +382,25 @@ impl Store {
                 }
                 Ok(())
             })
-            .await
+            .await;
+        self.bot_tokens.clear();
+        result
     }
 
     /// Replaces a bot's token; the old one stops working at once.
     pub async fn set_bot_token(&self, id: String, token: TokenHash) -> Result<(), StoreError> {
-        self.writer
+        let result = self
+            .writer
             .write(move |conn| {
                 let n = conn
                     .prepare_cached("UPDATE bots SET token_hash = ?2 WHERE id = ?1")?
                     .execute(params![id, token.0])?;
                 expect_one(n, "bot", id)
             })
-            .await
+            .await;
+        // After the commit: lookups from now on read the new token.
+        self.bot_tokens.clear();
+        result
     }
 
     /// `user` follows `bot` (adds it as a friend), causing `bot.followed`. Returns whether

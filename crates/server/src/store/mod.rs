@@ -14,6 +14,7 @@ mod model;
 mod outbox;
 mod readers;
 mod schema;
+mod token_cache;
 mod user_side;
 mod writer;
 
@@ -58,6 +59,7 @@ const READERS: usize = 4;
 pub struct Store {
     writer: Writer,
     readers: Readers,
+    bot_tokens: Arc<token_cache::TokenCache>,
 }
 
 /// Joins the writer thread when the last [`Store`] clone is gone (see [`Store::open`]).
@@ -110,6 +112,7 @@ impl Store {
             Store {
                 writer,
                 readers: Readers::new(readers),
+                bot_tokens: Arc::default(),
             },
             WriterThread(thread),
         ))
