@@ -1,8 +1,13 @@
 //! Identifiers: message IDs, random numeric IDs in Yunhu's style, and what an ID may contain.
 
 /// A new message ID: 32 lowercase hex characters, a UUID without dashes (spec §6.1).
+///
+/// Version 7 (time-ordered, 74 random bits) rather than 4: new IDs land at the right edge of
+/// the `msg_id` index instead of on a random page, so a commit dirties a few index pages
+/// instead of one per message. With random IDs the writer spent most of its time copying
+/// index pages into the WAL (see BENCHMARKS.md).
 pub fn new_msg_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    uuid::Uuid::now_v7().simple().to_string()
 }
 
 /// A random numeric ID of `digits` digits without a leading zero, like Yunhu's
