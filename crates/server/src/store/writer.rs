@@ -203,6 +203,8 @@ mod tests {
     use super::*;
     use crate::bus::NoBus;
 
+    type TestJob = Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send>;
+
     fn writer() -> (Writer, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let conn = Connection::open(dir.path().join("w.db")).unwrap();
@@ -263,18 +265,9 @@ mod tests {
     #[tokio::test]
     async fn a_refusal_before_writing_does_not_disturb_its_batch() {
         let (writer, _dir) = writer();
-        let refuse: Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send> =
-            Box::new(|_| Err(StoreError::not_found("thing", "x")));
-        let results = in_one_batch(
-            &writer,
-            vec![
-                Box::new(insert("a"))
-                    as Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send>,
-                refuse,
-                Box::new(insert("b")),
-            ],
-        )
-        .await;
+        let refuse: TestJob = Box::new(|_| Err(StoreError::not_found("thing", "x")));
+        let jobs: Vec<TestJob> = vec![Box::new(insert("a")), refuse, Box::new(insert("b"))];
+        let results = in_one_batch(&writer, jobs).await;
         assert!(results[0].is_ok());
         assert!(matches!(results[1], Err(StoreError::NotFound { .. })));
         assert!(results[2].is_ok());
@@ -285,8 +278,7 @@ mod tests {
     async fn a_failure_after_writing_aborts_the_whole_batch() {
         let (writer, _dir) = writer();
         writer.write(insert("dup")).await.unwrap();
-        type Job = Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send>;
-        let half_written: Job = Box::new(|conn| {
+        let half_written: TestJob = Box::new(|conn| {
             conn.execute("INSERT INTO t (v) VALUES ('half')", [])?;
             conn.execute("INSERT INTO t (v) VALUES ('dup')", [])?; // UNIQUE violation
             Ok(())
