@@ -286,7 +286,7 @@ mod tests {
         let results = in_one_batch(
             &writer,
             vec![
-                Box::new(insert("a")) as Job,
+                Box::new(insert("a")) as TestJob,
                 half_written,
                 Box::new(insert("c")),
             ],
