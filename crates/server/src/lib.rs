@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod ids;
+pub mod media;
 pub mod secret;
 pub mod serve;
 pub mod service;

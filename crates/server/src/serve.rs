@@ -11,8 +11,9 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState};
 use crate::config::{ADMIN_TOKEN_FILE, Config};
 use crate::demo::{self, DemoSeed};
+use crate::media::FsBlobStore;
 use crate::secret::{TokenHash, new_token};
-use crate::service::Messaging;
+use crate::service::{Media, Messaging};
 use crate::store::{Store, StoreError, WriterThread};
 
 /// Why the server could not start or stopped with an error.
@@ -42,6 +43,9 @@ pub enum ServeError {
     Http(std::io::Error),
 }
 
+/// The directory in the data directory that holds uploaded media.
+pub const MEDIA_DIR: &str = "media";
+
 /// A server that is bound and ready to serve.
 pub struct Server {
     listener: TcpListener,
@@ -60,6 +64,11 @@ impl Server {
         prepare_data_dir(&config.data_dir)?;
         let (admin_token, new_admin_token) = admin_token(&config)?;
         let (store, writer) = Store::open(&config.data_dir, config.durability)?;
+        let media_dir = config.data_dir.join(MEDIA_DIR);
+        let blobs = FsBlobStore::open(&media_dir).map_err(|source| ServeError::DataDir {
+            path: media_dir.display().to_string(),
+            source,
+        })?;
         let demo = if config.demo {
             demo::seed_if_empty(&store).await?
         } else {
@@ -74,6 +83,8 @@ impl Server {
                 })?;
         let state = AppState {
             messaging: Messaging::new(store.clone()),
+            media: Media::new(store.clone(), std::sync::Arc::new(blobs)),
+            rate_limit: config.rate_limit,
             store,
             admin_token,
             max_body_bytes: config.max_body_bytes,

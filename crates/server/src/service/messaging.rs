@@ -6,6 +6,7 @@ use cloudlake_protocol::{
 };
 
 use super::ServiceError;
+use super::media::resolve_media;
 use crate::clock::now_ms;
 use crate::ids::new_msg_id;
 use crate::secret::TokenHash;
@@ -45,7 +46,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 req.recv_type,
                 vec![(req.recv_id.clone(), msg_id.clone())],
-                outgoing(&req.message)?,
+                outgoing(&self.store, &bot.bot_id, &req.message).await?,
             )
             .await?;
         match deliveries.first() {
@@ -80,7 +81,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 req.recv_type,
                 recipients.clone(),
-                outgoing(&req.message)?,
+                outgoing(&self.store, &bot.bot_id, &req.message).await?,
             )
             .await?;
         let success_list: Vec<MessageInfo> = recipients
@@ -101,7 +102,7 @@ impl Messaging {
 
     /// `/bot/edit`: replaces the content of one of the bot's messages in the named chat.
     pub async fn edit(&self, bot: &Bot, req: EditRequest) -> Result<(), ServiceError> {
-        let outgoing = outgoing(&req.message)?;
+        let outgoing = outgoing(&self.store, &bot.bot_id, &req.message).await?;
         let edited = self
             .store
             .edit_from_bot(
@@ -176,10 +177,16 @@ impl Messaging {
     }
 }
 
-/// The stored form of what a bot sends: the content normalised by the protocol parser and
-/// encoded once, outside the writer.
-fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
-    let content = serde_json::to_string(&message.content)
+/// The stored form of what a bot sends: the content normalised by the protocol parser, with
+/// the media fields of any upload key filled in, and encoded once, outside the writer.
+async fn outgoing(
+    store: &Store,
+    bot_id: &str,
+    message: &OutgoingMessage,
+) -> Result<Outgoing, ServiceError> {
+    let mut content = message.content.clone();
+    resolve_media(store, bot_id, message.content_type, &mut content).await?;
+    let content = serde_json::to_string(&content)
         .map_err(|e| StoreError::Corrupt(format!("content does not encode: {e}")))?;
     Ok(Outgoing {
         content_type: message.content_type.as_str().to_owned(),

@@ -7,6 +7,8 @@
 
 mod directory;
 mod error;
+mod group_admin;
+mod media;
 mod messages;
 mod model;
 mod readers;
@@ -19,6 +21,10 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, OpenFlags};
 
 pub use error::StoreError;
+pub use group_admin::{
+    BotPermissions, Gag, GagEntry, GroupAdminState, MemberChange, SendPolicy, TagChange, TagEdit,
+};
+pub use media::MediaRecord;
 pub use messages::{Delivery, GroupAccess, Outgoing};
 pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
 
