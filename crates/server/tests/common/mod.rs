@@ -249,3 +249,48 @@ pub fn is_msg_id(id: &Value) -> bool {
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
+
+// ---- issue 5: uploads and group administration ----
+
+impl TestServer {
+    /// POSTs a hand-built body to a bot API path with the Content-Type given, and returns the
+    /// envelope (checked to be HTTP 200 JSON).
+    pub async fn post_with_type(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Value {
+        let resp = self
+            .http
+            .post(self.url(&format!("/open-apis/v1{path}?token={token}")))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        envelope(resp).await
+    }
+
+    /// Grants a bot permissions in a group through the admin API.
+    pub async fn permissions(&self, bot: &str, group: &str, permissions: Value) {
+        let (status, body) = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/groups/{group}/bots/{bot}/permissions"),
+                Some(permissions),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// `GET /admin/v1/groups/{id}`.
+    pub async fn group_detail(&self, group: &str) -> Value {
+        let (status, body) = self
+            .admin(reqwest::Method::GET, &format!("/groups/{group}"), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+}
