@@ -309,6 +309,16 @@ async fn an_11_mb_image_is_refused_and_leaves_nothing_behind() {
         )
         .await;
     assert_eq!(reply, expected);
+    // A bad token comes first, and the client still reads its answer.
+    let reply = server
+        .post_with_type(
+            "/image/upload",
+            "nope",
+            "multipart/form-data; boundary=big",
+            too_large_image(),
+        )
+        .await;
+    assert_eq!(reply, json!({"code": 1003, "msg": "非法token"}));
 
     // Chunked, without a declared length: cut off while streaming, at the limit.
     let body = too_large_image();

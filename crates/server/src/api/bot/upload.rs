@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::BodyDataStream;
-use axum::extract::{Request, State};
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use cloudlake_protocol::{ApiError, UploadData, UploadKind};
 use futures_util::StreamExt;
@@ -33,39 +33,45 @@ const DRAIN_FOR: Duration = Duration::from_secs(5);
 type Reply = Result<Success<UploadData>, Failure>;
 
 /// `POST /image/upload`.
-pub(crate) async fn image(state: State<AppState>, bot: AuthedBot, req: Request) -> Reply {
-    upload(state, bot, req, UploadKind::Image).await
+pub(crate) async fn image(state: State<AppState>, req: Request) -> Reply {
+    upload(state, req, UploadKind::Image).await
 }
 
 /// `POST /video/upload`.
-pub(crate) async fn video(state: State<AppState>, bot: AuthedBot, req: Request) -> Reply {
-    upload(state, bot, req, UploadKind::Video).await
+pub(crate) async fn video(state: State<AppState>, req: Request) -> Reply {
+    upload(state, req, UploadKind::Video).await
 }
 
 /// `POST /file/upload`.
-pub(crate) async fn file(state: State<AppState>, bot: AuthedBot, req: Request) -> Reply {
-    upload(state, bot, req, UploadKind::File).await
+pub(crate) async fn file(state: State<AppState>, req: Request) -> Reply {
+    upload(state, req, UploadKind::File).await
 }
 
-async fn upload(
-    State(state): State<AppState>,
-    AuthedBot(bot): AuthedBot,
-    req: Request,
-    kind: UploadKind,
-) -> Reply {
+async fn upload(State(state): State<AppState>, req: Request, kind: UploadKind) -> Reply {
     let limit = kind.max_bytes() + MULTIPART_SLACK;
-    let declared_length = req
-        .headers()
+    // Authenticated here rather than by the `AuthedBot` extractor, so that a refused token
+    // also drains the body (see `drain`).
+    let (mut parts, body) = req.into_parts();
+    let authed = AuthedBot::from_request_parts(&mut parts, &state).await;
+    let declared_length = parts
+        .headers
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.trim().parse::<u64>().ok());
-    let boundary = req
-        .headers()
+    let boundary = parts
+        .headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|ct| multer::parse_boundary(ct).ok());
     // Shared so that what multer leaves unread can still be drained after a refusal.
-    let body = Arc::new(Mutex::new(req.into_body().into_data_stream()));
+    let body = Arc::new(Mutex::new(body.into_data_stream()));
+    let bot = match authed {
+        Ok(AuthedBot(bot)) => bot,
+        Err(refusal) => {
+            drain(&body, limit).await;
+            return Err(refusal);
+        }
+    };
 
     // A body declared larger than the limit is refused before a byte of it is stored.
     if declared_length.is_some_and(|n| n > limit) {
