@@ -94,3 +94,35 @@ pub(crate) async fn limit(
     }
     next.run(req).await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::num::NonZeroU32;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn idle_keys_are_pruned() {
+        let limit = RateLimit::PerSecond(NonZeroU32::MIN.saturating_add(999));
+        let limiter = BotRateLimiter::new(limit);
+        let Some(inner) = limiter.0.clone() else {
+            panic!("a limit was set")
+        };
+        for i in 0..100u8 {
+            let key = (TokenHash([i; 32]), Arc::from("/bot/send"));
+            assert!(limiter.allows(&key));
+        }
+        assert_eq!(inner.len(), 100);
+        // At 1000/s one request is refilled after 1 ms: then each key is as good as new.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        inner.retain_recent();
+        assert_eq!(inner.len(), 0);
+    }
+
+    #[test]
+    fn off_keeps_no_state() {
+        let limiter = BotRateLimiter::new(RateLimit::Off);
+        assert!(limiter.0.is_none());
+        assert!(limiter.allows(&(TokenHash([0; 32]), Arc::from("/bot/send"))));
+    }
+}
