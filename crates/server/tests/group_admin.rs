@@ -5,7 +5,7 @@
 
 mod common;
 
-use cloudlake_server::store::{Durability, SendPolicy, Store};
+use cloudlake_server::store::{Durability, SendPolicy, Store, WriterThread};
 use common::TestServer;
 use serde_json::{Value, json};
 
@@ -16,6 +16,41 @@ const OTHER: &str = "665344168";
 const OWNER: &str = "1000001";
 const ALICE: &str = "1000002";
 const BOB: &str = "1000003";
+
+/// Admin helpers used only here.
+trait GroupAdminHelpers {
+    async fn permissions(&self, bot: &str, group: &str, permissions: Value);
+    async fn group_detail(&self, group: &str) -> Value;
+}
+
+impl GroupAdminHelpers for TestServer {
+    /// Grants a bot permissions in a group through the admin API.
+    async fn permissions(&self, bot: &str, group: &str, permissions: Value) {
+        let (status, body) = self
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/groups/{group}/bots/{bot}/permissions"),
+                Some(permissions),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    /// `GET /admin/v1/groups/{id}`.
+    async fn group_detail(&self, group: &str) -> Value {
+        let (status, body) = self
+            .admin(reqwest::Method::GET, &format!("/groups/{group}"), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+}
+
+/// The store of a stopped server, to ask it what the user-send path will ask. (The one place
+/// that knows `Store::open`'s arguments.)
+fn open_store(dir: &std::path::Path) -> (Store, WriterThread) {
+    Store::open(dir, Durability::Normal).unwrap()
+}
 
 fn ok() -> Value {
     json!({"code": 1, "msg": "success"})
@@ -153,7 +188,7 @@ async fn gag_member() {
 
     // What the user-send path will see.
     let dir = server.stop().await;
-    let (store, writer) = Store::open(dir.path(), Durability::Normal).unwrap();
+    let (store, writer) = open_store(dir.path());
     let policy = |user: &str| store.group_send_policy(GROUP.into(), user.into(), "text".into());
     assert_eq!(policy(ALICE).await.unwrap(), SendPolicy::Allowed);
     assert_eq!(
@@ -241,7 +276,7 @@ async fn msg_type_limit() {
     );
 
     let dir = server.stop().await;
-    let (store, writer) = Store::open(dir.path(), Durability::Normal).unwrap();
+    let (store, writer) = open_store(dir.path());
     let policy = |t: &str| store.group_send_policy(GROUP.into(), ALICE.into(), t.into());
     assert_eq!(policy("image").await.unwrap(), SendPolicy::Allowed);
     assert_eq!(

@@ -77,6 +77,39 @@ fn multipart(boundary: &str, parts: &[Vec<u8>]) -> Vec<u8> {
     out
 }
 
+/// `post_with_type`: the bot API with a hand-built body.
+trait RawPost {
+    async fn post_with_type(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Value;
+}
+
+impl RawPost for TestServer {
+    /// POSTs a hand-built body to a bot API path with the Content-Type given, and returns the
+    /// envelope (checked to be HTTP 200 JSON).
+    async fn post_with_type(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Value {
+        let resp = self
+            .http
+            .post(self.url(&format!("/open-apis/v1{path}?token={token}")))
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        common::envelope(resp).await
+    }
+}
+
 fn key_of(reply: &Value, field: &str) -> String {
     assert_eq!(reply["code"], 1, "{reply}");
     assert_eq!(reply["msg"], "success");

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use cloudlake_protocol::{ApiError, Content, ContentType, UploadKind};
+use cloudlake_protocol::{ApiError, Content, ContentType, OutgoingMessage, UploadKind};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use tempfile::TempPath;
@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use super::ServiceError;
 use crate::clock::now_ms;
 use crate::media::{BlobLocation, BlobStore, is_media_key, media_path, probe};
-use crate::store::{MediaRecord, Store, StoreError};
+use crate::store::{Bot, MediaRecord, Store, StoreError};
 
 /// The longest file name kept, in characters.
 const MAX_NAME_CHARS: usize = 255;
@@ -167,6 +167,24 @@ impl Staging {
     pub fn kind(&self) -> UploadKind {
         self.kind
     }
+}
+
+/// The message with the media fields of any upload key filled in (see [`resolve_media`]).
+/// Bot sends and edits pass their message through this before it is stored.
+pub(crate) async fn with_media(
+    store: &Store,
+    bot: &Bot,
+    message: &OutgoingMessage,
+) -> Result<OutgoingMessage, ServiceError> {
+    let mut message = message.clone();
+    resolve_media(
+        store,
+        &bot.bot_id,
+        message.content_type,
+        &mut message.content,
+    )
+    .await?;
+    Ok(message)
 }
 
 /// Fills in the media fields of a message that names uploads by key: `imageUrl`,

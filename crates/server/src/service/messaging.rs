@@ -6,11 +6,13 @@ use cloudlake_protocol::{
 };
 
 use super::ServiceError;
-use super::media::resolve_media;
 use crate::clock::now_ms;
 use crate::ids::new_msg_id;
 use crate::secret::TokenHash;
 use crate::store::{Bot, Chat, Delivery, GroupAccess, Outgoing, Store, StoreError, StoredMessage};
+
+// Sends and edits fill in the media fields of upload keys before storing (issue 5).
+use super::media::with_media;
 
 /// The bot-facing message service.
 #[derive(Clone)]
@@ -46,7 +48,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 req.recv_type,
                 vec![(req.recv_id.clone(), msg_id.clone())],
-                outgoing(&self.store, &bot.bot_id, &req.message).await?,
+                outgoing(&with_media(&self.store, bot, &req.message).await?)?,
             )
             .await?;
         match deliveries.first() {
@@ -81,7 +83,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 req.recv_type,
                 recipients.clone(),
-                outgoing(&self.store, &bot.bot_id, &req.message).await?,
+                outgoing(&with_media(&self.store, bot, &req.message).await?)?,
             )
             .await?;
         let success_list: Vec<MessageInfo> = recipients
@@ -102,7 +104,7 @@ impl Messaging {
 
     /// `/bot/edit`: replaces the content of one of the bot's messages in the named chat.
     pub async fn edit(&self, bot: &Bot, req: EditRequest) -> Result<(), ServiceError> {
-        let outgoing = outgoing(&self.store, &bot.bot_id, &req.message).await?;
+        let outgoing = outgoing(&with_media(&self.store, bot, &req.message).await?)?;
         let edited = self
             .store
             .edit_from_bot(
@@ -177,16 +179,10 @@ impl Messaging {
     }
 }
 
-/// The stored form of what a bot sends: the content normalised by the protocol parser, with
-/// the media fields of any upload key filled in, and encoded once, outside the writer.
-async fn outgoing(
-    store: &Store,
-    bot_id: &str,
-    message: &OutgoingMessage,
-) -> Result<Outgoing, ServiceError> {
-    let mut content = message.content.clone();
-    resolve_media(store, bot_id, message.content_type, &mut content).await?;
-    let content = serde_json::to_string(&content)
+/// The stored form of what a bot sends: the content normalised by the protocol parser and
+/// encoded once, outside the writer.
+fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
+    let content = serde_json::to_string(&message.content)
         .map_err(|e| StoreError::Corrupt(format!("content does not encode: {e}")))?;
     Ok(Outgoing {
         content_type: message.content_type.as_str().to_owned(),

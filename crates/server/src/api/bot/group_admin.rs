@@ -1,7 +1,9 @@
 //! `/group/…` (spec §6.9): one handler per group administration call. Successes without data
 //! are `{"code":1,"msg":"success"}`.
 
+use axum::Router;
 use axum::extract::State;
+use axum::routing::post;
 use cloudlake_protocol::{
     GagMemberRequest, MsgTypeLimitRequest, RemoveMemberRequest, TagCreateData, TagCreateRequest,
     TagDeleteRequest, TagEditRequest, TagListData, TagListRequest, TagUserRequest,
@@ -13,6 +15,24 @@ use crate::api::AppState;
 use crate::service::GroupAdmin;
 
 type Reply<T> = Result<Success<T>, Failure>;
+
+/// The `/group/…` routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/group/gag-member", post(gag_member))
+        .route("/group/remove-member", post(remove_member))
+        .route("/group/msg-type-limit", post(msg_type_limit))
+        // eris calls it both ways (spec §12 item 12).
+        .route("/group/tag/list", post(tag_list).get(tag_list))
+        .route("/group/tag/create", post(tag_create))
+        .route("/group/tag/edit", post(tag_edit))
+        .route("/group/tag/delete", post(tag_delete))
+        .route("/group/tag/user-relate", post(tag_user_relate))
+        .route(
+            "/group/tag/user-relate-cancel",
+            post(tag_user_relate_cancel),
+        )
+}
 
 fn service(state: &AppState) -> GroupAdmin {
     GroupAdmin::new(state.store.clone())

@@ -9,9 +9,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::body::BodyDataStream;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::routing::post;
 use cloudlake_protocol::{ApiError, UploadData, UploadKind};
 use futures_util::StreamExt;
 use multer::{Constraints, Multipart, SizeLimit};
@@ -31,6 +33,14 @@ const MULTIPART_SLACK: u64 = 64 * 1024;
 const DRAIN_FOR: Duration = Duration::from_secs(5);
 
 type Reply = Result<Success<UploadData>, Failure>;
+
+/// The three upload routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/image/upload", post(image))
+        .route("/video/upload", post(video))
+        .route("/file/upload", post(file))
+}
 
 /// `POST /image/upload`.
 pub(crate) async fn image(state: State<AppState>, req: Request) -> Reply {
