@@ -153,6 +153,29 @@ enum BotCommand {
         /// The bot ID.
         id: String,
     },
+    /// Set what the bot may do in a group it is in (the group administration API). Flags not
+    /// given are turned off: the command states the whole set.
+    Permissions {
+        /// The bot ID.
+        bot: String,
+        /// The group ID.
+        group: String,
+        /// Allow `/group/gag-member`.
+        #[arg(long)]
+        allow_gag_member: bool,
+        /// Allow `/group/remove-member`.
+        #[arg(long)]
+        allow_remove_member: bool,
+        /// Allow `/group/msg-type-limit`.
+        #[arg(long)]
+        allow_edit_group_info: bool,
+        /// Allow `/group/tag/create`, `edit`, `delete`, `user-relate`, `user-relate-cancel`.
+        #[arg(long)]
+        allow_group_tag_manage: bool,
+        /// Allow all of the above.
+        #[arg(long)]
+        all: bool,
+    },
     /// A user adds the bot as a friend.
     Follow {
         /// The bot ID.
@@ -180,29 +203,6 @@ enum BotCommand {
         bot: String,
         /// The group ID.
         group: String,
-    },
-    /// Set what the bot may do in a group it is in (the group administration API). Flags not
-    /// given are turned off: the command states the whole set.
-    Permissions {
-        /// The bot ID.
-        bot: String,
-        /// The group ID.
-        group: String,
-        /// Allow `/group/gag-member`.
-        #[arg(long)]
-        allow_gag_member: bool,
-        /// Allow `/group/remove-member`.
-        #[arg(long)]
-        allow_remove_member: bool,
-        /// Allow `/group/msg-type-limit`.
-        #[arg(long)]
-        allow_edit_group_info: bool,
-        /// Allow `/group/tag/create`, `edit`, `delete`, `user-relate`, `user-relate-cancel`.
-        #[arg(long)]
-        allow_group_tag_manage: bool,
-        /// Allow all of the above.
-        #[arg(long)]
-        all: bool,
     },
 }
 
@@ -312,18 +312,6 @@ fn call_for(resource: Resource) -> Call {
             BotCommand::RotateToken { id } => {
                 Call::new(M::POST, &["bots", &id, "token"], new_token)
             }
-            BotCommand::Follow { bot, user } => {
-                Call::new(M::PUT, &["bots", &bot, "followers", &user], done)
-            }
-            BotCommand::Unfollow { bot, user } => {
-                Call::new(M::DELETE, &["bots", &bot, "followers", &user], done)
-            }
-            BotCommand::JoinGroup { bot, group } => {
-                Call::new(M::PUT, &["groups", &group, "bots", &bot], done)
-            }
-            BotCommand::LeaveGroup { bot, group } => {
-                Call::new(M::DELETE, &["groups", &group, "bots", &bot], done)
-            }
             BotCommand::Permissions {
                 bot,
                 group,
@@ -343,6 +331,18 @@ fn call_for(resource: Resource) -> Call {
                 "allowEditGroupInfo": all || allow_edit_group_info,
                 "allowGroupTagManage": all || allow_group_tag_manage,
             })),
+            BotCommand::Follow { bot, user } => {
+                Call::new(M::PUT, &["bots", &bot, "followers", &user], done)
+            }
+            BotCommand::Unfollow { bot, user } => {
+                Call::new(M::DELETE, &["bots", &bot, "followers", &user], done)
+            }
+            BotCommand::JoinGroup { bot, group } => {
+                Call::new(M::PUT, &["groups", &group, "bots", &bot], done)
+            }
+            BotCommand::LeaveGroup { bot, group } => {
+                Call::new(M::DELETE, &["groups", &group, "bots", &bot], done)
+            }
         },
     }
 }

@@ -25,26 +25,30 @@ mod button;
 mod content;
 mod envelope;
 mod error;
-mod group_admin;
 mod lenient;
 mod request;
 mod response;
-mod upload;
 mod vocabulary;
+
+// Uploads and group administration (issue 5).
+mod group_admin;
+mod upload;
 
 pub use button::{ActionType, Button, ButtonRows};
 pub use content::Content;
 pub use envelope::Envelope;
 pub use error::{ApiError, Code};
-pub use group_admin::{
-    GROUP_MSG_TYPES, GagMemberRequest, GroupTag, MAX_TAG_CHARS, MsgTypeLimitRequest,
-    RemoveMemberRequest, TagCreateData, TagCreateRequest, TagDeleteRequest, TagEditRequest,
-    TagListData, TagListRequest, TagUserRequest,
-};
 pub use request::{
     BatchSendRequest, EditRequest, MAX_BATCH_RECIPIENTS, MAX_HISTORY_PAGE, MessagesQuery,
     OutgoingMessage, RecallRequest, SendRequest,
 };
 pub use response::{BatchSendData, EditData, MessageInfo, MessageItem, MessagesData, SendData};
-pub use upload::{FileUploadData, ImageUploadData, UploadData, UploadKind, VideoUploadData};
 pub use vocabulary::{ContentType, RecvType, SenderType};
+
+// Uploads and group administration (issue 5).
+pub use group_admin::{
+    GROUP_MSG_TYPES, GagMemberRequest, GroupTag, MAX_TAG_CHARS, MsgTypeLimitRequest,
+    RemoveMemberRequest, TagCreateData, TagCreateRequest, TagDeleteRequest, TagEditRequest,
+    TagListData, TagListRequest, TagUserRequest,
+};
+pub use upload::{FileUploadData, ImageUploadData, UploadData, UploadKind, VideoUploadData};

@@ -2,11 +2,14 @@
 //! recipient's failure means for a single send and for a batch, and how history is shaped.
 
 mod error;
-mod group_admin;
-mod media;
 mod messaging;
 
 pub use error::ServiceError;
+pub use messaging::Messaging;
+
+// Uploads and group administration (issue 5).
+mod group_admin;
+mod media;
+
 pub use group_admin::GroupAdmin;
 pub use media::{Media, ServedMedia, Staging};
-pub use messaging::Messaging;
