@@ -156,6 +156,29 @@ enum BotCommand {
         /// The bot ID.
         id: String,
     },
+    /// Set what the bot may do in a group it is in (the group administration API). Flags not
+    /// given are turned off: the command states the whole set.
+    Permissions {
+        /// The bot ID.
+        bot: String,
+        /// The group ID.
+        group: String,
+        /// Allow `/group/gag-member`.
+        #[arg(long)]
+        allow_gag_member: bool,
+        /// Allow `/group/remove-member`.
+        #[arg(long)]
+        allow_remove_member: bool,
+        /// Allow `/group/msg-type-limit`.
+        #[arg(long)]
+        allow_edit_group_info: bool,
+        /// Allow `/group/tag/create`, `edit`, `delete`, `user-relate`, `user-relate-cancel`.
+        #[arg(long)]
+        allow_group_tag_manage: bool,
+        /// Allow all of the above.
+        #[arg(long)]
+        all: bool,
+    },
     /// A user adds the bot as a friend.
     Follow {
         /// The bot ID.
@@ -311,6 +334,25 @@ fn call_for(resource: Resource) -> Call {
             BotCommand::RotateToken { id } => {
                 Call::new(M::POST, &["bots", &id, "token"], new_token)
             }
+            BotCommand::Permissions {
+                bot,
+                group,
+                allow_gag_member,
+                allow_remove_member,
+                allow_edit_group_info,
+                allow_group_tag_manage,
+                all,
+            } => Call::new(
+                M::PUT,
+                &["groups", &group, "bots", &bot, "permissions"],
+                pretty,
+            )
+            .body(json!({
+                "allowGagMember": all || allow_gag_member,
+                "allowRemoveMember": all || allow_remove_member,
+                "allowEditGroupInfo": all || allow_edit_group_info,
+                "allowGroupTagManage": all || allow_group_tag_manage,
+            })),
             BotCommand::Follow { bot, user } => {
                 Call::new(M::PUT, &["bots", &bot, "followers", &user], done)
             }

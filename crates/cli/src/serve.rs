@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use cloudlake_server::config::{
-    ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
+    ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, RateLimit,
 };
 use cloudlake_server::store::Durability;
 use cloudlake_server::{Config, Server};
@@ -35,6 +35,10 @@ pub struct ServeArgs {
     /// The largest bot API request body accepted, in bytes.
     #[arg(long, env = "CLOUDLAKE_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// Requests per second each bot may make to each bot API call: `off`, `yunhu` (10, the
+    /// Yunhu limit) or a number. Over it, calls get code 1007.
+    #[arg(long, env = "CLOUDLAKE_RATE_LIMIT", default_value_t = RateLimit::default())]
+    rate_limit: RateLimit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -59,6 +63,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             DurabilityArg::Normal => Durability::Normal,
         },
         max_body_bytes: args.max_body_bytes,
+        rate_limit: args.rate_limit,
     };
     let server = Server::bind(config).await.context("cannot start")?;
     let addr = server.local_addr()?;

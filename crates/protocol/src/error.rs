@@ -155,6 +155,12 @@ impl ApiError {
         Self::business("消息不存在或无权限修改")
     }
 
+    /// Too many requests from this bot to this API: `1007` (spec §4, §8; the live text is not
+    /// known).
+    pub fn rate_limited() -> Self {
+        Self::new(Code::RATE_LIMITED, "请求过于频繁，请稍后再试")
+    }
+
     /// The server failed internally; nothing was changed.
     pub fn internal() -> Self {
         Self::business("服务器内部错误，请稍后重试")

@@ -36,6 +36,10 @@ mod vocabulary;
 pub use board::{
     BoardAllRequest, BoardContent, BoardContentType, BoardDismissRequest, BoardRequest, BoardTarget,
 };
+// Uploads and group administration (issue 5).
+mod group_admin;
+mod upload;
+
 pub use button::{ActionType, Button, ButtonRows};
 pub use content::Content;
 pub use envelope::Envelope;
@@ -52,3 +56,11 @@ pub use request::{
 };
 pub use response::{BatchSendData, EditData, MessageInfo, MessageItem, MessagesData, SendData};
 pub use vocabulary::{ContentType, RecvType, SenderType};
+
+// Uploads and group administration (issue 5).
+pub use group_admin::{
+    GROUP_MSG_TYPES, GagMemberRequest, GroupTag, MAX_TAG_CHARS, MsgTypeLimitRequest,
+    RemoveMemberRequest, TagCreateData, TagCreateRequest, TagDeleteRequest, TagEditRequest,
+    TagListData, TagListRequest, TagUserRequest,
+};
+pub use upload::{FileUploadData, ImageUploadData, UploadData, UploadKind, VideoUploadData};

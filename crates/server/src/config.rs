@@ -1,7 +1,10 @@
 //! How a server is configured. The CLI fills this from flags and environment variables.
 
+use std::fmt;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 use crate::store::Durability;
 
@@ -29,6 +32,8 @@ pub struct Config {
     pub durability: Durability,
     /// The largest bot API request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How many requests each bot may make to each bot API call per second.
+    pub rate_limit: RateLimit,
 }
 
 impl Config {
@@ -41,6 +46,61 @@ impl Config {
             demo: false,
             durability: Durability::Full,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            rate_limit: RateLimit::default(),
+        }
+    }
+}
+
+/// The default rate limit: 1000 requests per second per bot per API, far above Yunhu's 10 so
+/// that a bot written for Yunhu never hits it, yet a runaway loop is held back.
+pub const DEFAULT_RATE_LIMIT: u32 = 1000;
+
+/// Yunhu's documented limit: 10 requests per second per bot per API (spec §8).
+pub const YUNHU_RATE_LIMIT: u32 = 10;
+
+/// The per-bot, per-API request rate limit (spec §8). Written `off`, `yunhu` (10/s) or a
+/// number of requests per second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateLimit {
+    /// No limit.
+    Off,
+    /// At most this many requests per second, each bot and API counted apart; a burst of up
+    /// to this many is allowed at once.
+    PerSecond(NonZeroU32),
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit::PerSecond(NonZeroU32::MIN.saturating_add(DEFAULT_RATE_LIMIT - 1))
+    }
+}
+
+impl FromStr for RateLimit {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "off" => Ok(RateLimit::Off),
+            "yunhu" => Ok(RateLimit::PerSecond(
+                NonZeroU32::MIN.saturating_add(YUNHU_RATE_LIMIT - 1),
+            )),
+            n => n
+                .parse::<NonZeroU32>()
+                .map(RateLimit::PerSecond)
+                .map_err(|_| {
+                    format!(
+                        "{s:?} is not `off`, `yunhu` or a positive number of requests per second"
+                    )
+                }),
+        }
+    }
+}
+
+impl fmt::Display for RateLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RateLimit::Off => f.write_str("off"),
+            RateLimit::PerSecond(n) => write!(f, "{n}"),
         }
     }
 }

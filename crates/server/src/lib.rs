@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod gateway;
 pub mod ids;
+pub mod media;
 pub mod secret;
 pub mod serve;
 pub mod service;

@@ -13,8 +13,9 @@ use crate::api::{self, AppState};
 use crate::config::{ADMIN_TOKEN_FILE, Config};
 use crate::demo::{self, DemoSeed};
 use crate::gateway::Gateway;
+use crate::media::FsBlobStore;
 use crate::secret::{TokenHash, new_token};
-use crate::service::Messaging;
+use crate::service::{Media, Messaging};
 use crate::store::{Store, StoreError, WriterThread};
 
 /// Why the server could not start or stopped with an error.
@@ -44,6 +45,9 @@ pub enum ServeError {
     Http(std::io::Error),
 }
 
+/// The directory in the data directory that holds uploaded media.
+pub const MEDIA_DIR: &str = "media";
+
 /// A server that is bound and ready to serve.
 pub struct Server {
     listener: TcpListener,
@@ -67,6 +71,11 @@ impl Server {
             config.durability,
             Arc::new(gateway.clone()),
         )?;
+        let media_dir = config.data_dir.join(MEDIA_DIR);
+        let blobs = FsBlobStore::open(&media_dir).map_err(|source| ServeError::DataDir {
+            path: media_dir.display().to_string(),
+            source,
+        })?;
         let demo = if config.demo {
             demo::seed_if_empty(&store).await?
         } else {
@@ -81,6 +90,8 @@ impl Server {
                 })?;
         let state = AppState {
             messaging: Messaging::new(store.clone(), Arc::new(gateway.clone())),
+            media: Media::new(store.clone(), Arc::new(blobs)),
+            rate_limit: config.rate_limit,
             store,
             gateway,
             admin_token,

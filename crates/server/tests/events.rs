@@ -310,3 +310,42 @@ async fn a_bot_does_not_receive_messages_from_bots() {
         .await;
     assert!(events_of(&server, "message.receive.normal").is_empty());
 }
+
+#[tokio::test]
+async fn a_bot_removing_a_member_causes_group_leave() {
+    let (server, bot_token, _, bob) = setup().await;
+    let (status, _) = server
+        .admin(Method::PUT, &format!("/groups/{GROUP}/members/{BOB}"), None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = server
+        .admin(
+            Method::PUT,
+            &format!("/groups/{GROUP}/bots/{BOT}/permissions"),
+            Some(json!({"allowRemoveMember": true})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (mut ws, _) = server.live(&bob, None).await;
+    let reply = server
+        .post(
+            "/group/remove-member",
+            &bot_token,
+            json!({"groupId": GROUP, "userId": BOB}),
+        )
+        .await;
+    assert_eq!(reply, json!({"code": 1, "msg": "success"}));
+    let leaves = events_of(&server, "group.leave");
+    assert_eq!(leaves.len(), 1);
+    assert_shaped_like(&leaves[0], member_sample("group.leave", GROUP, "group"));
+    assert_eq!(leaves[0]["event"]["userId"], BOB);
+    // The removed member's open session stops receiving the group.
+    server
+        .post(
+            "/bot/send",
+            &bot_token,
+            text("group", GROUP, "after removal"),
+        )
+        .await;
+    assert!(common::quiet(&mut ws, 200).await);
+}

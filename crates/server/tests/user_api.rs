@@ -331,3 +331,72 @@ async fn rotating_or_deleting_a_user_ends_their_live_sessions() {
     let (status, _) = server.user_api(Method::GET, &alice, "/me", None).await;
     assert_eq!(status, 401, "the old token is dead");
 }
+
+#[tokio::test]
+async fn a_gagged_member_cannot_send_and_type_limits_apply_to_users() {
+    let (server, bot, alice, _) = setup().await;
+    let (status, _) = server
+        .admin(
+            Method::PUT,
+            &format!("/groups/{GROUP}/bots/{BOT}/permissions"),
+            Some(json!({"allowGagMember": true, "allowEditGroupInfo": true})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let path = format!("/chats/group/{GROUP}/messages");
+    let text_message = json!({"contentType": "text", "content": {"text": "hi"}});
+
+    let reply = server
+        .post(
+            "/group/gag-member",
+            &bot,
+            json!({"groupId": GROUP, "userId": ALICE, "gag": 600}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let (status, body) = server
+        .user_api(Method::POST, &alice, &path, Some(text_message.clone()))
+        .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("muted"));
+
+    let reply = server
+        .post(
+            "/group/gag-member",
+            &bot,
+            json!({"groupId": GROUP, "userId": ALICE, "gag": 0}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let (status, _) = server
+        .user_api(Method::POST, &alice, &path, Some(text_message.clone()))
+        .await;
+    assert_eq!(status, 201, "unmuted");
+
+    let reply = server
+        .post(
+            "/group/msg-type-limit",
+            &bot,
+            json!({"groupId": GROUP, "type": "markdown"}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let (status, _) = server
+        .user_api(Method::POST, &alice, &path, Some(text_message))
+        .await;
+    assert_eq!(status, 403, "text is not allowed any more");
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &path,
+            Some(json!({"contentType": "markdown", "content": {"text": "**ok**"}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        server.history_ids(&bot, "group", GROUP).await.len(),
+        2,
+        "refused sends stored nothing"
+    );
+}

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod bot;
+pub mod media;
 pub mod problem;
 pub mod user;
 
@@ -13,9 +14,10 @@ use axum::{Json, Router};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
+use crate::config::RateLimit;
 use crate::gateway::Gateway;
 use crate::secret::TokenHash;
-use crate::service::Messaging;
+use crate::service::{Media, Messaging};
 use crate::store::Store;
 
 /// What every handler can reach. Cloning it is cheap.
@@ -31,6 +33,10 @@ pub struct AppState {
     pub admin_token: TokenHash,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Uploads and their bytes.
+    pub media: Media,
+    /// The bot API's per-bot, per-API rate limit.
+    pub rate_limit: RateLimit,
 }
 
 /// The whole application's routes.
@@ -41,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/open-apis/v1", bot::router(state.clone()))
         .nest("/admin/v1", admin::router(state.clone()))
         .nest("/api/v1", user::router())
+        .route("/media/{key}", get(media::serve))
         .fallback(not_found)
         // The span names the path only: the bot token travels in the query string and must
         // never reach a log line.

@@ -14,6 +14,9 @@ use crate::ids::new_msg_id;
 use crate::secret::TokenHash;
 use crate::store::{Bot, Chat, Delivery, GroupAccess, Outgoing, Store, StoreError, StoredMessage};
 
+// Sends and edits fill in the media fields of upload keys before storing (issue 5).
+use super::media::with_media;
+
 /// The bot-facing message service.
 #[derive(Clone)]
 pub struct Messaging {
@@ -50,7 +53,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 req.recv_type,
                 vec![(req.recv_id.clone(), msg_id.clone())],
-                outgoing(&req.message)?,
+                outgoing(&with_media(&self.store, bot, &req.message).await?)?,
             )
             .await?;
         match deliveries.first() {
@@ -85,7 +88,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 req.recv_type,
                 recipients.clone(),
-                outgoing(&req.message)?,
+                outgoing(&with_media(&self.store, bot, &req.message).await?)?,
             )
             .await?;
         let success_list: Vec<MessageInfo> = recipients
@@ -106,7 +109,7 @@ impl Messaging {
 
     /// `/bot/edit`: replaces the content of one of the bot's messages in the named chat.
     pub async fn edit(&self, bot: &Bot, req: EditRequest) -> Result<(), ServiceError> {
-        let outgoing = outgoing(&req.message)?;
+        let outgoing = outgoing(&with_media(&self.store, bot, &req.message).await?)?;
         let edited = self
             .store
             .edit_from_bot(

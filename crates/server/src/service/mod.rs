@@ -9,3 +9,10 @@ mod stream;
 pub use error::ServiceError;
 pub use messaging::Messaging;
 pub use stream::Stream;
+
+// Uploads and group administration (issue 5).
+mod group_admin;
+mod media;
+
+pub use group_admin::GroupAdmin;
+pub use media::{Media, ServedMedia, Staging};

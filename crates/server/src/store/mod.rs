@@ -9,6 +9,8 @@ mod boards;
 mod commands;
 mod directory;
 mod error;
+mod group_admin;
+mod media;
 mod messages;
 mod model;
 mod outbox;
@@ -27,6 +29,10 @@ use rusqlite::{Connection, OpenFlags};
 pub use boards::NewBoard;
 pub use commands::Command;
 pub use error::StoreError;
+pub use group_admin::{
+    BotPermissions, Gag, GagEntry, GroupAdminState, MemberChange, SendPolicy, TagChange, TagEdit,
+};
+pub use media::MediaRecord;
 pub use messages::{Delivery, GroupAccess, Outgoing};
 pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
 pub use outbox::OutboxEvent;

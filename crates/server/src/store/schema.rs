@@ -136,6 +136,68 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (bot_id, chat_key, member_id)
     ) WITHOUT ROWID;
     "#,
+    // 3: uploads (media) and group administration by bots (issue 5).
+    r#"
+    -- One row per (content, uploading bot, kind): the key is the SHA-256 of the bytes, so the
+    -- same bytes uploaded twice share one blob; the row records who may send it and as what.
+    CREATE TABLE media (
+        media_key   TEXT NOT NULL,
+        bot_id      TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+        kind        TEXT NOT NULL CHECK (kind IN ('image', 'video', 'file')),
+        size        INTEGER NOT NULL,
+        name        TEXT NOT NULL DEFAULT '',
+        mime        TEXT NOT NULL,
+        width       INTEGER,
+        height      INTEGER,
+        duration    INTEGER,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (media_key, bot_id, kind)
+    ) WITHOUT ROWID;
+    -- What the operator lets a bot do in a group it is in; gone when the bot leaves.
+    CREATE TABLE group_bot_permissions (
+        group_id              TEXT NOT NULL,
+        bot_id                TEXT NOT NULL,
+        allow_gag_member      INTEGER NOT NULL DEFAULT 0,
+        allow_remove_member   INTEGER NOT NULL DEFAULT 0,
+        allow_edit_group_info INTEGER NOT NULL DEFAULT 0,
+        allow_group_tag_manage INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (group_id, bot_id),
+        FOREIGN KEY (group_id, bot_id) REFERENCES group_bots(group_id, bot_id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    -- A muted member: until_ms NULL means until unmuted. Leaving the group ends the gag.
+    CREATE TABLE group_gags (
+        group_id    TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        until_ms    INTEGER,
+        set_by_bot  TEXT NOT NULL,
+        set_at      INTEGER NOT NULL,
+        PRIMARY KEY (group_id, user_id),
+        FOREIGN KEY (group_id, user_id) REFERENCES group_members(group_id, user_id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    -- The message types members may send, comma-joined; no row means any type.
+    CREATE TABLE group_msg_type_limits (
+        group_id    TEXT PRIMARY KEY REFERENCES chat_groups(id) ON DELETE CASCADE,
+        types       TEXT NOT NULL
+    ) WITHOUT ROWID;
+    -- id is the tagId the API hands out.
+    CREATE TABLE group_tags (
+        id          INTEGER PRIMARY KEY,
+        group_id    TEXT NOT NULL REFERENCES chat_groups(id) ON DELETE CASCADE,
+        tag         TEXT NOT NULL,
+        color       TEXT NOT NULL DEFAULT '',
+        "desc"      TEXT NOT NULL DEFAULT '',
+        sort        INTEGER NOT NULL DEFAULT 0,
+        created_at  INTEGER NOT NULL,
+        UNIQUE (group_id, tag)
+    );
+    CREATE TABLE group_tag_members (
+        tag_id      INTEGER NOT NULL REFERENCES group_tags(id) ON DELETE CASCADE,
+        group_id    TEXT NOT NULL,
+        user_id     TEXT NOT NULL,
+        PRIMARY KEY (tag_id, user_id),
+        FOREIGN KEY (group_id, user_id) REFERENCES group_members(group_id, user_id) ON DELETE CASCADE
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the database to the newest schema.

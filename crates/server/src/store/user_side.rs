@@ -13,6 +13,7 @@ use cloudlake_protocol::{
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::directory::{join_group, leave_group};
+use super::group_admin::{SendPolicy, send_policy};
 use super::messages::{Outgoing, SELECT_MESSAGE, Sender, append, collect, load};
 use super::model::{Chat, Role, StoredMessage};
 use super::outbox::{bots_in_group, enqueue};
@@ -58,6 +59,8 @@ pub enum UserSend {
     Sent(Box<StoredMessage>),
     /// The user is not in that chat (or it does not exist).
     NotInChat,
+    /// The group refuses it: the user is gagged, or the type is not allowed there.
+    Refused(SendPolicy),
 }
 
 /// What became of a button click.
@@ -251,6 +254,12 @@ impl Store {
                 let Some(level) = sender_level(conn, &user_id, &chat)? else {
                     return Ok(UserSend::NotInChat);
                 };
+                if let Chat::Group { group_id } = &chat {
+                    match send_policy(conn, group_id, &user_id, &message.content_type)? {
+                        SendPolicy::Allowed => {}
+                        refused => return Ok(UserSend::Refused(refused)),
+                    }
+                }
                 let (nickname_now, avatar_url): (String, String) = conn
                     .prepare_cached("SELECT nickname, avatar_url FROM users WHERE id = ?1")?
                     .query_row([&user_id], |row| Ok((row.get(0)?, row.get(1)?)))?;

@@ -13,7 +13,7 @@ use crate::api::AppState;
 use crate::api::problem::Problem;
 use crate::ids::check_id;
 use crate::secret::{TokenHash, new_token};
-use crate::store::Role;
+use crate::store::{BotPermissions, Role};
 
 /// The longest nickname or group name accepted, in characters.
 const MAX_NAME_CHARS: usize = 64;
@@ -172,7 +172,12 @@ pub(crate) async fn show_group(
         .group_detail(id.clone())
         .await?
         .ok_or_else(|| Problem::NotFound(format!("group {id} not found")))?;
-    Ok(Json(group))
+    // What bots may do there, and who is muted: `botPermissions`, `msgTypeLimit`, `gags`.
+    let admin_state = state.store.group_admin_state(id).await?;
+    Ok(Json(merge(
+        group,
+        serde_json::to_value(admin_state).unwrap_or_default(),
+    )?))
 }
 
 /// `DELETE /groups/{id}` → 204; the group's history goes with it.
@@ -245,6 +250,25 @@ pub(crate) async fn remove_bot_from_group(
 ) -> Result<StatusCode> {
     state.store.remove_bot_from_group(bot, group).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /groups/{id}/bots/{bot}/permissions` with any of `allowGagMember`,
+/// `allowRemoveMember`, `allowEditGroupInfo`, `allowGroupTagManage` (booleans; absent means
+/// false): replaces what the bot may do in the group. The bot must be in the group.
+pub(crate) async fn set_bot_permissions(
+    State(state): State<AppState>,
+    Path((group, bot)): Path<(String, String)>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let permissions: BotPermissions = body(&raw)?;
+    state
+        .store
+        .set_bot_permissions(bot.clone(), group.clone(), permissions)
+        .await?;
+    Ok(Json(merge(
+        permissions,
+        json!({"groupId": group, "botId": bot}),
+    )?))
 }
 
 // ---- bots ----

@@ -35,6 +35,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/groups/{id}/bots/{bot}",
             put(add_bot_to_group).delete(remove_bot_from_group),
         )
+        .route(
+            "/groups/{id}/bots/{bot}/permissions",
+            put(set_bot_permissions),
+        )
         .route("/bots", post(create_bot).get(list_bots))
         .route("/bots/{id}", get(show_bot).delete(delete_bot))
         .route("/bots/{id}/token", post(rotate_bot_token))

@@ -2,11 +2,15 @@
 //! `Content-Type: application/json`, business errors included (HTTP 200).
 
 mod extract;
+mod group_admin;
 mod handlers;
+mod rate_limit;
 mod reply;
+mod upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::middleware;
 use axum::routing::post;
 
 use super::AppState;
@@ -14,6 +18,11 @@ use super::AppState;
 /// The bot API routes, to be nested under `/open-apis/v1`.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
+        // Group administration (spec §6.9) and uploads (spec §6.7), each in its own file.
+        // Uploads stream their body and enforce their own per-kind limits: the body limit
+        // below only bounds extractors that buffer, which they do not use.
+        .merge(group_admin::routes())
+        .merge(upload::routes())
         .route("/bot/send", post(handlers::send))
         .route("/bot/batch_send", post(handlers::batch_send))
         .route("/bot/edit", post(handlers::edit))
@@ -29,4 +38,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bot/board-dismiss", post(handlers::board_dismiss))
         .route("/bot/board-all-dismiss", post(handlers::board_all_dismiss))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        // Every bot call, uploads included, counts against its bot's limit (spec §8).
+        .route_layer(middleware::from_fn_with_state(
+            rate_limit::BotRateLimiter::new(state.rate_limit),
+            rate_limit::limit,
+        ))
 }

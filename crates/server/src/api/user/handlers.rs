@@ -15,7 +15,7 @@ use crate::api::problem::Problem;
 use crate::bus::frame::{chat_message, chat_ref};
 use crate::ids::new_msg_id;
 use crate::service::messaging::outgoing;
-use crate::store::{Chat, ChatSummary, Click, Join, Leave, StoreError, UserSend};
+use crate::store::{Chat, ChatSummary, Click, Join, Leave, SendPolicy, StoreError, UserSend};
 
 type Result<T> = std::result::Result<T, Problem>;
 
@@ -130,6 +130,17 @@ pub(crate) async fn send(
     {
         UserSend::Sent(row) => Ok((StatusCode::CREATED, Json(message_json(&row)?))),
         UserSend::NotInChat => Err(not_in_chat()),
+        UserSend::Refused(SendPolicy::Gagged {
+            until_ms: Some(until),
+        }) => Err(Problem::Forbidden(format!(
+            "you are muted in this group until {until} (epoch ms)"
+        ))),
+        UserSend::Refused(SendPolicy::Gagged { until_ms: None }) => {
+            Err(Problem::Forbidden("you are muted in this group".into()))
+        }
+        UserSend::Refused(_) => Err(Problem::Forbidden(
+            "this group does not allow that kind of message".into(),
+        )),
     }
 }
 

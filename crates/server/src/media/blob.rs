@@ -1,0 +1,115 @@
+//! Content-addressed blob storage. The default keeps blobs in the data directory; the
+//! [`BlobStore`] trait is the seam where an object store could replace it.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::is_media_key;
+
+/// Where a blob can be read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobLocation {
+    /// A file on local disk, served with Range support. (An object store would add a variant
+    /// such as a pre-signed URL to redirect to.)
+    LocalFile(PathBuf),
+}
+
+/// Stores blobs by key. Methods block (file system or network): call them from blocking
+/// tasks.
+pub trait BlobStore: Send + Sync + 'static {
+    /// A local directory where uploads are streamed before their key is known.
+    fn staging_dir(&self) -> &Path;
+
+    /// Stores the staged file `staged` under `key`. The same key always means the same bytes,
+    /// so a key already stored is left as it is. The caller removes `staged` if it is still
+    /// there afterwards.
+    fn put(&self, key: &str, staged: &Path) -> io::Result<()>;
+
+    /// Where the blob `key` is, or `None` when there is no such blob.
+    fn locate(&self, key: &str) -> io::Result<Option<BlobLocation>>;
+}
+
+/// Blobs as files under `DATA_DIR/media/`, fanned out by the key's first two byte pairs
+/// (`media/ab/cd/abcd…`) so that no directory grows huge.
+#[derive(Debug, Clone)]
+pub struct FsBlobStore {
+    root: PathBuf,
+    staging: PathBuf,
+}
+
+impl FsBlobStore {
+    /// Opens (creating if needed) the blob directory `root` and its staging directory. A
+    /// previous run's leftovers in staging (a crash mid-upload) are removed.
+    pub fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
+        let root = root.into();
+        let staging = root.join("tmp");
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)?;
+        }
+        std::fs::create_dir_all(&staging)?;
+        Ok(FsBlobStore { root, staging })
+    }
+
+    fn path_of(&self, key: &str) -> Option<PathBuf> {
+        if !is_media_key(key) {
+            return None;
+        }
+        Some(self.root.join(&key[0..2]).join(&key[2..4]).join(key))
+    }
+}
+
+impl BlobStore for FsBlobStore {
+    fn staging_dir(&self) -> &Path {
+        &self.staging
+    }
+
+    fn put(&self, key: &str, staged: &Path) -> io::Result<()> {
+        let path = self
+            .path_of(key)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a media key"))?;
+        if path.exists() {
+            return Ok(());
+        }
+        let dir = path
+            .parent()
+            .ok_or_else(|| io::Error::other("a blob path has no parent"))?;
+        std::fs::create_dir_all(dir)?;
+        // Staging is in the same file system, so this is an atomic rename: a blob file is
+        // always complete. The directory is synced so the new name survives a power cut.
+        std::fs::rename(staged, &path)?;
+        #[cfg(unix)]
+        std::fs::File::open(dir)?.sync_all()?;
+        Ok(())
+    }
+
+    fn locate(&self, key: &str) -> io::Result<Option<BlobLocation>> {
+        match self.path_of(key) {
+            Some(path) if path.is_file() => Ok(Some(BlobLocation::LocalFile(path))),
+            _ => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_that_are_not_hex_never_become_paths() {
+        let dir = tempfile::tempdir().ok();
+        let Some(dir) = dir else { return };
+        let Ok(store) = FsBlobStore::open(dir.path().join("media")) else {
+            panic!("open")
+        };
+        for bad in [
+            "../../etc/passwd",
+            "",
+            "AB",
+            &"g".repeat(64),
+            &"A".repeat(64),
+        ] {
+            assert!(store.path_of(bad).is_none(), "{bad}");
+        }
+        assert!(store.path_of(&"a".repeat(64)).is_some());
+    }
+}

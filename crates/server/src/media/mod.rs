@@ -1,0 +1,18 @@
+//! Where uploaded bytes live ([`blob`]) and what can be read from them cheaply ([`probe`]).
+//! What is known about each upload is in the store (`store::MediaRecord`).
+
+pub mod blob;
+pub mod probe;
+
+pub use blob::{BlobLocation, BlobStore, FsBlobStore};
+
+/// The path, under the server's root, that serves an upload's bytes: `/media/{key}`.
+pub fn media_path(key: &str) -> String {
+    format!("/media/{key}")
+}
+
+/// Whether `key` has the shape of a media key: a SHA-256 as 64 lowercase hex characters.
+/// Anything else is refused before it reaches a file path.
+pub fn is_media_key(key: &str) -> bool {
+    key.len() == 64 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
