@@ -306,11 +306,12 @@ impl TestServer {
     }
 }
 
-/// The next text frame, or `None` if none comes within a second.
+/// The next text frame, or `None` if none comes within 5 s (generous for a loaded machine;
+/// only a failing test waits that long).
 pub async fn next_frame(ws: &mut Ws) -> Option<Value> {
     use futures_util::StreamExt;
     loop {
-        let msg = tokio::time::timeout(std::time::Duration::from_secs(1), ws.next())
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
             .await
             .ok()??;
         match msg.unwrap() {

@@ -25,8 +25,9 @@ use crate::store::{StoreError, User};
 const REPLAY_PAGE: u32 = 500;
 /// A client further behind than this is told to reload instead of replaying.
 const MAX_REPLAY: usize = 10_000;
-/// A client that does not take a frame within this long is dropped.
-const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// A client that does not take a frame within this long is dropped. Generous, for phones on
+/// bad networks: what a stalled client can hold is bounded by its queue, not by this.
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Deserialize)]
 pub(crate) struct LiveQuery {
