@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use cloudlake_server::config::{
     ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
 };
+use cloudlake_server::events::{DEFAULT_SUBSCRIBE_PATH, DeliveryConfig};
 use cloudlake_server::store::Durability;
 use cloudlake_server::{Config, Server};
 use tracing_subscriber::EnvFilter;
@@ -35,6 +36,20 @@ pub struct ServeArgs {
     /// The largest bot API request body accepted, in bytes.
     #[arg(long, env = "CLOUDLAKE_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
+    /// Allow webhook URLs that point at private, loopback or link-local addresses (refused
+    /// by default: they would let a bot's owner make the server call into its network).
+    #[arg(long, env = "CLOUDLAKE_WEBHOOK_ALLOW_PRIVATE")]
+    webhook_allow_private: bool,
+    /// The waits before each webhook attempt, in seconds, comma-separated; after the last
+    /// attempt fails the event is a dead letter. Default: Svix's schedule.
+    #[arg(long, env = "CLOUDLAKE_WEBHOOK_RETRY_SCHEDULE", value_delimiter = ',')]
+    webhook_retry_schedule: Option<Vec<u64>>,
+    /// The longest one webhook attempt may take, in seconds.
+    #[arg(long, env = "CLOUDLAKE_WEBHOOK_TIMEOUT_SECS", default_value_t = 15)]
+    webhook_timeout_secs: u64,
+    /// The path of the bot WebSocket (`GET {path}?token=BOT_TOKEN`).
+    #[arg(long, env = "CLOUDLAKE_SUBSCRIBE_PATH", default_value = DEFAULT_SUBSCRIBE_PATH)]
+    subscribe_path: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -59,6 +74,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             DurabilityArg::Normal => Durability::Normal,
         },
         max_body_bytes: args.max_body_bytes,
+        delivery: delivery_config(
+            args.webhook_allow_private,
+            args.webhook_retry_schedule,
+            args.webhook_timeout_secs,
+            args.subscribe_path,
+        )?,
     };
     let server = Server::bind(config).await.context("cannot start")?;
     let addr = server.local_addr()?;
@@ -80,6 +101,35 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     server.serve(shutdown_signal()).await?;
     println!("cloudlake stopped");
     Ok(())
+}
+
+fn delivery_config(
+    allow_private: bool,
+    schedule: Option<Vec<u64>>,
+    timeout_secs: u64,
+    subscribe_path: String,
+) -> anyhow::Result<DeliveryConfig> {
+    let mut config = DeliveryConfig {
+        allow_private,
+        attempt_timeout: std::time::Duration::from_secs(timeout_secs.max(1)),
+        subscribe_path,
+        ..DeliveryConfig::default()
+    };
+    if let Some(schedule) = schedule {
+        anyhow::ensure!(
+            !schedule.is_empty(),
+            "--webhook-retry-schedule needs at least one wait"
+        );
+        config.retry_schedule = schedule
+            .into_iter()
+            .map(std::time::Duration::from_secs)
+            .collect();
+    }
+    anyhow::ensure!(
+        config.subscribe_path.starts_with('/') && config.subscribe_path.len() > 1,
+        "--subscribe-path must start with / (e.g. /subscribe)"
+    );
+    Ok(config)
 }
 
 fn print_demo(seed: &cloudlake_server::demo::DemoSeed, addr: SocketAddr) {

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::events::DeliveryConfig;
 use crate::store::Durability;
 
 /// The default data directory, relative to the working directory.
@@ -29,6 +30,9 @@ pub struct Config {
     pub durability: Durability,
     /// The largest bot API request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How events reach bots (webhook retries and timeout, the SSRF guard, the bot
+    /// WebSocket's path).
+    pub delivery: DeliveryConfig,
 }
 
 impl Config {
@@ -41,6 +45,7 @@ impl Config {
             demo: false,
             durability: Durability::Full,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            delivery: DeliveryConfig::default(),
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod bot;
 pub mod problem;
 pub mod user;
+pub mod web_api;
 
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
@@ -13,6 +14,7 @@ use axum::{Json, Router};
 use serde_json::json;
 use tower_http::trace::TraceLayer;
 
+use crate::events::Events;
 use crate::gateway::Gateway;
 use crate::secret::TokenHash;
 use crate::service::Messaging;
@@ -31,6 +33,8 @@ pub struct AppState {
     pub admin_token: TokenHash,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Event delivery to bots (the bot WebSocket's state).
+    pub events: Events,
 }
 
 /// The whole application's routes.
@@ -40,6 +44,11 @@ pub fn router(state: AppState) -> Router {
         .nest("/open-apis/v1", bot::router(state.clone()))
         .nest("/admin/v1", admin::router(state.clone()))
         .nest("/api/v1", user::router())
+        .nest("/v1", web_api::router())
+        .route(
+            &state.events.config().subscribe_path,
+            get(crate::events::subscribe::subscribe),
+        )
         .fallback(not_found)
         // The span names the path only: the bot token travels in the query string and must
         // never reach a log line.

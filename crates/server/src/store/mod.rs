@@ -7,6 +7,7 @@
 
 mod boards;
 mod commands;
+mod deliveries;
 mod directory;
 mod error;
 mod messages;
@@ -15,6 +16,7 @@ mod outbox;
 mod readers;
 mod schema;
 mod user_side;
+mod web_info;
 mod writer;
 
 use std::path::Path;
@@ -25,11 +27,13 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use boards::NewBoard;
 pub use commands::Command;
+pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};
 pub use error::StoreError;
 pub use messages::{Delivery, GroupAccess, Outgoing};
 pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
 pub use outbox::OutboxEvent;
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
+pub use web_info::{BotInfo, GroupInfo};
 
 use crate::bus::Bus;
 use readers::Readers;
@@ -58,6 +62,8 @@ const READERS: usize = 4;
 pub struct Store {
     writer: Writer,
     readers: Readers,
+    /// Bumped after every commit that made bot events deliverable.
+    events: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// Joins the writer thread when the last [`Store`] clone is gone (see [`Store::open`]).
@@ -105,14 +111,25 @@ impl Store {
                 Ok(conn)
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let (writer, thread) = Writer::start(conn, bus)?;
+        let events = Arc::new(tokio::sync::watch::Sender::new(0));
+        let (writer, thread) = Writer::start(conn, bus, events.clone())?;
         Ok((
             Store {
                 writer,
                 readers: Readers::new(readers),
+                events,
             },
             WriterThread(thread),
         ))
+    }
+}
+
+impl Store {
+    /// A receiver that changes after every commit that made bot events deliverable (new
+    /// events, replays, changed subscriptions): what the webhook dispatcher and bot
+    /// WebSockets wait on instead of polling.
+    pub fn event_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.events.subscribe()
     }
 }
 

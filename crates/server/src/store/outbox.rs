@@ -2,6 +2,8 @@
 //! caused it, so an event exists exactly when its cause does. Delivering the rows (webhook,
 //! bot WebSocket) reads from here.
 
+use std::cell::Cell;
+
 use cloudlake_protocol::{ChatMemberEvent, Event, EventEnvelope};
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -24,8 +26,27 @@ pub struct OutboxEvent {
     pub payload: String,
 }
 
+thread_local! {
+    /// Set by a write job (on the writer thread) that made events deliverable; the writer
+    /// reads and clears it after each commit and then wakes the deliverers. A flag left by a
+    /// job that was rolled back only causes a harmless spurious wake-up.
+    static WAKE: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Marks the current write as one that makes events deliverable (new, replayed, or a changed
+/// subscription), so the deliverers look again right after the commit.
+pub(crate) fn wake_deliverers() {
+    WAKE.with(|w| w.set(true));
+}
+
+/// Whether the batch that just committed asked to wake the deliverers; clears the flag.
+pub(crate) fn take_wake() -> bool {
+    WAKE.with(|w| w.replace(false))
+}
+
 /// Writes an event for `bot_id` into the outbox of the current transaction.
 pub(crate) fn enqueue(conn: &Connection, bot_id: &str, event: &Event) -> Result<(), StoreError> {
+    wake_deliverers();
     let envelope = EventEnvelope::new(new_msg_id(), now_ms(), event);
     let payload = serde_json::to_string(&envelope)
         .map_err(|e| StoreError::Corrupt(format!("event does not encode: {e}")))?;

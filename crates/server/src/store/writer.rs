@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, TransactionBehavior};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use super::StoreError;
 use crate::bus::{Bus, Change};
@@ -43,15 +43,17 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`; committed changes go to `bus`.
+    /// Starts the writer thread on `conn`; committed changes go to `bus`, and `events` is
+    /// bumped after each commit that made events deliverable (see `outbox::wake_deliverers`).
     pub(crate) fn start(
         conn: Connection,
         bus: Arc<dyn Bus>,
+        events: Arc<watch::Sender<u64>>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("cloudlake-writer".into())
-            .spawn(move || run(conn, jobs, bus.as_ref()))?;
+            .spawn(move || run(conn, jobs, bus.as_ref(), &events))?;
         Ok((Writer { queue }, thread))
     }
 
@@ -97,7 +99,12 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, bus: &dyn Bus) {
+fn run(
+    mut conn: Connection,
+    mut jobs: mpsc::Receiver<Job>,
+    bus: &dyn Bus,
+    events: &watch::Sender<u64>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     // Ends when every `Writer` is dropped and the queue is empty, so queued writes finish.
     while let Some(first) = jobs.blocking_recv() {
@@ -111,6 +118,10 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, bus: &dyn Bus) {
         let (completions, changes) = run_batch(&mut conn, batch.drain(..));
         if !changes.is_empty() {
             bus.publish(changes);
+        }
+        if super::outbox::take_wake() {
+            // Never blocks; receivers see the new value whenever they next look.
+            events.send_modify(|n| *n = n.wrapping_add(1));
         }
         for (complete, outcome) in completions {
             complete(outcome);

@@ -1,9 +1,9 @@
 //! The Yunhu bot open API (spec §6): every reply is the `{code, msg, data}` envelope with
 //! `Content-Type: application/json`, business errors included (HTTP 200).
 
-mod extract;
+pub(crate) mod extract;
 mod handlers;
-mod reply;
+pub(crate) mod reply;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
