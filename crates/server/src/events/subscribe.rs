@@ -12,6 +12,11 @@
 //! server, never read by the bot) is not sent again; a bot that must not miss those uses the
 //! webhook (acknowledged by the 2xx), or the admin replays the time range.
 //!
+//! A *clean* reconnect is one where the bot closed with a Close frame (or the server closed
+//! the socket): the server looks for an arrived Close before writing each frame, so it does
+//! not write events into a socket the bot has already closed, and those events wait for the
+//! next connection. Only a connection that breaks without a close can lose frames in flight.
+//!
 //! One socket per bot receives: a new connection takes over from the previous one, which is
 //! closed (after finishing the frame it is writing, so no event is sent on both).
 
@@ -20,8 +25,8 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 
 use super::Events;
 use crate::api::AppState;
@@ -37,6 +42,8 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Why a session ended early.
 #[derive(Debug, thiserror::Error)]
 enum SessionEnd {
+    #[error("the bot closed the socket")]
+    Closed,
     #[error("socket: {0}")]
     Socket(String),
     #[error("storage: {0}")]
@@ -58,6 +65,7 @@ pub(crate) async fn subscribe(
 }
 
 type Sink = SplitSink<WebSocket, Message>;
+type Stream = SplitStream<WebSocket>;
 
 async fn session(
     events: &Events,
@@ -77,9 +85,14 @@ async fn session(
                 if !events.is_current(bot_id, claim.generation) {
                     return Ok(());
                 }
-                send_pending(store, bot_id, &mut sink).await?;
+                match send_pending(store, bot_id, &mut sink, &mut stream).await {
+                    Err(SessionEnd::Closed) => return Ok(()),
+                    other => other?,
+                }
             }
             tokio::select! {
+                // A close that has arrived is seen before anything is sent again.
+                biased;
                 msg = stream.next() => match msg {
                     // Pings are answered by the WebSocket layer itself; the bot sends nothing
                     // else that means anything (spec §7.1).
@@ -101,7 +114,12 @@ async fn session(
 }
 
 /// Sends every pending event of the bot (if it has no webhook URL), marking each page.
-async fn send_pending(store: &Store, bot_id: &str, sink: &mut Sink) -> Result<(), SessionEnd> {
+async fn send_pending(
+    store: &Store,
+    bot_id: &str,
+    sink: &mut Sink,
+    stream: &mut Stream,
+) -> Result<(), SessionEnd> {
     loop {
         let Some(sub) = store.subscription(bot_id.to_owned()).await? else {
             return Err(SessionEnd::Socket("the bot was deleted".into()));
@@ -119,6 +137,18 @@ async fn send_pending(store: &Store, bot_id: &str, sink: &mut Sink) -> Result<()
             if !sub.wants(&event.event_type) {
                 done.push((event.id, Attempted::Skipped));
                 continue;
+            }
+            // A bot that has closed its side would drop what follows: stop before sending.
+            match stream.next().now_or_never() {
+                Some(Some(Ok(Message::Close(_))) | None) => {
+                    failed = Some(SessionEnd::Closed);
+                    break;
+                }
+                Some(Some(Err(e))) => {
+                    failed = Some(SessionEnd::Socket(e.to_string()));
+                    break;
+                }
+                Some(Some(Ok(_))) | None => {}
             }
             let frame = Message::Text(event.payload.into());
             match tokio::time::timeout(SEND_TIMEOUT, sink.send(frame)).await {
