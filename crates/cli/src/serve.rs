@@ -38,7 +38,13 @@ pub struct ServeArgs {
     max_body_bytes: usize,
     /// Allow webhook URLs that point at private, loopback or link-local addresses (refused
     /// by default: they would let a bot's owner make the server call into its network).
-    #[arg(long, env = "CLOUDLAKE_WEBHOOK_ALLOW_PRIVATE")]
+    /// The variable takes 1/0, true/false, yes/no, on/off.
+    #[arg(
+        long,
+        env = "CLOUDLAKE_WEBHOOK_ALLOW_PRIVATE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     webhook_allow_private: bool,
     /// The waits before each webhook attempt, in seconds, comma-separated; after the last
     /// attempt fails the event is a dead letter. Default: Svix's schedule.

@@ -50,10 +50,15 @@ struct Served {
 
 impl Served {
     fn start(data_dir: &Path, extra: &[&str]) -> Served {
+        Self::start_env(data_dir, extra, &[])
+    }
+
+    fn start_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
+            .envs(env.iter().copied())
             .env_remove("CLOUDLAKE_ADMIN_TOKEN")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -344,4 +349,91 @@ async fn admin_commands_fail_clearly() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "no users");
+}
+
+#[tokio::test]
+async fn bot_event_delivery_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &[]);
+    let token = server.banner_value("admin token").unwrap();
+    admin_json(
+        &server,
+        &token,
+        &["bot", "create", "--id", "12345678", "--nickname", "B"],
+    );
+    admin_json(
+        &server,
+        &token,
+        &["user", "create", "--id", "7654321", "--nickname", "U"],
+    );
+
+    // The SSRF guard is on by default.
+    let out = admin(
+        &server,
+        &token,
+        &[
+            "bot",
+            "webhook",
+            "12345678",
+            "--url",
+            "http://127.0.0.1:9/hook",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("private, loopback or link-local"),
+        "{out:?}"
+    );
+
+    let secret = admin_json(&server, &token, &["bot", "secret", "12345678"]);
+    let first = secret["secret"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("whsec_"), "{secret}");
+    let rotated = admin_json(&server, &token, &["bot", "secret", "12345678", "--rotate"]);
+    assert_ne!(rotated["secret"].as_str().unwrap(), first);
+
+    let sub = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "webhook",
+            "12345678",
+            "--events",
+            "bot.followed,bot.unfollowed",
+        ],
+    );
+    assert_eq!(sub["eventTypes"], json!(["bot.followed", "bot.unfollowed"]));
+    assert_eq!(sub["webhookUrl"], Value::Null);
+
+    // No webhook and no socket: the event waits.
+    admin_json(&server, &token, &["bot", "follow", "12345678", "7654321"]);
+    let report = admin_json(&server, &token, &["bot", "deliveries", "12345678"]);
+    assert_eq!(report["pending"], 1, "{report}");
+    let replayed = admin_json(
+        &server,
+        &token,
+        &["bot", "replay", "12345678", "--since", "0"],
+    );
+    assert_eq!(replayed["replayed"], 0, "pending events are not replayed");
+    drop(server);
+
+    // CLOUDLAKE_WEBHOOK_ALLOW_PRIVATE=1 lets the operator use a private address.
+    let server = Served::start_env(dir.path(), &[], &[("CLOUDLAKE_WEBHOOK_ALLOW_PRIVATE", "1")]);
+    let sub = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "webhook",
+            "12345678",
+            "--url",
+            "http://127.0.0.1:9/hook",
+            "--events",
+            "all",
+        ],
+    );
+    assert_eq!(sub["webhookUrl"], "http://127.0.0.1:9/hook");
+    assert_eq!(sub["eventTypes"], Value::Null);
+    let sub = admin_json(&server, &token, &["bot", "webhook", "12345678", "--clear"]);
+    assert_eq!(sub["webhookUrl"], Value::Null);
 }
