@@ -40,6 +40,8 @@ pub async fn run(
     let mut signal = store.event_signal();
     let active: Active = Arc::default();
     let mut tasks = JoinSet::new();
+    // Which bot each task serves, so a task that panicked can be cleared and started again.
+    let mut task_bots: HashMap<tokio::task::Id, String> = HashMap::new();
     while !*shutdown.borrow() {
         let now = now_ms();
         let next = match store.due_webhook_bots(now).await {
@@ -51,13 +53,14 @@ pub async fn run(
                         continue;
                     }
                     map.insert(bot.clone(), false);
-                    tasks.spawn(bot_task(
-                        bot,
+                    let handle = tasks.spawn(bot_task(
+                        bot.clone(),
                         store.clone(),
                         client.clone(),
                         config.clone(),
                         active.clone(),
                     ));
+                    task_bots.insert(handle.id(), bot);
                 }
                 next
             }
@@ -66,7 +69,22 @@ pub async fn run(
                 None
             }
         };
-        while tasks.try_join_next().is_some() {}
+        while let Some(done) = tasks.try_join_next_with_id() {
+            match done {
+                Ok((id, ())) => {
+                    task_bots.remove(&id);
+                }
+                Err(e) => {
+                    if let Some(bot) = task_bots.remove(&e.id()) {
+                        tracing::error!(bot = %bot, "a delivery task panicked; it restarts");
+                        active
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .remove(&bot);
+                    }
+                }
+            }
+        }
         let wait = next
             .map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0)))
             .map_or(config.poll_interval, |w| w.min(config.poll_interval));
