@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
@@ -89,10 +90,12 @@ pub async fn run(
             .map(|at| Duration::from_millis(u64::try_from(at - now).unwrap_or(0)))
             .map_or(config.poll_interval, |w| w.min(config.poll_interval));
         tokio::select! {
-            changed = signal.changed() => if changed.is_err() { break },
+            woken = signal.recv() => if matches!(woken, Err(RecvError::Closed)) { break },
             () = tokio::time::sleep(wait) => {}
             _ = shutdown.changed() => {}
         }
+        // One scan answers every wake-up queued meanwhile.
+        while matches!(signal.try_recv(), Ok(_) | Err(TryRecvError::Lagged(_))) {}
     }
     tasks.shutdown().await;
 }

@@ -28,6 +28,8 @@ use axum::response::Response;
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{FutureExt, SinkExt, StreamExt};
 
+use tokio::sync::broadcast::error::RecvError;
+
 use super::Events;
 use crate::api::AppState;
 use crate::api::bot::extract::AuthedBot;
@@ -90,20 +92,28 @@ async fn session(
                     other => other?,
                 }
             }
-            tokio::select! {
-                // A close that has arrived is seen before anything is sent again.
-                biased;
-                msg = stream.next() => match msg {
-                    // Pings are answered by the WebSocket layer itself; the bot sends nothing
-                    // else that means anything (spec §7.1).
-                    Some(Ok(Message::Close(_))) | None => return Ok(()),
-                    Some(Ok(_)) => {}
-                    Some(Err(e)) => return Err(SessionEnd::Socket(e.to_string())),
-                },
-                changed = signal.changed() => if changed.is_err() { return Ok(()) },
-                () = claim.kick.notified() => return Ok(()),
-                _ = shutdown.changed() => return Ok(()),
-                () = tokio::time::sleep(events.config().poll_interval) => {}
+            // Wait for this bot's events (or the safety-net poll), ignoring other bots'.
+            let poll_at = tokio::time::Instant::now() + events.config().poll_interval;
+            loop {
+                tokio::select! {
+                    // A close that has arrived is seen before anything is sent again.
+                    biased;
+                    msg = stream.next() => match msg {
+                        // Pings are answered by the WebSocket layer itself; the bot sends
+                        // nothing else that means anything (spec §7.1).
+                        Some(Ok(Message::Close(_))) | None => return Ok(()),
+                        Some(Ok(_)) => continue,
+                        Some(Err(e)) => return Err(SessionEnd::Socket(e.to_string())),
+                    },
+                    woken = signal.recv() => match woken {
+                        Ok(wake) if !wake.concerns(bot_id) => continue,
+                        Ok(_) | Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => return Ok(()),
+                    },
+                    () = claim.kick.notified() => return Ok(()),
+                    _ = shutdown.changed() => return Ok(()),
+                    () = tokio::time::sleep_until(poll_at) => break,
+                }
             }
         }
     }

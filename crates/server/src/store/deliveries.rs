@@ -7,7 +7,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::outbox::wake_deliverers;
+use super::outbox::{wake_bot, wake_dispatcher};
 use super::{Store, StoreError};
 use crate::clock::now_ms;
 
@@ -219,7 +219,7 @@ impl Store {
                         .execute(params![bot_id, joined])?;
                 }
                 // Pending events may now have somewhere to go.
-                wake_deliverers();
+                wake_bot(&bot_id);
                 subscription_in_write(conn, &bot_id)
             })
             .await
@@ -249,21 +249,27 @@ impl Store {
     ) -> Result<(Vec<String>, Option<i64>), StoreError> {
         self.readers
             .read(move |conn| {
+                // Per webhook bot, two seeks in the (bot_id, next_attempt_at) index: the cost
+                // grows with the number of webhook bots, not with the events waiting (for
+                // instance, for bots whose WebSocket is offline).
                 let mut stmt = conn.prepare_cached(
-                    "SELECT DISTINCT o.bot_id FROM outbox o JOIN bots b ON b.id = o.bot_id \
-                     WHERE o.state = 'pending' AND o.next_attempt_at <= ?1 \
-                     AND b.webhook_url IS NOT NULL",
+                    "SELECT b.id, \
+                       (SELECT MIN(o.next_attempt_at) FROM outbox o \
+                        WHERE o.bot_id = b.id AND o.state = 'pending') \
+                     FROM bots b WHERE b.webhook_url IS NOT NULL",
                 )?;
-                let due = stmt
-                    .query_map([now], |row| row.get(0))?
-                    .collect::<Result<Vec<String>, _>>()?;
-                let next: Option<i64> = conn
-                    .prepare_cached(
-                        "SELECT MIN(o.next_attempt_at) FROM outbox o JOIN bots b ON b.id = o.bot_id \
-                         WHERE o.state = 'pending' AND o.next_attempt_at > ?1 \
-                         AND b.webhook_url IS NOT NULL",
-                    )?
-                    .query_row([now], |row| row.get(0))?;
+                let mut due = Vec::new();
+                let mut next: Option<i64> = None;
+                let rows = stmt.query_map([], |row| {
+                    Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?))
+                })?;
+                for row in rows {
+                    match row? {
+                        (bot, Some(at)) if at <= now => due.push(bot),
+                        (_, Some(at)) => next = Some(next.map_or(at, |n| n.min(at))),
+                        (_, None) => {}
+                    }
+                }
                 Ok((due, next))
             })
             .await
@@ -279,8 +285,11 @@ impl Store {
     ) -> Result<Vec<PendingEvent>, StoreError> {
         self.readers
             .read(move |conn| {
+                // Both walk the pending rows in event order and stop at `limit` (INDEXED BY:
+                // left alone, SQLite picks the due-time index and sorts every due row).
                 let mut stmt = conn.prepare_cached(
-                    "SELECT id, event_id, event_type, payload, attempts FROM outbox \
+                    "SELECT id, event_id, event_type, payload, attempts \
+                     FROM outbox INDEXED BY outbox_pending_by_bot \
                      WHERE bot_id = ?1 AND state = 'pending' AND next_attempt_at <= ?2 \
                      ORDER BY id LIMIT ?3",
                 )?;
@@ -324,7 +333,7 @@ impl Store {
                     ])?;
                     if matches!(outcome, Attempted::Retry { .. }) {
                         // The dispatcher must learn the new due time to wake for it.
-                        wake_deliverers();
+                        wake_dispatcher();
                     }
                 }
                 Ok(())
@@ -416,7 +425,7 @@ impl Store {
                          WHERE bot_id = ?1 AND event_id = ?2 AND state = 'dead'",
                     )?
                     .execute([&bot_id, &event_id])?;
-                wake_deliverers();
+                wake_bot(&bot_id);
                 Ok(n as u64)
             })
             .await
@@ -440,7 +449,7 @@ impl Store {
                          WHERE bot_id = ?1 AND created_at BETWEEN ?2 AND ?3 AND state != 'pending'",
                     )?
                     .execute(params![bot_id, since, until])?;
-                wake_deliverers();
+                wake_bot(&bot_id);
                 Ok(n as u64)
             })
             .await

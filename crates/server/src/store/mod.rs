@@ -31,7 +31,7 @@ pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscri
 pub use error::StoreError;
 pub use messages::{Delivery, GroupAccess, Outgoing};
 pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
-pub use outbox::OutboxEvent;
+pub use outbox::{OutboxEvent, Wake};
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
 pub use web_info::{BotInfo, GroupInfo};
 
@@ -54,6 +54,9 @@ pub enum Durability {
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "cloudlake.db";
 
+/// How many wake-ups a deliverer may fall behind before it is told it lagged.
+const WAKE_QUEUE: usize = 1024;
+
 /// How many read connections the pool holds.
 const READERS: usize = 4;
 
@@ -62,8 +65,8 @@ const READERS: usize = 4;
 pub struct Store {
     writer: Writer,
     readers: Readers,
-    /// Bumped after every commit that made bot events deliverable.
-    events: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Told after every commit that made bot events deliverable.
+    events: tokio::sync::broadcast::Sender<Arc<Wake>>,
 }
 
 /// Joins the writer thread when the last [`Store`] clone is gone (see [`Store::open`]).
@@ -111,7 +114,7 @@ impl Store {
                 Ok(conn)
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let events = Arc::new(tokio::sync::watch::Sender::new(0));
+        let (events, _) = tokio::sync::broadcast::channel(WAKE_QUEUE);
         let (writer, thread) = Writer::start(conn, bus, events.clone())?;
         Ok((
             Store {
@@ -125,10 +128,11 @@ impl Store {
 }
 
 impl Store {
-    /// A receiver that changes after every commit that made bot events deliverable (new
-    /// events, replays, changed subscriptions): what the webhook dispatcher and bot
-    /// WebSockets wait on instead of polling.
-    pub fn event_signal(&self) -> tokio::sync::watch::Receiver<u64> {
+    /// Hears after every commit that made bot events deliverable (new events, replays,
+    /// changed subscriptions, scheduled retries), and for which bots: what the webhook
+    /// dispatcher and bot WebSockets wait on instead of polling. A receiver that lags
+    /// should look at everything.
+    pub fn event_signal(&self) -> tokio::sync::broadcast::Receiver<Arc<Wake>> {
         self.events.subscribe()
     }
 }

@@ -145,8 +145,9 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE outbox ADD COLUMN last_error TEXT;
     ALTER TABLE outbox ADD COLUMN delivered_at INTEGER;
-    -- What the dispatcher scans: only the pending rows, by due time and per bot in order.
-    CREATE INDEX outbox_pending_due ON outbox (next_attempt_at) WHERE state = 'pending';
+    -- Only pending rows are indexed for delivery: per bot by due time (is anything due, and
+    -- when next?) and per bot in event order (what to send).
+    CREATE INDEX outbox_pending_due ON outbox (bot_id, next_attempt_at) WHERE state = 'pending';
     CREATE INDEX outbox_pending_by_bot ON outbox (bot_id, id) WHERE state = 'pending';
     CREATE INDEX outbox_by_bot_time ON outbox (bot_id, created_at);
     -- The webhook signing key (raw bytes). It cannot be hashed like a token: signing needs

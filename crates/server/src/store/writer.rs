@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, TransactionBehavior};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::StoreError;
+use super::outbox::Wake;
 use crate::bus::{Bus, Change};
 
 /// The most jobs in one transaction: large enough to amortise the fsync, small enough that
@@ -43,12 +44,12 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`; committed changes go to `bus`, and `events` is
-    /// bumped after each commit that made events deliverable (see `outbox::wake_deliverers`).
+    /// Starts the writer thread on `conn`; committed changes go to `bus`, and `events` hears
+    /// after each commit that made events deliverable (see `outbox::wake_bot`).
     pub(crate) fn start(
         conn: Connection,
         bus: Arc<dyn Bus>,
-        events: Arc<watch::Sender<u64>>,
+        events: broadcast::Sender<Arc<Wake>>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
@@ -103,7 +104,7 @@ fn run(
     mut conn: Connection,
     mut jobs: mpsc::Receiver<Job>,
     bus: &dyn Bus,
-    events: &watch::Sender<u64>,
+    events: &broadcast::Sender<Arc<Wake>>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     // Ends when every `Writer` is dropped and the queue is empty, so queued writes finish.
@@ -119,9 +120,9 @@ fn run(
         if !changes.is_empty() {
             bus.publish(changes);
         }
-        if super::outbox::take_wake() {
-            // Never blocks; receivers see the new value whenever they next look.
-            events.send_modify(|n| *n = n.wrapping_add(1));
+        if let Some(wake) = super::outbox::take_wake() {
+            // Never blocks; with no deliverer listening the wake-up is simply dropped.
+            let _ = events.send(Arc::new(wake));
         }
         for (complete, outcome) in completions {
             complete(outcome);
