@@ -6,12 +6,16 @@
 //! oldest first; an event waiting for a retry does not hold back the ones after it (strict
 //! order would let one bad event block a bot for the 30 hours of the schedule).
 //!
+//! Delivery is at least once: outcomes are committed a page (or [`RECORD_EVERY`]) at a time,
+//! so a crash can re-send the last few deliveries, with the same `webhook-id` (receivers
+//! de-duplicate on it, as Standard Webhooks intends).
+//!
 //! Waking: the store bumps a signal after every commit that made events deliverable; the
 //! supervisor also wakes for the earliest scheduled retry, and polls slowly as a safety net.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::watch;
@@ -25,6 +29,10 @@ use crate::store::{Attempted, Store, StoreError};
 
 /// How many due events a bot's task reads at a time.
 const PAGE: u32 = 32;
+/// Outcomes are recorded a page at a time (one commit instead of one per event: with
+/// `synchronous=FULL` that was measured at ~330 deliveries/s per bot against ~1500/s
+/// with NORMAL), but never held longer than this.
+const RECORD_EVERY: Duration = Duration::from_millis(250);
 
 /// Which bots have a delivery task, and whether it must look again before it ends (set when
 /// new work appeared while it ran, so nothing is missed between its last read and its end).
@@ -143,6 +151,8 @@ async fn deliver_due(
         if due.is_empty() {
             return Ok(());
         }
+        let mut outcomes = Vec::with_capacity(due.len());
+        let mut oldest: Option<Instant> = None;
         for event in due {
             let outcome = if !sub.wants(&event.event_type) {
                 Attempted::Skipped
@@ -165,7 +175,15 @@ async fn deliver_due(
                     }
                 }
             };
-            store.record_attempts(vec![(event.id, outcome)]).await?;
+            outcomes.push((event.id, outcome));
+            let first = *oldest.get_or_insert_with(Instant::now);
+            if first.elapsed() >= RECORD_EVERY {
+                store.record_attempts(std::mem::take(&mut outcomes)).await?;
+                oldest = None;
+            }
+        }
+        if !outcomes.is_empty() {
+            store.record_attempts(outcomes).await?;
         }
     }
 }
