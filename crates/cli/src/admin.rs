@@ -226,6 +226,48 @@ enum BotCommand {
         /// The bot ID.
         bot: String,
     },
+    /// Show or change where the bot's events go (webhook URL, or the bot WebSocket when
+    /// none) and which event types it wants.
+    Webhook {
+        /// The bot ID.
+        bot: String,
+        /// The new webhook URL.
+        #[arg(long, conflicts_with = "clear")]
+        url: Option<String>,
+        /// Remove the webhook URL: events then wait for the bot WebSocket.
+        #[arg(long)]
+        clear: bool,
+        /// The wanted event types, comma-separated; `all` for every type.
+        #[arg(long, value_delimiter = ',')]
+        events: Option<Vec<String>>,
+    },
+    /// Show the bot's deliveries: pending count, last error, dead letters.
+    Deliveries {
+        /// The bot ID.
+        bot: String,
+    },
+    /// Deliver events again: one dead letter, or everything that happened in a time range.
+    Replay {
+        /// The bot ID.
+        bot: String,
+        /// The eventId of a dead letter.
+        #[arg(long, conflicts_with_all = ["since", "until"], required_unless_present = "since")]
+        event: Option<String>,
+        /// The range's start, epoch ms.
+        #[arg(long)]
+        since: Option<i64>,
+        /// The range's end, epoch ms (default: now).
+        #[arg(long, requires = "since")]
+        until: Option<i64>,
+    },
+    /// Show (or, with --rotate, replace) the bot's webhook signing secret (`whsec_…`).
+    Secret {
+        /// The bot ID.
+        bot: String,
+        /// Make a new secret; signatures with the old one stop at once.
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 /// One admin API call: method, path segments under `/admin/v1`, optional body.
@@ -381,8 +423,78 @@ fn call_for(resource: Resource) -> Call {
             BotCommand::Commands { bot } => Call::new(M::GET, &["bots", &bot, "commands"], |v| {
                 list(v, "commands", "name", "commandId")
             }),
+            BotCommand::Webhook {
+                bot,
+                url,
+                clear,
+                events,
+            } => webhook_call(bot, url, clear, events),
+            BotCommand::Deliveries { bot } => {
+                Call::new(M::GET, &["bots", &bot, "deliveries"], pretty)
+            }
+            BotCommand::Replay {
+                bot,
+                event,
+                since,
+                until,
+            } => {
+                let body = match event {
+                    Some(event) => json!({"eventId": event}),
+                    None => json!({"since": since, "until": until}),
+                };
+                Call::new(M::POST, &["bots", &bot, "replay"], |v| {
+                    format!("replayed {}", v["replayed"])
+                })
+                .body(body)
+            }
+            BotCommand::Secret { bot, rotate } => {
+                let method = if rotate { M::POST } else { M::GET };
+                Call::new(method, &["bots", &bot, "secret"], |v| {
+                    v["secret"].as_str().unwrap_or("?").to_owned()
+                })
+            }
         },
     }
+}
+
+/// `bot webhook`: a GET without changes, else a PUT with only the fields given.
+fn webhook_call(
+    bot: String,
+    url: Option<String>,
+    clear: bool,
+    events: Option<Vec<String>>,
+) -> Call {
+    let human = |v: &Value| {
+        let url = v["webhookUrl"]
+            .as_str()
+            .unwrap_or("(none: the bot WebSocket)");
+        let events = match v["eventTypes"].as_array() {
+            Some(types) => types
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join(","),
+            None => "all".to_owned(),
+        };
+        format!("webhook: {url}\nevents: {events}")
+    };
+    if url.is_none() && !clear && events.is_none() {
+        return Call::new(Method::GET, &["bots", &bot, "webhook"], human);
+    }
+    let mut body = serde_json::Map::new();
+    if clear {
+        body.insert("url".into(), Value::Null);
+    } else if let Some(url) = url {
+        body.insert("url".into(), json!(url));
+    }
+    if let Some(events) = events {
+        let all = events.iter().any(|e| e == "all" || e == "*");
+        body.insert(
+            "eventTypes".into(),
+            if all { Value::Null } else { json!(events) },
+        );
+    }
+    Call::new(Method::PUT, &["bots", &bot, "webhook"], human).body(Value::Object(body))
 }
 
 /// Sends the call; a 204 reads as `{"ok": true}`, an error status becomes the error's message.

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use cloudlake_server::config::{
     ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, RateLimit,
 };
+use cloudlake_server::events::{DEFAULT_SUBSCRIBE_PATH, DeliveryConfig};
 use cloudlake_server::store::Durability;
 use cloudlake_server::{Config, Server};
 use tracing_subscriber::EnvFilter;
@@ -39,6 +40,26 @@ pub struct ServeArgs {
     /// Yunhu limit) or a number. Over it, calls get code 1007.
     #[arg(long, env = "CLOUDLAKE_RATE_LIMIT", default_value_t = RateLimit::default())]
     rate_limit: RateLimit,
+    /// Allow webhook URLs that point at private, loopback or link-local addresses (refused
+    /// by default: they would let a bot's owner make the server call into its network).
+    /// The variable takes 1/0, true/false, yes/no, on/off.
+    #[arg(
+        long,
+        env = "CLOUDLAKE_WEBHOOK_ALLOW_PRIVATE",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    webhook_allow_private: bool,
+    /// The waits before each webhook attempt, in seconds, comma-separated; after the last
+    /// attempt fails the event is a dead letter. Default: Svix's schedule.
+    #[arg(long, env = "CLOUDLAKE_WEBHOOK_RETRY_SCHEDULE", value_delimiter = ',')]
+    webhook_retry_schedule: Option<Vec<u64>>,
+    /// The longest one webhook attempt may take, in seconds.
+    #[arg(long, env = "CLOUDLAKE_WEBHOOK_TIMEOUT_SECS", default_value_t = 15)]
+    webhook_timeout_secs: u64,
+    /// The path of the bot WebSocket (`GET {path}?token=BOT_TOKEN`).
+    #[arg(long, env = "CLOUDLAKE_SUBSCRIBE_PATH", default_value = DEFAULT_SUBSCRIBE_PATH)]
+    subscribe_path: String,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -64,6 +85,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         },
         max_body_bytes: args.max_body_bytes,
         rate_limit: args.rate_limit,
+        delivery: delivery_config(
+            args.webhook_allow_private,
+            args.webhook_retry_schedule,
+            args.webhook_timeout_secs,
+            args.subscribe_path,
+        )?,
     };
     let server = Server::bind(config).await.context("cannot start")?;
     let addr = server.local_addr()?;
@@ -85,6 +112,35 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     server.serve(shutdown_signal()).await?;
     println!("cloudlake stopped");
     Ok(())
+}
+
+fn delivery_config(
+    allow_private: bool,
+    schedule: Option<Vec<u64>>,
+    timeout_secs: u64,
+    subscribe_path: String,
+) -> anyhow::Result<DeliveryConfig> {
+    let mut config = DeliveryConfig {
+        allow_private,
+        attempt_timeout: std::time::Duration::from_secs(timeout_secs.max(1)),
+        subscribe_path,
+        ..DeliveryConfig::default()
+    };
+    if let Some(schedule) = schedule {
+        anyhow::ensure!(
+            !schedule.is_empty(),
+            "--webhook-retry-schedule needs at least one wait"
+        );
+        config.retry_schedule = schedule
+            .into_iter()
+            .map(std::time::Duration::from_secs)
+            .collect();
+    }
+    anyhow::ensure!(
+        config.subscribe_path.starts_with('/') && config.subscribe_path.len() > 1,
+        "--subscribe-path must start with / (e.g. /subscribe)"
+    );
+    Ok(config)
 }
 
 fn print_demo(seed: &cloudlake_server::demo::DemoSeed, addr: SocketAddr) {

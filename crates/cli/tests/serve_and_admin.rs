@@ -27,10 +27,15 @@ struct Served {
 
 impl Served {
     fn start(data_dir: &Path, extra: &[&str]) -> Served {
+        Self::start_env(data_dir, extra, &[])
+    }
+
+    fn start_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
+            .envs(env.iter().copied())
             .env_remove("CLOUDLAKE_ADMIN_TOKEN")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
@@ -357,4 +362,188 @@ async fn open_groups_and_bot_commands_are_managed_from_the_cli() {
         &["bot", "remove-command", "86297657", "weather"],
     );
     assert_eq!(removed, json!({"ok": true}));
+}
+
+#[tokio::test]
+async fn bot_event_delivery_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &[]);
+    let token = server.banner_value("admin token").unwrap();
+    admin_json(
+        &server,
+        &token,
+        &["bot", "create", "--id", "12345678", "--nickname", "B"],
+    );
+    admin_json(
+        &server,
+        &token,
+        &["user", "create", "--id", "7654321", "--nickname", "U"],
+    );
+
+    // The SSRF guard is on by default.
+    let out = admin(
+        &server,
+        &token,
+        &[
+            "bot",
+            "webhook",
+            "12345678",
+            "--url",
+            "http://127.0.0.1:9/hook",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("private, loopback or link-local"),
+        "{out:?}"
+    );
+
+    let secret = admin_json(&server, &token, &["bot", "secret", "12345678"]);
+    let first = secret["secret"].as_str().unwrap().to_owned();
+    assert!(first.starts_with("whsec_"), "{secret}");
+    let rotated = admin_json(&server, &token, &["bot", "secret", "12345678", "--rotate"]);
+    assert_ne!(rotated["secret"].as_str().unwrap(), first);
+
+    let sub = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "webhook",
+            "12345678",
+            "--events",
+            "bot.followed,bot.unfollowed",
+        ],
+    );
+    assert_eq!(sub["eventTypes"], json!(["bot.followed", "bot.unfollowed"]));
+    assert_eq!(sub["webhookUrl"], Value::Null);
+
+    // No webhook and no socket: the event waits.
+    admin_json(&server, &token, &["bot", "follow", "12345678", "7654321"]);
+    let report = admin_json(&server, &token, &["bot", "deliveries", "12345678"]);
+    assert_eq!(report["pending"], 1, "{report}");
+    let replayed = admin_json(
+        &server,
+        &token,
+        &["bot", "replay", "12345678", "--since", "0"],
+    );
+    assert_eq!(replayed["replayed"], 0, "pending events are not replayed");
+    drop(server);
+
+    // CLOUDLAKE_WEBHOOK_ALLOW_PRIVATE=1 lets the operator use a private address.
+    let server = Served::start_env(dir.path(), &[], &[("CLOUDLAKE_WEBHOOK_ALLOW_PRIVATE", "1")]);
+    let sub = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "webhook",
+            "12345678",
+            "--url",
+            "http://127.0.0.1:9/hook",
+            "--events",
+            "all",
+        ],
+    );
+    assert_eq!(sub["webhookUrl"], "http://127.0.0.1:9/hook");
+    assert_eq!(sub["eventTypes"], Value::Null);
+    let sub = admin_json(&server, &token, &["bot", "webhook", "12345678", "--clear"]);
+    assert_eq!(sub["webhookUrl"], Value::Null);
+}
+
+/// A minimal webhook receiver on `listener`: answers 200 to every request and reports each
+/// request's `webhook-id`.
+fn webhook_receiver(listener: std::net::TcpListener) -> mpsc::Receiver<String> {
+    use std::io::{Read, Write};
+    let (ids_tx, ids) = mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let (mut length, mut id) = (0usize, String::new());
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                let (name, value) = line.split_once(':').unwrap_or((&line, ""));
+                match name.to_ascii_lowercase().as_str() {
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    "webhook-id" => id = value.trim().to_owned(),
+                    _ => {}
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let _ = stream
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = ids_tx.send(id);
+        }
+    });
+    ids
+}
+
+#[tokio::test]
+async fn events_undelivered_at_kill_9_are_delivered_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port with nothing listening yet: every attempt before the restart is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let flags = [
+        "--webhook-allow-private",
+        "--webhook-retry-schedule",
+        "0,1,1,1,1,1,1,1,1,1,1,1",
+    ];
+    let server = Served::start(dir.path(), &flags);
+    let token = server.banner_value("admin token").unwrap();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "create",
+            "--id",
+            "12345678",
+            "--nickname",
+            "B",
+            "--webhook",
+            &url,
+        ],
+    );
+    admin_json(
+        &server,
+        &token,
+        &["user", "create", "--id", "7654321", "--nickname", "U"],
+    );
+    admin_json(&server, &token, &["bot", "follow", "12345678", "7654321"]);
+    admin_json(&server, &token, &["bot", "unfollow", "12345678", "7654321"]);
+    admin_json(&server, &token, &["bot", "follow", "12345678", "7654321"]);
+    let report = admin_json(&server, &token, &["bot", "deliveries", "12345678"]);
+    assert_eq!(report["pending"], 3, "{report}");
+    server.kill_9();
+
+    let ids = webhook_receiver(std::net::TcpListener::bind(("127.0.0.1", port)).unwrap());
+    let server = Served::start(dir.path(), &flags);
+    let mut got = Vec::new();
+    while got.len() < 3 {
+        got.push(
+            ids.recv_timeout(Duration::from_secs(15))
+                .expect("every pending event after the restart"),
+        );
+    }
+    let mut distinct = got.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 3, "three events, each once: {got:?}");
+    assert!(
+        ids.recv_timeout(Duration::from_millis(500)).is_err(),
+        "nothing twice"
+    );
+    let report = admin_json(&server, &token, &["bot", "deliveries", "12345678"]);
+    assert_eq!(report["delivered"], 3, "{report}");
+    assert_eq!(report["pending"], 0, "{report}");
 }

@@ -6,6 +6,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::str::FromStr;
 
+use crate::events::DeliveryConfig;
 use crate::store::Durability;
 
 /// The default data directory, relative to the working directory.
@@ -34,6 +35,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How many requests each bot may make to each bot API call per second.
     pub rate_limit: RateLimit,
+    /// How events reach bots (webhook retries and timeout, the SSRF guard, the bot
+    /// WebSocket's path).
+    pub delivery: DeliveryConfig,
 }
 
 impl Config {
@@ -47,6 +51,7 @@ impl Config {
             durability: Durability::Full,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             rate_limit: RateLimit::default(),
+            delivery: DeliveryConfig::default(),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod bus;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod events;
 pub mod gateway;
 pub mod ids;
 pub mod media;

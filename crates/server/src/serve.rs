@@ -12,6 +12,8 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState};
 use crate::config::{ADMIN_TOKEN_FILE, Config};
 use crate::demo::{self, DemoSeed};
+use crate::events::webhook::WebhookClient;
+use crate::events::{Events, dispatcher};
 use crate::gateway::Gateway;
 use crate::media::FsBlobStore;
 use crate::secret::{TokenHash, new_token};
@@ -43,6 +45,9 @@ pub enum ServeError {
     /// The HTTP server failed.
     #[error("http server: {0}")]
     Http(std::io::Error),
+    /// The webhook HTTP client could not be built.
+    #[error("webhook client: {0}")]
+    Webhooks(#[from] reqwest::Error),
 }
 
 /// The directory in the data directory that holds uploaded media.
@@ -53,6 +58,7 @@ pub struct Server {
     listener: TcpListener,
     state: AppState,
     writer: WriterThread,
+    webhooks: WebhookClient,
     /// The admin token, when this start created it (shown once, then only its file has it).
     pub new_admin_token: Option<String>,
     /// What `--demo` seeded, when it seeded anything.
@@ -62,7 +68,15 @@ pub struct Server {
 impl Server {
     /// Prepares everything and binds the listener. Once this returns, `/healthz` answers as
     /// soon as [`Server::serve`] runs.
-    pub async fn bind(config: Config) -> Result<Server, ServeError> {
+    pub async fn bind(mut config: Config) -> Result<Server, ServeError> {
+        // `--demo` runs everything on one machine: its webhooks usually point at localhost.
+        if config.demo {
+            config.delivery.allow_private = true;
+        }
+        let webhooks = WebhookClient::new(
+            config.delivery.attempt_timeout,
+            config.delivery.allow_private,
+        )?;
         prepare_data_dir(&config.data_dir)?;
         let (admin_token, new_admin_token) = admin_token(&config)?;
         let gateway = Gateway::new();
@@ -96,11 +110,13 @@ impl Server {
             gateway,
             admin_token,
             max_body_bytes: config.max_body_bytes,
+            events: Events::new(config.delivery),
         };
         Ok(Server {
             listener,
             state,
             writer,
+            webhooks,
             new_admin_token,
             demo,
         })
@@ -121,13 +137,32 @@ impl Server {
             listener,
             state,
             writer,
+            webhooks,
             ..
         } = self;
+        let events = state.events.clone();
+        let dispatcher = tokio::spawn(dispatcher::run(
+            state.store.clone(),
+            webhooks,
+            std::sync::Arc::new(events.config().clone()),
+            events.shutdown_signal(),
+        ));
         let app = api::router(state);
+        let stopping = events.clone();
+        let shutdown = async move {
+            shutdown.await;
+            // Upgraded sockets are not part of the graceful shutdown: tell the bot sockets.
+            stopping.shut_down();
+        };
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(shutdown)
             .await
             .map_err(ServeError::Http);
+        // The dispatcher and the bot sockets hold the store: stop them before the writer.
+        events.shut_down();
+        if dispatcher.await.is_err() {
+            tracing::error!("the event dispatcher panicked");
+        }
         // The router (and every Store clone in it) is gone now; the writer drains and stops.
         tokio::task::spawn_blocking(move || writer.join())
             .await

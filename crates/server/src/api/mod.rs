@@ -6,6 +6,7 @@ pub mod bot;
 pub mod media;
 pub mod problem;
 pub mod user;
+pub mod web_api;
 
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
@@ -15,6 +16,7 @@ use serde_json::json;
 use tower_http::trace::TraceLayer;
 
 use crate::config::RateLimit;
+use crate::events::Events;
 use crate::gateway::Gateway;
 use crate::secret::TokenHash;
 use crate::service::{Media, Messaging};
@@ -37,6 +39,8 @@ pub struct AppState {
     pub media: Media,
     /// The bot API's per-bot, per-API rate limit.
     pub rate_limit: RateLimit,
+    /// Event delivery to bots (the bot WebSocket's state).
+    pub events: Events,
 }
 
 /// The whole application's routes.
@@ -48,6 +52,11 @@ pub fn router(state: AppState) -> Router {
         .nest("/admin/v1", admin::router(state.clone()))
         .nest("/api/v1", user::router())
         .route("/media/{key}", get(media::serve))
+        .nest("/v1", web_api::router())
+        .route(
+            &state.events.config().subscribe_path,
+            get(crate::events::subscribe::subscribe),
+        )
         .fallback(not_found)
         // The span names the path only: the bot token travels in the query string and must
         // never reach a log line.

@@ -7,6 +7,7 @@
 
 mod boards;
 mod commands;
+mod deliveries;
 mod directory;
 mod error;
 mod group_admin;
@@ -18,6 +19,7 @@ mod readers;
 mod schema;
 mod token_cache;
 mod user_side;
+mod web_info;
 mod writer;
 
 use std::path::Path;
@@ -28,6 +30,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use boards::NewBoard;
 pub use commands::Command;
+pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};
 pub use error::StoreError;
 pub use group_admin::{
     BotPermissions, Gag, GagEntry, GroupAdminState, MemberChange, SendPolicy, TagChange, TagEdit,
@@ -35,8 +38,9 @@ pub use group_admin::{
 pub use media::MediaRecord;
 pub use messages::{Delivery, GroupAccess, Outgoing};
 pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
-pub use outbox::OutboxEvent;
+pub use outbox::{OutboxEvent, Wake};
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
+pub use web_info::{BotInfo, GroupInfo};
 
 use crate::bus::Bus;
 use readers::Readers;
@@ -57,6 +61,9 @@ pub enum Durability {
 /// The database file inside the data directory.
 pub const DB_FILE: &str = "cloudlake.db";
 
+/// How many wake-ups a deliverer may fall behind before it is told it lagged.
+const WAKE_QUEUE: usize = 1024;
+
 /// How many read connections the pool holds.
 const READERS: usize = 4;
 
@@ -66,6 +73,8 @@ pub struct Store {
     writer: Writer,
     readers: Readers,
     bot_tokens: Arc<token_cache::TokenCache>,
+    /// Told after every commit that made bot events deliverable.
+    events: tokio::sync::broadcast::Sender<Arc<Wake>>,
 }
 
 /// Joins the writer thread when the last [`Store`] clone is gone (see [`Store::open`]).
@@ -116,15 +125,27 @@ impl Store {
                 Ok(conn)
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let (writer, thread) = Writer::start(conn, bus)?;
+        let (events, _) = tokio::sync::broadcast::channel(WAKE_QUEUE);
+        let (writer, thread) = Writer::start(conn, bus, events.clone())?;
         Ok((
             Store {
                 writer,
                 readers: Readers::new(readers),
                 bot_tokens: Arc::default(),
+                events,
             },
             WriterThread(thread),
         ))
+    }
+}
+
+impl Store {
+    /// Hears after every commit that made bot events deliverable (new events, replays,
+    /// changed subscriptions, scheduled retries), and for which bots: what the webhook
+    /// dispatcher and bot WebSockets wait on instead of polling. A receiver that lags
+    /// should look at everything.
+    pub fn event_signal(&self) -> tokio::sync::broadcast::Receiver<Arc<Wake>> {
+        self.events.subscribe()
     }
 }
 

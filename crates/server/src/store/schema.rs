@@ -198,6 +198,26 @@ const MIGRATIONS: &[&str] = &[
         FOREIGN KEY (group_id, user_id) REFERENCES group_members(group_id, user_id) ON DELETE CASCADE
     ) WITHOUT ROWID;
     "#,
+    // 4: delivering events to bots (webhooks and the bot WebSocket).
+    r#"
+    -- Delivery state per event. 'skipped': the bot does not want this event type.
+    ALTER TABLE outbox ADD COLUMN state TEXT NOT NULL DEFAULT 'pending'
+        CHECK (state IN ('pending', 'delivered', 'dead', 'skipped'));
+    ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN last_error TEXT;
+    ALTER TABLE outbox ADD COLUMN delivered_at INTEGER;
+    -- Only pending rows are indexed for delivery: per bot by due time (is anything due, and
+    -- when next?) and per bot in event order (what to send).
+    CREATE INDEX outbox_pending_due ON outbox (bot_id, next_attempt_at) WHERE state = 'pending';
+    CREATE INDEX outbox_pending_by_bot ON outbox (bot_id, id) WHERE state = 'pending';
+    CREATE INDEX outbox_by_bot_time ON outbox (bot_id, created_at);
+    -- The webhook signing key (raw bytes). It cannot be hashed like a token: signing needs
+    -- the key itself. NULL until first needed; made then.
+    ALTER TABLE bots ADD COLUMN webhook_secret BLOB;
+    -- The event types the bot wants, comma-separated; NULL means every type.
+    ALTER TABLE bots ADD COLUMN event_types TEXT;
+    "#,
 ];
 
 /// Brings the database to the newest schema.

@@ -19,9 +19,10 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use rusqlite::{Connection, TransactionBehavior};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::StoreError;
+use super::outbox::Wake;
 use crate::bus::{Bus, Change};
 
 /// The most jobs in one transaction: large enough to amortise the fsync, small enough that
@@ -50,15 +51,17 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`; committed changes go to `bus`.
+    /// Starts the writer thread on `conn`; committed changes go to `bus`, and `events` hears
+    /// after each commit that made events deliverable (see `outbox::wake_bot`).
     pub(crate) fn start(
         conn: Connection,
         bus: Arc<dyn Bus>,
+        events: broadcast::Sender<Arc<Wake>>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let thread = std::thread::Builder::new()
             .name("cloudlake-writer".into())
-            .spawn(move || run(conn, jobs, bus.as_ref()))?;
+            .spawn(move || run(conn, jobs, bus.as_ref(), &events))?;
         Ok((Writer { queue }, thread))
     }
 
@@ -104,7 +107,12 @@ impl Writer {
     }
 }
 
-fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, bus: &dyn Bus) {
+fn run(
+    mut conn: Connection,
+    mut jobs: mpsc::Receiver<Job>,
+    bus: &dyn Bus,
+    events: &broadcast::Sender<Arc<Wake>>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     // Ends when every `Writer` is dropped and the queue is empty, so queued writes finish.
     while let Some(first) = jobs.blocking_recv() {
@@ -118,6 +126,10 @@ fn run(mut conn: Connection, mut jobs: mpsc::Receiver<Job>, bus: &dyn Bus) {
         let (completions, changes) = run_batch(&mut conn, batch.drain(..));
         if !changes.is_empty() {
             bus.publish(changes);
+        }
+        if let Some(wake) = super::outbox::take_wake() {
+            // Never blocks; with no deliverer listening the wake-up is simply dropped.
+            let _ = events.send(Arc::new(wake));
         }
         for (complete, outcome) in completions {
             complete(outcome);
@@ -210,7 +222,8 @@ mod tests {
         let conn = Connection::open(dir.path().join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v TEXT NOT NULL UNIQUE);")
             .unwrap();
-        let (writer, _thread) = Writer::start(conn, Arc::new(NoBus)).unwrap();
+        let (writer, _thread) =
+            Writer::start(conn, Arc::new(NoBus), tokio::sync::broadcast::channel(16).0).unwrap();
         (writer, dir)
     }
 

@@ -18,10 +18,10 @@ use crate::store::{BotPermissions, Role};
 /// The longest nickname or group name accepted, in characters.
 const MAX_NAME_CHARS: usize = 64;
 
-type Result<T> = std::result::Result<T, Problem>;
+pub(super) type Result<T> = std::result::Result<T, Problem>;
 
 /// Reads a JSON body whatever its Content-Type; an empty body reads as `{}`.
-fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T> {
+pub(super) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T> {
     let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
@@ -299,6 +299,9 @@ pub(crate) async fn create_bot(
         }
         None => None,
     };
+    if let Some(url) = &webhook_url {
+        super::deliveries::check_webhook_url(&state, url).await?;
+    }
     let token = new_token();
     let bot = state
         .store

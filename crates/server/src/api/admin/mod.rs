@@ -2,6 +2,7 @@
 //! `Authorization: Bearer <admin token>`; answers with ordinary HTTP statuses and JSON bodies,
 //! errors as `{"error": {"code": "...", "message": "..."}}`.
 
+mod deliveries;
 mod handlers;
 
 use axum::Router;
@@ -45,6 +46,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bots/{id}/followers/{user}", put(follow).delete(unfollow))
         .route("/bots/{id}/commands", post(add_command).get(list_commands))
         .route("/bots/{id}/commands/{name}", delete(remove_command))
+        .route(
+            "/bots/{id}/webhook",
+            get(deliveries::show_webhook).put(deliveries::set_webhook),
+        )
+        .route("/bots/{id}/deliveries", get(deliveries::show_deliveries))
+        .route("/bots/{id}/replay", post(deliveries::replay))
+        .route(
+            "/bots/{id}/secret",
+            get(deliveries::show_secret).post(deliveries::rotate_secret),
+        )
         .layer(DefaultBodyLimit::max(MAX_ADMIN_BODY))
         .route_layer(middleware::from_fn_with_state(state, require_admin))
 }

@@ -1,11 +1,11 @@
 //! The Yunhu bot open API (spec §6): every reply is the `{code, msg, data}` envelope with
 //! `Content-Type: application/json`, business errors included (HTTP 200).
 
-mod extract;
+pub(crate) mod extract;
 mod group_admin;
 mod handlers;
 mod rate_limit;
-mod reply;
+pub(crate) mod reply;
 mod upload;
 
 use axum::Router;

@@ -1,0 +1,114 @@
+//! One webhook attempt: POST the exact envelope with the Standard Webhooks headers, and
+//! classify the answer.
+
+use std::error::Error as _;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, RETRY_AFTER, USER_AGENT};
+
+use super::schedule::parse_retry_after;
+use super::signature::sign;
+use super::ssrf::{self, GuardedResolver, UrlRefused};
+use crate::clock::now_ms;
+use crate::store::PendingEvent;
+
+/// What an attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// A 2xx answer: delivered (the body is ignored, as Yunhu does).
+    Delivered,
+    /// A failure worth retrying (non-2xx, timeout, connection error).
+    Failed {
+        /// What went wrong, for the admin's report.
+        error: String,
+        /// The receiver's `Retry-After`, if it sent one.
+        retry_after: Option<Duration>,
+    },
+    /// A failure no retry can fix (the URL is refused): dead-letter at once.
+    Refused(String),
+}
+
+/// The HTTP client for webhooks. Cloning it is cheap.
+#[derive(Clone)]
+pub struct WebhookClient {
+    http: reqwest::Client,
+    allow_private: bool,
+}
+
+impl WebhookClient {
+    /// A client with the per-attempt `timeout`. Unless `allow_private`, every name is
+    /// resolved through the SSRF guard. Redirects are not followed: a redirect could lead to
+    /// an internal address, and Yunhu receivers answer 200 directly.
+    pub fn new(timeout: Duration, allow_private: bool) -> Result<Self, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none());
+        if !allow_private {
+            builder = builder.dns_resolver(GuardedResolver);
+        }
+        Ok(WebhookClient {
+            http: builder.build()?,
+            allow_private,
+        })
+    }
+
+    /// POSTs one event to `url`, signed with `secret`.
+    pub async fn post(&self, url: &str, secret: &[u8], event: &PendingEvent) -> Outcome {
+        let url = match ssrf::check_url(url, self.allow_private).await {
+            Ok(url) => url,
+            // DNS may come back: retry.
+            Err(e @ UrlRefused::Unresolvable { .. }) => {
+                return Outcome::Failed {
+                    error: e.to_string(),
+                    retry_after: None,
+                };
+            }
+            Err(e) => return Outcome::Refused(e.to_string()),
+        };
+        let timestamp = now_ms() / 1000;
+        let signature = sign(secret, &event.event_id, timestamp, event.payload.as_bytes());
+        let sent = self
+            .http
+            .post(url)
+            .header(CONTENT_TYPE, "application/json")
+            .header(USER_AGENT, concat!("cloudlake/", env!("CARGO_PKG_VERSION")))
+            .header("webhook-id", &event.event_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(event.payload.clone())
+            .send()
+            .await;
+        match sent {
+            Ok(resp) if resp.status().is_success() => Outcome::Delivered,
+            Ok(resp) => Outcome::Failed {
+                error: format!("HTTP {}", resp.status()),
+                retry_after: resp
+                    .headers()
+                    .get(RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_retry_after),
+            },
+            Err(e) => Outcome::Failed {
+                error: describe(e),
+                retry_after: None,
+            },
+        }
+    }
+}
+
+/// The error with its causes, without the URL (its query may hold the receiver's secrets).
+fn describe(e: reqwest::Error) -> String {
+    if e.is_timeout() {
+        return "timed out".to_owned();
+    }
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
