@@ -58,12 +58,14 @@ pub(crate) async fn subscribe(
     AuthedBot(bot): AuthedBot,
     ws: WebSocketUpgrade,
 ) -> Response {
-    ws.on_upgrade(move |socket| async move {
-        let events = state.events.clone();
-        if let Err(e) = session(&events, &state.store, &bot.bot_id, socket).await {
-            tracing::info!(bot = %bot.bot_id, error = %e, "bot socket ended");
-        }
-    })
+    // Bots send nothing but pings: a small initial read buffer, as for user sockets.
+    ws.read_buffer_size(crate::api::user::READ_BUFFER)
+        .on_upgrade(move |socket| async move {
+            let events = state.events.clone();
+            if let Err(e) = session(&events, &state.store, &bot.bot_id, socket).await {
+                tracing::info!(bot = %bot.bot_id, error = %e, "bot socket ended");
+            }
+        })
 }
 
 type Sink = SplitSink<WebSocket, Message>;

@@ -21,6 +21,9 @@ use crate::bus::frame;
 use crate::gateway::Outbound;
 use crate::store::{StoreError, User};
 
+/// The initial read buffer of a live socket.
+pub(crate) const READ_BUFFER: usize = 4 * 1024;
+
 /// Replay reads the log in pages of this many entries.
 const REPLAY_PAGE: u32 = 500;
 /// A client further behind than this is told to reload instead of replaying.
@@ -41,11 +44,17 @@ pub(crate) async fn live(
     Query(query): Query<LiveQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, Problem> {
-    Ok(upgrade.on_upgrade(move |socket| async move {
-        if let Err(e) = session(state, user, query.cursor, socket).await {
-            tracing::warn!(error = %e, "live session ended with an error");
-        }
-    }))
+    Ok(upgrade
+        // tungstenite preallocates its read buffer (128 KiB by default) per connection; a live
+        // client sends us nearly nothing, and this buffer was most of an idle socket's cost
+        // (137 KiB measured, see BENCHMARKS.md). Frames larger than this still arrive: the
+        // buffer grows for them.
+        .read_buffer_size(READ_BUFFER)
+        .on_upgrade(move |socket| async move {
+            if let Err(e) = session(state, user, query.cursor, socket).await {
+                tracing::warn!(error = %e, "live session ended with an error");
+            }
+        }))
 }
 
 /// Why a session stopped early.

@@ -6,6 +6,8 @@
 mod handlers;
 mod live;
 
+pub(crate) use live::READ_BUFFER;
+
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};
 use axum::http::header::AUTHORIZATION;
