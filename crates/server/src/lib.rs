@@ -11,10 +11,12 @@ pub mod config;
 pub mod demo;
 pub mod gateway;
 pub mod ids;
+pub mod render;
 pub mod secret;
 pub mod serve;
 pub mod service;
 pub mod store;
+pub mod web;
 
 pub use config::Config;
 pub use serve::{ServeError, Server};

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/open-apis/v1", bot::router(state.clone()))
         .nest("/admin/v1", admin::router(state.clone()))
         .nest("/api/v1", user::router())
+        .merge(crate::web::router())
         .fallback(not_found)
         // The span names the path only: the bot token travels in the query string and must
         // never reach a log line.

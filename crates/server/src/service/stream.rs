@@ -80,6 +80,8 @@ impl Stream {
                 send_time: self.started,
                 edit_time: None,
                 recalled: false,
+                html: (!aborted)
+                    .then(|| crate::render::by_type(self.query.content_type.as_str(), text)),
             },
             aborted,
         };
