@@ -55,8 +55,9 @@ pub struct ChatMessage {
     /// Whether it was recalled.
     #[serde(default)]
     pub recalled: bool,
-    /// The text rendered as sanitized HTML, safe to insert into a page (text, markdown and
-    /// html messages; absent for images, files, videos and recalled messages).
+    /// The text rendered as sanitized HTML, safe to insert into a page (markdown and html
+    /// messages, and text that needs escaping, links or mentions). Absent for images, files,
+    /// videos, recalled messages, and text that is its own HTML: show `content.text` as text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
 }

@@ -52,6 +52,9 @@ pub fn markdown(source: &str) -> String {
 /// Renders plain text: HTML-escaped, line breaks kept, `@name\u{200b}` mentions marked and
 /// bare http(s) links made clickable.
 pub fn text(source: &str) -> String {
+    if !needs_markup(source) {
+        return source.to_owned();
+    }
     let mut out = String::with_capacity(source.len() + 16);
     let mut rest = source;
     while let Some(c) = rest.chars().next() {
@@ -76,14 +79,33 @@ pub fn text(source: &str) -> String {
             rest = &rest[c.len_utf8()..];
         }
     }
-    // Built from escaped pieces already; cleaning again costs little and keeps one gate.
-    sanitize(&out)
+    // Every piece is escaped and the only attribute is an http(s) href, so this needs no
+    // sanitizer pass: text, the most common kind, stays cheap on the write path.
+    out
+}
+
+/// Whether plain text needs any markup at all: something to escape, a line break, a possible
+/// mention or link. Most chat text does not, and is then its own HTML.
+fn needs_markup(source: &str) -> bool {
+    source
+        .bytes()
+        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\n' | b'@'))
+        || source
+            .as_bytes()
+            .windows(4)
+            .any(|w| w.eq_ignore_ascii_case(b"http"))
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
 }
 
 /// A link at the start of `s`: its byte length and the URL.
 fn link_at(s: &str) -> Option<(usize, &str)> {
-    let lower_prefix = s.get(..8).map(str::to_ascii_lowercase).unwrap_or_default();
-    if !(lower_prefix.starts_with("http://") || lower_prefix.starts_with("https://")) {
+    let https = starts_with_ignore_case(s, "https://");
+    if !https && !starts_with_ignore_case(s, "http://") {
         return None;
     }
     let end = s
@@ -91,11 +113,7 @@ fn link_at(s: &str) -> Option<(usize, &str)> {
         .unwrap_or(s.len());
     // Punctuation that ends a sentence is not part of the link.
     let url = s[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
-    let scheme_len = if lower_prefix.starts_with("https://") {
-        8
-    } else {
-        7
-    };
+    let scheme_len = if https { 8 } else { 7 };
     (url.len() > scheme_len).then_some((url.len(), url))
 }
 
@@ -134,14 +152,20 @@ pub fn by_type(content_type: &str, source: &str) -> String {
     }
 }
 
-/// The safe HTML of a message's text, or `None` when it has no text (images, files, videos,
-/// recalled messages): the client draws those from their URLs.
+/// The safe HTML of a message's text, or `None` when there is nothing to mark up: no text
+/// (images, files, videos, recalled messages; the client draws those from their URLs), or a
+/// text message whose HTML would be the text itself (nothing to escape, link or mention), which
+/// the client shows as text. Leaving that out keeps the common frame half the size.
 pub fn message_html(content_type: &str, content: &Content) -> Option<String> {
     match content_type {
-        "text" | "markdown" | "html" | "a2ui" => content
-            .text
-            .as_deref()
-            .map(|source| by_type(content_type, source)),
+        "text" | "markdown" | "html" | "a2ui" => {
+            let source = content.text.as_deref()?;
+            if content_type != "markdown" && content_type != "html" && !needs_markup(source) {
+                return None;
+            }
+            let html = by_type(content_type, source);
+            (content_type == "markdown" || content_type == "html" || html != source).then_some(html)
+        }
         _ => None,
     }
 }
@@ -304,6 +328,7 @@ mod tests {
 
     #[test]
     fn message_html_by_type() {
+        assert_eq!(message_html("text", &Content::text("plain")), None);
         let c = Content::text("<i>x</i>");
         assert_eq!(
             message_html("text", &c).as_deref(),
