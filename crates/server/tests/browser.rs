@@ -21,6 +21,7 @@ use std::time::{Duration, Instant};
 use common::{ADMIN_TOKEN, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ALICE: &str = "7756242";
 const BOB: &str = "4827368";
@@ -356,7 +357,7 @@ async fn web_client_in_a_real_browser() {
     // A bot batch_sends markdown with buttons: it appears live, without a reload.
     let marker = driver.js("window.__sameDocument = 'yes'; return 1").await;
     assert_eq!(marker, 1);
-    bot_send(
+    let deploy = bot_send(
         &server,
         &bot_token,
         json!({"recvIds": [GROUP, GROUP2], "recvType": "group", "contentType": "markdown",
@@ -426,7 +427,7 @@ async fn web_client_in_a_real_browser() {
         .await;
 
     // An html message with a script and an onerror handler renders inert.
-    bot_send(
+    let inert = bot_send(
         &server,
         &bot_token,
         json!({"recvIds": [GROUP], "recvType": "group", "contentType": "html",
@@ -459,6 +460,75 @@ async fn web_client_in_a_real_browser() {
     );
     let (alert_open, _) = driver.try_call("GET", &driver.s("/alert/text"), None).await;
     assert!(!alert_open, "an alert opened");
+
+    // Edits and recalls show in place.
+    let deploy_id = deploy["data"]["successList"][0]["msgId"].as_str().unwrap();
+    let edit = json!({"msgId": deploy_id, "recvId": GROUP, "recvType": "group",
+                      "contentType": "markdown", "content": {"text": "## Deploy 42 approved\n\nShipping to **production** now. Details in [notes](https://example.com/notes).",
+                      "buttons": [[{"text": "Copy ID", "actionType": 2, "value": "deploy-42"},
+                                   {"text": "Open CI", "actionType": 1, "url": "https://ci.example.com/42"}]]}});
+    assert_eq!(server.post("/bot/edit", &bot_token, edit).await["code"], 1);
+    driver
+        .wait_for(
+            "the edited message",
+            &format!(
+                "const m = document.querySelector(\"[data-msg-id='{deploy_id}']\"); \
+                      return m?.querySelector('h2')?.textContent === 'Deploy 42 approved' \
+                      && m.querySelector('.edited')?.textContent === 'edited'"
+            ),
+        )
+        .await;
+    let inert_id = inert["data"]["successList"][0]["msgId"].as_str().unwrap();
+    let recall = json!({"msgId": inert_id, "chatId": GROUP, "chatType": "group"});
+    assert_eq!(
+        server.post("/bot/recall", &bot_token, recall).await["code"],
+        1
+    );
+    driver
+        .wait_for(
+            "the recalled message",
+            &format!(
+                "return document.querySelector(\"[data-msg-id='{inert_id}'] .recalled\")\
+                      ?.textContent === 'This message was recalled.'"
+            ),
+        )
+        .await;
+
+    // A streamed bot message grows, then becomes the stored message with the same msgId.
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /open-apis/v1/bot/send-stream?recvId={GROUP}&recvType=group&contentType=markdown&token={bot_token} HTTP/1.1\r\n\
+         Host: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    // The server shows progress at most every 100 ms, on the chunk after that.
+    for part in ["Thinking ", "about **it**"] {
+        tcp.write_all(format!("{:x}\r\n{part}\r\n", part.len()).as_bytes())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    driver
+        .wait_for(
+            "the streaming message",
+            "return document.querySelector('#message-list .msg.streaming strong')?.textContent === 'it'",
+        )
+        .await;
+    let rest = " and done.";
+    tcp.write_all(format!("{:x}\r\n{rest}\r\n0\r\n\r\n", rest.len()).as_bytes())
+        .await
+        .unwrap();
+    let mut reply = vec![0u8; 4096];
+    let _ = tcp.read(&mut reply).await.unwrap();
+    driver
+        .wait_for(
+            "the finished streamed message",
+            "const all = [...document.querySelectorAll('#message-list .msg')]\
+               .filter(m => m.textContent.includes('Thinking about')); \
+             return all.length === 1 && !all[0].classList.contains('streaming') \
+               && all[0].textContent.includes('and done.')",
+        )
+        .await;
 
     // Unread counts: a message to the other group shows as unread there.
     bot_send(
