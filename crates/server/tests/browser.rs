@@ -304,6 +304,17 @@ async fn web_client_in_a_real_browser() {
     server.join(BOT, GROUP).await;
     server.join(BOT, GROUP2).await;
     server.follow(BOT, ALICE).await;
+    // A long history in the bot's private chat, for paging.
+    for i in 1..=120 {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                common::text("user", ALICE, &format!("log line {i}")),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    }
     bot_send(
         &server,
         &bot_token,
@@ -426,6 +437,36 @@ async fn web_client_in_a_real_browser() {
         )
         .await;
 
+    // Mentions: `@Bo` offers Bob; Enter picks him, the next Enter sends `content.at`.
+    driver.type_into("#composer-text", "Thanks @Bo").await;
+    driver
+        .wait_for(
+            "the mention list",
+            "return !document.getElementById('mention-list').hidden \
+             && document.querySelector('#mention-list li.active strong')?.textContent === 'Bob'",
+        )
+        .await;
+    driver
+        .type_into("#composer-text", &format!("{ENTER}!{ENTER}"))
+        .await;
+    driver
+        .wait_for(
+            "the message with a mention",
+            "return document.querySelector('#message-list .msg.own:last-child .mention')?.textContent === '@Bob'",
+        )
+        .await;
+    let (_, page) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/chats/group/{GROUP}/messages"),
+            None,
+        )
+        .await;
+    let last = page["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["content"]["text"], "Thanks @Bob\u{200b} !", "{last}");
+    assert_eq!(last["content"]["at"], json!([BOB]), "{last}");
+
     // An html message with a script and an onerror handler renders inert.
     let inert = bot_send(
         &server,
@@ -545,6 +586,55 @@ async fn web_client_in_a_real_browser() {
         )
         .await;
     driver.screenshot(shots, "web-client.png").await;
+
+    // History pages in upward as the reader scrolls, without moving what they look at.
+    driver.click(&format!("[data-chat-key='bot:{BOT}']")).await;
+    driver
+        .wait_for(
+            "the newest page of the private chat",
+            "return document.querySelectorAll('#message-list .msg').length === 50 \
+             && document.querySelector('#message-list .msg:last-child')?.textContent.includes('log line 120')",
+        )
+        .await;
+    let before = driver
+        .js(
+            "const m = document.getElementById('messages'); m.scrollTop = 0; \
+             const first = document.querySelector('#message-list .msg'); \
+             window.__anchor = first; return first.getBoundingClientRect().top",
+        )
+        .await;
+    driver
+        .wait_for(
+            "the older pages",
+            "return document.querySelectorAll('#message-list .msg').length >= 100",
+        )
+        .await;
+    let after = driver
+        .js("return window.__anchor.getBoundingClientRect().top")
+        .await;
+    let moved = (before.as_f64().unwrap() - after.as_f64().unwrap()).abs();
+    assert!(
+        moved < 2.0,
+        "the view jumped by {moved}px ({before} → {after})"
+    );
+    let m = "document.getElementById('messages')";
+    driver.js(&format!("{m}.scrollTop = 0; return 1")).await;
+    driver
+        .wait_for(
+            "the start of the conversation",
+            "return document.querySelectorAll('#message-list .msg').length === 120 \
+             && document.getElementById('history-status').textContent === 'Start of the conversation'",
+        )
+        .await;
+    driver
+        .click(&format!("[data-chat-key='group:{GROUP}']"))
+        .await;
+    driver
+        .wait_for(
+            "the group again",
+            "return document.querySelector('#message-list .msg h2')?.textContent === 'Deploy 42 approved'",
+        )
+        .await;
 
     // Phone width: one pane at a time.
     driver.resize(390, 844).await;
