@@ -87,13 +87,15 @@ pub fn text(source: &str) -> String {
 /// Whether plain text needs any markup at all: something to escape, a line break, a possible
 /// mention or link. Most chat text does not, and is then its own HTML.
 fn needs_markup(source: &str) -> bool {
-    source
-        .bytes()
-        .any(|b| matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'' | b'\n' | b'@'))
-        || source
-            .as_bytes()
-            .windows(4)
-            .any(|w| w.eq_ignore_ascii_case(b"http"))
+    // One pass over the bytes: this runs for every text message as it is stored.
+    let bytes = source.as_bytes();
+    bytes.iter().enumerate().any(|(i, b)| match b {
+        b'&' | b'<' | b'>' | b'"' | b'\'' | b'\n' | b'@' => true,
+        b'h' | b'H' => bytes
+            .get(i..i + 4)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"http")),
+        _ => false,
+    })
 }
 
 fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
