@@ -54,10 +54,14 @@ async fn pages_and_assets_are_served_with_a_strict_policy() {
             "{path}"
         );
     }
+    // Nothing outside `web/`, however the path is spelled.
     for missing in [
         "/static/nope.js",
         "/static/index.html",
         "/static/../Cargo.toml",
+        "/static/..%2f..%2fCargo.toml",
+        "/static/%2e%2e/%2e%2e/Cargo.toml",
+        "/static/..%2f..%2f..%2fcrates%2fserver%2fsrc%2fweb.rs",
     ] {
         let resp = server.http.get(server.url(missing)).send().await.unwrap();
         assert_eq!(resp.status(), 404, "{missing}");
