@@ -687,6 +687,14 @@ async fn web_client_in_a_real_browser() {
             ),
         )
         .await;
+    // Delivery health comes from the event-delivery admin endpoints when the server has them.
+    driver
+        .wait_for(
+            "the delivery health panel",
+            "const t = document.querySelector('#delivery-health')?.textContent ?? ''; \
+             return t.includes('not available') || t.includes('Pending')",
+        )
+        .await;
     driver.screenshot(shots, "admin-console.png").await;
 
     driver.call("DELETE", &driver.s(""), None).await;

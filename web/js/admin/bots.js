@@ -2,18 +2,18 @@
 
 import { h } from '../dom.js';
 import { admin, seg } from './api.js';
+import { deliveryHealth } from './deliveries.js';
 import { actions, attempt, form, notice, table, when } from './ui.js';
 
 async function detail(root, id) {
   const b = await admin('GET', `/bots/${seg(id)}`);
   const again = () => detail(root, id);
+  // Filled by deliveries.js from the event-delivery admin endpoints, when the server has them.
+  const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
   root.replaceChildren(h('div', { class: 'panel', id: 'bot-detail' },
     h('h2', { text: `${b.nickname} (${b.botId})` }),
     h('p', {}, h('strong', { text: 'Webhook URL: ' }), b.webhookUrl ? h('code', { text: b.webhookUrl }) : h('span', { class: 'muted', text: 'none (the bot polls, or has no events)' })),
-    // Delivery health (pending, last error, dead letters with replay) comes with the webhook
-    // delivery work (issue 4); this box is where it goes.
-    h('div', { class: 'placeholder-box', id: 'delivery-health' },
-      h('strong', { text: 'Delivery health' }), ' — pending events, last error and dead letters with replay will show here once webhook delivery lands.'),
+    health,
     h('h3', { text: 'Followers' }),
     table(['User', ''], b.followers.map((u) => [u, actions(['Remove', () => attempt(
       () => admin('DELETE', `/bots/${seg(id)}/followers/${seg(u)}`), again), 'danger'])])),
@@ -25,6 +25,7 @@ async function detail(root, id) {
     form([['group', 'Group ID', { required: true }]], 'Add to group',
       (v) => attempt(() => admin('PUT', `/groups/${seg(v.group)}/bots/${seg(id)}`), again)),
   ));
+  await deliveryHealth(health, id);
 }
 
 export async function botsView(root) {
