@@ -109,6 +109,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         "cloudlake listening on http://{addr} (data in {})",
         args.data_dir.display()
     );
+    println!("web client: http://{addr}/ (user token)  admin console: http://{addr}/admin");
     server.serve(shutdown_signal()).await?;
     println!("cloudlake stopped");
     Ok(())

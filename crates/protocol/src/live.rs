@@ -55,6 +55,11 @@ pub struct ChatMessage {
     /// Whether it was recalled.
     #[serde(default)]
     pub recalled: bool,
+    /// The text rendered as sanitized HTML, safe to insert into a page (markdown and html
+    /// messages, and text that needs escaping, links or mentions). Absent for images, files,
+    /// videos, recalled messages, and text that is its own HTML: show `content.text` as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 /// A bot's board (看板) shown above a chat.
@@ -74,6 +79,9 @@ pub struct Board {
     pub expire_time: i64,
     /// When it was set, epoch ms.
     pub updated_at: i64,
+    /// The content rendered as sanitized HTML, safe to insert into a page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
 }
 
 /// A frame the server sends on the live WebSocket.

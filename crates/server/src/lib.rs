@@ -13,10 +13,12 @@ pub mod events;
 pub mod gateway;
 pub mod ids;
 pub mod media;
+pub mod render;
 pub mod secret;
 pub mod serve;
 pub mod service;
 pub mod store;
+pub mod web;
 
 pub use config::Config;
 pub use serve::{ServeError, Server};

@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
             &state.events.config().subscribe_path,
             get(crate::events::subscribe::subscribe),
         )
+        .merge(crate::web::router())
         .fallback(not_found)
         // The span names the path only: the bot token travels in the query string and must
         // never reach a log line.

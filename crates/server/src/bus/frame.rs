@@ -30,7 +30,13 @@ pub fn chat_message(row: &StoredMessage) -> Result<ChatMessage, StoreError> {
         serde_json::from_str(&row.content)
             .map_err(|e| StoreError::Corrupt(format!("message {} content: {e}", row.msg_id)))?
     };
+    let html = if row.recalled {
+        None
+    } else {
+        crate::render::message_html(&row.content_type, &content)
+    };
     Ok(ChatMessage {
+        html,
         chat: chat_ref(&chat),
         seq: row.seq,
         msg_id: row.msg_id.clone(),
@@ -89,12 +95,18 @@ pub fn log_frame(kind: LogKind, cursor: i64, row: &StoredMessage) -> Result<Live
     })
 }
 
-/// A board frame.
+/// A board frame, with the board's sanitized HTML filled in.
 pub fn board_frame(board: Board) -> LiveFrame {
     LiveFrame::Board {
         v: LIVE_VERSION,
-        board,
+        board: with_html(board),
     }
+}
+
+/// The board with `html` rendered from its content.
+pub fn with_html(mut board: Board) -> Board {
+    board.html = Some(crate::render::by_type(&board.content_type, &board.content));
+    board
 }
 
 /// Encodes a frame once for sharing.

@@ -80,6 +80,14 @@ impl Stream {
                 send_time: self.started,
                 edit_time: None,
                 recalled: false,
+                html: if aborted {
+                    None
+                } else {
+                    crate::render::message_html(
+                        self.query.content_type.as_str(),
+                        &Content::text(text),
+                    )
+                },
             },
             aborted,
         };

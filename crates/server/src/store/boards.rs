@@ -64,6 +64,7 @@ impl Store {
                     content: board.content,
                     expire_time: board.expire_at,
                     updated_at: now,
+                    html: None,
                 });
                 changes.push(Change::ChatState {
                     chat_key: key,
@@ -91,6 +92,7 @@ impl Store {
                         content: board.content.clone(),
                         expire_time: board.expire_at,
                         updated_at: now,
+                        html: None,
                     });
                     changes.push(Change::ChatState {
                         chat_key: chat.key(),
@@ -218,5 +220,6 @@ fn board_row(row: &Row<'_>) -> rusqlite::Result<Result<Board, StoreError>> {
         content: row.get(3)?,
         expire_time: row.get(4)?,
         updated_at: row.get(5)?,
+        html: None,
     }))
 }

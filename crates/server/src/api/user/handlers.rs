@@ -229,6 +229,21 @@ pub(crate) async fn unfollow(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// `GET /groups/{groupId}/members`: the members of a group the user is in (for mentions).
+pub(crate) async fn members(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path(group_id): Path<String>,
+) -> Result<impl IntoResponse> {
+    let detail = state
+        .store
+        .group_detail(group_id)
+        .await?
+        .filter(|g| g.members.iter().any(|m| m.user_id == user.user_id))
+        .ok_or_else(not_in_chat)?;
+    Ok(Json(json!({ "members": detail.members })))
+}
+
 /// `POST /groups/{groupId}/join`: join an open group (`group.join` to its bots).
 pub(crate) async fn join(
     State(state): State<AppState>,

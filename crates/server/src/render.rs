@@ -1,0 +1,347 @@
+//! Message content as safe HTML for the web client: text escaped with @mentions and http(s)
+//! links made live, markdown through pulldown-cmark, html as sent — and all three through the
+//! same strict ammonia policy, because pulldown-cmark passes raw HTML and `javascript:` links
+//! straight through. The browser inserts only what comes out of here.
+//!
+//! The policy keeps ammonia's default tag list (formatting, lists, tables, links, images)
+//! minus everything active: no `script`/`style` (their contents are dropped too), no
+//! `iframe`/`object`/`embed`/`form`/`input`, no `on*` or `style` attributes, and URLs only with
+//! `http`, `https` or `mailto` (no `javascript:`, `data:`, `vbscript:`, and no relative URLs that
+//! would point back at this server's API). Links open in a new tab with `rel="noopener
+//! noreferrer nofollow"`.
+
+use std::collections::HashSet;
+
+use ammonia::{Builder, UrlRelative};
+use cloudlake_protocol::Content;
+use pulldown_cmark::{Options, Parser};
+
+/// The class the client styles mentions with; the only class the policy lets through.
+const MENTION_CLASS: &str = "mention";
+/// The longest name a mention may have, in characters, before the `@` is read as plain text.
+const MAX_MENTION_CHARS: usize = 64;
+/// Yunhu ends a mention's name with a zero-width space (spec §5.3).
+const MENTION_END: char = '\u{200b}';
+
+fn policy() -> Builder<'static> {
+    let mut builder = Builder::default();
+    builder
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .url_relative(UrlRelative::Deny)
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .set_tag_attribute_value("a", "target", "_blank")
+        .add_allowed_classes("span", [MENTION_CLASS]);
+    builder
+}
+
+/// Cleans untrusted HTML with the strict policy.
+pub fn sanitize(html: &str) -> String {
+    policy().clean(html).to_string()
+}
+
+/// Renders markdown, then sanitizes the result (raw HTML inside markdown included).
+pub fn markdown(source: &str) -> String {
+    let mut options = Options::empty();
+    options.insert(Options::ENABLE_TABLES);
+    options.insert(Options::ENABLE_STRIKETHROUGH);
+    let mut out = String::with_capacity(source.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut out, Parser::new_ext(source, options));
+    sanitize(&out)
+}
+
+/// Renders plain text: HTML-escaped, line breaks kept, `@name\u{200b}` mentions marked and
+/// bare http(s) links made clickable.
+pub fn text(source: &str) -> String {
+    if !needs_markup(source) {
+        return source.to_owned();
+    }
+    let mut out = String::with_capacity(source.len() + 16);
+    let mut rest = source;
+    while let Some(c) = rest.chars().next() {
+        if let Some((len, url)) = link_at(rest) {
+            out.push_str("<a href=\"");
+            escape_into(&mut out, url);
+            out.push_str("\">");
+            escape_into(&mut out, url);
+            out.push_str("</a>");
+            rest = &rest[len..];
+        } else if let Some((len, name)) = mention_at(rest) {
+            out.push_str("<span class=\"mention\">@");
+            escape_into(&mut out, name);
+            out.push_str("</span>");
+            rest = &rest[len..];
+        } else {
+            if c == '\n' {
+                out.push_str("<br>");
+            } else {
+                escape_into(&mut out, &rest[..c.len_utf8()]);
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    // Every piece is escaped and the only attribute is an http(s) href, so this needs no
+    // sanitizer pass: text, the most common kind, stays cheap on the write path.
+    out
+}
+
+/// Whether plain text needs any markup at all: something to escape, a line break, a possible
+/// mention or link. Most chat text does not, and is then its own HTML.
+fn needs_markup(source: &str) -> bool {
+    // One pass over the bytes: this runs for every text message as it is stored.
+    let bytes = source.as_bytes();
+    bytes.iter().enumerate().any(|(i, b)| match b {
+        b'&' | b'<' | b'>' | b'"' | b'\'' | b'\n' | b'@' => true,
+        b'h' | b'H' => bytes
+            .get(i..i + 4)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"http")),
+        _ => false,
+    })
+}
+
+fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
+    s.as_bytes()
+        .get(..prefix.len())
+        .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes()))
+}
+
+/// A link at the start of `s`: its byte length and the URL.
+fn link_at(s: &str) -> Option<(usize, &str)> {
+    let https = starts_with_ignore_case(s, "https://");
+    if !https && !starts_with_ignore_case(s, "http://") {
+        return None;
+    }
+    let end = s
+        .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | '`'))
+        .unwrap_or(s.len());
+    // Punctuation that ends a sentence is not part of the link.
+    let url = s[..end].trim_end_matches(['.', ',', ';', ':', '!', '?', ')', ']', '}']);
+    let scheme_len = if https { 8 } else { 7 };
+    (url.len() > scheme_len).then_some((url.len(), url))
+}
+
+/// A mention at the start of `s`: `@` + name + zero-width space. Returns the byte length
+/// consumed and the name.
+fn mention_at(s: &str) -> Option<(usize, &str)> {
+    let body = s.strip_prefix('@')?;
+    let end = body.find(MENTION_END)?;
+    let name = &body[..end];
+    let plausible = !name.is_empty()
+        && name.chars().count() <= MAX_MENTION_CHARS
+        && !name.contains(['\n', '@']);
+    plausible.then_some((1 + end + MENTION_END.len_utf8(), name))
+}
+
+fn escape_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Renders a text of the given content type (`text`, `markdown`, `html`; anything else is
+/// shown as text).
+pub fn by_type(content_type: &str, source: &str) -> String {
+    match content_type {
+        "markdown" => markdown(source),
+        "html" => sanitize(source),
+        _ => text(source),
+    }
+}
+
+/// The safe HTML of a message's text, or `None` when there is nothing to mark up: no text
+/// (images, files, videos, recalled messages; the client draws those from their URLs), or a
+/// text message whose HTML would be the text itself (nothing to escape, link or mention), which
+/// the client shows as text. Leaving that out keeps the common frame half the size.
+pub fn message_html(content_type: &str, content: &Content) -> Option<String> {
+    match content_type {
+        "text" | "markdown" | "html" | "a2ui" => {
+            let source = content.text.as_deref()?;
+            if content_type != "markdown" && content_type != "html" && !needs_markup(source) {
+                return None;
+            }
+            let html = by_type(content_type, source);
+            (content_type == "markdown" || content_type == "html" || html != source).then_some(html)
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Nothing a browser could execute survives: no markup (tag or attribute) carries an
+    /// active element, an event handler or a dangerous URL. Text between tags is escaped and
+    /// may mention `javascript:` harmlessly.
+    fn assert_inert(html: &str) {
+        let lower = html.to_ascii_lowercase();
+        let tags = lower
+            .split('<')
+            .skip(1)
+            .map(|t| t.split('>').next().unwrap_or(""));
+        for tag in tags {
+            let name = tag
+                .trim_start_matches('/')
+                .split([' ', '/'])
+                .next()
+                .unwrap_or("");
+            assert!(
+                !matches!(
+                    name,
+                    "script"
+                        | "iframe"
+                        | "object"
+                        | "embed"
+                        | "form"
+                        | "input"
+                        | "style"
+                        | "svg"
+                        | "math"
+                        | "noscript"
+                        | "frame"
+                        | "base"
+                        | "link"
+                        | "meta"
+                ),
+                "<{tag}> survived in {html:?}"
+            );
+            for bad in [" on", "javascript:", "vbscript:", "data:", "style="] {
+                assert!(
+                    !tag.contains(bad),
+                    "{bad:?} survived in <{tag}> of {html:?}"
+                );
+            }
+        }
+    }
+
+    const VECTORS: &[&str] = &[
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "<a href=\"javascript:alert(1)\">x</a>",
+        "<a href=\"JaVaScRiPt:alert(1)\">x</a>",
+        "<a href=\"&#106;avascript:alert(1)\">x</a>",
+        "<svg onload=alert(1)><circle/></svg>",
+        "<iframe src=\"https://evil.example\"></iframe>",
+        "<object data=\"x.swf\"></object><embed src=\"x.swf\">",
+        "<form action=\"https://evil.example\"><input name=a></form>",
+        "<style>body{display:none}</style>",
+        "<p style=\"background:url(javascript:alert(1))\">x</p>",
+        "<img src=\"data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=\">",
+        "<a href=\"data:text/html,<script>alert(1)</script>\">x</a>",
+        "<a href=\"vbscript:msgbox(1)\">x</a>",
+        "<div onclick=\"alert(1)\" onmouseover=\"alert(1)\">x</div>",
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+        "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+    ];
+
+    #[test]
+    fn html_vectors_are_inert() {
+        for v in VECTORS {
+            assert_inert(&sanitize(v));
+        }
+    }
+
+    #[test]
+    fn markdown_vectors_are_inert() {
+        for v in VECTORS {
+            assert_inert(&markdown(v));
+        }
+        for v in [
+            "[x](javascript:alert(1))",
+            "[x](JAVASCRIPT:alert(1))",
+            "![x](javascript:alert(1))",
+            "[x](data:text/html;base64,PHNjcmlwdD4=)",
+            "<javascript:alert(1)>",
+            "[x]: javascript:alert(1)\n\n[x]",
+            "# hi\n\n<script>alert(1)</script>\n\n<img src=x onerror=alert(1)>",
+            "*a* <b onmouseover=alert(1)>b</b>",
+        ] {
+            assert_inert(&markdown(v));
+        }
+    }
+
+    #[test]
+    fn text_vectors_are_escaped() {
+        for v in VECTORS {
+            let out = text(v);
+            assert_inert(&out);
+            // Only the markup text rendering makes itself: links, mentions, line breaks.
+            for tag in out.split('<').skip(1) {
+                let name = tag.trim_start_matches('/').split([' ', '>']).next();
+                assert!(matches!(name, Some("a" | "span" | "br")), "<{tag} in {out}");
+            }
+        }
+        assert_eq!(text("<b>&</b>"), "&lt;b&gt;&amp;&lt;/b&gt;");
+    }
+
+    #[test]
+    fn markdown_renders_and_keeps_safe_links() {
+        let out = markdown("**bold** [site](https://example.com/a?b=1&c=2) `code`");
+        assert!(out.contains("<strong>bold</strong>"), "{out}");
+        assert!(
+            out.contains("href=\"https://example.com/a?b=1&amp;c=2\""),
+            "{out}"
+        );
+        assert!(
+            out.contains("rel=\"noopener noreferrer nofollow\""),
+            "{out}"
+        );
+        assert!(out.contains("target=\"_blank\""), "{out}");
+        assert!(out.contains("<code>code</code>"), "{out}");
+        let table = markdown("|a|b|\n|-|-|\n|1|2|");
+        assert!(table.contains("<table>"), "{table}");
+    }
+
+    #[test]
+    fn relative_links_are_dropped() {
+        let out = sanitize("<a href=\"/admin/v1/users\">x</a><img src=\"/x.png\">");
+        assert!(!out.contains("/admin"), "{out}");
+        assert!(!out.contains("x.png"), "{out}");
+    }
+
+    #[test]
+    fn text_links_and_mentions() {
+        let out = text("hi @Alice\u{200b} see https://example.com/x?a=1&b=2. ok\nnext");
+        assert!(
+            out.contains("<span class=\"mention\">@Alice</span>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("href=\"https://example.com/x?a=1&amp;b=2\""),
+            "{out}"
+        );
+        assert!(out.contains("</a>. ok<br>next"), "{out}");
+        // An address without the zero-width space is plain text; a bare scheme is not a link.
+        assert_eq!(text("mail@example.com"), "mail@example.com");
+        assert_eq!(text("http://"), "http://");
+        // Only the mention class passes; no other class can be smuggled in.
+        let out = sanitize("<span class=\"mention admin-danger\">x</span><p class=\"x\">y</p>");
+        assert!(
+            !out.contains("admin-danger") && !out.contains("\"x\""),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn message_html_by_type() {
+        assert_eq!(message_html("text", &Content::text("plain")), None);
+        let c = Content::text("<i>x</i>");
+        assert_eq!(
+            message_html("text", &c).as_deref(),
+            Some("&lt;i&gt;x&lt;/i&gt;")
+        );
+        assert_eq!(message_html("html", &c).as_deref(), Some("<i>x</i>"));
+        assert_eq!(
+            message_html("markdown", &c).as_deref(),
+            Some("<p><i>x</i></p>\n")
+        );
+        assert_eq!(message_html("image", &Content::image("k")), None);
+        assert_eq!(message_html("text", &Content::default()), None);
+    }
+}

@@ -1,0 +1,707 @@
+//! The web client in a real browser: headless Chromium driven through chromedriver's W3C
+//! WebDriver HTTP API (with reqwest; no browser-automation crate). A bot's markdown message
+//! with buttons shows up live, a report button click reaches the bot as
+//! `button.report.inline`, the composer sends, and an html message carrying `<script>` and an
+//! `onerror` handler stays inert.
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`;
+//! `.ci/run` installs them). Without them the test prints why and passes, except under
+//! `CI=true`, where a missing browser is a failure. With `CLOUDLAKE_SCREENSHOTS=<dir>` it also
+//! saves screenshots of the main views there (the README's pictures come from this).
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{ADMIN_TOKEN, TestServer};
+use reqwest::Method;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const ALICE: &str = "7756242";
+const BOB: &str = "4827368";
+const BOT: &str = "30714924";
+const GROUP: &str = "665344168";
+const GROUP2: &str = "307149245";
+
+/// The W3C WebDriver key for an element reference.
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+/// WebDriver's Enter key.
+const ENTER: &str = "\u{E007}";
+
+fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
+    if let Ok(path) = std::env::var(env) {
+        return Some(PathBuf::from(path));
+    }
+    candidates.iter().map(PathBuf::from).find(|p| p.exists())
+}
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    base: String,
+    http: reqwest::Client,
+    session: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    async fn start(chromedriver: &Path, chromium: &Path, profile: &Path) -> Driver {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut driver = Driver {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+            session: String::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = driver
+                .http
+                .get(format!("{}/status", driver.base))
+                .send()
+                .await
+                .ok()
+                .map(|r| r.status().is_success())
+                .unwrap_or(false);
+            if ready {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Headless on a machine with no outside network: without these flags Chromium waits
+        // on network services and hangs.
+        let args = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,800",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([format!("--user-data-dir={}", profile.display())])
+        .collect::<Vec<_>>();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": chromium.display().to_string(), "args": args},
+        }}});
+        let created = driver.call("POST", "/session", Some(caps)).await;
+        driver.session = created["sessionId"].as_str().unwrap().to_owned();
+        driver
+    }
+
+    /// A WebDriver command; returns `value`, panicking on a WebDriver error.
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (ok, value) = self.try_call(method, path, body).await;
+        assert!(ok, "{method} {path}: {value}");
+        value
+    }
+
+    async fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> (bool, Value) {
+        let url = format!("{}{path}", self.base);
+        let req = match method {
+            "GET" => self.http.get(url),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.post(url).json(&body.unwrap_or(json!({}))),
+        };
+        let resp = req.send().await.unwrap();
+        let ok = resp.status().is_success();
+        let mut body: Value = resp.json().await.unwrap();
+        (ok, body["value"].take())
+    }
+
+    fn s(&self, path: &str) -> String {
+        format!("/session/{}{path}", self.session)
+    }
+
+    async fn goto(&self, url: &str) {
+        self.call("POST", &self.s("/url"), Some(json!({"url": url})))
+            .await;
+    }
+
+    async fn js(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            &self.s("/execute/sync"),
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+
+    /// Waits until the script returns something truthy, and returns it.
+    async fn wait_for(&self, what: &str, script: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = self.js(script).await;
+            let truthy =
+                !matches!(&v, Value::Null | Value::Bool(false)) && v != json!(0) && v != json!("");
+            if truthy {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn element(&self, css: &str) -> String {
+        let found = self
+            .call(
+                "POST",
+                &self.s("/element"),
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        found[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("{css}: {found}"))
+            .to_owned()
+    }
+
+    async fn click(&self, css: &str) {
+        let el = self.element(css).await;
+        self.call("POST", &self.s(&format!("/element/{el}/click")), None)
+            .await;
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let el = self.element(css).await;
+        self.call(
+            "POST",
+            &self.s(&format!("/element/{el}/value")),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    async fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            &self.s("/window/rect"),
+            Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    /// Saves a PNG screenshot into `dir`, if screenshots were asked for.
+    async fn screenshot(&self, dir: Option<&Path>, name: &str) {
+        let Some(dir) = dir else { return };
+        let png = self.call("GET", &self.s("/screenshot"), None).await;
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(name), base64(png.as_str().unwrap())).unwrap();
+    }
+}
+
+/// Standard base64 decoding (WebDriver screenshots), without a crate for it.
+fn base64(s: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let digits: Vec<u8> = s
+        .bytes()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+        .map(value)
+        .collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |acc, (i, d)| acc | (u32::from(*d) << (18 - 6 * i)));
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}
+
+async fn bot_send(server: &TestServer, token: &str, body: Value) -> Value {
+    let reply = server.post("/bot/batch_send", token, body).await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    reply
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_client_in_a_real_browser() {
+    let chromium = find_binary(
+        "CLOUDLAKE_CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
+    let chromedriver = find_binary("CLOUDLAKE_CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        let reason = "browser test skipped: chromium and chromedriver not found \
+                      (apt-get install chromium chromium-driver, or set CLOUDLAKE_CHROMIUM \
+                      and CLOUDLAKE_CHROMEDRIVER)";
+        assert!(std::env::var("CI").is_err(), "{reason}, and CI must run it");
+        eprintln!("{reason}");
+        return;
+    };
+    let shots = std::env::var("CLOUDLAKE_SCREENSHOTS")
+        .ok()
+        .map(PathBuf::from);
+    let shots = shots.as_deref();
+    let started = Instant::now();
+
+    let server = TestServer::start().await;
+    let (status, bot) = server
+        .admin(
+            Method::POST,
+            "/bots",
+            Some(json!({"id": BOT, "nickname": "DeployBot"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{bot}");
+    let bot_token = bot["token"].as_str().unwrap().to_owned();
+    let alice = server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    for (id, name, members) in [
+        (GROUP, "Release crew", &[ALICE, BOB][..]),
+        (GROUP2, "Ops alerts", &[ALICE][..]),
+    ] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                "/groups",
+                Some(json!({"id": id, "name": name})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        for member in members {
+            let path = format!("/groups/{id}/members/{member}");
+            assert_eq!(server.admin(Method::PUT, &path, None).await.0, 200);
+        }
+    }
+    server.join(BOT, GROUP).await;
+    server.join(BOT, GROUP2).await;
+    server.follow(BOT, ALICE).await;
+    // A long history in the bot's private chat, for paging.
+    for i in 1..=120 {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                common::text("user", ALICE, &format!("log line {i}")),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    }
+    bot_send(
+        &server,
+        &bot_token,
+        json!({"recvIds": [GROUP2], "recvType": "group", "contentType": "text",
+               "content": {"text": "Daily report is ready: https://example.com/report"}}),
+    )
+    .await;
+    let board = server
+        .post(
+            "/bot/board",
+            &bot_token,
+            json!({"chatId": GROUP, "chatType": "group", "contentType": "markdown",
+                   "content": "**On call:** Bob · deploy freeze until Friday"}),
+        )
+        .await;
+    assert_eq!(board["code"], 1, "{board}");
+
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver::start(&chromedriver, &chromium, profile.path()).await;
+
+    // Sign in through the form.
+    driver.goto(&server.url("/")).await;
+    driver
+        .wait_for(
+            "the sign-in form",
+            "return !document.getElementById('signin').hidden",
+        )
+        .await;
+    driver.type_into("#signin-token", &alice).await;
+    driver.click("#signin-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the chat list",
+            "return document.querySelectorAll('.chat-item').length >= 3",
+        )
+        .await;
+
+    // Open the group; the board shows above the chat.
+    driver
+        .click(&format!("[data-chat-key='group:{GROUP}']"))
+        .await;
+    driver
+        .wait_for(
+            "the open chat and its board",
+            "return !document.getElementById('composer').hidden \
+             && document.querySelector('#boards .board strong')?.textContent === 'On call:' \
+             && document.getElementById('history-status').textContent !== 'Loading…'",
+        )
+        .await;
+
+    // A bot batch_sends markdown with buttons: it appears live, without a reload.
+    let marker = driver.js("window.__sameDocument = 'yes'; return 1").await;
+    assert_eq!(marker, 1);
+    let deploy = bot_send(
+        &server,
+        &bot_token,
+        json!({"recvIds": [GROUP, GROUP2], "recvType": "group", "contentType": "markdown",
+               "content": {"text": "## Deploy 42\n\n**Approve** the release? See [notes](https://example.com/notes).",
+                           "buttons": [[
+                               {"text": "Approve", "actionType": 3, "value": "approve-42"},
+                               {"text": "Copy ID", "actionType": 2, "value": "deploy-42"},
+                               {"text": "Open CI", "actionType": 1, "url": "https://ci.example.com/42"},
+                               {"text": "Sneaky", "actionType": 1, "url": "javascript:alert(1)"}
+                           ]]}}),
+    )
+    .await;
+    driver
+        .wait_for(
+            "the live markdown message",
+            "return document.querySelector('#message-list .msg-body h2')?.textContent === 'Deploy 42'",
+        )
+        .await;
+    assert_eq!(
+        driver.js("return window.__sameDocument").await,
+        "yes",
+        "the page reloaded"
+    );
+    let links = driver
+        .js(
+            "return [...document.querySelectorAll('#message-list .msg-buttons a')]\
+             .map(a => [a.href, a.target, a.rel])",
+        )
+        .await;
+    assert_eq!(
+        links,
+        json!([["https://ci.example.com/42", "_blank", "noopener noreferrer"]]),
+        "only the http(s) link button is live"
+    );
+
+    // Clicking the report button reaches the bot as button.report.inline.
+    driver.click("button[data-report='approve-42']").await;
+    driver
+        .wait_for(
+            "the click feedback",
+            "return document.querySelector('.button-status.ok')?.textContent",
+        )
+        .await;
+    let clicks: Vec<Value> = server
+        .outbox(BOT)
+        .into_iter()
+        .filter(|e| e["header"]["eventType"] == "button.report.inline")
+        .collect();
+    assert_eq!(clicks.len(), 1, "{clicks:?}");
+    assert_eq!(clicks[0]["event"]["value"], "approve-42");
+    assert_eq!(clicks[0]["event"]["userId"], ALICE);
+    assert_eq!(clicks[0]["event"]["recvId"], GROUP);
+
+    // The composer: Enter sends; the other member sees it in the history.
+    driver
+        .type_into(
+            "#composer-text",
+            &format!("Approved from the browser{ENTER}"),
+        )
+        .await;
+    driver
+        .wait_for(
+            "the sent message",
+            "return [...document.querySelectorAll('#message-list .msg.own')]\
+             .some(m => m.textContent.includes('Approved from the browser'))",
+        )
+        .await;
+
+    // Mentions: `@Bo` offers Bob; Enter picks him, the next Enter sends `content.at`.
+    driver.type_into("#composer-text", "Thanks @Bo").await;
+    driver
+        .wait_for(
+            "the mention list",
+            "return !document.getElementById('mention-list').hidden \
+             && document.querySelector('#mention-list li.active strong')?.textContent === 'Bob'",
+        )
+        .await;
+    driver
+        .type_into("#composer-text", &format!("{ENTER}!{ENTER}"))
+        .await;
+    driver
+        .wait_for(
+            "the message with a mention",
+            "return document.querySelector('#message-list .msg.own:last-child .mention')?.textContent === '@Bob'",
+        )
+        .await;
+    let (_, page) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/chats/group/{GROUP}/messages"),
+            None,
+        )
+        .await;
+    let last = page["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["content"]["text"], "Thanks @Bob\u{200b} !", "{last}");
+    assert_eq!(last["content"]["at"], json!([BOB]), "{last}");
+
+    // An html message with a script and an onerror handler renders inert.
+    let inert = bot_send(
+        &server,
+        &bot_token,
+        json!({"recvIds": [GROUP], "recvType": "group", "contentType": "html",
+               "content": {"text": "<p id=\"inert\">Status <b>green</b></p>\
+                   <script>window.__pwned = 1; alert(1)</script>\
+                   <img src=\"x\" onerror=\"window.__pwned = 2; document.title = 'pwned'; alert(2)\">\
+                   <a href=\"javascript:window.__pwned = 3\">click</a>\
+                   <iframe src=\"https://example.com\"></iframe>"}}),
+    )
+    .await;
+    driver
+        .wait_for(
+            "the html message",
+            "return document.querySelector('#message-list b')?.textContent === 'green'",
+        )
+        .await;
+    // Give a handler that slipped through the time to run.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let report = driver
+        .js("const list = document.getElementById('message-list'); return {\
+               scripts: list.querySelectorAll('script').length,\
+               iframes: list.querySelectorAll('iframe').length,\
+               handlers: [...list.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length,\
+               jsLinks: [...list.querySelectorAll('a')].filter(a => a.href.startsWith('javascript:')).length,\
+               pwned: window.__pwned ?? null, title: document.title }")
+        .await;
+    assert_eq!(
+        report,
+        json!({"scripts": 0, "iframes": 0, "handlers": 0, "jsLinks": 0, "pwned": null, "title": "cloudlake"})
+    );
+    let (alert_open, _) = driver.try_call("GET", &driver.s("/alert/text"), None).await;
+    assert!(!alert_open, "an alert opened");
+
+    // Edits and recalls show in place.
+    let deploy_id = deploy["data"]["successList"][0]["msgId"].as_str().unwrap();
+    let edit = json!({"msgId": deploy_id, "recvId": GROUP, "recvType": "group",
+                      "contentType": "markdown", "content": {"text": "## Deploy 42 approved\n\nShipping to **production** now. Details in [notes](https://example.com/notes).",
+                      "buttons": [[{"text": "Copy ID", "actionType": 2, "value": "deploy-42"},
+                                   {"text": "Open CI", "actionType": 1, "url": "https://ci.example.com/42"}]]}});
+    assert_eq!(server.post("/bot/edit", &bot_token, edit).await["code"], 1);
+    driver
+        .wait_for(
+            "the edited message",
+            &format!(
+                "const m = document.querySelector(\"[data-msg-id='{deploy_id}']\"); \
+                      return m?.querySelector('h2')?.textContent === 'Deploy 42 approved' \
+                      && m.querySelector('.edited')?.textContent === 'edited'"
+            ),
+        )
+        .await;
+    let inert_id = inert["data"]["successList"][0]["msgId"].as_str().unwrap();
+    let recall = json!({"msgId": inert_id, "chatId": GROUP, "chatType": "group"});
+    assert_eq!(
+        server.post("/bot/recall", &bot_token, recall).await["code"],
+        1
+    );
+    driver
+        .wait_for(
+            "the recalled message",
+            &format!(
+                "return document.querySelector(\"[data-msg-id='{inert_id}'] .recalled\")\
+                      ?.textContent === 'This message was recalled.'"
+            ),
+        )
+        .await;
+
+    // A streamed bot message grows, then becomes the stored message with the same msgId.
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head = format!(
+        "POST /open-apis/v1/bot/send-stream?recvId={GROUP}&recvType=group&contentType=markdown&token={bot_token} HTTP/1.1\r\n\
+         Host: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    // The server shows progress at most every 100 ms, on the chunk after that.
+    for part in ["Thinking ", "about **it**"] {
+        tcp.write_all(format!("{:x}\r\n{part}\r\n", part.len()).as_bytes())
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    driver
+        .wait_for(
+            "the streaming message",
+            "return document.querySelector('#message-list .msg.streaming strong')?.textContent === 'it'",
+        )
+        .await;
+    let rest = " and done.";
+    tcp.write_all(format!("{:x}\r\n{rest}\r\n0\r\n\r\n", rest.len()).as_bytes())
+        .await
+        .unwrap();
+    let mut reply = vec![0u8; 4096];
+    let _ = tcp.read(&mut reply).await.unwrap();
+    driver
+        .wait_for(
+            "the finished streamed message",
+            "const all = [...document.querySelectorAll('#message-list .msg')]\
+               .filter(m => m.textContent.includes('Thinking about')); \
+             return all.length === 1 && !all[0].classList.contains('streaming') \
+               && all[0].textContent.includes('and done.')",
+        )
+        .await;
+
+    // Unread counts: a message to the other group shows as unread there.
+    bot_send(
+        &server,
+        &bot_token,
+        json!({"recvIds": [GROUP2], "recvType": "group", "contentType": "text",
+               "content": {"text": "Backup finished"}}),
+    )
+    .await;
+    driver
+        .wait_for(
+            "the unread badge",
+            &format!("return document.querySelector(\"[data-chat-key='group:{GROUP2}'] .unread\")?.textContent === '3'"),
+        )
+        .await;
+    driver.screenshot(shots, "web-client.png").await;
+
+    // History pages in upward as the reader scrolls, without moving what they look at.
+    driver.click(&format!("[data-chat-key='bot:{BOT}']")).await;
+    driver
+        .wait_for(
+            "the newest page of the private chat",
+            "return document.querySelectorAll('#message-list .msg').length === 50 \
+             && document.querySelector('#message-list .msg:last-child')?.textContent.includes('log line 120')",
+        )
+        .await;
+    let before = driver
+        .js(
+            "const m = document.getElementById('messages'); m.scrollTop = 0; \
+             const first = document.querySelector('#message-list .msg'); \
+             window.__anchor = first; return first.getBoundingClientRect().top",
+        )
+        .await;
+    driver
+        .wait_for(
+            "the older pages",
+            "return document.querySelectorAll('#message-list .msg').length >= 100",
+        )
+        .await;
+    let after = driver
+        .js("return window.__anchor.getBoundingClientRect().top")
+        .await;
+    let moved = (before.as_f64().unwrap() - after.as_f64().unwrap()).abs();
+    assert!(
+        moved < 2.0,
+        "the view jumped by {moved}px ({before} → {after})"
+    );
+    let m = "document.getElementById('messages')";
+    driver.js(&format!("{m}.scrollTop = 0; return 1")).await;
+    driver
+        .wait_for(
+            "the start of the conversation",
+            "return document.querySelectorAll('#message-list .msg').length === 120 \
+             && document.getElementById('history-status').textContent === 'Start of the conversation'",
+        )
+        .await;
+    driver
+        .click(&format!("[data-chat-key='group:{GROUP}']"))
+        .await;
+    driver
+        .wait_for(
+            "the group again",
+            "return document.querySelector('#message-list .msg h2')?.textContent === 'Deploy 42 approved'",
+        )
+        .await;
+
+    // Phone width: one pane at a time.
+    driver.resize(390, 844).await;
+    driver
+        .wait_for(
+            "the phone layout",
+            "return getComputedStyle(document.getElementById('sidebar')).display === 'none' \
+             && getComputedStyle(document.getElementById('back')).display !== 'none'",
+        )
+        .await;
+    driver.screenshot(shots, "web-client-phone.png").await;
+    driver.click("#back").await;
+    driver
+        .wait_for(
+            "the chat list on a phone",
+            "return getComputedStyle(document.getElementById('sidebar')).display !== 'none'",
+        )
+        .await;
+    driver.resize(1280, 800).await;
+
+    // The admin console lists the bot with its groups.
+    driver.goto(&server.url("/admin")).await;
+    driver
+        .wait_for(
+            "the admin sign-in",
+            "return !document.getElementById('signin').hidden",
+        )
+        .await;
+    driver.type_into("#signin-token", ADMIN_TOKEN).await;
+    driver.click("#signin-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the users table",
+            "return document.querySelector('#view table')?.textContent.includes('Alice')",
+        )
+        .await;
+    driver.click("#tab-bots").await;
+    driver
+        .wait_for(
+            "the bots table",
+            &format!("return document.querySelector('#view table')?.textContent.includes('{BOT}')"),
+        )
+        .await;
+    driver.click("#view td.actions button").await;
+    driver
+        .wait_for(
+            "the bot's details",
+            &format!(
+                "return document.querySelector('#bot-detail')?.textContent.includes('{GROUP2}')"
+            ),
+        )
+        .await;
+    // Delivery health comes from the event-delivery admin endpoints when the server has them.
+    driver
+        .wait_for(
+            "the delivery health panel",
+            "const t = document.querySelector('#delivery-health')?.textContent ?? ''; \
+             return t.includes('not available') || t.includes('Pending')",
+        )
+        .await;
+    driver.screenshot(shots, "admin-console.png").await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+    eprintln!(
+        "browser test passed in {:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}

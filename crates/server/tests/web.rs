@@ -1,0 +1,148 @@
+//! The web client's files and what the user API adds for it: pages with a strict
+//! Content-Security-Policy and the right content types, sanitized `html` on messages (history
+//! and live) and boards, and the group member list for mentions.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::TestServer;
+use reqwest::Method;
+use serde_json::json;
+
+#[tokio::test]
+async fn pages_and_assets_are_served_with_a_strict_policy() {
+    let server = TestServer::start().await;
+    for (path, kind) in [
+        ("/", "text/html"),
+        ("/admin", "text/html"),
+        ("/static/js/main.js", "text/javascript"),
+        ("/static/js/admin/main.js", "text/javascript"),
+        ("/static/app.css", "text/css"),
+        ("/static/favicon.svg", "image/svg+xml"),
+    ] {
+        let resp = server.http.get(server.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        let headers = resp.headers();
+        let content_type = headers["content-type"].to_str().unwrap();
+        assert!(content_type.starts_with(kind), "{path}: {content_type}");
+        assert_eq!(headers["x-content-type-options"], "nosniff");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self';",
+            "frame-ancestors 'none'",
+            "object-src 'none'",
+        ] {
+            assert!(csp.contains(directive), "{path}: {csp}");
+        }
+        assert!(
+            !csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"),
+            "{csp}"
+        );
+        assert!(
+            csp.contains(&format!("ws://{}", server.addr)),
+            "{path}: {csp}"
+        );
+    }
+    // No inline script or inline handler in the pages (the policy would block them anyway).
+    for path in ["/", "/admin"] {
+        let page = server.http.get(server.url(path)).send().await.unwrap();
+        let page = page.text().await.unwrap();
+        assert!(
+            !page.contains("<script>") && !page.contains(" onclick="),
+            "{path}"
+        );
+    }
+    // Nothing outside `web/`, however the path is spelled.
+    for missing in [
+        "/static/nope.js",
+        "/static/index.html",
+        "/static/../Cargo.toml",
+        "/static/..%2f..%2fCargo.toml",
+        "/static/%2e%2e/%2e%2e/Cargo.toml",
+        "/static/..%2f..%2f..%2fcrates%2fserver%2fsrc%2fweb.rs",
+    ] {
+        let resp = server.http.get(server.url(missing)).send().await.unwrap();
+        assert_eq!(resp.status(), 404, "{missing}");
+    }
+}
+
+#[tokio::test]
+async fn messages_and_boards_carry_sanitized_html() {
+    let server = TestServer::start().await;
+    let bot = server.bot("30714924").await;
+    let alice = server.user("7756242", "Alice").await;
+    server.group("665344168", &["7756242"]).await;
+    server.join("30714924", "665344168").await;
+    let (mut ws, _) = server.live(&alice, None).await;
+    let reply = server
+        .post(
+            "/bot/send",
+            &bot,
+            json!({"recvId": "665344168", "recvType": "group", "contentType": "markdown",
+                   "content": {"text": "**hi** [x](javascript:alert(1)) <img src=x onerror=alert(1)>"}}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let frame = common::next_frame(&mut ws).await.unwrap();
+    let html = frame["message"]["html"].as_str().unwrap();
+    assert!(html.contains("<strong>hi</strong>"), "{html}");
+    assert!(
+        !html.contains("javascript") && !html.contains("onerror"),
+        "{html}"
+    );
+
+    let (status, page) = server
+        .user_api(Method::GET, &alice, "/chats/group/665344168/messages", None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["messages"][0]["html"], html);
+
+    let board = server
+        .post(
+            "/bot/board",
+            &bot,
+            json!({"chatId": "665344168", "chatType": "group", "contentType": "html",
+                   "content": "<b>up</b><script>alert(1)</script>"}),
+        )
+        .await;
+    assert_eq!(board["code"], 1, "{board}");
+    let frame = common::next_frame(&mut ws).await.unwrap();
+    assert_eq!(frame["board"]["html"], "<b>up</b>");
+    let (_, hello) = server.live(&alice, None).await;
+    assert_eq!(hello["boards"][0]["html"], "<b>up</b>");
+}
+
+#[tokio::test]
+async fn members_of_my_groups_only() {
+    let server = TestServer::start().await;
+    let alice = server.user("7756242", "Alice").await;
+    let bob = server.user("4827368", "Bob").await;
+    server.group("665344168", &["7756242", "4827368"]).await;
+    server.group("307149245", &["4827368"]).await;
+    let (status, body) = server
+        .user_api(Method::GET, &alice, "/groups/665344168/members", None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let names: Vec<_> = body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["userId"].as_str().unwrap(),
+                m["nickname"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(names, [("7756242", "Alice"), ("4827368", "Bob")]);
+    let (status, _) = server
+        .user_api(Method::GET, &alice, "/groups/307149245/members", None)
+        .await;
+    assert_eq!(status, 404, "not a member");
+    let (status, _) = server
+        .user_api(Method::GET, &bob, "/groups/nope/members", None)
+        .await;
+    assert_eq!(status, 404);
+}

@@ -1,0 +1,58 @@
+// Bots: list and create; a chosen bot's webhook, followers, groups, token rotation.
+
+import { h } from '../dom.js';
+import { admin, seg } from './api.js';
+import { deliveryHealth } from './deliveries.js';
+import { actions, attempt, form, notice, table, when } from './ui.js';
+
+async function detail(root, id) {
+  const b = await admin('GET', `/bots/${seg(id)}`);
+  const again = () => detail(root, id);
+  // Filled by deliveries.js from the event-delivery admin endpoints, when the server has them.
+  const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
+  root.replaceChildren(h('div', { class: 'panel', id: 'bot-detail' },
+    h('h2', { text: `${b.nickname} (${b.botId})` }),
+    h('p', {}, h('strong', { text: 'Webhook URL: ' }), b.webhookUrl ? h('code', { text: b.webhookUrl }) : h('span', { class: 'muted', text: 'none (the bot polls, or has no events)' })),
+    health,
+    h('h3', { text: 'Followers' }),
+    table(['User', ''], b.followers.map((u) => [u, actions(['Remove', () => attempt(
+      () => admin('DELETE', `/bots/${seg(id)}/followers/${seg(u)}`), again), 'danger'])])),
+    form([['user', 'User ID', { required: true }]], 'Add follower',
+      (v) => attempt(() => admin('PUT', `/bots/${seg(id)}/followers/${seg(v.user)}`), again)),
+    h('h3', { text: 'Groups' }),
+    table(['Group', ''], b.groups.map((g) => [g, actions(['Remove', () => attempt(
+      () => admin('DELETE', `/groups/${seg(g)}/bots/${seg(id)}`), again), 'danger'])])),
+    form([['group', 'Group ID', { required: true }]], 'Add to group',
+      (v) => attempt(() => admin('PUT', `/groups/${seg(v.group)}/bots/${seg(id)}`), again)),
+  ));
+  await deliveryHealth(health, id);
+}
+
+export async function botsView(root) {
+  const { bots } = await admin('GET', '/bots');
+  const detailBox = h('div');
+  const refresh = () => botsView(root);
+  root.replaceChildren(
+    h('div', { class: 'panel' },
+      h('h2', { text: 'New bot' }),
+      form([['id', 'ID (optional)'], ['nickname', 'Nickname', { required: true }], ['webhookUrl', 'Webhook URL (optional)', { type: 'url' }]],
+        'Create bot', (v) => attempt(
+          () => admin('POST', '/bots', { id: v.id || undefined, nickname: v.nickname, webhookUrl: v.webhookUrl || undefined }),
+          (b) => { notice(`Created ${b.nickname} (${b.botId}). Its token, shown this once:`, 'ok', b.token); refresh(); }))),
+    h('div', { class: 'panel' },
+      h('h2', { text: `Bots (${bots.length})` }),
+      table(['ID', 'Nickname', 'Webhook URL', 'Created', ''], bots.map((b) => [
+        b.botId, b.nickname, b.webhookUrl ?? '—', when(b.createdAt),
+        actions(
+          ['Details', () => attempt(() => detail(detailBox, b.botId))],
+          ['Rotate token', () => attempt(() => admin('POST', `/bots/${seg(b.botId)}/token`),
+            (r) => notice(`New token for ${b.nickname}; the old one no longer works:`, 'ok', r.token))],
+          ['Delete', () => {
+            if (!window.confirm(`Delete bot ${b.nickname} (${b.botId})?`)) return;
+            attempt(() => admin('DELETE', `/bots/${seg(b.botId)}`), () => { notice(`Deleted ${b.botId}.`); refresh(); });
+          }, 'danger'],
+        ),
+      ]))),
+    detailBox,
+  );
+}

@@ -1,0 +1,67 @@
+// Small building blocks of the console: tables, forms, notices.
+
+import { h } from '../dom.js';
+
+/** Shows a notice above the view; `secret` (a new token) is shown selectable, once. */
+export function notice(text, kind = 'ok', secret = null) {
+  const box = document.getElementById('notice');
+  box.replaceChildren(h('div', { class: `notice ${kind}` }, text, secret ? [' ', h('code', { text: secret })] : null));
+  if (kind === 'bad') box.querySelector('.notice')?.setAttribute('role', 'alert');
+}
+
+/** Runs an action, reporting failure as a notice; resolves to whether it worked. */
+export async function attempt(action, done) {
+  try {
+    const result = await action();
+    if (done) done(result);
+    return true;
+  } catch (err) {
+    notice(err.message, 'bad');
+    return false;
+  }
+}
+
+/** A table from rows of cells (nodes or text). */
+export function table(headers, rows, empty = 'Nothing yet.') {
+  if (rows.length === 0) return h('p', { class: 'muted', text: empty });
+  return h('table', { class: 'grid' },
+    h('thead', {}, h('tr', {}, headers.map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, rows.map((cells) => h('tr', {}, cells.map((c) => (
+      c instanceof HTMLTableCellElement ? c : h('td', {}, c)))))));
+}
+
+/** A cell of action buttons: [label, handler, extra class]. */
+export function actions(...buttons) {
+  return h('td', { class: 'actions' }, buttons.map(([label, onClick, cls]) => {
+    const b = h('button', { type: 'button', class: cls ?? '', text: label });
+    b.addEventListener('click', onClick);
+    return b;
+  }));
+}
+
+/** An inline form: fields are [name, label, {type, options, required, placeholder}]. */
+export function form(fields, submitLabel, onSubmit) {
+  const el = h('form', { class: 'inline-form' });
+  for (const [name, label, opts = {}] of fields) {
+    const id = `f-${Math.random().toString(36).slice(2, 8)}`;
+    el.append(h('label', { for: id, class: opts.type === 'checkbox' ? '' : 'visually-hidden', text: label }));
+    if (opts.options) {
+      el.append(h('select', { id, name }, opts.options.map((o) => h('option', { value: o, text: o }))));
+    } else {
+      el.append(h('input', { id, name, type: opts.type ?? 'text', placeholder: opts.type === 'checkbox' ? null : label, required: opts.required }));
+    }
+  }
+  el.append(h('button', { type: 'submit', class: 'primary', text: submitLabel }));
+  el.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const values = {};
+    for (const [name, , opts = {}] of fields) {
+      const input = el.elements.namedItem(name);
+      values[name] = opts.type === 'checkbox' ? input.checked : input.value.trim();
+    }
+    if (await onSubmit(values)) el.reset();
+  });
+  return el;
+}
+
+export const when = (ms) => (ms ? new Date(ms).toLocaleString() : '');

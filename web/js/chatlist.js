@@ -1,0 +1,74 @@
+// The chat list: groups and bots, most recent first, with unread counts and the last message.
+
+import { chatKey } from './api.js';
+import { h } from './dom.js';
+import { preview } from './message.js';
+
+export class ChatList {
+  constructor(root, onOpen) {
+    this.root = root;
+    this.onOpen = onOpen;
+    this.chats = [];
+    this.openKey = null;
+  }
+
+  set(chats) {
+    this.chats = chats;
+    this.render();
+  }
+
+  find(key) {
+    return this.chats.find((c) => chatKey(c) === key);
+  }
+
+  /** A message arrived or changed; returns false when the chat is unknown (reload the list). */
+  update(msg, { isNew, countUnread }) {
+    const chat = this.find(chatKey(msg));
+    if (!chat) return false;
+    if (isNew) {
+      if (msg.seq > (chat.lastSeq ?? 0)) {
+        chat.lastSeq = msg.seq;
+        chat.lastMessage = msg;
+        if (countUnread) chat.unread = (chat.unread ?? 0) + 1;
+      }
+      this.chats = [chat, ...this.chats.filter((c) => c !== chat)];
+    } else if (chat.lastMessage?.msgId === msg.msgId) {
+      chat.lastMessage = msg;
+    }
+    this.render();
+    return true;
+  }
+
+  markRead(key) {
+    const chat = this.find(key);
+    if (chat && chat.unread) {
+      chat.unread = 0;
+      this.render();
+    }
+  }
+
+  render() {
+    const focused = document.activeElement?.dataset?.chatKey;
+    this.root.replaceChildren(...this.chats.map((chat) => {
+      const key = chatKey(chat);
+      const btn = h('button', {
+        type: 'button',
+        class: `chat-item${key === this.openKey ? ' active' : ''}`,
+        'data-chat-key': key,
+        'aria-current': key === this.openKey ? 'true' : null,
+      },
+      h('span', { class: 'avatar', 'aria-hidden': 'true', text: (chat.name || chat.chatId).slice(0, 1).toUpperCase() }),
+      h('span', { class: 'chat-text' },
+        h('span', { class: 'chat-name' }, chat.name || chat.chatId,
+          chat.chatType === 'bot' ? h('span', { class: 'tag', text: 'bot' }) : null),
+        h('span', { class: 'chat-preview', text: preview(chat.lastMessage) })),
+      chat.unread ? h('span', { class: 'unread', 'aria-label': `${chat.unread} unread`, text: String(chat.unread) }) : null);
+      btn.addEventListener('click', () => this.onOpen(chat));
+      return h('li', {}, btn);
+    }));
+    if (focused) this.root.querySelector(`[data-chat-key="${CSS.escape(focused)}"]`)?.focus();
+    if (this.chats.length === 0) {
+      this.root.append(h('li', { class: 'empty', text: 'No chats yet: an admin can add you to a group or have you follow a bot.' }));
+    }
+  }
+}

@@ -1,0 +1,145 @@
+// The open conversation: history pages loaded upward as the reader scrolls, live messages
+// appended, edits and recalls replaced in place, streaming bot messages growing.
+
+import { api, chatKey, chatPath } from './api.js';
+import { h } from './dom.js';
+import { messageElement } from './message.js';
+
+const PAGE = 50;
+/** Load the older page when the reader is this close to the top (px). */
+const NEAR_TOP = 300;
+
+export class ChatView {
+  constructor(scroller, list, status, onRead) {
+    this.scroller = scroller;
+    this.list = list;
+    this.status = status;
+    this.onRead = onRead;
+    this.chat = null;
+    this.firstSeq = null;
+    this.lastSeq = 0;
+    this.hasMore = false;
+    this.loading = false;
+    this.generation = 0;
+    scroller.addEventListener('scroll', () => {
+      if (scroller.scrollTop < NEAR_TOP) this.loadOlder();
+    }, { passive: true });
+  }
+
+  get key() { return this.chat ? chatKey(this.chat) : null; }
+
+  async open(chat) {
+    this.chat = chat;
+    this.generation += 1;
+    this.firstSeq = null;
+    this.lastSeq = 0;
+    this.hasMore = false;
+    this.loading = false;
+    this.list.replaceChildren();
+    await this.loadOlder();
+    this.scrollToEnd();
+  }
+
+  /** Reloads the newest page (after a gap in the live feed). */
+  async reload() {
+    if (this.chat) await this.open(this.chat);
+  }
+
+  async loadOlder() {
+    if (!this.chat || this.loading || (this.firstSeq !== null && !this.hasMore)) return;
+    this.loading = true;
+    const generation = this.generation;
+    this.status.textContent = 'Loading…';
+    this.status.classList.remove('error');
+    const query = new URLSearchParams({ limit: String(PAGE) });
+    if (this.firstSeq !== null) query.set('beforeSeq', String(this.firstSeq));
+    try {
+      const page = await api('GET', `/chats/${chatPath(this.chat)}/messages?${query}`);
+      if (generation !== this.generation) return;
+      const messages = page.messages ?? [];
+      // Keep what the reader sees in place: restore the distance from the bottom.
+      const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
+      const fresh = messages.filter((m) => !this.element(m.msgId));
+      this.list.prepend(...fresh.map((m) => messageElement(m)));
+      if (messages.length) {
+        this.firstSeq = messages[0].seq;
+        this.lastSeq = Math.max(this.lastSeq, messages[messages.length - 1].seq);
+      } else if (this.firstSeq === null) {
+        this.firstSeq = 0;
+      }
+      this.hasMore = page.hasMore;
+      this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
+      this.status.textContent = this.hasMore ? '' : (this.lastSeq ? 'Start of the conversation' : 'No messages yet');
+      this.read();
+    } catch (err) {
+      if (generation !== this.generation) return;
+      this.status.textContent = `Could not load messages: ${err.message}`;
+      this.status.classList.add('error');
+    } finally {
+      if (generation === this.generation) this.loading = false;
+    }
+    // A first page shorter than the screen leaves nothing to scroll: keep loading.
+    if (generation === this.generation && this.hasMore && this.scroller.scrollHeight <= this.scroller.clientHeight) {
+      this.loadOlder();
+    }
+  }
+
+  element(msgId) {
+    return this.list.querySelector(`[data-msg-id="${CSS.escape(msgId)}"]`);
+  }
+
+  nearBottom() {
+    return this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight < 80;
+  }
+
+  scrollToEnd() {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  }
+
+  /** A new message in this chat (live or just sent). */
+  add(msg) {
+    if (chatKey(msg) !== this.key) return;
+    const stick = this.nearBottom();
+    const old = this.element(msg.msgId);
+    const el = messageElement(msg);
+    if (old && !old.classList.contains('streaming')) return; // already shown
+    if (old) old.replaceWith(el);
+    else this.list.append(el);
+    if (!this.hasMore) this.status.textContent = ''; // no longer "No messages yet"
+    this.lastSeq = Math.max(this.lastSeq, msg.seq);
+    if (stick || msg.senderId === window.cloudlakeMe) this.scrollToEnd();
+    this.read();
+  }
+
+  /** An edited or recalled message: replaced where it stands. */
+  replace(msg) {
+    if (chatKey(msg) !== this.key) return;
+    this.element(msg.msgId)?.replaceWith(messageElement(msg));
+  }
+
+  /** A bot message still being streamed, or dropped when the stream broke off. */
+  streaming(msg, aborted) {
+    if (chatKey(msg) !== this.key) return;
+    const old = this.element(msg.msgId);
+    if (aborted) { if (old?.classList.contains('streaming')) old.remove(); return; }
+    if (old && !old.classList.contains('streaming')) return; // the final message is here
+    const stick = this.nearBottom();
+    const el = messageElement(msg, { streaming: true });
+    if (old) old.replaceWith(el);
+    else this.list.append(el);
+    if (stick) this.scrollToEnd();
+  }
+
+  read() {
+    if (this.chat && this.lastSeq > 0 && document.visibilityState === 'visible') {
+      this.onRead(this.chat, this.lastSeq);
+    }
+  }
+
+  clear() {
+    this.chat = null;
+    this.generation += 1;
+    this.list.replaceChildren(h('li', { class: 'empty', text: 'Choose a chat on the left.' }));
+    this.status.textContent = '';
+  }
+}

@@ -1,0 +1,138 @@
+// The composer: Enter sends, Shift+Enter breaks the line; in groups, `@` offers the members and
+// a chosen one goes in as `@name` + U+200B with the ID in `content.at` (spec §5.3).
+
+import { api, chatPath } from './api.js';
+import { h } from './dom.js';
+
+const ZWSP = '\u200b';
+
+export class Composer {
+  constructor(form) {
+    this.form = form;
+    this.text = form.querySelector('#composer-text');
+    this.type = form.querySelector('#composer-type');
+    this.error = form.querySelector('#composer-error');
+    this.list = form.querySelector('#mention-list');
+    this.chat = null;
+    this.members = [];
+    this.picked = new Map(); // nickname -> userId
+    this.matches = [];
+    this.active = 0;
+    this.onSent = () => {};
+    form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
+    this.text.addEventListener('keydown', (e) => this.keydown(e));
+    this.text.addEventListener('input', () => { this.grow(); this.suggest(); });
+  }
+
+  async open(chat) {
+    this.chat = chat;
+    this.picked.clear();
+    this.text.value = '';
+    this.error.textContent = '';
+    this.members = [];
+    this.closeList();
+    this.grow();
+    if (chat.chatType === 'group') {
+      try {
+        const data = await api('GET', `/groups/${encodeURIComponent(chat.chatId)}/members`);
+        if (this.chat === chat) this.members = data.members ?? [];
+      } catch { /* mentions stay unavailable; sending still works */ }
+    }
+  }
+
+  grow() {
+    this.text.style.height = 'auto';
+    this.text.style.height = `${Math.min(this.text.scrollHeight, 160)}px`;
+  }
+
+  keydown(e) {
+    if (!this.list.hidden) {
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        const step = e.key === 'ArrowDown' ? 1 : -1;
+        this.active = (this.active + step + this.matches.length) % this.matches.length;
+        this.renderList();
+        return;
+      }
+      if (e.key === 'Enter' || e.key === 'Tab') {
+        e.preventDefault();
+        this.pick(this.matches[this.active]);
+        return;
+      }
+      if (e.key === 'Escape') { this.closeList(); return; }
+    }
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+      e.preventDefault();
+      this.send();
+    }
+  }
+
+  /** The `@query` being typed just before the caret, if any. */
+  query() {
+    const upto = this.text.value.slice(0, this.text.selectionStart);
+    const m = /(^|\s)@([^\s@\u200b]{0,32})$/.exec(upto);
+    return m ? { query: m[2], start: upto.length - m[2].length - 1 } : null;
+  }
+
+  suggest() {
+    const q = this.members.length ? this.query() : null;
+    if (!q) { this.closeList(); return; }
+    const needle = q.query.toLowerCase();
+    this.matches = this.members
+      .filter((m) => m.userId !== window.cloudlakeMe)
+      .filter((m) => m.nickname.toLowerCase().includes(needle) || m.userId.includes(needle))
+      .slice(0, 8);
+    this.active = 0;
+    if (this.matches.length === 0) { this.closeList(); return; }
+    this.renderList();
+  }
+
+  renderList() {
+    this.list.hidden = false;
+    this.text.setAttribute('aria-expanded', 'true');
+    this.list.replaceChildren(...this.matches.map((m, i) => {
+      const li = h('li', { role: 'option', 'aria-selected': i === this.active ? 'true' : 'false', class: i === this.active ? 'active' : '' },
+        h('strong', { text: m.nickname }), ' ', h('span', { class: 'muted', text: m.userId }));
+      // mousedown, not click: keeps the focus in the textarea.
+      li.addEventListener('mousedown', (e) => { e.preventDefault(); this.pick(m); });
+      return li;
+    }));
+  }
+
+  closeList() {
+    this.list.hidden = true;
+    this.text.setAttribute('aria-expanded', 'false');
+  }
+
+  pick(member) {
+    const q = this.query();
+    if (!member || !q) return;
+    const before = this.text.value.slice(0, q.start);
+    const after = this.text.value.slice(this.text.selectionStart);
+    const inserted = `@${member.nickname}${ZWSP} `;
+    this.text.value = before + inserted + after;
+    const caret = before.length + inserted.length;
+    this.text.setSelectionRange(caret, caret);
+    this.picked.set(member.nickname, member.userId);
+    this.closeList();
+  }
+
+  async send() {
+    const text = this.text.value;
+    if (!this.chat || text.trim() === '') return;
+    // Only mentions still present in the text count.
+    const at = [...this.picked].filter(([nick]) => text.includes(`@${nick}${ZWSP}`)).map(([, id]) => id);
+    const content = { text };
+    if (at.length) content.at = at;
+    this.error.textContent = '';
+    try {
+      const msg = await api('POST', `/chats/${chatPath(this.chat)}/messages`, { contentType: this.type.value, content });
+      this.text.value = '';
+      this.picked.clear();
+      this.grow();
+      this.onSent(msg);
+    } catch (err) {
+      this.error.textContent = `Not sent: ${err.message}`;
+    }
+  }
+}

@@ -1,0 +1,161 @@
+// The web client: sign in, then the chat list, the open chat and the live feed wired together.
+
+import { api, chatKey, chatPath, session } from './api.js';
+import { Boards } from './boards.js';
+import { ChatList } from './chatlist.js';
+import { ChatView } from './chatview.js';
+import { Composer } from './composer.js';
+import { Live } from './live.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = { live: null, readTimers: new Map(), readSent: new Map() };
+
+const chatList = new ChatList($('chat-list'), (chat) => openChat(chat));
+const view = new ChatView($('messages'), $('message-list'), $('history-status'), scheduleRead);
+const boards = new Boards($('boards'));
+const composer = new Composer($('composer'));
+composer.onSent = (msg) => {
+  view.add(msg);
+  chatList.update(msg, { isNew: true, countUnread: false });
+};
+
+function showSignIn(message = '') {
+  state.live?.stop();
+  state.live = null;
+  $('app').hidden = true;
+  $('signin').hidden = false;
+  $('signin-error').textContent = message;
+  $('signin-token').focus();
+}
+
+$('signin-form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  session.token = $('signin-token').value.trim();
+  $('signin-token').value = '';
+  await start();
+});
+
+$('signout').addEventListener('click', () => {
+  session.token = null;
+  showSignIn();
+});
+
+$('back').addEventListener('click', () => {
+  document.body.classList.remove('chat-open');
+  chatList.openKey = null;
+  chatList.render();
+  view.clear();
+  $('composer').hidden = true;
+  $('chat-title').textContent = 'Choose a chat';
+  document.querySelector('.chat-item')?.focus();
+});
+
+async function start() {
+  if (!session.token) { showSignIn(); return; }
+  let me;
+  try {
+    me = await api('GET', '/me');
+  } catch (err) {
+    if (err.status === 401) session.token = null;
+    showSignIn(err.status === 401 ? 'That token was not accepted.' : err.message);
+    return;
+  }
+  window.cloudlakeMe = me.userId;
+  $('me-name').textContent = `${me.nickname} (${me.userId})`;
+  $('signin').hidden = true;
+  $('app').hidden = false;
+  view.clear();
+  await loadChats();
+  state.live?.stop();
+  state.live = new Live(() => session.token ?? '', onFrame, onLiveState);
+  state.live.start();
+}
+
+async function loadChats() {
+  try {
+    const data = await api('GET', '/chats');
+    $('chats-error').textContent = '';
+    chatList.set(data.chats ?? []);
+  } catch (err) {
+    if (err.status === 401) { session.token = null; showSignIn('Your token is no longer valid.'); return; }
+    $('chats-error').textContent = `Could not load chats: ${err.message}`;
+  }
+}
+
+async function openChat(chat) {
+  chatList.openKey = chatKey(chat);
+  chatList.render();
+  document.body.classList.add('chat-open');
+  $('chat-title').textContent = chat.name || chat.chatId;
+  $('composer').hidden = false;
+  boards.show(chatKey(chat));
+  composer.open(chat);
+  await view.open(chat);
+  $('composer-text').focus();
+}
+
+/** Marks read up to `seq`, at most one request per chat per half second. */
+function scheduleRead(chat, seq) {
+  const key = chatKey(chat);
+  chatList.markRead(key);
+  if ((state.readSent.get(key) ?? 0) >= seq || state.readTimers.has(key)) return;
+  state.readTimers.set(key, setTimeout(async () => {
+    state.readTimers.delete(key);
+    const upto = view.key === key ? view.lastSeq : seq;
+    try {
+      await api('POST', `/chats/${chatPath(chat)}/read`, { seq: upto });
+      state.readSent.set(key, upto);
+    } catch { /* the unread count stays; the next read retries */ }
+  }, 500));
+}
+
+document.addEventListener('visibilitychange', () => view.read());
+
+function onLiveState(s) {
+  const label = { connecting: 'Connecting…', open: '', waiting: 'Offline — reconnecting…' }[s] ?? '';
+  $('live-status').textContent = label;
+  $('live-status').classList.toggle('warn', s === 'waiting');
+}
+
+async function onFrame(frame) {
+  switch (frame.type) {
+    case 'hello':
+      boards.reset(frame.boards ?? []);
+      boards.show(view.key);
+      break;
+    case 'message': {
+      const msg = frame.message;
+      const open = view.key === chatKey(msg) && document.visibilityState === 'visible';
+      view.add(msg);
+      const mine = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
+      if (!chatList.update(msg, { isNew: true, countUnread: !open && !mine })) await loadChats();
+      break;
+    }
+    case 'message.edited':
+    case 'message.recalled':
+      view.replace(frame.message);
+      chatList.update(frame.message, { isNew: false });
+      break;
+    case 'message.streaming':
+      view.streaming(frame.message, frame.aborted);
+      break;
+    case 'board':
+      boards.set(frame.board);
+      break;
+    case 'board.dismissed':
+      boards.dismiss(frame.botId, frame.chat);
+      break;
+    case 'resync':
+      // `lagging`: the reconnect replays the gap. `gap`: too far behind; reload everything.
+      if (frame.reason === 'gap') {
+        await loadChats();
+        await view.reload();
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+start();

@@ -1,0 +1,83 @@
+// One message as an element. Text, markdown and html come as the server's sanitized `html`,
+// the only HTML ever inserted; everything else goes in as text or as checked URLs.
+
+import { h, safeUrl, timeLabel } from './dom.js';
+import { buttonRows } from './buttons.js';
+
+function media(content) {
+  const parts = [];
+  const image = safeUrl(content.imageUrl);
+  if (image) {
+    // Width and height reserve the space before the image loads: no jump.
+    parts.push(h('img', {
+      class: 'msg-image', src: image, alt: content.imageName || 'image', loading: 'lazy',
+      width: content.imageWidth, height: content.imageHeight,
+    }));
+  } else if (content.imageKey) {
+    parts.push(h('span', { class: 'placeholder', text: '[image]' }));
+  }
+  const video = safeUrl(content.videoUrl);
+  if (video) {
+    parts.push(h('video', { class: 'msg-video', src: video, controls: true, preload: 'metadata' }));
+  } else if (content.videoKey) {
+    parts.push(h('span', { class: 'placeholder', text: '[video]' }));
+  }
+  const file = safeUrl(content.fileUrl);
+  if (file) {
+    const size = content.fileSize ? ` (${Math.ceil(content.fileSize / 1024)} KB)` : '';
+    parts.push(h('a', {
+      class: 'msg-file', href: file, target: '_blank', rel: 'noopener noreferrer', download: content.fileName || true,
+      text: `📎 ${content.fileName || 'file'}${size}`,
+    }));
+  } else if (content.fileKey) {
+    parts.push(h('span', { class: 'placeholder', text: `[file ${content.fileName ?? ''}]` }));
+  }
+  return parts;
+}
+
+function body(msg) {
+  if (msg.recalled) return h('div', { class: 'msg-body recalled', text: 'This message was recalled.' });
+  const el = h('div', { class: `msg-body type-${msg.contentType}` });
+  if (typeof msg.html === 'string') {
+    el.innerHTML = msg.html; // sanitized by the server (crates/server/src/render.rs)
+  } else if (msg.content?.text && !['image', 'file', 'video'].includes(msg.contentType)) {
+    el.textContent = msg.content.text;
+  }
+  el.append(...media(msg.content ?? {}));
+  return el;
+}
+
+/** A message element; `streaming` marks a bot message still being written. */
+export function messageElement(msg, { streaming = false } = {}) {
+  const own = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
+  const li = h('li', {
+    class: `msg${own ? ' own' : ''}${msg.senderType === 'bot' ? ' bot' : ''}${streaming ? ' streaming' : ''}`,
+    'data-msg-id': msg.msgId,
+    'data-seq': msg.seq,
+  });
+  const meta = h('div', { class: 'msg-meta' },
+    h('span', { class: 'sender', text: msg.senderNickname || msg.senderId }),
+    msg.senderType === 'bot' ? h('span', { class: 'tag', text: 'bot' }) : null,
+    h('time', { datetime: new Date(msg.sendTime).toISOString(), text: timeLabel(msg.sendTime) }),
+    msg.editTime && !msg.recalled ? h('span', { class: 'edited', text: 'edited', title: new Date(msg.editTime).toLocaleString() }) : null,
+    streaming ? h('span', { class: 'edited', text: 'typing…' }) : null,
+  );
+  li.append(meta, body(msg));
+  if (!msg.recalled && !streaming) {
+    const rows = buttonRows(msg.msgId, msg.content?.buttons);
+    if (rows) li.append(rows);
+  }
+  return li;
+}
+
+/** One line of preview text for the chat list. */
+export function preview(msg) {
+  if (!msg) return '';
+  if (msg.recalled) return 'Message recalled';
+  let text = msg.content?.text;
+  // A plain-text glimpse (it goes in with textContent): no tags, no markdown marks.
+  if (text && msg.contentType === 'html') text = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, '').replace(/<[^>]*>/g, ' ');
+  if (text && msg.contentType === 'markdown') text = text.replace(/[#*_`>|~]+/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
+  if (text) return `${msg.senderNickname}: ${text.replace(/\u200b/g, '').replace(/\s+/g, ' ').trim().slice(0, 80)}`;
+  return `${msg.senderNickname}: [${msg.contentType}]`;
+}
