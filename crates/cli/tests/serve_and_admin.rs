@@ -3,117 +3,19 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use common::{BIN, Served, admin, admin_json};
 use serde_json::{Value, json};
-
-const BIN: &str = env!("CARGO_BIN_EXE_cloudlake");
 
 /// The original batch_send page's request body, byte for byte.
 const PAGE_REQUEST: &str =
     include_str!("../../protocol/tests/fixtures/batch_send_page_request.json");
-
-/// A `cloudlake serve` child process, killed when dropped.
-struct Served {
-    child: Child,
-    base: String,
-    /// Every stdout line printed up to "listening".
-    banner: Vec<String>,
-}
-
-impl Served {
-    fn start(data_dir: &Path, extra: &[&str]) -> Served {
-        Self::start_env(data_dir, extra, &[])
-    }
-
-    fn start_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
-        let mut child = Command::new(BIN)
-            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .args(extra)
-            .envs(env.iter().copied())
-            .env_remove("CLOUDLAKE_ADMIN_TOKEN")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (lines_tx, lines) = mpsc::channel();
-        // Keep draining stdout for the child's whole life, so it never blocks on a full pipe.
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = lines_tx.send(line);
-            }
-        });
-        // The guard exists before anything can fail, so a panic below still kills the child.
-        let mut served = Served {
-            child,
-            base: String::new(),
-            banner: Vec::new(),
-        };
-        loop {
-            let line = lines
-                .recv_timeout(Duration::from_secs(30))
-                .expect("the server did not say it was listening within 30 s");
-            served.banner.push(line.clone());
-            if let Some(rest) = line.strip_prefix("cloudlake listening on ") {
-                served.base = rest.split_whitespace().next().unwrap().to_owned();
-                return served;
-            }
-        }
-    }
-
-    fn banner_value(&self, prefix: &str) -> Option<String> {
-        self.banner
-            .iter()
-            .find(|l| l.trim_start().starts_with(prefix))
-            .map(|l| l.split_whitespace().last().unwrap().to_owned())
-    }
-
-    /// SIGKILL: no shutdown, no flush, nothing the process could still do.
-    fn kill_9(mut self) {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-    }
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn admin(server: &Served, token: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(["admin", "--server", &server.base, "--admin-token", token])
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn admin_json(server: &Served, token: &str, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = admin(server, token, &all);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(
-        stdout.lines().count(),
-        1,
-        "--json prints one object: {stdout}"
-    );
-    serde_json::from_str(&stdout).unwrap()
-}
 
 async fn history(server: &Served, token: &str, group: &str) -> Value {
     reqwest::Client::new()

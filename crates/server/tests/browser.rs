@@ -1,6 +1,6 @@
 //! The web client in a real browser: headless Chromium driven through chromedriver's W3C
 //! WebDriver HTTP API (with reqwest; no browser-automation crate). A bot's markdown message
-//! with buttons shows up live, a report button click reaches the bot as
+//! with buttons shows up live, a report button click reaches the bot's webhook receiver as
 //! `button.report.inline`, the composer sends, and an html message carrying `<script>` and an
 //! `onerror` handler stays inert.
 //!
@@ -272,12 +272,14 @@ async fn web_client_in_a_real_browser() {
     let shots = shots.as_deref();
     let started = Instant::now();
 
-    let server = TestServer::start().await;
+    // The bot's events go to a webhook receiver on loopback, as a real bot's would.
+    let (hook_url, received) = webhook_receiver().await;
+    let server = TestServer::start_with(|c| c.delivery.allow_private = true).await;
     let (status, bot) = server
         .admin(
             Method::POST,
             "/bots",
-            Some(json!({"id": BOT, "nickname": "DeployBot"})),
+            Some(json!({"id": BOT, "nickname": "DeployBot", "webhookUrl": hook_url})),
         )
         .await;
     assert_eq!(status, 201, "{bot}");
@@ -412,11 +414,21 @@ async fn web_client_in_a_real_browser() {
             "return document.querySelector('.button-status.ok')?.textContent",
         )
         .await;
-    let clicks: Vec<Value> = server
-        .outbox(BOT)
-        .into_iter()
-        .filter(|e| e["header"]["eventType"] == "button.report.inline")
-        .collect();
+    // It arrives at the bot's webhook receiver.
+    let deadline = Instant::now() + std::time::Duration::from_secs(15);
+    let clicks: Vec<Value> = loop {
+        let clicks: Vec<Value> = received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e["header"]["eventType"] == "button.report.inline")
+            .cloned()
+            .collect();
+        if !clicks.is_empty() || Instant::now() > deadline {
+            break clicks;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
     assert_eq!(clicks.len(), 1, "{clicks:?}");
     assert_eq!(clicks[0]["event"]["value"], "approve-42");
     assert_eq!(clicks[0]["event"]["userId"], ALICE);
@@ -704,4 +716,29 @@ async fn web_client_in_a_real_browser() {
         "browser test passed in {:.1}s",
         started.elapsed().as_secs_f64()
     );
+}
+
+/// A webhook receiver on 127.0.0.1: every JSON body POSTed to it is kept, in order.
+async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::routing::post;
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let store = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                if let Ok(event) = serde_json::from_slice::<Value>(&body) {
+                    store.lock().unwrap().push(event);
+                }
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, received)
 }

@@ -1,0 +1,111 @@
+//! The `cloudlake` binary as a child process, shared by the CLI test files.
+
+#![allow(dead_code, clippy::unwrap_used)] // each test file uses a different part
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_cloudlake");
+
+/// A `cloudlake serve` child process, killed when dropped.
+pub struct Served {
+    pub child: Child,
+    pub base: String,
+    /// Every stdout line printed up to "listening".
+    pub banner: Vec<String>,
+}
+
+impl Served {
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Served {
+        Self::start_env(data_dir, extra, &[])
+    }
+
+    pub fn start_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
+        let mut child = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .envs(env.iter().copied())
+            .env_remove("CLOUDLAKE_ADMIN_TOKEN")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (lines_tx, lines) = mpsc::channel();
+        // Keep draining stdout for the child's whole life, so it never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines_tx.send(line);
+            }
+        });
+        // The guard exists before anything can fail, so a panic below still kills the child.
+        let mut served = Served {
+            child,
+            base: String::new(),
+            banner: Vec::new(),
+        };
+        loop {
+            let line = lines
+                .recv_timeout(Duration::from_secs(30))
+                .expect("the server did not say it was listening within 30 s");
+            served.banner.push(line.clone());
+            if let Some(rest) = line.strip_prefix("cloudlake listening on ") {
+                served.base = rest.split_whitespace().next().unwrap().to_owned();
+                return served;
+            }
+        }
+    }
+
+    pub fn banner_value(&self, prefix: &str) -> Option<String> {
+        self.banner
+            .iter()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .map(|l| l.split_whitespace().last().unwrap().to_owned())
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing the process could still do.
+    pub fn kill_9(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn admin(server: &Served, token: &str, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(["admin", "--server", &server.base, "--admin-token", token])
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+pub fn admin_json(server: &Served, token: &str, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = admin(server, token, &all);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "--json prints one object: {stdout}"
+    );
+    serde_json::from_str(&stdout).unwrap()
+}
