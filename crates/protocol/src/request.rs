@@ -39,6 +39,12 @@ impl OutgoingMessage {
         }
     }
 
+    /// Reads `{"contentType", "content", "parentId"?}` on its own, with the same lenient rules
+    /// as a send (for clients that name the recipient elsewhere, like the user API's path).
+    pub fn parse_body(body: &[u8]) -> Result<Self, ApiError> {
+        Self::parse(&lenient::object(body)?)
+    }
+
     fn parse(obj: &Object) -> Result<Self, ApiError> {
         let content_type = opt_string(obj, "contentType")
             .ok()

@@ -156,48 +156,44 @@ impl Gateway {
         }
     }
 
+    /// Offers a frame to every session subscribed to `chat_key` (only `only_user`'s, when set).
+    fn fan_out(
+        &self,
+        chat_key: &str,
+        only_user: Option<&str>,
+        cursor: Option<i64>,
+        frame: &Arc<str>,
+    ) {
+        let routes = self
+            .inner
+            .routes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(sessions) = routes.by_chat.get(chat_key) else {
+            return;
+        };
+        for link in sessions.values() {
+            if only_user.is_none_or(|u| u == link.user_id) {
+                link.offer(Outbound::Frame {
+                    cursor,
+                    text: frame.clone(),
+                });
+            }
+        }
+    }
+
     fn dispatch(&self, change: Change) {
         match change {
             Change::Chat {
                 cursor,
                 chat_key,
                 frame,
-            } => {
-                let routes = self
-                    .inner
-                    .routes
-                    .read()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if let Some(sessions) = routes.by_chat.get(&chat_key) {
-                    for link in sessions.values() {
-                        link.offer(Outbound::Frame {
-                            cursor: Some(cursor),
-                            text: frame.clone(),
-                        });
-                    }
-                }
-            }
+            } => self.fan_out(&chat_key, None, Some(cursor), &frame),
             Change::ChatState {
                 chat_key,
                 only_user,
                 frame,
-            } => {
-                let routes = self
-                    .inner
-                    .routes
-                    .read()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                if let Some(sessions) = routes.by_chat.get(&chat_key) {
-                    for link in sessions.values() {
-                        if only_user.as_ref().is_none_or(|u| *u == link.user_id) {
-                            link.offer(Outbound::Frame {
-                                cursor: None,
-                                text: frame.clone(),
-                            });
-                        }
-                    }
-                }
-            }
+            } => self.fan_out(&chat_key, only_user.as_deref(), None, &frame),
             Change::Joined { user_id, chat_key } => {
                 let mut routes = self.routes();
                 for link in routes.links_of(&user_id) {

@@ -508,17 +508,7 @@ pub(crate) fn join_group(
         )?
         .execute(params![group, user, role.as_str(), now_ms()])?;
     if n == 1 {
-        let event = member_event(conn, user, group, "group")?;
-        for bot in bots_in_group(conn, group)? {
-            enqueue(conn, &bot, &Event::GroupJoin(event.clone()))?;
-        }
-        changes.push(Change::Joined {
-            user_id: user.to_owned(),
-            chat_key: Chat::Group {
-                group_id: group.to_owned(),
-            }
-            .key(),
-        });
+        announce_membership(conn, group, user, true, changes)?;
     }
     Ok(n == 1)
 }
@@ -535,17 +525,7 @@ pub(crate) fn leave_group(
         .prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2")?
         .execute(params![group, user])?;
     if n == 1 {
-        let event = member_event(conn, user, group, "group")?;
-        for bot in bots_in_group(conn, group)? {
-            enqueue(conn, &bot, &Event::GroupLeave(event.clone()))?;
-        }
-        changes.push(Change::Left {
-            user_id: user.to_owned(),
-            chat_key: Chat::Group {
-                group_id: group.to_owned(),
-            }
-            .key(),
-        });
+        announce_membership(conn, group, user, false, changes)?;
     }
     Ok(n == 1)
 }
@@ -631,4 +611,37 @@ fn bot_row(row: &Row<'_>) -> rusqlite::Result<Bot> {
         webhook_url: row.get(3)?,
         created_at: row.get(4)?,
     })
+}
+
+/// What a join or leave causes: `group.join` / `group.leave` for every bot in the group, and
+/// the user's open sessions subscribing to or leaving the group's chat.
+fn announce_membership(
+    conn: &Connection,
+    group: &str,
+    user: &str,
+    joined: bool,
+    changes: &mut Vec<Change>,
+) -> Result<(), StoreError> {
+    let payload = member_event(conn, user, group, "group")?;
+    let event = if joined {
+        Event::GroupJoin(payload)
+    } else {
+        Event::GroupLeave(payload)
+    };
+    for bot in bots_in_group(conn, group)? {
+        enqueue(conn, &bot, &event)?;
+    }
+    let (user_id, chat_key) = (
+        user.to_owned(),
+        Chat::Group {
+            group_id: group.to_owned(),
+        }
+        .key(),
+    );
+    changes.push(if joined {
+        Change::Joined { user_id, chat_key }
+    } else {
+        Change::Left { user_id, chat_key }
+    });
+    Ok(())
 }

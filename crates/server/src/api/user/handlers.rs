@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use cloudlake_protocol::{ContentType, OutgoingMessage, SendRequest};
+use cloudlake_protocol::{ContentType, OutgoingMessage};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -147,17 +147,9 @@ pub(crate) async fn send(
 /// Reads a user's message with the same lenient rules as a bot's, then keeps to the kinds a
 /// person may send.
 fn parse_user_message(raw: &Bytes) -> Result<OutgoingMessage> {
-    // Reuse the bot API's parser by giving it the recipient it requires.
-    let mut body: Value = json_body(raw)?;
-    let Some(object) = body.as_object_mut() else {
-        return Err(Problem::BadRequest("the body must be a JSON object".into()));
-    };
-    object.insert("recvId".into(), json!("-"));
-    object.insert("recvType".into(), json!("user"));
-    let parsed =
-        SendRequest::parse(body.to_string().as_bytes()).map_err(|e| Problem::BadRequest(e.msg))?;
-    match parsed.message.content_type {
-        ContentType::Text | ContentType::Markdown => Ok(parsed.message),
+    let message = OutgoingMessage::parse_body(raw).map_err(|e| Problem::BadRequest(e.msg))?;
+    match message.content_type {
+        ContentType::Text | ContentType::Markdown => Ok(message),
         other => Err(Problem::BadRequest(format!(
             "users can send text and markdown, not {other}"
         ))),
