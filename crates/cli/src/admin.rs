@@ -78,6 +78,16 @@ enum UserCommand {
         /// The user ID.
         id: String,
     },
+    /// Let a user sign in to the web client with a password, read from the first line of
+    /// standard input (never from the command line, where other users and the shell
+    /// history would see it). Their open sessions end.
+    SetPassword {
+        /// The user ID.
+        id: String,
+        /// Remove the password instead: token sign-in only.
+        #[arg(long)]
+        clear: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -297,7 +307,7 @@ impl Call {
 
 pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
     let token = admin_token(&args)?;
-    let call = call_for(args.command);
+    let call = call_for(args.command)?;
     let result = execute(&args.server, &token, &call).await?;
     if args.json {
         println!("{}", serde_json::to_string(&result)?);
@@ -305,6 +315,17 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         println!("{}", (call.human)(&result));
     }
     Ok(())
+}
+
+/// The first line of standard input, without its line ending.
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    anyhow::ensure!(!password.is_empty(), "no password on standard input");
+    Ok(password)
 }
 
 fn admin_token(args: &AdminArgs) -> anyhow::Result<String> {
@@ -326,9 +347,9 @@ fn admin_token(args: &AdminArgs) -> anyhow::Result<String> {
     Ok(token.trim().to_owned())
 }
 
-fn call_for(resource: Resource) -> Call {
+fn call_for(resource: Resource) -> anyhow::Result<Call> {
     use Method as M;
-    match resource {
+    Ok(match resource {
         Resource::User(cmd) => match cmd {
             UserCommand::Create { id, nickname } => {
                 Call::new(M::POST, &["users"], created("user", "userId"))
@@ -341,6 +362,13 @@ fn call_for(resource: Resource) -> Call {
             UserCommand::Delete { id } => Call::new(M::DELETE, &["users", &id], done),
             UserCommand::RotateToken { id } => {
                 Call::new(M::POST, &["users", &id, "token"], new_token)
+            }
+            UserCommand::SetPassword { id, clear: true } => {
+                Call::new(M::DELETE, &["users", &id, "password"], done)
+            }
+            UserCommand::SetPassword { id, clear: false } => {
+                Call::new(M::PUT, &["users", &id, "password"], done)
+                    .body(json!({"password": password_from_stdin()?}))
             }
         },
         Resource::Group(cmd) => match cmd {
@@ -454,7 +482,7 @@ fn call_for(resource: Resource) -> Call {
                 })
             }
         },
-    }
+    })
 }
 
 /// `bot webhook`: a GET without changes, else a PUT with only the fields given.

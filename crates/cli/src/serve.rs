@@ -60,6 +60,10 @@ pub struct ServeArgs {
     /// The path of the bot WebSocket (`GET {path}?token=BOT_TOKEN`).
     #[arg(long, env = "CLOUDLAKE_SUBSCRIBE_PATH", default_value = DEFAULT_SUBSCRIBE_PATH)]
     subscribe_path: String,
+    /// The address bots reach this server at (e.g. `https://chat.example.com`), for the
+    /// media URLs in their events and history. Default: `http://` + the listen address.
+    #[arg(long, env = "CLOUDLAKE_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -91,6 +95,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             args.webhook_timeout_secs,
             args.subscribe_path,
         )?,
+        public_url: args.public_url,
     };
     let server = Server::bind(config).await.context("cannot start")?;
     let addr = server.local_addr()?;

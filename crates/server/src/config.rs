@@ -38,6 +38,9 @@ pub struct Config {
     /// How events reach bots (webhook retries and timeout, the SSRF guard, the bot
     /// WebSocket's path).
     pub delivery: DeliveryConfig,
+    /// Where bots reach this server (scheme, host, port), for the media URLs in their events
+    /// and history. `None`: `http://` and the listen address (loopback for 0.0.0.0 / ::).
+    pub public_url: Option<String>,
 }
 
 impl Config {
@@ -52,6 +55,7 @@ impl Config {
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             rate_limit: RateLimit::default(),
             delivery: DeliveryConfig::default(),
+            public_url: None,
         }
     }
 }

@@ -27,3 +27,40 @@ impl TokenHash {
 pub fn new_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
 }
+
+/// A password's argon2id hash as a PHC string (`$argon2id$v=19$…`), salted at random.
+/// Slow on purpose (tens of milliseconds): run it off the async threads.
+pub fn hash_password(password: &str) -> Result<String, argon2::password_hash::Error> {
+    use argon2::PasswordHasher;
+    Ok(argon2::Argon2::default()
+        .hash_password(password.as_bytes())?
+        .to_string())
+}
+
+/// Whether `password` matches a PHC string made by [`hash_password`]. The parameters come
+/// from the string, so hashes made with other settings keep working. A malformed hash never
+/// matches.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    use argon2::PasswordVerifier;
+    argon2::PasswordHash::new(phc).is_ok_and(|hash| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &hash)
+            .is_ok()
+    })
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let phc = hash_password("correct horse").unwrap();
+        assert!(phc.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &phc));
+        assert!(!verify_password("correct horsE", &phc));
+        assert!(!verify_password("correct horse", "not a hash"));
+        // Salted: the same password hashes differently each time.
+        assert_ne!(phc, hash_password("correct horse").unwrap());
+    }
+}

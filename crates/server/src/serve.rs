@@ -15,7 +15,7 @@ use crate::demo::{self, DemoSeed};
 use crate::events::webhook::WebhookClient;
 use crate::events::{Events, dispatcher};
 use crate::gateway::Gateway;
-use crate::media::FsBlobStore;
+use crate::media::{FsBlobStore, MediaUrls};
 use crate::secret::{TokenHash, new_token};
 use crate::service::{Media, Messaging};
 use crate::store::{Store, StoreError, WriterThread};
@@ -48,6 +48,9 @@ pub enum ServeError {
     /// The webhook HTTP client could not be built.
     #[error("webhook client: {0}")]
     Webhooks(#[from] reqwest::Error),
+    /// `--public-url` is not an http(s) origin.
+    #[error("public URL {0:?}: give scheme, host and optional port, e.g. https://chat.example.com")]
+    PublicUrl(String),
 }
 
 /// The directory in the data directory that holds uploaded media.
@@ -73,10 +76,6 @@ impl Server {
         if config.demo {
             config.delivery.allow_private = true;
         }
-        let webhooks = WebhookClient::new(
-            config.delivery.attempt_timeout,
-            config.delivery.allow_private,
-        )?;
         prepare_data_dir(&config.data_dir)?;
         let (admin_token, new_admin_token) = admin_token(&config)?;
         let gateway = Gateway::new();
@@ -102,15 +101,25 @@ impl Server {
                     addr: config.listen,
                     source,
                 })?;
+        let bound = listener.local_addr().map_err(ServeError::Http)?;
+        let urls = MediaUrls::new(
+            &public_base(config.public_url.as_deref(), bound)?,
+            store.server_key(MEDIA_URL_KEY, random_key()).await?,
+        );
+        let webhooks = WebhookClient::new(
+            config.delivery.attempt_timeout,
+            config.delivery.allow_private,
+            urls.clone(),
+        )?;
         let state = AppState {
-            messaging: Messaging::new(store.clone(), Arc::new(gateway.clone())),
-            media: Media::new(store.clone(), Arc::new(blobs)),
+            messaging: Messaging::new(store.clone(), Arc::new(gateway.clone()), urls.clone()),
+            media: Media::new(store.clone(), Arc::new(blobs), urls.clone()),
             rate_limit: config.rate_limit,
             store,
             gateway,
             admin_token,
             max_body_bytes: config.max_body_bytes,
-            events: Events::new(config.delivery),
+            events: Events::new(config.delivery, urls),
         };
         Ok(Server {
             listener,
@@ -169,6 +178,44 @@ impl Server {
             .map_err(|e| ServeError::Http(std::io::Error::other(e)))?;
         served
     }
+}
+
+/// The name of the key that signs bots' media URLs (see [`MediaUrls`]).
+const MEDIA_URL_KEY: &str = "media-url";
+
+/// The origin bots reach this server at: the configured one, checked, or the bound address.
+fn public_base(configured: Option<&str>, bound: SocketAddr) -> Result<String, ServeError> {
+    let Some(url) = configured.map(str::trim).filter(|u| !u.is_empty()) else {
+        let ip = match bound.ip() {
+            ip if ip.is_unspecified() && ip.is_ipv4() => std::net::Ipv4Addr::LOCALHOST.into(),
+            ip if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+            ip => ip,
+        };
+        return Ok(format!("http://{}", SocketAddr::new(ip, bound.port())));
+    };
+    let url = url.trim_end_matches('/');
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    // An origin, optionally with a path prefix (behind a reverse proxy), but no query or
+    // fragment: the media path and its signature are appended to it.
+    match rest {
+        Some(rest)
+            if !rest.is_empty() && !rest.contains(['?', '#', ' ']) && !rest.starts_with('/') =>
+        {
+            Ok(url.to_owned())
+        }
+        _ => Err(ServeError::PublicUrl(url.to_owned())),
+    }
+}
+
+/// 32 random bytes for a new server key. Two v4 UUIDs carry 244 random bits from the OS
+/// generator, which is plenty for an HMAC key and needs no extra dependency.
+fn random_key() -> [u8; 32] {
+    let mut key = [0; 32];
+    key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key
 }
 
 fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {

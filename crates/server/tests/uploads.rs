@@ -438,6 +438,24 @@ async fn newest(server: &TestServer, token: &str, chat_type: &str, chat_id: &str
     reply["data"]["list"][0].clone()
 }
 
+/// Checks that a bot's media URL is this server's absolute, signed URL of `key`, fetchable
+/// with no credential at all (as Yunhu's CDN URLs are) while a forged signature is not.
+async fn signed_url(server: &TestServer, url: &Value, key: &str) -> String {
+    let url = url.as_str().unwrap_or_default().to_owned();
+    let prefix = server.url(&format!("/media/{key}?sig="));
+    let sig = url
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("{url} is not {prefix}…"));
+    assert_eq!(sig.len(), 32, "{url}");
+    assert!(sig.bytes().all(|b| b.is_ascii_hexdigit()), "{url}");
+    let resp = server.http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{url}");
+    let forged = format!("{prefix}{}", "0".repeat(32));
+    let resp = server.http.get(&forged).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 404, "{forged}");
+    url
+}
+
 #[tokio::test]
 async fn each_kind_round_trips_into_history_with_its_media_fields() {
     let (server, token) = setup().await;
@@ -456,9 +474,10 @@ async fn each_kind_round_trips_into_history_with_its_media_fields() {
     assert_eq!(reply["code"], 1, "{reply}");
     let item = newest(&server, &token, "group", GROUP).await;
     assert_eq!(item["contentType"], "image");
+    let image_url = signed_url(&server, &item["content"]["imageUrl"], &image).await;
     assert_eq!(
         item["content"],
-        json!({"imageKey": image, "imageUrl": format!("/media/{image}"),
+        json!({"imageKey": image, "imageUrl": image_url,
                "imageName": format!("{image}.png"), "imageWidth": 3, "imageHeight": 2, "etag": image})
     );
 
@@ -471,9 +490,10 @@ async fn each_kind_round_trips_into_history_with_its_media_fields() {
         .await;
     assert_eq!(reply["code"], 1, "{reply}");
     let item = newest(&server, &token, "group", GROUP).await;
+    let video_url = signed_url(&server, &item["content"]["videoUrl"], &video).await;
     assert_eq!(
         item["content"],
-        json!({"videoKey": video, "videoUrl": format!("/media/{video}"), "videoDuration": 13, "etag": video})
+        json!({"videoKey": video, "videoUrl": video_url, "videoDuration": 13, "etag": video})
     );
 
     // A private chat, with buttons beside the file.
@@ -487,9 +507,10 @@ async fn each_kind_round_trips_into_history_with_its_media_fields() {
         .await;
     assert_eq!(reply["code"], 1, "{reply}");
     let item = newest(&server, &token, "user", USER).await;
+    let file_url = signed_url(&server, &item["content"]["fileUrl"], &file).await;
     assert_eq!(
         item["content"],
-        json!({"fileKey": file, "fileName": "报告.pdf", "fileUrl": format!("/media/{file}"),
+        json!({"fileKey": file, "fileName": "报告.pdf", "fileUrl": file_url,
                "fileSize": 13, "etag": file,
                "buttons": [[{"text": "a", "actionType": 2, "value": "v"}]]})
     );
@@ -582,7 +603,8 @@ async fn media_are_served_with_ranges() {
     let (server, token) = setup().await;
     let video: Vec<u8> = mp4(2000);
     let key = upload(&server, &token, "video", "v.mp4", &video).await;
-    let url = server.url(&format!("/media/{key}"));
+    // The uploading bot fetches with its token, as it calls the bot API.
+    let url = server.url(&format!("/media/{key}?token={token}"));
 
     let resp = server.http.get(&url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
@@ -608,7 +630,7 @@ async fn media_are_served_with_ranges() {
     let image = upload(&server, &token, "image", "x.jpeg", &png(1, 1)).await;
     let resp = server
         .http
-        .get(server.url(&format!("/media/{image}")))
+        .get(server.url(&format!("/media/{image}?token={token}")))
         .send()
         .await
         .unwrap();
@@ -624,11 +646,19 @@ async fn media_are_served_with_ranges() {
     .await;
     let resp = server
         .http
-        .get(server.url(&format!("/media/{file}")))
+        .get(server.url(&format!("/media/{file}?token={token}")))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.headers()["content-disposition"], "attachment");
+    // Without any credential: 401, and nothing of the bytes.
+    let resp = server
+        .http
+        .get(server.url(&format!("/media/{file}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
 
     for missing in [
         "0".repeat(64),
@@ -637,7 +667,7 @@ async fn media_are_served_with_ranges() {
     ] {
         let resp = server
             .http
-            .get(server.url(&format!("/media/{missing}")))
+            .get(server.url(&format!("/media/{missing}?token={token}")))
             .send()
             .await
             .unwrap();

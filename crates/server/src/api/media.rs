@@ -1,15 +1,22 @@
 //! `GET /media/{key}`: the bytes of an upload, with Range support (video players seek with
 //! it), labelled with the type recorded at upload.
 //!
-//! Access: anyone who has the key may fetch the bytes. The key is the SHA-256 of the content,
-//! so it cannot be guessed without already having the content. Per-user access control
-//! comes with the user API.
+//! Served to those who may see it, and to no one else:
+//! - a signed URL (`?sig=`, what bots find in their events and history; see
+//!   [`crate::media::MediaUrls`]) needs nothing more;
+//! - a user — by bearer header (user or session token) or by the session cookie a browser
+//!   sends with `<img>` — sees what they uploaded and what was sent in a chat they are in;
+//! - a bot, by `?token=` as in the bot API, sees what it uploaded and what was sent in its
+//!   groups and private chats.
+//!
+//! No credential is 401; a credential that does not reach this upload is 404, the same as an
+//! upload that does not exist, so nobody learns which keys exist.
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cloudlake_protocol::UploadKind;
 use serde_json::json;
@@ -17,15 +24,45 @@ use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
 use crate::api::AppState;
-use crate::media::BlobLocation;
+use crate::api::user::{bearer, session_cookie, user_for_credential};
+use crate::media::{BlobLocation, is_media_key};
+use crate::secret::TokenHash;
 use crate::service::ServiceError;
+use crate::store::{StoreError, Viewer};
+use serde::Deserialize;
+
+/// The query string of a media URL.
+#[derive(Deserialize)]
+pub(crate) struct MediaQuery {
+    sig: Option<String>,
+    token: Option<String>,
+}
 
 /// Serves one upload.
 pub(crate) async fn serve(
     State(state): State<AppState>,
     Path(key): Path<String>,
+    Query(query): Query<MediaQuery>,
     req: Request,
 ) -> Response {
+    if !is_media_key(&key) {
+        return not_found();
+    }
+    match allowed(&state, &key, &query, req.headers()).await {
+        Ok(Some(true)) => {}
+        Ok(Some(false)) => return not_found(),
+        Ok(None) => {
+            return (
+                StatusCode::UNAUTHORIZED,
+                Json(json!({"code": -1, "msg": "需要登录 (sign in, or use the signed URL)"})),
+            )
+                .into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "checking media access failed in storage");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    }
     let served = match state.media.serve(&key).await {
         Ok(Some(served)) => served,
         Ok(None) => return not_found(),
@@ -60,6 +97,37 @@ pub(crate) async fn serve(
         headers.insert(CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
     }
     response
+}
+
+/// Whether the request may fetch `key`: `None` when it carries no credential at all.
+async fn allowed(
+    state: &AppState,
+    key: &str,
+    query: &MediaQuery,
+    headers: &HeaderMap,
+) -> Result<Option<bool>, StoreError> {
+    if let Some(sig) = &query.sig {
+        return Ok(Some(state.media.urls().verify(key, sig)));
+    }
+    let viewer = if let Some(token) = bearer(headers).or_else(|| session_cookie(headers)) {
+        user_for_credential(state, &token)
+            .await?
+            .map(|user| Viewer::User(user.user_id))
+    } else if let Some(token) = query.token.as_deref().filter(|t| !t.trim().is_empty()) {
+        state
+            .store
+            .bot_by_token(TokenHash::of(token.trim()))
+            .await?
+            .map(|bot| Viewer::Bot(bot.bot_id))
+    } else {
+        return Ok(None);
+    };
+    match viewer {
+        Some(viewer) => Ok(Some(
+            state.store.may_view_media(key.to_owned(), viewer).await?,
+        )),
+        None => Ok(Some(false)),
+    }
 }
 
 fn not_found() -> Response {

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod bot;
+mod drain;
 pub mod media;
 pub mod problem;
 pub mod user;

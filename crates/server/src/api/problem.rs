@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::service::ServiceError;
 use crate::store::StoreError;
 
 /// Why a call to the admin or user API failed.
@@ -27,6 +28,15 @@ pub enum Problem {
     /// The ID is taken: 409.
     #[error("{0}")]
     Conflict(String),
+    /// The body is over a limit: 413.
+    #[error("{0}")]
+    TooLarge(String),
+    /// The body is well-formed but cannot be used (an image that is not one): 422.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// Too many attempts: 429.
+    #[error("{0}")]
+    TooManyRequests(String),
     /// Storage failed: 500, cause logged.
     #[error("storage: {0}")]
     Store(StoreError),
@@ -42,6 +52,15 @@ impl From<StoreError> for Problem {
     }
 }
 
+impl From<ServiceError> for Problem {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Store(e) => e.into(),
+            ServiceError::Rejected(e) => Problem::BadRequest(e.msg),
+        }
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let (status, code) = match &self {
@@ -50,6 +69,9 @@ impl IntoResponse for Problem {
             Problem::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Problem::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             Problem::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Problem::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            Problem::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            Problem::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Problem::Store(e) => {
                 tracing::error!(error = %e, "call failed in storage");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

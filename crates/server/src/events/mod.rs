@@ -15,6 +15,8 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, watch};
 
+use crate::media::MediaUrls;
+
 /// The default path of the bot WebSocket (Yunhu's `wss://ws.jwzhd.com/subscribe`).
 pub const DEFAULT_SUBSCRIBE_PATH: &str = "/subscribe";
 /// The environment variable that allows webhooks to private, loopback and link-local hosts.
@@ -57,6 +59,7 @@ pub struct Events {
 
 struct Inner {
     config: DeliveryConfig,
+    media_urls: MediaUrls,
     shutdown: watch::Sender<bool>,
     sockets: Mutex<HashMap<String, Slot>>,
 }
@@ -78,11 +81,12 @@ pub(crate) struct Claim {
 }
 
 impl Events {
-    /// Delivery state for this configuration.
-    pub fn new(config: DeliveryConfig) -> Self {
+    /// Delivery state for this configuration; media in events get URLs made by `media_urls`.
+    pub fn new(config: DeliveryConfig, media_urls: MediaUrls) -> Self {
         Events {
             inner: Arc::new(Inner {
                 config,
+                media_urls,
                 shutdown: watch::Sender::new(false),
                 sockets: Mutex::default(),
             }),
@@ -92,6 +96,11 @@ impl Events {
     /// The configuration.
     pub fn config(&self) -> &DeliveryConfig {
         &self.inner.config
+    }
+
+    /// How media URLs in events are made for bots.
+    pub fn media_urls(&self) -> &MediaUrls {
+        &self.inner.media_urls
     }
 
     /// Tells the dispatcher and every bot socket to stop.

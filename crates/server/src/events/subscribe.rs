@@ -20,6 +20,7 @@
 //! One socket per bot receives: a new connection takes over from the previous one, which is
 //! closed (after finishing the frame it is writing, so no event is sent on both).
 
+use crate::media::MediaUrls;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -89,7 +90,8 @@ async fn session(
                 if !events.is_current(bot_id, claim.generation) {
                     return Ok(());
                 }
-                match send_pending(store, bot_id, &mut sink, &mut stream).await {
+                match send_pending(store, events.media_urls(), bot_id, &mut sink, &mut stream).await
+                {
                     Err(SessionEnd::Closed) => return Ok(()),
                     other => other?,
                 }
@@ -128,6 +130,7 @@ async fn session(
 /// Sends every pending event of the bot (if it has no webhook URL), marking each page.
 async fn send_pending(
     store: &Store,
+    urls: &MediaUrls,
     bot_id: &str,
     sink: &mut Sink,
     stream: &mut Stream,
@@ -162,7 +165,7 @@ async fn send_pending(
                 }
                 Some(Some(Ok(_))) | None => {}
             }
-            let frame = Message::Text(event.payload.into());
+            let frame = Message::Text(urls.event_for_bot(&event.payload).into_owned().into());
             match tokio::time::timeout(SEND_TIMEOUT, sink.send(frame)).await {
                 Ok(Ok(())) => done.push((event.id, Attempted::Delivered)),
                 Ok(Err(e)) => {

@@ -1,6 +1,7 @@
 //! One webhook attempt: POST the exact envelope with the Standard Webhooks headers, and
 //! classify the answer.
 
+use crate::media::MediaUrls;
 use std::error::Error as _;
 use std::time::Duration;
 
@@ -33,13 +34,19 @@ pub enum Outcome {
 pub struct WebhookClient {
     http: reqwest::Client,
     allow_private: bool,
+    media_urls: MediaUrls,
 }
 
 impl WebhookClient {
     /// A client with the per-attempt `timeout`. Unless `allow_private`, every name is
     /// resolved through the SSRF guard. Redirects are not followed: a redirect could lead to
     /// an internal address, and Yunhu receivers answer 200 directly.
-    pub fn new(timeout: Duration, allow_private: bool) -> Result<Self, reqwest::Error> {
+    /// Media in events get URLs made by `media_urls`.
+    pub fn new(
+        timeout: Duration,
+        allow_private: bool,
+        media_urls: MediaUrls,
+    ) -> Result<Self, reqwest::Error> {
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -50,6 +57,7 @@ impl WebhookClient {
         Ok(WebhookClient {
             http: builder.build()?,
             allow_private,
+            media_urls,
         })
     }
 
@@ -67,7 +75,8 @@ impl WebhookClient {
             Err(e) => return Outcome::Refused(e.to_string()),
         };
         let timestamp = now_ms() / 1000;
-        let signature = sign(secret, &event.event_id, timestamp, event.payload.as_bytes());
+        let payload = self.media_urls.event_for_bot(&event.payload).into_owned();
+        let signature = sign(secret, &event.event_id, timestamp, payload.as_bytes());
         let sent = self
             .http
             .post(url)
@@ -76,7 +85,7 @@ impl WebhookClient {
             .header("webhook-id", &event.event_id)
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature)
-            .body(event.payload.clone())
+            .body(payload)
             .send()
             .await;
         match sent {

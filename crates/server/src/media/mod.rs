@@ -1,10 +1,13 @@
-//! Where uploaded bytes live ([`blob`]) and what can be read from them cheaply ([`probe`]).
+//! Where uploaded bytes live ([`blob`]), what can be read from them cheaply ([`probe`]), and
+//! the addresses bots fetch them at ([`urls`]).
 //! What is known about each upload is in the store (`store::MediaRecord`).
 
 pub mod blob;
 pub mod probe;
+pub mod urls;
 
 pub use blob::{BlobLocation, BlobStore, FsBlobStore};
+pub use urls::MediaUrls;
 
 /// The path, under the server's root, that serves an upload's bytes: `/media/{key}`.
 pub fn media_path(key: &str) -> String {

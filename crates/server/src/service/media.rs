@@ -12,9 +12,10 @@ use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 
 use super::ServiceError;
+use super::messaging::outgoing;
 use crate::clock::now_ms;
-use crate::media::{BlobLocation, BlobStore, is_media_key, media_path, probe};
-use crate::store::{Bot, MediaRecord, Store, StoreError};
+use crate::media::{BlobLocation, BlobStore, MediaUrls, is_media_key, media_path, probe};
+use crate::store::{MediaOwner, MediaRecord, Outgoing, Store, StoreError};
 
 /// The longest file name kept, in characters.
 const MAX_NAME_CHARS: usize = 255;
@@ -24,6 +25,7 @@ const MAX_NAME_CHARS: usize = 255;
 pub struct Media {
     store: Store,
     blobs: Arc<dyn BlobStore>,
+    urls: MediaUrls,
 }
 
 /// An upload being received: bytes go to a staging file as they arrive, counted against the
@@ -46,9 +48,14 @@ pub struct ServedMedia {
 }
 
 impl Media {
-    /// A service over `store` keeping bytes in `blobs`.
-    pub fn new(store: Store, blobs: Arc<dyn BlobStore>) -> Self {
-        Media { store, blobs }
+    /// A service over `store` keeping bytes in `blobs`, handing bots URLs made by `urls`.
+    pub fn new(store: Store, blobs: Arc<dyn BlobStore>, urls: MediaUrls) -> Self {
+        Media { store, blobs, urls }
+    }
+
+    /// How media URLs are made and checked for bots.
+    pub fn urls(&self) -> &MediaUrls {
+        &self.urls
     }
 
     /// Starts receiving an upload of `kind`.
@@ -70,16 +77,16 @@ impl Media {
         })
     }
 
-    /// Stores a fully received upload for `bot_id` and returns its key. `name` and
+    /// Stores a fully received upload for `owner` and returns its record. `name` and
     /// `declared_mime` are what the client said; neither is trusted for images, whose type
     /// comes from their bytes.
     pub async fn finish(
         &self,
         staging: Staging,
-        bot_id: &str,
+        owner: MediaOwner,
         name: Option<&str>,
         declared_mime: Option<&str>,
-    ) -> Result<String, ServiceError> {
+    ) -> Result<MediaRecord, ServiceError> {
         let Staging {
             kind,
             mut file,
@@ -118,21 +125,20 @@ impl Media {
             stored
         })
         .await?;
-        self.store
-            .record_media(MediaRecord {
-                key: key.clone(),
-                bot_id: bot_id.to_owned(),
-                kind,
-                size,
-                name,
-                mime,
-                width,
-                height,
-                duration,
-                created_at: now_ms(),
-            })
-            .await?;
-        Ok(key)
+        let record = MediaRecord {
+            key,
+            owner,
+            kind,
+            size,
+            name,
+            mime,
+            width,
+            height,
+            duration,
+            created_at: now_ms(),
+        };
+        self.store.record_media(record.clone()).await?;
+        Ok(record)
     }
 
     /// The blob and record behind `/media/{key}`, if there is such an upload.
@@ -169,44 +175,40 @@ impl Staging {
     }
 }
 
-/// The message with the media fields of any upload key filled in (see [`resolve_media`]).
-/// Bot sends and edits pass their message through this before it is stored.
-pub(crate) async fn with_media(
+/// The stored form of a message from `owner`, with the media fields of any upload key filled
+/// in (see [`resolve_media`]). Every send and edit, by a bot or a user, passes through this.
+pub(crate) async fn outgoing_with_media(
     store: &Store,
-    bot: &Bot,
+    owner: &MediaOwner,
     message: &OutgoingMessage,
-) -> Result<OutgoingMessage, ServiceError> {
+) -> Result<Outgoing, ServiceError> {
     let mut message = message.clone();
-    resolve_media(
-        store,
-        &bot.bot_id,
-        message.content_type,
-        &mut message.content,
-    )
-    .await?;
-    Ok(message)
+    let media_key = resolve_media(store, owner, message.content_type, &mut message.content).await?;
+    let mut stored = outgoing(&message)?;
+    stored.media_key = media_key;
+    Ok(stored)
 }
 
 /// Fills in the media fields of a message that names uploads by key: `imageUrl`,
 /// `imageName`, `imageWidth`, `imageHeight`; `fileName`, `fileUrl`, `fileSize`; `videoUrl`,
-/// `videoDuration`; and `etag` (the key). A key this bot did not upload as that kind is
-/// refused with 1002. Content in the legacy shapes (`imageUrl`, `fileName` + `fileUrl`) has
-/// no key and passes unchanged.
-pub(crate) async fn resolve_media(
+/// `videoDuration`; and `etag` (the key), and returns that key. A key `owner` did not upload
+/// as that kind is refused with 1002. Content in the legacy shapes (`imageUrl`, `fileName` +
+/// `fileUrl`) has no key and passes unchanged.
+async fn resolve_media(
     store: &Store,
-    bot_id: &str,
+    owner: &MediaOwner,
     content_type: ContentType,
     content: &mut Content,
-) -> Result<(), ServiceError> {
+) -> Result<Option<String>, ServiceError> {
     let (kind, key) = match content_type {
         ContentType::Image => (UploadKind::Image, content.image_key.clone()),
         ContentType::File => (UploadKind::File, content.file_key.clone()),
         ContentType::Video => (UploadKind::Video, content.video_key.clone()),
-        _ => return Ok(()),
+        _ => return Ok(None),
     };
-    let Some(key) = key else { return Ok(()) };
+    let Some(key) = key else { return Ok(None) };
     let record = store
-        .media_of_bot(key.trim().to_owned(), bot_id.to_owned(), kind)
+        .media_of_owner(key.trim().to_owned(), owner.clone(), kind)
         .await?
         .ok_or_else(|| ApiError::media_key_unknown(kind))?;
     let url = media_path(&record.key);
@@ -234,8 +236,8 @@ pub(crate) async fn resolve_media(
     }
     content
         .extra
-        .insert("etag".to_owned(), Value::String(record.key));
-    Ok(())
+        .insert("etag".to_owned(), Value::String(record.key.clone()));
+    Ok(Some(record.key))
 }
 
 /// What is read from an upload's bytes.

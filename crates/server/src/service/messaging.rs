@@ -11,11 +11,14 @@ use super::ServiceError;
 use crate::bus::Bus;
 use crate::clock::now_ms;
 use crate::ids::new_msg_id;
+use crate::media::MediaUrls;
 use crate::secret::TokenHash;
-use crate::store::{Bot, Chat, Delivery, GroupAccess, Outgoing, Store, StoreError, StoredMessage};
+use crate::store::{
+    Bot, Chat, Delivery, GroupAccess, MediaOwner, Outgoing, Store, StoreError, StoredMessage,
+};
 
 // Sends and edits fill in the media fields of upload keys before storing (issue 5).
-use super::media::with_media;
+use super::media::outgoing_with_media;
 
 /// The bot-facing message service.
 #[derive(Clone)]
@@ -23,12 +26,15 @@ pub struct Messaging {
     pub(super) store: Store,
     /// Where uncommitted, ephemeral frames go (a message still streaming).
     pub(super) bus: Arc<dyn Bus>,
+    /// The media URLs bots read in history.
+    urls: MediaUrls,
 }
 
 impl Messaging {
-    /// A service over `store`, publishing ephemeral frames on `bus`.
-    pub fn new(store: Store, bus: Arc<dyn Bus>) -> Self {
-        Messaging { store, bus }
+    /// A service over `store`, publishing ephemeral frames on `bus`; media in history comes
+    /// with URLs made by `urls`.
+    pub fn new(store: Store, bus: Arc<dyn Bus>, urls: MediaUrls) -> Self {
+        Messaging { store, bus, urls }
     }
 
     /// The bot a token belongs to: 1002 "token不存在" when there is no token, 1003 "非法token"
@@ -53,7 +59,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 req.recv_type,
                 vec![(req.recv_id.clone(), msg_id.clone())],
-                outgoing(&with_media(&self.store, bot, &req.message).await?)?,
+                outgoing_with_media(&self.store, &owner(bot), &req.message).await?,
             )
             .await?;
         match deliveries.first() {
@@ -88,7 +94,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 req.recv_type,
                 recipients.clone(),
-                outgoing(&with_media(&self.store, bot, &req.message).await?)?,
+                outgoing_with_media(&self.store, &owner(bot), &req.message).await?,
             )
             .await?;
         let success_list: Vec<MessageInfo> = recipients
@@ -109,16 +115,14 @@ impl Messaging {
 
     /// `/bot/edit`: replaces the content of one of the bot's messages in the named chat.
     pub async fn edit(&self, bot: &Bot, req: EditRequest) -> Result<(), ServiceError> {
-        let outgoing = outgoing(&with_media(&self.store, bot, &req.message).await?)?;
+        let edit = outgoing_with_media(&self.store, &owner(bot), &req.message).await?;
         let edited = self
             .store
             .edit_from_bot(
                 bot.bot_id.clone(),
                 Chat::from_bot(&bot.bot_id, req.recv_type, &req.recv_id),
                 req.msg_id,
-                outgoing.content_type,
-                outgoing.content,
-                now_ms(),
+                edit,
             )
             .await?;
         if edited {
@@ -175,7 +179,7 @@ impl Messaging {
             .await?;
         let list = rows
             .into_iter()
-            .map(message_item)
+            .map(|row| message_item(row, &self.urls))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(MessagesData {
             total: list.len() as u64,
@@ -194,12 +198,18 @@ pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceErr
         content,
         parent_id: message.parent_id.clone(),
         send_time: now_ms(),
+        media_key: None,
     })
 }
 
-fn message_item(row: StoredMessage) -> Result<MessageItem, StoreError> {
-    let content: Content = serde_json::from_str(&row.content)
+fn owner(bot: &Bot) -> MediaOwner {
+    MediaOwner::Bot(bot.bot_id.clone())
+}
+
+fn message_item(row: StoredMessage, urls: &MediaUrls) -> Result<MessageItem, StoreError> {
+    let mut content: Content = serde_json::from_str(&row.content)
         .map_err(|e| StoreError::Corrupt(format!("message {} content: {e}", row.msg_id)))?;
+    urls.content_for_bot(&mut content);
     Ok(MessageItem {
         msg_id: row.msg_id,
         parent_id: row.parent_id,

@@ -12,7 +12,7 @@ pub use stream::Stream;
 
 // Uploads and group administration (issue 5).
 mod group_admin;
-mod media;
+pub(crate) mod media;
 
 pub use group_admin::GroupAdmin;
 pub use media::{Media, ServedMedia, Staging};

@@ -86,7 +86,7 @@ impl Store {
             .await
     }
 
-    /// Replaces a user's token; their open live sessions end.
+    /// Replaces a user's token; their open live connections and sign-in sessions end.
     pub async fn set_user_token(&self, id: String, token: TokenHash) -> Result<(), StoreError> {
         self.writer
             .write_publishing(move |conn, changes| {
@@ -94,6 +94,9 @@ impl Store {
                     .prepare_cached("UPDATE users SET token_hash = ?2 WHERE id = ?1")?
                     .execute(params![id, token.0])?;
                 expect_one(n, "user", id.clone())?;
+                // A new token is a fresh start: sessions opened before it end too.
+                conn.prepare_cached("DELETE FROM user_sessions WHERE user_id = ?1")?
+                    .execute([&id])?;
                 changes.push(Change::UserClosed { user_id: id });
                 Ok(())
             })
@@ -570,7 +573,7 @@ fn require(conn: &Connection, kind: &'static str, sql: &str, id: &str) -> Result
         .ok_or_else(|| StoreError::not_found(kind, id))
 }
 
-fn expect_one(changed: usize, kind: &'static str, id: String) -> Result<(), StoreError> {
+pub(super) fn expect_one(changed: usize, kind: &'static str, id: String) -> Result<(), StoreError> {
     if changed == 0 {
         Err(StoreError::not_found(kind, id))
     } else {
@@ -584,7 +587,7 @@ fn ids(conn: &Connection, sql: &str, key: &str) -> Result<Vec<String>, StoreErro
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
+pub(super) fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
         user_id: row.get(0)?,
         nickname: row.get(1)?,

@@ -1,19 +1,47 @@
-//! Uploaded media: one row per upload of some bytes by a bot as a kind (image, video, file).
-//! The bytes themselves live in a [`crate::media::BlobStore`]; this is only what is known
-//! about them.
+//! Uploaded media: one row per upload of some bytes by a bot or a user as a kind (image,
+//! video, file), and which chats carry each upload. The bytes themselves live in a
+//! [`crate::media::BlobStore`]; this is only what is known about them.
 
 use cloudlake_protocol::UploadKind;
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::user_side::USER_CHAT_KEYS;
 use super::{Store, StoreError};
+
+/// Who uploaded something, and so may send it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MediaOwner {
+    /// A bot, through the bot API's upload endpoints.
+    Bot(String),
+    /// A user, through the user API.
+    User(String),
+}
+
+impl MediaOwner {
+    fn parts(&self) -> (&'static str, &str) {
+        match self {
+            MediaOwner::Bot(id) => ("bot", id),
+            MediaOwner::User(id) => ("user", id),
+        }
+    }
+}
+
+/// Who asks to fetch an upload's bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    /// A signed-in user: sees what they uploaded and what is in the chats they are in.
+    User(String),
+    /// A bot: sees what it uploaded and what is in its groups and private chats.
+    Bot(String),
+}
 
 /// What is known about an upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaRecord {
     /// The key handed to the bot: the SHA-256 of the bytes, 64 lowercase hex characters.
     pub key: String,
-    /// The bot that uploaded it, and the only one that may send it.
-    pub bot_id: String,
+    /// Who uploaded it, and the only one that may send it.
+    pub owner: MediaOwner,
     /// What it was uploaded as.
     pub kind: UploadKind,
     /// Its length in bytes.
@@ -33,7 +61,7 @@ pub struct MediaRecord {
 }
 
 const COLUMNS: &str =
-    "media_key, bot_id, kind, size, name, mime, width, height, duration, created_at";
+    "media_key, owner_type, owner_id, kind, size, name, mime, width, height, duration, created_at";
 
 impl Store {
     /// Records an upload. Uploading the same bytes again as the same kind refreshes the name
@@ -41,14 +69,16 @@ impl Store {
     pub async fn record_media(&self, media: MediaRecord) -> Result<(), StoreError> {
         self.writer
             .write(move |conn| {
+                let (owner_type, owner_id) = media.owner.parts();
                 conn.prepare_cached(&format!(
-                    "INSERT INTO media ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                     ON CONFLICT (media_key, bot_id, kind) DO UPDATE SET \
+                    "INSERT INTO media ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                     ON CONFLICT (media_key, owner_type, owner_id, kind) DO UPDATE SET \
                        name = excluded.name, mime = excluded.mime, created_at = excluded.created_at"
                 ))?
                 .execute(params![
                     media.key,
-                    media.bot_id,
+                    owner_type,
+                    owner_id,
                     media.kind.as_str(),
                     i64::try_from(media.size).unwrap_or(i64::MAX),
                     media.name,
@@ -63,21 +93,45 @@ impl Store {
             .await
     }
 
-    /// The upload `key` of `kind` by `bot_id`, if that bot uploaded it as that kind.
-    pub async fn media_of_bot(
+    /// The upload `key` of `kind` by `owner`, if they uploaded it as that kind.
+    pub async fn media_of_owner(
         &self,
         key: String,
-        bot_id: String,
+        owner: MediaOwner,
         kind: UploadKind,
     ) -> Result<Option<MediaRecord>, StoreError> {
         self.readers
             .read(move |conn| {
+                let (owner_type, owner_id) = owner.parts();
                 conn.prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM media WHERE media_key = ?1 AND bot_id = ?2 AND kind = ?3"
+                    "SELECT {COLUMNS} FROM media \
+                     WHERE media_key = ?1 AND owner_type = ?2 AND owner_id = ?3 AND kind = ?4"
                 ))?
-                .query_row(params![key, bot_id, kind.as_str()], media_row)
+                .query_row(params![key, owner_type, owner_id, kind.as_str()], media_row)
                 .optional()?
                 .transpose()
+            })
+            .await
+    }
+
+    /// Whether `viewer` may fetch the upload `key`: they uploaded it, or a message in a chat
+    /// they are in carries it.
+    pub async fn may_view_media(&self, key: String, viewer: Viewer) -> Result<bool, StoreError> {
+        self.readers
+            .read(move |conn| {
+                let (owner_type, id, chats) = match &viewer {
+                    Viewer::User(id) => ("user", id, USER_CHAT_KEYS),
+                    Viewer::Bot(id) => ("bot", id, BOT_CHAT_KEYS),
+                };
+                let sql = format!(
+                    "SELECT EXISTS (SELECT 1 FROM media \
+                                    WHERE media_key = ?2 AND owner_type = '{owner_type}' AND owner_id = ?1) \
+                         OR EXISTS (SELECT 1 FROM message_media \
+                                    WHERE media_key = ?2 AND chat_key IN ({chats}))"
+                );
+                Ok(conn
+                    .prepare_cached(&sql)?
+                    .query_row(params![id, key], |row| row.get(0))?)
             })
             .await
     }
@@ -88,7 +142,7 @@ impl Store {
             .read(move |conn| {
                 conn.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM media WHERE media_key = ?1 \
-                     ORDER BY created_at, bot_id, kind LIMIT 1"
+                     ORDER BY created_at, owner_type, owner_id, kind LIMIT 1"
                 ))?
                 .query_row([key], media_row)
                 .optional()?
@@ -98,23 +152,50 @@ impl Store {
     }
 }
 
+/// The chat keys a bot is in, for `?1` = the bot's ID: its groups, and its private chats
+/// (`p:<botId>:<userId>`, matched by prefix).
+const BOT_CHAT_KEYS: &str = "SELECT 'g:' || group_id FROM group_bots WHERE bot_id = ?1 \
+     UNION ALL SELECT chat_key FROM message_media \
+       WHERE media_key = ?2 AND substr(chat_key, 1, length(?1) + 3) = 'p:' || ?1 || ':'";
+
+/// Notes that a message in `chat_key` carries the upload `media_key`: from now on everyone in
+/// that chat may fetch it. Runs in the transaction that stores the message.
+pub(crate) fn note_media_in_chat(
+    conn: &Connection,
+    media_key: &str,
+    chat_key: &str,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO message_media (media_key, chat_key) VALUES (?1, ?2)",
+    )?
+    .execute([media_key, chat_key])?;
+    Ok(())
+}
+
 fn media_row(row: &Row<'_>) -> rusqlite::Result<Result<MediaRecord, StoreError>> {
-    let kind: String = row.get(2)?;
+    let owner_type: String = row.get(1)?;
+    let owner_id: String = row.get(2)?;
+    let owner = match owner_type.as_str() {
+        "bot" => MediaOwner::Bot(owner_id),
+        "user" => MediaOwner::User(owner_id),
+        other => return Ok(Err(StoreError::Corrupt(format!("media owner {other:?}")))),
+    };
+    let kind: String = row.get(3)?;
     let Some(kind) = UploadKind::from_wire(&kind) else {
         return Ok(Err(StoreError::Corrupt(format!("media kind {kind:?}"))));
     };
-    let size: i64 = row.get(3)?;
-    let duration: Option<i64> = row.get(8)?;
+    let size: i64 = row.get(4)?;
+    let duration: Option<i64> = row.get(9)?;
     Ok(Ok(MediaRecord {
         key: row.get(0)?,
-        bot_id: row.get(1)?,
+        owner,
         kind,
         size: u64::try_from(size).unwrap_or(0),
-        name: row.get(4)?,
-        mime: row.get(5)?,
-        width: row.get(6)?,
-        height: row.get(7)?,
+        name: row.get(5)?,
+        mime: row.get(6)?,
+        width: row.get(7)?,
+        height: row.get(8)?,
         duration: duration.and_then(|d| u64::try_from(d).ok()),
-        created_at: row.get(9)?,
+        created_at: row.get(10)?,
     }))
 }

@@ -4,6 +4,7 @@
 use cloudlake_protocol::{RecvType, SenderType};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use super::media::note_media_in_chat;
 use super::model::{Chat, StoredMessage};
 use super::{Store, StoreError};
 use crate::bus::Change;
@@ -20,6 +21,8 @@ pub struct Outgoing {
     pub parent_id: Option<String>,
     /// Epoch ms.
     pub send_time: i64,
+    /// The upload the content carries, if any: everyone in the chat may then fetch it.
+    pub media_key: Option<String>,
 }
 
 /// What became of one recipient of a bot's send.
@@ -91,21 +94,30 @@ impl Store {
         bot_id: String,
         chat: Chat,
         msg_id: String,
-        content_type: String,
-        content: String,
-        edit_time: i64,
+        edit: Outgoing,
     ) -> Result<bool, StoreError> {
         self.writer
             .write_publishing(move |conn, changes| {
+                let chat_key = chat.key();
                 let n = conn
                     .prepare_cached(
                         "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6 \
                          WHERE msg_id = ?1 AND chat_key = ?2 AND sender_type = 'bot' AND sender_id = ?3 \
                            AND recall_time IS NULL",
                     )?
-                    .execute(params![msg_id, chat.key(), bot_id, content_type, content, edit_time])?;
+                    .execute(params![
+                        msg_id,
+                        chat_key,
+                        bot_id,
+                        edit.content_type,
+                        edit.content,
+                        edit.send_time
+                    ])?;
                 if n == 1 {
-                    log(conn, LogKind::Edit, &msg_id, edit_time, changes)?;
+                    if let Some(key) = &edit.media_key {
+                        note_media_in_chat(conn, key, &chat_key)?;
+                    }
+                    log(conn, LogKind::Edit, &msg_id, edit.send_time, changes)?;
                 }
                 Ok(n == 1)
             })
@@ -296,6 +308,9 @@ pub(crate) fn append(
         parent_id,
         message.send_time
     ])?;
+    if let Some(key) = &message.media_key {
+        note_media_in_chat(conn, key, &chat_key)?;
+    }
     let row = StoredMessage {
         msg_id: msg_id.to_owned(),
         chat_key,

@@ -11,12 +11,14 @@ mod deliveries;
 mod directory;
 mod error;
 mod group_admin;
+mod keys;
 mod media;
 mod messages;
 mod model;
 mod outbox;
 mod readers;
 mod schema;
+mod sessions;
 mod token_cache;
 mod user_side;
 mod web_info;
@@ -35,7 +37,7 @@ pub use error::StoreError;
 pub use group_admin::{
     BotPermissions, Gag, GagEntry, GroupAdminState, MemberChange, SendPolicy, TagChange, TagEdit,
 };
-pub use media::MediaRecord;
+pub use media::{MediaOwner, MediaRecord, Viewer};
 pub use messages::{Delivery, GroupAccess, Outgoing};
 pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
 pub use outbox::{OutboxEvent, Wake};

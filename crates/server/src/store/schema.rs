@@ -218,6 +218,54 @@ const MIGRATIONS: &[&str] = &[
     -- The event types the bot wants, comma-separated; NULL means every type.
     ALTER TABLE bots ADD COLUMN event_types TEXT;
     "#,
+    // 5: uploads by users, who may see which media, password sign-in and sessions.
+    r#"
+    -- Media rows gain an owner type: users upload too. The rows outlive their uploader, since
+    -- messages that carry the media still have to be served (hence no foreign key).
+    CREATE TABLE media_v5 (
+        media_key   TEXT NOT NULL,
+        owner_type  TEXT NOT NULL CHECK (owner_type IN ('bot', 'user')),
+        owner_id    TEXT NOT NULL,
+        kind        TEXT NOT NULL CHECK (kind IN ('image', 'video', 'file')),
+        size        INTEGER NOT NULL,
+        name        TEXT NOT NULL DEFAULT '',
+        mime        TEXT NOT NULL,
+        width       INTEGER,
+        height      INTEGER,
+        duration    INTEGER,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (media_key, owner_type, owner_id, kind)
+    ) WITHOUT ROWID;
+    INSERT INTO media_v5
+        SELECT media_key, 'bot', bot_id, kind, size, name, mime, width, height, duration, created_at
+        FROM media;
+    DROP TABLE media;
+    ALTER TABLE media_v5 RENAME TO media;
+    -- Which chats carry each upload: whoever is in one of them may fetch it.
+    CREATE TABLE message_media (
+        media_key   TEXT NOT NULL,
+        chat_key    TEXT NOT NULL,
+        PRIMARY KEY (media_key, chat_key)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO message_media (media_key, chat_key)
+        SELECT json_extract(content, '$.etag'), chat_key FROM messages
+        WHERE json_valid(content) AND json_type(content, '$.etag') = 'text';
+    -- Keys the server makes for itself (the media URL signing key), created on first use.
+    CREATE TABLE server_keys (
+        name        TEXT PRIMARY KEY,
+        key         BLOB NOT NULL
+    ) WITHOUT ROWID;
+    -- A password the admin set (an argon2 PHC string); NULL: token sign-in only.
+    ALTER TABLE users ADD COLUMN password_hash TEXT;
+    -- Signed-in browsers and clients: a session token stands in for the user token.
+    CREATE TABLE user_sessions (
+        token_hash  BLOB PRIMARY KEY,
+        user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX user_sessions_by_user ON user_sessions (user_id);
+    "#,
 ];
 
 /// Brings the database to the newest schema.

@@ -11,9 +11,10 @@ use serde_json::{Value, json};
 
 use crate::api::AppState;
 use crate::api::problem::Problem;
+use crate::api::user::MAX_PASSWORD_CHARS;
 use crate::ids::check_id;
-use crate::secret::{TokenHash, new_token};
-use crate::store::{BotPermissions, Role};
+use crate::secret::{TokenHash, hash_password, new_token};
+use crate::store::{BotPermissions, Role, StoreError};
 
 /// The longest nickname or group name accepted, in characters.
 const MAX_NAME_CHARS: usize = 64;
@@ -129,6 +130,46 @@ pub(crate) async fn rotate_user_token(
         .set_user_token(id.clone(), TokenHash::of(&token))
         .await?;
     Ok(Json(json!({"userId": id, "token": token})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewPassword {
+    password: String,
+}
+
+/// The shortest password the admin may set.
+const MIN_PASSWORD_CHARS: usize = 8;
+
+/// `PUT /users/{id}/password` with `{"password"}` → 204: the user may now sign in with it.
+/// Their sessions end (whoever knew the old one is signed out).
+pub(crate) async fn set_user_password(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let NewPassword { password } = body(&raw)?;
+    let chars = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&chars) {
+        return Err(Problem::BadRequest(format!(
+            "a password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters"
+        )));
+    }
+    let phc = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|_| Problem::Store(StoreError::TaskPanicked))?
+        .map_err(|e| Problem::Store(StoreError::Corrupt(format!("password hashing: {e}"))))?;
+    state.store.set_user_password(id, Some(phc)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `DELETE /users/{id}/password` → 204: token sign-in only again; sessions end.
+pub(crate) async fn clear_user_password(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse> {
+    state.store.set_user_password(id, None).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---- groups ----

@@ -26,6 +26,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/users", post(create_user).get(list_users))
         .route("/users/{id}", get(show_user).delete(delete_user))
         .route("/users/{id}/token", post(rotate_user_token))
+        .route(
+            "/users/{id}/password",
+            put(set_user_password).delete(clear_user_password),
+        )
         .route("/groups", post(create_group).get(list_groups))
         .route("/groups/{id}", get(show_group).delete(delete_group))
         .route(

@@ -7,7 +7,6 @@
 //! arrive, and an oversized upload is cut off at its limit.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::BodyDataStream;
@@ -23,14 +22,10 @@ use super::extract::AuthedBot;
 use super::reply::{Failure, Success};
 use crate::api::AppState;
 use crate::service::{Media, ServiceError};
-use crate::store::Bot;
+use crate::store::{Bot, MediaOwner};
 
 /// Room for the multipart framing and small text fields beside the file part.
 const MULTIPART_SLACK: u64 = 64 * 1024;
-
-/// How long a refused upload's remaining body is read and thrown away, so that the client,
-/// still sending, reads the refusal instead of a connection reset.
-const DRAIN_FOR: Duration = Duration::from_secs(5);
 
 type Reply = Result<Success<UploadData>, Failure>;
 
@@ -136,9 +131,11 @@ async fn receive(
                 Err(e) => return Err(multipart_error(kind, &e)),
             }
         }
-        return media
-            .finish(staging, &bot.bot_id, name.as_deref(), mime.as_deref())
-            .await;
+        let owner = MediaOwner::Bot(bot.bot_id.clone());
+        return Ok(media
+            .finish(staging, owner, name.as_deref(), mime.as_deref())
+            .await?
+            .key);
     }
 }
 
@@ -151,18 +148,7 @@ fn multipart_error(kind: UploadKind, e: &multer::Error) -> ServiceError {
     }
 }
 
-/// Reads and discards what is left of a refused body, for at most [`DRAIN_FOR`] and at most
-/// twice `limit` bytes; past that the connection is simply closed. Nothing is kept.
+/// Drains what is left of a refused body (see [`crate::api::drain`]).
 async fn drain(body: &Mutex<BodyDataStream>, limit: u64) {
-    let mut body = body.lock().await;
-    let mut left = limit.saturating_mul(2);
-    let _ = tokio::time::timeout(DRAIN_FOR, async {
-        while let Some(Ok(chunk)) = body.next().await {
-            left = left.saturating_sub(chunk.len() as u64);
-            if left == 0 {
-                break;
-            }
-        }
-    })
-    .await;
+    crate::api::drain::drain(&mut *body.lock().await, limit).await;
 }

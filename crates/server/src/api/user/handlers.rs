@@ -14,8 +14,10 @@ use crate::api::AppState;
 use crate::api::problem::Problem;
 use crate::bus::frame::{chat_message, chat_ref};
 use crate::ids::new_msg_id;
-use crate::service::messaging::outgoing;
-use crate::store::{Chat, ChatSummary, Click, Join, Leave, SendPolicy, StoreError, UserSend};
+use crate::service::media::outgoing_with_media;
+use crate::store::{
+    Chat, ChatSummary, Click, Join, Leave, MediaOwner, SendPolicy, StoreError, UserSend,
+};
 
 type Result<T> = std::result::Result<T, Problem>;
 
@@ -119,10 +121,8 @@ pub(crate) async fn send(
     let chat = chat(&user.user_id, &chat_type, chat_id)?;
     let mut message = parse_user_message(&raw)?;
     message.content.buttons.clear();
-    let stored = outgoing(&message).map_err(|e| match e {
-        crate::service::ServiceError::Store(e) => Problem::Store(e),
-        crate::service::ServiceError::Rejected(e) => Problem::BadRequest(e.msg),
-    })?;
+    let owner = MediaOwner::User(user.user_id.clone());
+    let stored = outgoing_with_media(&state.store, &owner, &message).await?;
     match state
         .store
         .send_from_user(user.user_id, chat, new_msg_id(), stored)
@@ -145,13 +145,24 @@ pub(crate) async fn send(
 }
 
 /// Reads a user's message with the same lenient rules as a bot's, then keeps to the kinds a
-/// person may send.
+/// person may send: text and markdown, and images, videos and files they uploaded (named by
+/// `imageKey`, `videoKey` or `fileKey`; a URL of someone else's is not accepted).
 fn parse_user_message(raw: &Bytes) -> Result<OutgoingMessage> {
     let message = OutgoingMessage::parse_body(raw).map_err(|e| Problem::BadRequest(e.msg))?;
+    let content = &message.content;
     match message.content_type {
         ContentType::Text | ContentType::Markdown => Ok(message),
+        ContentType::Image if content.image_key.is_some() => Ok(message),
+        ContentType::Video if content.video_key.is_some() => Ok(message),
+        ContentType::File if content.file_key.is_some() => Ok(message),
+        ContentType::Image | ContentType::Video | ContentType::File => {
+            Err(Problem::BadRequest(format!(
+                "a {} message names an upload of yours by key (POST /api/v1/uploads/{} first)",
+                message.content_type, message.content_type
+            )))
+        }
         other => Err(Problem::BadRequest(format!(
-            "users can send text and markdown, not {other}"
+            "users can send text, markdown, image, video and file messages, not {other}"
         ))),
     }
 }

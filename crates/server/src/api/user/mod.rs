@@ -5,20 +5,25 @@
 
 mod handlers;
 mod live;
+mod session;
+mod uploads;
 
 pub(crate) use live::READ_BUFFER;
+pub(crate) use session::MAX_PASSWORD_CHARS;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};
-use axum::http::header::AUTHORIZATION;
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
 use axum::routing::{get, post, put};
 use serde::Deserialize;
 
 use super::AppState;
 use super::problem::Problem;
+use crate::clock::now_ms;
 use crate::secret::TokenHash;
-use crate::store::User;
+use crate::store::{StoreError, User};
 
 /// User bodies are messages: the same limit as the bot API's default.
 const MAX_USER_BODY: usize = crate::config::DEFAULT_MAX_BODY_BYTES;
@@ -40,28 +45,66 @@ pub fn router() -> Router<AppState> {
         .route("/groups/{group_id}/join", post(join))
         .route("/groups/{group_id}/leave", post(leave))
         .route("/live", get(live::live))
+        .route("/session", post(session::sign_in).delete(session::sign_out))
+        .route("/uploads/{kind}", post(uploads::upload))
         .layer(DefaultBodyLimit::max(MAX_USER_BODY))
+        .layer(axum::Extension(session::SignInLimiter::new()))
 }
 
 /// The user whose token came with the request.
 pub(crate) struct AuthedUser(pub User);
+
+/// The name of the cookie that carries a session token in a browser. The web client sends
+/// its token as a bearer header to the API; the cookie is for what a page loads by URL
+/// (`<img src="/media/…">`), which cannot carry a header.
+pub(crate) const SESSION_COOKIE: &str = "cloudlake_session";
 
 #[derive(Deserialize)]
 struct TokenQuery {
     token: Option<String>,
 }
 
+/// The bearer token of a request, if it has one.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// The session token in the request's cookie, if any.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
+/// The user a credential belongs to: their user token, or the token of an unexpired session.
+pub(crate) async fn user_for_credential(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<User>, StoreError> {
+    let hash = TokenHash::of(token);
+    if let Some(user) = state.store.user_by_token(hash).await? {
+        return Ok(Some(user));
+    }
+    state.store.user_by_session(hash, now_ms()).await
+}
+
 impl FromRequestParts<AppState> for AuthedUser {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        const REFUSED: &str = "missing or wrong user token (send Authorization: Bearer <token>)";
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned());
+        const REFUSED: &str =
+            "missing or wrong user or session token (send Authorization: Bearer <token>)";
         // Only the WebSocket may carry the token in the query string.
         let query = if parts.uri.path().ends_with("/live") {
             Query::<TokenQuery>::try_from_uri(&parts.uri)
@@ -70,13 +113,11 @@ impl FromRequestParts<AppState> for AuthedUser {
         } else {
             None
         };
-        let token = header
+        let token = bearer(&parts.headers)
             .or(query)
             .filter(|t| !t.is_empty())
             .ok_or(Problem::Unauthorized(REFUSED))?;
-        state
-            .store
-            .user_by_token(TokenHash::of(&token))
+        user_for_credential(state, &token)
             .await?
             .map(AuthedUser)
             .ok_or(Problem::Unauthorized(REFUSED))

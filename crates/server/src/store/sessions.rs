@@ -1,0 +1,111 @@
+//! Sign-in: the password the admin may set for a user, and the sessions a sign-in opens. A
+//! session token is a bearer credential like the user token, stored only as its hash, and
+//! ends at its expiry, at sign-out, or when the user's token or password changes.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::directory::{expect_one, user_row};
+use super::model::User;
+use super::{Store, StoreError};
+use crate::bus::Change;
+use crate::secret::TokenHash;
+
+impl Store {
+    /// Sets (or with `None`, removes) a user's password hash. Every session of the user ends,
+    /// and so do their live connections: whoever knew the old password is signed out.
+    pub async fn set_user_password(
+        &self,
+        user_id: String,
+        password_hash: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write_publishing(move |conn, changes| {
+                let n = conn
+                    .prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
+                    .execute(params![user_id, password_hash])?;
+                expect_one(n, "user", user_id.clone())?;
+                conn.prepare_cached("DELETE FROM user_sessions WHERE user_id = ?1")?
+                    .execute([&user_id])?;
+                changes.push(Change::UserClosed { user_id });
+                Ok(())
+            })
+            .await
+    }
+
+    /// The user and their password hash, when they have one.
+    pub async fn user_password(
+        &self,
+        user_id: String,
+    ) -> Result<Option<(User, String)>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT id, nickname, avatar_url, created_at, password_hash FROM users \
+                         WHERE id = ?1 AND password_hash IS NOT NULL",
+                    )?
+                    .query_row([user_id], |row| Ok((user_row(row)?, row.get(4)?)))
+                    .optional()?)
+            })
+            .await
+    }
+
+    /// Opens a session for `user_id` until `expires_at` (epoch ms).
+    pub async fn create_session(
+        &self,
+        user_id: String,
+        token: TokenHash,
+        created_at: i64,
+        expires_at: i64,
+    ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                // Expired sessions are swept here, a few at a time, so the table never grows
+                // without bound and no background task is needed.
+                conn.prepare_cached(
+                    "DELETE FROM user_sessions WHERE token_hash IN \
+                     (SELECT token_hash FROM user_sessions WHERE expires_at <= ?1 LIMIT 16)",
+                )?
+                .execute([created_at])?;
+                conn.prepare_cached(
+                    "INSERT INTO user_sessions (token_hash, user_id, created_at, expires_at) \
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?
+                .execute(params![token.0, user_id, created_at, expires_at])?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// The user of an unexpired session.
+    pub async fn user_by_session(
+        &self,
+        token: TokenHash,
+        now: i64,
+    ) -> Result<Option<User>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT u.id, u.nickname, u.avatar_url, u.created_at \
+                         FROM user_sessions s JOIN users u ON u.id = s.user_id \
+                         WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                    )?
+                    .query_row(params![token.0, now], user_row)
+                    .optional()?)
+            })
+            .await
+    }
+
+    /// Ends a session (sign-out). Returns whether there was one.
+    pub async fn delete_session(&self, token: TokenHash) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| {
+                Ok(conn
+                    .prepare_cached("DELETE FROM user_sessions WHERE token_hash = ?1")?
+                    .execute([token.0])?
+                    == 1)
+            })
+            .await
+    }
+}
