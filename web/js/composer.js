@@ -1,7 +1,8 @@
 // The composer: Enter sends, Shift+Enter breaks the line; in groups, `@` offers the members and
-// a chosen one goes in as `@name` + U+200B with the ID in `content.at` (spec §5.3).
+// a chosen one goes in as `@name` + U+200B with the ID in `content.at` (spec §5.3). The paper
+// clip (or pasting an image) uploads a file and sends it as an image, video or file message.
 
-import { api, chatPath } from './api.js';
+import { api, chatPath, upload } from './api.js';
 import { h } from './dom.js';
 
 const ZWSP = '\u200b';
@@ -13,6 +14,8 @@ export class Composer {
     this.type = form.querySelector('#composer-type');
     this.error = form.querySelector('#composer-error');
     this.list = form.querySelector('#mention-list');
+    this.file = form.querySelector('#composer-file');
+    this.status = form.querySelector('#composer-status');
     this.chat = null;
     this.members = [];
     this.picked = new Map(); // nickname -> userId
@@ -22,6 +25,33 @@ export class Composer {
     form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
     this.text.addEventListener('keydown', (e) => this.keydown(e));
     this.text.addEventListener('input', () => { this.grow(); this.suggest(); });
+    this.file.addEventListener('change', () => {
+      const [file] = this.file.files;
+      this.file.value = '';
+      if (file) this.attach(file);
+    });
+    this.text.addEventListener('paste', (e) => {
+      const image = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
+      if (image) { e.preventDefault(); this.attach(image); }
+    });
+  }
+
+  /** Uploads `file` and sends it into the open chat as an image, video or file message. */
+  async attach(file) {
+    const chat = this.chat;
+    if (!chat) return;
+    const kind = file.type.startsWith('image/') ? 'image' : file.type.startsWith('video/') ? 'video' : 'file';
+    this.error.textContent = '';
+    this.status.textContent = `Uploading ${file.name || kind}…`;
+    try {
+      const up = await upload(kind, file);
+      const msg = await api('POST', `/chats/${chatPath(chat)}/messages`, { contentType: kind, content: { [`${kind}Key`]: up.key } });
+      this.onSent(msg);
+    } catch (err) {
+      this.error.textContent = `Not sent: ${err.message}`;
+    } finally {
+      this.status.textContent = '';
+    }
   }
 
   async open(chat) {

@@ -1,6 +1,6 @@
 // The web client: sign in, then the chat list, the open chat and the live feed wired together.
 
-import { api, chatKey, chatPath, session } from './api.js';
+import { api, chatKey, chatPath, session, signIn, signOut } from './api.js';
 import { Boards } from './boards.js';
 import { ChatList } from './chatlist.js';
 import { ChatView } from './chatview.js';
@@ -31,13 +31,27 @@ function showSignIn(message = '') {
 
 $('signin-form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  session.token = $('signin-token').value.trim();
+  const userId = $('signin-user').value.trim();
+  const secret = $('signin-token').value;
   $('signin-token').value = '';
+  const button = $('signin-form').querySelector('button[type=submit]');
+  button.disabled = true;
+  try {
+    await signIn(userId ? { userId, password: secret } : { token: secret.trim() });
+  } catch (err) {
+    const why = err.status === 401
+      ? (userId ? 'Wrong user ID or password.' : 'That token was not accepted.')
+      : err.message;
+    showSignIn(why);
+    return;
+  } finally {
+    button.disabled = false;
+  }
   await start();
 });
 
-$('signout').addEventListener('click', () => {
-  session.token = null;
+$('signout').addEventListener('click', async () => {
+  await signOut();
   showSignIn();
 });
 
@@ -52,13 +66,17 @@ $('back').addEventListener('click', () => {
 });
 
 async function start() {
+  const legacy = session.takeLegacyToken();
+  if (!session.token && legacy) {
+    try { await signIn({ token: legacy }); } catch { /* sign in by hand */ }
+  }
   if (!session.token) { showSignIn(); return; }
   let me;
   try {
     me = await api('GET', '/me');
   } catch (err) {
     if (err.status === 401) session.token = null;
-    showSignIn(err.status === 401 ? 'That token was not accepted.' : err.message);
+    showSignIn(err.status === 401 ? 'Your session has ended; sign in again.' : err.message);
     return;
   }
   window.cloudlakeMe = me.userId;
@@ -78,7 +96,7 @@ async function loadChats() {
     $('chats-error').textContent = '';
     chatList.set(data.chats ?? []);
   } catch (err) {
-    if (err.status === 401) { session.token = null; showSignIn('Your token is no longer valid.'); return; }
+    if (err.status === 401) { session.token = null; showSignIn('Your session has ended; sign in again.'); return; }
     $('chats-error').textContent = `Could not load chats: ${err.message}`;
   }
 }

@@ -345,7 +345,25 @@ async fn web_client_in_a_real_browser() {
             "return !document.getElementById('signin').hidden",
         )
         .await;
-    driver.type_into("#signin-token", &alice).await;
+    // Alice signs in with the password the admin set (the token alone works too).
+    let (status, body) = server
+        .admin(
+            Method::PUT,
+            &format!("/users/{ALICE}/password"),
+            Some(json!({"password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    driver.type_into("#signin-user", ALICE).await;
+    driver.type_into("#signin-token", "wrong horse").await;
+    driver.click("#signin-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the refusal",
+            "return document.getElementById('signin-error').textContent === 'Wrong user ID or password.'",
+        )
+        .await;
+    driver.type_into("#signin-token", "correct horse").await;
     driver.click("#signin-form button[type=submit]").await;
     driver
         .wait_for(
@@ -353,6 +371,15 @@ async fn web_client_in_a_real_browser() {
             "return document.querySelectorAll('.chat-item').length >= 3",
         )
         .await;
+    // The page keeps a session token, never the password or the user token.
+    let stored = driver
+        .js("return Object.values(localStorage).join(' ')")
+        .await;
+    let stored = stored.as_str().unwrap_or_default();
+    assert!(
+        !stored.contains(&alice) && !stored.contains("correct horse"),
+        "{stored}"
+    );
 
     // Open the group; the board shows above the chat.
     driver
@@ -478,6 +505,42 @@ async fn web_client_in_a_real_browser() {
     let last = page["messages"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["content"]["text"], "Thanks @Bob\u{200b} !", "{last}");
     assert_eq!(last["content"]["at"], json!([BOB]), "{last}");
+
+    // The paper clip uploads an image and sends it; the browser loads it from /media with
+    // the session cookie, and the bot gets it as an event with a signed URL.
+    let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lake.png");
+    let image_bytes = std::fs::read(&image).unwrap();
+    driver
+        .type_into("#composer-file", image.to_str().unwrap())
+        .await;
+    driver
+        .wait_for(
+            "the sent image, loaded",
+            "const img = document.querySelector('#message-list .msg.own:last-child img.msg-image'); \
+             return img && img.complete && img.naturalWidth === 320 && img.naturalHeight === 180",
+        )
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let image_url = loop {
+        let url = received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e["event"]["message"]["contentType"] == "image")
+            .find_map(|e| {
+                e["event"]["message"]["content"]["imageUrl"]
+                    .as_str()
+                    .map(str::to_owned)
+            });
+        if let Some(url) = url {
+            break url;
+        }
+        assert!(Instant::now() < deadline, "no image event reached the bot");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let resp = server.http.get(&image_url).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{image_url}");
+    assert_eq!(resp.bytes().await.unwrap().as_ref(), image_bytes.as_slice());
 
     // An html message with a script and an onerror handler renders inert.
     let inert = bot_send(
