@@ -746,6 +746,28 @@ async fn web_client_in_a_real_browser() {
             "return document.querySelector('#view table')?.textContent.includes('Alice')",
         )
         .await;
+    // The console sets Bob a password; he can then sign in with it.
+    driver.type_into("#view form input[name=userId]", BOB).await;
+    driver
+        .type_into("#view form input[name=password]", " bob's passphrase ")
+        .await;
+    driver
+        .click("#view form input[name=password] ~ button[type=submit]")
+        .await;
+    driver
+        .wait_for(
+            "the password notice",
+            &format!("return document.querySelector('#notice .notice.ok')?.textContent === 'Password set for {BOB}.'"),
+        )
+        .await;
+    let resp = server
+        .http
+        .post(server.url("/api/v1/session"))
+        .json(&json!({"userId": BOB, "password": " bob's passphrase "}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 201);
     driver.click("#tab-bots").await;
     driver
         .wait_for(

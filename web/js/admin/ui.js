@@ -57,7 +57,9 @@ export function form(fields, submitLabel, onSubmit) {
     const values = {};
     for (const [name, , opts = {}] of fields) {
       const input = el.elements.namedItem(name);
-      values[name] = opts.type === 'checkbox' ? input.checked : input.value.trim();
+      // Passwords are taken as typed: spaces at the ends may be part of them.
+      values[name] = opts.type === 'checkbox' ? input.checked
+        : opts.type === 'password' ? input.value : input.value.trim();
     }
     if (await onSubmit(values)) el.reset();
   });

@@ -1,4 +1,4 @@
-// Users: list, create (the token is shown once), rotate a token, delete.
+// Users: list, create (the token is shown once), rotate a token, set a password, delete.
 
 import { h } from '../dom.js';
 import { admin, seg } from './api.js';
@@ -15,6 +15,12 @@ export async function usersView(root) {
           notice(`Created ${u.nickname} (${u.userId}). Their token, shown this once:`, 'ok', u.token);
           refresh();
         }))),
+    h('div', { class: 'panel' },
+      h('h2', { text: 'Web sign-in password' }),
+      h('p', { class: 'muted', text: 'Lets a user sign in to the web client with their ID and this password (8 to 256 characters). Their open sessions end.' }),
+      form([['userId', 'User ID', { required: true }], ['password', 'New password', { type: 'password', required: true }]], 'Set password',
+        (v) => attempt(() => admin('PUT', `/users/${seg(v.userId)}/password`, { password: v.password }),
+          () => notice(`Password set for ${v.userId}.`)))),
     h('div', { class: 'panel' },
       h('h2', { text: `Users (${users.length})` }),
       table(['ID', 'Nickname', 'Created', ''], users.map((u) => [
