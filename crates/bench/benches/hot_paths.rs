@@ -10,7 +10,7 @@ use std::sync::Arc;
 use cloudlake_protocol::{BatchSendRequest, RecvType};
 use cloudlake_server::bus::NoBus;
 use cloudlake_server::secret::TokenHash;
-use cloudlake_server::store::{Durability, Outgoing, Store};
+use cloudlake_server::store::{Durability, MessageView, Outgoing, Store};
 use divan::Bencher;
 use serde_json::json;
 
@@ -78,6 +78,10 @@ fn store(
 fn commit_batch_send(bencher: Bencher, recipients: usize) {
     let (rt, store, _dir, ids) = store(recipients);
     let content = json!({"text": "这里是消息内容"}).to_string();
+    let view = Arc::new(MessageView::new(
+        "text",
+        serde_json::from_str(&content).unwrap(),
+    ));
     bencher.bench_local(|| {
         let recipients: Vec<(String, String)> = ids
             .iter()
@@ -88,6 +92,8 @@ fn commit_batch_send(bencher: Bencher, recipients: usize) {
             content: content.clone(),
             parent_id: None,
             send_time: 0,
+            media_key: None,
+            view: view.clone(),
         };
         rt.block_on(store.send_from_bot("b".into(), RecvType::Group, recipients, message))
             .unwrap()

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use cloudlake_protocol::{Board, ChatMessage, ChatRef, Content, LIVE_VERSION, LiveFrame};
 
-use crate::store::{Chat, StoreError, StoredMessage};
+use crate::store::{Chat, MessageView, StoreError, StoredMessage};
 
 /// How a chat looks to a user: a group, or the private chat with a bot.
 pub fn chat_ref(chat: &Chat) -> ChatRef {
@@ -22,19 +22,23 @@ pub fn chat_ref(chat: &Chat) -> ChatRef {
 
 /// The user-facing form of a stored message; a recalled message loses its content.
 pub fn chat_message(row: &StoredMessage) -> Result<ChatMessage, StoreError> {
+    if row.recalled {
+        return chat_message_with(row, Content::default(), None);
+    }
+    let content: Content = serde_json::from_str(&row.content)
+        .map_err(|e| StoreError::Corrupt(format!("message {} content: {e}", row.msg_id)))?;
+    let html = crate::render::message_html(&row.content_type, &content);
+    chat_message_with(row, content, html)
+}
+
+/// The user-facing form of a stored message whose content is already parsed and rendered.
+pub fn chat_message_with(
+    row: &StoredMessage,
+    content: Content,
+    html: Option<String>,
+) -> Result<ChatMessage, StoreError> {
     let chat = Chat::from_key(&row.chat_key)
         .ok_or_else(|| StoreError::Corrupt(format!("chat key {:?}", row.chat_key)))?;
-    let content = if row.recalled {
-        Content::default()
-    } else {
-        serde_json::from_str(&row.content)
-            .map_err(|e| StoreError::Corrupt(format!("message {} content: {e}", row.msg_id)))?
-    };
-    let html = if row.recalled {
-        None
-    } else {
-        crate::render::message_html(&row.content_type, &content)
-    };
     Ok(ChatMessage {
         html,
         chat: chat_ref(&chat),
@@ -86,13 +90,27 @@ impl LogKind {
 
 /// The frame for one chat log entry.
 pub fn log_frame(kind: LogKind, cursor: i64, row: &StoredMessage) -> Result<LiveFrame, StoreError> {
-    let message = chat_message(row)?;
+    Ok(framed(kind, cursor, chat_message(row)?))
+}
+
+/// The frame for one chat log entry whose content is already parsed and rendered.
+pub fn message_frame(
+    kind: LogKind,
+    cursor: i64,
+    row: &StoredMessage,
+    content: Content,
+    html: Option<String>,
+) -> Result<LiveFrame, StoreError> {
+    Ok(framed(kind, cursor, chat_message_with(row, content, html)?))
+}
+
+fn framed(kind: LogKind, cursor: i64, message: ChatMessage) -> LiveFrame {
     let v = LIVE_VERSION;
-    Ok(match kind {
+    match kind {
         LogKind::Message => LiveFrame::Message { v, cursor, message },
         LogKind::Edit => LiveFrame::MessageEdited { v, cursor, message },
         LogKind::Recall => LiveFrame::MessageRecalled { v, cursor, message },
-    })
+    }
 }
 
 /// A board frame, with the board's sanitized HTML filled in.
@@ -107,6 +125,43 @@ pub fn board_frame(board: Board) -> LiveFrame {
 pub fn with_html(mut board: Board) -> Board {
     board.html = Some(crate::render::by_type(&board.content_type, &board.content));
     board
+}
+
+/// A live frame, encoded at most once and only when someone receives it: nothing is encoded
+/// for a chat nobody is watching, and what is encoded is encoded off the writer thread.
+#[derive(Debug, Clone)]
+pub enum Frame {
+    /// Encoded already.
+    Encoded(Arc<str>),
+    /// A new message, encoded from its row and its pre-rendered content when first needed.
+    Message(Arc<PendingMessage>),
+}
+
+/// What a new message's frame is made from.
+#[derive(Debug)]
+pub struct PendingMessage {
+    /// The chat log position.
+    pub cursor: i64,
+    /// The stored message.
+    pub row: StoredMessage,
+    /// Its content, parsed and rendered once for every chat it was sent to.
+    pub view: Arc<MessageView>,
+}
+
+impl Frame {
+    /// The frame's text.
+    pub fn encode(&self) -> Result<Arc<str>, StoreError> {
+        match self {
+            Frame::Encoded(text) => Ok(text.clone()),
+            Frame::Message(m) => encode(&message_frame(
+                LogKind::Message,
+                m.cursor,
+                &m.row,
+                m.view.content.clone(),
+                m.view.html.clone(),
+            )?),
+        }
+    }
 }
 
 /// Encodes a frame once for sharing.

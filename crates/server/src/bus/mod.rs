@@ -1,12 +1,14 @@
 //! The bus: how a committed change reaches every live connection that should see it.
 //!
-//! The store publishes [`Change`]s from its writer thread right after each commit, in commit
-//! order, before any caller of that commit is answered. Live sessions depend on that order:
-//! a session skips frames whose cursor it has already sent, which is only correct if cursors
-//! arrive increasing. In one process the bus is the local [`crate::gateway::Gateway`]; across
+//! The store publishes [`Change`]s right after each commit, in commit order, on a publishing
+//! thread of its own ([`publisher`]). Live sessions depend on that order: a session skips
+//! frames whose cursor it has already sent, which is only correct if cursors arrive
+//! increasing. A caller may be answered before its commit's frames are out; a session that
+//! starts in between reads the commit from storage and skips the late frame by its cursor. In one process the bus is the local [`crate::gateway::Gateway`]; across
 //! nodes it becomes a broker subscription per node that feeds the same gateway.
 
 pub mod frame;
+pub(crate) mod publisher;
 
 use std::sync::Arc;
 
@@ -19,8 +21,8 @@ pub enum Change {
         cursor: i64,
         /// The chat's key.
         chat_key: String,
-        /// The encoded frame, shared by every recipient.
-        frame: Arc<str>,
+        /// The frame, encoded once for every recipient (and not at all without one).
+        frame: frame::Frame,
     },
     /// A frame for everyone subscribed to a chat that is not part of the log (board changes:
     /// boards are state, sent whole in every `hello`).
@@ -60,8 +62,8 @@ pub enum Change {
 
 /// Where committed changes go.
 pub trait Bus: Send + Sync + 'static {
-    /// Delivers changes, in the order given. Called from the writer thread: it must not block
-    /// (queue, don't wait).
+    /// Delivers changes, in the order given. Called from the publishing thread, one commit
+    /// after another: it must not block on a client (queue, don't wait).
     fn publish(&self, changes: Vec<Change>);
 }
 

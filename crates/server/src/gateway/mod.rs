@@ -5,6 +5,7 @@
 //! the writer or anyone else. The session then tells its client to resync from the last cursor
 //! it delivered, and the client's reconnect replays the gap from storage.
 
+use crate::bus::frame::Frame;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
@@ -157,13 +158,7 @@ impl Gateway {
     }
 
     /// Offers a frame to every session subscribed to `chat_key` (only `only_user`'s, when set).
-    fn fan_out(
-        &self,
-        chat_key: &str,
-        only_user: Option<&str>,
-        cursor: Option<i64>,
-        frame: &Arc<str>,
-    ) {
+    fn fan_out(&self, chat_key: &str, only_user: Option<&str>, cursor: Option<i64>, frame: &Frame) {
         let routes = self
             .inner
             .routes
@@ -172,13 +167,23 @@ impl Gateway {
         let Some(sessions) = routes.by_chat.get(chat_key) else {
             return;
         };
+        // Encoded for the first recipient, shared by the rest.
+        let mut text: Option<Arc<str>> = None;
         for link in sessions.values() {
-            if only_user.is_none_or(|u| u == link.user_id) {
-                link.offer(Outbound::Frame {
-                    cursor,
-                    text: frame.clone(),
-                });
+            if only_user.is_some_and(|u| u != link.user_id) {
+                continue;
             }
+            let text = match &text {
+                Some(text) => text.clone(),
+                None => match frame.encode() {
+                    Ok(encoded) => text.insert(encoded).clone(),
+                    Err(e) => {
+                        tracing::error!(error = %e, chat = chat_key, "a live frame does not encode");
+                        return;
+                    }
+                },
+            };
+            link.offer(Outbound::Frame { cursor, text });
         }
     }
 
@@ -193,7 +198,12 @@ impl Gateway {
                 chat_key,
                 only_user,
                 frame,
-            } => self.fan_out(&chat_key, only_user.as_deref(), None, &frame),
+            } => self.fan_out(
+                &chat_key,
+                only_user.as_deref(),
+                None,
+                &Frame::Encoded(frame),
+            ),
             Change::Joined { user_id, chat_key } => {
                 let mut routes = self.routes();
                 for link in routes.links_of(&user_id) {
@@ -301,7 +311,7 @@ mod tests {
         Change::Chat {
             cursor,
             chat_key: chat.into(),
-            frame: Arc::from(format!("f{cursor}")),
+            frame: Frame::Encoded(Arc::from(format!("f{cursor}"))),
         }
     }
 

@@ -14,7 +14,8 @@ use crate::ids::new_msg_id;
 use crate::media::MediaUrls;
 use crate::secret::TokenHash;
 use crate::store::{
-    Bot, Chat, Delivery, GroupAccess, MediaOwner, Outgoing, Store, StoreError, StoredMessage,
+    Bot, Chat, Delivery, GroupAccess, MediaOwner, MessageView, Outgoing, Store, StoreError,
+    StoredMessage,
 };
 
 // Sends and edits fill in the media fields of upload keys before storing (issue 5).
@@ -193,12 +194,14 @@ impl Messaging {
 pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
     let content = serde_json::to_string(&message.content)
         .map_err(|e| StoreError::Corrupt(format!("content does not encode: {e}")))?;
+    let content_type = message.content_type.as_str();
     Ok(Outgoing {
-        content_type: message.content_type.as_str().to_owned(),
+        content_type: content_type.to_owned(),
         content,
         parent_id: message.parent_id.clone(),
         send_time: now_ms(),
         media_key: None,
+        view: Arc::new(MessageView::new(content_type, message.content.clone())),
     })
 }
 

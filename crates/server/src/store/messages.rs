@@ -1,14 +1,16 @@
 //! The message log: bots' sends, edits and recalls, and history pages. Every change to a
 //! message is also appended to the chat log and published for live sessions.
 
-use cloudlake_protocol::{RecvType, SenderType};
+use std::sync::Arc;
+
+use cloudlake_protocol::{Content, RecvType, SenderType};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::media::note_media_in_chat;
 use super::model::{Chat, StoredMessage};
 use super::{Store, StoreError};
 use crate::bus::Change;
-use crate::bus::frame::{self, LogKind};
+use crate::bus::frame::{self, Frame, LogKind, PendingMessage};
 
 /// A message to store, apart from its recipients.
 #[derive(Debug, Clone)]
@@ -23,6 +25,27 @@ pub struct Outgoing {
     pub send_time: i64,
     /// The upload the content carries, if any: everyone in the chat may then fetch it.
     pub media_key: Option<String>,
+    /// The content parsed and rendered for live frames, made once per send outside the writer
+    /// (rendering and sanitizing markdown is the costliest step of a send; a batch_send to
+    /// many chats shares one rendering).
+    pub view: Arc<MessageView>,
+}
+
+/// A message's content as live frames show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageView {
+    /// The normalised content.
+    pub content: Content,
+    /// Its sanitized HTML (see `render::message_html`).
+    pub html: Option<String>,
+}
+
+impl MessageView {
+    /// Parses and renders a message's content.
+    pub fn new(content_type: &str, content: Content) -> Self {
+        let html = crate::render::message_html(content_type, &content);
+        MessageView { content, html }
+    }
 }
 
 /// What became of one recipient of a bot's send.
@@ -277,12 +300,7 @@ pub(crate) fn append(
     changes: &mut Vec<Change>,
 ) -> Result<StoredMessage, StoreError> {
     let chat_key = chat.key();
-    let seq: i64 = conn
-        .prepare_cached(
-            "INSERT INTO chats (chat_key, last_seq) VALUES (?1, 1) \
-             ON CONFLICT (chat_key) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq",
-        )?
-        .query_row([&chat_key], |row| row.get(0))?;
+    let seq = next_seq(conn, &chat_key)?;
     // A quote must name a message of the same chat; anything else (nonebot's "False", an ID
     // from another chat) degrades to no quote rather than failing the send (spec §12 item 5).
     let parent_id = match &message.parent_id {
@@ -337,7 +355,11 @@ pub(crate) fn append(
     changes.push(Change::Chat {
         cursor,
         chat_key: row.chat_key.clone(),
-        frame: frame::encode(&frame::log_frame(LogKind::Message, cursor, &row)?)?,
+        frame: Frame::Message(Arc::new(PendingMessage {
+            cursor,
+            row: row.clone(),
+            view: message.view.clone(),
+        })),
     });
     Ok(row)
 }
@@ -355,7 +377,7 @@ fn log(
     changes.push(Change::Chat {
         cursor,
         chat_key: row.chat_key.clone(),
-        frame: frame::encode(&frame::log_frame(kind, cursor, &row)?)?,
+        frame: Frame::Encoded(frame::encode(&frame::log_frame(kind, cursor, &row)?)?),
     });
     Ok(())
 }
@@ -367,9 +389,33 @@ fn log_entry(
     msg_id: &str,
     at: i64,
 ) -> Result<i64, StoreError> {
-    Ok(conn
-        .prepare_cached("INSERT INTO chat_log (chat_key, kind, msg_id, at) VALUES (?1, ?2, ?3, ?4) RETURNING id")?
-        .query_row(params![chat_key, kind.as_str(), msg_id, at], |row| row.get(0))?)
+    conn.prepare_cached(
+        "INSERT INTO chat_log (chat_key, kind, msg_id, at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![chat_key, kind.as_str(), msg_id, at])?;
+    // The writer is the only connection that writes: the last rowid is this row's. (Not
+    // `RETURNING id`: SQLite runs a RETURNING statement through an ephemeral table and a
+    // statement journal, which made this insert nearly half of a batch_send's writer time.)
+    Ok(conn.last_insert_rowid())
+}
+
+/// The chat's next sequence number, recorded. A read and a plain write instead of one upsert
+/// with `RETURNING`, which costs SQLite an ephemeral table and a statement journal per call
+/// (see `log_entry`).
+fn next_seq(conn: &Connection, chat_key: &str) -> Result<i64, StoreError> {
+    let last: Option<i64> = conn
+        .prepare_cached("SELECT last_seq FROM chats WHERE chat_key = ?1")?
+        .query_row([chat_key], |row| row.get(0))
+        .optional()?;
+    let seq = last.unwrap_or(0) + 1;
+    if last.is_some() {
+        conn.prepare_cached("UPDATE chats SET last_seq = ?2 WHERE chat_key = ?1")?
+            .execute(params![chat_key, seq])?;
+    } else {
+        conn.prepare_cached("INSERT INTO chats (chat_key, last_seq) VALUES (?1, ?2)")?
+            .execute(params![chat_key, seq])?;
+    }
+    Ok(seq)
 }
 
 /// Selects a message with its sender's current nickname; `message_row` reads it.

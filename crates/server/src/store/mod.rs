@@ -38,7 +38,7 @@ pub use group_admin::{
     BotPermissions, Gag, GagEntry, GroupAdminState, MemberChange, SendPolicy, TagChange, TagEdit,
 };
 pub use media::{MediaOwner, MediaRecord, Viewer};
-pub use messages::{Delivery, GroupAccess, Outgoing};
+pub use messages::{Delivery, GroupAccess, MessageView, Outgoing};
 pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
 pub use outbox::{OutboxEvent, Wake};
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};

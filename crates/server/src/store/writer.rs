@@ -23,6 +23,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::StoreError;
 use super::outbox::Wake;
+use crate::bus::publisher::Publisher;
 use crate::bus::{Bus, Change};
 
 /// The most jobs in one transaction: large enough to amortise the fsync, small enough that
@@ -59,9 +60,10 @@ impl Writer {
         events: broadcast::Sender<Arc<Wake>>,
     ) -> Result<(Writer, JoinHandle<()>), StoreError> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
+        let publisher = Publisher::start(bus)?;
         let thread = std::thread::Builder::new()
             .name("cloudlake-writer".into())
-            .spawn(move || run(conn, jobs, bus.as_ref(), &events))?;
+            .spawn(move || run(conn, jobs, &publisher, &events))?;
         Ok((Writer { queue }, thread))
     }
 
@@ -77,8 +79,8 @@ impl Writer {
     }
 
     /// Like [`Writer::write`], and `f` may record changes: they are published on the bus right
-    /// after the commit, in commit order, before the caller is answered. If `f` fails, or the
-    /// commit does, nothing is published.
+    /// after the commit, in commit order (by the publishing thread, so possibly just after the
+    /// caller is answered). If `f` fails, or the commit does, nothing is published.
     pub(crate) async fn write_publishing<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
@@ -110,7 +112,7 @@ impl Writer {
 fn run(
     mut conn: Connection,
     mut jobs: mpsc::Receiver<Job>,
-    bus: &dyn Bus,
+    bus: &Publisher,
     events: &broadcast::Sender<Arc<Wake>>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
