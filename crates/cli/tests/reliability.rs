@@ -29,8 +29,7 @@ const ROUNDS: usize = 150;
 /// Users sending to the bot (each send is an event in the outbox).
 const USER_ROUNDS: usize = 150;
 
-fn flags(webhook_port: u16) -> Vec<String> {
-    let _ = webhook_port;
+fn flags() -> Vec<String> {
     [
         "--admin-token",
         ADMIN,
@@ -49,7 +48,7 @@ fn flags(webhook_port: u16) -> Vec<String> {
 }
 
 fn start(dir: &Path, webhook_port: u16) -> Served {
-    let flags = flags(webhook_port);
+    let flags = flags();
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     Served::start(dir, &flags)
 }
@@ -605,7 +604,7 @@ async fn send(http: &reqwest::Client, server: &Served, token: &str, text: &str) 
 async fn a_full_disk_answers_with_an_error_and_corrupts_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (port, _hits) = webhook();
-    let flags = flags(port);
+    let flags = flags();
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     // An ignored signal stays ignored across exec: the server gets EFBIG, not SIGXFSZ.
     let server = Served::start_wrapped(

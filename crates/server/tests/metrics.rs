@@ -12,7 +12,6 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{ADMIN_TOKEN, TestServer, next_frame, text};
-use futures_util::SinkExt;
 use reqwest::Method;
 use serde_json::json;
 
