@@ -47,7 +47,7 @@ fn flags() -> Vec<String> {
     .to_vec()
 }
 
-fn start(dir: &Path, webhook_port: u16) -> Served {
+fn start(dir: &Path) -> Served {
     let flags = flags();
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     Served::start(dir, &flags)
@@ -484,7 +484,7 @@ fn webhook() -> (u16, Arc<AtomicUsize>) {
 async fn kill_9_under_load_loses_no_acknowledged_message() {
     let dir = tempfile::tempdir().unwrap();
     let (port, hits) = webhook();
-    let server = start(dir.path(), port);
+    let server = start(dir.path());
     let tokens = Arc::new(setup(&server, port).await);
     let (load, _stop) = load_until(&server, tokens.clone(), 300).await;
     server.kill_9();
@@ -495,7 +495,7 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
         acks.user.len()
     );
     // Some events were already delivered before the kill; the rest come after the restart.
-    let server = start(dir.path(), port);
+    let server = start(dir.path());
     check_after_restart(dir.path(), &server, &tokens, &acks).await;
     assert!(hits.load(Ordering::SeqCst) > 0);
 }
@@ -504,7 +504,7 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
 async fn sigterm_under_load_exits_0_and_keeps_every_acknowledged_message() {
     let dir = tempfile::tempdir().unwrap();
     let (port, _hits) = webhook();
-    let mut server = start(dir.path(), port);
+    let mut server = start(dir.path());
     let tokens = Arc::new(setup(&server, port).await);
     // A web client and a bot hold WebSockets open: the shutdown must not wait for them.
     let live = raw_websocket(
@@ -539,7 +539,7 @@ async fn sigterm_under_load_exits_0_and_keeps_every_acknowledged_message() {
         acks.user.len()
     );
     drop((live, bot_socket));
-    let server = start(dir.path(), port);
+    let server = start(dir.path());
     check_after_restart(dir.path(), &server, &tokens, &acks).await;
 }
 
