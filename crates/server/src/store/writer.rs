@@ -66,9 +66,17 @@ pub(crate) struct Closer(mpsc::Sender<Msg>);
 
 impl Closer {
     /// Asks the writer to stop once the queue is drained. Blocks while the queue is full.
+    /// (Not `blocking_send`: that panics when called on an async runtime's thread.)
     pub(crate) fn close(&self) {
-        // An error means the writer has already stopped: nothing left to close.
-        let _ = self.0.blocking_send(Msg::Close);
+        loop {
+            match self.0.try_send(Msg::Close) {
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                // Sent, or the writer has already stopped: nothing left to close.
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return,
+            }
+        }
     }
 }
 
