@@ -5,8 +5,12 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use std::time::Duration;
+
 use cloudlake_server::config::{
-    ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES, RateLimit,
+    ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_WEBSOCKETS, DEFAULT_MAX_WEBSOCKETS_PER_IP, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_SHUTDOWN_GRACE, Limits, RateLimit,
 };
 use cloudlake_server::events::{DEFAULT_SUBSCRIBE_PATH, DeliveryConfig};
 use cloudlake_server::store::Durability;
@@ -64,6 +68,31 @@ pub struct ServeArgs {
     /// media URLs in their events and history. Default: `http://` + the listen address.
     #[arg(long, env = "CLOUDLAKE_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Log lines as human-readable text or as one JSON object per line (for log shippers).
+    #[arg(long, env = "CLOUDLAKE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish, in seconds.
+    #[arg(long, env = "CLOUDLAKE_SHUTDOWN_GRACE_SECS", default_value_t = DEFAULT_SHUTDOWN_GRACE.as_secs())]
+    shutdown_grace_secs: u64,
+    /// The longest one request may take, in seconds (WebSockets after their upgrade, uploads
+    /// and streamed sends excepted).
+    #[arg(long, env = "CLOUDLAKE_REQUEST_TIMEOUT_SECS", default_value_t = DEFAULT_REQUEST_TIMEOUT.as_secs())]
+    request_timeout_secs: u64,
+    /// The most WebSockets (user and bot) open at once.
+    #[arg(long, env = "CLOUDLAKE_MAX_WEBSOCKETS", default_value_t = DEFAULT_MAX_WEBSOCKETS)]
+    max_websockets: usize,
+    /// The most WebSockets open at once from one IP address.
+    #[arg(long, env = "CLOUDLAKE_MAX_WEBSOCKETS_PER_IP", default_value_t = DEFAULT_MAX_WEBSOCKETS_PER_IP)]
+    max_websockets_per_ip: usize,
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// `2026-11-01T10:00:00Z  INFO request{method=POST path=/…}: …`
+    Text,
+    /// `{"timestamp":…,"level":"INFO","fields":{…},"target":…,"span":{…},"spans":[…]}`
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -73,11 +102,16 @@ enum DurabilityArg {
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    match args.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+    }
     let config = Config {
         data_dir: args.data_dir.clone(),
         listen: args.listen,
@@ -96,6 +130,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             args.subscribe_path,
         )?,
         public_url: args.public_url,
+        limits: Limits {
+            request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+            max_websockets: args.max_websockets,
+            max_websockets_per_ip: args.max_websockets_per_ip,
+        },
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
     };
     let server = Server::bind(config).await.context("cannot start")?;
     let addr = server.local_addr()?;
@@ -192,5 +232,4 @@ async fn shutdown_signal() {
         () = ctrl_c => {},
         () = terminate => {},
     }
-    tracing::info!("shutting down: no new connections; finishing requests in flight");
 }

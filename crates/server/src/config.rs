@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use crate::events::DeliveryConfig;
 use crate::store::Durability;
@@ -41,6 +42,47 @@ pub struct Config {
     /// Where bots reach this server (scheme, host, port), for the media URLs in their events
     /// and history. `None`: `http://` and the listen address (loopback for 0.0.0.0 / ::).
     pub public_url: Option<String>,
+    /// Request time, body and connection limits.
+    pub limits: Limits,
+    /// On shutdown, how long requests in flight may take to finish before they are dropped
+    /// (the writer still commits whatever they had queued; they were never acknowledged).
+    pub shutdown_grace: Duration,
+}
+
+/// The default shutdown grace period: long enough for any ordinary request, short enough for
+/// a service manager's stop timeout (systemd waits 90 s, Kubernetes 30 s by default).
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Limits that keep one client from holding the server's resources.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// The longest a request (other than a WebSocket after its upgrade, an upload or a
+    /// streamed send, which have their own limits) may take; then it is answered 408 (bot
+    /// API: the envelope) and dropped.
+    pub request_timeout: Duration,
+    /// The most WebSockets (user live sockets and bot event sockets together) open at once.
+    pub max_websockets: usize,
+    /// The most WebSockets open at once from one IP address.
+    pub max_websockets_per_ip: usize,
+}
+
+/// The default request time limit.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default global WebSocket limit. An idle socket costs ~14 KiB (BENCHMARKS.md), so this
+/// is ~140 MiB at most.
+pub const DEFAULT_MAX_WEBSOCKETS: usize = 10_000;
+/// The default per-IP WebSocket limit: a few tabs per person behind one NAT address many
+/// times over, far below the global limit.
+pub const DEFAULT_MAX_WEBSOCKETS_PER_IP: usize = 256;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_websockets: DEFAULT_MAX_WEBSOCKETS,
+            max_websockets_per_ip: DEFAULT_MAX_WEBSOCKETS_PER_IP,
+        }
+    }
 }
 
 impl Config {
@@ -56,6 +98,8 @@ impl Config {
             rate_limit: RateLimit::default(),
             delivery: DeliveryConfig::default(),
             public_url: None,
+            limits: Limits::default(),
+            shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod events;
 pub mod gateway;
 pub mod ids;
 pub mod media;
+pub mod metrics;
 pub mod render;
 pub mod secret;
 pub mod serve;

@@ -1,7 +1,7 @@
 //! Start-up and shutdown: prepare the data directory and admin token, open the store, bind,
 //! serve until told to stop, then let the writer finish.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -62,6 +62,7 @@ pub struct Server {
     state: AppState,
     writer: WriterThread,
     webhooks: WebhookClient,
+    grace: std::time::Duration,
     /// The admin token, when this start created it (shown once, then only its file has it).
     pub new_admin_token: Option<String>,
     /// What `--demo` seeded, when it seeded anything.
@@ -120,12 +121,15 @@ impl Server {
             admin_token,
             max_body_bytes: config.max_body_bytes,
             events: Events::new(config.delivery, urls),
+            request_timeout: config.limits.request_timeout,
+            ws_limits: crate::api::limits::WsLimits::new(&config.limits),
         };
         Ok(Server {
             listener,
             state,
             writer,
             webhooks,
+            grace: config.shutdown_grace,
             new_admin_token,
             demo,
         })
@@ -137,7 +141,10 @@ impl Server {
     }
 
     /// Serves until `shutdown` completes, then stops accepting, lets in-flight requests
-    /// finish, and waits for the writer to commit everything queued.
+    /// finish (for at most the configured grace period), closes the WebSockets, and waits for
+    /// the writer to commit everything queued. Every write acknowledged before or during the
+    /// shutdown is committed; a request still running when the grace period ends is dropped
+    /// unanswered (what it had queued is still committed; it was never acknowledged).
     pub async fn serve(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -147,6 +154,7 @@ impl Server {
             state,
             writer,
             webhooks,
+            grace,
             ..
         } = self;
         let events = state.events.clone();
@@ -158,21 +166,43 @@ impl Server {
         ));
         let app = api::router(state);
         let stopping = events.clone();
+        let (fired, signalled) = tokio::sync::oneshot::channel::<()>();
         let shutdown = async move {
             shutdown.await;
-            // Upgraded sockets are not part of the graceful shutdown: tell the bot sockets.
+            tracing::info!("shutting down: no new connections; finishing requests in flight");
+            // Upgraded sockets are not part of the graceful shutdown: tell the WebSockets.
             stopping.shut_down();
+            let _ = fired.send(());
         };
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(ServeError::Http);
+        let serving = axum::serve(
+            listener,
+            // The peer address feeds the per-IP WebSocket limit.
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .into_future();
+        let deadline = async move {
+            if signalled.await.is_ok() {
+                tokio::time::sleep(grace).await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        let served = tokio::select! {
+            served = serving => served.map_err(ServeError::Http),
+            () = deadline => {
+                // Connection tasks still running are left to the runtime's end; the writer
+                // below stops taking their writes.
+                tracing::warn!(grace_secs = grace.as_secs_f64(), "requests still in flight after the grace period are dropped");
+                Ok(())
+            }
+        };
         // The dispatcher and the bot sockets hold the store: stop them before the writer.
         events.shut_down();
         if dispatcher.await.is_err() {
             tracing::error!("the event dispatcher panicked");
         }
-        // The router (and every Store clone in it) is gone now; the writer drains and stops.
+        // The writer commits what is queued, refuses anything later, and stops.
         tokio::task::spawn_blocking(move || writer.join())
             .await
             .map_err(|e| ServeError::Http(std::io::Error::other(e)))?;

@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -18,6 +18,8 @@ pub struct Served {
     pub base: String,
     /// Every stdout line printed up to "listening".
     pub banner: Vec<String>,
+    /// Every stdout line printed so far (logs go to stdout), banner included.
+    pub output: Arc<Mutex<Vec<String>>>,
 }
 
 impl Served {
@@ -26,22 +28,59 @@ impl Served {
     }
 
     pub fn start_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Served {
-        let mut child = Command::new(BIN)
+        Self::start_logging(data_dir, extra, env, "warn")
+    }
+
+    /// Starts `wrapper… cloudlake serve …` (e.g. a shell that sets up the process first and
+    /// then `exec`s the server, so the child's pid is the server's).
+    pub fn start_wrapped(data_dir: &Path, extra: &[&str], wrapper: &[&str]) -> Served {
+        Self::spawn(data_dir, extra, &[], "warn", wrapper)
+    }
+
+    /// Starts with `RUST_LOG=rust_log`; every line printed is kept in `output`.
+    pub fn start_logging(
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        rust_log: &str,
+    ) -> Served {
+        Self::spawn(data_dir, extra, env, rust_log, &[])
+    }
+
+    fn spawn(
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+        rust_log: &str,
+        wrapper: &[&str],
+    ) -> Served {
+        let mut command = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(BIN);
+                c
+            }
+            None => Command::new(BIN),
+        };
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .envs(env.iter().copied())
             .env_remove("CLOUDLAKE_ADMIN_TOKEN")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", rust_log)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
         let (lines_tx, lines) = mpsc::channel();
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let kept = output.clone();
         // Keep draining stdout for the child's whole life, so it never blocks on a full pipe.
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                kept.lock().unwrap().push(line.clone());
                 let _ = lines_tx.send(line);
             }
         });
@@ -50,6 +89,7 @@ impl Served {
             child,
             base: String::new(),
             banner: Vec::new(),
+            output,
         };
         loop {
             let line = lines
@@ -68,6 +108,30 @@ impl Served {
             .iter()
             .find(|l| l.trim_start().starts_with(prefix))
             .map(|l| l.split_whitespace().last().unwrap().to_owned())
+    }
+
+    /// SIGTERM: the graceful shutdown. Returns at once; see [`Served::wait_exit`].
+    pub fn sigterm(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Waits up to `limit` for the process to exit, and returns its status (`None`: still
+    /// running).
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > until {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// SIGKILL: no shutdown, no flush, nothing the process could still do.

@@ -4,11 +4,13 @@
 pub mod admin;
 pub mod bot;
 mod drain;
+pub mod limits;
 pub mod media;
 pub mod problem;
 pub mod user;
 pub mod web_api;
 
+use axum::extract::State;
 use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -42,6 +44,10 @@ pub struct AppState {
     pub rate_limit: RateLimit,
     /// Event delivery to bots (the bot WebSocket's state).
     pub events: Events,
+    /// The longest a request may take (see [`crate::config::Limits`]).
+    pub request_timeout: std::time::Duration,
+    /// Open WebSockets, counted against their limits.
+    pub ws_limits: limits::WsLimits,
 }
 
 /// The whole application's routes.
@@ -49,7 +55,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi))
-        .nest("/open-apis/v1", bot::router(state.clone()))
+        .route("/metrics", get(metrics))
         .nest("/admin/v1", admin::router(state.clone()))
         .nest("/api/v1", user::router())
         .route("/media/{key}", get(media::serve))
@@ -59,7 +65,17 @@ pub fn router(state: AppState) -> Router {
             get(crate::events::subscribe::subscribe),
         )
         .merge(crate::web::router())
+        // Every route so far (a WebSocket only until its upgrade; a file until its head).
+        .layer(axum::middleware::from_fn_with_state(
+            (state.request_timeout, limits::Face::Platform),
+            limits::timeout,
+        ))
+        // The bot API applies its own, enveloped, to all but its streaming routes.
+        .nest("/open-apis/v1", bot::router(state.clone()))
         .fallback(not_found)
+        // Outside every route (Router::layer wraps each route), so it sees the matched
+        // template and times the whole handling, limits and authentication included.
+        .layer(axum::middleware::from_fn(crate::metrics::track))
         // The span names the path only: the bot token travels in the query string and must
         // never reach a log line.
         .layer(
@@ -83,6 +99,40 @@ async fn openapi() -> impl IntoResponse {
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         OPENAPI,
     )
+}
+
+/// `GET /metrics`: the Prometheus metrics, for the admin token only (see [`crate::metrics`]
+/// for why).
+async fn metrics(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, problem::Problem> {
+    if !admin::is_admin(&state, &headers) {
+        return Err(problem::Problem::Unauthorized(
+            "missing or wrong admin token (send Authorization: Bearer <token>)",
+        ));
+    }
+    let m = crate::metrics::metrics();
+    match state.store.outbox_depth().await {
+        Ok(depth) => {
+            m.outbox_depth.set(depth);
+        }
+        // The other numbers are still worth having; the gauge keeps its last value.
+        Err(e) => tracing::warn!(error = %e, "could not count the outbox for /metrics"),
+    }
+    let text = m.encode().map_err(|_| {
+        problem::Problem::Store(crate::store::StoreError::Corrupt(
+            "metrics do not encode".into(),
+        ))
+    })?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response())
 }
 
 async fn not_found() -> impl IntoResponse {

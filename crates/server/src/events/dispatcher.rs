@@ -152,23 +152,29 @@ async fn deliver_due(
         if due.is_empty() {
             return Ok(());
         }
+        let metrics = crate::metrics::metrics();
         let mut outcomes = Vec::with_capacity(due.len());
         let mut oldest: Option<Instant> = None;
         for event in due {
             let outcome = if !sub.wants(&event.event_type) {
                 Attempted::Skipped
             } else {
+                metrics.webhook_attempts.inc();
                 match client.post(&url, &sub.secret, &event).await {
                     Outcome::Delivered => Attempted::Delivered,
                     Outcome::Refused(error) => {
+                        metrics.webhook_failures.inc();
+                        metrics.webhook_dead_letters.inc();
                         tracing::warn!(bot = %bot_id, event = %event.event_id, %error, "webhook refused; dead letter");
                         Attempted::Dead { error }
                     }
                     Outcome::Failed { error, retry_after } => {
+                        metrics.webhook_failures.inc();
                         let made = event.attempts.saturating_add(1);
                         match next_attempt_at(&config.retry_schedule, made, retry_after, now_ms()) {
                             Some(at) => Attempted::Retry { at, error },
                             None => {
+                                metrics.webhook_dead_letters.inc();
                                 tracing::warn!(bot = %bot_id, event = %event.event_id, %error, attempts = made, "webhook failed for the last time; dead letter");
                                 Attempted::Dead { error }
                             }

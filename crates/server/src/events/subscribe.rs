@@ -34,6 +34,7 @@ use tokio::sync::broadcast::error::RecvError;
 use super::Events;
 use crate::api::AppState;
 use crate::api::bot::extract::AuthedBot;
+use crate::api::limits::Admitted;
 use crate::store::{Attempted, Store, StoreError};
 
 /// How many pending events are read and sent per step.
@@ -56,12 +57,14 @@ enum SessionEnd {
 /// The upgrade handler. A missing or wrong token gets the bot API's error envelope.
 pub(crate) async fn subscribe(
     State(state): State<AppState>,
+    Admitted(permit): Admitted,
     AuthedBot(bot): AuthedBot,
     ws: WebSocketUpgrade,
 ) -> Response {
     // Bots send nothing but pings: a small initial read buffer, as for user sockets.
     ws.read_buffer_size(crate::api::user::READ_BUFFER)
         .on_upgrade(move |socket| async move {
+            let _permit = permit;
             let events = state.events.clone();
             if let Err(e) = session(&events, &state.store, &bot.bot_id, socket).await {
                 tracing::info!(bot = %bot.bot_id, error = %e, "bot socket ended");
@@ -78,6 +81,7 @@ async fn session(
     bot_id: &str,
     socket: WebSocket,
 ) -> Result<(), SessionEnd> {
+    let _connected = crate::metrics::metrics().client_connected("bot");
     let claim = events.claim(bot_id);
     let (mut sink, mut stream) = socket.split();
     let mut signal = store.event_signal();
@@ -167,7 +171,10 @@ async fn send_pending(
             }
             let frame = Message::Text(urls.event_for_bot(&event.payload).into_owned().into());
             match tokio::time::timeout(SEND_TIMEOUT, sink.send(frame)).await {
-                Ok(Ok(())) => done.push((event.id, Attempted::Delivered)),
+                Ok(Ok(())) => {
+                    crate::metrics::metrics().bot_socket_deliveries.inc();
+                    done.push((event.id, Attempted::Delivered));
+                }
                 Ok(Err(e)) => {
                     failed = Some(SessionEnd::Socket(e.to_string()));
                     break;

@@ -341,6 +341,18 @@ impl Store {
             .await
     }
 
+    /// How many events wait in the outbox, all bots together (the `outbox_depth` metric).
+    pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
+        self.readers
+            .read(|conn| {
+                // Counted from the partial index of pending rows, not the whole table.
+                Ok(conn
+                    .prepare_cached("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")?
+                    .query_row([], |row| row.get(0))?)
+            })
+            .await
+    }
+
     /// A bot's delivery report.
     pub async fn delivery_stats(
         &self,

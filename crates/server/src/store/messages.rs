@@ -311,6 +311,7 @@ pub(crate) fn append(
             .unwrap_or_default(),
         None => String::new(),
     };
+    super::writer::note_message_stored();
     conn.prepare_cached(
         "INSERT INTO messages (msg_id, chat_key, seq, sender_type, sender_id, content_type, content, parent_id, send_time) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",

@@ -79,14 +79,15 @@ pub struct Store {
     events: tokio::sync::broadcast::Sender<Arc<Wake>>,
 }
 
-/// Joins the writer thread when the last [`Store`] clone is gone (see [`Store::open`]).
-pub struct WriterThread(JoinHandle<()>);
+/// Stops the writer thread (see [`Store::open`]).
+pub struct WriterThread(writer::Closer, JoinHandle<()>);
 
 impl WriterThread {
-    /// Waits until every queued write has been committed and the writer has stopped. Call it
-    /// after dropping every `Store` clone.
+    /// Commits every write already queued, refuses later ones (`WriteAborted`), and waits
+    /// until the writer has stopped. Blocks: call it from a blocking context.
     pub fn join(self) {
-        if self.0.join().is_err() {
+        self.0.close();
+        if self.1.join().is_err() {
             tracing::error!("the storage writer thread panicked");
         }
     }
@@ -128,7 +129,7 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let (events, _) = tokio::sync::broadcast::channel(WAKE_QUEUE);
-        let (writer, thread) = Writer::start(conn, bus, events.clone())?;
+        let (writer, closer, thread) = Writer::start(conn, bus, events.clone())?;
         Ok((
             Store {
                 writer,
@@ -136,7 +137,7 @@ impl Store {
                 bot_tokens: Arc::default(),
                 events,
             },
-            WriterThread(thread),
+            WriterThread(closer, thread),
         ))
     }
 }

@@ -14,6 +14,7 @@
 //! (a genuine SQL error, e.g. a full disk) aborts the whole batch: it is rolled back and every
 //! caller in it is told the write failed — nothing half-written is ever committed.
 
+use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -45,10 +46,39 @@ struct Outcome {
 /// A write: runs inside the batch's transaction.
 type Job = Box<dyn FnOnce(&Connection) -> Outcome + Send>;
 
+/// What the writer's queue carries.
+enum Msg {
+    /// A write to run.
+    Job(Job),
+    /// Stop taking writes: commit everything already queued, then stop. Writes sent after
+    /// this are refused (`WriteAborted`), so a request still running when shutdown's grace
+    /// period ends cannot keep the writer (and the process) alive.
+    Close,
+}
+
 /// The sending side of the writer's queue. Cloning it is cheap.
 #[derive(Clone)]
 pub(crate) struct Writer {
-    queue: mpsc::Sender<Job>,
+    queue: mpsc::Sender<Msg>,
+}
+
+/// Tells the writer to finish what is queued and stop (see [`Msg::Close`]).
+pub(crate) struct Closer(mpsc::Sender<Msg>);
+
+impl Closer {
+    /// Asks the writer to stop once the queue is drained. Blocks while the queue is full.
+    /// (Not `blocking_send`: that panics when called on an async runtime's thread.)
+    pub(crate) fn close(&self) {
+        loop {
+            match self.0.try_send(Msg::Close) {
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                // Sent, or the writer has already stopped: nothing left to close.
+                Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => return,
+            }
+        }
+    }
 }
 
 impl Writer {
@@ -58,13 +88,19 @@ impl Writer {
         conn: Connection,
         bus: Arc<dyn Bus>,
         events: broadcast::Sender<Arc<Wake>>,
-    ) -> Result<(Writer, JoinHandle<()>), StoreError> {
+    ) -> Result<(Writer, Closer, JoinHandle<()>), StoreError> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let publisher = Publisher::start(bus)?;
         let thread = std::thread::Builder::new()
             .name("cloudlake-writer".into())
             .spawn(move || run(conn, jobs, &publisher, &events))?;
-        Ok((Writer { queue }, thread))
+        Ok((
+            Writer {
+                queue: queue.clone(),
+            },
+            Closer(queue),
+            thread,
+        ))
     }
 
     /// Runs `f` in the writer's next transaction and returns its result once that transaction
@@ -102,26 +138,45 @@ impl Writer {
             }
         });
         self.queue
-            .send(job)
+            .send(Msg::Job(job))
             .await
             .map_err(|_| StoreError::WriteAborted)?;
         answer.await.map_err(|_| StoreError::WriteAborted)?
     }
 }
 
+thread_local! {
+    /// Messages inserted by the current batch (on the writer thread); counted in the metrics
+    /// only once the batch has committed.
+    static STORED: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Notes that the current write inserted a message (for the `messages_stored` metric).
+pub(crate) fn note_message_stored() {
+    STORED.with(|n| n.set(n.get() + 1));
+}
+
 fn run(
     mut conn: Connection,
-    mut jobs: mpsc::Receiver<Job>,
+    mut jobs: mpsc::Receiver<Msg>,
     bus: &Publisher,
     events: &broadcast::Sender<Arc<Wake>>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    // Ends when every `Writer` is dropped and the queue is empty, so queued writes finish.
+    // Ends when the queue is closed (by `Closer`, or by every sender being dropped) and
+    // empty, so queued writes finish.
     while let Some(first) = jobs.blocking_recv() {
-        batch.push(first);
+        match first {
+            Msg::Job(job) => batch.push(job),
+            Msg::Close => {
+                jobs.close();
+                continue;
+            }
+        }
         while batch.len() < MAX_BATCH {
             match jobs.try_recv() {
-                Ok(job) => batch.push(job),
+                Ok(Msg::Job(job)) => batch.push(job),
+                Ok(Msg::Close) => jobs.close(),
                 Err(_) => break,
             }
         }
@@ -148,12 +203,14 @@ type BatchResult = (Vec<(Completion, Result<(), StoreError>)>, Vec<Change>);
 fn run_batch(conn: &mut Connection, batch: impl Iterator<Item = Job>) -> BatchResult {
     let mut done: Vec<(Completion, bool)> = Vec::new();
     let mut changes: Vec<Change> = Vec::new();
+    STORED.with(|n| n.set(0));
     let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(e) => {
             // Nothing runs. Dropping a job drops its reply channel, which its caller sees as
             // `WriteAborted`; the cause is logged here, once for the batch.
             tracing::error!(error = %e, "could not begin a write transaction");
+            crate::metrics::metrics().write_failures.inc();
             return (Vec::new(), Vec::new());
         }
     };
@@ -194,8 +251,14 @@ fn run_batch(conn: &mut Connection, batch: impl Iterator<Item = Job>) -> BatchRe
             e.to_string()
         })
     };
+    let metrics = crate::metrics::metrics();
     if commit.is_err() {
         changes.clear();
+        metrics.write_failures.inc();
+    } else {
+        metrics
+            .messages_stored
+            .inc_by(STORED.with(|n| n.replace(0)));
     }
     let completions = done
         .into_iter()
@@ -224,7 +287,7 @@ mod tests {
         let conn = Connection::open(dir.path().join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v TEXT NOT NULL UNIQUE);")
             .unwrap();
-        let (writer, _thread) =
+        let (writer, _closer, _thread) =
             Writer::start(conn, Arc::new(NoBus), tokio::sync::broadcast::channel(16).0).unwrap();
         (writer, dir)
     }

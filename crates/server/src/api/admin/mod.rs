@@ -64,21 +64,26 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route_layer(middleware::from_fn_with_state(state, require_admin))
 }
 
+/// Whether the request carries the admin token (`Authorization: Bearer …`), compared in
+/// constant time.
+pub(crate) fn is_admin(state: &AppState, headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .is_some_and(|token| TokenHash::of(token).matches(&state.admin_token))
+}
+
 /// Lets a request through only with the admin token.
 async fn require_admin(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Result<Response, Problem> {
-    let presented = req
-        .headers()
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    match presented {
-        Some(token) if TokenHash::of(token).matches(&state.admin_token) => Ok(next.run(req).await),
-        _ => Err(Problem::Unauthorized(
+    match is_admin(&state, req.headers()) {
+        true => Ok(next.run(req).await),
+        false => Err(Problem::Unauthorized(
             "missing or wrong admin token (send Authorization: Bearer <token>)",
         )),
     }

@@ -14,15 +14,13 @@ use axum::middleware;
 use axum::routing::post;
 
 use super::AppState;
+use super::limits::{self, Face};
 
 /// The bot API routes, to be nested under `/open-apis/v1`.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        // Group administration (spec §6.9) and uploads (spec §6.7), each in its own file.
-        // Uploads stream their body and enforce their own per-kind limits: the body limit
-        // below only bounds extractors that buffer, which they do not use.
+        // Group administration (spec §6.9), in its own file.
         .merge(group_admin::routes())
-        .merge(upload::routes())
         .route("/bot/send", post(handlers::send))
         .route("/bot/batch_send", post(handlers::batch_send))
         .route("/bot/edit", post(handlers::edit))
@@ -32,11 +30,20 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/bot/messages",
             post(handlers::messages_post).get(handlers::messages_get),
         )
-        .route("/bot/send-stream", post(handlers::send_stream))
         .route("/bot/board", post(handlers::board))
         .route("/bot/board-all", post(handlers::board_all))
         .route("/bot/board-dismiss", post(handlers::board_dismiss))
         .route("/bot/board-all-dismiss", post(handlers::board_all_dismiss))
+        .layer(middleware::from_fn_with_state(
+            (state.request_timeout, Face::Bot),
+            limits::timeout,
+        ))
+        // Uploads (spec §6.7) and send-stream read their bodies as they arrive, for as long
+        // as the client takes (an LLM's answer, a large file on a slow link): no time limit.
+        // Uploads enforce their own per-kind size limits while streaming: the body limit
+        // below only bounds extractors that buffer, which they do not use.
+        .merge(upload::routes())
+        .route("/bot/send-stream", post(handlers::send_stream))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         // Every bot call, uploads included, counts against its bot's limit (spec §8).
         .route_layer(middleware::from_fn_with_state(

@@ -16,6 +16,7 @@ use serde::Deserialize;
 
 use super::AuthedUser;
 use crate::api::AppState;
+use crate::api::limits::Admitted;
 use crate::api::problem::Problem;
 use crate::bus::frame;
 use crate::gateway::Outbound;
@@ -40,6 +41,7 @@ pub(crate) struct LiveQuery {
 /// Upgrades to the live WebSocket.
 pub(crate) async fn live(
     State(state): State<AppState>,
+    Admitted(permit): Admitted,
     AuthedUser(user): AuthedUser,
     Query(query): Query<LiveQuery>,
     upgrade: WebSocketUpgrade,
@@ -51,6 +53,7 @@ pub(crate) async fn live(
         // buffer grows for them.
         .read_buffer_size(READ_BUFFER)
         .on_upgrade(move |socket| async move {
+            let _permit = permit;
             if let Err(e) = session(state, user, query.cursor, socket).await {
                 tracing::warn!(error = %e, "live session ended with an error");
             }
@@ -68,7 +71,10 @@ enum SessionEnd {
 
 async fn send(socket: &mut WebSocket, text: &str) -> Result<(), SessionEnd> {
     match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
-        Ok(Ok(())) => Ok(()),
+        Ok(Ok(())) => {
+            crate::metrics::metrics().live_deliveries.inc();
+            Ok(())
+        }
         Ok(Err(e)) => Err(SessionEnd::Socket(e.to_string())),
         Err(_) => Err(SessionEnd::Socket("the client stopped reading".into())),
     }
@@ -84,6 +90,7 @@ async fn session(
     cursor: Option<i64>,
     mut socket: WebSocket,
 ) -> Result<(), SessionEnd> {
+    let _connected = crate::metrics::metrics().client_connected("user");
     let user_id = user.user_id;
     let (session, mut queue) = state.gateway.connect(&user_id);
     let chats = state.store.chat_keys(user_id.clone()).await?;
@@ -136,8 +143,14 @@ async fn session(
         }
     }
 
+    let mut shutdown = state.events.shutdown_signal();
     loop {
         tokio::select! {
+            // The server is stopping: close cleanly; the client reconnects with its cursor.
+            () = async { let _ = shutdown.wait_for(|stopping| *stopping).await; } => {
+                let _ = socket.send(Message::Close(None)).await;
+                return Ok(());
+            }
             item = queue.recv() => match item {
                 Some(Outbound::Frame { cursor, text }) => {
                     if session.is_lagging() {

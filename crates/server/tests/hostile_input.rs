@@ -1,0 +1,345 @@
+//! A corpus of bad requests — wrong types, huge arrays, deep nesting, invalid UTF-8, 10 MB
+//! strings, SQL-like and HTML-like payloads — sent to the bot API, the user API and the admin
+//! API. Each gets a clear error (the bot API's envelope with code ≠ 1 and a message; our own
+//! APIs a 4xx status with `{"error": …}` where the server builds the body) and changes
+//! nothing: the messages, the chat log, the outbox and the directory are the same after.
+//!
+//! Unknown fields are the exception the spec demands (§12: clients send extra keys): a valid
+//! request with unknown fields succeeds, and the unknown fields are not stored.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::{ADMIN_TOKEN, TestServer};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const GROUP: &str = "307149245";
+const BOT: &str = "86297657";
+const USER: &str = "7756242";
+
+/// Row counts of every table a request could change.
+fn state(server: &TestServer) -> Vec<(String, i64)> {
+    let db = rusqlite::Connection::open_with_flags(
+        server.dir.path().join(cloudlake_server::store::DB_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let tables: Vec<String> = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(tables.iter().any(|t| t == "messages"));
+    let mut counts: Vec<(String, i64)> = tables
+        .into_iter()
+        .map(|t| {
+            let n = db
+                .query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get(0))
+                .unwrap();
+            (t, n)
+        })
+        .collect();
+    // And the content, in case something was changed in place.
+    let digest: i64 = db
+        .query_row(
+            "SELECT COALESCE(SUM(LENGTH(content) + COALESCE(edit_time, 0) + COALESCE(recall_time, 0)), 0) FROM messages",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    counts.push(("messages content".into(), digest));
+    counts
+}
+
+fn deep(depth: usize) -> String {
+    format!(
+        r#"{{"recvId":"{GROUP}","recvType":"group","contentType":"text","content":{{"text":"x","buttons":{}{}}}}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    )
+}
+
+/// Bot API calls: path, body. Each must be refused.
+fn bot_corpus() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    let ten_mb = "a".repeat(10 * 1024 * 1024);
+    let many: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+    let send = |v: Value| v.to_string().into_bytes();
+    vec![
+        // Wrong types.
+        ("body is an array", "/bot/send", b"[]".to_vec()),
+        ("body is a string", "/bot/send", b"\"send\"".to_vec()),
+        ("body is a number", "/bot/send", b"42".to_vec()),
+        ("body is null", "/bot/send", b"null".to_vec()),
+        ("empty body", "/bot/send", Vec::new()),
+        ("truncated JSON", "/bot/send", b"{\"recvId\": \"1".to_vec()),
+        ("recvId is an object", "/bot/send", send(json!({"recvId": {"a": 1}, "recvType": "group", "contentType": "text", "content": {"text": "x"}}))),
+        ("recvType is a number", "/bot/send", send(json!({"recvId": GROUP, "recvType": 2, "contentType": "text", "content": {"text": "x"}}))),
+        ("content is a string", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group", "contentType": "text", "content": "x"}))),
+        ("text is a list", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group", "contentType": "text", "content": {"text": [7]}}))),
+        ("contentType unknown", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group", "contentType": "exe", "content": {"text": "x"}}))),
+        ("buttons is a string", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group", "contentType": "text", "content": {"text": "x", "buttons": "click"}}))),
+        ("actionType is a string", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group", "contentType": "text", "content": {"text": "x", "buttons": [{"text": "b", "actionType": "one"}]}}))),
+        ("recvIds is an object", "/bot/batch_send", send(json!({"recvIds": {"a": GROUP}, "recvType": "group", "contentType": "text", "content": {"text": "x"}}))),
+        ("msgId is a list", "/bot/edit", send(json!({"msgId": ["a"], "recvId": GROUP, "recvType": "group", "contentType": "text", "content": {"text": "x"}}))),
+        ("recall without msgId", "/bot/recall", send(json!({"chatId": GROUP, "chatType": "group"}))),
+        ("board content is a list", "/bot/board", send(json!({"chatId": GROUP, "chatType": "group", "contentType": "text", "content": ["x"]}))),
+        // Huge arrays.
+        ("100k recipients", "/bot/batch_send", send(json!({"recvIds": many, "recvType": "group", "contentType": "text", "content": {"text": "x"}}))),
+        // Deep nesting.
+        ("buttons nested 100k deep", "/bot/send", deep(100_000).into_bytes()),
+        ("buttons nested 200 deep", "/bot/send", deep(200).into_bytes()),
+        // Invalid UTF-8.
+        ("invalid UTF-8 in the text", "/bot/send", {
+            let mut b = br#"{"recvId":"307149245","recvType":"group","contentType":"text","content":{"text":""#.to_vec();
+            b.extend_from_slice(&[0xff, 0xfe, 0xc3, 0x28]);
+            b.extend_from_slice(br#""}}"#);
+            b
+        }),
+        ("lone surrogate escape", "/bot/send", br#"{"recvId":"307149245","recvType":"group","contentType":"text","content":{"text":"\ud800"}}"#.to_vec()),
+        // 10 MB strings.
+        ("10 MB text", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group", "contentType": "text", "content": {"text": ten_mb}}))),
+        ("10 MB recvId", "/bot/send", send(json!({"recvId": ten_mb, "recvType": "group", "contentType": "text", "content": {"text": "x"}}))),
+        // SQL-like and HTML-like identifiers.
+        ("SQL in recvId", "/bot/send", send(json!({"recvId": "307149245' OR '1'='1", "recvType": "group", "contentType": "text", "content": {"text": "x"}}))),
+        ("SQL in recvId (statement)", "/bot/send", send(json!({"recvId": "1; DROP TABLE messages; --", "recvType": "group", "contentType": "text", "content": {"text": "x"}}))),
+        ("SQL in recvType", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group' --", "contentType": "text", "content": {"text": "x"}}))),
+        ("SQL in msgId", "/bot/recall", send(json!({"msgId": "' OR 1=1 --", "chatId": GROUP, "chatType": "group"}))),
+        ("HTML in recvId", "/bot/send", send(json!({"recvId": "<script>alert(1)</script>", "recvType": "group", "contentType": "text", "content": {"text": "x"}}))),
+        ("HTML in recvType", "/bot/send", send(json!({"recvId": GROUP, "recvType": "<img src=x onerror=alert(1)>", "contentType": "text", "content": {"text": "x"}}))),
+    ]
+}
+
+async fn setup() -> (TestServer, String, String) {
+    let server = TestServer::start().await;
+    let user = server.user(USER, "Alice").await;
+    server.group(GROUP, &[USER]).await;
+    let bot = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    server.follow(BOT, USER).await;
+    // Something to edit, recall or quote.
+    let reply = server
+        .post("/bot/send", &bot, common::text("group", GROUP, "first"))
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    (server, bot, user)
+}
+
+#[tokio::test]
+async fn bad_bot_requests_get_the_error_envelope_and_change_nothing() {
+    let (server, bot, _) = setup().await;
+    let before = state(&server);
+    for (name, path, body) in bot_corpus() {
+        let reply = server.post_raw(path, &bot, body).await;
+        assert_ne!(reply["code"], 1, "{name}: refused: {reply}");
+        assert!(reply["code"].is_i64(), "{name}: {reply}");
+        let msg = reply["msg"].as_str().unwrap_or_default();
+        assert!(
+            !msg.is_empty() && msg.len() < 500,
+            "{name}: a short clear message: {reply}"
+        );
+        assert_eq!(state(&server), before, "{name}: nothing changed");
+    }
+    // Hostile tokens and query strings.
+    let body = common::text("group", GROUP, "x").to_string();
+    for token in ["' OR '1'='1", "<script>", "%00", &"t".repeat(8_000)] {
+        let resp = server
+            .http
+            .post(server.url("/open-apis/v1/bot/send"))
+            .query(&[("token", token)])
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        // A 100 kB query is over hyper's header limit: refused before any handler.
+        if status == 431 || status == 414 {
+            continue;
+        }
+        let reply = common::envelope(resp).await;
+        assert_eq!(reply["code"], 1003, "{reply}");
+    }
+    for (key, value) in [
+        ("chat-id", "1 OR 1=1; DROP TABLE messages; --"),
+        ("chat-id", "<svg onload=alert(1)>"),
+        ("before", "-1"),
+        ("before", "99999999999999999999"),
+        ("before", "ten"),
+        ("message-id", "' UNION SELECT token_hash FROM bots --"),
+    ] {
+        let mut query = vec![("chat-id", GROUP), ("chat-type", "group"), ("before", "5")];
+        query.retain(|(k, _)| *k != key);
+        query.push((key, value));
+        let reply = server.messages(&bot, &query).await;
+        // Refused, or an empty page: never someone else's rows, never a 500.
+        if reply["code"] == 1 {
+            let list = reply["data"]["list"].as_array().unwrap();
+            assert!(list.len() <= 1, "{key}={value}: {reply}");
+        }
+    }
+    assert_eq!(state(&server), before);
+}
+
+#[tokio::test]
+async fn bad_user_and_admin_requests_get_a_4xx_and_change_nothing() {
+    let (server, _, user) = setup().await;
+    let before = state(&server);
+    let path = format!("/api/v1/chats/group/{GROUP}/messages");
+    let ten_mb = "a".repeat(10 * 1024 * 1024);
+    let bodies: Vec<(&str, Vec<u8>)> = vec![
+        ("array", b"[]".to_vec()),
+        ("null", b"null".to_vec()),
+        ("empty", Vec::new()),
+        (
+            "text is an object",
+            json!({"contentType": "text", "content": {"text": {"a": 1}}})
+                .to_string()
+                .into_bytes(),
+        ),
+        (
+            "contentType html",
+            json!({"contentType": "html", "content": {"text": "<script>alert(1)</script>"}})
+                .to_string()
+                .into_bytes(),
+        ),
+        (
+            "deep nesting",
+            format!(
+                r#"{{"contentType":"text","content":{{"text":"x","at":{}{}}}}}"#,
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            )
+            .into_bytes(),
+        ),
+        ("invalid UTF-8", {
+            let mut b = br#"{"contentType":"text","content":{"text":""#.to_vec();
+            b.extend_from_slice(&[0xff, 0xfe]);
+            b.extend_from_slice(br#""}}"#);
+            b
+        }),
+        (
+            "10 MB text",
+            json!({"contentType": "text", "content": {"text": ten_mb}})
+                .to_string()
+                .into_bytes(),
+        ),
+    ];
+    for (name, body) in bodies {
+        let resp = server
+            .http
+            .post(server.url(&path))
+            .bearer_auth(&user)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        assert!((400..500).contains(&status), "{name}: {status}");
+        if status != 413 {
+            let body: Value = resp.json().await.unwrap();
+            assert!(body["error"]["message"].is_string(), "{name}: {body}");
+        }
+        assert_eq!(state(&server), before, "{name}: nothing changed");
+    }
+    // Hostile path segments: not found, never a 500.
+    for id in [
+        "' OR '1'='1",
+        "1; DROP TABLE users; --",
+        "<script>alert(1)</script>",
+        "..%2F..%2Fetc%2Fpasswd",
+    ] {
+        let encoded: String = id.bytes().map(|b| format!("%{b:02X}")).collect();
+        for (method, path) in [
+            (
+                Method::GET,
+                format!("/api/v1/chats/group/{encoded}/messages"),
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/chats/group/{encoded}/messages"),
+            ),
+            (Method::POST, format!("/api/v1/groups/{encoded}/join")),
+            (Method::POST, format!("/api/v1/messages/{encoded}/click")),
+            (Method::GET, format!("/admin/v1/users/{encoded}")),
+            (Method::DELETE, format!("/admin/v1/groups/{encoded}")),
+        ] {
+            let token = if path.starts_with("/admin") {
+                ADMIN_TOKEN
+            } else {
+                &user
+            };
+            let resp = server
+                .http
+                .request(method.clone(), server.url(&path))
+                .bearer_auth(token)
+                .json(&json!({"contentType": "text", "content": {"text": "x"}, "value": "v"}))
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status().as_u16();
+            let text = resp.text().await.unwrap();
+            assert!(
+                (400..500).contains(&status),
+                "{method} {path}: {status} {text}"
+            );
+            let body: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|_| panic!("{method} {path}: {status} a JSON error body: {text}"));
+            assert!(
+                body["error"]["message"].is_string(),
+                "{method} {path}: {body}"
+            );
+        }
+    }
+    // Admin bodies of the wrong shape.
+    for body in [
+        json!({"id": 5, "nickname": "x"}),
+        json!({"nickname": ["x"]}),
+        json!({"id": "' OR 1=1 --", "nickname": "x"}),
+        json!({"id": "<script>", "nickname": "x"}),
+        json!({"id": "a".repeat(1000), "nickname": "x"}),
+        json!({"id": "a".repeat(100_000), "nickname": "x"}),
+    ] {
+        let resp = server
+            .http
+            .post(server.url("/admin/v1/users"))
+            .bearer_auth(ADMIN_TOKEN)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        assert!((400..500).contains(&status), "{status}");
+        // Over the admin API's 64 KiB body limit: refused before it is read (axum's 413).
+        if status != 413 {
+            let reply: Value = resp.json().await.unwrap();
+            assert!(reply["error"]["message"].is_string(), "{reply}");
+        }
+    }
+    assert_eq!(state(&server), before);
+}
+
+#[tokio::test]
+async fn unknown_fields_are_ignored_and_not_stored() {
+    let (server, bot, _) = setup().await;
+    let reply = server
+        .post(
+            "/bot/send",
+            &bot,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "text",
+                   "content": {"text": "hello", "evil": "<script>", "nested": {"deep": [1, 2]}},
+                   "__proto__": {"admin": true}, "token": "other", "unknown": null}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let page = server
+        .messages(
+            &bot,
+            &[("chat-id", GROUP), ("chat-type", "group"), ("before", "1")],
+        )
+        .await;
+    let content = &page["data"]["list"][0]["content"];
+    assert_eq!(content, &json!({"text": "hello"}), "{page}");
+}
