@@ -1,6 +1,9 @@
-//! `cloudlake`: run the server (`serve`) and administer it (`admin`).
+//! `cloudlake`: run the server (`serve`), administer it (`admin`), and act as a bot (`send`,
+//! `batch-send`, `edit`, `recall`, `messages`, `upload`, `board`, `events`) against cloudlake
+//! or Yunhu.
 
 mod admin;
+mod bot;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -19,6 +22,22 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Manage users, groups and bots through the admin API.
     Admin(admin::AdminArgs),
+    /// Send a message as the bot.
+    Send(bot::SendArgs),
+    /// Send one message to many users or groups (split into requests of 200).
+    BatchSend(bot::BatchSendArgs),
+    /// Replace the content of a message the bot sent.
+    Edit(bot::EditArgs),
+    /// Recall a message the bot sent.
+    Recall(bot::RecallArgs),
+    /// Read a chat's history, newest first.
+    Messages(bot::MessagesArgs),
+    /// Upload an image, video or file; prints the key to send.
+    Upload(bot::UploadArgs),
+    /// Set or dismiss the bot's boards.
+    Board(bot::BoardArgs),
+    /// Print the bot's events live, one JSON object per line.
+    Events(bot::EventsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -37,6 +56,14 @@ fn main() -> std::process::ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Admin(args) => admin::run(args).await,
+            Command::Send(args) => bot::send(args).await,
+            Command::BatchSend(args) => bot::batch_send(args).await,
+            Command::Edit(args) => bot::edit(args).await,
+            Command::Recall(args) => bot::recall(args).await,
+            Command::Messages(args) => bot::messages(args).await,
+            Command::Upload(args) => bot::upload(args).await,
+            Command::Board(args) => bot::board(args).await,
+            Command::Events(args) => bot::events(args).await,
         }
     });
     match result {
