@@ -421,8 +421,10 @@ async fn uploads_return_keys_that_messages_can_carry() {
         (image_msg.image_width, image_msg.image_height),
         (Some(3), Some(2))
     );
-    // The bytes come back from the URL in the content.
-    let url = server.url(file_msg.file_url.as_deref().unwrap());
+    // The bytes come back from the URL in the content: absolute and signed, as Yunhu's are,
+    // so a plain GET fetches them.
+    let url = file_msg.file_url.as_deref().unwrap();
+    assert!(url.starts_with(&server.url("/media/")), "{url}");
     let bytes = reqwest::get(url).await.unwrap().bytes().await.unwrap();
     assert_eq!(&bytes[..], b"hello file");
 
