@@ -55,6 +55,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/v1/openapi.json", get(openapi))
+        .route("/open-apis/v1/openapi.json", get(bot_openapi))
         .route("/metrics", get(metrics))
         .nest("/admin/v1", admin::router(state.clone()))
         .nest("/api/v1", user::router())
@@ -93,6 +94,16 @@ async fn healthz() -> impl IntoResponse {
 /// The OpenAPI description of the user and admin APIs, kept beside the handlers it describes
 /// (a test checks every documented operation against the running router).
 const OPENAPI: &str = include_str!("openapi.json");
+
+/// The OpenAPI description of the bot API (the Yunhu-compatible routes under `/open-apis/v1`).
+const BOT_OPENAPI: &str = include_str!("bot/openapi.json");
+
+async fn bot_openapi() -> impl IntoResponse {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        BOT_OPENAPI,
+    )
+}
 
 async fn openapi() -> impl IntoResponse {
     (
