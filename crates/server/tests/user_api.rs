@@ -278,7 +278,7 @@ async fn a_user_cannot_read_or_act_in_chats_they_are_not_in() {
 }
 
 #[tokio::test]
-async fn users_send_text_and_markdown_only_and_buttons_are_dropped() {
+async fn users_cannot_send_html_or_buttons() {
     let (server, _, alice, _) = setup().await;
     let path = format!("/chats/group/{GROUP}/messages");
     let (status, body) = server

@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .layer(DefaultBodyLimit::max(MAX_ADMIN_BODY))
         .route_layer(middleware::from_fn_with_state(state, require_admin))
+        .layer(middleware::map_response(super::problem::json_errors))
 }
 
 /// Whether the request carries the admin token (`Authorization: Bearer …`), compared in

@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/uploads/{kind}", post(uploads::upload))
         .layer(DefaultBodyLimit::max(MAX_USER_BODY))
         .layer(axum::Extension(session::SignInLimiter::new()))
+        .layer(axum::middleware::map_response(super::problem::json_errors))
 }
 
 /// The user whose token came with the request.
