@@ -213,12 +213,12 @@ impl Store {
                 for sql in [
                     "DELETE FROM messages WHERE chat_key = ?1",
                     "DELETE FROM chat_log WHERE chat_key = ?1",
-                    "DELETE FROM chats WHERE chat_key = ?1",
                     "DELETE FROM read_markers WHERE chat_key = ?1",
                     "DELETE FROM boards WHERE chat_key = ?1",
                 ] {
                     conn.prepare_cached(sql)?.execute([&key])?;
                 }
+                super::messages::forget_seq(&key);
                 changes.push(Change::ChatClosed { chat_key: key });
                 Ok(())
             })

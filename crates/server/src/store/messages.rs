@@ -1,6 +1,8 @@
 //! The message log: bots' sends, edits and recalls, and history pages. Every change to a
 //! message is also appended to the chat log and published for live sessions.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use cloudlake_protocol::{Content, RecvType, SenderType};
@@ -300,7 +302,7 @@ pub(crate) fn append(
     changes: &mut Vec<Change>,
 ) -> Result<StoredMessage, StoreError> {
     let chat_key = chat.key();
-    let seq = next_seq(conn, &chat_key)?;
+    let seq = last_seq(conn, &chat_key)? + 1;
     // A quote must name a message of the same chat; anything else (nonebot's "False", an ID
     // from another chat) degrades to no quote rather than failing the send (spec §12 item 5).
     let parent_id = match &message.parent_id {
@@ -327,6 +329,7 @@ pub(crate) fn append(
         parent_id,
         message.send_time
     ])?;
+    remember_seq(&chat_key, seq);
     if let Some(key) = &message.media_key {
         note_media_in_chat(conn, key, &chat_key)?;
     }
@@ -400,23 +403,49 @@ fn log_entry(
     Ok(conn.last_insert_rowid())
 }
 
-/// The chat's next sequence number, recorded. A read and a plain write instead of one upsert
-/// with `RETURNING`, which costs SQLite an ephemeral table and a statement journal per call
-/// (see `log_entry`).
-fn next_seq(conn: &Connection, chat_key: &str) -> Result<i64, StoreError> {
-    let last: Option<i64> = conn
-        .prepare_cached("SELECT last_seq FROM chats WHERE chat_key = ?1")?
-        .query_row([chat_key], |row| row.get(0))
-        .optional()?;
-    let seq = last.unwrap_or(0) + 1;
-    if last.is_some() {
-        conn.prepare_cached("UPDATE chats SET last_seq = ?2 WHERE chat_key = ?1")?
-            .execute(params![chat_key, seq])?;
-    } else {
-        conn.prepare_cached("INSERT INTO chats (chat_key, last_seq) VALUES (?1, ?2)")?
-            .execute(params![chat_key, seq])?;
+thread_local! {
+    /// Each chat's last sequence number as the writer knows it. Only the writer thread
+    /// appends messages, and it runs on one thread per store, so this is that writer's memory.
+    /// The database stays the truth: a chat not remembered is read from the `(chat_key, seq)`
+    /// index, a number is remembered only once its message row is written, and everything is
+    /// forgotten when a batch does not commit ([`forget_seqs`]). No `chats` counter row is
+    /// written per message: one B-tree write less per recipient.
+    static LAST_SEQ: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
+}
+
+/// The most chats remembered; past that the memory starts over (it only saves a read).
+const MAX_REMEMBERED_CHATS: usize = 100_000;
+
+/// The chat's last sequence number (0 for a chat with no messages).
+fn last_seq(conn: &Connection, chat_key: &str) -> Result<i64, StoreError> {
+    if let Some(seq) = LAST_SEQ.with(|seqs| seqs.borrow().get(chat_key).copied()) {
+        return Ok(seq);
     }
-    Ok(seq)
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_key = ?1")?
+        .query_row([chat_key], |row| row.get(0))?)
+}
+
+/// Remembers the chat's last sequence number, once the row that has it is written.
+fn remember_seq(chat_key: &str, seq: i64) {
+    LAST_SEQ.with(|seqs| {
+        let mut seqs = seqs.borrow_mut();
+        if seqs.len() >= MAX_REMEMBERED_CHATS && !seqs.contains_key(chat_key) {
+            seqs.clear();
+        }
+        seqs.insert(chat_key.to_owned(), seq);
+    });
+}
+
+/// Forgets every remembered sequence number: the writer calls this when a batch is rolled
+/// back or fails to commit, since numbers handed out in it were never stored.
+pub(crate) fn forget_seqs() {
+    LAST_SEQ.with(|seqs| seqs.borrow_mut().clear());
+}
+
+/// Forgets one chat's sequence number (its messages were deleted).
+pub(crate) fn forget_seq(chat_key: &str) {
+    LAST_SEQ.with(|seqs| seqs.borrow_mut().remove(chat_key));
 }
 
 /// Selects a message with its sender's current nickname; `message_row` reads it.

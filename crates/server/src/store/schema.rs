@@ -308,6 +308,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX outbox_pending_by_bot ON outbox (bot_id, id) WHERE state = 'pending';
     CREATE INDEX outbox_by_bot_time ON outbox (bot_id, created_at);
     "#,
+    // 7: a chat's last sequence number is read from the messages' (chat_key, seq) index (and
+    // remembered by the writer), not kept in a counter row written with every message.
+    r#"
+    DROP TABLE chats;
+    "#,
 ];
 
 /// Brings the database to the newest schema.

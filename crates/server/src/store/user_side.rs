@@ -447,7 +447,7 @@ impl Store {
                 }
                 let key = chat.key();
                 let last: i64 = conn
-                    .prepare_cached("SELECT COALESCE((SELECT last_seq FROM chats WHERE chat_key = ?1), 0)")?
+                    .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_key = ?1")?
                     .query_row([&key], |row| row.get(0))?;
                 let seq = seq.clamp(0, last);
                 Ok(Some(

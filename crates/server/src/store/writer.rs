@@ -254,6 +254,8 @@ fn run_batch(conn: &mut Connection, batch: impl Iterator<Item = Job>) -> BatchRe
     let metrics = crate::metrics::metrics();
     if commit.is_err() {
         changes.clear();
+        // Sequence numbers handed out in this batch were never stored.
+        super::messages::forget_seqs();
         metrics.write_failures.inc();
     } else {
         metrics
