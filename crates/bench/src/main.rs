@@ -6,6 +6,7 @@ mod http_load;
 mod loopback;
 mod report;
 mod setup;
+mod synapse;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,7 +40,8 @@ enum Command {
         /// The admin token.
         #[arg(long, env = "CLOUDLAKE_ADMIN_TOKEN")]
         admin_token: String,
-        /// `group10`: 10 group recipients per request; `user200`: 200 user recipients.
+        /// `group1`: one group per request; `group10`: 10 group recipients per request;
+        /// `user200`: 200 user recipients.
         #[arg(long, value_enum, default_value_t = Scenario::Group10)]
         scenario: Scenario,
         /// Requests in flight (closed loop), or at most (open loop).
@@ -77,10 +79,24 @@ enum Command {
         #[arg(long)]
         server_pid: Option<u32>,
     },
+    /// The peer row: one message per request to one room of a Matrix homeserver (Synapse).
+    Synapse {
+        /// The homeserver's base URL (loopback).
+        #[arg(long, default_value = "http://127.0.0.1:8008/")]
+        server: Url,
+        /// Requests in flight.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// How long to run.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Scenario {
+    /// One group per request: one message, as a Matrix send to a room.
+    Group1,
     Group10,
     User200,
 }
@@ -141,11 +157,25 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Synapse {
+            server,
+            concurrency,
+            seconds,
+        } => {
+            let load = synapse::SynapseLoad {
+                server,
+                concurrency,
+                duration: Duration::from_secs_f64(seconds),
+            };
+            println!("{}", synapse::run(load).await?);
+            Ok(())
+        }
     }
 }
 
 fn scenario_name(scenario: Scenario) -> &'static str {
     match scenario {
+        Scenario::Group1 => "batch_send 1 group",
         Scenario::Group10 => "batch_send 10 groups",
         Scenario::User200 => "batch_send 200 users",
     }
@@ -155,6 +185,7 @@ fn scenario_name(scenario: Scenario) -> &'static str {
 async fn prepare(admin: &setup::Admin, scenario: Scenario) -> anyhow::Result<(Url, Arc<str>)> {
     let (bot_id, token) = admin.bot("bench").await?;
     let (recv_type, ids): (&str, Vec<String>) = match scenario {
+        Scenario::Group1 => ("group", admin.groups_with_bot(&bot_id, 1).await?),
         Scenario::Group10 => ("group", admin.groups_with_bot(&bot_id, 10).await?),
         Scenario::User200 => (
             "user",
