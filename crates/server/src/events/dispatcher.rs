@@ -164,7 +164,6 @@ async fn deliver_due(
                     Outcome::Delivered => Attempted::Delivered,
                     Outcome::Refused(error) => {
                         metrics.webhook_failures.inc();
-                        metrics.webhook_dead_letters.inc();
                         tracing::warn!(bot = %bot_id, event = %event.event_id, %error, "webhook refused; dead letter");
                         Attempted::Dead { error }
                     }
@@ -174,7 +173,6 @@ async fn deliver_due(
                         match next_attempt_at(&config.retry_schedule, made, retry_after, now_ms()) {
                             Some(at) => Attempted::Retry { at, error },
                             None => {
-                                metrics.webhook_dead_letters.inc();
                                 tracing::warn!(bot = %bot_id, event = %event.event_id, %error, attempts = made, "webhook failed for the last time; dead letter");
                                 Attempted::Dead { error }
                             }
@@ -185,12 +183,26 @@ async fn deliver_due(
             outcomes.push((event.id, outcome));
             let first = *oldest.get_or_insert_with(Instant::now);
             if first.elapsed() >= RECORD_EVERY {
-                store.record_attempts(std::mem::take(&mut outcomes)).await?;
+                record(store, std::mem::take(&mut outcomes)).await?;
                 oldest = None;
             }
         }
         if !outcomes.is_empty() {
-            store.record_attempts(outcomes).await?;
+            record(store, outcomes).await?;
         }
     }
+}
+
+/// Records attempts, then counts the dead letters among them: only once committed, so the
+/// metric never runs ahead of what the outbox (and its depth) shows.
+async fn record(store: &Store, outcomes: Vec<(i64, Attempted)>) -> Result<(), StoreError> {
+    let dead = outcomes
+        .iter()
+        .filter(|(_, outcome)| matches!(outcome, Attempted::Dead { .. }))
+        .count();
+    store.record_attempts(outcomes).await?;
+    crate::metrics::metrics()
+        .webhook_dead_letters
+        .inc_by(dead as u64);
+    Ok(())
 }
