@@ -2,14 +2,14 @@
 //! flight) or open loop (a fixed arrival rate, latency measured from each request's intended
 //! start so that a stalled server cannot hide its stall).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use hdrhistogram::Histogram;
 use reqwest::Url;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
 use crate::loopback::require_loopback;
@@ -35,6 +35,11 @@ pub struct HttpLoad {
     pub max_requests: u64,
     /// Open loop at this many requests per second; closed loop when `None`.
     pub rate: Option<f64>,
+    /// Print a line per interval of this length (for soak runs), with the server's RSS when
+    /// `server_pid` is set.
+    pub report_every: Option<Duration>,
+    /// The server's pid, for RSS samples.
+    pub server_pid: Option<u32>,
 }
 
 struct Shared {
@@ -42,6 +47,24 @@ struct Shared {
     started: AtomicU64,
     ok: AtomicU64,
     failed: AtomicU64,
+    /// Every latency of the run. Shared rather than one histogram per request: a long open-loop
+    /// run would otherwise hold one histogram per request until the end.
+    latency: Mutex<Histogram<u64>>,
+    /// Latencies since the last interval line.
+    interval: Mutex<Histogram<u64>>,
+}
+
+impl Shared {
+    fn record(&self, ok: bool, latency: Duration) {
+        let counter = if ok { &self.ok } else { &self.failed };
+        counter.fetch_add(1, Ordering::Relaxed);
+        for h in [&self.latency, &self.interval] {
+            record(
+                &mut h.lock().unwrap_or_else(std::sync::PoisonError::into_inner),
+                latency,
+            );
+        }
+    }
 }
 
 /// Runs the load and returns its summary.
@@ -57,21 +80,72 @@ pub async fn run(load: HttpLoad) -> anyhow::Result<Value> {
         started: AtomicU64::new(0),
         ok: AtomicU64::new(0),
         failed: AtomicU64::new(0),
+        latency: Mutex::new(histogram()),
+        interval: Mutex::new(histogram()),
     });
     let duration = load.duration.min(MAX_DURATION);
     let begin = Instant::now();
-    let merged = match load.rate {
+    let reporter = load
+        .report_every
+        .map(|every| tokio::spawn(report_intervals(shared.clone(), every, load.server_pid)));
+    match load.rate {
         None => closed_loop(&load, &client, &shared, begin + duration).await,
         Some(rate) => open_loop(&load, &client, &shared, begin + duration, rate).await,
-    };
+    }
     let elapsed = begin.elapsed();
-    Ok(summary(
+    if let Some(reporter) = reporter {
+        reporter.abort();
+    }
+    let latency = shared
+        .latency
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut report = summary(
         &load.name,
         shared.ok.load(Ordering::Relaxed),
         shared.failed.load(Ordering::Relaxed),
         elapsed,
-        &merged,
-    ))
+        &latency,
+    );
+    if let Some(rss) = load.server_pid.and_then(crate::fanout::rss_kib) {
+        report["server_rss_kib"] = json!(rss);
+    }
+    Ok(report)
+}
+
+/// Prints one line per interval: requests ok / failed in it, its latency percentiles, and the
+/// server's RSS at its end.
+async fn report_intervals(shared: Arc<Shared>, every: Duration, server_pid: Option<u32>) {
+    let begin = Instant::now();
+    let mut ticks = tokio::time::interval_at((begin + every).into(), every);
+    let (mut ok_before, mut failed_before) = (0, 0);
+    loop {
+        ticks.tick().await;
+        let (ok, failed) = (
+            shared.ok.load(Ordering::Relaxed),
+            shared.failed.load(Ordering::Relaxed),
+        );
+        let h = std::mem::replace(
+            &mut *shared
+                .interval
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+            histogram(),
+        );
+        let mut line = summary(
+            "interval",
+            ok - ok_before,
+            failed - failed_before,
+            every,
+            &h,
+        );
+        line["at_seconds"] = json!(begin.elapsed().as_secs());
+        if let Some(rss) = server_pid.and_then(crate::fanout::rss_kib) {
+            line["server_rss_kib"] = json!(rss);
+        }
+        println!("{line}");
+        (ok_before, failed_before) = (ok, failed);
+    }
 }
 
 /// Sends one request; true when the server answered HTTP 200 with code 1.
@@ -104,23 +178,19 @@ async fn closed_loop(
     client: &reqwest::Client,
     shared: &Arc<Shared>,
     deadline: Instant,
-) -> Histogram<u64> {
+) {
     let mut workers = Vec::new();
     for _ in 0..load.concurrency.max(1) {
         let (client, load, shared) = (client.clone(), load.clone(), shared.clone());
         workers.push(tokio::spawn(async move {
-            let mut h = histogram();
             while take_ticket(&shared, &load, deadline) {
                 let start = Instant::now();
                 let ok = one(&client, &load).await;
-                record(&mut h, start.elapsed());
-                let counter = if ok { &shared.ok } else { &shared.failed };
-                counter.fetch_add(1, Ordering::Relaxed);
+                shared.record(ok, start.elapsed());
             }
-            h
         }));
     }
-    merge(workers).await
+    join(workers).await;
 }
 
 async fn open_loop(
@@ -129,10 +199,10 @@ async fn open_loop(
     shared: &Arc<Shared>,
     deadline: Instant,
     rate: f64,
-) -> Histogram<u64> {
+) {
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
     let in_flight = Arc::new(Semaphore::new(load.concurrency.max(1)));
-    let mut tasks = Vec::new();
+    let mut tasks = tokio::task::JoinSet::new();
     let first = Instant::now();
     let mut n: u32 = 0;
     while take_ticket(shared, load, deadline) {
@@ -146,26 +216,21 @@ async fn open_loop(
             continue;
         };
         let (client, load, shared) = (client.clone(), load.clone(), shared.clone());
-        tasks.push(tokio::spawn(async move {
+        tasks.spawn(async move {
             let ok = one(&client, &load).await;
             let latency = intended.elapsed();
             drop(permit);
-            let counter = if ok { &shared.ok } else { &shared.failed };
-            counter.fetch_add(1, Ordering::Relaxed);
-            let mut h = histogram();
-            record(&mut h, latency);
-            h
-        }));
+            shared.record(ok, latency);
+        });
+        // Finished tasks are reaped as the run goes, so a long run holds only what is in
+        // flight.
+        while tasks.try_join_next().is_some() {}
     }
-    merge(tasks).await
+    tasks.join_all().await;
 }
 
-async fn merge(tasks: Vec<tokio::task::JoinHandle<Histogram<u64>>>) -> Histogram<u64> {
-    let mut all = histogram();
+async fn join(tasks: Vec<tokio::task::JoinHandle<()>>) {
     for task in tasks {
-        if let Ok(h) = task.await {
-            let _ = all.add(&h);
-        }
+        let _ = task.await;
     }
-    all
 }

@@ -7,6 +7,7 @@ mod loopback;
 mod report;
 mod setup;
 mod synapse;
+mod webhooks;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -60,6 +61,13 @@ enum Command {
         /// ratio.
         #[arg(long)]
         with_baseline: bool,
+        /// Print a line every this many seconds (requests, latency, and the server's RSS with
+        /// `--server-pid`): for soak runs.
+        #[arg(long)]
+        report_every: Option<f64>,
+        /// The server's pid, to sample its RSS.
+        #[arg(long)]
+        server_pid: Option<u32>,
     },
     /// Live fan-out to the connected members of one group.
     Fanout {
@@ -75,6 +83,13 @@ enum Command {
         /// Messages sent to the group.
         #[arg(long, default_value_t = 20)]
         messages: usize,
+        /// batch_send requests in flight (1: one message after another).
+        #[arg(long, default_value_t = 1)]
+        senders: usize,
+        /// Threads of the clients' runtime (the clients must not starve the server they
+        /// measure on a small machine).
+        #[arg(long, default_value_t = 1)]
+        client_threads: usize,
         /// The server's pid, to measure its memory per idle WebSocket.
         #[arg(long)]
         server_pid: Option<u32>,
@@ -90,6 +105,27 @@ enum Command {
         /// How long to run.
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+    },
+    /// Webhook delivery: a fast receiver on loopback, a bot's webhook pointed at it, and
+    /// events made by users sending the bot messages. The server needs
+    /// `--webhook-allow-private` (the receiver is on loopback).
+    Webhooks {
+        /// The server's base URL (loopback).
+        #[arg(long, default_value = "http://127.0.0.1:8080/")]
+        server: Url,
+        /// The admin token.
+        #[arg(long, env = "CLOUDLAKE_ADMIN_TOKEN")]
+        admin_token: String,
+        /// Events to deliver.
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        /// User sends in flight while making the events.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Set the webhook before making the events and time from the first send (by
+        /// default the events wait in the outbox and only their delivery is timed).
+        #[arg(long)]
+        live: bool,
     },
 }
 
@@ -114,6 +150,8 @@ async fn main() -> anyhow::Result<()> {
             max_requests,
             rate,
             with_baseline,
+            report_every,
+            server_pid,
         } => {
             let admin = setup::Admin::new(server, admin_token)?;
             let (url, body) = prepare(&admin, scenario).await?;
@@ -125,6 +163,8 @@ async fn main() -> anyhow::Result<()> {
                 duration: Duration::from_secs_f64(seconds),
                 max_requests,
                 rate,
+                report_every: report_every.map(Duration::from_secs_f64),
+                server_pid,
             };
             let measured = http_load::run(load.clone()).await?;
             println!("{measured}");
@@ -135,6 +175,8 @@ async fn main() -> anyhow::Result<()> {
                     url: Url::parse(&format!(
                         "http://{addr}/open-apis/v1/bot/batch_send?token=x"
                     ))?,
+                    report_every: None,
+                    server_pid: None,
                     ..load
                 };
                 let baseline = http_load::run(base).await?;
@@ -148,12 +190,36 @@ async fn main() -> anyhow::Result<()> {
             admin_token,
             members,
             messages,
+            senders,
+            client_threads,
             server_pid,
         } => {
             let admin = setup::Admin::new(server, admin_token)?;
             println!(
                 "{}",
-                fanout::run(&admin, members, messages, server_pid).await?
+                fanout::run(
+                    &admin,
+                    members,
+                    messages,
+                    senders,
+                    client_threads,
+                    server_pid
+                )
+                .await?
+            );
+            Ok(())
+        }
+        Command::Webhooks {
+            server,
+            admin_token,
+            events,
+            concurrency,
+            live,
+        } => {
+            let admin = setup::Admin::new(server, admin_token)?;
+            println!(
+                "{}",
+                webhooks::run(&admin, events, concurrency, live).await?
             );
             Ok(())
         }

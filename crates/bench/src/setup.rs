@@ -59,6 +59,11 @@ impl Admin {
         })
     }
 
+    /// `PUT admin/v1/{path}` with a JSON body; returns the answer.
+    pub async fn put(&self, path: &str, body: Value) -> anyhow::Result<Value> {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
     /// Creates a bot; returns `(bot_id, token)`.
     pub async fn bot(&self, nickname: &str) -> anyhow::Result<(String, String)> {
         let bot = self

@@ -17,6 +17,8 @@ async fn server() -> (String, tempfile::TempDir) {
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.admin_token = Some("bench-admin".into());
     config.durability = Durability::Normal;
+    // The webhook mode's receiver is on loopback.
+    config.delivery.allow_private = true;
     let server = Server::bind(config).await.unwrap();
     let addr = server.local_addr().unwrap();
     tokio::spawn(server.serve(std::future::pending()));
@@ -96,6 +98,48 @@ async fn send_with_baseline_and_fanout_run_and_report() {
         fanout[0]
     );
     assert_eq!(fanout[0]["failed"], 0);
+
+    for mode in [None, Some("--live")] {
+        let mut args = vec![
+            "webhooks",
+            "--server",
+            &base,
+            "--admin-token",
+            "bench-admin",
+            "--events",
+            "30",
+            "--concurrency",
+            "4",
+        ];
+        args.extend(mode);
+        let hooks = run(&args);
+        assert_eq!(hooks[0]["ok"], 30, "every event arrived: {:?}", hooks[0]);
+        assert_eq!(hooks[0]["failed"], 0);
+    }
+
+    // A soak's interval lines come before its summary.
+    let soak = run(&[
+        "send",
+        "--server",
+        &base,
+        "--admin-token",
+        "bench-admin",
+        "--seconds",
+        "2.2",
+        "--rate",
+        "20",
+        "--report-every",
+        "1",
+        "--server-pid",
+        &std::process::id().to_string(),
+    ]);
+    let (total, intervals) = soak.split_last().unwrap();
+    assert!(!intervals.is_empty(), "{soak:?}");
+    for line in intervals {
+        assert_eq!(line["run"], "interval", "{line}");
+        assert!(line["server_rss_kib"].as_u64().unwrap() > 0, "{line}");
+    }
+    assert!(total["ok"].as_u64().unwrap() >= 40, "{soak:?}");
 }
 
 #[test]

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use axum::extract::ws::Utf8Bytes;
+
 use cloudlake_protocol::{Board, ChatMessage, ChatRef, Content, LIVE_VERSION, LiveFrame};
 
 use crate::store::{Chat, MessageView, StoreError, StoredMessage};
@@ -160,6 +162,25 @@ impl Frame {
                 m.view.content.clone(),
                 m.view.html.clone(),
             )?),
+        }
+    }
+}
+
+impl Frame {
+    /// The frame's text as WebSocket-ready bytes, for sharing between every recipient: a
+    /// message is encoded straight into them; an already encoded frame is copied once.
+    pub fn encode_shared(&self) -> Result<Utf8Bytes, StoreError> {
+        match self {
+            Frame::Encoded(text) => Ok(Utf8Bytes::from(&**text)),
+            Frame::Message(m) => serde_json::to_string(&message_frame(
+                LogKind::Message,
+                m.cursor,
+                &m.row,
+                m.view.content.clone(),
+                m.view.html.clone(),
+            )?)
+            .map(Utf8Bytes::from)
+            .map_err(|e| StoreError::Corrupt(format!("frame does not encode: {e}"))),
         }
     }
 }

@@ -13,13 +13,13 @@
 //! Waking: the store bumps a signal after every commit that made events deliverable; the
 //! supervisor also wakes for the earliest scheduled retry, and polls slowly as a safety net.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use tokio::sync::watch;
-use tokio::task::JoinSet;
+use tokio::task::{JoinHandle, JoinSet};
 
 use super::DeliveryConfig;
 use super::schedule::next_attempt_at;
@@ -131,12 +131,69 @@ async fn bot_task(
     }
 }
 
-/// Sends every event of the bot that is due, oldest first, until none is.
+/// Outcomes being committed while the next page is sent, and the events they are for (which
+/// a read made meanwhile still sees as pending, and must skip).
+struct Recording {
+    ids: HashSet<i64>,
+    commit: JoinHandle<Result<(), StoreError>>,
+}
+
+impl Recording {
+    fn start(store: &Store, outcomes: Vec<(i64, Attempted)>) -> Self {
+        let ids = outcomes.iter().map(|(id, _)| *id).collect();
+        let dead = outcomes
+            .iter()
+            .filter(|(_, outcome)| matches!(outcome, Attempted::Dead { .. }))
+            .count();
+        let store = store.clone();
+        Recording {
+            ids,
+            // A task of its own: the commit goes on while the next page is sent, and still
+            // completes if this bot's delivery task is stopped at shutdown.
+            commit: tokio::spawn(async move {
+                store.record_attempts(outcomes).await?;
+                // Counted once committed: the metric never runs ahead of the outbox depth.
+                crate::metrics::metrics()
+                    .webhook_dead_letters
+                    .inc_by(dead as u64);
+                Ok(())
+            }),
+        }
+    }
+
+    async fn finish(self) -> Result<(), StoreError> {
+        self.commit.await.map_err(|_| StoreError::TaskPanicked)?
+    }
+}
+
+/// Sends every event of the bot that is due, oldest first, one at a time, until none is.
+///
+/// Pipelined: a page's outcomes are committed while the next page is sent (the commit, with
+/// `synchronous=FULL` an fsync, took as long as sending the page did; see BENCHMARKS.md). At
+/// most one page's outcomes are uncommitted at a time, and sending stays strictly one event
+/// after another.
 async fn deliver_due(
     bot_id: &str,
     store: &Store,
     client: &WebhookClient,
     config: &DeliveryConfig,
+) -> Result<(), StoreError> {
+    let mut recording: Option<Recording> = None;
+    let result = deliver_pages(bot_id, store, client, config, &mut recording).await;
+    // Whatever happened, what was sent is recorded before the task looks again or ends.
+    let recorded = match recording.take() {
+        Some(r) => r.finish().await,
+        None => Ok(()),
+    };
+    result.and(recorded)
+}
+
+async fn deliver_pages(
+    bot_id: &str,
+    store: &Store,
+    client: &WebhookClient,
+    config: &DeliveryConfig,
+    recording: &mut Option<Recording>,
 ) -> Result<(), StoreError> {
     loop {
         let Some(sub) = store.subscription(bot_id.to_owned()).await? else {
@@ -146,12 +203,27 @@ async fn deliver_due(
         let Some(url) = sub.webhook_url.clone() else {
             return Ok(());
         };
-        let due = store
-            .pending_events(bot_id.to_owned(), Some(now_ms()), PAGE)
-            .await?;
+        let skip = recording.as_ref().map_or(0, |r| r.ids.len());
+        let due: Vec<_> = store
+            .pending_events(bot_id.to_owned(), Some(now_ms()), PAGE + skip as u32)
+            .await?
+            .into_iter()
+            .filter(|e| !recording.as_ref().is_some_and(|r| r.ids.contains(&e.id)))
+            .take(PAGE as usize)
+            .collect();
         if due.is_empty() {
-            return Ok(());
+            match recording.take() {
+                // Once it is committed, an event retried at once may be due again: look again.
+                Some(r) => {
+                    r.finish().await?;
+                    continue;
+                }
+                None => return Ok(()),
+            }
         }
+        // The URL is checked once per page, not per event (with a host name, that check is a
+        // DNS lookup; connections are still guarded by the resolver).
+        let target = client.check(&url).await;
         let metrics = crate::metrics::metrics();
         let mut outcomes = Vec::with_capacity(due.len());
         let mut oldest: Option<Instant> = None;
@@ -160,7 +232,11 @@ async fn deliver_due(
                 Attempted::Skipped
             } else {
                 metrics.webhook_attempts.inc();
-                match client.post(&url, &sub.secret, &event).await {
+                let sent = match &target {
+                    Ok(url) => client.post_to(url.clone(), &sub.secret, &event).await,
+                    Err(refused) => refused.clone(),
+                };
+                match sent {
                     Outcome::Delivered => Attempted::Delivered,
                     Outcome::Refused(error) => {
                         metrics.webhook_failures.inc();
@@ -183,26 +259,20 @@ async fn deliver_due(
             outcomes.push((event.id, outcome));
             let first = *oldest.get_or_insert_with(Instant::now);
             if first.elapsed() >= RECORD_EVERY {
-                record(store, std::mem::take(&mut outcomes)).await?;
+                // A slow receiver: record what is done so far, so a crash re-sends little.
+                if let Some(r) = recording.take() {
+                    r.finish().await?;
+                }
+                *recording = Some(Recording::start(store, std::mem::take(&mut outcomes)));
                 oldest = None;
             }
         }
+        // The previous page's commit has had this whole page to finish.
+        if let Some(r) = recording.take() {
+            r.finish().await?;
+        }
         if !outcomes.is_empty() {
-            record(store, outcomes).await?;
+            *recording = Some(Recording::start(store, outcomes));
         }
     }
-}
-
-/// Records attempts, then counts the dead letters among them: only once committed, so the
-/// metric never runs ahead of what the outbox (and its depth) shows.
-async fn record(store: &Store, outcomes: Vec<(i64, Attempted)>) -> Result<(), StoreError> {
-    let dead = outcomes
-        .iter()
-        .filter(|(_, outcome)| matches!(outcome, Attempted::Dead { .. }))
-        .count();
-    store.record_attempts(outcomes).await?;
-    crate::metrics::metrics()
-        .webhook_dead_letters
-        .inc_by(dead as u64);
-    Ok(())
 }

@@ -13,6 +13,9 @@ use super::ssrf::{self, GuardedResolver, UrlRefused};
 use crate::clock::now_ms;
 use crate::store::PendingEvent;
 
+/// How much of a receiver's answer is read (and dropped) so that its connection can be reused.
+const MAX_ANSWER: usize = 64 * 1024;
+
 /// What an attempt came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -63,17 +66,28 @@ impl WebhookClient {
 
     /// POSTs one event to `url`, signed with `secret`.
     pub async fn post(&self, url: &str, secret: &[u8], event: &PendingEvent) -> Outcome {
-        let url = match ssrf::check_url(url, self.allow_private).await {
-            Ok(url) => url,
+        match self.check(url).await {
+            Ok(url) => self.post_to(url, secret, event).await,
+            Err(outcome) => outcome,
+        }
+    }
+
+    /// Checks a webhook URL (through the SSRF guard unless private hosts are allowed): the
+    /// URL to post to, or what every attempt to post to it comes to.
+    pub async fn check(&self, url: &str) -> Result<reqwest::Url, Outcome> {
+        match ssrf::check_url(url, self.allow_private).await {
+            Ok(url) => Ok(url),
             // DNS may come back: retry.
-            Err(e @ UrlRefused::Unresolvable { .. }) => {
-                return Outcome::Failed {
-                    error: e.to_string(),
-                    retry_after: None,
-                };
-            }
-            Err(e) => return Outcome::Refused(e.to_string()),
-        };
+            Err(e @ UrlRefused::Unresolvable { .. }) => Err(Outcome::Failed {
+                error: e.to_string(),
+                retry_after: None,
+            }),
+            Err(e) => Err(Outcome::Refused(e.to_string())),
+        }
+    }
+
+    /// POSTs one event to a URL that [`WebhookClient::check`] passed, signed with `secret`.
+    pub async fn post_to(&self, url: reqwest::Url, secret: &[u8], event: &PendingEvent) -> Outcome {
         let timestamp = now_ms() / 1000;
         let payload = self.media_urls.event_for_bot(&event.payload).into_owned();
         let signature = sign(secret, &event.event_id, timestamp, payload.as_bytes());
@@ -89,7 +103,19 @@ impl WebhookClient {
             .send()
             .await;
         match sent {
-            Ok(resp) if resp.status().is_success() => Outcome::Delivered,
+            Ok(mut resp) if resp.status().is_success() => {
+                // Read the answer to its end (it is ignored): a connection whose answer was not
+                // read is not reused, and a receiver that answers with a body (most do) would
+                // cost a new connection per event. A long answer is cut off instead.
+                let mut read = 0;
+                while let Ok(Some(chunk)) = resp.chunk().await {
+                    read += chunk.len();
+                    if read > MAX_ANSWER {
+                        break;
+                    }
+                }
+                Outcome::Delivered
+            }
             Ok(resp) => Outcome::Failed {
                 error: format!("HTTP {}", resp.status()),
                 retry_after: resp

@@ -6,6 +6,7 @@
 //! it delivered, and the client's reconnect replays the gap from storage.
 
 use crate::bus::frame::Frame;
+use axum::extract::ws::Utf8Bytes;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
@@ -24,8 +25,9 @@ pub enum Outbound {
     Frame {
         /// The change log position, if the frame has one.
         cursor: Option<i64>,
-        /// The encoded frame.
-        text: Arc<str>,
+        /// The encoded frame: one allocation per change, shared by every recipient's queue
+        /// and handed to the socket as is (no copy per recipient).
+        text: Utf8Bytes,
     },
     /// The session must end (its user was deleted or their token rotated).
     Close,
@@ -168,14 +170,14 @@ impl Gateway {
             return;
         };
         // Encoded for the first recipient, shared by the rest.
-        let mut text: Option<Arc<str>> = None;
+        let mut text: Option<Utf8Bytes> = None;
         for link in sessions.values() {
             if only_user.is_some_and(|u| u != link.user_id) {
                 continue;
             }
             let text = match &text {
                 Some(text) => text.clone(),
-                None => match frame.encode() {
+                None => match frame.encode_shared() {
                     Ok(encoded) => text.insert(encoded).clone(),
                     Err(e) => {
                         tracing::error!(error = %e, chat = chat_key, "a live frame does not encode");
