@@ -19,7 +19,7 @@ const CONNECT_CONCURRENCY: usize = 64;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Runs the fan-out benchmark: `members` clients, `messages` messages, `senders` batch_sends in
-/// flight.
+/// flight at most, at `rate` messages per second when given (open loop).
 /// The clients run on a runtime of their own with `client_threads` threads, so that on a small
 /// machine they cannot take every core from the server they measure. Returns the summary, with
 /// the server's RSS growth per idle connection when the server's pid is given.
@@ -27,7 +27,7 @@ pub async fn run(
     admin: &Admin,
     members: usize,
     messages: usize,
-    senders: usize,
+    (senders, rate): (usize, Option<f64>),
     client_threads: usize,
     server_pid: Option<u32>,
 ) -> anyhow::Result<Value> {
@@ -44,6 +44,7 @@ pub async fn run(
         users: &users,
         group: &group,
         bot_token: &bot_token,
+        rate,
     };
     let result = measure(admin, &clients_rt, &target, messages, senders, server_pid).await;
     // Not dropped here: dropping a runtime inside another one's task is not allowed.
@@ -52,6 +53,7 @@ pub async fn run(
     report["members"] = json!(members);
     report["messages"] = json!(messages);
     report["senders"] = json!(senders);
+    report["rate"] = json!(rate);
     report["client_threads"] = json!(client_threads);
     Ok(report)
 }
@@ -61,6 +63,8 @@ struct Target<'a> {
     users: &'a [(String, String)],
     group: &'a str,
     bot_token: &'a str,
+    /// Messages per second (open loop), or as fast as `senders` allows.
+    rate: Option<f64>,
 }
 
 async fn measure(
@@ -75,6 +79,7 @@ async fn measure(
         users,
         group,
         bot_token,
+        rate,
     } = *target;
     let members = users.len();
     let rss_before = server_pid.and_then(rss_kib);
@@ -153,11 +158,16 @@ async fn measure(
     let send_start = Instant::now();
     let sends: Vec<anyhow::Result<()>> = stream::iter(replies.iter().enumerate())
         .map(|(n, replied)| {
-            let body = json!({"recvIds": [group], "recvType": "group", "contentType": "text",
-                "content": {"text": format!("t={} n={n}", origin.elapsed().as_micros())}});
-            let request = http.post(url.clone()).json(&body);
+            let (http, url) = (http.clone(), url.clone());
+            // Open loop: message `n` is due `n / rate` seconds after the start.
+            let due = rate.map(|r| send_start + Duration::from_secs_f64(n as f64 / r.max(0.001)));
             async move {
-                let reply: Value = request.send().await?.json().await?;
+                if let Some(due) = due {
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let body = json!({"recvIds": [group], "recvType": "group", "contentType": "text",
+                    "content": {"text": format!("t={} n={n}", origin.elapsed().as_micros())}});
+                let reply: Value = http.post(url).json(&body).send().await?.json().await?;
                 replied.store(
                     u64::try_from(origin.elapsed().as_micros()).unwrap_or(u64::MAX),
                     Ordering::Release,

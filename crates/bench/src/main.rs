@@ -83,9 +83,13 @@ enum Command {
         /// Messages sent to the group.
         #[arg(long, default_value_t = 20)]
         messages: usize,
-        /// batch_send requests in flight (1: one message after another).
+        /// batch_send requests in flight at most (1: one message after another).
         #[arg(long, default_value_t = 1)]
         senders: usize,
+        /// Send at this many messages per second (open loop; latency after the reply is then
+        /// not inflated by a queue the harness built) instead of as fast as possible.
+        #[arg(long)]
+        rate: Option<f64>,
         /// Threads of the clients' runtime (the clients must not starve the server they
         /// measure on a small machine).
         #[arg(long, default_value_t = 1)]
@@ -191,6 +195,7 @@ async fn main() -> anyhow::Result<()> {
             members,
             messages,
             senders,
+            rate,
             client_threads,
             server_pid,
         } => {
@@ -201,7 +206,7 @@ async fn main() -> anyhow::Result<()> {
                     &admin,
                     members,
                     messages,
-                    senders,
+                    (senders, rate),
                     client_threads,
                     server_pid
                 )

@@ -91,6 +91,10 @@ async fn send_with_baseline_and_fanout_run_and_report() {
         "20",
         "--messages",
         "3",
+        "--senders",
+        "2",
+        "--rate",
+        "50",
     ]);
     assert_eq!(
         fanout[0]["ok"], 60,
