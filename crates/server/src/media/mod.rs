@@ -14,6 +14,11 @@ pub fn media_path(key: &str) -> String {
     format!("/media/{key}")
 }
 
+/// Bytes as lowercase hex: media keys (SHA-256) and URL signatures are written this way.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Whether `key` has the shape of a media key: a SHA-256 as 64 lowercase hex characters.
 /// Anything else is refused before it reaches a file path.
 pub fn is_media_key(key: &str) -> bool {

@@ -15,7 +15,7 @@ use serde_json::Value;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use super::{is_media_key, media_path};
+use super::{hex, is_media_key, media_path};
 
 /// The query parameter carrying a media URL's signature.
 pub const SIGNATURE_PARAM: &str = "sig";
@@ -133,10 +133,6 @@ impl MediaUrls {
         mac.update(media_key.as_bytes());
         mac.finalize().into_bytes().into()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

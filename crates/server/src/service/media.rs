@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use super::ServiceError;
 use super::messaging::outgoing;
 use crate::clock::now_ms;
-use crate::media::{BlobLocation, BlobStore, MediaUrls, is_media_key, media_path, probe};
+use crate::media::{BlobLocation, BlobStore, MediaUrls, hex, is_media_key, media_path, probe};
 use crate::store::{MediaOwner, MediaRecord, Outgoing, Store, StoreError};
 
 /// The longest file name kept, in characters.
@@ -312,10 +312,6 @@ fn clean_mime(mime: &str) -> Option<String> {
                 .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
     };
     (token(top) && token(sub)).then_some(essence)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Runs blocking file work off the async threads.

@@ -106,15 +106,7 @@ pub(crate) async fn sign_in(
         .store
         .create_session(user.user_id.clone(), TokenHash::of(&token), now, expires_at)
         .await?;
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        SESSION_TTL_MS / 1000,
-        if state.media.urls().is_https() {
-            "; Secure"
-        } else {
-            ""
-        }
-    );
+    let cookie = cookie(&state, &token, SESSION_TTL_MS / 1000);
     let mut response = (
         StatusCode::CREATED,
         Json(json!({"sessionToken": token, "expiresAt": expires_at, "user": user})),
@@ -166,11 +158,21 @@ pub(crate) async fn sign_out(State(state): State<AppState>, headers: HeaderMap) 
         return Problem::from(e).into_response();
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        SET_COOKIE,
-        HeaderValue::from_static(
-            "cloudlake_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-        ),
-    );
+    if let Ok(cleared) = HeaderValue::from_str(&cookie(&state, "", 0)) {
+        response.headers_mut().insert(SET_COOKIE, cleared);
+    }
     response
+}
+
+/// The `Set-Cookie` value carrying a session token (empty with age 0: clearing it). `Secure`
+/// when the server is reached over HTTPS.
+fn cookie(state: &AppState, token: &str, max_age_secs: i64) -> String {
+    let secure = if state.media.urls().is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age_secs}{secure}"
+    )
 }
