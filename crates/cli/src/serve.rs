@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use std::time::Duration;
 
+use cloudlake_server::config::ServiceUrl;
 use cloudlake_server::config::{
     ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_WEBSOCKETS, DEFAULT_MAX_WEBSOCKETS_PER_IP, DEFAULT_REQUEST_TIMEOUT,
@@ -37,6 +38,10 @@ pub struct ServeArgs {
     /// process being killed, not necessarily a power cut (faster).
     #[arg(long, env = "CLOUDLAKE_DURABILITY", value_enum, default_value_t = DurabilityArg::Full)]
     durability: DurabilityArg,
+    /// Store everything in this PostgreSQL database (`postgres://user:password@host/db`)
+    /// instead of embedded SQLite: what the nodes of a cluster share. Migrated at start-up.
+    #[arg(long, env = "CLOUDLAKE_DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
     /// The largest bot API request body accepted, in bytes.
     #[arg(long, env = "CLOUDLAKE_MAX_BODY_BYTES", default_value_t = DEFAULT_MAX_BODY_BYTES)]
     max_body_bytes: usize,
@@ -121,6 +126,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             DurabilityArg::Full => Durability::Full,
             DurabilityArg::Normal => Durability::Normal,
         },
+        database_url: args.database_url.map(ServiceUrl::new),
         max_body_bytes: args.max_body_bytes,
         rate_limit: args.rate_limit,
         delivery: delivery_config(

@@ -32,6 +32,9 @@ pub struct Config {
     pub demo: bool,
     /// How hard commits push to disk.
     pub durability: Durability,
+    /// The PostgreSQL database shared by the nodes of a cluster (`postgres://…`); `None`:
+    /// embedded SQLite in `data_dir`.
+    pub database_url: Option<ServiceUrl>,
     /// The largest bot API request body accepted, in bytes.
     pub max_body_bytes: usize,
     /// How many requests each bot may make to each bot API call per second.
@@ -52,6 +55,46 @@ pub struct Config {
 /// The default shutdown grace period: long enough for any ordinary request, short enough for
 /// a service manager's stop timeout (systemd waits 90 s, Kubernetes 30 s by default).
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// The URL of a service cloudlake connects to (PostgreSQL, NATS). It may hold a password, so
+/// it is shown (`Debug`, `Display`, logs) with the password replaced by `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ServiceUrl(String);
+
+impl ServiceUrl {
+    /// Wraps a URL.
+    pub fn new(url: impl Into<String>) -> Self {
+        ServiceUrl(url.into())
+    }
+
+    /// The URL itself, password included: only for connecting.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ServiceUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // scheme://user:password@host… → scheme://user:***@host…
+        let Some((scheme, rest)) = self.0.split_once("://") else {
+            return f.write_str("***");
+        };
+        let authority_end = rest.find('/').unwrap_or(rest.len());
+        match rest[..authority_end].rfind('@') {
+            Some(at) => {
+                let user = rest[..at].split(':').next().unwrap_or("");
+                write!(f, "{scheme}://{user}:***{}", &rest[at..])
+            }
+            None => write!(f, "{scheme}://{rest}"),
+        }
+    }
+}
+
+impl std::fmt::Debug for ServiceUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ServiceUrl({self})")
+    }
+}
 
 /// Limits that keep one client from holding the server's resources.
 #[derive(Debug, Clone)]
@@ -94,6 +137,7 @@ impl Config {
             admin_token: None,
             demo: false,
             durability: Durability::Full,
+            database_url: None,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             rate_limit: RateLimit::default(),
             delivery: DeliveryConfig::default(),
@@ -155,5 +199,30 @@ impl fmt::Display for RateLimit {
             RateLimit::Off => f.write_str("off"),
             RateLimit::PerSecond(n) => write!(f, "{n}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ServiceUrl;
+
+    #[test]
+    fn service_urls_never_show_their_password() {
+        let url =
+            ServiceUrl::new("postgres://cloud:s3cr@t@db.internal:5432/cloudlake?sslmode=disable");
+        assert_eq!(
+            url.to_string(),
+            "postgres://cloud:***@db.internal:5432/cloudlake?sslmode=disable"
+        );
+        assert!(!format!("{url:?}").contains("s3cr"));
+        assert_eq!(
+            ServiceUrl::new("nats://127.0.0.1:4222").to_string(),
+            "nats://127.0.0.1:4222"
+        );
+        assert_eq!(ServiceUrl::new("host=db password=x").to_string(), "***");
+        assert_eq!(
+            url.expose(),
+            "postgres://cloud:s3cr@t@db.internal:5432/cloudlake?sslmode=disable"
+        );
     }
 }

@@ -80,11 +80,17 @@ impl Server {
         prepare_data_dir(&config.data_dir)?;
         let (admin_token, new_admin_token) = admin_token(&config)?;
         let gateway = Gateway::new();
-        let (store, writer) = Store::open(
-            &config.data_dir,
-            config.durability,
-            Arc::new(gateway.clone()),
-        )?;
+        let (store, writer) = match &config.database_url {
+            Some(url) => {
+                tracing::info!(database = %url, "storage: PostgreSQL");
+                Store::open_postgres(url.expose(), Arc::new(gateway.clone()))?
+            }
+            None => Store::open(
+                &config.data_dir,
+                config.durability,
+                Arc::new(gateway.clone()),
+            )?,
+        };
         let media_dir = config.data_dir.join(MEDIA_DIR);
         let blobs = FsBlobStore::open(&media_dir).map_err(|source| ServeError::DataDir {
             path: media_dir.display().to_string(),

@@ -379,15 +379,14 @@ async fn concurrent_sends_all_land_with_gap_free_sequences() {
 
     // Each chat's sequence is 1..=n without a gap or a repeat.
     let dir = server.stop().await;
-    let db = rusqlite::Connection::open(dir.path().join(cloudlake_server::store::DB_FILE)).unwrap();
     for group in [G1, G2] {
-        let seqs: Vec<i64> = db
-            .prepare("SELECT seq FROM messages WHERE chat_key = ?1 ORDER BY seq")
-            .unwrap()
-            .query_map([format!("g:{group}")], |row| row.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let seqs: Vec<i64> = common::db_rows(
+            dir.path(),
+            &format!("SELECT seq FROM messages WHERE chat_key = 'g:{group}' ORDER BY seq"),
+        )
+        .iter()
+        .map(|row| row[0].as_i64().unwrap())
+        .collect();
         assert_eq!(seqs, (1..=40).collect::<Vec<i64>>(), "group {group}");
     }
 }

@@ -49,11 +49,11 @@ impl GroupAdminHelpers for TestServer {
 /// The store of a stopped server, to ask it what the user-send path will ask. (The one place
 /// that knows `Store::open`'s arguments.)
 fn open_store(dir: &std::path::Path) -> (Store, WriterThread) {
-    Store::open(
-        dir,
-        Durability::Normal,
-        std::sync::Arc::new(cloudlake_server::bus::NoBus),
-    )
+    let bus = std::sync::Arc::new(cloudlake_server::bus::NoBus);
+    match common::test_database(dir) {
+        Some(url) => Store::open_postgres(&url, bus),
+        None => Store::open(dir, Durability::Normal, bus),
+    }
     .unwrap()
 }
 

@@ -21,35 +21,23 @@ const USER: &str = "7756242";
 
 /// Row counts of every table a request could change.
 fn state(server: &TestServer) -> Vec<(String, i64)> {
-    let db = rusqlite::Connection::open_with_flags(
-        server.dir.path().join(cloudlake_server::store::DB_FILE),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let tables: Vec<String> = db
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
+    let tables = common::db_tables(server.dir.path());
     assert!(tables.iter().any(|t| t == "messages"));
     let mut counts: Vec<(String, i64)> = tables
         .into_iter()
         .map(|t| {
-            let n = db
-                .query_row(&format!("SELECT COUNT(*) FROM \"{t}\""), [], |r| r.get(0))
+            let n = server.db_rows(&format!("SELECT COUNT(*) FROM \"{t}\""))[0][0]
+                .as_i64()
                 .unwrap();
             (t, n)
         })
         .collect();
     // And the content, in case something was changed in place.
-    let digest: i64 = db
-        .query_row(
-            "SELECT COALESCE(SUM(LENGTH(content) + COALESCE(edit_time, 0) + COALESCE(recall_time, 0)), 0) FROM messages",
-            [],
-            |r| r.get(0),
-        )
+    // CAST: PostgreSQL sums BIGINTs as NUMERIC.
+    let digest: i64 = server.db_rows(
+        "SELECT CAST(COALESCE(SUM(LENGTH(content) + COALESCE(edit_time, 0) + COALESCE(recall_time, 0)), 0) AS BIGINT) FROM messages",
+    )[0][0]
+        .as_i64()
         .unwrap();
     counts.push(("messages content".into(), digest));
     counts

@@ -165,17 +165,18 @@ async fn events(server: &TestServer, bot: &str, n: usize) {
 }
 
 fn outbox_states(server: &TestServer, bot: &str) -> Vec<(String, String, i64)> {
-    let db = rusqlite::Connection::open_with_flags(
-        server.dir.path().join(cloudlake_server::store::DB_FILE),
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-    )
-    .unwrap();
-    let mut stmt = db
-        .prepare("SELECT event_id, state, attempts FROM outbox WHERE bot_id = ?1 ORDER BY id")
-        .unwrap();
-    stmt.query_map([bot], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .unwrap()
-        .map(Result::unwrap)
+    server
+        .db_rows(&format!(
+            "SELECT event_id, state, attempts FROM outbox WHERE bot_id = '{bot}' ORDER BY id"
+        ))
+        .into_iter()
+        .map(|row| {
+            (
+                row[0].as_str().unwrap().to_owned(),
+                row[1].as_str().unwrap().to_owned(),
+                row[2].as_i64().unwrap(),
+            )
+        })
         .collect()
 }
 
@@ -236,11 +237,10 @@ async fn a_receiver_failing_three_times_gets_one_webhook_id_and_the_event_is_del
     assert_eq!(outbox.len(), 1);
     let event_id = outbox[0]["header"]["eventId"].as_str().unwrap();
     let secret = secret(&server, BOT).await;
-    let stored_payload = {
-        let db = rusqlite::Connection::open(server.dir.path().join("cloudlake.db")).unwrap();
-        db.query_row("SELECT payload FROM outbox", [], |r| r.get::<_, String>(0))
-            .unwrap()
-    };
+    let stored_payload = server.db_rows("SELECT payload FROM outbox")[0][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for hit in &hits {
         assert_eq!(header(&hit.headers, "webhook-id"), event_id);
         assert_eq!(header(&hit.headers, "content-type"), "application/json");

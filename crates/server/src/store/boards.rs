@@ -2,8 +2,8 @@
 //! Boards are state, not history: a change is pushed live to the chats that show it, and
 //! every live session receives the boards in force in its `hello`.
 
+use super::db::{Connection, Row, params};
 use cloudlake_protocol::{Board, LIVE_VERSION, LiveFrame, RecvType};
-use rusqlite::{Connection, Row, params};
 
 use super::messages::bot_may_reach;
 use super::model::Chat;
@@ -208,7 +208,7 @@ fn bot_chats(conn: &Connection, bot_id: &str) -> Result<Vec<Chat>, StoreError> {
     Ok(chats)
 }
 
-fn board_row(row: &Row<'_>) -> rusqlite::Result<Result<Board, StoreError>> {
+fn board_row(row: &Row<'_>) -> super::db::Result<Result<Board, StoreError>> {
     let key: String = row.get(1)?;
     let Some(chat) = Chat::from_key(&key) else {
         return Ok(Err(StoreError::Corrupt(format!("board chat key {key:?}"))));

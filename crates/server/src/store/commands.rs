@@ -1,7 +1,7 @@
 //! A bot's slash commands (指令), defined by the operator. A user message `/name …` to a bot
 //! that has command `name` becomes `message.receive.instruction` with its `commandId`.
 
-use rusqlite::{OptionalExtension, params};
+use super::db::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::{Store, StoreError};

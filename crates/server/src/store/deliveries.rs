@@ -4,7 +4,7 @@
 //! Every change goes through the writer, so delivery state is as durable as the events: a
 //! restart resumes exactly the rows still `pending`.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use super::db::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
 use super::outbox::{wake_bot, wake_dispatcher};
@@ -163,7 +163,7 @@ fn subscription_in_write(conn: &Connection, bot_id: &str) -> Result<Subscription
     })
 }
 
-fn pending_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<PendingEvent> {
+fn pending_row(row: &super::db::Row<'_>) -> super::db::Result<PendingEvent> {
     Ok(PendingEvent {
         id: row.get(0)?,
         event_id: row.get(1)?,

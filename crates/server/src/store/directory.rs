@@ -1,6 +1,6 @@
 //! Users, groups, bots and their relations: follows, memberships, bots in groups.
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use super::db::{Connection, OptionalExtension, Row, params};
 
 use cloudlake_protocol::Event;
 
@@ -587,7 +587,7 @@ fn ids(conn: &Connection, sql: &str, key: &str) -> Result<Vec<String>, StoreErro
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub(super) fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
+pub(super) fn user_row(row: &Row<'_>) -> super::db::Result<User> {
     Ok(User {
         user_id: row.get(0)?,
         nickname: row.get(1)?,
@@ -596,7 +596,7 @@ pub(super) fn user_row(row: &Row<'_>) -> rusqlite::Result<User> {
     })
 }
 
-fn group_row(row: &Row<'_>) -> rusqlite::Result<Group> {
+fn group_row(row: &Row<'_>) -> super::db::Result<Group> {
     Ok(Group {
         group_id: row.get(0)?,
         name: row.get(1)?,
@@ -606,7 +606,7 @@ fn group_row(row: &Row<'_>) -> rusqlite::Result<Group> {
     })
 }
 
-fn bot_row(row: &Row<'_>) -> rusqlite::Result<Bot> {
+fn bot_row(row: &Row<'_>) -> super::db::Result<Bot> {
     Ok(Bot {
         bot_id: row.get(0)?,
         nickname: row.get(1)?,

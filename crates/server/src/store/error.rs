@@ -4,9 +4,9 @@
 /// errors here: they come back as values, so that a batch can fail per recipient.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// SQLite reported an error.
-    #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    /// The database (SQLite or PostgreSQL) reported an error.
+    #[error("{0}")]
+    Database(#[from] super::db::DbError),
     /// The transaction a write belonged to failed to commit; the write did not happen.
     #[error("commit failed: {0}")]
     CommitFailed(String),
@@ -39,6 +39,18 @@ pub enum StoreError {
     /// The data directory or database file could not be prepared.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.into())
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        StoreError::Database(e.into())
+    }
 }
 
 impl StoreError {

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use super::db::{Connection, OptionalExtension, params};
 use cloudlake_protocol::GroupTag;
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::directory::leave_group;

@@ -1,7 +1,7 @@
 //! Keys the server makes for itself and keeps in the database, so that every node and every
 //! restart agrees on them (today: the key that signs media URLs handed to bots).
 
-use rusqlite::OptionalExtension;
+use super::db::OptionalExtension;
 
 use super::{Store, StoreError};
 
@@ -15,9 +15,9 @@ impl Store {
         self.writer
             .write(move |conn| {
                 conn.prepare_cached(
-                    "INSERT OR IGNORE INTO server_keys (name, key) VALUES (?1, ?2)",
+                    "INSERT INTO server_keys (name, key) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
                 )?
-                .execute(rusqlite::params![name, fresh.as_slice()])?;
+                .execute(super::db::params![name, fresh.as_slice()])?;
                 let key: Option<Vec<u8>> = conn
                     .prepare_cached("SELECT key FROM server_keys WHERE name = ?1")?
                     .query_row([name], |row| row.get(0))

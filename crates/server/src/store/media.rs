@@ -2,8 +2,8 @@
 //! video, file), and which chats carry each upload. The bytes themselves live in a
 //! [`crate::media::BlobStore`]; this is only what is known about them.
 
+use super::db::{Connection, OptionalExtension, Row, params};
 use cloudlake_protocol::UploadKind;
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::user_side::USER_CHAT_KEYS;
 use super::{Store, StoreError};
@@ -156,7 +156,8 @@ impl Store {
 /// (`p:<botId>:<userId>`, matched by prefix).
 const BOT_CHAT_KEYS: &str = "SELECT 'g:' || group_id FROM group_bots WHERE bot_id = ?1 \
      UNION ALL SELECT chat_key FROM message_media \
-       WHERE media_key = ?2 AND substr(chat_key, 1, length(?1) + 3) = 'p:' || ?1 || ':'";
+       WHERE media_key = ?2 \
+       AND substr(chat_key, 1, length(CAST(?1 AS TEXT)) + 3) = 'p:' || CAST(?1 AS TEXT) || ':'";
 
 /// Notes that a message in `chat_key` carries the upload `media_key`: from now on everyone in
 /// that chat may fetch it. Runs in the transaction that stores the message.
@@ -166,13 +167,13 @@ pub(crate) fn note_media_in_chat(
     chat_key: &str,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT OR IGNORE INTO message_media (media_key, chat_key) VALUES (?1, ?2)",
+        "INSERT INTO message_media (media_key, chat_key) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     )?
     .execute([media_key, chat_key])?;
     Ok(())
 }
 
-fn media_row(row: &Row<'_>) -> rusqlite::Result<Result<MediaRecord, StoreError>> {
+fn media_row(row: &Row<'_>) -> super::db::Result<Result<MediaRecord, StoreError>> {
     let owner_type: String = row.get(1)?;
     let owner_id: String = row.get(2)?;
     let owner = match owner_type.as_str() {

@@ -5,8 +5,8 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::db::{Connection, OptionalExtension, Row, params};
 use cloudlake_protocol::{Content, RecvType, SenderType};
-use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::media::note_media_in_chat;
 use super::model::{Chat, StoredMessage};
@@ -393,14 +393,10 @@ fn log_entry(
     msg_id: &str,
     at: i64,
 ) -> Result<i64, StoreError> {
-    conn.prepare_cached(
+    Ok(conn.insert_returning_id(
         "INSERT INTO chat_log (chat_key, kind, msg_id, at) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![chat_key, kind.as_str(), msg_id, at])?;
-    // The writer is the only connection that writes: the last rowid is this row's. (Not
-    // `RETURNING id`: SQLite runs a RETURNING statement through an ephemeral table and a
-    // statement journal, which made this insert nearly half of a batch_send's writer time.)
-    Ok(conn.last_insert_rowid())
+        params![chat_key, kind.as_str(), msg_id, at],
+    )?)
 }
 
 thread_local! {
@@ -507,7 +503,7 @@ fn page(
 pub(crate) fn collect(
     conn: &Connection,
     sql: &str,
-    params: impl rusqlite::Params,
+    params: impl super::db::Params,
 ) -> Result<Vec<StoredMessage>, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, message_row)?;
@@ -518,7 +514,7 @@ pub(crate) fn collect(
     Ok(list)
 }
 
-fn message_row(row: &Row<'_>) -> rusqlite::Result<Result<StoredMessage, StoreError>> {
+fn message_row(row: &Row<'_>) -> super::db::Result<Result<StoredMessage, StoreError>> {
     let sender_type: String = row.get(3)?;
     let Some(sender_type) = SenderType::from_wire(&sender_type) else {
         return Ok(Err(StoreError::Corrupt(format!(

@@ -7,6 +7,7 @@
 
 mod boards;
 mod commands;
+mod db;
 mod deliveries;
 mod directory;
 mod error;
@@ -28,10 +29,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::OpenFlags;
 
 pub use boards::NewBoard;
 pub use commands::Command;
+pub use db::DbError;
 pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};
 pub use error::StoreError;
 pub use group_admin::{
@@ -45,6 +47,7 @@ pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
 pub use web_info::{BotInfo, GroupInfo};
 
 use crate::bus::Bus;
+use db::Connection;
 use readers::Readers;
 use writer::Writer;
 
@@ -68,6 +71,9 @@ const WAKE_QUEUE: usize = 1024;
 
 /// How many read connections the pool holds.
 const READERS: usize = 4;
+
+/// How long connecting to PostgreSQL may take before start-up gives up.
+const PG_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The store. Cloning it is cheap and shares the same writer and readers.
 #[derive(Clone)]
@@ -102,7 +108,7 @@ impl Store {
         bus: Arc<dyn Bus>,
     ) -> Result<(Store, WriterThread), StoreError> {
         let path = data_dir.join(DB_FILE);
-        let mut conn = Connection::open(&path)?;
+        let mut conn = rusqlite::Connection::open(&path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(
             None,
@@ -120,20 +126,63 @@ impl Store {
 
         let readers = (0..READERS)
             .map(|_| {
-                let conn = Connection::open_with_flags(
+                let conn = rusqlite::Connection::open_with_flags(
                     &path,
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 configure(&conn)?;
-                Ok(conn)
+                Ok(Connection::sqlite(conn))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
+        Store::start(Connection::sqlite(conn), readers, None, bus)
+    }
+
+    /// Opens the PostgreSQL database at `url` (`postgres://user:pass@host/db`), shared by
+    /// every node of a cluster: applies migrations (one node at a time) and starts the
+    /// writer thread, which publishes committed changes on `bus`. Blocks while connecting.
+    pub fn open_postgres(
+        url: &str,
+        bus: Arc<dyn Bus>,
+    ) -> Result<(Store, WriterThread), StoreError> {
+        let config: postgres::Config = url.parse()?;
+        let connect: Connect = Arc::new(move || {
+            let mut config = config.clone();
+            config.connect_timeout(PG_CONNECT_TIMEOUT);
+            if config.get_application_name().is_none() {
+                config.application_name("cloudlake");
+            }
+            Ok(Connection::postgres(config.connect(postgres::NoTls)?))
+        });
+        // The client runs a runtime of its own, which must not start on an async runtime's
+        // thread (where servers are usually opened): connect from a plain thread.
+        let opened = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let conn = connect()?;
+                    schema::migrate_postgres(&conn)?;
+                    let readers = (0..READERS)
+                        .map(|_| connect())
+                        .collect::<Result<Vec<_>, StoreError>>()?;
+                    Ok::<_, StoreError>((conn, readers))
+                })
+                .join()
+        });
+        let (conn, readers) = opened.map_err(|_| StoreError::TaskPanicked)??;
+        Store::start(conn, readers, Some(connect), bus)
+    }
+
+    fn start(
+        conn: Connection,
+        readers: Vec<Connection>,
+        reconnect: Option<Connect>,
+        bus: Arc<dyn Bus>,
+    ) -> Result<(Store, WriterThread), StoreError> {
         let (events, _) = tokio::sync::broadcast::channel(WAKE_QUEUE);
-        let (writer, closer, thread) = Writer::start(conn, bus, events.clone())?;
+        let (writer, closer, thread) = Writer::start(conn, reconnect.clone(), bus, events.clone())?;
         Ok((
             Store {
                 writer,
-                readers: Readers::new(readers),
+                readers: Readers::new(readers, reconnect),
                 bot_tokens: Arc::default(),
                 events,
             },
@@ -141,6 +190,10 @@ impl Store {
         ))
     }
 }
+
+/// Makes a new connection to the same database: how the writer and readers recover from a
+/// PostgreSQL connection that broke (a restarted server, a network cut). SQLite needs none.
+pub(crate) type Connect = Arc<dyn Fn() -> Result<Connection, StoreError> + Send + Sync>;
 
 impl Store {
     /// Hears after every commit that made bot events deliverable (new events, replays,
@@ -152,7 +205,7 @@ impl Store {
     }
 }
 
-fn configure(conn: &Connection) -> Result<(), StoreError> {
+fn configure(conn: &rusqlite::Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // The writer is the only writer, but a reader may briefly need a lock during a checkpoint.
     conn.busy_timeout(std::time::Duration::from_secs(5))?;

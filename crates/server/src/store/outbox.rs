@@ -4,8 +4,8 @@
 
 use std::cell::RefCell;
 
+use super::db::{Connection, OptionalExtension, params};
 use cloudlake_protocol::{ChatMemberEvent, Event, EventEnvelope};
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Store, StoreError};
 use crate::clock::now_ms;

@@ -3,10 +3,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use rusqlite::Connection;
 use tokio::sync::Semaphore;
 
-use super::StoreError;
+use super::db::Connection;
+use super::{Connect, StoreError};
 
 /// Read-only connections, each used by one blocking task at a time.
 #[derive(Clone)]
@@ -16,16 +16,19 @@ pub(crate) struct Readers {
 
 struct Pool {
     idle: Mutex<Vec<Connection>>,
+    /// How to replace a broken connection (PostgreSQL).
+    reconnect: Option<Connect>,
     // One permit per idle connection: a permit in hand guarantees a connection to pop.
     permits: Semaphore,
 }
 
 impl Readers {
-    pub(crate) fn new(connections: Vec<Connection>) -> Self {
+    pub(crate) fn new(connections: Vec<Connection>, reconnect: Option<Connect>) -> Self {
         let permits = Semaphore::new(connections.len());
         Readers {
             inner: Arc::new(Pool {
                 idle: Mutex::new(connections),
+                reconnect,
                 permits,
             }),
         }
@@ -50,7 +53,18 @@ impl Readers {
             .map_err(|_| StoreError::TaskPanicked)?
             .pop()
             .ok_or(StoreError::TaskPanicked)?;
+        let reconnect = self.inner.reconnect.clone();
         let joined = tokio::task::spawn_blocking(move || {
+            let mut conn = conn;
+            if conn.is_broken()
+                && let Some(connect) = &reconnect
+            {
+                match connect() {
+                    Ok(fresh) => conn = fresh,
+                    // The broken one goes back to the pool, to be retried by the next read.
+                    Err(e) => return (conn, Err(e)),
+                }
+            }
             let result = f(&conn);
             (conn, result)
         })

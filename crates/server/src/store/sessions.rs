@@ -2,7 +2,7 @@
 //! session token is a bearer credential like the user token, stored only as its hash, and
 //! ends at its expiry, at sign-out, or when the user's token or password changes.
 
-use rusqlite::{OptionalExtension, params};
+use super::db::{OptionalExtension, params};
 
 use super::directory::{expect_one, user_row};
 use super::model::User;

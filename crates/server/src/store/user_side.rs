@@ -6,11 +6,11 @@
 
 use std::collections::HashSet;
 
+use super::db::{Connection, OptionalExtension, params};
 use cloudlake_protocol::{
     ActionType, ButtonReportEvent, Content, Event, EventChat, EventMessage, EventSender,
     MessageEvent, SenderType,
 };
-use rusqlite::{Connection, OptionalExtension, params};
 
 use super::directory::{join_group, leave_group};
 use super::group_admin::{SendPolicy, send_policy};
@@ -453,7 +453,8 @@ impl Store {
                 Ok(Some(
                     conn.prepare_cached(
                         "INSERT INTO read_markers (user_id, chat_key, seq) VALUES (?1, ?2, ?3) \
-                         ON CONFLICT (user_id, chat_key) DO UPDATE SET seq = MAX(seq, excluded.seq) RETURNING seq",
+                         ON CONFLICT (user_id, chat_key) DO UPDATE SET seq = CASE WHEN excluded.seq > read_markers.seq \
+                         THEN excluded.seq ELSE read_markers.seq END RETURNING seq",
                     )?
                     .query_row(params![user_id, key, seq], |row| row.get(0))?,
                 ))

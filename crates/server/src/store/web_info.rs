@@ -1,7 +1,7 @@
 //! What the unofficial web API (`/v1/bot/bot-info`, `/v1/group/group-info`) shows about a bot
 //! or a group: the directory row plus its numeric row ID and head count.
 
-use rusqlite::OptionalExtension;
+use super::db::OptionalExtension;
 
 use super::{Store, StoreError};
 

@@ -19,11 +19,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use super::StoreError;
+use super::db::Connection;
 use super::outbox::Wake;
+use super::{Connect, StoreError};
 use crate::bus::publisher::Publisher;
 use crate::bus::{Bus, Change};
 
@@ -86,14 +86,19 @@ impl Writer {
     /// after each commit that made events deliverable (see `outbox::wake_bot`).
     pub(crate) fn start(
         conn: Connection,
+        reconnect: Option<Connect>,
         bus: Arc<dyn Bus>,
         events: broadcast::Sender<Arc<Wake>>,
     ) -> Result<(Writer, Closer, JoinHandle<()>), StoreError> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
-        let publisher = Publisher::start(bus)?;
+        let publisher = if conn.is_postgres() {
+            Publish::Inline(bus)
+        } else {
+            Publish::Threaded(Publisher::start(bus)?)
+        };
         let thread = std::thread::Builder::new()
             .name("cloudlake-writer".into())
-            .spawn(move || run(conn, jobs, &publisher, &events))?;
+            .spawn(move || run(conn, reconnect, jobs, &publisher, &events))?;
         Ok((
             Writer {
                 queue: queue.clone(),
@@ -156,10 +161,66 @@ pub(crate) fn note_message_stored() {
     STORED.with(|n| n.set(n.get() + 1));
 }
 
+/// How committed changes leave the writer.
+enum Publish {
+    /// SQLite, one writer: a publishing thread of its own, so the writer goes back to
+    /// committing at once (see [`Publisher`]).
+    Threaded(Publisher),
+    /// PostgreSQL, a writer per node: published before the cluster-wide write lock is
+    /// released, so that every node's batches reach the bus in commit (cursor) order.
+    Inline(Arc<dyn Bus>),
+}
+
+impl Publish {
+    fn publish(&self, changes: Vec<Change>) {
+        match self {
+            Publish::Threaded(publisher) => publisher.publish(changes),
+            Publish::Inline(bus) => {
+                if catch_unwind(AssertUnwindSafe(|| bus.publish(changes))).is_err() {
+                    tracing::error!("publishing a batch of changes panicked");
+                }
+            }
+        }
+    }
+}
+
+/// The advisory lock every node's writer holds from `BEGIN` until its commit is published:
+/// one writer at a time across the cluster. That keeps what SQLite's single writer gave for
+/// free: per-chat sequence numbers gap-free and ordered, chat log cursors increasing in
+/// commit order, and no deadlocks between nodes' batches. (The key is arbitrary; it only has
+/// to be the same on every node: "clou" in ASCII.)
+const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
+
+/// Opens a batch's transaction; on PostgreSQL, first takes the cluster-wide write lock.
+fn begin(conn: &Connection) -> Result<(), super::db::DbError> {
+    if !conn.is_postgres() {
+        return conn.execute_batch("BEGIN IMMEDIATE");
+    }
+    conn.execute_batch(&format!("SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK})"))?;
+    // Another node may have appended to any chat since this writer last held the lock: the
+    // sequence numbers it remembers are stale.
+    super::messages::forget_seqs();
+    conn.execute_batch("BEGIN").inspect_err(|_| unlock(conn))
+}
+
+/// Releases the cluster-wide write lock (PostgreSQL), once the batch's changes are out.
+fn unlock(conn: &Connection) {
+    if conn.is_postgres() {
+        // The connection may be broken; its lock then went with its session.
+        let _ = conn.take_failed();
+        if let Err(e) =
+            conn.execute_batch(&format!("SELECT pg_advisory_unlock({CLUSTER_WRITE_LOCK})"))
+        {
+            tracing::error!(error = %e, "could not release the cluster write lock");
+        }
+    }
+}
+
 fn run(
     mut conn: Connection,
+    reconnect: Option<Connect>,
     mut jobs: mpsc::Receiver<Msg>,
-    bus: &Publisher,
+    bus: &Publish,
     events: &broadcast::Sender<Arc<Wake>>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
@@ -180,10 +241,22 @@ fn run(
                 Err(_) => break,
             }
         }
-        let (completions, changes) = run_batch(&mut conn, batch.drain(..));
+        if conn.is_broken()
+            && let Some(connect) = &reconnect
+        {
+            // A batch on a broken connection fails at BEGIN, and its callers are told.
+            match connect() {
+                Ok(fresh) => conn = fresh,
+                Err(e) => {
+                    tracing::error!(error = %e, "the database connection broke; could not reconnect")
+                }
+            }
+        }
+        let (completions, changes) = run_batch(&conn, batch.drain(..));
         if !changes.is_empty() {
             bus.publish(changes);
         }
+        unlock(&conn);
         if let Some(wake) = super::outbox::take_wake() {
             // Never blocks; with no deliverer listening the wake-up is simply dropped.
             let _ = events.send(Arc::new(wake));
@@ -200,12 +273,12 @@ fn run(
 type BatchResult = (Vec<(Completion, Result<(), StoreError>)>, Vec<Change>);
 
 /// Runs one batch in one transaction.
-fn run_batch(conn: &mut Connection, batch: impl Iterator<Item = Job>) -> BatchResult {
+fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> BatchResult {
     let mut done: Vec<(Completion, bool)> = Vec::new();
     let mut changes: Vec<Change> = Vec::new();
     STORED.with(|n| n.set(0));
-    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
-        Ok(tx) => tx,
+    match begin(conn) {
+        Ok(()) => {}
         Err(e) => {
             // Nothing runs. Dropping a job drops its reply channel, which its caller sees as
             // `WriteAborted`; the cause is logged here, once for the batch.
@@ -213,15 +286,16 @@ fn run_batch(conn: &mut Connection, batch: impl Iterator<Item = Job>) -> BatchRe
             crate::metrics::metrics().write_failures.inc();
             return (Vec::new(), Vec::new());
         }
-    };
+    }
     let mut aborted = false;
     for job in batch {
-        let before = tx.total_changes();
+        let before = conn.changes();
         // A job is our own code, but a panic in one must not take down the writer and every
         // write queued behind it: catch it, and treat it like a failed job (its reply channel
         // is dropped: its caller sees `WriteAborted`, reported as an internal error).
-        let outcome = catch_unwind(AssertUnwindSafe(|| job(&tx)));
-        let wrote = tx.total_changes() != before;
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(conn)));
+        // On PostgreSQL a failed statement spoils the whole transaction, written or not.
+        let wrote = conn.changes() != before || conn.take_failed();
         match outcome {
             Ok(outcome) if outcome.ok => {
                 changes.extend(outcome.changes);
@@ -243,11 +317,13 @@ fn run_batch(conn: &mut Connection, batch: impl Iterator<Item = Job>) -> BatchRe
     }
     let commit = if aborted {
         tracing::error!("a write failed after changing data: the whole batch is rolled back");
-        let _ = tx.rollback();
+        let _ = conn.execute_batch("ROLLBACK");
         Err("a write in the same batch failed; nothing was stored".to_owned())
     } else {
-        tx.commit().map_err(|e| {
+        conn.execute_batch("COMMIT").map_err(|e| {
             tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
+            // SQLite may leave the transaction open after a failed COMMIT (a full disk).
+            let _ = conn.execute_batch("ROLLBACK");
             e.to_string()
         })
     };
@@ -286,11 +362,17 @@ mod tests {
 
     fn writer() -> (Writer, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        let conn = Connection::open(dir.path().join("w.db")).unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v TEXT NOT NULL UNIQUE);")
             .unwrap();
-        let (writer, _closer, _thread) =
-            Writer::start(conn, Arc::new(NoBus), tokio::sync::broadcast::channel(16).0).unwrap();
+        let conn = Connection::sqlite(conn);
+        let (writer, _closer, _thread) = Writer::start(
+            conn,
+            None,
+            Arc::new(NoBus),
+            tokio::sync::broadcast::channel(16).0,
+        )
+        .unwrap();
         (writer, dir)
     }
 
@@ -298,14 +380,19 @@ mod tests {
         v: &'static str,
     ) -> impl FnOnce(&Connection) -> Result<(), StoreError> + Send + 'static {
         move |conn| {
-            conn.execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+            conn.prepare_cached("INSERT INTO t (v) VALUES (?1)")?
+                .execute([v])?;
             Ok(())
         }
     }
 
     async fn count(writer: &Writer) -> i64 {
         writer
-            .write(|conn| Ok(conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))?))
+            .write(|conn| {
+                Ok(conn
+                    .prepare_cached("SELECT COUNT(*) FROM t")?
+                    .query_row([], |r| r.get(0))?)
+            })
             .await
             .unwrap()
     }
@@ -359,8 +446,8 @@ mod tests {
         let (writer, _dir) = writer();
         writer.write(insert("dup")).await.unwrap();
         let half_written: TestJob = Box::new(|conn| {
-            conn.execute("INSERT INTO t (v) VALUES ('half')", [])?;
-            conn.execute("INSERT INTO t (v) VALUES ('dup')", [])?; // UNIQUE violation
+            conn.execute_batch("INSERT INTO t (v) VALUES ('half')")?;
+            conn.execute_batch("INSERT INTO t (v) VALUES ('dup')")?; // UNIQUE violation
             Ok(())
         });
         let results = in_one_batch(

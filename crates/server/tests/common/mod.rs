@@ -4,12 +4,49 @@
 
 use std::net::SocketAddr;
 
+use cloudlake_server::config::ServiceUrl;
 use cloudlake_server::store::Durability;
 use cloudlake_server::{Config, Server};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
 pub const ADMIN_TOKEN: &str = "test-admin-token";
+
+/// The PostgreSQL server the suite runs against instead of SQLite, when set (CI runs the
+/// suite both ways): `postgres://user@host:port/postgres`.
+pub const TEST_DATABASE_ENV: &str = "CLOUDLAKE_TEST_DATABASE_URL";
+
+/// Whether this run stores in PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var_os(TEST_DATABASE_ENV).is_some()
+}
+
+/// With [`TEST_DATABASE_ENV`] set: the URL of a database of its own for the server whose data
+/// directory is `dir`, created if missing. The name follows from the directory, so a server
+/// restarted on the same directory finds its data again.
+pub fn test_database(dir: &std::path::Path) -> Option<String> {
+    use std::hash::{Hash, Hasher};
+    let base = std::env::var(TEST_DATABASE_ENV).ok()?;
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    dir.hash(&mut hasher);
+    std::process::id().hash(&mut hasher);
+    let name = format!("cl_{:016x}", hasher.finish());
+    let (server, _) = base.rsplit_once('/').expect("a postgres://…/db URL");
+    // The client runs a runtime of its own: not on the test's runtime thread.
+    let admin = base.clone();
+    let create = format!("CREATE DATABASE {name}");
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        if let Err(e) = client.batch_execute(&create) {
+            // 42P04: it exists (a restart on the same directory).
+            let code = e.code().map(|c| c.code().to_owned());
+            assert_eq!(code.as_deref(), Some("42P04"), "{e:?}");
+        }
+    })
+    .join()
+    .unwrap();
+    Some(format!("{server}/{name}"))
+}
 
 pub struct TestServer {
     pub addr: SocketAddr,
@@ -35,6 +72,9 @@ impl TestServer {
         config.admin_token = Some(ADMIN_TOKEN.into());
         // Tests check behaviour, not power-cut durability; NORMAL keeps them quick.
         config.durability = Durability::Normal;
+        if let Some(url) = test_database(dir.path()) {
+            config.database_url = Some(ServiceUrl::new(url));
+        }
         tweak(&mut config);
         let server = Server::bind(config).await.unwrap();
         let addr = server.local_addr().unwrap();
@@ -291,19 +331,82 @@ impl TestServer {
 
     /// Every event in the outbox, oldest first, as parsed envelopes.
     pub fn outbox(&self, bot_id: &str) -> Vec<Value> {
-        let db = rusqlite::Connection::open_with_flags(
-            self.dir.path().join(cloudlake_server::store::DB_FILE),
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        db_rows(
+            self.dir.path(),
+            &format!("SELECT payload FROM outbox WHERE bot_id = '{bot_id}' ORDER BY id"),
         )
-        .unwrap();
-        let mut stmt = db
-            .prepare("SELECT payload FROM outbox WHERE bot_id = ?1 ORDER BY id")
-            .unwrap();
-        stmt.query_map([bot_id], |row| row.get::<_, String>(0))
-            .unwrap()
-            .map(|p| serde_json::from_str(&p.unwrap()).unwrap())
-            .collect()
+        .into_iter()
+        .map(|row| serde_json::from_str(row[0].as_str().unwrap()).unwrap())
+        .collect()
     }
+
+    /// Rows of a query on this server's database, whichever engine it is on.
+    pub fn db_rows(&self, sql: &str) -> Vec<Vec<Value>> {
+        db_rows(self.dir.path(), sql)
+    }
+}
+
+/// Rows of `sql` (no parameters: write values inline) on the database of the server whose data
+/// directory is `dir` (SQLite, or its PostgreSQL database under [`TEST_DATABASE_ENV`]), each
+/// column as JSON: integers, text, booleans (PostgreSQL) and null.
+pub fn db_rows(dir: &std::path::Path, sql: &str) -> Vec<Vec<Value>> {
+    if let Some(url) = test_database(dir) {
+        let sql = sql.to_owned();
+        return std::thread::spawn(move || {
+            use postgres::types::Type;
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            let rows = client.query(sql.as_str(), &[]).unwrap();
+            rows.iter()
+                .map(|row| {
+                    (0..row.len())
+                        .map(|i| match *row.columns()[i].type_() {
+                            Type::INT8 => json!(row.get::<_, Option<i64>>(i)),
+                            Type::INT4 => json!(row.get::<_, Option<i32>>(i)),
+                            Type::BOOL => json!(row.get::<_, Option<bool>>(i)),
+                            _ => json!(row.get::<_, Option<String>>(i)),
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .join()
+        .unwrap();
+    }
+    let db = rusqlite::Connection::open_with_flags(
+        dir.join(cloudlake_server::store::DB_FILE),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let mut stmt = db.prepare(sql).unwrap();
+    let columns = stmt.column_count();
+    stmt.query_map([], |row| {
+        Ok((0..columns)
+            .map(|i| match row.get_ref(i).unwrap() {
+                rusqlite::types::ValueRef::Null => Value::Null,
+                rusqlite::types::ValueRef::Integer(n) => json!(n),
+                rusqlite::types::ValueRef::Real(f) => json!(f),
+                rusqlite::types::ValueRef::Text(t) => json!(String::from_utf8_lossy(t)),
+                rusqlite::types::ValueRef::Blob(b) => json!(b),
+            })
+            .collect())
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+/// The tables of the server's database whose data directory is `dir`.
+pub fn db_tables(dir: &std::path::Path) -> Vec<String> {
+    let sql = if on_postgres() {
+        "SELECT table_name::text FROM information_schema.tables \
+         WHERE table_schema = 'public' ORDER BY 1"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    };
+    db_rows(dir, sql)
+        .into_iter()
+        .map(|row| row[0].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The next text frame, or `None` if none comes within 5 s (generous for a loaded machine;

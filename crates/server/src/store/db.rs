@@ -1,0 +1,735 @@
+//! One connection API over both storage engines: embedded SQLite (the default) and
+//! PostgreSQL (a cluster's shared store).
+//!
+//! The store's queries are written once, in SQL both engines accept, against this module's
+//! [`Connection`], [`Statement`] and [`Row`], which are shaped like rusqlite's. For PostgreSQL
+//! a statement is translated once (placeholders `?N` become `$N`; SQLite's planner hint
+//! `INDEXED BY` is dropped) and prepared once per connection. Parameters and columns are
+//! converted by the type PostgreSQL reports, so the store's integers, text and bytes bind and
+//! read the same way on both engines (PostgreSQL's schema uses `BIGINT` where SQLite has
+//! `INTEGER`, and `BYTEA` for `BLOB`).
+//!
+//! Both engines are used synchronously, from the writer thread and from blocking reader tasks:
+//! the PostgreSQL client runs a small runtime of its own per connection, so it must never be
+//! called (or dropped) on an async runtime's thread.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+
+use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+/// A result of this module.
+pub type Result<T, E = DbError> = std::result::Result<T, E>;
+
+/// What the database reported.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// SQLite reported an error.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL (or the connection to it) reported an error.
+    #[error("postgres: {}", pg_message(.0))]
+    Postgres(#[from] postgres::Error),
+    /// `query_row` found no row (see [`OptionalExtension`]).
+    #[error("the query returned no rows")]
+    NoRows,
+    /// A column could not be read as the type asked for.
+    #[error("column {index}: {message}")]
+    Column {
+        /// The column's index.
+        index: usize,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+/// The server's message and code, which `postgres::Error`'s own `Display` leaves out.
+fn pg_message(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => e.to_string(),
+    }
+}
+
+/// `query_row(...).optional()`: no row becomes `None`, like rusqlite's extension.
+pub trait OptionalExtension<T> {
+    /// `Ok(None)` instead of [`DbError::NoRows`].
+    fn optional(self) -> Result<Option<T>>;
+}
+
+impl<T> OptionalExtension<T> for Result<T> {
+    fn optional(self) -> Result<Option<T>> {
+        match self {
+            Ok(v) => Ok(Some(v)),
+            Err(DbError::NoRows) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A connection to either engine.
+pub struct Connection {
+    engine: Engine,
+}
+
+enum Engine {
+    Sqlite(rusqlite::Connection),
+    // Boxed: the client and its statement cache are three times an SQLite handle.
+    Postgres(Box<RefCell<Pg>>),
+}
+
+/// A PostgreSQL connection with its prepared statements.
+pub struct Pg {
+    /// Always `Some` until dropped (see the `Drop` impl).
+    client: Option<postgres::Client>,
+    statements: HashMap<String, postgres::Statement>,
+    /// Rows written through this connection so far (the writer's "did this job write?").
+    changes: Cell<u64>,
+    /// Set when a statement failed: PostgreSQL then refuses everything until the transaction
+    /// ends, so the writer must roll the batch back.
+    failed: Cell<bool>,
+}
+
+impl Drop for Pg {
+    fn drop(&mut self) {
+        // Closing the client runs its runtime, which panics on an async runtime's thread (where
+        // the last clone of a store may well be dropped): close it on a thread of its own.
+        if let Some(client) = self.client.take() {
+            let _ = std::thread::Builder::new()
+                .name("cloudlake-pg-close".into())
+                .spawn(move || drop(client));
+        }
+    }
+}
+
+impl Connection {
+    /// Wraps an SQLite connection.
+    pub fn sqlite(conn: rusqlite::Connection) -> Self {
+        Connection {
+            engine: Engine::Sqlite(conn),
+        }
+    }
+
+    /// Wraps a PostgreSQL client.
+    pub fn postgres(client: postgres::Client) -> Self {
+        Connection {
+            engine: Engine::Postgres(Box::new(RefCell::new(Pg {
+                client: Some(client),
+                statements: HashMap::new(),
+                changes: Cell::new(0),
+                failed: Cell::new(false),
+            }))),
+        }
+    }
+
+    /// Whether this is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
+    }
+
+    /// Whether the connection is gone (PostgreSQL: the server closed it or the network
+    /// broke); a new one must replace it.
+    pub fn is_broken(&self) -> bool {
+        match &self.engine {
+            Engine::Sqlite(_) => false,
+            Engine::Postgres(pg) => pg.borrow().client.as_ref().is_none_or(|c| c.is_closed()),
+        }
+    }
+
+    /// Prepares (or takes from the cache) a statement.
+    pub fn prepare_cached(&self, sql: &str) -> Result<Statement<'_>> {
+        match &self.engine {
+            Engine::Sqlite(conn) => Ok(Statement::Sqlite(conn.prepare_cached(sql)?)),
+            Engine::Postgres(pg) => {
+                let mut guard = pg.borrow_mut();
+                let state = &mut *guard;
+                if let Some(stmt) = state.statements.get(sql) {
+                    return Ok(Statement::Postgres(pg, stmt.clone(), is_write(sql)));
+                }
+                let client = state.client.as_mut().ok_or(DbError::NoRows)?;
+                let prepared = client.prepare(&to_postgres(sql));
+                let stmt = fail_on_error(&state.failed, prepared)?;
+                state.statements.insert(sql.to_owned(), stmt.clone());
+                Ok(Statement::Postgres(pg, stmt, is_write(sql)))
+            }
+        }
+    }
+
+    /// Runs several statements (no parameters), e.g. a migration or `BEGIN`.
+    pub fn execute_batch(&self, sql: &str) -> Result<()> {
+        match &self.engine {
+            Engine::Sqlite(conn) => Ok(conn.execute_batch(sql)?),
+            Engine::Postgres(pg) => {
+                let mut guard = pg.borrow_mut();
+                let state = &mut *guard;
+                let client = state.client.as_mut().ok_or(DbError::NoRows)?;
+                let done = client.batch_execute(sql);
+                fail_on_error(&state.failed, done)
+            }
+        }
+    }
+
+    /// Inserts one row with `sql` (an `INSERT` into a table whose key is `id`) and returns
+    /// its `id`.
+    pub fn insert_returning_id(&self, sql: &str, params: impl Params) -> Result<i64> {
+        if self.is_postgres() {
+            return self
+                .prepare_cached(&format!("{sql} RETURNING id"))?
+                .query_row(params, |row| row.get(0));
+        }
+        self.prepare_cached(sql)?.execute(params)?;
+        // Not `RETURNING id`: SQLite runs a RETURNING statement through an ephemeral table
+        // and a statement journal, which made the chat log insert nearly half of a
+        // batch_send's writer time. The writer is the only connection that writes, so the
+        // last rowid is this row's.
+        match &self.engine {
+            Engine::Sqlite(conn) => Ok(conn.last_insert_rowid()),
+            Engine::Postgres(_) => Err(DbError::NoRows),
+        }
+    }
+
+    /// A count that grows with every row this connection writes: a job that leaves it
+    /// unchanged wrote nothing.
+    pub fn changes(&self) -> u64 {
+        match &self.engine {
+            Engine::Sqlite(conn) => conn.total_changes(),
+            Engine::Postgres(pg) => pg.borrow().changes.get(),
+        }
+    }
+
+    /// Whether a statement failed since the last call (PostgreSQL: the transaction is then
+    /// unusable). SQLite rolls back only the failed statement, so it never reports this.
+    pub fn take_failed(&self) -> bool {
+        match &self.engine {
+            Engine::Sqlite(_) => false,
+            Engine::Postgres(pg) => pg.borrow().failed.replace(false),
+        }
+    }
+}
+
+/// Marks the connection failed when `result` is a PostgreSQL error.
+fn fail_on_error<T>(failed: &Cell<bool>, result: Result<T, postgres::Error>) -> Result<T> {
+    result.map_err(|e| {
+        failed.set(true);
+        DbError::Postgres(e)
+    })
+}
+
+/// Whether a statement changes rows (what it returns then counts as rows written).
+fn is_write(sql: &str) -> bool {
+    let head = sql.trim_start().get(..6).unwrap_or("");
+    ["INSERT", "UPDATE", "DELETE"]
+        .iter()
+        .any(|w| head.eq_ignore_ascii_case(w))
+}
+
+/// A prepared statement.
+pub enum Statement<'c> {
+    /// On SQLite.
+    Sqlite(rusqlite::CachedStatement<'c>),
+    /// On PostgreSQL: the connection, the statement, and whether it writes.
+    Postgres(&'c RefCell<Pg>, postgres::Statement, bool),
+}
+
+impl Statement<'_> {
+    /// Runs the statement; returns how many rows it changed.
+    pub fn execute(&mut self, params: impl Params) -> Result<usize> {
+        let list = params.list();
+        match self {
+            Statement::Sqlite(stmt) => Ok(stmt.execute(sqlite_params(&list))?),
+            Statement::Postgres(pg, stmt, _) => {
+                let n = pg_call(pg, |client, args| client.execute(&*stmt, args), &list)?;
+                let pg = pg.borrow();
+                pg.changes.set(pg.changes.get() + n);
+                Ok(usize::try_from(n).unwrap_or(usize::MAX))
+            }
+        }
+    }
+
+    /// The first row mapped by `f`; [`DbError::NoRows`] if there is none.
+    pub fn query_row<T, F>(&mut self, params: impl Params, f: F) -> Result<T>
+    where
+        F: FnOnce(&Row<'_>) -> Result<T>,
+    {
+        let list = params.list();
+        match self {
+            Statement::Sqlite(stmt) => {
+                let mut rows = stmt.query(sqlite_params(&list))?;
+                match rows.next()? {
+                    Some(row) => f(&Row::Sqlite(row)),
+                    None => Err(DbError::NoRows),
+                }
+            }
+            Statement::Postgres(..) => {
+                let rows = self.pg_query(&list)?;
+                match rows.first() {
+                    Some(row) => f(&Row::Postgres(row)),
+                    None => Err(DbError::NoRows),
+                }
+            }
+        }
+    }
+
+    /// Every row, each mapped by `f` (read in full before mapping).
+    pub fn query_map<T, F>(
+        &mut self,
+        params: impl Params,
+        mut f: F,
+    ) -> Result<std::vec::IntoIter<Result<T>>>
+    where
+        F: FnMut(&Row<'_>) -> Result<T>,
+    {
+        let list = params.list();
+        let mut out = Vec::new();
+        match self {
+            Statement::Sqlite(stmt) => {
+                let mut rows = stmt.query(sqlite_params(&list))?;
+                while let Some(row) = rows.next()? {
+                    out.push(f(&Row::Sqlite(row)));
+                }
+            }
+            Statement::Postgres(..) => {
+                for row in &self.pg_query(&list)? {
+                    out.push(f(&Row::Postgres(row)));
+                }
+            }
+        }
+        Ok(out.into_iter())
+    }
+
+    fn pg_query(&mut self, list: &[&dyn Param]) -> Result<Vec<postgres::Row>> {
+        let Statement::Postgres(pg, stmt, writes) = self else {
+            return Ok(Vec::new());
+        };
+        let rows = pg_call(pg, |client, args| client.query(&*stmt, args), list)?;
+        if *writes {
+            let pg = pg.borrow();
+            pg.changes.set(pg.changes.get() + rows.len() as u64);
+        }
+        Ok(rows)
+    }
+}
+
+/// Calls the PostgreSQL client with `list` bound; a failure marks the connection failed.
+fn pg_call<T>(
+    pg: &RefCell<Pg>,
+    call: impl FnOnce(&mut postgres::Client, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>,
+    list: &[&dyn Param],
+) -> Result<T> {
+    let args: Vec<PgArg<'_>> = list.iter().map(|p| p.pg()).collect();
+    let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+    let mut guard = pg.borrow_mut();
+    let state = &mut *guard;
+    let client = state.client.as_mut().ok_or(DbError::NoRows)?;
+    let result = call(client, &refs);
+    fail_on_error(&state.failed, result)
+}
+
+fn sqlite_params<'a>(
+    list: &'a [&'a dyn Param],
+) -> rusqlite::ParamsFromIter<impl Iterator<Item = &'a dyn rusqlite::ToSql>> {
+    rusqlite::params_from_iter(list.iter().map(|p| *p as &dyn rusqlite::ToSql))
+}
+
+/// One row of a result.
+pub enum Row<'a> {
+    /// From SQLite.
+    Sqlite(&'a rusqlite::Row<'a>),
+    /// From PostgreSQL.
+    Postgres(&'a postgres::Row),
+}
+
+/// A column index (like rusqlite's, by position only).
+pub trait RowIndex {
+    /// The position.
+    fn index(self) -> usize;
+}
+
+impl RowIndex for usize {
+    fn index(self) -> usize {
+        self
+    }
+}
+
+impl Row<'_> {
+    /// Column `i` as a `T`.
+    pub fn get<I: RowIndex, T: FromColumn>(&self, i: I) -> Result<T> {
+        let index = i.index();
+        match self {
+            Row::Sqlite(row) => Ok(row.get(index)?),
+            Row::Postgres(row) => {
+                let value: PgValue = row.try_get(index)?;
+                T::from_pg(value).map_err(|message| DbError::Column { index, message })
+            }
+        }
+    }
+}
+
+// ---- values ----
+
+/// A value as read from PostgreSQL, before it becomes the Rust type asked for.
+#[derive(Debug)]
+pub enum PgValue {
+    /// NULL.
+    Null,
+    /// Any integer (or boolean) column.
+    Int(i64),
+    /// A floating-point column.
+    Real(f64),
+    /// A text column.
+    Text(String),
+    /// A `BYTEA` column.
+    Bytes(Vec<u8>),
+}
+
+impl<'a> postgres::types::FromSql<'a> for PgValue {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(match *ty {
+            Type::INT8 => PgValue::Int(i64::from_sql(ty, raw)?),
+            Type::INT4 => PgValue::Int(i32::from_sql(ty, raw)?.into()),
+            Type::INT2 => PgValue::Int(i16::from_sql(ty, raw)?.into()),
+            Type::BOOL => PgValue::Int(bool::from_sql(ty, raw)?.into()),
+            Type::FLOAT8 => PgValue::Real(f64::from_sql(ty, raw)?),
+            Type::FLOAT4 => PgValue::Real(f32::from_sql(ty, raw)?.into()),
+            Type::BYTEA => PgValue::Bytes(Vec::<u8>::from_sql(ty, raw)?),
+            _ if <String as postgres::types::FromSql>::accepts(ty) => {
+                PgValue::Text(String::from_sql(ty, raw)?)
+            }
+            // NUMERIC (what SUM of BIGINTs gives) and the rest: the query should cast.
+            _ => return Err(format!("unsupported column type {ty}; cast it in the query").into()),
+        })
+    }
+
+    fn from_sql_null(
+        _: &Type,
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(PgValue::Null)
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+}
+
+/// A Rust type a column can be read as, on either engine.
+pub trait FromColumn: rusqlite::types::FromSql + Sized {
+    /// From a PostgreSQL value; `Err` says why not.
+    fn from_pg(value: PgValue) -> Result<Self, String>;
+}
+
+fn mismatch<T>(value: &PgValue) -> Result<T, String> {
+    Err(format!(
+        "cannot read {value:?} as {}",
+        std::any::type_name::<T>()
+    ))
+}
+
+macro_rules! int_column {
+    ($($t:ty),*) => {$(
+        impl FromColumn for $t {
+            fn from_pg(value: PgValue) -> Result<Self, String> {
+                match value {
+                    PgValue::Int(v) => <$t>::try_from(v).map_err(|e| e.to_string()),
+                    other => mismatch(&other),
+                }
+            }
+        }
+    )*};
+}
+int_column!(i64, i32, u32, u8, i16, u16);
+
+impl FromColumn for bool {
+    fn from_pg(value: PgValue) -> Result<Self, String> {
+        match value {
+            PgValue::Int(v) => Ok(v != 0),
+            other => mismatch(&other),
+        }
+    }
+}
+
+impl FromColumn for f64 {
+    fn from_pg(value: PgValue) -> Result<Self, String> {
+        match value {
+            PgValue::Real(v) => Ok(v),
+            PgValue::Int(v) => Ok(v as f64),
+            other => mismatch(&other),
+        }
+    }
+}
+
+impl FromColumn for String {
+    fn from_pg(value: PgValue) -> Result<Self, String> {
+        match value {
+            PgValue::Text(v) => Ok(v),
+            other => mismatch(&other),
+        }
+    }
+}
+
+impl FromColumn for Vec<u8> {
+    fn from_pg(value: PgValue) -> Result<Self, String> {
+        match value {
+            PgValue::Bytes(v) => Ok(v),
+            other => mismatch(&other),
+        }
+    }
+}
+
+impl<T: FromColumn> FromColumn for Option<T> {
+    fn from_pg(value: PgValue) -> Result<Self, String> {
+        match value {
+            PgValue::Null => Ok(None),
+            other => T::from_pg(other).map(Some),
+        }
+    }
+}
+
+/// A parameter as bound on PostgreSQL: converted to the type the server inferred for its
+/// placeholder when it is sent.
+#[derive(Debug)]
+pub enum PgArg<'a> {
+    /// NULL.
+    Null,
+    /// An integer (or boolean).
+    Int(i64),
+    /// A float.
+    Real(f64),
+    /// Text.
+    Text(&'a str),
+    /// Bytes.
+    Bytes(&'a [u8]),
+}
+
+impl ToSql for PgArg<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match (self, ty) {
+            (PgArg::Null, _) => Ok(IsNull::Yes),
+            (PgArg::Int(v), &Type::INT8) => v.to_sql(ty, out),
+            (PgArg::Int(v), &Type::INT4) => i32::try_from(*v)?.to_sql(ty, out),
+            (PgArg::Int(v), &Type::INT2) => i16::try_from(*v)?.to_sql(ty, out),
+            (PgArg::Int(v), &Type::BOOL) => (*v != 0).to_sql(ty, out),
+            (PgArg::Int(v), &Type::FLOAT8) => (*v as f64).to_sql(ty, out),
+            (PgArg::Real(v), &Type::FLOAT8) => v.to_sql(ty, out),
+            (PgArg::Int(v), _) if <&str as ToSql>::accepts(ty) => {
+                v.to_string().as_str().to_sql(ty, out)
+            }
+            (PgArg::Text(s), _) if <&str as ToSql>::accepts(ty) => s.to_sql(ty, out),
+            (PgArg::Bytes(b), &Type::BYTEA) => b.to_sql(ty, out),
+            _ => Err(format!("cannot bind {self:?} as {ty}").into()),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// A value that can be bound to a statement on either engine.
+pub trait Param: rusqlite::ToSql {
+    /// The value for PostgreSQL.
+    fn pg(&self) -> PgArg<'_>;
+}
+
+macro_rules! int_param {
+    ($($t:ty),*) => {$(
+        impl Param for $t {
+            fn pg(&self) -> PgArg<'_> {
+                // Only counts and limits are unsigned; none comes near i64::MAX.
+                PgArg::Int(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )*};
+}
+int_param!(i64, i32, u32, u8, i16, u16);
+
+impl Param for bool {
+    fn pg(&self) -> PgArg<'_> {
+        PgArg::Int((*self).into())
+    }
+}
+
+impl Param for f64 {
+    fn pg(&self) -> PgArg<'_> {
+        PgArg::Real(*self)
+    }
+}
+
+impl Param for String {
+    fn pg(&self) -> PgArg<'_> {
+        PgArg::Text(self)
+    }
+}
+
+impl Param for &str {
+    fn pg(&self) -> PgArg<'_> {
+        PgArg::Text(self)
+    }
+}
+
+impl Param for Vec<u8> {
+    fn pg(&self) -> PgArg<'_> {
+        PgArg::Bytes(self)
+    }
+}
+
+impl Param for &[u8] {
+    fn pg(&self) -> PgArg<'_> {
+        PgArg::Bytes(self)
+    }
+}
+
+impl<const N: usize> Param for [u8; N] {
+    fn pg(&self) -> PgArg<'_> {
+        PgArg::Bytes(self)
+    }
+}
+
+impl<T: Param> Param for Option<T> {
+    fn pg(&self) -> PgArg<'_> {
+        match self {
+            Some(v) => v.pg(),
+            None => PgArg::Null,
+        }
+    }
+}
+
+impl<T: Param> Param for &T {
+    fn pg(&self) -> PgArg<'_> {
+        (**self).pg()
+    }
+}
+
+/// A statement's parameters: `[a, b]`, `params![a, b]`, `()` or `[]`.
+pub trait Params {
+    /// The parameters in order.
+    fn list(&self) -> Vec<&dyn Param>;
+}
+
+impl Params for () {
+    fn list(&self) -> Vec<&dyn Param> {
+        Vec::new()
+    }
+}
+
+impl Params for [&dyn Param; 0] {
+    fn list(&self) -> Vec<&dyn Param> {
+        Vec::new()
+    }
+}
+
+impl Params for &[&dyn Param] {
+    fn list(&self) -> Vec<&dyn Param> {
+        self.to_vec()
+    }
+}
+
+macro_rules! array_params {
+    ($($n:literal),*) => {$(
+        impl<T: Param> Params for [T; $n] {
+            fn list(&self) -> Vec<&dyn Param> {
+                self.iter().map(|p| p as &dyn Param).collect()
+            }
+        }
+    )*};
+}
+array_params!(1, 2, 3, 4, 5, 6, 7, 8);
+
+/// Parameters of mixed types: `params![a, b, c]`.
+macro_rules! params {
+    () => {
+        &[] as &[&dyn $crate::store::db::Param]
+    };
+    ($($p:expr),+ $(,)?) => {
+        &[$(&$p as &dyn $crate::store::db::Param),+] as &[&dyn $crate::store::db::Param]
+    };
+}
+pub(crate) use params;
+
+// ---- SQL translation ----
+
+/// SQLite's SQL as PostgreSQL wants it: `?N` (and bare `?`) placeholders become `$N`, and
+/// `INDEXED BY <index>` (a hint for SQLite's planner) is dropped. Quoted text is left alone.
+pub(crate) fn to_postgres(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut chars = sql.chars().peekable();
+    let mut next_bare = 1;
+    let mut quote: Option<char> = None;
+    while let Some(c) = chars.next() {
+        if let Some(q) = quote {
+            out.push(c);
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => {
+                quote = Some(c);
+                out.push(c);
+            }
+            '?' => {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
+                    digits.push(*d);
+                    chars.next();
+                }
+                out.push('$');
+                if digits.is_empty() {
+                    out.push_str(&next_bare.to_string());
+                    next_bare += 1;
+                } else {
+                    out.push_str(&digits);
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    strip_indexed_by(&out)
+}
+
+fn strip_indexed_by(sql: &str) -> String {
+    let Some(at) = sql.find("INDEXED BY ") else {
+        return sql.to_owned();
+    };
+    let rest = &sql[at + "INDEXED BY ".len()..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    format!("{}{}", &sql[..at], strip_indexed_by(&rest[end..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_and_hints_are_translated_outside_quotes() {
+        assert_eq!(
+            to_postgres(
+                "SELECT a FROM t INDEXED BY t_by_x WHERE x = ?1 AND y = '?2' AND z IN (?, ?)"
+            ),
+            "SELECT a FROM t  WHERE x = $1 AND y = '?2' AND z IN ($1, $2)"
+        );
+        assert_eq!(
+            to_postgres("UPDATE t SET \"desc\" = ?12"),
+            "UPDATE t SET \"desc\" = $12"
+        );
+    }
+
+    #[test]
+    fn only_insert_update_delete_count_as_writes() {
+        assert!(is_write("  insert into t values (1)"));
+        assert!(is_write("DELETE FROM t RETURNING id"));
+        assert!(!is_write("SELECT 1"));
+        assert!(!is_write("WITH"));
+    }
+}
