@@ -22,6 +22,7 @@ use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
 
 use super::DeliveryConfig;
+use super::lease::Leases;
 use super::schedule::next_attempt_at;
 use super::webhook::{Outcome, WebhookClient};
 use crate::clock::now_ms;
@@ -48,6 +49,7 @@ pub async fn run(
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut signal = store.event_signal();
+    let leases = Arc::new(Leases::new(store.clone(), config.attempt_timeout));
     let active: Active = Arc::default();
     let mut tasks = JoinSet::new();
     // Which bot each task serves, so a task that panicked can be cleared and started again.
@@ -58,6 +60,9 @@ pub async fn run(
             Ok((due, next)) => {
                 let mut map = active.lock().unwrap_or_else(|e| e.into_inner());
                 for bot in due {
+                    if leases.elsewhere(&bot) {
+                        continue;
+                    }
                     if let Some(again) = map.get_mut(&bot) {
                         *again = true;
                         continue;
@@ -65,9 +70,12 @@ pub async fn run(
                     map.insert(bot.clone(), false);
                     let handle = tasks.spawn(bot_task(
                         bot.clone(),
-                        store.clone(),
-                        client.clone(),
-                        config.clone(),
+                        Deliverer {
+                            store: store.clone(),
+                            client: client.clone(),
+                            config: config.clone(),
+                            leases: leases.clone(),
+                        },
                         active.clone(),
                     ));
                     task_bots.insert(handle.id(), bot);
@@ -107,17 +115,20 @@ pub async fn run(
         while matches!(signal.try_recv(), Ok(_) | Err(TryRecvError::Lagged(_))) {}
     }
     tasks.shutdown().await;
+    leases.release_all().await;
 }
 
-async fn bot_task(
-    bot_id: String,
+/// What a bot's delivery task works with.
+struct Deliverer {
     store: Store,
     client: WebhookClient,
     config: Arc<DeliveryConfig>,
-    active: Active,
-) {
+    leases: Arc<Leases>,
+}
+
+async fn bot_task(bot_id: String, deliverer: Deliverer, active: Active) {
     loop {
-        if let Err(e) = deliver_due(&bot_id, &store, &client, &config).await {
+        if let Err(e) = deliver_due(&bot_id, &deliverer).await {
             tracing::warn!(bot = %bot_id, error = %e, "event delivery paused by a storage error");
         }
         let mut map = active.lock().unwrap_or_else(|e| e.into_inner());
@@ -172,14 +183,9 @@ impl Recording {
 /// `synchronous=FULL` an fsync, took as long as sending the page did; see BENCHMARKS.md). At
 /// most one page's outcomes are uncommitted at a time, and sending stays strictly one event
 /// after another.
-async fn deliver_due(
-    bot_id: &str,
-    store: &Store,
-    client: &WebhookClient,
-    config: &DeliveryConfig,
-) -> Result<(), StoreError> {
+async fn deliver_due(bot_id: &str, deliverer: &Deliverer) -> Result<(), StoreError> {
     let mut recording: Option<Recording> = None;
-    let result = deliver_pages(bot_id, store, client, config, &mut recording).await;
+    let result = deliver_pages(bot_id, deliverer, &mut recording).await;
     // Whatever happened, what was sent is recorded before the task looks again or ends.
     let recorded = match recording.take() {
         Some(r) => r.finish().await,
@@ -190,11 +196,15 @@ async fn deliver_due(
 
 async fn deliver_pages(
     bot_id: &str,
-    store: &Store,
-    client: &WebhookClient,
-    config: &DeliveryConfig,
+    deliverer: &Deliverer,
     recording: &mut Option<Recording>,
 ) -> Result<(), StoreError> {
+    let Deliverer {
+        store,
+        client,
+        config,
+        leases,
+    } = deliverer;
     loop {
         let Some(sub) = store.subscription(bot_id.to_owned()).await? else {
             return Ok(());
@@ -227,7 +237,13 @@ async fn deliver_pages(
         let metrics = crate::metrics::metrics();
         let mut outcomes = Vec::with_capacity(due.len());
         let mut oldest: Option<Instant> = None;
+        let mut lost = false;
         for event in due {
+            // Another node took the bot over (this one stalled past its lease): stop here.
+            if !leases.hold(bot_id).await? {
+                lost = true;
+                break;
+            }
             let outcome = if !sub.wants(&event.event_type) {
                 Attempted::Skipped
             } else {
@@ -273,6 +289,9 @@ async fn deliver_pages(
         }
         if !outcomes.is_empty() {
             *recording = Some(Recording::start(store, outcomes));
+        }
+        if lost {
+            return Ok(());
         }
     }
 }

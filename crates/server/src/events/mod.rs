@@ -1,8 +1,9 @@
 //! Delivering the outbox's events to bots: by webhook ([`dispatcher`], [`webhook`], signed
-//! per [`signature`], retried per [`schedule`], guarded by [`ssrf`]) or on the bot WebSocket
-//! ([`subscribe`]).
+//! per [`signature`], retried per [`schedule`], guarded by [`ssrf`], one node per bot in a
+//! cluster per [`lease`]) or on the bot WebSocket ([`subscribe`]).
 
 pub mod dispatcher;
+mod lease;
 pub mod schedule;
 pub mod signature;
 pub mod ssrf;

@@ -466,4 +466,49 @@ impl Store {
             })
             .await
     }
+
+    /// Whether other nodes may share this store (PostgreSQL), so that webhook delivery must
+    /// be claimed per bot ([`Store::claim_delivery`]).
+    pub fn is_shared(&self) -> bool {
+        self.shared
+    }
+
+    /// Claims, or renews, the right to deliver `bot_id`'s webhook events until `until`
+    /// (epoch ms) for `node`. True if `node` holds it now: it held it already, or nobody
+    /// holds it past `now`. Each bot's events are thus sent from one node at a time, in
+    /// order, and a node that died is replaced once its lease runs out.
+    pub async fn claim_delivery(
+        &self,
+        bot_id: String,
+        node: String,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        self.writer
+            .write(move |conn| {
+                let n = conn
+                    .prepare_cached(
+                        "INSERT INTO delivery_leases (bot_id, node, until_ms) VALUES (?1, ?2, ?3) \
+                         ON CONFLICT (bot_id) DO UPDATE SET node = excluded.node, \
+                           until_ms = excluded.until_ms \
+                         WHERE delivery_leases.node = excluded.node \
+                           OR delivery_leases.until_ms < ?4",
+                    )?
+                    .execute(params![bot_id, node, until, now])?;
+                Ok(n > 0)
+            })
+            .await
+    }
+
+    /// Gives up every delivery lease of `node` (at shutdown): other nodes take over at once
+    /// instead of when the leases run out.
+    pub async fn release_deliveries(&self, node: String) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached("DELETE FROM delivery_leases WHERE node = ?1")?
+                    .execute([node])?;
+                Ok(())
+            })
+            .await
+    }
 }

@@ -81,6 +81,8 @@ pub struct Store {
     writer: Writer,
     readers: Readers,
     bot_tokens: Arc<token_cache::TokenCache>,
+    /// Whether other nodes may share the database (PostgreSQL).
+    shared: bool,
     /// Told after every commit that made bot events deliverable.
     events: tokio::sync::broadcast::Sender<Arc<Wake>>,
 }
@@ -178,12 +180,14 @@ impl Store {
         bus: Arc<dyn Bus>,
     ) -> Result<(Store, WriterThread), StoreError> {
         let (events, _) = tokio::sync::broadcast::channel(WAKE_QUEUE);
+        let shared = conn.is_postgres();
         let (writer, closer, thread) = Writer::start(conn, reconnect.clone(), bus, events.clone())?;
         Ok((
             Store {
                 writer,
                 readers: Readers::new(readers, reconnect),
                 bot_tokens: Arc::default(),
+                shared,
                 events,
             },
             WriterThread(closer, thread),

@@ -320,7 +320,8 @@ const MIGRATIONS: &[&str] = &[
 /// first is SQLite's migrations 1–7 as they stand, in PostgreSQL's types (`BIGINT`, `BYTEA`,
 /// identity columns); text compares byte-wise (`COLLATE "C"`), as in SQLite, so listings sort
 /// the same on both. Never edit an entry that has shipped: append a new one.
-const POSTGRES_MIGRATIONS: &[&str] = &[r#"
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id            TEXT COLLATE "C" PRIMARY KEY,
     nickname      TEXT COLLATE "C" NOT NULL,
@@ -506,7 +507,16 @@ CREATE TABLE user_sessions (
     expires_at  BIGINT NOT NULL
 );
 CREATE INDEX user_sessions_by_user ON user_sessions (user_id);
-"#];
+"#,
+    // 2: which node delivers each bot's webhook events (one at a time, in event order).
+    r#"
+CREATE TABLE delivery_leases (
+    bot_id      TEXT COLLATE "C" PRIMARY KEY,
+    node        TEXT COLLATE "C" NOT NULL,
+    until_ms    BIGINT NOT NULL
+);
+"#,
+];
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate
 /// once ("clm" in ASCII; any constant shared by all nodes would do).
