@@ -53,52 +53,6 @@ fn start(dir: &Path) -> Served {
     Served::start(dir, &flags)
 }
 
-/// A webhook receiver on `listener` that answers 200 to everything; counts requests.
-fn webhook_sink(listener: std::net::TcpListener) -> Arc<AtomicUsize> {
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counted = hits.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let counted = counted.clone();
-            std::thread::spawn(move || {
-                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                // Read the head, then the body its Content-Length announces.
-                loop {
-                    let Ok(n) = stream.read(&mut chunk) else {
-                        return;
-                    };
-                    if n == 0 {
-                        return;
-                    }
-                    buf.extend_from_slice(&chunk[..n]);
-                    let text = String::from_utf8_lossy(&buf).to_string();
-                    if let Some(end) = text.find("\r\n\r\n") {
-                        let length = text[..end]
-                            .lines()
-                            .find_map(|l| {
-                                let (k, v) = l.split_once(':')?;
-                                k.eq_ignore_ascii_case("content-length")
-                                    .then(|| v.trim().parse::<usize>().ok())?
-                            })
-                            .unwrap_or(0);
-                        if buf.len() >= end + 4 + length {
-                            break;
-                        }
-                    }
-                }
-                counted.fetch_add(1, Ordering::SeqCst);
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                );
-            });
-        }
-    });
-    hits
-}
-
 struct Tokens {
     bot: String,
     users: Vec<String>,
@@ -466,10 +420,8 @@ async fn check_after_restart(dir: &Path, server: &Served, tokens: &Tokens, acks:
     }
 }
 
-fn webhook() -> (u16, Arc<AtomicUsize>) {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    (port, webhook_sink(listener))
+fn webhook() -> (u16, common::Hooks) {
+    common::webhook_sink()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -489,7 +441,7 @@ async fn kill_9_under_load_loses_no_acknowledged_message() {
     // Some events were already delivered before the kill; the rest come after the restart.
     let server = start(dir.path());
     check_after_restart(dir.path(), &server, &tokens, &acks).await;
-    assert!(hits.load(Ordering::SeqCst) > 0);
+    assert!(!hits.lock().unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

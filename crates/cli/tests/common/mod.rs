@@ -173,3 +173,57 @@ pub fn admin_json(server: &Served, token: &str, args: &[&str]) -> Value {
     );
     serde_json::from_str(&stdout).unwrap()
 }
+
+/// The `webhook-id` of every request a [`webhook_sink`] received, in arrival order.
+pub type Hooks = Arc<Mutex<Vec<String>>>;
+
+/// A webhook receiver on 127.0.0.1 that answers 200 to everything: its port, and the
+/// `webhook-id` of each request received.
+pub fn webhook_sink() -> (u16, Hooks) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hooks: Hooks = Arc::default();
+    let seen = hooks.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                // Read the head, then the body its Content-Length announces.
+                let head = loop {
+                    let Ok(n) = stream.read(&mut chunk) else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let header = |name: &str| {
+                            text[..end].lines().find_map(|l| {
+                                let (k, v) = l.split_once(':')?;
+                                k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+                            })
+                        };
+                        let length = header("content-length")
+                            .and_then(|v| v.parse::<usize>().ok())
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + length {
+                            break header("webhook-id").unwrap_or_default();
+                        }
+                    }
+                };
+                seen.lock().unwrap().push(head);
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                );
+            });
+        }
+    });
+    (port, hooks)
+}

@@ -1,0 +1,460 @@
+//! Two `cloudlake serve` nodes sharing one PostgreSQL database and one NATS server, as a
+//! cluster runs: a user connected to node A receives everything sent through node B, in
+//! order and once; killing node A mid-burst loses nothing (the client resumes on node B from
+//! its cursor); webhook events are delivered once across both nodes; and both nodes writing
+//! to one group keep its sequence numbers gap-free.
+//!
+//! Needs `CLOUDLAKE_TEST_DATABASE_URL` (a PostgreSQL server: `postgres://user@host:port/db`)
+//! and `CLOUDLAKE_TEST_NATS_URL`; `.ci/run` starts both (see `.ci/postgres.sh` and
+//! `.ci/nats.sh`). Without them the tests say they were skipped, unless
+//! `CLOUDLAKE_REQUIRE_CLUSTER=1` (as in CI), when they fail.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use common::Served;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+const ADMIN: &str = "cluster-admin-token";
+const BOT: &str = "86297657";
+const GROUPS: [&str; 2] = ["307149245", "665344168"];
+const USERS: [&str; 2] = ["7756242", "4827368"];
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Two nodes on one fresh database.
+struct Cluster {
+    a: Served,
+    b: Served,
+    database: String,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Cluster {
+    /// `None` (skipped) without PostgreSQL and NATS to run on.
+    fn start() -> Option<Cluster> {
+        let (base, nats) = match (
+            std::env::var("CLOUDLAKE_TEST_DATABASE_URL"),
+            std::env::var("CLOUDLAKE_TEST_NATS_URL"),
+        ) {
+            (Ok(db), Ok(nats)) => (db, nats),
+            _ => {
+                assert!(
+                    std::env::var("CLOUDLAKE_REQUIRE_CLUSTER").as_deref() != Ok("1"),
+                    "CLOUDLAKE_REQUIRE_CLUSTER=1 but CLOUDLAKE_TEST_DATABASE_URL or \
+                     CLOUDLAKE_TEST_NATS_URL is not set"
+                );
+                eprintln!(
+                    "skipped: CLOUDLAKE_TEST_DATABASE_URL and CLOUDLAKE_TEST_NATS_URL not set"
+                );
+                return None;
+            }
+        };
+        let database = fresh_database(&base);
+        let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let flags = [
+            "--admin-token",
+            ADMIN,
+            "--rate-limit",
+            "off",
+            "--webhook-allow-private",
+            "--database-url",
+            &database,
+            "--nats-url",
+            &nats,
+        ];
+        let a = Served::start(dirs.0.path(), &flags);
+        let b = Served::start(dirs.1.path(), &flags);
+        Some(Cluster {
+            a,
+            b,
+            database,
+            _dirs: dirs,
+        })
+    }
+
+    /// Rows of `sql` on the cluster's database, every column read as text.
+    fn rows(&self, sql: &str) -> Vec<Vec<String>> {
+        let (url, sql) = (self.database.clone(), sql.to_owned());
+        // The client runs a runtime of its own: not on the test's runtime thread.
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            client
+                .simple_query(&sql)
+                .unwrap()
+                .into_iter()
+                .filter_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(row) => Some(
+                        (0..row.len())
+                            .map(|i| row.get(i).unwrap_or("").to_owned())
+                            .collect(),
+                    ),
+                    _ => None,
+                })
+                .collect()
+        })
+        .join()
+        .unwrap()
+    }
+}
+
+/// A new, empty database on the server of `base`; its URL.
+fn fresh_database(base: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let name = format!("cl_cluster_{}_{nanos}", std::process::id());
+    let (server, _) = base.rsplit_once('/').unwrap();
+    let (admin, create) = (base.to_owned(), format!("CREATE DATABASE {name}"));
+    std::thread::spawn(move || {
+        postgres::Client::connect(&admin, postgres::NoTls)
+            .unwrap()
+            .batch_execute(&create)
+            .unwrap();
+    })
+    .join()
+    .unwrap();
+    format!("{server}/{name}")
+}
+
+async fn admin(node: &Served, method: reqwest::Method, path: &str, body: Value) -> Value {
+    let resp = reqwest::Client::new()
+        .request(method, format!("{}/admin/v1{path}", node.base))
+        .bearer_auth(ADMIN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    resp.json().await.unwrap_or(Value::Null)
+}
+
+struct Tokens {
+    bot: String,
+    users: Vec<String>,
+}
+
+/// The bot (with a webhook to `webhook_port`), both users in both groups and following the
+/// bot, all made through `node`.
+async fn setup(node: &Served, webhook_port: u16) -> Tokens {
+    use reqwest::Method;
+    let mut users = Vec::new();
+    for user in USERS {
+        let made = admin(
+            node,
+            Method::POST,
+            "/users",
+            json!({"id": user, "nickname": user}),
+        )
+        .await;
+        users.push(made["token"].as_str().unwrap().to_owned());
+    }
+    let made = admin(
+        node,
+        Method::POST,
+        "/bots",
+        json!({"id": BOT, "nickname": "clustered",
+               "webhookUrl": format!("http://127.0.0.1:{webhook_port}/hook")}),
+    )
+    .await;
+    let bot = made["token"].as_str().unwrap().to_owned();
+    for group in GROUPS {
+        admin(
+            node,
+            Method::POST,
+            "/groups",
+            json!({"id": group, "name": group}),
+        )
+        .await;
+        admin(
+            node,
+            Method::PUT,
+            &format!("/groups/{group}/bots/{BOT}"),
+            json!({}),
+        )
+        .await;
+        for user in USERS {
+            admin(
+                node,
+                Method::PUT,
+                &format!("/groups/{group}/members/{user}"),
+                json!({}),
+            )
+            .await;
+        }
+    }
+    for user in USERS {
+        admin(
+            node,
+            Method::PUT,
+            &format!("/bots/{BOT}/followers/{user}"),
+            json!({}),
+        )
+        .await;
+    }
+    Tokens { bot, users }
+}
+
+/// `batch_send` of one text to both groups through the node at `base`: the msgIds, in group order.
+async fn send_to_groups(http: &reqwest::Client, base: &str, bot: &str, text: &str) -> Vec<String> {
+    let reply: Value = http
+        .post(format!("{base}/open-apis/v1/bot/batch_send?token={bot}"))
+        .json(
+            &json!({"recvIds": GROUPS, "recvType": "group", "contentType": "text",
+                      "content": {"text": text}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["code"], 1, "{reply}");
+    let sent = reply["data"]["successList"].as_array().unwrap();
+    assert_eq!(sent.len(), GROUPS.len(), "{reply}");
+    sent.iter()
+        .map(|s| s["msgId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn live(node: &Served, user_token: &str, cursor: Option<i64>) -> (Ws, Value) {
+    let host = node.base.strip_prefix("http://").unwrap();
+    let mut url = format!("ws://{host}/api/v1/live?token={user_token}");
+    if let Some(cursor) = cursor {
+        url.push_str(&format!("&cursor={cursor}"));
+    }
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let hello = next_frame(&mut ws).await.expect("hello");
+    assert_eq!(hello["type"], "hello", "{hello}");
+    (ws, hello)
+}
+
+/// The next text frame; `None` when the socket ends or nothing comes within 10 s.
+async fn next_frame(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .ok()??
+            .ok()?;
+        match msg {
+            Message::Text(text) => return Some(serde_json::from_str(&text).unwrap()),
+            Message::Close(_) => return None,
+            _ => {}
+        }
+    }
+}
+
+/// Whether nothing more arrives within `ms`.
+async fn quiet(ws: &mut Ws, ms: u64) -> bool {
+    loop {
+        match tokio::time::timeout(Duration::from_millis(ms), ws.next()).await {
+            Err(_) | Ok(None) => return true,
+            Ok(Some(Ok(Message::Text(text)))) => {
+                eprintln!("unexpected frame: {text}");
+                return false;
+            }
+            Ok(Some(_)) => {}
+        }
+    }
+}
+
+/// Message frames until `n` have arrived.
+async fn message_frames(ws: &mut Ws, n: usize) -> Vec<Value> {
+    let mut frames = Vec::new();
+    while frames.len() < n {
+        let frame = next_frame(ws)
+            .await
+            .unwrap_or_else(|| panic!("only {} of {n} frames arrived", frames.len()));
+        if frame["type"] == "message" {
+            frames.push(frame);
+        }
+    }
+    frames
+}
+
+fn msg_ids(frames: &[Value]) -> Vec<String> {
+    frames
+        .iter()
+        .map(|f| f["message"]["msgId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_on_node_a_gets_everything_sent_through_node_b_in_order_exactly_once() {
+    let (port, _hooks) = common::webhook_sink();
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let tokens = setup(&cluster.a, port).await;
+    let (mut ws, _) = live(&cluster.a, &tokens.users[0], None).await;
+
+    let http = reqwest::Client::new();
+    let mut sent = Vec::new();
+    for i in 0..100 {
+        sent.extend(send_to_groups(&http, &cluster.b.base, &tokens.bot, &format!("m{i}")).await);
+    }
+    let frames = message_frames(&mut ws, sent.len()).await;
+    // One sender, one request after another: the frames come exactly in acknowledgement order.
+    assert_eq!(msg_ids(&frames), sent);
+    let cursors: Vec<i64> = frames
+        .iter()
+        .map(|f| f["cursor"].as_i64().unwrap())
+        .collect();
+    assert!(cursors.windows(2).all(|w| w[0] < w[1]), "cursors increase");
+    for (i, frame) in frames.iter().enumerate() {
+        assert_eq!(frame["message"]["chatId"], GROUPS[i % 2]);
+        assert_eq!(frame["message"]["seq"], (i / 2 + 1) as i64, "{frame}");
+    }
+    assert!(quiet(&mut ws, 500).await, "nothing twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_node_a_mid_burst_loses_nothing_and_the_client_resumes_on_node_b() {
+    let (port, _hooks) = common::webhook_sink();
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let Cluster { a, b, .. } = cluster;
+    let tokens = setup(&a, port).await;
+    let (mut ws, _) = live(&a, &tokens.users[1], None).await;
+
+    let sender = {
+        let (base, bot) = (b.base.clone(), tokens.bot.clone());
+        tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut sent = Vec::new();
+            for i in 0..150 {
+                sent.extend(send_to_groups(&http, &base, &bot, &format!("burst {i}")).await);
+            }
+            sent
+        })
+    };
+    // Read part of the burst on node A, then kill A with no warning.
+    let mut frames = message_frames(&mut ws, 40).await;
+    let cursor = frames.last().unwrap()["cursor"].as_i64().unwrap();
+    a.kill_9();
+    // The socket ends: the client notices and moves to node B with its cursor.
+    let ended = Instant::now();
+    while next_frame(&mut ws).await.is_some() {
+        assert!(
+            ended.elapsed() < Duration::from_secs(10),
+            "node A's socket never ended"
+        );
+    }
+    let sent = sender.await.unwrap();
+    let (mut ws, hello) = live(&b, &tokens.users[1], Some(cursor)).await;
+    assert_eq!(hello["cursor"], cursor);
+    frames.extend(message_frames(&mut ws, sent.len() - frames.len()).await);
+    assert_eq!(
+        msg_ids(&frames),
+        sent,
+        "every message once, in order, across the move"
+    );
+    assert!(quiet(&mut ws, 500).await, "nothing twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_events_are_delivered_once_across_both_nodes() {
+    let (port, hooks) = common::webhook_sink();
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let tokens = setup(&cluster.a, port).await;
+    // Users message the bot through both nodes: each message is an event for the bot, and
+    // both nodes' dispatchers are woken for it.
+    let http = reqwest::Client::new();
+    for i in 0..60 {
+        let node = if i % 2 == 0 { &cluster.a } else { &cluster.b };
+        let resp = http
+            .post(format!("{}/api/v1/chats/bot/{BOT}/messages", node.base))
+            .bearer_auth(&tokens.users[i % 2])
+            .json(&json!({"contentType": "text", "content": {"text": format!("u{i}")}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 201);
+    }
+    let events: HashSet<String> = cluster
+        .rows(&format!(
+            "SELECT event_id FROM outbox WHERE bot_id = '{BOT}'"
+        ))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(events.len() >= 60, "{} events", events.len());
+    let until = Instant::now() + Duration::from_secs(30);
+    while hooks.lock().unwrap().len() < events.len() {
+        assert!(
+            Instant::now() < until,
+            "not every event was delivered within 30 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Time for a second delivery to show up, if either node were to make one.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let delivered = hooks.lock().unwrap().clone();
+    let unique: HashSet<String> = delivered.iter().cloned().collect();
+    assert_eq!(
+        delivered.len(),
+        unique.len(),
+        "an event was delivered twice"
+    );
+    assert_eq!(unique, events, "exactly the outbox's events");
+    let pending = cluster.rows(&format!(
+        "SELECT COUNT(*) FROM outbox WHERE bot_id = '{BOT}' AND state <> 'delivered'"
+    ));
+    assert_eq!(pending[0][0], "0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_nodes_writing_to_one_group_keep_its_sequence_gap_free() {
+    let (port, _hooks) = common::webhook_sink();
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let tokens = setup(&cluster.a, port).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for (n, node) in [&cluster.a, &cluster.b, &cluster.a, &cluster.b]
+        .into_iter()
+        .enumerate()
+    {
+        let (base, bot) = (node.base.clone(), tokens.bot.clone());
+        tasks.spawn(async move {
+            let http = reqwest::Client::new();
+            let mut sent = Vec::new();
+            for i in 0..25 {
+                sent.extend(send_to_groups(&http, &base, &bot, &format!("w{n} {i}")).await);
+            }
+            sent
+        });
+    }
+    let mut acked = HashSet::new();
+    while let Some(sent) = tasks.join_next().await {
+        acked.extend(sent.unwrap());
+    }
+    assert_eq!(acked.len(), 200);
+    for group in GROUPS {
+        let seqs: Vec<i64> = cluster
+            .rows(&format!(
+                "SELECT seq FROM messages WHERE chat_key = 'g:{group}' ORDER BY seq"
+            ))
+            .into_iter()
+            .map(|r| r[0].parse().unwrap())
+            .collect();
+        assert_eq!(seqs, (1..=100).collect::<Vec<i64>>(), "group {group}");
+    }
+    let stored: HashSet<String> = cluster
+        .rows("SELECT msg_id FROM messages")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(stored, acked, "every acknowledged message, and only those");
+}
