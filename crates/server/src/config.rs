@@ -47,6 +47,12 @@ pub struct Config {
     /// On shutdown, how long requests in flight may take to finish before they are dropped
     /// (the writer still commits whatever they had queued; they were never acknowledged).
     pub shutdown_grace: Duration,
+    /// The NATS server(s) that carry committed changes between nodes (`nats://host:4222`;
+    /// may hold credentials, which are never logged). `None`: one node, changes stay in
+    /// process.
+    pub nats_url: Option<String>,
+    /// The NATS subject for changes; every node of a cluster uses the same one.
+    pub nats_subject: String,
 }
 
 /// The default shutdown grace period: long enough for any ordinary request, short enough for
@@ -100,6 +106,8 @@ impl Config {
             public_url: None,
             limits: Limits::default(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            nats_url: None,
+            nats_subject: crate::bus::nats::DEFAULT_SUBJECT.to_owned(),
         }
     }
 }

@@ -181,12 +181,14 @@ fn run(
             }
         }
         let (completions, changes) = run_batch(&mut conn, batch.drain(..));
-        if !changes.is_empty() {
-            bus.publish(changes);
+        let wake = super::outbox::take_wake().map(Arc::new);
+        if !changes.is_empty() || wake.is_some() {
+            // The wake-up goes on the bus too, for the other nodes' deliverers.
+            bus.publish(changes, wake.clone());
         }
-        if let Some(wake) = super::outbox::take_wake() {
+        if let Some(wake) = wake {
             // Never blocks; with no deliverer listening the wake-up is simply dropped.
-            let _ = events.send(Arc::new(wake));
+            let _ = events.send(wake);
         }
         for (complete, outcome) in completions {
             complete(outcome);
