@@ -254,3 +254,162 @@ pub fn decode(payload: Bytes) -> Result<Batch, WireError> {
         }),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A change as comparable text, frames included byte for byte.
+    fn describe(change: &Change) -> String {
+        match change {
+            Change::Chat {
+                cursor,
+                chat_key,
+                frame,
+            } => format!(
+                "chat {cursor} {chat_key} {}",
+                frame.encode().expect("encodes")
+            ),
+            Change::ChatState {
+                chat_key,
+                only_user,
+                frame,
+            } => format!("state {chat_key} {only_user:?} {frame}"),
+            Change::Joined { user_id, chat_key } => format!("joined {user_id} {chat_key}"),
+            Change::Left { user_id, chat_key } => format!("left {user_id} {chat_key}"),
+            Change::ChatClosed { chat_key } => format!("closed {chat_key}"),
+            Change::UserClosed { user_id } => format!("user closed {user_id}"),
+        }
+    }
+
+    fn sample() -> Batch {
+        Batch {
+            node: "node-1".into(),
+            seq: Some(42),
+            changes: vec![
+                Change::Chat {
+                    cursor: 7,
+                    chat_key: "g:群组".into(),
+                    frame: Frame::Encoded(Arc::from(
+                        r#"{"type":"message","text":"你好，世界 🌊 \"quoted\"\nline"}"#,
+                    )),
+                },
+                Change::ChatState {
+                    chat_key: "g:1".into(),
+                    only_user: Some("用户-7".into()),
+                    frame: Arc::from(r#"{"type":"board","content":"看板 ✓"}"#),
+                },
+                Change::ChatState {
+                    chat_key: "p:b:u".into(),
+                    only_user: None,
+                    frame: Arc::from(""),
+                },
+                Change::Joined {
+                    user_id: "u1".into(),
+                    chat_key: "g:1".into(),
+                },
+                Change::Left {
+                    user_id: "u2".into(),
+                    chat_key: "g:1".into(),
+                },
+                Change::Chat {
+                    cursor: 8,
+                    chat_key: "g:1".into(),
+                    frame: Frame::Encoded(Arc::from("{}")),
+                },
+                Change::ChatClosed {
+                    chat_key: "g:2".into(),
+                },
+                Change::UserClosed {
+                    user_id: "u3".into(),
+                },
+            ],
+            wake: Some(Wake {
+                bots: vec!["b1".into(), "机器人".into()],
+                dispatcher: true,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_batch_survives_the_round_trip_byte_for_byte() {
+        let batch = sample();
+        let decoded = decode(encode(&batch)).expect("decodes");
+        assert_eq!(decoded.node, batch.node);
+        assert_eq!(decoded.seq, batch.seq);
+        assert_eq!(decoded.wake, batch.wake);
+        let before: Vec<String> = batch.changes.iter().map(describe).collect();
+        let after: Vec<String> = decoded.changes.iter().map(describe).collect();
+        assert_eq!(before, after);
+        // Received frames are slices of the message, ready for the sockets.
+        assert!(matches!(
+            decoded.changes[0],
+            Change::Chat {
+                frame: Frame::Shared(_),
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_empty_batch_and_a_wake_alone_survive_too() {
+        for batch in [
+            Batch {
+                node: "n".into(),
+                ..Batch::default()
+            },
+            Batch {
+                node: "n".into(),
+                seq: Some(1),
+                changes: Vec::new(),
+                wake: Some(Wake {
+                    bots: Vec::new(),
+                    dispatcher: true,
+                }),
+            },
+        ] {
+            let decoded = decode(encode(&batch)).expect("decodes");
+            assert_eq!(decoded.seq, batch.seq);
+            assert_eq!(decoded.wake, batch.wake);
+            assert!(decoded.changes.is_empty());
+        }
+    }
+
+    #[test]
+    fn damaged_messages_are_refused() {
+        let good = encode(&sample());
+        assert!(matches!(
+            decode(good.slice(..good.len() - 1)),
+            Err(WireError::Length)
+        ));
+        let mut longer = good.to_vec();
+        longer.push(b'x');
+        assert!(matches!(
+            decode(Bytes::from(longer)),
+            Err(WireError::Length)
+        ));
+        assert!(matches!(
+            decode(Bytes::from_static(b"no newline")),
+            Err(WireError::NoHeader)
+        ));
+        assert!(matches!(
+            decode(Bytes::from_static(b"{\"v\":2,\"node\":\"n\"}\n")),
+            Err(WireError::Version(2))
+        ));
+        assert!(matches!(
+            decode(Bytes::from_static(b"[1]\n")),
+            Err(WireError::Header(_))
+        ));
+        let huge = br#"{"v":1,"node":"n","c":[{"t":"chat","cursor":1,"chat":"g","len":18446744073709551615},{"t":"chat","cursor":2,"chat":"g","len":2}]}
+ab"#;
+        assert!(matches!(
+            decode(Bytes::from_static(huge)),
+            Err(WireError::Length)
+        ));
+        let bad_utf8 = b"{\"v\":1,\"node\":\"n\",\"c\":[{\"t\":\"chat\",\"cursor\":1,\"chat\":\"g\",\"len\":1}]}\n\xff";
+        assert!(matches!(
+            decode(Bytes::from_static(bad_utf8)),
+            Err(WireError::Utf8)
+        ));
+    }
+}
