@@ -35,6 +35,13 @@ impl TestServer {
         config.admin_token = Some(ADMIN_TOKEN.into());
         // Tests check behaviour, not power-cut durability; NORMAL keeps them quick.
         config.durability = Durability::Normal;
+        // Every test through the NATS bus instead of in process (a parity check, by hand):
+        // CLOUDLAKE_TEST_ALL_ON_NATS=nats://127.0.0.1:4222. A subject per server: each has
+        // its own storage.
+        if let Ok(url) = std::env::var("CLOUDLAKE_TEST_ALL_ON_NATS") {
+            config.nats_url = Some(url);
+            config.nats_subject = format!("cloudlake.test.{}", uuid::Uuid::new_v4().simple());
+        }
         tweak(&mut config);
         let server = Server::bind(config).await.unwrap();
         let addr = server.local_addr().unwrap();
