@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use std::time::Duration;
 
+use cloudlake_server::bus::nats::DEFAULT_SUBJECT as DEFAULT_NATS_SUBJECT;
 use cloudlake_server::config::ServiceUrl;
 use cloudlake_server::config::{
     ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
@@ -89,6 +90,13 @@ pub struct ServeArgs {
     /// The most WebSockets open at once from one IP address.
     #[arg(long, env = "CLOUDLAKE_MAX_WEBSOCKETS_PER_IP", default_value_t = DEFAULT_MAX_WEBSOCKETS_PER_IP)]
     max_websockets_per_ip: usize,
+    /// NATS server URL (e.g. `nats://127.0.0.1:4222`, or several separated by commas) that
+    /// carries live changes between nodes. Unset: a single node.
+    #[arg(long, env = "CLOUDLAKE_NATS_URL", hide_env_values = true)]
+    nats_url: Option<String>,
+    /// The NATS subject for changes; every node of a cluster must use the same one.
+    #[arg(long, env = "CLOUDLAKE_NATS_SUBJECT", default_value = DEFAULT_NATS_SUBJECT)]
+    nats_subject: String,
 }
 
 /// How log lines are written.
@@ -142,6 +150,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             max_websockets_per_ip: args.max_websockets_per_ip,
         },
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        nats_url: args.nats_url.map(ServiceUrl::new),
+        nats_subject: args.nats_subject,
     };
     let server = Server::bind(config).await.context("cannot start")?;
     let addr = server.local_addr()?;

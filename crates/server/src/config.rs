@@ -50,6 +50,12 @@ pub struct Config {
     /// On shutdown, how long requests in flight may take to finish before they are dropped
     /// (the writer still commits whatever they had queued; they were never acknowledged).
     pub shutdown_grace: Duration,
+    /// The NATS server(s) that carry committed changes between nodes (`nats://host:4222`;
+    /// may hold credentials, which are never logged). `None`: one node, changes stay in
+    /// process.
+    pub nats_url: Option<ServiceUrl>,
+    /// The NATS subject for changes; every node of a cluster uses the same one.
+    pub nats_subject: String,
 }
 
 /// The default shutdown grace period: long enough for any ordinary request, short enough for
@@ -75,19 +81,26 @@ impl ServiceUrl {
 
 impl std::fmt::Display for ServiceUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // scheme://user:password@host… → scheme://user:***@host…
-        let Some((scheme, rest)) = self.0.split_once("://") else {
-            return f.write_str("***");
-        };
-        let authority_end = rest.find('/').unwrap_or(rest.len());
-        match rest[..authority_end].rfind('@') {
-            Some(at) => {
-                let user = rest[..at].split(':').next().unwrap_or("");
-                write!(f, "{scheme}://{user}:***{}", &rest[at..])
-            }
-            None => write!(f, "{scheme}://{rest}"),
-        }
+        f.write_str(&redact_url(&self.0))
     }
+}
+
+/// The URL(s) with any user name, password or token replaced by `***`, for logs and errors.
+pub fn redact_url(url: &str) -> String {
+    url.split(',')
+        .map(|one| {
+            let one = one.trim();
+            let start = one.find("://").map_or(0, |i| i + 3);
+            let end = one[start..]
+                .find(['/', '?'])
+                .map_or(one.len(), |i| start + i);
+            match one[start..end].rfind('@') {
+                Some(at) => format!("{}***@{}", &one[..start], &one[start + at + 1..]),
+                None => one.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 impl std::fmt::Debug for ServiceUrl {
@@ -144,6 +157,8 @@ impl Config {
             public_url: None,
             limits: Limits::default(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
+            nats_url: None,
+            nats_subject: crate::bus::nats::DEFAULT_SUBJECT.to_owned(),
         }
     }
 }
@@ -204,7 +219,7 @@ impl fmt::Display for RateLimit {
 
 #[cfg(test)]
 mod tests {
-    use super::ServiceUrl;
+    use super::{ServiceUrl, redact_url};
 
     #[test]
     fn service_urls_never_show_their_password() {
@@ -212,17 +227,27 @@ mod tests {
             ServiceUrl::new("postgres://cloud:s3cr@t@db.internal:5432/cloudlake?sslmode=disable");
         assert_eq!(
             url.to_string(),
-            "postgres://cloud:***@db.internal:5432/cloudlake?sslmode=disable"
+            "postgres://***@db.internal:5432/cloudlake?sslmode=disable"
         );
         assert!(!format!("{url:?}").contains("s3cr"));
-        assert_eq!(
-            ServiceUrl::new("nats://127.0.0.1:4222").to_string(),
-            "nats://127.0.0.1:4222"
-        );
-        assert_eq!(ServiceUrl::new("host=db password=x").to_string(), "***");
         assert_eq!(
             url.expose(),
             "postgres://cloud:s3cr@t@db.internal:5432/cloudlake?sslmode=disable"
         );
+    }
+
+    #[test]
+    fn credentials_never_show() {
+        assert_eq!(redact_url("nats://127.0.0.1:4222"), "nats://127.0.0.1:4222");
+        assert_eq!(
+            redact_url("nats://user:s3cret@nats.example:4222"),
+            "nats://***@nats.example:4222"
+        );
+        assert_eq!(redact_url("tok@host"), "***@host");
+        assert_eq!(
+            redact_url("tls://a:b@one:4222, nats://two:4222"),
+            "tls://***@one:4222,nats://two:4222"
+        );
+        assert_eq!(redact_url("nats://p@ss@h/x@y"), "nats://***@h/x@y");
     }
 }

@@ -86,6 +86,12 @@ pub struct Metrics {
     pub outbox_depth: Gauge<i64, AtomicI64>,
     /// WebSocket upgrades refused by the connection limits.
     pub ws_refused: Counter,
+    /// Messages (committed batches, wakes) that did not make it through the NATS bus in time:
+    /// NATS was unreachable or slow. Live clients resync from storage.
+    pub bus_publish_failures: Counter,
+    /// Times this node found it had missed messages on the NATS bus (a reconnect, a gap in a
+    /// publisher's sequence) and told its live sessions to resync.
+    pub bus_resyncs: Counter,
 }
 
 /// Request latency buckets, in seconds: 0.5 ms to 10 s.
@@ -152,6 +158,14 @@ impl Metrics {
             "websocket_refused",
             "WebSocket upgrades refused by the connection limits",
         );
+        let bus_publish_failures = counter(
+            "bus_publish_failures",
+            "Messages that did not make it through the NATS bus in time",
+        );
+        let bus_resyncs = counter(
+            "bus_resyncs",
+            "Times messages were missed on the NATS bus and live sessions told to resync",
+        );
         let outbox_depth = Gauge::<i64, AtomicI64>::default();
         registry.register(
             "outbox_depth",
@@ -172,6 +186,8 @@ impl Metrics {
             webhook_dead_letters,
             outbox_depth,
             ws_refused,
+            bus_publish_failures,
+            bus_resyncs,
         }
     }
 

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
+use crate::bus::Bus;
+use crate::bus::nats::{NatsBus, NatsOptions};
 use crate::config::{ADMIN_TOKEN_FILE, Config};
 use crate::demo::{self, DemoSeed};
 use crate::events::webhook::WebhookClient;
@@ -48,6 +50,9 @@ pub enum ServeError {
     /// The webhook HTTP client could not be built.
     #[error("webhook client: {0}")]
     Webhooks(#[from] reqwest::Error),
+    /// The NATS bus could not start (`--nats-url`).
+    #[error("NATS bus: {0}")]
+    Nats(#[from] crate::bus::nats::NatsError),
     /// `--public-url` is not an http(s) origin.
     #[error("public URL {0:?}: give scheme, host and optional port, e.g. https://chat.example.com")]
     PublicUrl(String),
@@ -80,17 +85,32 @@ impl Server {
         prepare_data_dir(&config.data_dir)?;
         let (admin_token, new_admin_token) = admin_token(&config)?;
         let gateway = Gateway::new();
+        // With NATS, this node's commits go to NATS, and the gateway hears them (and every
+        // other node's) only from the node's subscription: one order for every node.
+        let nats = match config.nats_url.as_ref().map(|url| url.expose().trim()) {
+            Some(url) if !url.is_empty() => {
+                let mut options = NatsOptions::new(url);
+                options.subject.clone_from(&config.nats_subject);
+                Some(NatsBus::connect(&options, gateway.clone()).await?)
+            }
+            _ => None,
+        };
+        // `ephemeral` carries `send-stream` previews, which are not commits: users on every
+        // node must see them, so with NATS they go through it too (see `NatsBus::ephemeral`).
+        let (bus, ephemeral): (Arc<dyn Bus>, Arc<dyn Bus>) = match &nats {
+            Some(nats) => (Arc::new(nats.clone()), nats.ephemeral()),
+            None => (Arc::new(gateway.clone()), Arc::new(gateway.clone())),
+        };
         let (store, writer) = match &config.database_url {
             Some(url) => {
                 tracing::info!(database = %url, "storage: PostgreSQL");
-                Store::open_postgres(url.expose(), Arc::new(gateway.clone()))?
+                Store::open_postgres(url.expose(), bus)?
             }
-            None => Store::open(
-                &config.data_dir,
-                config.durability,
-                Arc::new(gateway.clone()),
-            )?,
+            None => Store::open(&config.data_dir, config.durability, bus)?,
         };
+        if let Some(nats) = &nats {
+            nats.deliver_wakes_to(&store);
+        }
         let media_dir = config.data_dir.join(MEDIA_DIR);
         let blobs = FsBlobStore::open(&media_dir).map_err(|source| ServeError::DataDir {
             path: media_dir.display().to_string(),
@@ -119,7 +139,7 @@ impl Server {
             urls.clone(),
         )?;
         let state = AppState {
-            messaging: Messaging::new(store.clone(), Arc::new(gateway.clone()), urls.clone()),
+            messaging: Messaging::new(store.clone(), ephemeral, urls.clone()),
             media: Media::new(store.clone(), Arc::new(blobs), urls.clone()),
             rate_limit: config.rate_limit,
             store,

@@ -137,6 +137,9 @@ pub enum Frame {
     Encoded(Arc<str>),
     /// A new message, encoded from its row and its pre-rendered content when first needed.
     Message(Arc<PendingMessage>),
+    /// Encoded already, as WebSocket-ready bytes: a frame received from another node over the
+    /// bus ([`super::wire`]), a slice of the bus message shared by every recipient as is.
+    Shared(Utf8Bytes),
 }
 
 /// What a new message's frame is made from.
@@ -155,6 +158,7 @@ impl Frame {
     pub fn encode(&self) -> Result<Arc<str>, StoreError> {
         match self {
             Frame::Encoded(text) => Ok(text.clone()),
+            Frame::Shared(text) => Ok(Arc::from(text.as_str())),
             Frame::Message(m) => encode(&message_frame(
                 LogKind::Message,
                 m.cursor,
@@ -172,6 +176,7 @@ impl Frame {
     pub fn encode_shared(&self) -> Result<Utf8Bytes, StoreError> {
         match self {
             Frame::Encoded(text) => Ok(Utf8Bytes::from(&**text)),
+            Frame::Shared(text) => Ok(text.clone()),
             Frame::Message(m) => serde_json::to_string(&message_frame(
                 LogKind::Message,
                 m.cursor,

@@ -4,13 +4,21 @@
 //! thread of its own ([`publisher`]). Live sessions depend on that order: a session skips
 //! frames whose cursor it has already sent, which is only correct if cursors arrive
 //! increasing. A caller may be answered before its commit's frames are out; a session that
-//! starts in between reads the commit from storage and skips the late frame by its cursor. In one process the bus is the local [`crate::gateway::Gateway`]; across
-//! nodes it becomes a broker subscription per node that feeds the same gateway.
+//! starts in between reads the commit from storage and skips the late frame by its cursor.
+//!
+//! In one process the bus is the local [`crate::gateway::Gateway`]. Across nodes it is
+//! [`nats::NatsBus`]: every node publishes its commits on one NATS subject and has one
+//! subscription to it, which feeds the node's gateway (its own commits included, so that
+//! every node sees one order) and hands bot wake-ups to its store.
 
 pub mod frame;
+pub mod nats;
 pub(crate) mod publisher;
+pub mod wire;
 
 use std::sync::Arc;
+
+use crate::store::Wake;
 
 /// Something that happened, addressed to the live connections that must learn of it.
 #[derive(Debug, Clone)]
@@ -65,6 +73,25 @@ pub trait Bus: Send + Sync + 'static {
     /// Delivers changes, in the order given. Called from the publishing thread, one commit
     /// after another: it must not block on a client (queue, don't wait).
     fn publish(&self, changes: Vec<Change>);
+
+    /// Tells the other nodes that bots have new deliverable events (see [`Wake`]); the node
+    /// that committed has already woken its own deliverers. A bus within one process has
+    /// no one to tell: the default does nothing.
+    fn publish_wake(&self, wake: &Wake) {
+        let _ = wake;
+    }
+
+    /// Publishes what one commit produced: its changes (possibly none) and its wake-up (if
+    /// any). The default calls [`Bus::publish`] and [`Bus::publish_wake`]; a bus between
+    /// nodes sends both as one message.
+    fn publish_commit(&self, changes: Vec<Change>, wake: Option<&Wake>) {
+        if !changes.is_empty() {
+            self.publish(changes);
+        }
+        if let Some(wake) = wake {
+            self.publish_wake(wake);
+        }
+    }
 }
 
 /// A bus that drops everything, for stores with no live connections (tools, tests).

@@ -12,6 +12,10 @@ use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
 use super::{Bus, Change};
+use crate::store::Wake;
+
+/// One commit's output: its changes and its wake-up for other nodes.
+type Commit = (Vec<Change>, Option<Arc<Wake>>);
 
 /// How many committed batches may wait to be published.
 const QUEUE: usize = 1024;
@@ -19,20 +23,21 @@ const QUEUE: usize = 1024;
 /// The writer's handle on the publishing thread. Dropping it publishes what is queued and
 /// joins the thread.
 pub(crate) struct Publisher {
-    queue: Option<SyncSender<Vec<Change>>>,
+    queue: Option<SyncSender<Commit>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Publisher {
     /// Starts publishing to `bus`.
     pub(crate) fn start(bus: Arc<dyn Bus>) -> std::io::Result<Self> {
-        let (queue, batches) = sync_channel::<Vec<Change>>(QUEUE);
+        let (queue, batches) = sync_channel::<Commit>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("cloudlake-publish".into())
             .spawn(move || {
-                for changes in batches {
+                for (changes, wake) in batches {
                     // A panic in one batch's fan-out must not stop every later one.
-                    if catch_unwind(AssertUnwindSafe(|| bus.publish(changes))).is_err() {
+                    let publish = || bus.publish_commit(changes, wake.as_deref());
+                    if catch_unwind(AssertUnwindSafe(publish)).is_err() {
                         tracing::error!("publishing a batch of changes panicked");
                     }
                 }
@@ -43,10 +48,11 @@ impl Publisher {
         })
     }
 
-    /// Queues one commit's changes, in commit order.
-    pub(crate) fn publish(&self, changes: Vec<Change>) {
+    /// Queues one commit's changes and wake-up (for the other nodes: the writer wakes this
+    /// node's deliverers itself), in commit order.
+    pub(crate) fn publish(&self, changes: Vec<Change>, wake: Option<Arc<Wake>>) {
         if let Some(queue) = &self.queue
-            && queue.send(changes).is_err()
+            && queue.send((changes, wake)).is_err()
         {
             tracing::error!("the publishing thread is gone; live clients will resync");
         }

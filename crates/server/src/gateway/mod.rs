@@ -127,6 +127,27 @@ impl Gateway {
             .unwrap_or(0)
     }
 
+    /// Tells every session to resync from storage: the node may have missed changes (the NATS
+    /// bus lost messages, see [`crate::bus::nats`]). Each session ends with a `resync` frame
+    /// at the last cursor it delivered, and its client's reconnect replays the gap.
+    pub fn resync_all(&self) {
+        let routes = self
+            .inner
+            .routes
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for link in routes.by_user.values().flat_map(HashMap::values) {
+            link.lagging.store(true, Ordering::Release);
+            // A session notices that it lags when it takes the next item from its queue;
+            // this empty frame is that item (it is never written: the session checks
+            // `lagging` first). If the queue is full, the session has items to take anyway.
+            let _ = link.queue.try_send(Outbound::Frame {
+                cursor: None,
+                text: Utf8Bytes::from_static(""),
+            });
+        }
+    }
+
     fn routes(&self) -> RwLockWriteGuard<'_, Routes> {
         // A panic while holding the lock leaves plain maps that are still consistent enough
         // to use; recover rather than take every live session down.

@@ -207,6 +207,12 @@ impl Store {
     pub fn event_signal(&self) -> tokio::sync::broadcast::Receiver<Arc<Wake>> {
         self.events.subscribe()
     }
+
+    /// Wakes this node's deliverers as if a local commit had asked to: how a wake-up
+    /// published by another node (over the NATS bus) reaches them. Never blocks.
+    pub fn wake_local(&self, wake: Wake) {
+        let _ = self.events.send(Arc::new(wake));
+    }
 }
 
 fn configure(conn: &rusqlite::Connection) -> Result<(), StoreError> {

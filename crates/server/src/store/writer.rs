@@ -172,11 +172,12 @@ enum Publish {
 }
 
 impl Publish {
-    fn publish(&self, changes: Vec<Change>) {
+    fn publish(&self, changes: Vec<Change>, wake: Option<Arc<Wake>>) {
         match self {
-            Publish::Threaded(publisher) => publisher.publish(changes),
+            Publish::Threaded(publisher) => publisher.publish(changes, wake),
             Publish::Inline(bus) => {
-                if catch_unwind(AssertUnwindSafe(|| bus.publish(changes))).is_err() {
+                let publish = || bus.publish_commit(changes, wake.as_deref());
+                if catch_unwind(AssertUnwindSafe(publish)).is_err() {
                     tracing::error!("publishing a batch of changes panicked");
                 }
             }
@@ -253,13 +254,15 @@ fn run(
             }
         }
         let (completions, changes) = run_batch(&conn, batch.drain(..));
-        if !changes.is_empty() {
-            bus.publish(changes);
+        let wake = super::outbox::take_wake().map(Arc::new);
+        if !changes.is_empty() || wake.is_some() {
+            // The wake-up goes on the bus too, for the other nodes' deliverers.
+            bus.publish(changes, wake.clone());
         }
         unlock(&conn);
-        if let Some(wake) = super::outbox::take_wake() {
+        if let Some(wake) = wake {
             // Never blocks; with no deliverer listening the wake-up is simply dropped.
-            let _ = events.send(Arc::new(wake));
+            let _ = events.send(wake);
         }
         for (complete, outcome) in completions {
             complete(outcome);

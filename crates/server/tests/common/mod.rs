@@ -75,6 +75,13 @@ impl TestServer {
         if let Some(url) = test_database(dir.path()) {
             config.database_url = Some(ServiceUrl::new(url));
         }
+        // Every test through the NATS bus instead of in process (a parity check, by hand):
+        // CLOUDLAKE_TEST_ALL_ON_NATS=nats://127.0.0.1:4222. A subject per server: each has
+        // its own storage.
+        if let Ok(url) = std::env::var("CLOUDLAKE_TEST_ALL_ON_NATS") {
+            config.nats_url = Some(ServiceUrl::new(url));
+            config.nats_subject = format!("cloudlake.test.{}", uuid::Uuid::new_v4().simple());
+        }
         tweak(&mut config);
         let server = Server::bind(config).await.unwrap();
         let addr = server.local_addr().unwrap();
