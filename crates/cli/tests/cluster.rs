@@ -58,6 +58,8 @@ impl Cluster {
             }
         };
         let database = fresh_database(&base);
+        // Clusters sharing a NATS server must not share a subject (tests run side by side).
+        let subject = format!("cloudlake.{}", database.rsplit('/').next().unwrap());
         let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let flags = [
             "--admin-token",
@@ -69,6 +71,8 @@ impl Cluster {
             &database,
             "--nats-url",
             &nats,
+            "--nats-subject",
+            &subject,
         ];
         let a = Served::start(dirs.0.path(), &flags);
         let b = Served::start(dirs.1.path(), &flags);
