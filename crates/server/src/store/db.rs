@@ -33,6 +33,9 @@ pub enum DbError {
     /// `query_row` found no row (see [`OptionalExtension`]).
     #[error("the query returned no rows")]
     NoRows,
+    /// The connection was already closed.
+    #[error("the database connection is closed")]
+    Closed,
     /// A column could not be read as the type asked for.
     #[error("column {index}: {message}")]
     Column {
@@ -146,7 +149,7 @@ impl Connection {
                 if let Some(stmt) = state.statements.get(sql) {
                     return Ok(Statement::Postgres(pg, stmt.clone(), is_write(sql)));
                 }
-                let client = state.client.as_mut().ok_or(DbError::NoRows)?;
+                let client = state.client.as_mut().ok_or(DbError::Closed)?;
                 let prepared = client.prepare(&to_postgres(sql));
                 let stmt = fail_on_error(&state.failed, prepared)?;
                 state.statements.insert(sql.to_owned(), stmt.clone());
@@ -162,7 +165,7 @@ impl Connection {
             Engine::Postgres(pg) => {
                 let mut guard = pg.borrow_mut();
                 let state = &mut *guard;
-                let client = state.client.as_mut().ok_or(DbError::NoRows)?;
+                let client = state.client.as_mut().ok_or(DbError::Closed)?;
                 let done = client.batch_execute(sql);
                 fail_on_error(&state.failed, done)
             }
@@ -172,19 +175,18 @@ impl Connection {
     /// Inserts one row with `sql` (an `INSERT` into a table whose key is `id`) and returns
     /// its `id`.
     pub fn insert_returning_id(&self, sql: &str, params: impl Params) -> Result<i64> {
-        if self.is_postgres() {
-            return self
-                .prepare_cached(&format!("{sql} RETURNING id"))?
-                .query_row(params, |row| row.get(0));
-        }
-        self.prepare_cached(sql)?.execute(params)?;
-        // Not `RETURNING id`: SQLite runs a RETURNING statement through an ephemeral table
-        // and a statement journal, which made the chat log insert nearly half of a
-        // batch_send's writer time. The writer is the only connection that writes, so the
-        // last rowid is this row's.
         match &self.engine {
-            Engine::Sqlite(conn) => Ok(conn.last_insert_rowid()),
-            Engine::Postgres(_) => Err(DbError::NoRows),
+            Engine::Postgres(_) => self
+                .prepare_cached(&format!("{sql} RETURNING id"))?
+                .query_row(params, |row| row.get(0)),
+            Engine::Sqlite(conn) => {
+                self.prepare_cached(sql)?.execute(params)?;
+                // Not `RETURNING id`: SQLite runs a RETURNING statement through an ephemeral
+                // table and a statement journal, which made the chat log insert nearly half
+                // of a batch_send's writer time. The writer is the only connection that
+                // writes, so the last rowid is this row's.
+                Ok(conn.last_insert_rowid())
+            }
         }
     }
 
@@ -320,7 +322,7 @@ fn pg_call<T>(
     let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
     let mut guard = pg.borrow_mut();
     let state = &mut *guard;
-    let client = state.client.as_mut().ok_or(DbError::NoRows)?;
+    let client = state.client.as_mut().ok_or(DbError::Closed)?;
     let result = call(client, &refs);
     fail_on_error(&state.failed, result)
 }

@@ -297,8 +297,10 @@ fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> BatchResult
         // write queued behind it: catch it, and treat it like a failed job (its reply channel
         // is dropped: its caller sees `WriteAborted`, reported as an internal error).
         let outcome = catch_unwind(AssertUnwindSafe(|| job(conn)));
-        // On PostgreSQL a failed statement spoils the whole transaction, written or not.
-        let wrote = conn.changes() != before || conn.take_failed();
+        let wrote = conn.changes() != before;
+        // On PostgreSQL a failed statement spoils the whole transaction, even in a job that
+        // went on to succeed: its COMMIT would quietly roll back, so the batch is aborted now.
+        aborted |= conn.take_failed();
         match outcome {
             Ok(outcome) if outcome.ok => {
                 changes.extend(outcome.changes);
@@ -472,5 +474,76 @@ mod tests {
         // The writer carries on.
         writer.write(insert("later")).await.unwrap();
         assert_eq!(count(&writer).await, 2);
+    }
+
+    /// A writer on a fresh PostgreSQL database, when `CLOUDLAKE_TEST_DATABASE_URL` names a
+    /// server (CI); `None` otherwise.
+    fn writer_on_postgres() -> Option<Writer> {
+        let base = std::env::var("CLOUDLAKE_TEST_DATABASE_URL").ok()?;
+        let name = format!("cl_writer_{}", uuid::Uuid::new_v4().simple());
+        let (server, _) = base.rsplit_once('/').unwrap();
+        let url = format!("{server}/{name}");
+        // The client runs a runtime of its own: connect from a plain thread.
+        let conn = std::thread::spawn(move || {
+            let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            client
+                .batch_execute("CREATE TABLE t (v TEXT NOT NULL UNIQUE)")
+                .unwrap();
+            Connection::postgres(client)
+        })
+        .join()
+        .unwrap();
+        let (writer, _closer, _thread) = Writer::start(
+            conn,
+            None,
+            Arc::new(NoBus),
+            tokio::sync::broadcast::channel(16).0,
+        )
+        .unwrap();
+        Some(writer)
+    }
+
+    #[tokio::test]
+    async fn on_postgres_a_failed_statement_aborts_the_batch_even_if_its_job_succeeds() {
+        let Some(writer) = writer_on_postgres() else {
+            eprintln!("skipped: CLOUDLAKE_TEST_DATABASE_URL not set");
+            return;
+        };
+        writer.write(insert("dup")).await.unwrap();
+        // PostgreSQL refuses every statement after a failed one until the transaction ends,
+        // and then turns its COMMIT into a rollback: a job that shrugs off an error must not
+        // let the batch report success.
+        let shrugs: TestJob = Box::new(|conn| {
+            let _ = conn.execute_batch("INSERT INTO t (v) VALUES ('dup')");
+            Ok(())
+        });
+        let results = in_one_batch(
+            &writer,
+            vec![
+                Box::new(insert("a")) as TestJob,
+                shrugs,
+                Box::new(insert("c")),
+            ],
+        )
+        .await;
+        assert!(results.iter().all(Result::is_err), "{results:?}");
+        assert_eq!(count(&writer).await, 1, "nothing of the batch was stored");
+        // A refusal before writing still leaves its batch-mates alone, as on SQLite.
+        let refuse: TestJob = Box::new(|_| Err(StoreError::not_found("thing", "x")));
+        let results = in_one_batch(
+            &writer,
+            vec![
+                Box::new(insert("b")) as TestJob,
+                refuse,
+                Box::new(insert("d")),
+            ],
+        )
+        .await;
+        assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
+        assert_eq!(count(&writer).await, 3);
     }
 }
