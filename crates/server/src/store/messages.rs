@@ -2,7 +2,7 @@
 //! message is also appended to the chat log and published for live sessions.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::db::{Connection, OptionalExtension, Row, params};
@@ -94,10 +94,12 @@ impl Store {
                     id: &bot_id,
                     nickname: &nickname,
                 };
+                let ids: Vec<&str> = recipients.iter().map(|(id, _)| id.as_str()).collect();
+                let reachable = bot_reaches_which(conn, &bot_id, recv_type, &ids)?;
                 recipients
                     .iter()
                     .map(|(recv_id, msg_id)| {
-                        if !bot_may_reach(conn, &bot_id, recv_type, recv_id)? {
+                        if !reachable.contains(recv_id.as_str()) {
                             return Ok(match recv_type {
                                 RecvType::User => Delivery::NotFriend,
                                 RecvType::Group => Delivery::NotInGroup,
@@ -290,6 +292,59 @@ pub(crate) fn bot_may_reach(
         .optional()?
         .is_some())
 }
+
+/// Which of `recv_ids` a bot may send to, in one query (a batch_send names up to 200; one
+/// lookup per recipient was a round trip each on PostgreSQL).
+fn bot_reaches_which<'a>(
+    conn: &Connection,
+    bot_id: &str,
+    recv_type: RecvType,
+    recv_ids: &[&'a str],
+) -> Result<HashSet<&'a str>, StoreError> {
+    let mut reachable = HashSet::with_capacity(recv_ids.len());
+    for chunk in recv_ids.chunks(REACH_CHUNK) {
+        // Lists are padded (repeating an ID changes nothing) to a few lengths, so that a few
+        // statements serve every list and stay in the statement cache.
+        let width = REACH_WIDTHS
+            .iter()
+            .copied()
+            .find(|w| *w >= chunk.len())
+            .unwrap_or(REACH_CHUNK);
+        let placeholders = (2..width + 2)
+            .map(|i| format!("?{i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = match recv_type {
+            RecvType::User => format!(
+                "SELECT user_id FROM bot_followers WHERE bot_id = ?1 AND user_id IN ({placeholders})"
+            ),
+            RecvType::Group => format!(
+                "SELECT group_id FROM group_bots WHERE bot_id = ?1 AND group_id IN ({placeholders})"
+            ),
+        };
+        let mut params: Vec<&dyn super::db::Param> = Vec::with_capacity(chunk.len() + 1);
+        params.push(&bot_id);
+        params.extend(chunk.iter().map(|id| id as &dyn super::db::Param));
+        while params.len() < width + 1 {
+            params.push(&chunk[0]);
+        }
+        let found = conn
+            .prepare_cached(&sql)?
+            .query_map(params.as_slice(), |row| row.get::<_, String>(0))?;
+        for id in found {
+            let id = id?;
+            if let Some(asked) = chunk.iter().find(|asked| **asked == id) {
+                reachable.insert(*asked);
+            }
+        }
+    }
+    Ok(reachable)
+}
+
+/// The most recipients looked up by one reachability query.
+const REACH_CHUNK: usize = 50;
+/// The list lengths reachability queries are padded to.
+const REACH_WIDTHS: [usize; 6] = [1, 2, 4, 10, 20, REACH_CHUNK];
 
 /// Appends a message to a chat: the next sequence number, the row, its chat log entry, and
 /// the live frame. Returns the stored message.
