@@ -1,8 +1,9 @@
 //! Two `cloudlake serve` nodes sharing one PostgreSQL database and one NATS server, as a
 //! cluster runs: a user connected to node A receives everything sent through node B, in
 //! order and once; killing node A mid-burst loses nothing (the client resumes on node B from
-//! its cursor); webhook events are delivered once across both nodes; and both nodes writing
-//! to one group keep its sequence numbers gap-free.
+//! its cursor); webhook events are delivered once across both nodes; a bot's WebSocket on one
+//! node gets the events caused on the other; and both nodes writing to one group keep its
+//! sequence numbers gap-free.
 //!
 //! Needs `CLOUDLAKE_TEST_DATABASE_URL` (a PostgreSQL server: `postgres://user@host:port/db`)
 //! and `CLOUDLAKE_TEST_NATS_URL`; `.ci/run` starts both (see `.ci/postgres.sh` and
@@ -416,6 +417,64 @@ async fn webhook_events_are_delivered_once_across_both_nodes() {
         "SELECT COUNT(*) FROM outbox WHERE bot_id = '{BOT}' AND state <> 'delivered'"
     ));
     assert_eq!(pending[0][0], "0");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_websocket_on_node_a_gets_the_events_caused_on_node_b() {
+    let (port, _hooks) = common::webhook_sink();
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let tokens = setup(&cluster.a, port).await;
+    // No webhook: the bot takes its events on its WebSocket, which it opens on node A.
+    admin(
+        &cluster.a,
+        reqwest::Method::PUT,
+        &format!("/bots/{BOT}/webhook"),
+        json!({"url": null}),
+    )
+    .await;
+    let host = cluster.a.base.strip_prefix("http://").unwrap();
+    let (mut ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{host}/subscribe?token={}", tokens.bot))
+            .await
+            .unwrap();
+    let http = reqwest::Client::new();
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        let reply: Value = http
+            .post(format!(
+                "{}/api/v1/chats/bot/{BOT}/messages",
+                cluster.b.base
+            ))
+            .bearer_auth(&tokens.users[i % 2])
+            .json(&json!({"contentType": "text", "content": {"text": format!("via b {i}")}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        sent.push(reply["msgId"].as_str().unwrap().to_owned());
+    }
+    let mut got = Vec::new();
+    while got.len() < sent.len() {
+        let frame = next_frame(&mut ws)
+            .await
+            .unwrap_or_else(|| panic!("only {} of {} events arrived", got.len(), sent.len()));
+        // The set-up's events (users followed the bot) may come first, if the webhook had
+        // not delivered them yet when it was cleared.
+        if frame["header"]["eventType"] == "message.receive.normal" {
+            got.push(
+                frame["event"]["message"]["msgId"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+    }
+    assert_eq!(got, sent, "every event once, in order");
+    assert!(quiet(&mut ws, 500).await, "nothing twice");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
