@@ -372,3 +372,42 @@ async fn boards_are_pushed_live_shown_in_hello_and_accept_every_alias() {
         .await;
     assert_eq!(reply["code"], 1003, "bob does not follow the bot");
 }
+
+#[tokio::test]
+async fn deleting_the_group_with_the_newest_entries_never_sends_cursors_backwards() {
+    let (server, token, users) = setup(1).await;
+    let user_token = users[0].1.clone();
+    let send = |group: &'static str, body: &'static str| {
+        let (server, token) = (&server, &token);
+        async move {
+            let reply = server
+                .post("/bot/send", token, text("group", group, body))
+                .await;
+            assert_eq!(reply["code"], 1, "{reply}");
+            reply["data"]["messageInfo"]["msgId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    send(GROUP, "older, in the group that stays").await;
+    send(OTHER_GROUP, "newest, in the group that goes").await;
+    // The client is up to date: its cursor is the other group's message, the newest entry.
+    let (_, hello) = server.live(&user_token, None).await;
+    let cursor = hello["cursor"].as_i64().unwrap();
+
+    let (status, body) = server
+        .admin(Method::DELETE, &format!("/groups/{OTHER_GROUP}"), None)
+        .await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let after = send(GROUP, "after the deletion").await;
+
+    // Resuming from its cursor, the client must get the new message: its cursor is above the
+    // one the client holds, though the entries above it went with the deleted group.
+    let (mut ws, _) = server.live(&user_token, Some(cursor)).await;
+    let frame = next_frame(&mut ws)
+        .await
+        .expect("the message sent after the deletion");
+    assert_eq!(frame["message"]["msgId"], after, "{frame}");
+    assert!(frame["cursor"].as_i64().unwrap() > cursor);
+}

@@ -212,7 +212,12 @@ impl Store {
                 let key = Chat::Group { group_id: id }.key();
                 for sql in [
                     "DELETE FROM messages WHERE chat_key = ?1",
-                    "DELETE FROM chat_log WHERE chat_key = ?1",
+                    // Except the newest entry of the whole log, if it is this chat's: SQLite
+                    // numbers a new row after the largest id left, and cursors must never go
+                    // back below one a client already holds. (Replay skips the entry: its
+                    // message is gone.)
+                    "DELETE FROM chat_log WHERE chat_key = ?1 \
+                     AND id < (SELECT MAX(id) FROM chat_log)",
                     "DELETE FROM read_markers WHERE chat_key = ?1",
                     "DELETE FROM boards WHERE chat_key = ?1",
                 ] {
