@@ -2,8 +2,8 @@
 //! cluster runs: a user connected to node A receives everything sent through node B, in
 //! order and once; killing node A mid-burst loses nothing (the client resumes on node B from
 //! its cursor); webhook events are delivered once across both nodes; a bot's WebSocket on one
-//! node gets the events caused on the other; and both nodes writing to one group keep its
-//! sequence numbers gap-free.
+//! node gets the events caused on the other, and a bot with a socket on each node gets each
+//! event once; and both nodes writing to one group keep its sequence numbers gap-free.
 //!
 //! Needs `CLOUDLAKE_TEST_DATABASE_URL` (a PostgreSQL server: `postgres://user@host:port/db`)
 //! and `CLOUDLAKE_TEST_NATS_URL`; `.ci/run` starts both (see `.ci/postgres.sh` and
@@ -475,6 +475,75 @@ async fn a_bot_websocket_on_node_a_gets_the_events_caused_on_node_b() {
     }
     assert_eq!(got, sent, "every event once, in order");
     assert!(quiet(&mut ws, 500).await, "nothing twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bot_with_a_websocket_on_each_node_gets_each_event_once() {
+    let (port, _hooks) = common::webhook_sink();
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let tokens = setup(&cluster.a, port).await;
+    admin(
+        &cluster.a,
+        reqwest::Method::PUT,
+        &format!("/bots/{BOT}/webhook"),
+        json!({"url": null}),
+    )
+    .await;
+    let mut sockets = Vec::new();
+    for node in [&cluster.a, &cluster.b] {
+        let host = node.base.strip_prefix("http://").unwrap();
+        let url = format!("ws://{host}/subscribe?token={}", tokens.bot);
+        sockets.push(tokio_tungstenite::connect_async(url).await.unwrap().0);
+    }
+    let http = reqwest::Client::new();
+    let mut sent = HashSet::new();
+    for i in 0..30 {
+        let node = if i % 2 == 0 { &cluster.a } else { &cluster.b };
+        let reply: Value = http
+            .post(format!("{}/api/v1/chats/bot/{BOT}/messages", node.base))
+            .bearer_auth(&tokens.users[i % 2])
+            .json(&json!({"contentType": "text", "content": {"text": format!("m{i}")}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        sent.insert(reply["msgId"].as_str().unwrap().to_owned());
+    }
+    // Read both sockets until every message's event has come through one of them, then a
+    // little longer: an event sent on both would show up twice.
+    let mut got = Vec::new();
+    let until = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < until {
+        for ws in &mut sockets {
+            while let Ok(Some(Ok(Message::Text(text)))) =
+                tokio::time::timeout(Duration::from_millis(100), ws.next()).await
+            {
+                let frame: Value = serde_json::from_str(&text).unwrap();
+                if frame["header"]["eventType"] == "message.receive.normal" {
+                    got.push(
+                        frame["event"]["message"]["msgId"]
+                            .as_str()
+                            .unwrap()
+                            .to_owned(),
+                    );
+                }
+            }
+        }
+        let unique: HashSet<&String> = got.iter().collect();
+        if unique.len() == sent.len() {
+            break;
+        }
+    }
+    for ws in &mut sockets {
+        assert!(quiet(ws, 1_000).await, "nothing twice");
+    }
+    let unique: HashSet<String> = got.iter().cloned().collect();
+    assert_eq!(unique, sent, "every event");
+    assert_eq!(got.len(), sent.len(), "each event on one socket only");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -138,6 +138,7 @@ impl Server {
             config.delivery.allow_private,
             urls.clone(),
         )?;
+        let events = Events::new(config.delivery, urls.clone(), store.clone());
         let state = AppState {
             messaging: Messaging::new(store.clone(), ephemeral, urls.clone()),
             media: Media::new(store.clone(), Arc::new(blobs), urls.clone()),
@@ -146,7 +147,7 @@ impl Server {
             gateway,
             admin_token,
             max_body_bytes: config.max_body_bytes,
-            events: Events::new(config.delivery, urls),
+            events,
             request_timeout: config.limits.request_timeout,
             ws_limits: crate::api::limits::WsLimits::new(&config.limits),
         };
@@ -188,6 +189,7 @@ impl Server {
             state.store.clone(),
             webhooks,
             std::sync::Arc::new(events.config().clone()),
+            events.leases().clone(),
             events.shutdown_signal(),
         ));
         let app = api::router(state);

@@ -42,14 +42,14 @@ type Active = Arc<Mutex<HashMap<String, bool>>>;
 
 /// Runs until `shutdown` turns true; then stops every delivery task. An attempt cut short
 /// leaves its event pending: it is sent again (same `webhook-id`) after the restart.
-pub async fn run(
+pub(crate) async fn run(
     store: Store,
     client: WebhookClient,
     config: Arc<DeliveryConfig>,
+    leases: Arc<Leases>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut signal = store.event_signal();
-    let leases = Arc::new(Leases::new(store.clone(), config.attempt_timeout));
     let active: Active = Arc::default();
     let mut tasks = JoinSet::new();
     // Which bot each task serves, so a task that panicked can be cleared and started again.

@@ -1,4 +1,5 @@
-//! Which node sends a bot's webhooks when several nodes share the database (PostgreSQL).
+//! Which node sends a bot's events (by webhook or on its WebSocket) when several nodes share
+//! the database (PostgreSQL).
 //!
 //! Each bot's events go out from one node at a time, so they stay in order and none is sent
 //! twice: the sending node holds a lease on the bot in the database, and renews it while it
@@ -88,6 +89,21 @@ impl Leases {
         let mut elsewhere = lock(&self.elsewhere);
         elsewhere.retain(|_, again| *again > now);
         elsewhere.contains_key(bot_id)
+    }
+
+    /// Gives up this node's lease on one bot (its WebSocket here closed), so that the bot's
+    /// socket on another node takes over at once.
+    pub(crate) async fn release(&self, bot_id: &str) {
+        if !self.store.is_shared() || lock(&self.held).remove(bot_id).is_none() {
+            return;
+        }
+        if let Err(e) = self
+            .store
+            .release_delivery(bot_id.to_owned(), self.node.clone())
+            .await
+        {
+            tracing::warn!(bot = %bot_id, error = %e, "could not release a delivery lease; it runs out by itself");
+        }
     }
 
     /// Gives up every lease of this node (at shutdown).

@@ -3,7 +3,7 @@
 //! cluster per [`lease`]) or on the bot WebSocket ([`subscribe`]).
 
 pub mod dispatcher;
-mod lease;
+pub(crate) mod lease;
 pub mod schedule;
 pub mod signature;
 pub mod ssrf;
@@ -17,6 +17,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, watch};
 
 use crate::media::MediaUrls;
+use crate::store::Store;
 
 /// The default path of the bot WebSocket (Yunhu's `wss://ws.jwzhd.com/subscribe`).
 pub const DEFAULT_SUBSCRIBE_PATH: &str = "/subscribe";
@@ -60,6 +61,8 @@ pub struct Events {
 
 struct Inner {
     config: DeliveryConfig,
+    /// Which bots this node may deliver to, when nodes share the database.
+    leases: Arc<lease::Leases>,
     media_urls: MediaUrls,
     shutdown: watch::Sender<bool>,
     sockets: Mutex<HashMap<String, Slot>>,
@@ -82,10 +85,12 @@ pub(crate) struct Claim {
 }
 
 impl Events {
-    /// Delivery state for this configuration; media in events get URLs made by `media_urls`.
-    pub fn new(config: DeliveryConfig, media_urls: MediaUrls) -> Self {
+    /// Delivery state for this configuration, delivering what `store` holds; media in events
+    /// get URLs made by `media_urls`.
+    pub fn new(config: DeliveryConfig, media_urls: MediaUrls, store: Store) -> Self {
         Events {
             inner: Arc::new(Inner {
+                leases: Arc::new(lease::Leases::new(store, config.attempt_timeout)),
                 config,
                 media_urls,
                 shutdown: watch::Sender::new(false),
@@ -97,6 +102,12 @@ impl Events {
     /// The configuration.
     pub fn config(&self) -> &DeliveryConfig {
         &self.inner.config
+    }
+
+    /// Which bots this node may deliver to (webhook or WebSocket), when nodes share the
+    /// database.
+    pub(crate) fn leases(&self) -> &Arc<lease::Leases> {
+        &self.inner.leases
     }
 
     /// How media URLs in events are made for bots.

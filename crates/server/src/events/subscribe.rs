@@ -20,7 +20,6 @@
 //! One socket per bot receives: a new connection takes over from the previous one, which is
 //! closed (after finishing the frame it is writing, so no event is sent on both).
 
-use crate::media::MediaUrls;
 use std::time::Duration;
 
 use axum::extract::State;
@@ -94,8 +93,7 @@ async fn session(
                 if !events.is_current(bot_id, claim.generation) {
                     return Ok(());
                 }
-                match send_pending(store, events.media_urls(), bot_id, &mut sink, &mut stream).await
-                {
+                match send_pending(store, events, bot_id, &mut sink, &mut stream).await {
                     Err(SessionEnd::Closed) => return Ok(()),
                     other => other?,
                 }
@@ -127,6 +125,7 @@ async fn session(
     }
     .await;
     events.release(bot_id, claim.generation);
+    events.leases().release(bot_id).await;
     let _ = sink.send(Message::Close(None)).await;
     result
 }
@@ -134,7 +133,7 @@ async fn session(
 /// Sends every pending event of the bot (if it has no webhook URL), marking each page.
 async fn send_pending(
     store: &Store,
-    urls: &MediaUrls,
+    events: &Events,
     bot_id: &str,
     sink: &mut Sink,
     stream: &mut Stream,
@@ -152,10 +151,16 @@ async fn send_pending(
         }
         let mut done = Vec::with_capacity(page.len());
         let mut failed = None;
+        let mut elsewhere = false;
         for event in page {
             if !sub.wants(&event.event_type) {
                 done.push((event.id, Attempted::Skipped));
                 continue;
+            }
+            // With several nodes, the bot's socket on another node may be the one sending.
+            if !events.leases().hold(bot_id).await? {
+                elsewhere = true;
+                break;
             }
             // A bot that has closed its side would drop what follows: stop before sending.
             match stream.next().now_or_never() {
@@ -169,7 +174,13 @@ async fn send_pending(
                 }
                 Some(Some(Ok(_))) | None => {}
             }
-            let frame = Message::Text(urls.event_for_bot(&event.payload).into_owned().into());
+            let frame = Message::Text(
+                events
+                    .media_urls()
+                    .event_for_bot(&event.payload)
+                    .into_owned()
+                    .into(),
+            );
             match tokio::time::timeout(SEND_TIMEOUT, sink.send(frame)).await {
                 Ok(Ok(())) => {
                     crate::metrics::metrics().bot_socket_deliveries.inc();
@@ -189,6 +200,9 @@ async fn send_pending(
         store.record_attempts(done).await?;
         if let Some(e) = failed {
             return Err(e);
+        }
+        if elsewhere {
+            return Ok(());
         }
     }
 }

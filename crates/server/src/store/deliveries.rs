@@ -500,6 +500,17 @@ impl Store {
             .await
     }
 
+    /// Gives up `node`'s delivery lease on `bot_id`, if it holds it.
+    pub async fn release_delivery(&self, bot_id: String, node: String) -> Result<(), StoreError> {
+        self.writer
+            .write(move |conn| {
+                conn.prepare_cached("DELETE FROM delivery_leases WHERE bot_id = ?1 AND node = ?2")?
+                    .execute([bot_id, node])?;
+                Ok(())
+            })
+            .await
+    }
+
     /// Gives up every delivery lease of `node` (at shutdown): other nodes take over at once
     /// instead of when the leases run out.
     pub async fn release_deliveries(&self, node: String) -> Result<(), StoreError> {
