@@ -131,81 +131,13 @@ fn fresh_database(base: &str) -> String {
 }
 
 async fn admin(node: &Served, method: reqwest::Method, path: &str, body: Value) -> Value {
-    let resp = reqwest::Client::new()
-        .request(method, format!("{}/admin/v1{path}", node.base))
-        .bearer_auth(ADMIN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{path}: {}", resp.status());
-    resp.json().await.unwrap_or(Value::Null)
-}
-
-struct Tokens {
-    bot: String,
-    users: Vec<String>,
+    common::admin_call(&node.base, ADMIN, method, path, body).await
 }
 
 /// The bot (with a webhook to `webhook_port`), both users in both groups and following the
 /// bot, all made through `node`.
-async fn setup(node: &Served, webhook_port: u16) -> Tokens {
-    use reqwest::Method;
-    let mut users = Vec::new();
-    for user in USERS {
-        let made = admin(
-            node,
-            Method::POST,
-            "/users",
-            json!({"id": user, "nickname": user}),
-        )
-        .await;
-        users.push(made["token"].as_str().unwrap().to_owned());
-    }
-    let made = admin(
-        node,
-        Method::POST,
-        "/bots",
-        json!({"id": BOT, "nickname": "clustered",
-               "webhookUrl": format!("http://127.0.0.1:{webhook_port}/hook")}),
-    )
-    .await;
-    let bot = made["token"].as_str().unwrap().to_owned();
-    for group in GROUPS {
-        admin(
-            node,
-            Method::POST,
-            "/groups",
-            json!({"id": group, "name": group}),
-        )
-        .await;
-        admin(
-            node,
-            Method::PUT,
-            &format!("/groups/{group}/bots/{BOT}"),
-            json!({}),
-        )
-        .await;
-        for user in USERS {
-            admin(
-                node,
-                Method::PUT,
-                &format!("/groups/{group}/members/{user}"),
-                json!({}),
-            )
-            .await;
-        }
-    }
-    for user in USERS {
-        admin(
-            node,
-            Method::PUT,
-            &format!("/bots/{BOT}/followers/{user}"),
-            json!({}),
-        )
-        .await;
-    }
-    Tokens { bot, users }
+async fn setup(node: &Served, webhook_port: u16) -> common::Seeded {
+    common::seed(&node.base, ADMIN, BOT, &GROUPS, &USERS, webhook_port).await
 }
 
 /// `batch_send` of one text to both groups through the node at `base`: the msgIds, in group order.
@@ -255,6 +187,21 @@ async fn next_frame(ws: &mut Ws) -> Option<Value> {
             _ => {}
         }
     }
+}
+
+/// The bot's event WebSocket on `node`, its webhook cleared first (events then wait for the
+/// socket).
+async fn bot_socket(node: &Served, bot_token: &str) -> Ws {
+    admin(
+        node,
+        reqwest::Method::PUT,
+        &format!("/bots/{BOT}/webhook"),
+        json!({"url": null}),
+    )
+    .await;
+    let host = node.base.strip_prefix("http://").unwrap();
+    let url = format!("ws://{host}/subscribe?token={bot_token}");
+    tokio_tungstenite::connect_async(url).await.unwrap().0
 }
 
 /// Whether nothing more arrives within `ms`.
@@ -426,19 +373,8 @@ async fn a_bot_websocket_on_node_a_gets_the_events_caused_on_node_b() {
         return;
     };
     let tokens = setup(&cluster.a, port).await;
-    // No webhook: the bot takes its events on its WebSocket, which it opens on node A.
-    admin(
-        &cluster.a,
-        reqwest::Method::PUT,
-        &format!("/bots/{BOT}/webhook"),
-        json!({"url": null}),
-    )
-    .await;
-    let host = cluster.a.base.strip_prefix("http://").unwrap();
-    let (mut ws, _) =
-        tokio_tungstenite::connect_async(format!("ws://{host}/subscribe?token={}", tokens.bot))
-            .await
-            .unwrap();
+    // The bot takes its events on its WebSocket, which it opens on node A.
+    let mut ws = bot_socket(&cluster.a, &tokens.bot).await;
     let http = reqwest::Client::new();
     let mut sent = Vec::new();
     for i in 0..20 {
@@ -484,19 +420,10 @@ async fn a_bot_with_a_websocket_on_each_node_gets_each_event_once() {
         return;
     };
     let tokens = setup(&cluster.a, port).await;
-    admin(
-        &cluster.a,
-        reqwest::Method::PUT,
-        &format!("/bots/{BOT}/webhook"),
-        json!({"url": null}),
-    )
-    .await;
-    let mut sockets = Vec::new();
-    for node in [&cluster.a, &cluster.b] {
-        let host = node.base.strip_prefix("http://").unwrap();
-        let url = format!("ws://{host}/subscribe?token={}", tokens.bot);
-        sockets.push(tokio_tungstenite::connect_async(url).await.unwrap().0);
-    }
+    let mut sockets = vec![
+        bot_socket(&cluster.a, &tokens.bot).await,
+        bot_socket(&cluster.b, &tokens.bot).await,
+    ];
     let http = reqwest::Client::new();
     let mut sent = HashSet::new();
     for i in 0..30 {

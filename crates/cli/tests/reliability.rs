@@ -53,94 +53,10 @@ fn start(dir: &Path) -> Served {
     Served::start(dir, &flags)
 }
 
-struct Tokens {
-    bot: String,
-    users: Vec<String>,
-}
-
-async fn admin(
-    http: &reqwest::Client,
-    base: &str,
-    method: reqwest::Method,
-    path: &str,
-    body: Value,
-) -> Value {
-    let resp = http
-        .request(method, format!("{base}/admin/v1{path}"))
-        .bearer_auth(ADMIN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success(), "{path}: {}", resp.status());
-    resp.json().await.unwrap_or(Value::Null)
-}
+type Tokens = common::Seeded;
 
 async fn setup(server: &Served, webhook_port: u16) -> Tokens {
-    use reqwest::Method;
-    let http = reqwest::Client::new();
-    let base = &server.base;
-    let mut users = Vec::new();
-    for user in USERS {
-        let made = admin(
-            &http,
-            base,
-            Method::POST,
-            "/users",
-            json!({"id": user, "nickname": user}),
-        )
-        .await;
-        users.push(made["token"].as_str().unwrap().to_owned());
-    }
-    let made = admin(
-        &http,
-        base,
-        Method::POST,
-        "/bots",
-        json!({"id": BOT, "nickname": "loaded",
-               "webhookUrl": format!("http://127.0.0.1:{webhook_port}/hook")}),
-    )
-    .await;
-    let bot = made["token"].as_str().unwrap().to_owned();
-    for group in GROUPS {
-        admin(
-            &http,
-            base,
-            Method::POST,
-            "/groups",
-            json!({"id": group, "name": group}),
-        )
-        .await;
-        admin(
-            &http,
-            base,
-            Method::PUT,
-            &format!("/groups/{group}/bots/{BOT}"),
-            json!({}),
-        )
-        .await;
-        for user in USERS {
-            admin(
-                &http,
-                base,
-                Method::PUT,
-                &format!("/groups/{group}/members/{user}"),
-                json!({}),
-            )
-            .await;
-        }
-    }
-    for user in USERS {
-        admin(
-            &http,
-            base,
-            Method::PUT,
-            &format!("/bots/{BOT}/followers/{user}"),
-            json!({}),
-        )
-        .await;
-    }
-    Tokens { bot, users }
+    common::seed(&server.base, ADMIN, BOT, &GROUPS, &USERS, webhook_port).await
 }
 
 /// What the server acknowledged: `(chat key, msgId)` of each bot message, and the msgIds of

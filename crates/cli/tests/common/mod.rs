@@ -227,3 +227,99 @@ pub fn webhook_sink() -> (u16, Hooks) {
     });
     (port, hooks)
 }
+
+/// A call to the admin API of the server at `base`; panics unless it succeeds. The JSON
+/// answer (`Null` when empty).
+pub async fn admin_call(
+    base: &str,
+    admin_token: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Value,
+) -> Value {
+    let resp = reqwest::Client::new()
+        .request(method, format!("{base}/admin/v1{path}"))
+        .bearer_auth(admin_token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    resp.json().await.unwrap_or(Value::Null)
+}
+
+/// The tokens [`seed`] made.
+pub struct Seeded {
+    pub bot: String,
+    pub users: Vec<String>,
+}
+
+/// Through the admin API of the server at `base`: the users, the bot (its webhook pointed at
+/// `webhook_port` on loopback), the groups with the bot and every user in each, and every
+/// user following the bot.
+pub async fn seed(
+    base: &str,
+    admin_token: &str,
+    bot: &str,
+    groups: &[&str],
+    users: &[&str],
+    webhook_port: u16,
+) -> Seeded {
+    use reqwest::Method;
+    let call = |method, path: String, body| async move {
+        admin_call(base, admin_token, method, &path, body).await
+    };
+    let mut user_tokens = Vec::new();
+    for user in users {
+        let made = call(
+            Method::POST,
+            "/users".into(),
+            serde_json::json!({"id": user, "nickname": user}),
+        )
+        .await;
+        user_tokens.push(made["token"].as_str().unwrap().to_owned());
+    }
+    let made = call(
+        Method::POST,
+        "/bots".into(),
+        serde_json::json!({"id": bot, "nickname": "seeded",
+               "webhookUrl": format!("http://127.0.0.1:{webhook_port}/hook")}),
+    )
+    .await;
+    let bot_token = made["token"].as_str().unwrap().to_owned();
+    for group in groups {
+        let empty = serde_json::json!({});
+        call(
+            Method::POST,
+            "/groups".into(),
+            serde_json::json!({"id": group, "name": group}),
+        )
+        .await;
+        call(
+            Method::PUT,
+            format!("/groups/{group}/bots/{bot}"),
+            empty.clone(),
+        )
+        .await;
+        for user in users {
+            call(
+                Method::PUT,
+                format!("/groups/{group}/members/{user}"),
+                empty.clone(),
+            )
+            .await;
+        }
+    }
+    for user in users {
+        call(
+            Method::PUT,
+            format!("/bots/{bot}/followers/{user}"),
+            serde_json::json!({}),
+        )
+        .await;
+    }
+    Seeded {
+        bot: bot_token,
+        users: user_tokens,
+    }
+}
