@@ -365,12 +365,8 @@ mod tests {
 
     type TestJob = Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send>;
 
-    fn writer() -> (Writer, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
-        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v TEXT NOT NULL UNIQUE);")
-            .unwrap();
-        let conn = Connection::sqlite(conn);
+    /// A writer on `conn`, publishing nowhere.
+    fn start(conn: Connection) -> Writer {
         let (writer, _closer, _thread) = Writer::start(
             conn,
             None,
@@ -378,6 +374,15 @@ mod tests {
             tokio::sync::broadcast::channel(16).0,
         )
         .unwrap();
+        writer
+    }
+
+    fn writer() -> (Writer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
+        conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v TEXT NOT NULL UNIQUE);")
+            .unwrap();
+        let writer = start(Connection::sqlite(conn));
         (writer, dir)
     }
 
@@ -497,14 +502,7 @@ mod tests {
         })
         .join()
         .unwrap();
-        let (writer, _closer, _thread) = Writer::start(
-            conn,
-            None,
-            Arc::new(NoBus),
-            tokio::sync::broadcast::channel(16).0,
-        )
-        .unwrap();
-        Some(writer)
+        Some(start(conn))
     }
 
     #[tokio::test]
