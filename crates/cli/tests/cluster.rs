@@ -368,12 +368,23 @@ async fn webhook_events_are_delivered_once_across_both_nodes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bot_websocket_on_node_a_gets_the_events_caused_on_node_b() {
-    let (port, _hooks) = common::webhook_sink();
+    let (port, hooks) = common::webhook_sink();
     let Some(cluster) = Cluster::start() else {
         return;
     };
-    let tokens = setup(&cluster.a, port).await;
-    // The bot takes its events on its WebSocket, which it opens on node A.
+    // Set up through node B, whose webhook deliverer (woken first, by its own commit) then
+    // sends the set-up's events: both users following the bot.
+    let tokens = setup(&cluster.b, port).await;
+    let until = Instant::now() + Duration::from_secs(30);
+    while hooks.lock().unwrap().len() < USERS.len() {
+        assert!(
+            Instant::now() < until,
+            "the set-up's events were not delivered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Then the bot moves to its WebSocket, on node A: node B's deliverer, having nothing
+    // more to send, must not keep the bot from it.
     let mut ws = bot_socket(&cluster.a, &tokens.bot).await;
     let http = reqwest::Client::new();
     let mut sent = Vec::new();

@@ -127,10 +127,23 @@ struct Deliverer {
 }
 
 async fn bot_task(bot_id: String, deliverer: Deliverer, active: Active) {
+    // Whether new work appeared for the bot; clears the mark.
+    let look_again = || {
+        let mut map = active.lock().unwrap_or_else(|e| e.into_inner());
+        map.get_mut(&bot_id)
+            .is_some_and(|again| std::mem::replace(again, false))
+    };
     loop {
         if let Err(e) = deliver_due(&bot_id, &deliverer).await {
             tracing::warn!(bot = %bot_id, error = %e, "event delivery paused by a storage error");
         }
+        if look_again() {
+            continue;
+        }
+        // Nothing due: give the bot's lease up, so that its deliverer on another node (its
+        // WebSocket there, say) can take over at once. The bot is still marked active here
+        // meanwhile, so no second task of this node can send without the lease.
+        deliverer.leases.release(&bot_id).await;
         let mut map = active.lock().unwrap_or_else(|e| e.into_inner());
         match map.get_mut(&bot_id) {
             Some(again) if *again => *again = false,
