@@ -4,8 +4,9 @@
 //! Each bot's events go out from one node at a time, so they stay in order and none is sent
 //! twice: the sending node holds a lease on the bot in the database, and renews it while it
 //! sends, whenever less than an attempt's time limit (plus a margin) is left, so a lease
-//! never runs out in the middle of an attempt. A node that stops gives its leases up; one
-//! that dies holds them until they run out, then another node takes its bots over.
+//! never runs out in the middle of an attempt. A node gives a bot's lease up as soon as it
+//! has nothing more to send it (or the bot's socket there closes, or the node stops); one
+//! that dies holds its leases until they run out, then another node takes its bots over.
 //!
 //! With SQLite there is only ever one node: nothing is claimed.
 
