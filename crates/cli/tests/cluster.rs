@@ -8,7 +8,8 @@
 //! Needs `CLOUDLAKE_TEST_DATABASE_URL` (a PostgreSQL server: `postgres://user@host:port/db`)
 //! and `CLOUDLAKE_TEST_NATS_URL`; `.ci/run` starts both (see `.ci/postgres.sh` and
 //! `.ci/nats.sh`). Without them the tests say they were skipped, unless
-//! `CLOUDLAKE_REQUIRE_CLUSTER=1` (as in CI), when they fail.
+//! `CLOUDLAKE_REQUIRE_CLUSTER=1` (as in CI), when they fail. (The start-up error test needs
+//! neither.)
 
 #![allow(clippy::unwrap_used)]
 
@@ -527,4 +528,37 @@ async fn both_nodes_writing_to_one_group_keep_its_sequence_gap_free() {
         .map(|r| r[0].clone())
         .collect();
     assert_eq!(stored, acked, "every acknowledged message, and only those");
+}
+
+#[test]
+fn an_unreachable_database_is_a_clear_error_at_start_and_its_password_is_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(common::BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        // Port 1 on loopback: nothing listens there.
+        .args([
+            "--database-url",
+            "postgres://bob:hunter2@127.0.0.1:1/cloudlake",
+        ])
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stderr.contains("cannot start: store: postgres: error connecting to server: "),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("error connecting to server").count(),
+        1,
+        "said once: {stderr}"
+    );
+    assert!(!stderr.contains("hunter2") && !stdout.contains("hunter2"));
+    assert!(
+        stdout.contains("postgres://***@127.0.0.1:1/cloudlake"),
+        "{stdout}"
+    );
 }

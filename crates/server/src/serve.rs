@@ -33,9 +33,10 @@ pub enum ServeError {
         /// The cause.
         source: std::io::Error,
     },
-    /// The store could not be opened or seeded.
+    /// The store could not be opened or seeded. (Its message is part of this one, so it is
+    /// not also the source: error chains would print it twice.)
     #[error("store: {0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
     /// The listen address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -56,6 +57,12 @@ pub enum ServeError {
     /// `--public-url` is not an http(s) origin.
     #[error("public URL {0:?}: give scheme, host and optional port, e.g. https://chat.example.com")]
     PublicUrl(String),
+}
+
+impl From<StoreError> for ServeError {
+    fn from(e: StoreError) -> Self {
+        ServeError::Store(e)
+    }
 }
 
 /// The directory in the data directory that holds uploaded media.

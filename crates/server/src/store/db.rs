@@ -21,15 +21,16 @@ use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
 /// A result of this module.
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
 
-/// What the database reported.
+/// What the database reported. The message includes the driver's, which is therefore not
+/// also given as the error's source (error chains would print it twice).
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     /// SQLite reported an error.
     #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     /// PostgreSQL (or the connection to it) reported an error.
     #[error("postgres: {}", pg_message(.0))]
-    Postgres(#[from] postgres::Error),
+    Postgres(postgres::Error),
     /// `query_row` found no row (see [`OptionalExtension`]).
     #[error("the query returned no rows")]
     NoRows,
@@ -46,12 +47,33 @@ pub enum DbError {
     },
 }
 
-/// The server's message and code, which `postgres::Error`'s own `Display` leaves out.
-fn pg_message(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{} ({})", db.message(), db.code().code()),
-        None => e.to_string(),
+impl From<rusqlite::Error> for DbError {
+    fn from(e: rusqlite::Error) -> Self {
+        DbError::Sqlite(e)
     }
+}
+
+impl From<postgres::Error> for DbError {
+    fn from(e: postgres::Error) -> Self {
+        DbError::Postgres(e)
+    }
+}
+
+/// The server's message and code, or the client's message with its causes: what
+/// `postgres::Error`'s own `Display` leaves out.
+fn pg_message(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!("{} ({})", db.message(), db.code().code());
+    }
+    // "error connecting to server", and why, which is in the sources.
+    let mut message = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        message.push_str(": ");
+        message.push_str(&c.to_string());
+        cause = c.source();
+    }
+    message
 }
 
 /// `query_row(...).optional()`: no row becomes `None`, like rusqlite's extension.

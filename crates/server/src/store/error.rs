@@ -5,7 +5,7 @@
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database (SQLite or PostgreSQL) reported an error.
-    #[error("{0}")]
+    #[error(transparent)]
     Database(#[from] super::db::DbError),
     /// The transaction a write belonged to failed to commit; the write did not happen.
     #[error("commit failed: {0}")]
