@@ -163,6 +163,25 @@ async fn send_to_groups(http: &reqwest::Client, base: &str, bot: &str, text: &st
         .collect()
 }
 
+/// A user's text message to the bot through `node` (an event for the bot); its msgId.
+async fn message_bot(
+    http: &reqwest::Client,
+    node: &Served,
+    user_token: &str,
+    text: &str,
+) -> String {
+    let resp = http
+        .post(format!("{}/api/v1/chats/bot/{BOT}/messages", node.base))
+        .bearer_auth(user_token)
+        .json(&json!({"contentType": "text", "content": {"text": text}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 201);
+    let reply: Value = resp.json().await.unwrap();
+    reply["msgId"].as_str().unwrap().to_owned()
+}
+
 async fn live(node: &Served, user_token: &str, cursor: Option<i64>) -> (Ws, Value) {
     let host = node.base.strip_prefix("http://").unwrap();
     let mut url = format!("ws://{host}/api/v1/live?token={user_token}");
@@ -326,14 +345,7 @@ async fn webhook_events_are_delivered_once_across_both_nodes() {
     let http = reqwest::Client::new();
     for i in 0..60 {
         let node = if i % 2 == 0 { &cluster.a } else { &cluster.b };
-        let resp = http
-            .post(format!("{}/api/v1/chats/bot/{BOT}/messages", node.base))
-            .bearer_auth(&tokens.users[i % 2])
-            .json(&json!({"contentType": "text", "content": {"text": format!("u{i}")}}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(resp.status(), 201);
+        message_bot(&http, node, &tokens.users[i % 2], &format!("u{i}")).await;
     }
     let events: HashSet<String> = cluster
         .rows(&format!(
@@ -390,20 +402,8 @@ async fn a_bot_websocket_on_node_a_gets_the_events_caused_on_node_b() {
     let http = reqwest::Client::new();
     let mut sent = Vec::new();
     for i in 0..20 {
-        let reply: Value = http
-            .post(format!(
-                "{}/api/v1/chats/bot/{BOT}/messages",
-                cluster.b.base
-            ))
-            .bearer_auth(&tokens.users[i % 2])
-            .json(&json!({"contentType": "text", "content": {"text": format!("via b {i}")}}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        sent.push(reply["msgId"].as_str().unwrap().to_owned());
+        let user = &tokens.users[i % 2];
+        sent.push(message_bot(&http, &cluster.b, user, &format!("via b {i}")).await);
     }
     let mut got = Vec::new();
     while got.len() < sent.len() {
@@ -440,17 +440,7 @@ async fn a_bot_with_a_websocket_on_each_node_gets_each_event_once() {
     let mut sent = HashSet::new();
     for i in 0..30 {
         let node = if i % 2 == 0 { &cluster.a } else { &cluster.b };
-        let reply: Value = http
-            .post(format!("{}/api/v1/chats/bot/{BOT}/messages", node.base))
-            .bearer_auth(&tokens.users[i % 2])
-            .json(&json!({"contentType": "text", "content": {"text": format!("m{i}")}}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        sent.insert(reply["msgId"].as_str().unwrap().to_owned());
+        sent.insert(message_bot(&http, node, &tokens.users[i % 2], &format!("m{i}")).await);
     }
     // Read both sockets until every message's event has come through one of them, then a
     // little longer: an event sent on both would show up twice.
