@@ -438,13 +438,9 @@ pub(crate) fn append_many(
                 &row.send_time,
             ]);
         }
-        conn.prepare_cached(&multi_row_insert(
-            "INSERT INTO messages (msg_id, chat_key, seq, sender_type, sender_id, content_type, \
-             content, parent_id, send_time) VALUES ",
-            9,
-            part.len(),
-        ))?
-        .execute(values.as_slice())?;
+        let (insert_messages, insert_log) = insert_statements(part.len())?;
+        conn.prepare_cached(insert_messages)?
+            .execute(values.as_slice())?;
         let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 4);
         for row in part {
             values.extend([
@@ -454,15 +450,7 @@ pub(crate) fn append_many(
                 &row.send_time,
             ]);
         }
-        cursors.extend(conn.insert_returning_ids(
-            &multi_row_insert(
-                "INSERT INTO chat_log (chat_key, kind, msg_id, at) VALUES ",
-                4,
-                part.len(),
-            ),
-            values.as_slice(),
-            part.len(),
-        )?);
+        cursors.extend(conn.insert_returning_ids(insert_log, values.as_slice(), part.len())?);
     }
     for (row, cursor) in rows.iter().zip(cursors) {
         super::writer::note_message_stored();
@@ -504,6 +492,36 @@ fn statement_sized<'a, T>(conn: &Connection, mut items: &'a [T]) -> Vec<&'a [T]>
         items = rest;
     }
     parts
+}
+
+/// The `messages` and `chat_log` inserts of `rows` rows (one of [`STATEMENT_ROWS`]), built
+/// once: this is the writer's hot path.
+fn insert_statements(rows: usize) -> Result<(&'static str, &'static str), StoreError> {
+    static STATEMENTS: std::sync::LazyLock<Vec<(usize, String, String)>> =
+        std::sync::LazyLock::new(|| {
+            STATEMENT_ROWS
+                .iter()
+                .map(|&rows| {
+                    let messages = multi_row_insert(
+                        "INSERT INTO messages (msg_id, chat_key, seq, sender_type, sender_id, \
+                         content_type, content, parent_id, send_time) VALUES ",
+                        9,
+                        rows,
+                    );
+                    let log = multi_row_insert(
+                        "INSERT INTO chat_log (chat_key, kind, msg_id, at) VALUES ",
+                        4,
+                        rows,
+                    );
+                    (rows, messages, log)
+                })
+                .collect()
+        });
+    STATEMENTS
+        .iter()
+        .find(|(n, _, _)| *n == rows)
+        .map(|(_, messages, log)| (messages.as_str(), log.as_str()))
+        .ok_or_else(|| StoreError::Corrupt(format!("no insert statement for {rows} rows")))
 }
 
 /// `head` followed by `rows` groups of `columns` numbered placeholders.
