@@ -23,6 +23,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::db::Connection;
 use super::outbox::Wake;
+use super::syncer::{SyncWal, Syncer};
 use super::{Connect, StoreError};
 use crate::bus::publisher::Publisher;
 use crate::bus::{Bus, Change};
@@ -83,22 +84,31 @@ impl Closer {
 
 impl Writer {
     /// Starts the writer thread on `conn`; committed changes go to `bus`, and `events` hears
-    /// after each commit that made events deliverable (see `outbox::wake_bot`).
+    /// after each commit that made events deliverable (see `outbox::wake_bot`). With `sync`
+    /// (SQLite with `durability full`, the connection at `synchronous=NORMAL`), commits are
+    /// answered only once `sync` has made them durable, on a thread of its own (see
+    /// [`super::syncer`]).
     pub(crate) fn start(
         conn: Connection,
         reconnect: Option<Connect>,
         bus: Arc<dyn Bus>,
         events: broadcast::Sender<Arc<Wake>>,
+        sync: Option<SyncWal>,
     ) -> Result<(Writer, Closer, JoinHandle<()>), StoreError> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
-        let publisher = if conn.is_postgres() {
+        let publish = if conn.is_postgres() {
             Publish::Inline(bus)
         } else {
             Publish::Threaded(Publisher::start(bus)?)
         };
+        let outlet = Outlet { publish, events };
+        let finish = match sync {
+            Some(sync) => Finish::AfterSync(Syncer::start(sync, outlet)?),
+            None => Finish::Now(outlet),
+        };
         let thread = std::thread::Builder::new()
             .name("cloudlake-writer".into())
-            .spawn(move || run(conn, reconnect, jobs, &publisher, &events))?;
+            .spawn(move || run(conn, reconnect, jobs, &finish))?;
         Ok((
             Writer {
                 queue: queue.clone(),
@@ -185,6 +195,60 @@ impl Publish {
     }
 }
 
+/// A committed batch on its way out: its callers to answer, its changes to publish and the
+/// bots whose events it made deliverable.
+pub(crate) struct Committed {
+    /// Each job's completion with the outcome to report.
+    completions: Vec<(Completion, Result<(), StoreError>)>,
+    changes: Vec<Change>,
+    wake: Option<Arc<Wake>>,
+}
+
+impl Committed {
+    /// Answers the callers whose writes committed with `reason` instead: the commit cannot
+    /// be vouched for (see [`super::syncer`]). Nothing is published.
+    pub(crate) fn fail(self, reason: &str) {
+        for (complete, outcome) in self.completions {
+            complete(outcome.and_then(|()| Err(StoreError::CommitFailed(reason.to_owned()))));
+        }
+    }
+}
+
+/// Where committed batches leave the writer: the bus, this node's deliverers, the callers.
+pub(crate) struct Outlet {
+    publish: Publish,
+    events: broadcast::Sender<Arc<Wake>>,
+}
+
+impl Outlet {
+    /// Publishes a committed batch's changes, wakes its events and answers its callers.
+    pub(crate) fn finish(&self, committed: Committed) {
+        let Committed {
+            completions,
+            changes,
+            wake,
+        } = committed;
+        if !changes.is_empty() || wake.is_some() {
+            // The wake-up goes on the bus too, for the other nodes' deliverers.
+            self.publish.publish(changes, wake.clone());
+        }
+        if let Some(wake) = wake {
+            // Never blocks; with no deliverer listening the wake-up is simply dropped.
+            let _ = self.events.send(wake);
+        }
+        for (complete, outcome) in completions {
+            complete(outcome);
+        }
+    }
+}
+
+/// When a commit is answered: at once (the commit itself was durable, or `durability normal`
+/// asked for no more), or once the syncing thread has made it durable.
+enum Finish {
+    Now(Outlet),
+    AfterSync(Syncer),
+}
+
 /// The advisory lock every node's writer holds from `BEGIN` until its commit is published:
 /// one writer at a time across the cluster. That keeps what SQLite's single writer gave for
 /// free: per-chat sequence numbers gap-free and ordered, chat log cursors increasing in
@@ -221,8 +285,7 @@ fn run(
     mut conn: Connection,
     reconnect: Option<Connect>,
     mut jobs: mpsc::Receiver<Msg>,
-    bus: &Publish,
-    events: &broadcast::Sender<Arc<Wake>>,
+    finish: &Finish,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     // Ends when the queue is closed (by `Closer`, or by every sender being dropped) and
@@ -242,6 +305,13 @@ fn run(
                 Err(_) => break,
             }
         }
+        if let Finish::AfterSync(syncer) = finish
+            && syncer.failed()
+        {
+            // Dropping the jobs tells their callers `WriteAborted`; the syncer logged why.
+            batch.clear();
+            continue;
+        }
         if conn.is_broken()
             && let Some(connect) = &reconnect
         {
@@ -254,19 +324,16 @@ fn run(
             }
         }
         let (completions, changes) = run_batch(&conn, batch.drain(..));
-        let wake = super::outbox::take_wake().map(Arc::new);
-        if !changes.is_empty() || wake.is_some() {
-            // The wake-up goes on the bus too, for the other nodes' deliverers.
-            bus.publish(changes, wake.clone());
+        let committed = Committed {
+            completions,
+            changes,
+            wake: super::outbox::take_wake().map(Arc::new),
+        };
+        match finish {
+            Finish::Now(outlet) => outlet.finish(committed),
+            Finish::AfterSync(syncer) => syncer.finish(committed),
         }
         unlock(&conn);
-        if let Some(wake) = wake {
-            // Never blocks; with no deliverer listening the wake-up is simply dropped.
-            let _ = events.send(wake);
-        }
-        for (complete, outcome) in completions {
-            complete(outcome);
-        }
     }
 }
 
@@ -365,24 +432,35 @@ mod tests {
 
     type TestJob = Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send>;
 
-    /// A writer on `conn`, publishing nowhere.
-    fn start(conn: Connection) -> Writer {
+    /// A writer on `conn`, publishing nowhere, its commits synced by `sync` if given.
+    fn start_syncing(conn: Connection, sync: Option<SyncWal>) -> Writer {
         let (writer, _closer, _thread) = Writer::start(
             conn,
             None,
             Arc::new(NoBus),
             tokio::sync::broadcast::channel(16).0,
+            sync,
         )
         .unwrap();
         writer
     }
 
-    fn writer() -> (Writer, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
+    /// A writer on `conn`, publishing nowhere.
+    fn start(conn: Connection) -> Writer {
+        start_syncing(conn, None)
+    }
+
+    /// A fresh SQLite database with one table `t`, as the store opens it (WAL).
+    fn sqlite(dir: &tempfile::TempDir) -> Connection {
         let conn = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
         conn.execute_batch("PRAGMA journal_mode=WAL; CREATE TABLE t (v TEXT NOT NULL UNIQUE);")
             .unwrap();
-        let writer = start(Connection::sqlite(conn));
+        Connection::sqlite(conn)
+    }
+
+    fn writer() -> (Writer, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = start(sqlite(&dir));
         (writer, dir)
     }
 
@@ -479,6 +557,74 @@ mod tests {
         // The writer carries on.
         writer.write(insert("later")).await.unwrap();
         assert_eq!(count(&writer).await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_commit_is_answered_once_synced_and_the_writer_goes_on_meanwhile() {
+        let dir = tempfile::tempdir().unwrap();
+        // A disk whose first fsync takes until the test says so.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let first = std::sync::atomic::AtomicBool::new(true);
+        let sync: SyncWal = Box::new(move || {
+            if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+                held.recv().unwrap();
+            }
+            Ok(())
+        });
+        let writer = start_syncing(sqlite(&dir), Some(sync));
+        let waiting = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(insert("a")).await }
+        });
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "answered before its fsync ended");
+        // The writer is not waiting on the disk: the next write runs (its commit is answered
+        // only after the fsync that is still held, so it is observed from inside the job).
+        let (ran, saw) = tokio::sync::oneshot::channel();
+        let next = tokio::spawn({
+            let writer = writer.clone();
+            async move {
+                writer
+                    .write(move |conn| {
+                        let rows: i64 = conn
+                            .prepare_cached("SELECT COUNT(*) FROM t")?
+                            .query_row([], |r| r.get(0))?;
+                        let _ = ran.send(rows);
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        let rows = tokio::time::timeout(Duration::from_secs(5), saw)
+            .await
+            .expect("the writer waited for the disk")
+            .unwrap();
+        assert_eq!(rows, 1, "the next batch sees the first one's commit");
+        assert!(!waiting.is_finished() && !next.is_finished());
+        release.send(()).unwrap();
+        waiting.await.unwrap().unwrap();
+        next.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_failed_fsync_fails_its_callers_and_every_later_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let sync: SyncWal = Box::new(|| Err(std::io::Error::other("EIO")));
+        let writer = start_syncing(sqlite(&dir), Some(sync));
+        let result = writer.write(insert("a")).await;
+        assert!(
+            matches!(&result, Err(StoreError::CommitFailed(reason)) if reason.contains("EIO")),
+            "{result:?}"
+        );
+        // The kernel may have dropped the pages it could not write: nothing after can be
+        // vouched for, so nothing more is written.
+        let later = writer.write(insert("b")).await;
+        assert!(matches!(later, Err(StoreError::WriteAborted)), "{later:?}");
+        let conn = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM t WHERE v = 'b'", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0);
     }
 
     /// A writer on a fresh PostgreSQL database, when `CLOUDLAKE_TEST_DATABASE_URL` names a
