@@ -8,6 +8,12 @@ mod serve;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than glibc's malloc: the writer thread allocates and frees SQLite's pages
+/// and every request's buffers, and glibc's per-thread arenas showed up in profiles growing
+/// and trimming themselves (`malloc_consolidate`, `mprotect`) on every batch (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A self-hosted bot messaging server that speaks the Yunhu (云湖) bot open API.
 #[derive(Parser)]
 #[command(name = "cloudlake", version, about)]
