@@ -17,6 +17,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use reqwest::Url;
 use serde_json::{Value, json};
 
+/// The same allocator as the server binary: the in-process baseline it is compared with must
+/// not be handicapped by a slower malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Bounded loopback load generator for cloudlake.
 #[derive(Parser)]
 #[command(name = "cloudlake-bench", version, about)]
