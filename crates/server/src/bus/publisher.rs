@@ -48,8 +48,8 @@ impl Publisher {
         })
     }
 
-    /// Queues one commit's changes and wake-up (for the other nodes: the writer wakes this
-    /// node's deliverers itself), in commit order.
+    /// Queues one commit's changes and wake-up (for the other nodes: this node's deliverers
+    /// are woken directly, see `store::writer::Outlet`), in commit order.
     pub(crate) fn publish(&self, changes: Vec<Change>, wake: Option<Arc<Wake>>) {
         if let Some(queue) = &self.queue
             && queue.send((changes, wake)).is_err()

@@ -118,15 +118,24 @@ impl Store {
         // `durability full` the syncing thread fsyncs the WAL before anyone is answered, so
         // the writer runs the next batch meanwhile (see `syncer`).
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let sync = match durability {
-            Durability::Full => Some(syncer::wal_sync(data_dir.join(format!("{DB_FILE}-wal")))),
-            Durability::Normal => None,
-        };
+
         configure(&conn)?;
         // The writer touches the hot right edges of a few indexes; 64 MiB of page cache keeps
         // them (and the chats table) in memory between commits.
         conn.pragma_update(None, "cache_size", -65_536)?;
         schema::migrate(&mut conn)?;
+        let sync = match (durability, conn.path()) {
+            // Next to the file SQLite actually opened (it resolves a symlinked database).
+            (Durability::Full, Some(db)) => {
+                Some(syncer::wal_sync(Path::new(&format!("{db}-wal")))?)
+            }
+            (Durability::Full, None) => {
+                return Err(StoreError::Io(std::io::Error::other(
+                    "the database has no file whose log could be synced",
+                )));
+            }
+            (Durability::Normal, _) => None,
+        };
 
         let readers = (0..READERS)
             .map(|_| {

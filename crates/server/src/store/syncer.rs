@@ -26,7 +26,7 @@
 //! until it is restarted; reads go on.
 
 use std::fs::File;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
@@ -41,19 +41,14 @@ pub(crate) type SyncWal = Box<dyn FnMut() -> std::io::Result<()> + Send>;
 /// How many commits may wait for their fsync before the writer waits too.
 const QUEUE: usize = 256;
 
-/// `fdatasync` on the WAL file at `path` (SQLite's `<database>-wal`). The file is opened at
-/// the first sync: it exists once the first commit has been written, and stays while any
-/// connection is open (SQLite only truncates it, never replaces it). On Linux an fsync
-/// flushes the file's dirty pages whichever descriptor wrote them.
-pub(crate) fn wal_sync(path: PathBuf) -> SyncWal {
-    let mut file: Option<File> = None;
-    Box::new(move || {
-        let file = match &mut file {
-            Some(file) => file,
-            None => file.insert(File::options().write(true).open(&path)?),
-        };
-        file.sync_data()
-    })
+/// `fdatasync` on the WAL file at `path` (SQLite's `<database>-wal`), opened now: a WAL that
+/// cannot be opened fails start-up, not the first write. SQLite creates the file when the
+/// connection enters WAL mode and deletes it only when the last connection closes (the
+/// writer's is closed after this is dropped), so the descriptor stays on the live file. On
+/// Linux an fsync flushes the file's dirty pages whichever descriptor wrote them.
+pub(crate) fn wal_sync(path: &Path) -> std::io::Result<SyncWal> {
+    let file = File::options().write(true).open(path)?;
+    Ok(Box::new(move || file.sync_data()))
 }
 
 /// The writer's handle on the syncing thread. Dropping it syncs and answers what is queued,
@@ -114,9 +109,13 @@ impl Syncer {
         if let Some(queue) = &self.queue
             && let Err(unsent) = queue.send(committed)
         {
-            // Only if the thread died (it catches nothing): its callers must not hang.
-            tracing::error!("the syncing thread is gone");
-            unsent.0.fail("the syncing thread stopped");
+            // Only if the thread died: nothing more can be made durable, so stop writing too.
+            if !self.failed.swap(true, Ordering::AcqRel) {
+                tracing::error!("the syncing thread is gone: writes are refused");
+            }
+            unsent
+                .0
+                .fail("the syncing thread stopped; it may or may not have been stored");
         }
     }
 
@@ -132,5 +131,44 @@ impl Drop for Syncer {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::bus::NoBus;
+    use crate::secret::TokenHash;
+    use crate::store::{DB_FILE, Durability, Store};
+
+    /// The real thing, end to end: `durability full` opens the WAL beside the database, a
+    /// write is answered after its fsync, and it is there after a restart.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_write_under_durability_full_is_synced_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, writer) = Store::open(dir.path(), Durability::Full, Arc::new(NoBus)).unwrap();
+        store
+            .create_user(Some("1000001".into()), "Ann".into(), TokenHash::of("t"))
+            .await
+            .unwrap();
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .unwrap();
+        drop(store);
+        let (store, writer) = Store::open(dir.path(), Durability::Full, Arc::new(NoBus)).unwrap();
+        let user = store.user("1000001".into()).await.unwrap().unwrap();
+        assert_eq!(user.nickname, "Ann");
+        tokio::task::spawn_blocking(move || writer.join())
+            .await
+            .unwrap();
+    }
+
+    #[test]
+    fn a_wal_that_cannot_be_opened_fails_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join(format!("{DB_FILE}-wal"));
+        let err = super::wal_sync(&missing).err().expect("no WAL file there");
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     }
 }

@@ -1,10 +1,12 @@
 //! The single writer with group commit.
 //!
-//! SQLite allows one writer at a time, and a commit costs an fsync (~2–8k/s on this kind of
-//! machine). So every write goes to one thread that owns the write connection: it takes the
-//! first job from its queue, drains whatever else is already waiting, runs them all in one
-//! transaction and commits once. Each caller is answered only after that commit — nothing is
-//! acknowledged before it is durable — and the fsync is shared by everyone in the batch.
+//! SQLite allows one writer at a time, and a durable commit costs an fsync (~2–8k/s on this
+//! kind of machine). So every write goes to one thread that owns the write connection: it
+//! takes the first job from its queue, drains whatever else is already waiting, runs them all
+//! in one transaction and commits once. Each caller is answered only after that commit is
+//! durable — with `durability full` once the syncing thread has fsynced it (see
+//! [`super::syncer`]), while the writer already runs the next batch — so the fsync is shared
+//! by everyone in the batch, and by the batches committed while the previous one ran.
 //!
 //! Jobs do not get a savepoint each. A savepoint makes SQLite copy every page a job touches
 //! into a sub-journal, and every job touches the same hot pages (index right edges, the chats
@@ -108,7 +110,7 @@ impl Writer {
         };
         let thread = std::thread::Builder::new()
             .name("cloudlake-writer".into())
-            .spawn(move || run(conn, reconnect, jobs, &finish))?;
+            .spawn(move || run(conn, reconnect, jobs, finish))?;
         Ok((
             Writer {
                 queue: queue.clone(),
@@ -129,9 +131,9 @@ impl Writer {
         self.write_publishing(move |conn, _| f(conn)).await
     }
 
-    /// Like [`Writer::write`], and `f` may record changes: they are published on the bus right
-    /// after the commit, in commit order (by the publishing thread, so possibly just after the
-    /// caller is answered). If `f` fails, or the commit does, nothing is published.
+    /// Like [`Writer::write`], and `f` may record changes: they are published on the bus once
+    /// the commit is durable, in commit order (by the publishing thread, so possibly just after
+    /// the caller is answered). If `f` fails, or the commit does, nothing is published.
     pub(crate) async fn write_publishing<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
@@ -198,19 +200,33 @@ impl Publish {
 /// A committed batch on its way out: its callers to answer, its changes to publish and the
 /// bots whose events it made deliverable.
 pub(crate) struct Committed {
-    /// Each job's completion with the outcome to report.
-    completions: Vec<(Completion, Result<(), StoreError>)>,
+    /// Each job's completion, and whether the job succeeded (a failed job's own error is
+    /// already inside its completion).
+    done: Vec<(Completion, bool)>,
+    /// The commit's outcome: why it failed, if it did.
+    commit: Result<(), String>,
     changes: Vec<Change>,
     wake: Option<Arc<Wake>>,
 }
 
 impl Committed {
     /// Answers the callers whose writes committed with `reason` instead: the commit cannot
-    /// be vouched for (see [`super::syncer`]). Nothing is published.
+    /// be vouched for (see [`super::syncer`]). A job that failed on its own keeps its own
+    /// error. Nothing is published.
     pub(crate) fn fail(self, reason: &str) {
-        for (complete, outcome) in self.completions {
-            complete(outcome.and_then(|()| Err(StoreError::CommitFailed(reason.to_owned()))));
-        }
+        crate::metrics::metrics().write_failures.inc();
+        answer(self.done, &Err(reason.to_owned()));
+    }
+}
+
+/// Answers each caller of a batch: a job that succeeded gets the commit's outcome, a job that
+/// failed its own error (already inside its completion).
+fn answer(done: Vec<(Completion, bool)>, commit: &Result<(), String>) {
+    for (complete, ok) in done {
+        complete(match (commit, ok) {
+            (Ok(()), _) | (Err(_), false) => Ok(()),
+            (Err(reason), true) => Err(StoreError::CommitFailed(reason.clone())),
+        });
     }
 }
 
@@ -224,7 +240,8 @@ impl Outlet {
     /// Publishes a committed batch's changes, wakes its events and answers its callers.
     pub(crate) fn finish(&self, committed: Committed) {
         let Committed {
-            completions,
+            done,
+            commit,
             changes,
             wake,
         } = committed;
@@ -236,9 +253,7 @@ impl Outlet {
             // Never blocks; with no deliverer listening the wake-up is simply dropped.
             let _ = self.events.send(wake);
         }
-        for (complete, outcome) in completions {
-            complete(outcome);
-        }
+        answer(done, &commit);
     }
 }
 
@@ -285,7 +300,7 @@ fn run(
     mut conn: Connection,
     reconnect: Option<Connect>,
     mut jobs: mpsc::Receiver<Msg>,
-    finish: &Finish,
+    finish: Finish,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     // Ends when the queue is closed (by `Closer`, or by every sender being dropped) and
@@ -305,7 +320,7 @@ fn run(
                 Err(_) => break,
             }
         }
-        if let Finish::AfterSync(syncer) = finish
+        if let Finish::AfterSync(syncer) = &finish
             && syncer.failed()
         {
             // Dropping the jobs tells their callers `WriteAborted`; the syncer logged why.
@@ -323,27 +338,22 @@ fn run(
                 }
             }
         }
-        let (completions, changes) = run_batch(&conn, batch.drain(..));
-        let committed = Committed {
-            completions,
-            changes,
-            wake: super::outbox::take_wake().map(Arc::new),
-        };
-        match finish {
+        let committed = run_batch(&conn, batch.drain(..));
+        match &finish {
             Finish::Now(outlet) => outlet.finish(committed),
             Finish::AfterSync(syncer) => syncer.finish(committed),
         }
         unlock(&conn);
     }
+    // Answer everything still waiting for its fsync before the connection closes: closing the
+    // last connection checkpoints the WAL and deletes it.
+    drop(finish);
+    drop(conn);
 }
 
-/// What a batch leaves: each job's completion with the outcome to report (the commit's result
-/// for jobs that succeeded, `Ok` for jobs that failed: their own error is already inside their
-/// completion), and the changes to publish (none if the commit failed).
-type BatchResult = (Vec<(Completion, Result<(), StoreError>)>, Vec<Change>);
-
-/// Runs one batch in one transaction.
-fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> BatchResult {
+/// Runs one batch in one transaction. What it leaves has no changes to publish if the commit
+/// failed.
+fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> Committed {
     let mut done: Vec<(Completion, bool)> = Vec::new();
     let mut changes: Vec<Change> = Vec::new();
     STORED.with(|n| n.set(0));
@@ -354,7 +364,12 @@ fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> BatchResult
             // `WriteAborted`; the cause is logged here, once for the batch.
             tracing::error!(error = %e, "could not begin a write transaction");
             crate::metrics::metrics().write_failures.inc();
-            return (Vec::new(), Vec::new());
+            return Committed {
+                done: Vec::new(),
+                commit: Ok(()),
+                changes: Vec::new(),
+                wake: None,
+            };
         }
     }
     let mut aborted = false;
@@ -410,17 +425,12 @@ fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> BatchResult
             .messages_stored
             .inc_by(STORED.with(|n| n.replace(0)));
     }
-    let completions = done
-        .into_iter()
-        .map(|(complete, ok)| {
-            let outcome = match (&commit, ok) {
-                (Ok(()), _) | (Err(_), false) => Ok(()),
-                (Err(reason), true) => Err(StoreError::CommitFailed(reason.clone())),
-            };
-            (complete, outcome)
-        })
-        .collect();
-    (completions, changes)
+    Committed {
+        done,
+        commit,
+        changes,
+        wake: super::outbox::take_wake().map(Arc::new),
+    }
 }
 
 #[cfg(test)]
@@ -562,11 +572,13 @@ mod tests {
     #[tokio::test]
     async fn a_commit_is_answered_once_synced_and_the_writer_goes_on_meanwhile() {
         let dir = tempfile::tempdir().unwrap();
-        // A disk whose first fsync takes until the test says so.
+        // A disk whose first fsync says when it starts, and takes until the test says so.
+        let (started, syncing) = std::sync::mpsc::channel::<()>();
         let (release, held) = std::sync::mpsc::channel::<()>();
-        let first = std::sync::atomic::AtomicBool::new(true);
+        let mut first = true;
         let sync: SyncWal = Box::new(move || {
-            if first.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            if std::mem::take(&mut first) {
+                started.send(()).unwrap();
                 held.recv().unwrap();
             }
             Ok(())
@@ -576,10 +588,12 @@ mod tests {
             let writer = writer.clone();
             async move { writer.write(insert("a")).await }
         });
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        assert!(!waiting.is_finished(), "answered before its fsync ended");
-        // The writer is not waiting on the disk: the next write runs (its commit is answered
-        // only after the fsync that is still held, so it is observed from inside the job).
+        // "a" is committed and its fsync has begun (and is held).
+        tokio::task::spawn_blocking(move || syncing.recv().unwrap())
+            .await
+            .unwrap();
+        // The writer is not waiting on the disk: the next write runs, in a batch of its own,
+        // and sees the first one's commit.
         let (ran, saw) = tokio::sync::oneshot::channel();
         let next = tokio::spawn({
             let writer = writer.clone();
@@ -599,8 +613,11 @@ mod tests {
             .await
             .expect("the writer waited for the disk")
             .unwrap();
-        assert_eq!(rows, 1, "the next batch sees the first one's commit");
-        assert!(!waiting.is_finished() && !next.is_finished());
+        assert_eq!(rows, 1);
+        // Neither caller is answered while the fsync is held, however long it takes.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(!waiting.is_finished(), "answered before its fsync ended");
+        assert!(!next.is_finished(), "answered before an fsync covered it");
         release.send(()).unwrap();
         waiting.await.unwrap().unwrap();
         next.await.unwrap().unwrap();
