@@ -194,39 +194,6 @@ impl Connection {
         }
     }
 
-    /// Inserts `rows` rows with `sql` (a multi-row `INSERT … VALUES (…), (…)` into a table
-    /// whose key is `id`) and returns their `id`s in `VALUES` order.
-    pub fn insert_returning_ids(
-        &self,
-        sql: &str,
-        params: impl Params,
-        rows: usize,
-    ) -> Result<Vec<i64>> {
-        match &self.engine {
-            Engine::Postgres(_) => {
-                let mut ids: Vec<i64> = self
-                    .prepare_cached(&format!("{sql} RETURNING id"))?
-                    .query_map(params, |row| row.get(0))?
-                    .collect::<Result<_>>()?;
-                // The identity default is drawn row by row in VALUES order; RETURNING's own
-                // order is not promised, so sort.
-                ids.sort_unstable();
-                Ok(ids)
-            }
-            Engine::Sqlite(conn) => {
-                self.prepare_cached(sql)?.execute(params)?;
-                // Not `RETURNING id`: SQLite runs a RETURNING statement through an ephemeral
-                // table and a statement journal, which made the chat log insert nearly half
-                // of a batch_send's writer time. The writer is the only connection that
-                // writes, and SQLite gives each new row the largest rowid plus one, one row
-                // after another: the rows are the last `rows` rowids.
-                let last = conn.last_insert_rowid();
-                let first = last - i64::try_from(rows).unwrap_or(i64::MAX) + 1;
-                Ok((first..=last).collect())
-            }
-        }
-    }
-
     /// A count that grows with every row this connection writes: a job that leaves it
     /// unchanged wrote nothing.
     pub fn changes(&self) -> u64 {

@@ -210,14 +210,15 @@ impl Store {
                     .execute([&id])?;
                 expect_one(n, "group", id.clone())?;
                 let key = Chat::Group { group_id: id }.key();
+                // The newest cursors may be this chat's: remember the highest, since cursors
+                // must never go back below one a client already holds (after a restart the
+                // writer reads its cursor back from what is stored).
+                let last = super::messages::last_cursor(conn)?;
+                conn.prepare_cached("UPDATE cursor_floor SET last = ?1 WHERE last < ?1")?
+                    .execute([last])?;
                 for sql in [
                     "DELETE FROM messages WHERE chat_key = ?1",
-                    // Except the newest entry of the whole log, if it is this chat's: SQLite
-                    // numbers a new row after the largest id left, and cursors must never go
-                    // back below one a client already holds. (Replay skips the entry: its
-                    // message is gone.)
-                    "DELETE FROM chat_log WHERE chat_key = ?1 \
-                     AND id < (SELECT MAX(id) FROM chat_log)",
+                    "DELETE FROM chat_log WHERE chat_key = ?1",
                     "DELETE FROM read_markers WHERE chat_key = ?1",
                     "DELETE FROM boards WHERE chat_key = ?1",
                 ] {

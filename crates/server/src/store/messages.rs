@@ -1,7 +1,8 @@
 //! The message log: bots' sends, edits and recalls, and history pages. Every change to a
-//! message is also appended to the chat log and published for live sessions.
+//! message takes the next cursor (a new message's id is its cursor; an edit or recall is a
+//! chat log row) and is published for live sessions.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -356,8 +357,8 @@ const REACH_CHUNK: usize = 50;
 /// The list lengths reachability queries are padded to.
 const REACH_WIDTHS: [usize; 6] = [1, 2, 4, 10, 20, REACH_CHUNK];
 
-/// Appends a message to a chat: the next sequence number, the row, its chat log entry, and
-/// the live frame. Returns the stored message.
+/// Appends a message to a chat: the next sequence number and cursor, the row, and the live
+/// frame. Returns the stored message.
 pub(crate) fn append(
     conn: &Connection,
     chat: &Chat,
@@ -372,9 +373,9 @@ pub(crate) fn append(
 }
 
 /// Appends the same message to several chats (a batch_send), in order: for each, the next
-/// sequence number, the row, its chat log entry and the live frame. The rows go in a few
-/// multi-row statements rather than two per chat (on PostgreSQL each statement is a round
-/// trip). Returns the stored messages, in `targets` order.
+/// sequence number and cursor, the row and the live frame. On PostgreSQL the rows go in a few
+/// multi-row statements rather than one per chat (each statement is a round trip). Returns
+/// the stored messages, in `targets` order.
 pub(crate) fn append_many(
     conn: &Connection,
     targets: &[(Chat, &str)],
@@ -421,13 +422,18 @@ pub(crate) fn append_many(
         });
     }
     let sender_type = sender.kind.as_str();
-    let kind = LogKind::Message.as_str();
-    let mut cursors = Vec::with_capacity(rows.len());
+    // Each message's id is its cursor: a new message is its own chat log entry.
+    let cursors = rows
+        .iter()
+        .map(|_| next_cursor(conn))
+        .collect::<Result<Vec<i64>, StoreError>>()?;
+    let mut ids = cursors.iter();
     for part in statement_sized(conn, &rows) {
-        let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 9);
-        for row in part {
+        let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 10);
+        for (row, id) in part.iter().zip(ids.by_ref()) {
             values.extend([
-                &row.msg_id as &dyn super::db::Param,
+                id as &dyn super::db::Param,
+                &row.msg_id,
                 &row.chat_key,
                 &row.seq,
                 &sender_type,
@@ -438,19 +444,8 @@ pub(crate) fn append_many(
                 &row.send_time,
             ]);
         }
-        let (insert_messages, insert_log) = insert_statements(part.len())?;
-        conn.prepare_cached(insert_messages)?
+        conn.prepare_cached(insert_statement(part.len())?)?
             .execute(values.as_slice())?;
-        let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 4);
-        for row in part {
-            values.extend([
-                &row.chat_key as &dyn super::db::Param,
-                &kind,
-                &row.msg_id,
-                &row.send_time,
-            ]);
-        }
-        cursors.extend(conn.insert_returning_ids(insert_log, values.as_slice(), part.len())?);
     }
     for (row, cursor) in rows.iter().zip(cursors) {
         super::writer::note_message_stored();
@@ -494,33 +489,27 @@ fn statement_sized<'a, T>(conn: &Connection, mut items: &'a [T]) -> Vec<&'a [T]>
     parts
 }
 
-/// The `messages` and `chat_log` inserts of `rows` rows (one of [`STATEMENT_ROWS`]), built
-/// once: this is the writer's hot path.
-fn insert_statements(rows: usize) -> Result<(&'static str, &'static str), StoreError> {
-    static STATEMENTS: std::sync::LazyLock<Vec<(usize, String, String)>> =
-        std::sync::LazyLock::new(|| {
-            STATEMENT_ROWS
-                .iter()
-                .map(|&rows| {
-                    let messages = multi_row_insert(
-                        "INSERT INTO messages (msg_id, chat_key, seq, sender_type, sender_id, \
-                         content_type, content, parent_id, send_time) VALUES ",
-                        9,
-                        rows,
-                    );
-                    let log = multi_row_insert(
-                        "INSERT INTO chat_log (chat_key, kind, msg_id, at) VALUES ",
-                        4,
-                        rows,
-                    );
-                    (rows, messages, log)
-                })
-                .collect()
-        });
+/// The `messages` insert of `rows` rows (one of [`STATEMENT_ROWS`]), built once: this is the
+/// writer's hot path.
+fn insert_statement(rows: usize) -> Result<&'static str, StoreError> {
+    static STATEMENTS: std::sync::LazyLock<Vec<(usize, String)>> = std::sync::LazyLock::new(|| {
+        STATEMENT_ROWS
+            .iter()
+            .map(|&rows| {
+                let sql = multi_row_insert(
+                    "INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, \
+                         sender_id, content_type, content, parent_id, send_time) VALUES ",
+                    10,
+                    rows,
+                );
+                (rows, sql)
+            })
+            .collect()
+    });
     STATEMENTS
         .iter()
-        .find(|(n, _, _)| *n == rows)
-        .map(|(_, messages, log)| (messages.as_str(), log.as_str()))
+        .find(|(n, _)| *n == rows)
+        .map(|(_, sql)| sql.as_str())
         .ok_or_else(|| StoreError::Corrupt(format!("no insert statement for {rows} rows")))
 }
 
@@ -562,6 +551,7 @@ fn log(
     Ok(())
 }
 
+/// Appends an edit or recall to the chat log under the next cursor, and returns it.
 fn log_entry(
     conn: &Connection,
     chat_key: &str,
@@ -569,14 +559,47 @@ fn log_entry(
     msg_id: &str,
     at: i64,
 ) -> Result<i64, StoreError> {
-    let ids = conn.insert_returning_ids(
-        "INSERT INTO chat_log (chat_key, kind, msg_id, at) VALUES (?1, ?2, ?3, ?4)",
-        params![chat_key, kind.as_str(), msg_id, at],
-        1,
-    )?;
-    ids.first()
-        .copied()
-        .ok_or_else(|| StoreError::Corrupt("a chat log insert returned no id".into()))
+    let cursor = next_cursor(conn)?;
+    conn.prepare_cached(
+        "INSERT INTO chat_log (id, chat_key, kind, msg_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![cursor, chat_key, kind.as_str(), msg_id, at])?;
+    Ok(cursor)
+}
+
+/// The highest cursor handed out: new messages' ids, the chat log's edits and recalls, and the
+/// floor a deleted group's newest rows left behind (0 on an empty database).
+pub(crate) const LAST_CURSOR: &str = "SELECT MAX(last) FROM (\
+     SELECT COALESCE(MAX(id), 0) AS last FROM messages \
+     UNION ALL SELECT COALESCE(MAX(id), 0) FROM chat_log \
+     UNION ALL SELECT last FROM cursor_floor) AS heads";
+
+thread_local! {
+    /// The last cursor the writer handed out. Messages and chat log entries take their ids
+    /// (their cursors) from it, so one sequence orders both across every chat. Read from
+    /// [`LAST_CURSOR`] when not known; forgotten with the sequence numbers
+    /// ([`forget_numbers`]). Gaps (a job that took a cursor and then failed) do no harm:
+    /// cursors only have to increase.
+    static CURSOR: Cell<Option<i64>> = const { Cell::new(None) };
+}
+
+/// The last cursor handed out, as the database and this writer know it.
+pub(crate) fn last_cursor(conn: &Connection) -> Result<i64, StoreError> {
+    if let Some(cursor) = CURSOR.with(Cell::get) {
+        return Ok(cursor);
+    }
+    let cursor: i64 = conn
+        .prepare_cached(LAST_CURSOR)?
+        .query_row([], |row| row.get(0))?;
+    CURSOR.with(|c| c.set(Some(cursor)));
+    Ok(cursor)
+}
+
+/// The next cursor: a new message's id, or an edit's or recall's chat log id.
+fn next_cursor(conn: &Connection) -> Result<i64, StoreError> {
+    let cursor = last_cursor(conn)? + 1;
+    CURSOR.with(|c| c.set(Some(cursor)));
+    Ok(cursor)
 }
 
 thread_local! {
@@ -613,10 +636,12 @@ fn remember_seq(chat_key: &str, seq: i64) {
     });
 }
 
-/// Forgets every remembered sequence number: the writer calls this when a batch is rolled
-/// back or fails to commit, since numbers handed out in it were never stored.
-pub(crate) fn forget_seqs() {
+/// Forgets every remembered sequence number and the last cursor: the writer calls this when
+/// a batch is rolled back or fails to commit, since numbers handed out in it were never
+/// stored, and on PostgreSQL before each batch, since another node may have written since.
+pub(crate) fn forget_numbers() {
     LAST_SEQ.with(|seqs| seqs.borrow_mut().clear());
+    CURSOR.with(|c| c.set(None));
 }
 
 /// Forgets one chat's sequence number (its messages were deleted).

@@ -314,7 +314,31 @@ const MIGRATIONS: &[&str] = &[
     r#"
     DROP TABLE chats;
     "#,
+    // 8: new messages are their own chat log entries (the same in PostgreSQL's migration 3).
+    FOLD_LOG_INTO_MESSAGES,
 ];
+
+/// SQLite's migration 8 and PostgreSQL's 3: written once, in SQL both engines take.
+const FOLD_LOG_INTO_MESSAGES: &str = r#"
+-- A new message is its own chat log entry: its id is its cursor, drawn from the one sequence
+-- the log's edits and recalls (which stay in chat_log) draw from too, so a send writes two
+-- B-trees less per recipient. Existing messages take the id of their log entry, so the
+-- cursors clients hold stay valid; one with no entry (none should exist) goes above them all.
+CREATE INDEX chat_log_by_msg ON chat_log (msg_id);
+UPDATE messages SET id = -id;
+UPDATE messages SET id = COALESCE(
+    (SELECT l.id FROM chat_log l WHERE l.kind = 'message' AND l.msg_id = messages.msg_id),
+    (SELECT COALESCE(MAX(id), 0) FROM chat_log) - id);
+-- The highest cursor ever handed out, when the rows that had it are gone (a deleted group):
+-- cursors must never go back below one a client holds.
+CREATE TABLE cursor_floor (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    last        BIGINT NOT NULL
+);
+INSERT INTO cursor_floor (id, last) SELECT 1, COALESCE(MAX(id), 0) FROM chat_log;
+DELETE FROM chat_log WHERE kind = 'message';
+DROP INDEX chat_log_by_msg;
+"#;
 
 /// PostgreSQL's schema, as its own list of migrations (version in `schema_version`). The
 /// first is SQLite's migrations 1–7 as they stand, in PostgreSQL's types (`BIGINT`, `BYTEA`,
@@ -516,6 +540,8 @@ CREATE TABLE delivery_leases (
     until_ms    BIGINT NOT NULL
 );
 "#,
+    // 3: new messages are their own chat log entries (SQLite's migration 8).
+    FOLD_LOG_INTO_MESSAGES,
 ];
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate
@@ -581,4 +607,65 @@ pub(crate) fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
     tx.pragma_update(None, "user_version", MIGRATIONS.len() as i64)?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database that stopped at migration 7 (every message also a chat log row), upgraded:
+    /// messages take their log entry's id, so the cursors clients hold keep their meaning.
+    #[test]
+    fn migration_8_keeps_every_cursor_a_client_may_hold() {
+        let mut conn = SqliteConnection::open_in_memory().unwrap();
+        let tx = conn.transaction().unwrap();
+        for sql in &MIGRATIONS[..7] {
+            tx.execute_batch(sql).unwrap();
+        }
+        tx.pragma_update(None, "user_version", 7).unwrap();
+        tx.commit().unwrap();
+        // Two chats, interleaved; m2 was edited; the newest entry's message was deleted with
+        // its group (migration 7's code kept that entry as the high-water mark).
+        conn.execute_batch(
+            "INSERT INTO messages (msg_id, chat_key, seq, sender_type, sender_id, content_type, \
+               content, send_time) VALUES \
+               ('m1', 'g:a', 1, 'bot', 'b', 'text', '{}', 0), \
+               ('m2', 'g:b', 1, 'bot', 'b', 'text', '{}', 0), \
+               ('m3', 'g:a', 2, 'bot', 'b', 'text', '{}', 0); \
+             INSERT INTO chat_log (id, chat_key, kind, msg_id, at) VALUES \
+               (10, 'g:a', 'message', 'm1', 0), (11, 'g:b', 'message', 'm2', 0), \
+               (12, 'g:b', 'edit', 'm2', 0), (13, 'g:a', 'message', 'm3', 0), \
+               (14, 'g:gone', 'message', 'm-gone', 0);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let ids: Vec<(String, i64)> = conn
+            .prepare("SELECT msg_id, id FROM messages ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected = [("m1", 10), ("m2", 11), ("m3", 13)].map(|(m, id)| (m.to_owned(), id));
+        assert_eq!(ids, expected);
+        let log: Vec<(i64, String)> = conn
+            .prepare("SELECT id, kind FROM chat_log ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            log,
+            [(12, "edit".to_owned())],
+            "only edits and recalls stay"
+        );
+        let last: i64 = conn
+            .query_row(crate::store::messages::LAST_CURSOR, [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(
+            last, 14,
+            "the deleted group's newest cursor is still the floor"
+        );
+    }
 }

@@ -21,7 +21,7 @@ use super::{Store, StoreError};
 use crate::bus::frame::LogKind;
 
 /// The chat keys a user may see: the groups they are in and the bots they follow.
-pub(crate) const USER_CHAT_KEYS: &str = "SELECT 'g:' || group_id FROM group_members WHERE user_id = ?1 \
+pub(crate) const USER_CHAT_KEYS: &str = "SELECT 'g:' || group_id AS chat_key FROM group_members WHERE user_id = ?1 \
      UNION ALL SELECT 'p:' || bot_id || ':' || ?1 FROM bot_followers WHERE user_id = ?1";
 
 /// One chat in a user's chat list.
@@ -106,12 +106,12 @@ impl Store {
             .await
     }
 
-    /// The newest cursor of the chat log (0 when empty).
+    /// The newest cursor handed out (0 on an empty database).
     pub async fn latest_cursor(&self) -> Result<i64, StoreError> {
         self.readers
             .read(|conn| {
                 Ok(conn
-                    .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM chat_log")?
+                    .prepare_cached(super::messages::LAST_CURSOR)?
                     .query_row([], |row| row.get(0))?)
             })
             .await
@@ -127,9 +127,22 @@ impl Store {
     ) -> Result<Replay, StoreError> {
         self.readers
             .read(move |conn| {
+                // New messages are their own log entries (their id is their cursor); edits
+                // and recalls are in chat_log. A chat's messages after the cursor are those
+                // after the newest one at or below it: within a chat, ids grow with `seq`, so
+                // the `(chat_key, seq)` index serves both, read backwards from the chat's end
+                // only as far as the cursor.
                 let sql = format!(
-                    "SELECT id, kind, msg_id FROM chat_log \
-                     WHERE id > ?2 AND chat_key IN ({USER_CHAT_KEYS}) ORDER BY id LIMIT ?3"
+                    "SELECT id, kind, msg_id FROM (\
+                       SELECT m.id AS id, 'message' AS kind, m.msg_id AS msg_id \
+                       FROM ({USER_CHAT_KEYS}) AS k \
+                       JOIN messages m ON m.chat_key = k.chat_key AND m.seq > COALESCE(\
+                         (SELECT x.seq FROM messages x WHERE x.chat_key = k.chat_key \
+                          AND x.id <= ?2 ORDER BY x.seq DESC LIMIT 1), 0) \
+                       UNION ALL \
+                       SELECT id, kind, msg_id FROM chat_log \
+                       WHERE id > ?2 AND chat_key IN ({USER_CHAT_KEYS})) AS entries \
+                     ORDER BY id LIMIT ?3"
                 );
                 let mut stmt = conn.prepare_cached(&sql)?;
                 let rows = stmt

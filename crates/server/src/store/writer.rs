@@ -278,8 +278,8 @@ fn begin(conn: &Connection) -> Result<(), super::db::DbError> {
     }
     conn.execute_batch(&format!("SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK})"))?;
     // Another node may have appended to any chat since this writer last held the lock: the
-    // sequence numbers it remembers are stale.
-    super::messages::forget_seqs();
+    // sequence numbers and the last cursor it remembers are stale.
+    super::messages::forget_numbers();
     conn.execute_batch("BEGIN").inspect_err(|_| unlock(conn))
 }
 
@@ -418,7 +418,7 @@ fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> Committed {
     if commit.is_err() {
         changes.clear();
         // Sequence numbers handed out in this batch were never stored.
-        super::messages::forget_seqs();
+        super::messages::forget_numbers();
         metrics.write_failures.inc();
     } else {
         metrics
