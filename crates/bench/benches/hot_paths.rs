@@ -1,6 +1,7 @@
 //! Micro-benchmarks of the hot paths: `cargo bench -p cloudlake-bench`.
 //!
 //! - parsing and validating a batch_send body (what every request pays before storage);
+//! - rendering and sanitizing a message's content (once per send, for the live frames);
 //! - one store commit of a batch_send to N recipients (the writer's share of a request).
 
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -31,6 +32,36 @@ fn body(n: usize) -> String {
 fn parse_batch_send(bencher: Bencher, recipients: usize) {
     let body = body(recipients);
     bencher.bench(|| BatchSendRequest::parse(divan::black_box(body.as_bytes())).unwrap());
+}
+
+/// Content of each type as a bot sends it: a text with a mention and a link, markdown with a
+/// table and raw HTML (an `onerror` the policy must strip), and HTML with a script.
+const RENDERED: [(&str, &str); 3] = [
+    (
+        "text",
+        "@Alice\u{200b} 请看 https://example.com/a?b=c 这里是消息内容\n第二行",
+    ),
+    (
+        "markdown",
+        "# 标题\n\n**粗体** and [link](https://example.com) <img src=x onerror=alert(1)>\n\n\
+         | a | b |\n|---|---|\n| 1 | 2 |\n\n- one\n- two\n",
+    ),
+    (
+        "html",
+        "<p>hello <b>world</b><script>alert(1)</script><a href=\"javascript:x\">x</a></p>",
+    ),
+];
+
+#[divan::bench(args = ["text", "markdown", "html"])]
+fn render_and_sanitize(bencher: Bencher, content_type: &str) {
+    let source = RENDERED
+        .iter()
+        .find(|(kind, _)| *kind == content_type)
+        .unwrap()
+        .1;
+    bencher.bench(|| {
+        cloudlake_server::render::by_type(divan::black_box(content_type), divan::black_box(source))
+    });
 }
 
 /// A store with one bot in `groups` groups, on a temp dir, with `synchronous=NORMAL` so the

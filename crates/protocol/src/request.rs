@@ -2,6 +2,8 @@
 //!
 //! Each type serializes to the JSON a client sends, and has a lenient `parse` the server uses.
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -125,11 +127,14 @@ impl BatchSendRequest {
                 "recvIds数量超过上限，单次最多{MAX_BATCH_RECIPIENTS}个"
             )));
         }
+        // Duplicates are dropped, first occurrence kept. A set, not `Vec::contains`: with 200
+        // IDs the quadratic scan was most of the parse (`cargo bench`, BENCHMARKS.md).
         let mut recv_ids: Vec<String> = Vec::with_capacity(items.len());
+        let mut seen: HashSet<String> = HashSet::with_capacity(items.len());
         for item in items {
             let id = lenient::string_like(item)
                 .ok_or_else(|| ApiError::field_type("recvIds", "字符串数组"))?;
-            if !recv_ids.contains(&id) {
+            if seen.insert(id.clone()) {
                 recv_ids.push(id);
             }
         }
