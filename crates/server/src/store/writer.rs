@@ -417,7 +417,7 @@ fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> Committed {
     let metrics = crate::metrics::metrics();
     if commit.is_err() {
         changes.clear();
-        // Sequence numbers handed out in this batch were never stored.
+        // Sequence numbers and cursors handed out in this batch were never stored.
         super::messages::forget_numbers();
         metrics.write_failures.inc();
     } else {
