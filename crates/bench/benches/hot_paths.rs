@@ -11,7 +11,7 @@ use std::sync::Arc;
 use cloudlake_protocol::{BatchSendRequest, RecvType};
 use cloudlake_server::bus::NoBus;
 use cloudlake_server::secret::TokenHash;
-use cloudlake_server::store::{Durability, MessageView, Outgoing, Store};
+use cloudlake_server::store::{Durability, Outgoing, Store};
 use divan::Bencher;
 use serde_json::json;
 
@@ -109,7 +109,7 @@ fn store(
 fn commit_batch_send(bencher: Bencher, recipients: usize) {
     let (rt, store, _dir, ids) = store(recipients);
     let content = json!({"text": "这里是消息内容"}).to_string();
-    let view = Arc::new(MessageView::new(
+    let view = Arc::new(cloudlake_server::service::rendering::message_view(
         "text",
         serde_json::from_str(&content).unwrap(),
     ));

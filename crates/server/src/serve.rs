@@ -115,6 +115,8 @@ impl Server {
             }
             None => Store::open(&config.data_dir, config.durability, bus)?,
         };
+        // Before anything reads: rows from before HTML was stored are rendered once, here.
+        crate::service::rendering::render_backlog(&store).await?;
         if let Some(nats) = &nats {
             nats.deliver_wakes_to(&store);
         }

@@ -400,3 +400,166 @@ async fn a_gagged_member_cannot_send_and_type_limits_apply_to_users() {
         "refused sends stored nothing"
     );
 }
+
+/// Every read path a user has: the chat list's last message, a history page, and the live
+/// socket's replay and `hello` boards.
+async fn read_html(server: &TestServer, alice: &str) -> [Value; 4] {
+    let (_, chats) = server.user_api(Method::GET, alice, "/chats", None).await;
+    let group = chats["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|chat| chat["chatId"] == GROUP)
+        .unwrap()
+        .clone();
+    let (_, history) = server
+        .user_api(
+            Method::GET,
+            alice,
+            &format!("/chats/group/{GROUP}/messages"),
+            None,
+        )
+        .await;
+    let (mut ws, hello) = server.live(alice, Some(0)).await;
+    let mut replayed = Value::Null;
+    while let Some(frame) = common::next_frame(&mut ws).await {
+        if frame["type"] == "message" && frame["message"]["chatId"] == GROUP {
+            replayed = frame["message"]["html"].clone();
+            break;
+        }
+    }
+    [
+        group["lastMessage"]["html"].clone(),
+        history["messages"].as_array().unwrap().last().unwrap()["html"].clone(),
+        replayed,
+        hello["boards"][0]["html"].clone(),
+    ]
+}
+
+/// Rendering happens once, when a message or board is written: reads serve the stored HTML
+/// and never render the content again (a pathological message once made every member's chat
+/// list take seconds). Shown by replacing the stored HTML behind the server's back: every
+/// read path serves the replacement, which no renderer would make from the content.
+#[tokio::test]
+async fn reads_serve_the_html_stored_when_the_message_was_written() {
+    let (server, bot, alice, _) = setup().await;
+    let sent = server
+        .post(
+            "/bot/send",
+            &bot,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "markdown",
+                   "content": {"text": "**bold**"}}),
+        )
+        .await;
+    let msg_id = sent["data"]["messageInfo"]["msgId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let board = server
+        .post(
+            "/bot/board",
+            &bot,
+            json!({"chatId": GROUP, "chatType": "group", "contentType": "markdown", "content": "*on call*"}),
+        )
+        .await;
+    assert_eq!(board["code"], 1, "{board}");
+    let rendered = read_html(&server, &alice).await;
+    assert_eq!(
+        rendered,
+        [
+            json!("<p><strong>bold</strong></p>\n"),
+            json!("<p><strong>bold</strong></p>\n"),
+            json!("<p><strong>bold</strong></p>\n"),
+            json!("<p><em>on call</em></p>\n"),
+        ]
+    );
+
+    common::db_execute(
+        server.dir.path(),
+        "UPDATE messages SET html = '<p>stored</p>'; UPDATE boards SET html = '<p>board</p>'",
+    );
+    let stored = json!("<p>stored</p>");
+    assert_eq!(
+        read_html(&server, &alice).await,
+        [
+            stored.clone(),
+            stored.clone(),
+            stored,
+            json!("<p>board</p>")
+        ]
+    );
+
+    // An edit is rendered when it is written, like a send.
+    let edited = server
+        .post(
+            "/bot/edit",
+            &bot,
+            json!({"msgId": msg_id, "recvId": GROUP, "recvType": "group", "contentType": "markdown",
+                   "content": {"text": "*edited*"}}),
+        )
+        .await;
+    assert_eq!(edited["code"], 1, "{edited}");
+    let (_, history) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/chats/group/{GROUP}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(history["messages"][0]["html"], "<p><em>edited</em></p>\n");
+}
+
+/// Rows written before HTML was stored (a `NULL` column) are rendered once when the server
+/// starts, before it serves anything; text with nothing to mark up stays without HTML.
+#[tokio::test]
+async fn rows_from_before_html_was_stored_are_rendered_at_start_up() {
+    let (server, bot, alice, _) = setup().await;
+    server
+        .post(
+            "/bot/send",
+            &bot,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "text", "content": {"text": "plain"}}),
+        )
+        .await;
+    server
+        .post(
+            "/bot/send",
+            &bot,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "markdown",
+                   "content": {"text": "**bold**"}}),
+        )
+        .await;
+    server
+        .post(
+            "/bot/board",
+            &bot,
+            json!({"chatId": GROUP, "chatType": "group", "contentType": "markdown", "content": "*on call*"}),
+        )
+        .await;
+    let dir = server.stop().await;
+    common::db_execute(
+        dir.path(),
+        "UPDATE messages SET html = NULL; UPDATE boards SET html = NULL",
+    );
+
+    let server = TestServer::start_in(dir, |_| {}).await;
+    let stored = server.db_rows("SELECT html FROM messages ORDER BY seq");
+    assert_eq!(
+        stored,
+        [
+            vec![json!("")],
+            vec![json!("<p><strong>bold</strong></p>\n")]
+        ],
+        "'' is text with nothing to mark up"
+    );
+    let [last, history, replayed, board] = read_html(&server, &alice).await;
+    assert_eq!(last, "<p><strong>bold</strong></p>\n");
+    assert_eq!(history, "<p><strong>bold</strong></p>\n");
+    assert_eq!(
+        replayed,
+        Value::Null,
+        "the first message replayed is the plain one"
+    );
+    assert_eq!(board, "<p><em>on call</em></p>\n");
+}

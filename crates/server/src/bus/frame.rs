@@ -22,15 +22,15 @@ pub fn chat_ref(chat: &Chat) -> ChatRef {
     }
 }
 
-/// The user-facing form of a stored message; a recalled message loses its content.
+/// The user-facing form of a stored message, with the HTML stored when it was written (never
+/// rendered here: this runs on every read); a recalled message loses its content.
 pub fn chat_message(row: &StoredMessage) -> Result<ChatMessage, StoreError> {
     if row.recalled {
         return chat_message_with(row, Content::default(), None);
     }
     let content: Content = serde_json::from_str(&row.content)
         .map_err(|e| StoreError::Corrupt(format!("message {} content: {e}", row.msg_id)))?;
-    let html = crate::render::message_html(&row.content_type, &content);
-    chat_message_with(row, content, html)
+    chat_message_with(row, content, row.html.clone())
 }
 
 /// The user-facing form of a stored message whose content is already parsed and rendered.
@@ -115,18 +115,12 @@ fn framed(kind: LogKind, cursor: i64, message: ChatMessage) -> LiveFrame {
     }
 }
 
-/// A board frame, with the board's sanitized HTML filled in.
+/// A board frame.
 pub fn board_frame(board: Board) -> LiveFrame {
     LiveFrame::Board {
         v: LIVE_VERSION,
-        board: with_html(board),
+        board,
     }
-}
-
-/// The board with `html` rendered from its content.
-pub fn with_html(mut board: Board) -> Board {
-    board.html = Some(crate::render::by_type(&board.content_type, &board.content));
-    board
 }
 
 /// A live frame, encoded at most once and only when someone receives it: nothing is encoded

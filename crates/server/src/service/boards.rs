@@ -61,9 +61,13 @@ impl Messaging {
     }
 }
 
+/// The board to store, rendered once here: a board-all is shown in every chat of the bot, and
+/// every live session's `hello` carries it.
 fn new_board(board: BoardContent) -> NewBoard {
+    let content_type = board.content_type.as_str();
     NewBoard {
-        content_type: board.content_type.as_str().to_owned(),
+        html: crate::render::by_type(content_type, &board.content),
+        content_type: content_type.to_owned(),
         content: board.content,
         // The wire counts seconds; the store, like every other time here, milliseconds.
         expire_at: board.expire_time.saturating_mul(1000),

@@ -14,8 +14,7 @@ use crate::ids::new_msg_id;
 use crate::media::MediaUrls;
 use crate::secret::TokenHash;
 use crate::store::{
-    Bot, Chat, Delivery, GroupAccess, MediaOwner, MessageView, Outgoing, Store, StoreError,
-    StoredMessage,
+    Bot, Chat, Delivery, GroupAccess, MediaOwner, Outgoing, Store, StoreError, StoredMessage,
 };
 
 // Sends and edits fill in the media fields of upload keys before storing (issue 5).
@@ -201,7 +200,10 @@ pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceErr
         parent_id: message.parent_id.clone(),
         send_time: now_ms(),
         media_key: None,
-        view: Arc::new(MessageView::new(content_type, message.content.clone())),
+        view: Arc::new(super::rendering::message_view(
+            content_type,
+            message.content.clone(),
+        )),
     })
 }
 

@@ -4,6 +4,7 @@
 mod boards;
 mod error;
 pub(crate) mod messaging;
+pub mod rendering;
 mod stream;
 
 pub use error::ServiceError;

@@ -25,6 +25,8 @@ pub struct NewBoard {
     pub content: String,
     /// Epoch ms when it disappears; 0 = never.
     pub expire_at: i64,
+    /// Its sanitized HTML, rendered by the caller before the write (the store never renders).
+    pub html: String,
 }
 
 impl Store {
@@ -64,7 +66,7 @@ impl Store {
                     content: board.content,
                     expire_time: board.expire_at,
                     updated_at: now,
-                    html: None,
+                    html: Some(board.html),
                 });
                 changes.push(Change::ChatState {
                     chat_key: key,
@@ -92,7 +94,7 @@ impl Store {
                         content: board.content.clone(),
                         expire_time: board.expire_at,
                         updated_at: now,
-                        html: None,
+                        html: Some(board.html.clone()),
                     });
                     changes.push(Change::ChatState {
                         chat_key: chat.key(),
@@ -147,15 +149,15 @@ impl Store {
         self.readers
             .read(move |conn| {
                 let sql = format!(
-                    "SELECT bot_id, chat_key, content_type, content, expire_at, updated_at FROM boards \
+                    "SELECT bot_id, chat_key, content_type, content, expire_at, updated_at, html FROM boards \
                      WHERE chat_key IN ({USER_CHAT_KEYS}) AND member_id IN ('', ?1) AND (expire_at = 0 OR expire_at > ?2) \
                      UNION ALL \
-                     SELECT b.bot_id, 'g:' || gb.group_id, b.content_type, b.content, b.expire_at, b.updated_at \
+                     SELECT b.bot_id, 'g:' || gb.group_id, b.content_type, b.content, b.expire_at, b.updated_at, b.html \
                      FROM boards b JOIN group_bots gb ON gb.bot_id = b.bot_id \
                      JOIN group_members gm ON gm.group_id = gb.group_id AND gm.user_id = ?1 \
                      WHERE b.chat_key = '*' AND (b.expire_at = 0 OR b.expire_at > ?2) \
                      UNION ALL \
-                     SELECT b.bot_id, 'p:' || b.bot_id || ':' || ?1, b.content_type, b.content, b.expire_at, b.updated_at \
+                     SELECT b.bot_id, 'p:' || b.bot_id || ':' || ?1, b.content_type, b.content, b.expire_at, b.updated_at, b.html \
                      FROM boards b JOIN bot_followers f ON f.bot_id = b.bot_id AND f.user_id = ?1 \
                      WHERE b.chat_key = '*' AND (b.expire_at = 0 OR b.expire_at > ?2)"
                 );
@@ -180,12 +182,13 @@ fn upsert(
     now: i64,
 ) -> Result<(), StoreError> {
     conn.prepare_cached(
-        "INSERT INTO boards (bot_id, chat_key, member_id, content_type, content, expire_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) \
+        "INSERT INTO boards (bot_id, chat_key, member_id, content_type, content, expire_at, updated_at, html) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
          ON CONFLICT (bot_id, chat_key, member_id) DO UPDATE SET content_type = excluded.content_type, \
-           content = excluded.content, expire_at = excluded.expire_at, updated_at = excluded.updated_at",
+           content = excluded.content, expire_at = excluded.expire_at, updated_at = excluded.updated_at, \
+           html = excluded.html",
     )?
-    .execute(params![bot_id, key, member, board.content_type, board.content, board.expire_at, now])?;
+    .execute(params![bot_id, key, member, board.content_type, board.content, board.expire_at, now, board.html])?;
     Ok(())
 }
 
@@ -220,6 +223,6 @@ fn board_row(row: &Row<'_>) -> super::db::Result<Result<Board, StoreError>> {
         content: row.get(3)?,
         expire_time: row.get(4)?,
         updated_at: row.get(5)?,
-        html: None,
+        html: row.get(6)?,
     }))
 }

@@ -34,21 +34,14 @@ pub struct Outgoing {
     pub view: Arc<MessageView>,
 }
 
-/// A message's content as live frames show it.
+/// A message's content as live frames show it, made by the caller before the write: the store
+/// keeps the HTML as it is given and never renders.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MessageView {
     /// The normalised content.
     pub content: Content,
-    /// Its sanitized HTML (see `render::message_html`).
+    /// Its sanitized HTML; `None` when there is nothing to mark up.
     pub html: Option<String>,
-}
-
-impl MessageView {
-    /// Parses and renders a message's content.
-    pub fn new(content_type: &str, content: Content) -> Self {
-        let html = crate::render::message_html(content_type, &content);
-        MessageView { content, html }
-    }
 }
 
 /// What became of one recipient of a bot's send.
@@ -139,7 +132,7 @@ impl Store {
                 let chat_key = chat.key();
                 let n = conn
                     .prepare_cached(
-                        "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6 \
+                        "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, html = ?7 \
                          WHERE msg_id = ?1 AND chat_key = ?2 AND sender_type = 'bot' AND sender_id = ?3 \
                            AND recall_time IS NULL",
                     )?
@@ -149,7 +142,8 @@ impl Store {
                         bot_id,
                         edit.content_type,
                         edit.content,
-                        edit.send_time
+                        edit.send_time,
+                        stored_html(edit.view.html.as_deref())
                     ])?;
                 if n == 1 {
                     if let Some(key) = &edit.media_key {
@@ -419,9 +413,11 @@ pub(crate) fn append_many(
             send_time: message.send_time,
             edit_time: None,
             recalled: false,
+            html: message.view.html.clone(),
         });
     }
     let sender_type = sender.kind.as_str();
+    let html = stored_html(message.view.html.as_deref());
     // Each message's id is its cursor: a new message is its own chat log entry.
     let cursors = rows
         .iter()
@@ -429,7 +425,7 @@ pub(crate) fn append_many(
         .collect::<Result<Vec<i64>, StoreError>>()?;
     let mut ids = cursors.iter();
     for part in statement_sized(conn, &rows) {
-        let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 10);
+        let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 11);
         for (row, id) in part.iter().zip(ids.by_ref()) {
             values.extend([
                 id as &dyn super::db::Param,
@@ -442,6 +438,7 @@ pub(crate) fn append_many(
                 &row.content,
                 &row.parent_id,
                 &row.send_time,
+                &html,
             ]);
         }
         conn.prepare_cached(insert_statement(part.len())?)?
@@ -498,8 +495,8 @@ fn insert_statement(rows: usize) -> Result<&'static str, StoreError> {
             .map(|&rows| {
                 let sql = multi_row_insert(
                     "INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, \
-                         sender_id, content_type, content, parent_id, send_time) VALUES ",
-                    10,
+                         sender_id, content_type, content, parent_id, send_time, html) VALUES ",
+                    11,
                     rows,
                 );
                 (rows, sql)
@@ -653,7 +650,7 @@ pub(crate) fn forget_seq(chat_key: &str) {
 pub(crate) const SELECT_MESSAGE: &str = "SELECT m.msg_id, m.chat_key, m.seq, m.sender_type, m.sender_id, \
         COALESCE(CASE m.sender_type WHEN 'bot' THEN b.nickname ELSE u.nickname END, ''), \
         m.content_type, m.content, m.parent_id, m.command_id, m.command_name, m.send_time, \
-        m.edit_time, m.recall_time IS NOT NULL \
+        m.edit_time, m.recall_time IS NOT NULL, m.html \
      FROM messages m \
      LEFT JOIN bots b ON m.sender_type = 'bot' AND b.id = m.sender_id \
      LEFT JOIN users u ON m.sender_type = 'user' AND u.id = m.sender_id";
@@ -741,5 +738,14 @@ fn message_row(row: &Row<'_>) -> super::db::Result<Result<StoredMessage, StoreEr
         send_time: row.get(11)?,
         edit_time: row.get(12)?,
         recalled: row.get(13)?,
+        html: row
+            .get::<_, Option<String>>(14)?
+            .filter(|html| !html.is_empty()),
     }))
+}
+
+/// The `html` column's value for rendered HTML: `''` when there is nothing to mark up, so that
+/// NULL keeps meaning "written before HTML was stored" (see the schema's `RENDERED_HTML`).
+pub(crate) fn stored_html(html: Option<&str>) -> &str {
+    html.unwrap_or("")
 }

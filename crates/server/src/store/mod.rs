@@ -12,6 +12,7 @@ mod deliveries;
 mod directory;
 mod error;
 mod group_admin;
+mod html_backlog;
 mod keys;
 mod media;
 mod messages;
@@ -40,6 +41,7 @@ pub use error::StoreError;
 pub use group_admin::{
     BotPermissions, Gag, GagEntry, GroupAdminState, MemberChange, SendPolicy, TagChange, TagEdit,
 };
+pub use html_backlog::{BoardKey, Unrendered};
 pub use media::{MediaOwner, MediaRecord, Viewer};
 pub use messages::{Delivery, GroupAccess, MessageView, Outgoing};
 pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};

@@ -206,4 +206,7 @@ pub struct StoredMessage {
     pub edit_time: Option<i64>,
     /// Whether it was recalled.
     pub recalled: bool,
+    /// The content's sanitized HTML, rendered once before the message (or its last edit) was
+    /// written; `None` when there is nothing to mark up.
+    pub html: Option<String>,
 }

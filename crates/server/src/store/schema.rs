@@ -316,6 +316,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 8: new messages are their own chat log entries (the same in PostgreSQL's migration 3).
     FOLD_LOG_INTO_MESSAGES,
+    // 9: messages and boards keep the HTML rendered when they were written (PostgreSQL's 4).
+    RENDERED_HTML,
 ];
 
 /// SQLite's migration 8 and PostgreSQL's 3: written once, in SQL both engines take.
@@ -338,6 +340,16 @@ CREATE TABLE cursor_floor (
 INSERT INTO cursor_floor (id, last) SELECT 1, COALESCE(MAX(id), 0) FROM chat_log;
 DELETE FROM chat_log WHERE kind = 'message';
 DROP INDEX chat_log_by_msg;
+"#;
+
+/// SQLite's migration 9 and PostgreSQL's 4.
+const RENDERED_HTML: &str = r#"
+-- The sanitized HTML of a message or board, rendered once before it was written and served as
+-- is on every read (rendering is the costliest step of a message, and unbounded input made it
+-- costlier than any read should be). '' means there is nothing to mark up; NULL, a row written
+-- before this migration, which the server renders once at start-up (`service::rendering`).
+ALTER TABLE messages ADD COLUMN html TEXT;
+ALTER TABLE boards ADD COLUMN html TEXT;
 "#;
 
 /// PostgreSQL's schema, as its own list of migrations (version in `schema_version`). The
@@ -542,6 +554,8 @@ CREATE TABLE delivery_leases (
 "#,
     // 3: new messages are their own chat log entries (SQLite's migration 8).
     FOLD_LOG_INTO_MESSAGES,
+    // 4: messages and boards keep the HTML rendered when they were written (SQLite's 9).
+    RENDERED_HTML,
 ];
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate

@@ -402,6 +402,18 @@ pub fn db_rows(dir: &std::path::Path, sql: &str) -> Vec<Vec<Value>> {
     .collect()
 }
 
+/// Runs a statement (no parameters) on the database of the server whose data directory is
+/// `dir`, whichever engine it is on: how a test puts rows in a state the API cannot.
+pub fn db_execute(dir: &std::path::Path, sql: &str) {
+    if test_database(dir).is_some() {
+        db_rows(dir, sql);
+        return;
+    }
+    let db = rusqlite::Connection::open(dir.join(cloudlake_server::store::DB_FILE)).unwrap();
+    db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();
+    db.execute_batch(sql).unwrap();
+}
+
 /// The tables of the server's database whose data directory is `dir`.
 pub fn db_tables(dir: &std::path::Path) -> Vec<String> {
     let sql = if on_postgres() {

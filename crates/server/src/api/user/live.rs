@@ -151,13 +151,7 @@ async fn session(
             v: LIVE_VERSION,
             user_id: user_id.clone(),
             cursor: last_sent,
-            boards: state
-                .store
-                .boards_for_user(user_id.clone())
-                .await?
-                .into_iter()
-                .map(crate::bus::frame::with_html)
-                .collect(),
+            boards: state.store.boards_for_user(user_id.clone()).await?,
         },
     )
     .await?;
