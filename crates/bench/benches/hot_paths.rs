@@ -9,9 +9,8 @@
 use std::sync::Arc;
 
 use cloudlake_protocol::{BatchSendRequest, RecvType};
-use cloudlake_server::bus::NoBus;
 use cloudlake_server::secret::TokenHash;
-use cloudlake_server::store::{Durability, Outgoing, Store};
+use cloudlake_server::store::{Durability, NoSink, Outgoing, Store};
 use divan::Bencher;
 use serde_json::json;
 
@@ -79,7 +78,7 @@ fn store(
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (store, writer) = Store::open(dir.path(), Durability::Normal, Arc::new(NoBus)).unwrap();
+    let (store, writer) = Store::open(dir.path(), Durability::Normal, Arc::new(NoSink)).unwrap();
     // The writer thread lives as long as the store; the benchmark process ends after.
     std::mem::forget(writer);
     let ids = rt.block_on(async {

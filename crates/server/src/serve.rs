@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState};
 use crate::bus::Bus;
 use crate::bus::nats::{NatsBus, NatsOptions};
+use crate::bus::sink::LiveSink;
 use crate::config::{ADMIN_TOKEN_FILE, Config};
 use crate::demo::{self, DemoSeed};
 use crate::events::webhook::WebhookClient;
@@ -111,9 +112,12 @@ impl Server {
         let (store, writer) = match &config.database_url {
             Some(url) => {
                 tracing::info!(database = %url, "storage: PostgreSQL");
-                Store::open_postgres(url.expose(), bus)?
+                Store::open_postgres(url.expose(), Arc::new(LiveSink::inline(bus)))?
             }
-            None => Store::open(&config.data_dir, config.durability, bus)?,
+            None => {
+                let sink = LiveSink::threaded(bus).map_err(StoreError::Io)?;
+                Store::open(&config.data_dir, config.durability, Arc::new(sink))?
+            }
         };
         // Before anything reads: rows from before HTML was stored are rendered once, here.
         crate::service::rendering::render_backlog(&store).await?;

@@ -49,10 +49,10 @@ impl GroupAdminHelpers for TestServer {
 /// The store of a stopped server, to ask it what the user-send path will ask. (The one place
 /// that knows `Store::open`'s arguments.)
 fn open_store(dir: &std::path::Path) -> (Store, WriterThread) {
-    let bus = std::sync::Arc::new(cloudlake_server::bus::NoBus);
+    let sink = std::sync::Arc::new(cloudlake_server::store::NoSink);
     match common::test_database(dir) {
-        Some(url) => Store::open_postgres(&url, bus),
-        None => Store::open(dir, Durability::Normal, bus),
+        Some(url) => Store::open_postgres(&url, sink),
+        None => Store::open(dir, Durability::Normal, sink),
     }
     .unwrap()
 }

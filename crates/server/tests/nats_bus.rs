@@ -14,11 +14,11 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use cloudlake_server::bus::Bus;
 use cloudlake_server::bus::nats::{NatsBus, NatsOptions};
-use cloudlake_server::bus::{Bus, NoBus};
 use cloudlake_server::config::ServiceUrl;
 use cloudlake_server::gateway::{Gateway, Outbound};
-use cloudlake_server::store::{Chat, Durability, Store, Wake};
+use cloudlake_server::store::{Chat, Durability, NoSink, Store, Wake};
 use cloudlake_server::{Config, ServeError, Server};
 use common::{TestServer, Ws, next_frame, quiet};
 use futures_util::StreamExt;
@@ -191,7 +191,7 @@ async fn wake_ups_cross_nodes() {
 
     // Another node: a bus and a store of its own, listening for wake-ups.
     let dir = tempfile::tempdir().unwrap();
-    let (store, writer) = Store::open(dir.path(), Durability::Normal, Arc::new(NoBus)).unwrap();
+    let (store, writer) = Store::open(dir.path(), Durability::Normal, Arc::new(NoSink)).unwrap();
     let spy_bus = NatsBus::connect(&options(&url, &subject), Gateway::new())
         .await
         .unwrap();
@@ -246,7 +246,7 @@ async fn a_wake_alone_reaches_another_bus() {
     let Some(url) = nats_url() else { return };
     let subject = subject();
     let dir = tempfile::tempdir().unwrap();
-    let (store, writer) = Store::open(dir.path(), Durability::Normal, Arc::new(NoBus)).unwrap();
+    let (store, writer) = Store::open(dir.path(), Durability::Normal, Arc::new(NoSink)).unwrap();
     let receiver = NatsBus::connect(&options(&url, &subject), Gateway::new())
         .await
         .unwrap();

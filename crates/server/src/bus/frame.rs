@@ -1,24 +1,94 @@
-//! Encoding live frames from stored rows: done once per change, shared by every recipient.
+//! Live frames from the store's records and rows: each change's frame is encoded once,
+//! shared by every recipient, and only when someone receives it where that can wait. This is
+//! where stored data becomes what a live client sees; the store knows no frames.
 
 use std::sync::Arc;
 
 use axum::extract::ws::Utf8Bytes;
 
-use cloudlake_protocol::{Board, ChatMessage, ChatRef, Content, LIVE_VERSION, LiveFrame};
+use cloudlake_protocol::{Board, ChatMessage, Content, LIVE_VERSION, LiveFrame};
 
-use crate::store::{Chat, MessageView, StoreError, StoredMessage};
+use super::Change;
+use crate::store::{BoardState, Chat, LogKind, MessageView, Record, StoreError, StoredMessage};
 
-/// How a chat looks to a user: a group, or the private chat with a bot.
-pub fn chat_ref(chat: &Chat) -> ChatRef {
-    match chat {
-        Chat::Group { group_id } => ChatRef {
-            chat_type: "group".into(),
-            chat_id: group_id.clone(),
+/// The changes a commit's records make for live connections, in the records' order. A record
+/// whose frame does not encode (a stored row that no longer parses) is logged and left out:
+/// the commit stands, and a client reading the chat again sees what is stored.
+pub fn changes(records: Vec<Record>) -> Vec<Change> {
+    let mut changes = Vec::with_capacity(records.len());
+    for record in records {
+        match change(record) {
+            Ok(change) => changes.push(change),
+            Err(e) => tracing::error!(error = %e, "a committed change has no live frame"),
+        }
+    }
+    changes
+}
+
+fn change(record: Record) -> Result<Change, StoreError> {
+    Ok(match record {
+        Record::Appended {
+            cursor,
+            message,
+            view,
+        } => Change::Chat {
+            cursor,
+            chat_key: message.chat_key.clone(),
+            frame: Frame::Message(Arc::new(PendingMessage {
+                cursor,
+                row: message,
+                view,
+            })),
         },
-        Chat::Private { bot_id, .. } => ChatRef {
-            chat_type: "bot".into(),
-            chat_id: bot_id.clone(),
+        Record::Edited { cursor, message } => log_change(LogKind::Edit, cursor, &message)?,
+        Record::Recalled { cursor, message } => log_change(LogKind::Recall, cursor, &message)?,
+        Record::BoardSet {
+            chat,
+            member,
+            board,
+        } => Change::ChatState {
+            chat_key: chat.key(),
+            frame: encode(&board_frame(board_of(&board, &chat)))?,
+            only_user: member,
         },
+        Record::BoardDismissed {
+            bot_id,
+            chat,
+            member,
+        } => Change::ChatState {
+            chat_key: chat.key(),
+            frame: encode(&LiveFrame::BoardDismissed {
+                v: LIVE_VERSION,
+                bot_id,
+                chat: chat.chat_ref(),
+            })?,
+            only_user: member,
+        },
+        Record::Joined { user_id, chat_key } => Change::Joined { user_id, chat_key },
+        Record::Left { user_id, chat_key } => Change::Left { user_id, chat_key },
+        Record::ChatClosed { chat_key } => Change::ChatClosed { chat_key },
+        Record::UserClosed { user_id } => Change::UserClosed { user_id },
+    })
+}
+
+fn log_change(kind: LogKind, cursor: i64, message: &StoredMessage) -> Result<Change, StoreError> {
+    Ok(Change::Chat {
+        cursor,
+        chat_key: message.chat_key.clone(),
+        frame: Frame::Encoded(encode(&log_frame(kind, cursor, message)?)?),
+    })
+}
+
+/// A board as a client sees it in `chat`.
+fn board_of(board: &BoardState, chat: &Chat) -> Board {
+    Board {
+        bot_id: board.bot_id.clone(),
+        chat: chat.chat_ref(),
+        content_type: board.content_type.clone(),
+        content: board.content.clone(),
+        expire_time: board.expire_at,
+        updated_at: board.updated_at,
+        html: Some(board.html.clone()),
     }
 }
 
@@ -43,7 +113,7 @@ pub fn chat_message_with(
         .ok_or_else(|| StoreError::Corrupt(format!("chat key {:?}", row.chat_key)))?;
     Ok(ChatMessage {
         html,
-        chat: chat_ref(&chat),
+        chat: chat.chat_ref(),
         seq: row.seq,
         msg_id: row.msg_id.clone(),
         sender_id: row.sender_id.clone(),
@@ -56,38 +126,6 @@ pub fn chat_message_with(
         edit_time: row.edit_time,
         recalled: row.recalled,
     })
-}
-
-/// What happened to a message, as recorded in the chat log.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogKind {
-    /// It was sent.
-    Message,
-    /// Its content changed.
-    Edit,
-    /// It was recalled.
-    Recall,
-}
-
-impl LogKind {
-    /// The stored spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogKind::Message => "message",
-            LogKind::Edit => "edit",
-            LogKind::Recall => "recall",
-        }
-    }
-
-    /// Parses the stored spelling.
-    pub fn from_stored(s: &str) -> Option<Self> {
-        match s {
-            "message" => Some(LogKind::Message),
-            "edit" => Some(LogKind::Edit),
-            "recall" => Some(LogKind::Recall),
-            _ => None,
-        }
-    }
 }
 
 /// The frame for one chat log entry.

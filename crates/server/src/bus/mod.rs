@@ -1,7 +1,8 @@
 //! The bus: how a committed change reaches every live connection that should see it.
 //!
-//! The store publishes [`Change`]s right after each commit, in commit order, on a publishing
-//! thread of its own ([`publisher`]). Live sessions depend on that order: a session skips
+//! The store hands each commit's records to the live layer's commit sink ([`sink::LiveSink`]),
+//! which turns them into [`Change`]s ([`frame`]) and publishes them in commit order, on a
+//! publishing thread of its own ([`publisher`]) or, on PostgreSQL, inline. Live sessions depend on that order: a session skips
 //! frames whose cursor it has already sent, which is only correct if cursors arrive
 //! increasing. A caller may be answered before its commit's frames are out; a session that
 //! starts in between reads the commit from storage and skips the late frame by its cursor.
@@ -13,7 +14,8 @@
 
 pub mod frame;
 pub mod nats;
-pub(crate) mod publisher;
+mod publisher;
+pub mod sink;
 pub mod wire;
 
 use std::sync::Arc;

@@ -11,11 +11,8 @@ use std::sync::Arc;
 use std::sync::mpsc::{SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-use super::{Bus, Change};
-use crate::store::Wake;
-
-/// One commit's output: its changes and its wake-up for other nodes.
-type Commit = (Vec<Change>, Option<Arc<Wake>>);
+use super::Bus;
+use crate::store::Commit;
 
 /// How many committed batches may wait to be published.
 const QUEUE: usize = 1024;
@@ -34,9 +31,9 @@ impl Publisher {
         let thread = std::thread::Builder::new()
             .name("cloudlake-publish".into())
             .spawn(move || {
-                for (changes, wake) in batches {
+                for commit in batches {
                     // A panic in one batch's fan-out must not stop every later one.
-                    let publish = || bus.publish_commit(changes, wake.as_deref());
+                    let publish = || super::sink::publish(&*bus, commit);
                     if catch_unwind(AssertUnwindSafe(publish)).is_err() {
                         tracing::error!("publishing a batch of changes panicked");
                     }
@@ -48,11 +45,11 @@ impl Publisher {
         })
     }
 
-    /// Queues one commit's changes and wake-up (for the other nodes: this node's deliverers
-    /// are woken directly, see `store::writer::Outlet`), in commit order.
-    pub(crate) fn publish(&self, changes: Vec<Change>, wake: Option<Arc<Wake>>) {
+    /// Queues one commit's records and wake-up (for the other nodes: the store wakes this
+    /// node's deliverers itself), in commit order.
+    pub(crate) fn publish(&self, commit: Commit) {
         if let Some(queue) = &self.queue
-            && queue.send((changes, wake)).is_err()
+            && queue.send(commit).is_err()
         {
             tracing::error!("the publishing thread is gone; live clients will resync");
         }

@@ -9,7 +9,7 @@ use cloudlake_protocol::{
 use super::messaging::outgoing;
 use super::{Messaging, ServiceError};
 use crate::bus::Change;
-use crate::bus::frame::{self, chat_ref};
+use crate::bus::frame;
 use crate::clock::now_ms;
 use crate::ids::new_msg_id;
 use crate::store::{Bot, Chat, Delivery};
@@ -68,7 +68,7 @@ impl Stream {
         let frame = LiveFrame::MessageStreaming {
             v: LIVE_VERSION,
             message: ChatMessage {
-                chat: chat_ref(&self.chat),
+                chat: self.chat.chat_ref(),
                 seq: 0,
                 msg_id: self.msg_id.clone(),
                 sender_id: self.bot.bot_id.clone(),

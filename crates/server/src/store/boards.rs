@@ -2,15 +2,16 @@
 //! Boards are state, not history: a change is pushed live to the chats that show it, and
 //! every live session receives the boards in force in its `hello`.
 
+use std::sync::Arc;
+
 use super::db::{Connection, Row, params};
-use cloudlake_protocol::{Board, LIVE_VERSION, LiveFrame, RecvType};
+use cloudlake_protocol::{Board, RecvType};
 
 use super::messages::bot_may_reach;
 use super::model::Chat;
+use super::record::{BoardState, Record};
 use super::user_side::USER_CHAT_KEYS;
 use super::{Store, StoreError};
-use crate::bus::Change;
-use crate::bus::frame::{self, chat_ref};
 use crate::clock::now_ms;
 
 /// The key of a bot's global board.
@@ -29,6 +30,20 @@ pub struct NewBoard {
     pub html: String,
 }
 
+impl NewBoard {
+    /// The board as set by `bot_id` at `now`.
+    fn state(self, bot_id: String, now: i64) -> BoardState {
+        BoardState {
+            bot_id,
+            content_type: self.content_type,
+            content: self.content,
+            html: self.html,
+            expire_at: self.expire_at,
+            updated_at: now,
+        }
+    }
+}
+
 impl Store {
     /// Sets the bot's board in `chat` (for one group member when `member` is set). Returns
     /// false, changing nothing, when the bot may not reach the chat (the user does not follow
@@ -41,7 +56,8 @@ impl Store {
         board: NewBoard,
     ) -> Result<bool, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let (recv_type, recv_id) = match &chat {
                     Chat::Group { group_id } => (RecvType::Group, group_id),
                     Chat::Private { user_id, .. } => (RecvType::User, user_id),
@@ -59,19 +75,10 @@ impl Store {
                     &board,
                     now,
                 )?;
-                let frame = frame::board_frame(Board {
-                    bot_id,
-                    chat: chat_ref(&chat),
-                    content_type: board.content_type,
-                    content: board.content,
-                    expire_time: board.expire_at,
-                    updated_at: now,
-                    html: Some(board.html),
-                });
-                changes.push(Change::ChatState {
-                    chat_key: key,
-                    only_user: member,
-                    frame: frame::encode(&frame)?,
+                tx.record(Record::BoardSet {
+                    chat,
+                    member,
+                    board: Arc::new(board.state(bot_id, now)),
                 });
                 Ok(true)
             })
@@ -82,27 +89,22 @@ impl Store {
     /// that is.
     pub async fn set_board_all(&self, bot_id: String, board: NewBoard) -> Result<u64, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let now = now_ms();
                 upsert(conn, &bot_id, ALL, "", &board, now)?;
                 let chats = bot_chats(conn, &bot_id)?;
-                for chat in &chats {
-                    let frame = frame::board_frame(Board {
-                        bot_id: bot_id.clone(),
-                        chat: chat_ref(chat),
-                        content_type: board.content_type.clone(),
-                        content: board.content.clone(),
-                        expire_time: board.expire_at,
-                        updated_at: now,
-                        html: Some(board.html.clone()),
-                    });
-                    changes.push(Change::ChatState {
-                        chat_key: chat.key(),
-                        only_user: None,
-                        frame: frame::encode(&frame)?,
+                let count = chats.len() as u64;
+                // One board shared by every chat's record: nothing is copied per chat here.
+                let board = Arc::new(board.state(bot_id, now));
+                for chat in chats {
+                    tx.record(Record::BoardSet {
+                        chat,
+                        member: None,
+                        board: board.clone(),
                     });
                 }
-                Ok(chats.len() as u64)
+                Ok(count)
             })
             .await
     }
@@ -116,7 +118,8 @@ impl Store {
         member: Option<String>,
     ) -> Result<(), StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let key = chat.as_ref().map_or_else(|| ALL.to_owned(), Chat::key);
                 conn.prepare_cached(
                     "DELETE FROM boards WHERE bot_id = ?1 AND chat_key = ?2 AND member_id = ?3",
@@ -127,15 +130,10 @@ impl Store {
                     None => bot_chats(conn, &bot_id)?,
                 };
                 for chat in chats {
-                    let frame = LiveFrame::BoardDismissed {
-                        v: LIVE_VERSION,
+                    tx.record(Record::BoardDismissed {
                         bot_id: bot_id.clone(),
-                        chat: chat_ref(&chat),
-                    };
-                    changes.push(Change::ChatState {
-                        chat_key: chat.key(),
-                        only_user: member.clone(),
-                        frame: frame::encode(&frame)?,
+                        chat,
+                        member: member.clone(),
                     });
                 }
                 Ok(())
@@ -218,7 +216,7 @@ fn board_row(row: &Row<'_>) -> super::db::Result<Result<Board, StoreError>> {
     };
     Ok(Ok(Board {
         bot_id: row.get(0)?,
-        chat: chat_ref(&chat),
+        chat: chat.chat_ref(),
         content_type: row.get(2)?,
         content: row.get(3)?,
         expire_time: row.get(4)?,

@@ -7,7 +7,6 @@
 use super::db::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::outbox::{wake_bot, wake_dispatcher};
 use super::{Store, StoreError};
 use crate::clock::now_ms;
 
@@ -207,7 +206,8 @@ impl Store {
         types: Option<Option<Vec<String>>>,
     ) -> Result<Subscription, StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 subscription_in_write(conn, &bot_id)?;
                 if let Some(url) = url {
                     conn.prepare_cached("UPDATE bots SET webhook_url = ?2 WHERE id = ?1")?
@@ -219,7 +219,7 @@ impl Store {
                         .execute(params![bot_id, joined])?;
                 }
                 // Pending events may now have somewhere to go.
-                wake_bot(&bot_id);
+                tx.wake_bot(&bot_id);
                 subscription_in_write(conn, &bot_id)
             })
             .await
@@ -306,7 +306,8 @@ impl Store {
     /// arrives after an admin action (or twice) cannot undo it or count twice.
     pub async fn record_attempts(&self, outcomes: Vec<(i64, Attempted)>) -> Result<(), StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let now = now_ms();
                 for (id, outcome) in &outcomes {
                     let (state, next, error, delivered_at, counts): (_, i64, Option<&str>, _, i64) =
@@ -333,7 +334,7 @@ impl Store {
                     ])?;
                     if matches!(outcome, Attempted::Retry { .. }) {
                         // The dispatcher must learn the new due time to wake for it.
-                        wake_dispatcher();
+                        tx.wake_dispatcher();
                     }
                 }
                 Ok(())
@@ -422,7 +423,8 @@ impl Store {
     /// events were replayed (0 or 1); `NotFound` if the bot has no such event.
     pub async fn replay_event(&self, bot_id: String, event_id: String) -> Result<u64, StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let state: Option<String> = conn
                     .prepare_cached("SELECT state FROM outbox WHERE bot_id = ?1 AND event_id = ?2")?
                     .query_row([&bot_id, &event_id], |row| row.get(0))
@@ -437,7 +439,7 @@ impl Store {
                          WHERE bot_id = ?1 AND event_id = ?2 AND state = 'dead'",
                     )?
                     .execute([&bot_id, &event_id])?;
-                wake_bot(&bot_id);
+                tx.wake_bot(&bot_id);
                 Ok(n as u64)
             })
             .await
@@ -453,7 +455,8 @@ impl Store {
         until: i64,
     ) -> Result<u64, StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let n = conn
                     .prepare_cached(
                         "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = 0, \
@@ -461,7 +464,7 @@ impl Store {
                          WHERE bot_id = ?1 AND created_at BETWEEN ?2 AND ?3 AND state != 'pending'",
                     )?
                     .execute(params![bot_id, since, until])?;
-                wake_bot(&bot_id);
+                tx.wake_bot(&bot_id);
                 Ok(n as u64)
             })
             .await

@@ -6,8 +6,9 @@ use cloudlake_protocol::Event;
 
 use super::model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, User};
 use super::outbox::{bots_in_group, enqueue, member_event};
+use super::record::Record;
+use super::tx::Tx;
 use super::{Store, StoreError};
-use crate::bus::Change;
 use crate::clock::now_ms;
 use crate::ids::random_numeric_id;
 use crate::secret::TokenHash;
@@ -75,12 +76,13 @@ impl Store {
     /// messages stay in history.
     pub async fn delete_user(&self, id: String) -> Result<(), StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let n = conn
                     .prepare_cached("DELETE FROM users WHERE id = ?1")?
                     .execute([&id])?;
                 expect_one(n, "user", id.clone())?;
-                changes.push(Change::UserClosed { user_id: id });
+                tx.record(Record::UserClosed { user_id: id });
                 Ok(())
             })
             .await
@@ -89,7 +91,8 @@ impl Store {
     /// Replaces a user's token; their open live connections and sign-in sessions end.
     pub async fn set_user_token(&self, id: String, token: TokenHash) -> Result<(), StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let n = conn
                     .prepare_cached("UPDATE users SET token_hash = ?2 WHERE id = ?1")?
                     .execute(params![id, token.0])?;
@@ -97,7 +100,7 @@ impl Store {
                 // A new token is a fresh start: sessions opened before it end too.
                 conn.prepare_cached("DELETE FROM user_sessions WHERE user_id = ?1")?
                     .execute([&id])?;
-                changes.push(Change::UserClosed { user_id: id });
+                tx.record(Record::UserClosed { user_id: id });
                 Ok(())
             })
             .await
@@ -204,7 +207,8 @@ impl Store {
     /// Deletes a group with its memberships and its history; live subscriptions to it end.
     pub async fn delete_group(&self, id: String) -> Result<(), StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let n = conn
                     .prepare_cached("DELETE FROM chat_groups WHERE id = ?1")?
                     .execute([&id])?;
@@ -213,7 +217,7 @@ impl Store {
                 // The newest cursors may be this chat's: remember the highest, since cursors
                 // must never go back below one a client already holds (after a restart the
                 // writer reads its cursor back from what is stored).
-                let last = super::messages::last_cursor(conn)?;
+                let last = tx.numbers().last_cursor(conn)?;
                 conn.prepare_cached("UPDATE cursor_floor SET last = ?1 WHERE last < ?1")?
                     .execute([last])?;
                 for sql in [
@@ -224,8 +228,8 @@ impl Store {
                 ] {
                     conn.prepare_cached(sql)?.execute([&key])?;
                 }
-                super::messages::forget_seq(&key);
-                changes.push(Change::ChatClosed { chat_key: key });
+                tx.numbers().forget_seq(&key);
+                tx.record(Record::ChatClosed { chat_key: key });
                 Ok(())
             })
             .await
@@ -240,7 +244,8 @@ impl Store {
         role: Role,
     ) -> Result<bool, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 require(
                     conn,
                     "group",
@@ -248,7 +253,7 @@ impl Store {
                     &group,
                 )?;
                 require(conn, "user", "SELECT 1 FROM users WHERE id = ?1", &user)?;
-                let added = join_group(conn, &group, &user, role, changes)?;
+                let added = join_group(tx, &group, &user, role)?;
                 if !added {
                     conn.prepare_cached(
                         "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
@@ -263,8 +268,8 @@ impl Store {
     /// Removes `user` from `group`, causing `group.leave` for every bot in the group.
     pub async fn remove_member(&self, group: String, user: String) -> Result<(), StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
-                if leave_group(conn, &group, &user, changes)? {
+            .write_tx(move |tx| {
+                if leave_group(tx, &group, &user)? {
                     Ok(())
                 } else {
                     Err(StoreError::not_found(
@@ -371,7 +376,8 @@ impl Store {
     pub async fn delete_bot(&self, id: String) -> Result<(), StoreError> {
         let result = self
             .writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let followers = ids(
                     conn,
                     "SELECT user_id FROM bot_followers WHERE bot_id = ?1",
@@ -387,7 +393,7 @@ impl Store {
                         user_id,
                     }
                     .key();
-                    changes.push(Change::ChatClosed { chat_key });
+                    tx.record(Record::ChatClosed { chat_key });
                 }
                 Ok(())
             })
@@ -416,7 +422,8 @@ impl Store {
     /// this is new; following again changes nothing and causes nothing.
     pub async fn follow(&self, bot: String, user: String) -> Result<bool, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 require(conn, "bot", "SELECT 1 FROM bots WHERE id = ?1", &bot)?;
                 require(conn, "user", "SELECT 1 FROM users WHERE id = ?1", &user)?;
                 let n = conn
@@ -426,9 +433,9 @@ impl Store {
                     )?
                     .execute(params![bot, user, now_ms()])?;
                 if n == 1 {
-                    enqueue(conn, &bot, &Event::BotFollowed(member_event(conn, &user, &bot, "bot")?))?;
+                    enqueue(tx, &bot, &Event::BotFollowed(member_event(conn, &user, &bot, "bot")?))?;
                     let chat_key = Chat::Private { bot_id: bot, user_id: user.clone() }.key();
-                    changes.push(Change::Joined { user_id: user, chat_key });
+                    tx.record(Record::Joined { user_id: user, chat_key });
                 }
                 Ok(n == 1)
             })
@@ -438,13 +445,14 @@ impl Store {
     /// `user` stops following `bot`, causing `bot.unfollowed`.
     pub async fn unfollow(&self, bot: String, user: String) -> Result<(), StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let n = conn
                     .prepare_cached("DELETE FROM bot_followers WHERE bot_id = ?1 AND user_id = ?2")?
                     .execute(params![bot, user])?;
                 expect_one(n, "follow", format!("{user} of {bot}"))?;
                 enqueue(
-                    conn,
+                    tx,
                     &bot,
                     &Event::BotUnfollowed(member_event(conn, &user, &bot, "bot")?),
                 )?;
@@ -453,7 +461,7 @@ impl Store {
                     user_id: user.clone(),
                 }
                 .key();
-                changes.push(Change::Left {
+                tx.record(Record::Left {
                     user_id: user,
                     chat_key,
                 });
@@ -504,37 +512,33 @@ impl Store {
 /// Adds a member (if new) with the events and live subscription that go with joining.
 /// Returns whether the user was not a member before.
 pub(crate) fn join_group(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     group: &str,
     user: &str,
     role: Role,
-    changes: &mut Vec<Change>,
 ) -> Result<bool, StoreError> {
-    let n = conn
+    let n = tx
+        .conn()
         .prepare_cached(
             "INSERT INTO group_members (group_id, user_id, role, joined_at) VALUES (?1, ?2, ?3, ?4) \
              ON CONFLICT (group_id, user_id) DO NOTHING",
         )?
         .execute(params![group, user, role.as_str(), now_ms()])?;
     if n == 1 {
-        announce_membership(conn, group, user, true, changes)?;
+        announce_membership(tx, group, user, true)?;
     }
     Ok(n == 1)
 }
 
 /// Removes a member with the events and live unsubscription that go with leaving. Returns
 /// whether the user was a member.
-pub(crate) fn leave_group(
-    conn: &Connection,
-    group: &str,
-    user: &str,
-    changes: &mut Vec<Change>,
-) -> Result<bool, StoreError> {
-    let n = conn
+pub(crate) fn leave_group(tx: &mut Tx<'_>, group: &str, user: &str) -> Result<bool, StoreError> {
+    let n = tx
+        .conn()
         .prepare_cached("DELETE FROM group_members WHERE group_id = ?1 AND user_id = ?2")?
         .execute(params![group, user])?;
     if n == 1 {
-        announce_membership(conn, group, user, false, changes)?;
+        announce_membership(tx, group, user, false)?;
     }
     Ok(n == 1)
 }
@@ -625,12 +629,12 @@ fn bot_row(row: &Row<'_>) -> super::db::Result<Bot> {
 /// What a join or leave causes: `group.join` / `group.leave` for every bot in the group, and
 /// the user's open sessions subscribing to or leaving the group's chat.
 fn announce_membership(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     group: &str,
     user: &str,
     joined: bool,
-    changes: &mut Vec<Change>,
 ) -> Result<(), StoreError> {
+    let conn = tx.conn();
     let payload = member_event(conn, user, group, "group")?;
     let event = if joined {
         Event::GroupJoin(payload)
@@ -638,7 +642,7 @@ fn announce_membership(
         Event::GroupLeave(payload)
     };
     for bot in bots_in_group(conn, group)? {
-        enqueue(conn, &bot, &event)?;
+        enqueue(tx, &bot, &event)?;
     }
     let (user_id, chat_key) = (
         user.to_owned(),
@@ -647,10 +651,10 @@ fn announce_membership(
         }
         .key(),
     );
-    changes.push(if joined {
-        Change::Joined { user_id, chat_key }
+    tx.record(if joined {
+        Record::Joined { user_id, chat_key }
     } else {
-        Change::Left { user_id, chat_key }
+        Record::Left { user_id, chat_key }
     });
     Ok(())
 }

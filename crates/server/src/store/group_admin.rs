@@ -233,13 +233,14 @@ impl Store {
         user_id: String,
     ) -> Result<MemberChange, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 match member_role(conn, &group_id, &user_id)?.as_deref() {
                     None => return Ok(MemberChange::NotMember),
                     Some("owner") => return Ok(MemberChange::Owner),
                     Some(_) => {}
                 }
-                leave_group(conn, &group_id, &user_id, changes)?;
+                leave_group(tx, &group_id, &user_id)?;
                 Ok(MemberChange::Done)
             })
             .await

@@ -1,8 +1,7 @@
 //! The message log: bots' sends, edits and recalls, and history pages. Every change to a
 //! message takes the next cursor (a new message's id is its cursor; an edit or recall is a
-//! chat log row) and is published for live sessions.
+//! chat log row) and is recorded for live sessions.
 
-use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -10,10 +9,10 @@ use super::db::{Connection, OptionalExtension, Row, params};
 use cloudlake_protocol::{Content, RecvType, SenderType};
 
 use super::media::note_media_in_chat;
-use super::model::{Chat, StoredMessage};
+use super::model::{Chat, LogKind, StoredMessage};
+use super::record::Record;
+use super::tx::Tx;
 use super::{Store, StoreError};
-use crate::bus::Change;
-use crate::bus::frame::{self, Frame, LogKind, PendingMessage};
 
 /// A message to store, apart from its recipients.
 #[derive(Debug, Clone)]
@@ -81,7 +80,8 @@ impl Store {
         message: Outgoing,
     ) -> Result<Vec<Delivery>, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let nickname = nickname(conn, SenderType::Bot, &bot_id)?;
                 let sender = Sender {
                     kind: SenderType::Bot,
@@ -97,8 +97,7 @@ impl Store {
                         (Chat::from_bot(&bot_id, recv_type, recv_id), msg_id.as_str())
                     })
                     .collect();
-                let mut stored =
-                    append_many(conn, &targets, &sender, &message, changes)?.into_iter();
+                let mut stored = append_many(tx, &targets, &sender, &message)?.into_iter();
                 recipients
                     .iter()
                     .map(|(recv_id, _)| {
@@ -128,7 +127,8 @@ impl Store {
         edit: Outgoing,
     ) -> Result<bool, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let chat_key = chat.key();
                 let n = conn
                     .prepare_cached(
@@ -149,7 +149,9 @@ impl Store {
                     if let Some(key) = &edit.media_key {
                         note_media_in_chat(conn, key, &chat_key)?;
                     }
-                    log(conn, LogKind::Edit, &msg_id, edit.send_time, changes)?;
+                    log(tx, LogKind::Edit, &msg_id, edit.send_time, |cursor, message| {
+                        Record::Edited { cursor, message }
+                    })?;
                 }
                 Ok(n == 1)
             })
@@ -166,8 +168,9 @@ impl Store {
         recall_time: i64,
     ) -> Result<bool, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
-                let n = conn
+            .write_tx(move |tx| {
+                let n = tx
+                    .conn()
                     .prepare_cached(
                         "UPDATE messages SET recall_time = ?4 \
                          WHERE msg_id = ?1 AND chat_key = ?2 AND sender_type = 'bot' AND sender_id = ?3 \
@@ -175,7 +178,9 @@ impl Store {
                     )?
                     .execute(params![msg_id, chat.key(), bot_id, recall_time])?;
                 if n == 1 {
-                    log(conn, LogKind::Recall, &msg_id, recall_time, changes)?;
+                    log(tx, LogKind::Recall, &msg_id, recall_time, |cursor, message| {
+                        Record::Recalled { cursor, message }
+                    })?;
                 }
                 Ok(n == 1)
             })
@@ -351,32 +356,31 @@ const REACH_CHUNK: usize = 50;
 /// The list lengths reachability queries are padded to.
 const REACH_WIDTHS: [usize; 6] = [1, 2, 4, 10, 20, REACH_CHUNK];
 
-/// Appends a message to a chat: the next sequence number and cursor, the row, and the live
-/// frame. Returns the stored message.
+/// Appends a message to a chat: the next sequence number and cursor, the row, and its record.
+/// Returns the stored message.
 pub(crate) fn append(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     chat: &Chat,
     msg_id: &str,
     sender: &Sender<'_>,
     message: &Outgoing,
-    changes: &mut Vec<Change>,
 ) -> Result<StoredMessage, StoreError> {
-    append_many(conn, &[(chat.clone(), msg_id)], sender, message, changes)?
+    append_many(tx, &[(chat.clone(), msg_id)], sender, message)?
         .pop()
         .ok_or_else(|| StoreError::Corrupt("a message append stored nothing".into()))
 }
 
 /// Appends the same message to several chats (a batch_send), in order: for each, the next
-/// sequence number and cursor, the row and the live frame. On PostgreSQL the rows go in a few
+/// sequence number and cursor, the row and its record. On PostgreSQL the rows go in a few
 /// multi-row statements rather than one per chat (each statement is a round trip). Returns
 /// the stored messages, in `targets` order.
 pub(crate) fn append_many(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     targets: &[(Chat, &str)],
     sender: &Sender<'_>,
     message: &Outgoing,
-    changes: &mut Vec<Change>,
 ) -> Result<Vec<StoredMessage>, StoreError> {
+    let conn = tx.conn();
     // Numbers first (a chat named twice gets two), remembered only once the rows are written.
     let mut numbered: HashMap<String, i64> = HashMap::new();
     let mut rows = Vec::with_capacity(targets.len());
@@ -384,7 +388,7 @@ pub(crate) fn append_many(
         let chat_key = chat.key();
         let seq = match numbered.get(&chat_key) {
             Some(seq) => seq + 1,
-            None => last_seq(conn, &chat_key)? + 1,
+            None => tx.numbers().last_seq(conn, &chat_key)? + 1,
         };
         numbered.insert(chat_key.clone(), seq);
         // A quote must name a message of the same chat; anything else (nonebot's "False", an
@@ -421,7 +425,7 @@ pub(crate) fn append_many(
     // Each message's id is its cursor: a new message is its own chat log entry.
     let cursors = rows
         .iter()
-        .map(|_| next_cursor(conn))
+        .map(|_| tx.numbers().next_cursor(conn))
         .collect::<Result<Vec<i64>, StoreError>>()?;
     let mut ids = cursors.iter();
     for part in statement_sized(conn, &rows) {
@@ -445,19 +449,15 @@ pub(crate) fn append_many(
             .execute(values.as_slice())?;
     }
     for (row, cursor) in rows.iter().zip(cursors) {
-        super::writer::note_message_stored();
-        remember_seq(&row.chat_key, row.seq);
+        tx.note_message_stored();
+        tx.numbers().remember_seq(&row.chat_key, row.seq);
         if let Some(key) = &message.media_key {
             note_media_in_chat(conn, key, &row.chat_key)?;
         }
-        changes.push(Change::Chat {
+        tx.record(Record::Appended {
             cursor,
-            chat_key: row.chat_key.clone(),
-            frame: Frame::Message(Arc::new(PendingMessage {
-                cursor,
-                row: row.clone(),
-                view: message.view.clone(),
-            })),
+            message: row.clone(),
+            view: message.view.clone(),
         });
     }
     Ok(rows)
@@ -530,120 +530,24 @@ fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
     sql
 }
 
-/// Records an edit or recall of a stored message in the chat log and publishes its frame.
+/// Appends an edit or recall of a stored message to the chat log under the next cursor, and
+/// records it (made by `record`) with the message as it now stands.
 fn log(
-    conn: &Connection,
+    tx: &mut Tx<'_>,
     kind: LogKind,
     msg_id: &str,
     at: i64,
-    changes: &mut Vec<Change>,
+    record: fn(i64, StoredMessage) -> Record,
 ) -> Result<(), StoreError> {
-    let row = load(conn, msg_id)?.ok_or_else(|| StoreError::not_found("message", msg_id))?;
-    let cursor = log_entry(conn, &row.chat_key, kind, msg_id, at)?;
-    changes.push(Change::Chat {
-        cursor,
-        chat_key: row.chat_key.clone(),
-        frame: Frame::Encoded(frame::encode(&frame::log_frame(kind, cursor, &row)?)?),
-    });
-    Ok(())
-}
-
-/// Appends an edit or recall to the chat log under the next cursor, and returns it.
-fn log_entry(
-    conn: &Connection,
-    chat_key: &str,
-    kind: LogKind,
-    msg_id: &str,
-    at: i64,
-) -> Result<i64, StoreError> {
-    let cursor = next_cursor(conn)?;
+    let conn = tx.conn();
+    let message = load(conn, msg_id)?.ok_or_else(|| StoreError::not_found("message", msg_id))?;
+    let cursor = tx.numbers().next_cursor(conn)?;
     conn.prepare_cached(
         "INSERT INTO chat_log (id, chat_key, kind, msg_id, at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![cursor, chat_key, kind.as_str(), msg_id, at])?;
-    Ok(cursor)
-}
-
-/// The highest cursor handed out: new messages' ids, the chat log's edits and recalls, and the
-/// floor a deleted group's newest rows left behind (0 on an empty database).
-pub(crate) const LAST_CURSOR: &str = "SELECT MAX(last) FROM (\
-     SELECT COALESCE(MAX(id), 0) AS last FROM messages \
-     UNION ALL SELECT COALESCE(MAX(id), 0) FROM chat_log \
-     UNION ALL SELECT last FROM cursor_floor) AS heads";
-
-thread_local! {
-    /// The last cursor the writer handed out. Messages and chat log entries take their ids
-    /// (their cursors) from it, so one sequence orders both across every chat. Read from
-    /// [`LAST_CURSOR`] when not known; forgotten with the sequence numbers
-    /// ([`forget_numbers`]). Gaps (a job that took a cursor and then failed) do no harm:
-    /// cursors only have to increase.
-    static CURSOR: Cell<Option<i64>> = const { Cell::new(None) };
-}
-
-/// The last cursor handed out, as the database and this writer know it.
-pub(crate) fn last_cursor(conn: &Connection) -> Result<i64, StoreError> {
-    if let Some(cursor) = CURSOR.with(Cell::get) {
-        return Ok(cursor);
-    }
-    let cursor: i64 = conn
-        .prepare_cached(LAST_CURSOR)?
-        .query_row([], |row| row.get(0))?;
-    CURSOR.with(|c| c.set(Some(cursor)));
-    Ok(cursor)
-}
-
-/// The next cursor: a new message's id, or an edit's or recall's chat log id.
-fn next_cursor(conn: &Connection) -> Result<i64, StoreError> {
-    let cursor = last_cursor(conn)? + 1;
-    CURSOR.with(|c| c.set(Some(cursor)));
-    Ok(cursor)
-}
-
-thread_local! {
-    /// Each chat's last sequence number as the writer knows it. Only the writer thread
-    /// appends messages, and it runs on one thread per store, so this is that writer's memory.
-    /// The database stays the truth: a chat not remembered is read from the `(chat_key, seq)`
-    /// index, a number is remembered only once its message row is written, and everything is
-    /// forgotten when a batch does not commit ([`forget_seqs`]). No `chats` counter row is
-    /// written per message: one B-tree write less per recipient.
-    static LAST_SEQ: RefCell<HashMap<String, i64>> = RefCell::new(HashMap::new());
-}
-
-/// The most chats remembered; past that the memory starts over (it only saves a read).
-const MAX_REMEMBERED_CHATS: usize = 100_000;
-
-/// The chat's last sequence number (0 for a chat with no messages).
-fn last_seq(conn: &Connection, chat_key: &str) -> Result<i64, StoreError> {
-    if let Some(seq) = LAST_SEQ.with(|seqs| seqs.borrow().get(chat_key).copied()) {
-        return Ok(seq);
-    }
-    Ok(conn
-        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_key = ?1")?
-        .query_row([chat_key], |row| row.get(0))?)
-}
-
-/// Remembers the chat's last sequence number, once the row that has it is written.
-fn remember_seq(chat_key: &str, seq: i64) {
-    LAST_SEQ.with(|seqs| {
-        let mut seqs = seqs.borrow_mut();
-        if seqs.len() >= MAX_REMEMBERED_CHATS && !seqs.contains_key(chat_key) {
-            seqs.clear();
-        }
-        seqs.insert(chat_key.to_owned(), seq);
-    });
-}
-
-/// Forgets every remembered sequence number and the last cursor: the writer calls this when
-/// a batch is rolled back or fails to commit, since numbers handed out in it were never
-/// stored, and on PostgreSQL before each batch, since another node may have written since.
-pub(crate) fn forget_numbers() {
-    LAST_SEQ.with(|seqs| seqs.borrow_mut().clear());
-    CURSOR.with(|c| c.set(None));
-}
-
-/// Forgets one chat's sequence number (its messages were deleted).
-pub(crate) fn forget_seq(chat_key: &str) {
-    LAST_SEQ.with(|seqs| seqs.borrow_mut().remove(chat_key));
+    .execute(params![cursor, message.chat_key, kind.as_str(), msg_id, at])?;
+    tx.record(record(cursor, message));
+    Ok(())
 }
 
 /// Selects a message with its sender's current nickname; `message_row` reads it.

@@ -17,12 +17,16 @@ mod keys;
 mod media;
 mod messages;
 mod model;
+mod numbers;
 mod outbox;
 mod readers;
+mod record;
 mod schema;
 mod sessions;
+mod sink;
 mod syncer;
 mod token_cache;
+mod tx;
 mod user_side;
 mod web_info;
 mod writer;
@@ -44,12 +48,15 @@ pub use group_admin::{
 pub use html_backlog::{BoardKey, Unrendered};
 pub use media::{MediaOwner, MediaRecord, Viewer};
 pub use messages::{Delivery, GroupAccess, MessageView, Outgoing};
-pub use model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, StoredMessage, User};
+pub use model::{
+    Bot, BotDetail, Chat, Group, GroupDetail, LogKind, Member, Role, StoredMessage, User,
+};
 pub use outbox::{OutboxEvent, Wake};
+pub use record::{BoardState, Record};
+pub use sink::{Commit, CommitSink, NoSink};
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
 pub use web_info::{BotInfo, GroupInfo};
 
-use crate::bus::Bus;
 use db::Connection;
 use readers::Readers;
 use writer::Writer;
@@ -107,11 +114,11 @@ impl WriterThread {
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir`, applies migrations, and starts
-    /// the writer thread, which publishes committed changes on `bus`.
+    /// the writer thread, which hands every commit to `sink`.
     pub fn open(
         data_dir: &Path,
         durability: Durability,
-        bus: Arc<dyn Bus>,
+        sink: Arc<dyn CommitSink>,
     ) -> Result<(Store, WriterThread), StoreError> {
         let path = data_dir.join(DB_FILE);
         let mut conn = rusqlite::Connection::open(&path)?;
@@ -149,15 +156,16 @@ impl Store {
                 Ok(Connection::sqlite(conn))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Store::start(Connection::sqlite(conn), readers, None, bus, sync)
+        Store::start(Connection::sqlite(conn), readers, None, sink, sync)
     }
 
     /// Opens the PostgreSQL database at `url` (`postgres://user:pass@host/db`), shared by
     /// every node of a cluster: applies migrations (one node at a time) and starts the
-    /// writer thread, which publishes committed changes on `bus`. Blocks while connecting.
+    /// writer thread, which hands every commit to `sink` (holding the cluster-wide write lock,
+    /// see [`CommitSink`]). Blocks while connecting.
     pub fn open_postgres(
         url: &str,
-        bus: Arc<dyn Bus>,
+        sink: Arc<dyn CommitSink>,
     ) -> Result<(Store, WriterThread), StoreError> {
         let config: postgres::Config = url.parse()?;
         let connect: Connect = Arc::new(move || {
@@ -183,20 +191,20 @@ impl Store {
                 .join()
         });
         let (conn, readers) = opened.map_err(|_| StoreError::TaskPanicked)??;
-        Store::start(conn, readers, Some(connect), bus, None)
+        Store::start(conn, readers, Some(connect), sink, None)
     }
 
     fn start(
         conn: Connection,
         readers: Vec<Connection>,
         reconnect: Option<Connect>,
-        bus: Arc<dyn Bus>,
+        sink: Arc<dyn CommitSink>,
         sync: Option<syncer::SyncWal>,
     ) -> Result<(Store, WriterThread), StoreError> {
         let (events, _) = tokio::sync::broadcast::channel(WAKE_QUEUE);
         let shared = conn.is_postgres();
         let (writer, closer, thread) =
-            Writer::start(conn, reconnect.clone(), bus, events.clone(), sync)?;
+            Writer::start(conn, reconnect.clone(), sink, events.clone(), sync)?;
         Ok((
             Store {
                 writer,

@@ -1,6 +1,6 @@
 //! The rows of the directory and of the message log, as the rest of the server sees them.
 
-use cloudlake_protocol::{RecvType, SenderType};
+use cloudlake_protocol::{ChatRef, RecvType, SenderType};
 use serde::Serialize;
 
 /// A user.
@@ -138,6 +138,20 @@ pub enum Chat {
 }
 
 impl Chat {
+    /// How the chat looks to a user: a group, or the private chat with a bot.
+    pub fn chat_ref(&self) -> ChatRef {
+        match self {
+            Chat::Group { group_id } => ChatRef {
+                chat_type: "group".into(),
+                chat_id: group_id.clone(),
+            },
+            Chat::Private { bot_id, .. } => ChatRef {
+                chat_type: "bot".into(),
+                chat_id: bot_id.clone(),
+            },
+        }
+    }
+
     /// The chat a bot addresses with `recv_id` / `recv_type`.
     pub fn from_bot(bot_id: &str, recv_type: RecvType, recv_id: &str) -> Self {
         match recv_type {
@@ -209,4 +223,36 @@ pub struct StoredMessage {
     /// The content's sanitized HTML, rendered once before the message (or its last edit) was
     /// written; `None` when there is nothing to mark up.
     pub html: Option<String>,
+}
+
+/// What happened to a message, as recorded in the chat log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    /// It was sent.
+    Message,
+    /// Its content changed.
+    Edit,
+    /// It was recalled.
+    Recall,
+}
+
+impl LogKind {
+    /// The stored spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogKind::Message => "message",
+            LogKind::Edit => "edit",
+            LogKind::Recall => "recall",
+        }
+    }
+
+    /// Parses the stored spelling.
+    pub fn from_stored(s: &str) -> Option<Self> {
+        match s {
+            "message" => Some(LogKind::Message),
+            "edit" => Some(LogKind::Edit),
+            "recall" => Some(LogKind::Recall),
+            _ => None,
+        }
+    }
 }

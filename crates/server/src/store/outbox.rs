@@ -2,11 +2,10 @@
 //! caused it, so an event exists exactly when its cause does. Delivering the rows (webhook,
 //! bot WebSocket) reads from here.
 
-use std::cell::RefCell;
-
 use super::db::{Connection, OptionalExtension, params};
 use cloudlake_protocol::{ChatMemberEvent, Event, EventEnvelope};
 
+use super::tx::Tx;
 use super::{Store, StoreError};
 use crate::clock::now_ms;
 use crate::ids::new_msg_id;
@@ -41,42 +40,16 @@ impl Wake {
         self.bots.iter().any(|b| b == bot_id)
     }
 
-    fn is_empty(&self) -> bool {
+    /// Whether it wakes no one.
+    pub(crate) fn is_empty(&self) -> bool {
         self.bots.is_empty() && !self.dispatcher
     }
 }
 
-thread_local! {
-    /// Filled by write jobs (on the writer thread) that made events deliverable; the writer
-    /// takes it after each commit and wakes the deliverers concerned. What a rolled-back job
-    /// left only causes a harmless spurious wake-up.
-    static WAKE: RefCell<Wake> = RefCell::default();
-}
-
-/// Marks the current write as one that makes `bot_id`'s events deliverable, so its
-/// deliverers look again right after the commit.
-pub(crate) fn wake_bot(bot_id: &str) {
-    WAKE.with(|w| {
-        let mut w = w.borrow_mut();
-        if !w.concerns(bot_id) {
-            w.bots.push(bot_id.to_owned());
-        }
-    });
-}
-
-/// Marks the current write as one that scheduled a webhook retry.
-pub(crate) fn wake_dispatcher() {
-    WAKE.with(|w| w.borrow_mut().dispatcher = true);
-}
-
-/// What the batch that just committed asked to wake, if anything; clears it.
-pub(crate) fn take_wake() -> Option<Wake> {
-    WAKE.with(|w| Some(std::mem::take(&mut *w.borrow_mut())).filter(|w| !w.is_empty()))
-}
-
 /// Writes an event for `bot_id` into the outbox of the current transaction.
-pub(crate) fn enqueue(conn: &Connection, bot_id: &str, event: &Event) -> Result<(), StoreError> {
-    wake_bot(bot_id);
+pub(crate) fn enqueue(tx: &mut Tx<'_>, bot_id: &str, event: &Event) -> Result<(), StoreError> {
+    tx.wake_bot(bot_id);
+    let conn = tx.conn();
     let envelope = EventEnvelope::new(new_msg_id(), now_ms(), event);
     let payload = serde_json::to_string(&envelope)
         .map_err(|e| StoreError::Corrupt(format!("event does not encode: {e}")))?;

@@ -675,7 +675,7 @@ mod tests {
             "only edits and recalls stay"
         );
         let last: i64 = conn
-            .query_row(crate::store::messages::LAST_CURSOR, [], |r| r.get(0))
+            .query_row(crate::store::numbers::LAST_CURSOR, [], |r| r.get(0))
             .unwrap();
         assert_eq!(
             last, 14,

@@ -6,8 +6,8 @@ use super::db::{OptionalExtension, params};
 
 use super::directory::{expect_one, user_row};
 use super::model::User;
+use super::record::Record;
 use super::{Store, StoreError};
-use crate::bus::Change;
 use crate::secret::TokenHash;
 
 impl Store {
@@ -19,14 +19,15 @@ impl Store {
         password_hash: Option<String>,
     ) -> Result<(), StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let n = conn
                     .prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
                     .execute(params![user_id, password_hash])?;
                 expect_one(n, "user", user_id.clone())?;
                 conn.prepare_cached("DELETE FROM user_sessions WHERE user_id = ?1")?
                     .execute([&user_id])?;
-                changes.push(Change::UserClosed { user_id });
+                tx.record(Record::UserClosed { user_id });
                 Ok(())
             })
             .await

@@ -138,8 +138,8 @@ impl Drop for Syncer {
 mod tests {
     use std::sync::Arc;
 
-    use crate::bus::NoBus;
     use crate::secret::TokenHash;
+    use crate::store::NoSink;
     use crate::store::{DB_FILE, Durability, Store};
 
     /// The real thing, end to end: `durability full` opens the WAL beside the database, a
@@ -147,7 +147,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_write_under_durability_full_is_synced_and_kept() {
         let dir = tempfile::tempdir().unwrap();
-        let (store, writer) = Store::open(dir.path(), Durability::Full, Arc::new(NoBus)).unwrap();
+        let (store, writer) = Store::open(dir.path(), Durability::Full, Arc::new(NoSink)).unwrap();
         store
             .create_user(Some("1000001".into()), "Ann".into(), TokenHash::of("t"))
             .await
@@ -156,7 +156,7 @@ mod tests {
             .await
             .unwrap();
         drop(store);
-        let (store, writer) = Store::open(dir.path(), Durability::Full, Arc::new(NoBus)).unwrap();
+        let (store, writer) = Store::open(dir.path(), Durability::Full, Arc::new(NoSink)).unwrap();
         let user = store.user("1000001".into()).await.unwrap().unwrap();
         assert_eq!(user.nickname, "Ann");
         tokio::task::spawn_blocking(move || writer.join())

@@ -15,10 +15,9 @@ use cloudlake_protocol::{
 use super::directory::{join_group, leave_group};
 use super::group_admin::{SendPolicy, send_policy};
 use super::messages::{Outgoing, SELECT_MESSAGE, Sender, append, collect, load};
-use super::model::{Chat, Role, StoredMessage};
+use super::model::{Chat, LogKind, Role, StoredMessage};
 use super::outbox::{bots_in_group, enqueue};
 use super::{Store, StoreError};
-use crate::bus::frame::LogKind;
 
 /// The chat keys a user may see: the groups they are in and the bots they follow.
 pub(crate) const USER_CHAT_KEYS: &str = "SELECT 'g:' || group_id AS chat_key FROM group_members WHERE user_id = ?1 \
@@ -111,7 +110,7 @@ impl Store {
         self.readers
             .read(|conn| {
                 Ok(conn
-                    .prepare_cached(super::messages::LAST_CURSOR)?
+                    .prepare_cached(super::numbers::LAST_CURSOR)?
                     .query_row([], |row| row.get(0))?)
             })
             .await
@@ -263,7 +262,8 @@ impl Store {
         message: Outgoing,
     ) -> Result<UserSend, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let Some(level) = sender_level(conn, &user_id, &chat)? else {
                     return Ok(UserSend::NotInChat);
                 };
@@ -281,7 +281,7 @@ impl Store {
                     id: &user_id,
                     nickname: &nickname_now,
                 };
-                let row = append(conn, &chat, &msg_id, &sender, &message, changes)?;
+                let row = append(tx, &chat, &msg_id, &sender, &message)?;
                 let (bots, event_chat) = match &chat {
                     Chat::Group { group_id } => (
                         bots_in_group(conn, group_id)?,
@@ -340,7 +340,7 @@ impl Store {
                     } else {
                         Event::MessageNormal(payload)
                     };
-                    enqueue(conn, bot, &event)?;
+                    enqueue(tx, bot, &event)?;
                 }
                 Ok(UserSend::Sent(Box::new(row)))
             })
@@ -356,7 +356,8 @@ impl Store {
         value: String,
     ) -> Result<Click, StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let Some(message) = load(conn, &msg_id)? else {
                     return Ok(Click::NoMessage);
                 };
@@ -390,7 +391,7 @@ impl Store {
                     user_id,
                     value,
                 });
-                enqueue(conn, &message.sender_id, &event)?;
+                enqueue(tx, &message.sender_id, &event)?;
                 Ok(Click::Reported)
             })
             .await
@@ -403,7 +404,8 @@ impl Store {
         group_id: String,
     ) -> Result<Join, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let open: Option<bool> = conn
                     .prepare_cached("SELECT open FROM chat_groups WHERE id = ?1")?
                     .query_row([&group_id], |row| row.get(0))
@@ -411,13 +413,11 @@ impl Store {
                 match open {
                     None => Ok(Join::NoGroup),
                     Some(false) => Ok(Join::Closed),
-                    Some(true) => Ok(
-                        if join_group(conn, &group_id, &user_id, Role::Member, changes)? {
-                            Join::Joined
-                        } else {
-                            Join::AlreadyMember
-                        },
-                    ),
+                    Some(true) => Ok(if join_group(tx, &group_id, &user_id, Role::Member)? {
+                        Join::Joined
+                    } else {
+                        Join::AlreadyMember
+                    }),
                 }
             })
             .await
@@ -426,7 +426,8 @@ impl Store {
     /// A user leaves a group (`group.leave` to its bots).
     pub async fn leave(&self, user_id: String, group_id: String) -> Result<Leave, StoreError> {
         self.writer
-            .write_publishing(move |conn, changes| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 let role: Option<String> = conn
                     .prepare_cached(
                         "SELECT role FROM group_members WHERE group_id = ?1 AND user_id = ?2",
@@ -437,7 +438,7 @@ impl Store {
                     None => Ok(Leave::NotMember),
                     Some("owner") => Ok(Leave::Owner),
                     Some(_) => {
-                        leave_group(conn, &group_id, &user_id, changes)?;
+                        leave_group(tx, &group_id, &user_id)?;
                         Ok(Leave::Left)
                     }
                 }

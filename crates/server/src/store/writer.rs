@@ -16,7 +16,6 @@
 //! (a genuine SQL error, e.g. a full disk) aborts the whole batch: it is rolled back and every
 //! caller in it is told the write failed — nothing half-written is ever committed.
 
-use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -24,11 +23,13 @@ use std::thread::JoinHandle;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::db::Connection;
+use super::numbers::Numbers;
 use super::outbox::Wake;
+use super::record::Record;
+use super::sink::{Commit, CommitSink};
 use super::syncer::{SyncWal, Syncer};
+use super::tx::Tx;
 use super::{Connect, StoreError};
-use crate::bus::publisher::Publisher;
-use crate::bus::{Bus, Change};
 
 /// The most jobs in one transaction: large enough to amortise the fsync, small enough that
 /// a batch does not hold the first caller for long.
@@ -39,15 +40,9 @@ const QUEUE_DEPTH: usize = 8192;
 
 /// What a job hands back after it ran: a function to call with the commit's outcome.
 type Completion = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-/// What a job leaves behind: whether it succeeded, how to answer its caller once the commit is
-/// known, and the changes to publish if the commit succeeds.
-struct Outcome {
-    ok: bool,
-    complete: Completion,
-    changes: Vec<Change>,
-}
-/// A write: runs inside the batch's transaction.
-type Job = Box<dyn FnOnce(&Connection) -> Outcome + Send>;
+/// A write: runs inside the batch's transaction, leaving its records in the context, and says
+/// whether it succeeded and how to answer its caller once the commit is known.
+type Job = Box<dyn FnOnce(&mut Tx<'_>) -> (bool, Completion) + Send>;
 
 /// What the writer's queue carries.
 enum Msg {
@@ -85,7 +80,7 @@ impl Closer {
 }
 
 impl Writer {
-    /// Starts the writer thread on `conn`; committed changes go to `bus`, and `events` hears
+    /// Starts the writer thread on `conn`; committed records go to `sink`, and `events` hears
     /// after each commit that made events deliverable (see `outbox::wake_bot`). With `sync`
     /// (SQLite with `durability full`, the connection at `synchronous=NORMAL`), commits are
     /// answered only once `sync` has made them durable, on a thread of its own (see
@@ -93,17 +88,12 @@ impl Writer {
     pub(crate) fn start(
         conn: Connection,
         reconnect: Option<Connect>,
-        bus: Arc<dyn Bus>,
+        sink: Arc<dyn CommitSink>,
         events: broadcast::Sender<Arc<Wake>>,
         sync: Option<SyncWal>,
     ) -> Result<(Writer, Closer, JoinHandle<()>), StoreError> {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
-        let publish = if conn.is_postgres() {
-            Publish::Inline(bus)
-        } else {
-            Publish::Threaded(Publisher::start(bus)?)
-        };
-        let outlet = Outlet { publish, events };
+        let outlet = Outlet { sink, events };
         let finish = match sync {
             Some(sync) => Finish::AfterSync(Syncer::start(sync, outlet)?),
             None => Finish::Now(outlet),
@@ -122,37 +112,34 @@ impl Writer {
 
     /// Runs `f` in the writer's next transaction and returns its result once that transaction
     /// has committed. If `f` fails, its changes are rolled back and the error returned; the
-    /// other writes of the batch are unaffected.
+    /// other writes of the batch are unaffected. For a job that needs only the connection; see
+    /// [`Writer::write_tx`].
     pub(crate) async fn write<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
-        self.write_publishing(move |conn, _| f(conn)).await
+        self.write_tx(move |tx| f(tx.conn())).await
     }
 
-    /// Like [`Writer::write`], and `f` may record changes: they are published on the bus once
-    /// the commit is durable, in commit order (by the publishing thread, so possibly just after
-    /// the caller is answered). If `f` fails, or the commit does, nothing is published.
-    pub(crate) async fn write_publishing<R, F>(&self, f: F) -> Result<R, StoreError>
+    /// Like [`Writer::write`], with the whole transaction context: `f` may leave records (handed
+    /// to the commit sink once the commit is durable, in commit order, possibly just after the
+    /// caller is answered), wake deliverers and take cursors. If `f` fails, or the commit does,
+    /// none of that leaves the writer.
+    pub(crate) async fn write_tx<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection, &mut Vec<Change>) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<R, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
-            let mut changes = Vec::new();
-            let result = f(conn, &mut changes);
+        let job: Job = Box::new(move |tx| {
+            let result = f(tx);
             let ok = result.is_ok();
             let complete: Completion = Box::new(move |commit| {
                 // The caller may have gone away (client disconnected); the write stands.
                 let _ = reply.send(commit.and(result));
             });
-            Outcome {
-                ok,
-                complete,
-                changes,
-            }
+            (ok, complete)
         });
         self.queue
             .send(Msg::Job(job))
@@ -162,51 +149,15 @@ impl Writer {
     }
 }
 
-thread_local! {
-    /// Messages inserted by the current batch (on the writer thread); counted in the metrics
-    /// only once the batch has committed.
-    static STORED: Cell<u64> = const { Cell::new(0) };
-}
-
-/// Notes that the current write inserted a message (for the `messages_stored` metric).
-pub(crate) fn note_message_stored() {
-    STORED.with(|n| n.set(n.get() + 1));
-}
-
-/// How committed changes leave the writer.
-enum Publish {
-    /// SQLite, one writer: a publishing thread of its own, so the writer goes back to
-    /// committing at once (see [`Publisher`]).
-    Threaded(Publisher),
-    /// PostgreSQL, a writer per node: published before the cluster-wide write lock is
-    /// released, so that every node's batches reach the bus in commit (cursor) order.
-    Inline(Arc<dyn Bus>),
-}
-
-impl Publish {
-    fn publish(&self, changes: Vec<Change>, wake: Option<Arc<Wake>>) {
-        match self {
-            Publish::Threaded(publisher) => publisher.publish(changes, wake),
-            Publish::Inline(bus) => {
-                let publish = || bus.publish_commit(changes, wake.as_deref());
-                if catch_unwind(AssertUnwindSafe(publish)).is_err() {
-                    tracing::error!("publishing a batch of changes panicked");
-                }
-            }
-        }
-    }
-}
-
-/// A committed batch on its way out: its callers to answer, its changes to publish and the
-/// bots whose events it made deliverable.
+/// A committed batch on its way out: its callers to answer, and what it changed for the sink
+/// (nothing if the commit failed).
 pub(crate) struct Committed {
     /// Each job's completion, and whether the job succeeded (a failed job's own error is
     /// already inside its completion).
     done: Vec<(Completion, bool)>,
     /// The commit's outcome: why it failed, if it did.
     commit: Result<(), String>,
-    changes: Vec<Change>,
-    wake: Option<Arc<Wake>>,
+    changed: Commit,
 }
 
 impl Committed {
@@ -230,24 +181,29 @@ fn answer(done: Vec<(Completion, bool)>, commit: &Result<(), String>) {
     }
 }
 
-/// Where committed batches leave the writer: the bus, this node's deliverers, the callers.
+/// Where committed batches leave the writer: the commit sink, this node's deliverers, the
+/// callers.
 pub(crate) struct Outlet {
-    publish: Publish,
+    sink: Arc<dyn CommitSink>,
     events: broadcast::Sender<Arc<Wake>>,
 }
 
 impl Outlet {
-    /// Publishes a committed batch's changes, wakes its events and answers its callers.
+    /// Hands a committed batch to the sink, wakes its events and answers its callers.
     pub(crate) fn finish(&self, committed: Committed) {
         let Committed {
             done,
             commit,
-            changes,
-            wake,
+            changed,
         } = committed;
-        if !changes.is_empty() || wake.is_some() {
-            // The wake-up goes on the bus too, for the other nodes' deliverers.
-            self.publish.publish(changes, wake.clone());
+        let wake = changed.wake.clone();
+        if !changed.is_empty() {
+            // The wake-up goes to the sink too, for the other nodes' deliverers. A panic in a
+            // sink must not stop the writer, nor leave this batch's callers unanswered.
+            let sink = AssertUnwindSafe(|| self.sink.committed(changed));
+            if catch_unwind(sink).is_err() {
+                tracing::error!("the commit sink panicked on a batch");
+            }
         }
         if let Some(wake) = wake {
             // Never blocks; with no deliverer listening the wake-up is simply dropped.
@@ -272,14 +228,14 @@ enum Finish {
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
 /// Opens a batch's transaction; on PostgreSQL, first takes the cluster-wide write lock.
-fn begin(conn: &Connection) -> Result<(), super::db::DbError> {
+fn begin(conn: &Connection, numbers: &mut Numbers) -> Result<(), super::db::DbError> {
     if !conn.is_postgres() {
         return conn.execute_batch("BEGIN IMMEDIATE");
     }
     conn.execute_batch(&format!("SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK})"))?;
     // Another node may have appended to any chat since this writer last held the lock: the
     // sequence numbers and the last cursor it remembers are stale.
-    super::messages::forget_numbers();
+    numbers.forget();
     conn.execute_batch("BEGIN").inspect_err(|_| unlock(conn))
 }
 
@@ -303,6 +259,7 @@ fn run(
     finish: Finish,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut numbers = Numbers::default();
     // Ends when the queue is closed (by `Closer`, or by every sender being dropped) and
     // empty, so queued writes finish.
     while let Some(first) = jobs.blocking_recv() {
@@ -338,7 +295,7 @@ fn run(
                 }
             }
         }
-        let committed = run_batch(&conn, batch.drain(..));
+        let committed = run_batch(&conn, &mut numbers, batch.drain(..));
         match &finish {
             Finish::Now(outlet) => outlet.finish(committed),
             Finish::AfterSync(syncer) => syncer.finish(committed),
@@ -351,13 +308,18 @@ fn run(
     drop(conn);
 }
 
-/// Runs one batch in one transaction. What it leaves has no changes to publish if the commit
+/// Runs one batch in one transaction. What it leaves has nothing for the sink if the commit
 /// failed.
-fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> Committed {
+fn run_batch(
+    conn: &Connection,
+    numbers: &mut Numbers,
+    batch: impl Iterator<Item = Job>,
+) -> Committed {
     let mut done: Vec<(Completion, bool)> = Vec::new();
-    let mut changes: Vec<Change> = Vec::new();
-    STORED.with(|n| n.set(0));
-    match begin(conn) {
+    let mut records: Vec<Record> = Vec::new();
+    let mut wake = Wake::default();
+    let mut stored = 0;
+    match begin(conn, numbers) {
         Ok(()) => {}
         Err(e) => {
             // Nothing runs. Dropping a job drops its reply channel, which its caller sees as
@@ -367,8 +329,7 @@ fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> Committed {
             return Committed {
                 done: Vec::new(),
                 commit: Ok(()),
-                changes: Vec::new(),
-                wake: None,
+                changed: Commit::default(),
             };
         }
     }
@@ -378,18 +339,26 @@ fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> Committed {
         // A job is our own code, but a panic in one must not take down the writer and every
         // write queued behind it: catch it, and treat it like a failed job (its reply channel
         // is dropped: its caller sees `WriteAborted`, reported as an internal error).
-        let outcome = catch_unwind(AssertUnwindSafe(|| job(conn)));
+        let mut tx = Tx::new(conn, numbers);
+        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
         let wrote = conn.changes() != before;
         // On PostgreSQL a failed statement spoils the whole transaction, even in a job that
         // went on to succeed: its COMMIT would quietly roll back, so the batch is aborted now.
         aborted |= conn.take_failed();
         match outcome {
-            Ok(outcome) if outcome.ok => {
-                changes.extend(outcome.changes);
-                done.push((outcome.complete, true));
+            Ok((true, complete)) => {
+                records.append(&mut tx.records);
+                for bot in &tx.wake.bots {
+                    if !wake.concerns(bot) {
+                        wake.bots.push(bot.clone());
+                    }
+                }
+                wake.dispatcher |= tx.wake.dispatcher;
+                stored += tx.stored;
+                done.push((complete, true));
             }
-            Ok(outcome) => {
-                done.push((outcome.complete, false));
+            Ok((false, complete)) => {
+                done.push((complete, false));
                 aborted |= wrote;
             }
             Err(_) => {
@@ -416,20 +385,21 @@ fn run_batch(conn: &Connection, batch: impl Iterator<Item = Job>) -> Committed {
     };
     let metrics = crate::metrics::metrics();
     if commit.is_err() {
-        changes.clear();
         // Sequence numbers and cursors handed out in this batch were never stored.
-        super::messages::forget_numbers();
+        numbers.forget();
         metrics.write_failures.inc();
-    } else {
-        metrics
-            .messages_stored
-            .inc_by(STORED.with(|n| n.replace(0)));
+        return Committed {
+            done,
+            commit,
+            changed: Commit::default(),
+        };
     }
+    metrics.messages_stored.inc_by(stored);
+    let wake = (!wake.is_empty()).then(|| Arc::new(wake));
     Committed {
         done,
         commit,
-        changes,
-        wake: super::outbox::take_wake().map(Arc::new),
+        changed: Commit { records, wake },
     }
 }
 
@@ -438,7 +408,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::bus::NoBus;
+    use crate::store::NoSink;
 
     type TestJob = Box<dyn FnOnce(&Connection) -> Result<(), StoreError> + Send>;
 
@@ -447,7 +417,7 @@ mod tests {
         let (writer, _closer, _thread) = Writer::start(
             conn,
             None,
-            Arc::new(NoBus),
+            Arc::new(NoSink),
             tokio::sync::broadcast::channel(16).0,
             sync,
         )

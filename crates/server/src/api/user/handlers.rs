@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::AuthedUser;
 use crate::api::AppState;
 use crate::api::problem::Problem;
-use crate::bus::frame::{chat_message, chat_ref};
+use crate::bus::frame::chat_message;
 use crate::ids::new_msg_id;
 use crate::service::media::outgoing_with_media;
 use crate::store::{
@@ -70,7 +70,7 @@ pub(crate) async fn chats(
 }
 
 fn summary_json(summary: &ChatSummary) -> Result<Value> {
-    let chat = chat_ref(&summary.chat);
+    let chat = summary.chat.chat_ref();
     Ok(json!({
         "chatType": chat.chat_type,
         "chatId": chat.chat_id,

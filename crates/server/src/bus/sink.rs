@@ -1,0 +1,59 @@
+//! The live layer's side of the store's [`CommitSink`]: each commit's records become frames
+//! ([`super::frame::changes`]) and go on the bus, in commit order. Where that work runs is
+//! this sink's choice, made when the server is wired ([`LiveSink::threaded`] or
+//! [`LiveSink::inline`]).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use super::Bus;
+use super::publisher::Publisher;
+use crate::store::{Commit, CommitSink};
+
+/// See the module documentation.
+pub struct LiveSink(Mode);
+
+enum Mode {
+    /// On a publishing thread of its own, so the writer goes back to committing at once: the
+    /// choice for one writer per process (SQLite). See [`Publisher`].
+    Threaded(Publisher),
+    /// On the writer's side, before the cluster-wide write lock is released: the choice for a
+    /// writer per node (PostgreSQL), so that every node's commits reach the bus in cursor
+    /// order.
+    Inline(Arc<dyn Bus>),
+}
+
+impl LiveSink {
+    /// Publishes on `bus` from a thread of its own (joined when the sink is dropped, after
+    /// publishing what is queued).
+    pub fn threaded(bus: Arc<dyn Bus>) -> std::io::Result<Self> {
+        Ok(LiveSink(Mode::Threaded(Publisher::start(bus)?)))
+    }
+
+    /// Publishes on `bus` from the thread that hands over the commit.
+    pub fn inline(bus: Arc<dyn Bus>) -> Self {
+        LiveSink(Mode::Inline(bus))
+    }
+}
+
+impl CommitSink for LiveSink {
+    fn committed(&self, commit: Commit) {
+        match &self.0 {
+            Mode::Threaded(publisher) => publisher.publish(commit),
+            Mode::Inline(bus) => {
+                let publish = || publish(&**bus, commit);
+                if catch_unwind(AssertUnwindSafe(publish)).is_err() {
+                    tracing::error!("publishing a batch of changes panicked");
+                }
+            }
+        }
+    }
+}
+
+/// Turns one commit into changes and publishes them with its wake-up.
+pub(super) fn publish(bus: &dyn Bus, commit: Commit) {
+    bus.publish_commit(
+        super::frame::changes(commit.records),
+        commit.wake.as_deref(),
+    );
+}

@@ -1,0 +1,82 @@
+//! The writer's memory of the numbers it hands out: the last cursor, and each chat's last
+//! sequence number. Only the writer appends, so it can remember them instead of reading
+//! them for every message; the database stays the truth.
+//!
+//! A chat not remembered is read from the `(chat_key, seq)` index, a number is remembered only
+//! once its row is written, and everything is forgotten when a batch does not commit (the
+//! numbers handed out in it were never stored) and, on PostgreSQL, before every batch
+//! (another node may have written since). No `chats` counter row is written per message: one
+//! B-tree write less per recipient. Gaps in cursors (a job that took one and then failed) do
+//! no harm: cursors only have to increase.
+
+use std::collections::HashMap;
+
+use super::StoreError;
+use super::db::Connection;
+
+/// The most chats remembered; past that the memory starts over (it only saves a read).
+const MAX_REMEMBERED_CHATS: usize = 100_000;
+
+/// The highest cursor handed out: new messages' ids, the chat log's edits and recalls, and the
+/// floor a deleted group's newest rows left behind (0 on an empty database).
+pub(crate) const LAST_CURSOR: &str = "SELECT MAX(last) FROM (\
+     SELECT COALESCE(MAX(id), 0) AS last FROM messages \
+     UNION ALL SELECT COALESCE(MAX(id), 0) FROM chat_log \
+     UNION ALL SELECT last FROM cursor_floor) AS heads";
+
+/// See the module documentation.
+#[derive(Debug, Default)]
+pub(crate) struct Numbers {
+    cursor: Option<i64>,
+    last_seq: HashMap<String, i64>,
+}
+
+impl Numbers {
+    /// The last cursor handed out, as the database and this writer know it.
+    pub(crate) fn last_cursor(&mut self, conn: &Connection) -> Result<i64, StoreError> {
+        if let Some(cursor) = self.cursor {
+            return Ok(cursor);
+        }
+        let cursor: i64 = conn
+            .prepare_cached(LAST_CURSOR)?
+            .query_row([], |row| row.get(0))?;
+        self.cursor = Some(cursor);
+        Ok(cursor)
+    }
+
+    /// The next cursor: a new message's id, or an edit's or recall's chat log id.
+    pub(crate) fn next_cursor(&mut self, conn: &Connection) -> Result<i64, StoreError> {
+        let cursor = self.last_cursor(conn)? + 1;
+        self.cursor = Some(cursor);
+        Ok(cursor)
+    }
+
+    /// The chat's last sequence number (0 for a chat with no messages).
+    pub(crate) fn last_seq(&self, conn: &Connection, chat_key: &str) -> Result<i64, StoreError> {
+        if let Some(seq) = self.last_seq.get(chat_key) {
+            return Ok(*seq);
+        }
+        Ok(conn
+            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_key = ?1")?
+            .query_row([chat_key], |row| row.get(0))?)
+    }
+
+    /// Remembers the chat's last sequence number, once the row that has it is written.
+    pub(crate) fn remember_seq(&mut self, chat_key: &str, seq: i64) {
+        if self.last_seq.len() >= MAX_REMEMBERED_CHATS && !self.last_seq.contains_key(chat_key) {
+            self.last_seq.clear();
+        }
+        self.last_seq.insert(chat_key.to_owned(), seq);
+    }
+
+    /// Forgets one chat's sequence number (its messages were deleted).
+    pub(crate) fn forget_seq(&mut self, chat_key: &str) {
+        self.last_seq.remove(chat_key);
+    }
+
+    /// Forgets everything (see the module documentation for when).
+    pub(crate) fn forget(&mut self) {
+        self.last_seq.clear();
+        self.cursor = None;
+    }
+}

@@ -1,0 +1,42 @@
+//! Where committed writes go: the store's one way of telling anyone what changed, without
+//! knowing who listens (the live layer implements [`CommitSink`]; tools and tests use
+//! [`NoSink`]).
+
+use std::sync::Arc;
+
+use super::outbox::Wake;
+use super::record::Record;
+
+/// What one commit changed.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    /// The records of every job in it, in the order they ran.
+    pub records: Vec<Record>,
+    /// The bots (and dispatcher) whose deliverable events it changed; this node's deliverers
+    /// are woken by the store itself, the sink tells other nodes.
+    pub wake: Option<Arc<Wake>>,
+}
+
+impl Commit {
+    /// Whether there is nothing to tell.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.wake.is_none()
+    }
+}
+
+/// Receives every commit that changed something, once it is durable and before its callers
+/// are answered, one commit after another in commit order, on the writer's side (the writer
+/// thread, or the thread that fsyncs for it). It must not block on a client: queue, don't
+/// wait. On PostgreSQL it is called while this node's writer holds the cluster-wide write
+/// lock, which is how a sink that publishes inline keeps commit order across nodes.
+pub trait CommitSink: Send + Sync + 'static {
+    /// Takes one commit.
+    fn committed(&self, commit: Commit);
+}
+
+/// A sink that drops everything, for stores with no live connections (tools, tests).
+pub struct NoSink;
+
+impl CommitSink for NoSink {
+    fn committed(&self, _: Commit) {}
+}

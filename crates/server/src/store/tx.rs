@@ -1,0 +1,66 @@
+//! A write job's transaction context: the connection inside the batch's transaction, the
+//! writer's numbers, and what the job leaves for after the commit (its records, the
+//! deliverers to wake, the messages it stored). One value a job receives, instead of state
+//! kept on the writer thread on the side.
+
+use super::db::Connection;
+use super::numbers::Numbers;
+use super::outbox::Wake;
+use super::record::Record;
+
+/// See the module documentation. Made by the writer for each job.
+pub(crate) struct Tx<'a> {
+    conn: &'a Connection,
+    numbers: &'a mut Numbers,
+    pub(super) records: Vec<Record>,
+    pub(super) wake: Wake,
+    pub(super) stored: u64,
+}
+
+impl<'a> Tx<'a> {
+    /// A context for one job on `conn`.
+    pub(super) fn new(conn: &'a Connection, numbers: &'a mut Numbers) -> Self {
+        Tx {
+            conn,
+            numbers,
+            records: Vec::new(),
+            wake: Wake::default(),
+            stored: 0,
+        }
+    }
+
+    /// The connection, inside the batch's transaction. Its lifetime is the transaction's, not
+    /// this borrow's: statements prepared from it may live while records are added.
+    pub(crate) fn conn(&self) -> &'a Connection {
+        self.conn
+    }
+
+    /// The writer's cursor and sequence numbers.
+    pub(crate) fn numbers(&mut self) -> &mut Numbers {
+        self.numbers
+    }
+
+    /// Records a change for the commit sink, published only if the job and its commit succeed.
+    pub(crate) fn record(&mut self, record: Record) {
+        self.records.push(record);
+    }
+
+    /// Marks this write as one that makes `bot_id`'s events deliverable, so its deliverers
+    /// look again right after the commit.
+    pub(crate) fn wake_bot(&mut self, bot_id: &str) {
+        if !self.wake.concerns(bot_id) {
+            self.wake.bots.push(bot_id.to_owned());
+        }
+    }
+
+    /// Marks this write as one that scheduled a webhook retry.
+    pub(crate) fn wake_dispatcher(&mut self) {
+        self.wake.dispatcher = true;
+    }
+
+    /// Notes that this write inserted a message (the `messages_stored` metric counts it once
+    /// the batch has committed).
+    pub(crate) fn note_message_stored(&mut self) {
+        self.stored += 1;
+    }
+}
