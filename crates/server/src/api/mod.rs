@@ -63,7 +63,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/v1", web_api::router())
         .route(
             &state.events.config().subscribe_path,
-            get(crate::events::subscribe::subscribe),
+            get(bot::subscribe::subscribe),
         )
         .merge(crate::web::router())
         // Every route so far (a WebSocket only until its upgrade; a file until its head).

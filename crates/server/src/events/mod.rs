@@ -7,7 +7,6 @@ pub(crate) mod lease;
 pub mod schedule;
 pub mod signature;
 pub mod ssrf;
-pub mod subscribe;
 pub mod webhook;
 
 use std::collections::HashMap;

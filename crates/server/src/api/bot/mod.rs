@@ -6,6 +6,7 @@ mod group_admin;
 mod handlers;
 mod rate_limit;
 pub(crate) mod reply;
+pub(crate) mod subscribe;
 mod upload;
 
 use axum::Router;

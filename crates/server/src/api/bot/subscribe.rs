@@ -30,7 +30,7 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 
 use tokio::sync::broadcast::error::RecvError;
 
-use super::Events;
+use crate::events::Events;
 use crate::api::AppState;
 use crate::api::bot::extract::AuthedBot;
 use crate::api::limits::Admitted;
