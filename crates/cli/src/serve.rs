@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use std::time::Duration;
 
-use cloudlake_server::bus::nats::DEFAULT_SUBJECT as DEFAULT_NATS_SUBJECT;
+use cloudlake_server::config::DEFAULT_NATS_SUBJECT;
 use cloudlake_server::config::ServiceUrl;
 use cloudlake_server::config::{
     ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,

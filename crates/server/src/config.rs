@@ -85,6 +85,9 @@ impl std::fmt::Display for ServiceUrl {
     }
 }
 
+/// The default NATS subject every node of a cluster publishes on and subscribes to.
+pub const DEFAULT_NATS_SUBJECT: &str = "cloudlake.changes";
+
 /// The URL(s) with any user name, password or token replaced by `***`, for logs and errors.
 pub fn redact_url(url: &str) -> String {
     url.split(',')
@@ -158,7 +161,7 @@ impl Config {
             limits: Limits::default(),
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             nats_url: None,
-            nats_subject: crate::bus::nats::DEFAULT_SUBJECT.to_owned(),
+            nats_subject: DEFAULT_NATS_SUBJECT.to_owned(),
         }
     }
 }

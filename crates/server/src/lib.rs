@@ -12,6 +12,8 @@ pub mod demo;
 pub mod events;
 pub mod gateway;
 pub mod ids;
+#[cfg(test)]
+mod layering;
 pub mod media;
 pub mod metrics;
 pub mod render;

@@ -10,16 +10,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rust_embed::RustEmbed;
 
-use crate::api::AppState;
-
 /// The files under the repository's `web/` directory. In debug builds rust-embed reads them
 /// from disk, so editing a file shows on reload; release builds carry them inside.
 #[derive(RustEmbed)]
 #[folder = "../../web/"]
 struct Assets;
 
-/// The web routes, merged into the application's router.
-pub fn router() -> Router<AppState> {
+/// The web routes, merged into the application's router (whatever its state: these need none).
+pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
         .route(
             "/",

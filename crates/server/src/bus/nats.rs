@@ -48,12 +48,10 @@ use tokio::task::AbortHandle;
 
 use super::wire::{self, Batch};
 use super::{Bus, Change};
-use crate::config::redact_url;
+use crate::config::{DEFAULT_NATS_SUBJECT, redact_url};
 use crate::gateway::Gateway;
 use crate::store::{Store, Wake};
 
-/// The default subject every node publishes on and subscribes to.
-pub const DEFAULT_SUBJECT: &str = "cloudlake.changes";
 /// The default longest wait for one publish to get through NATS.
 pub const DEFAULT_PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
 /// The default longest wait for the first connection at start-up.
@@ -80,7 +78,7 @@ impl NatsOptions {
     pub fn new(url: impl Into<String>) -> Self {
         NatsOptions {
             url: url.into(),
-            subject: DEFAULT_SUBJECT.to_owned(),
+            subject: DEFAULT_NATS_SUBJECT.to_owned(),
             publish_timeout: DEFAULT_PUBLISH_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }

@@ -12,7 +12,7 @@ use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 
 use super::ServiceError;
-use super::messaging::outgoing;
+use super::outgoing::outgoing;
 use crate::clock::now_ms;
 use crate::media::{BlobLocation, BlobStore, MediaUrls, hex, is_media_key, media_path, probe};
 use crate::store::{MediaOwner, MediaRecord, Outgoing, Store, StoreError};

@@ -2,7 +2,7 @@
 
 use cloudlake_protocol::{
     ApiError, BatchSendData, BatchSendRequest, Content, EditRequest, MessageInfo, MessageItem,
-    MessagesData, MessagesQuery, OutgoingMessage, RecallRequest, RecvType, SendRequest,
+    MessagesData, MessagesQuery, RecallRequest, RecvType, SendRequest,
 };
 
 use std::sync::Arc;
@@ -14,7 +14,7 @@ use crate::ids::new_msg_id;
 use crate::media::MediaUrls;
 use crate::secret::TokenHash;
 use crate::store::{
-    Bot, Chat, Delivery, GroupAccess, MediaOwner, Outgoing, Store, StoreError, StoredMessage,
+    Bot, Chat, Delivery, GroupAccess, MediaOwner, Store, StoreError, StoredMessage,
 };
 
 // Sends and edits fill in the media fields of upload keys before storing (issue 5).
@@ -186,25 +186,6 @@ impl Messaging {
             list,
         })
     }
-}
-
-/// The stored form of a message: the content normalised by the protocol parser and encoded
-/// once, outside the writer.
-pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
-    let content = serde_json::to_string(&message.content)
-        .map_err(|e| StoreError::Corrupt(format!("content does not encode: {e}")))?;
-    let content_type = message.content_type.as_str();
-    Ok(Outgoing {
-        content_type: content_type.to_owned(),
-        content,
-        parent_id: message.parent_id.clone(),
-        send_time: now_ms(),
-        media_key: None,
-        view: Arc::new(super::rendering::message_view(
-            content_type,
-            message.content.clone(),
-        )),
-    })
 }
 
 fn owner(bot: &Bot) -> MediaOwner {

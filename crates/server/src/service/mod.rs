@@ -4,6 +4,7 @@
 mod boards;
 mod error;
 pub(crate) mod messaging;
+mod outgoing;
 pub mod rendering;
 mod stream;
 

@@ -6,7 +6,7 @@ use cloudlake_protocol::{
     RecvType, SendStreamQuery, SenderType,
 };
 
-use super::messaging::outgoing;
+use super::outgoing::outgoing;
 use super::{Messaging, ServiceError};
 use crate::bus::Change;
 use crate::bus::frame;

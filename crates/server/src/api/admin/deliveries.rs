@@ -8,7 +8,7 @@ use axum::response::IntoResponse;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::handlers::{Result, body};
+use super::request::{Result, body};
 use crate::api::AppState;
 use crate::api::problem::Problem;
 use crate::events::signature::display_secret;

@@ -6,9 +6,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::request::{Result, body};
 use crate::api::AppState;
 use crate::api::problem::Problem;
 use crate::api::user::MAX_PASSWORD_CHARS;
@@ -18,19 +18,6 @@ use crate::store::{BotPermissions, Role, StoreError};
 
 /// The longest nickname or group name accepted, in characters.
 const MAX_NAME_CHARS: usize = 64;
-
-pub(super) type Result<T> = std::result::Result<T, Problem>;
-
-/// Reads a JSON body whatever its Content-Type; an empty body reads as `{}`.
-pub(super) fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T> {
-    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        bytes
-    };
-    serde_json::from_slice(bytes)
-        .map_err(|e| Problem::BadRequest(format!("invalid JSON body: {e}")))
-}
 
 fn id(wanted: Option<String>) -> Result<Option<String>> {
     match wanted {

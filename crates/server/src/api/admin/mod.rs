@@ -4,6 +4,7 @@
 
 mod deliveries;
 mod handlers;
+mod request;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};

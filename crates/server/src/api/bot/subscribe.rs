@@ -30,10 +30,10 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::events::Events;
 use crate::api::AppState;
 use crate::api::bot::extract::AuthedBot;
 use crate::api::limits::Admitted;
+use crate::events::Events;
 use crate::store::{Attempted, Store, StoreError};
 
 /// How many pending events are read and sent per step.

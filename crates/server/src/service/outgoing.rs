@@ -1,0 +1,28 @@
+//! The stored form of a message, made before the write: the content normalised by the
+//! protocol parser, encoded once and rendered once, outside the writer.
+
+use std::sync::Arc;
+
+use cloudlake_protocol::OutgoingMessage;
+
+use super::ServiceError;
+use crate::clock::now_ms;
+use crate::store::{Outgoing, StoreError};
+
+/// See the module documentation.
+pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
+    let content = serde_json::to_string(&message.content)
+        .map_err(|e| StoreError::Corrupt(format!("content does not encode: {e}")))?;
+    let content_type = message.content_type.as_str();
+    Ok(Outgoing {
+        content_type: content_type.to_owned(),
+        content,
+        parent_id: message.parent_id.clone(),
+        send_time: now_ms(),
+        media_key: None,
+        view: Arc::new(super::rendering::message_view(
+            content_type,
+            message.content.clone(),
+        )),
+    })
+}
