@@ -131,11 +131,9 @@ async fn metrics(
         // The other numbers are still worth having; the gauge keeps its last value.
         Err(e) => tracing::warn!(error = %e, "could not count the outbox for /metrics"),
     }
-    let text = m.encode().map_err(|_| {
-        problem::Problem::Store(crate::store::StoreError::Corrupt(
-            "metrics do not encode".into(),
-        ))
-    })?;
+    let text = m
+        .encode()
+        .map_err(|_| problem::Problem::Internal("metrics do not encode".into()))?;
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,

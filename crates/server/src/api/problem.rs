@@ -40,6 +40,10 @@ pub enum Problem {
     /// Storage failed: 500, cause logged.
     #[error("storage: {0}")]
     Store(StoreError),
+    /// Something else on the server failed (password hashing, a task that panicked, a value
+    /// that does not encode): 500, cause logged.
+    #[error("internal: {0}")]
+    Internal(String),
 }
 
 impl From<StoreError> for Problem {
@@ -126,9 +130,15 @@ impl IntoResponse for Problem {
                 tracing::error!(error = %e, "call failed in storage");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
+            Problem::Internal(cause) => {
+                tracing::error!(error = %cause, "call failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
         };
         let message = match &self {
-            Problem::Store(_) => "internal error; see the server log".to_owned(),
+            Problem::Store(_) | Problem::Internal(_) => {
+                "internal error; see the server log".to_owned()
+            }
             other => other.to_string(),
         };
         (

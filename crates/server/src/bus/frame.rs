@@ -217,7 +217,7 @@ impl Frame {
                 m.view.html.clone(),
             )?)
             .map(Utf8Bytes::from)
-            .map_err(|e| StoreError::Corrupt(format!("frame does not encode: {e}"))),
+            .map_err(|e| StoreError::Internal(format!("frame does not encode: {e}"))),
         }
     }
 }
@@ -226,5 +226,5 @@ impl Frame {
 pub fn encode(frame: &LiveFrame) -> Result<Arc<str>, StoreError> {
     serde_json::to_string(frame)
         .map(Arc::from)
-        .map_err(|e| StoreError::Corrupt(format!("frame does not encode: {e}")))
+        .map_err(|e| StoreError::Internal(format!("frame does not encode: {e}")))
 }

@@ -72,7 +72,7 @@ impl Messaging {
             Some(Delivery::NotInGroup) => {
                 Err(ApiError::bot_not_in_group(&req.recv_id, &bot.bot_id).into())
             }
-            None => Err(StoreError::Corrupt("a send stored no delivery".into()).into()),
+            None => Err(StoreError::Internal("a send stored no delivery".into()).into()),
         }
     }
 

@@ -12,7 +12,7 @@ use crate::store::{Outgoing, StoreError};
 /// See the module documentation.
 pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
     let content = serde_json::to_string(&message.content)
-        .map_err(|e| StoreError::Corrupt(format!("content does not encode: {e}")))?;
+        .map_err(|e| StoreError::Internal(format!("content does not encode: {e}")))?;
     let content_type = message.content_type.as_str();
     Ok(Outgoing {
         content_type: content_type.to_owned(),

@@ -36,6 +36,10 @@ pub enum StoreError {
     /// A stored value could not be decoded (a bug or a damaged database).
     #[error("corrupt stored value: {0}")]
     Corrupt(String),
+    /// Something this code made could not be used: a value that does not encode, an invariant
+    /// that did not hold. A bug, not the state of the database.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The data directory or database file could not be prepared.
     #[error("io: {0}")]
     Io(#[from] std::io::Error),

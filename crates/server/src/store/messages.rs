@@ -108,7 +108,7 @@ impl Store {
                             });
                         }
                         let row = stored.next().ok_or_else(|| {
-                            StoreError::Corrupt("fewer messages stored than sent".into())
+                            StoreError::Internal("fewer messages stored than sent".into())
                         })?;
                         Ok(Delivery::Stored { seq: row.seq })
                     })
@@ -367,7 +367,7 @@ pub(crate) fn append(
 ) -> Result<StoredMessage, StoreError> {
     append_many(tx, &[(chat.clone(), msg_id)], sender, message)?
         .pop()
-        .ok_or_else(|| StoreError::Corrupt("a message append stored nothing".into()))
+        .ok_or_else(|| StoreError::Internal("a message append stored nothing".into()))
 }
 
 /// Appends the same message to several chats (a batch_send), in order: for each, the next
@@ -507,7 +507,7 @@ fn insert_statement(rows: usize) -> Result<&'static str, StoreError> {
         .iter()
         .find(|(n, _)| *n == rows)
         .map(|(_, sql)| sql.as_str())
-        .ok_or_else(|| StoreError::Corrupt(format!("no insert statement for {rows} rows")))
+        .ok_or_else(|| StoreError::Internal(format!("no insert statement for {rows} rows")))
 }
 
 /// `head` followed by `rows` groups of `columns` numbered placeholders.

@@ -52,7 +52,7 @@ pub(crate) fn enqueue(tx: &mut Tx<'_>, bot_id: &str, event: &Event) -> Result<()
     let conn = tx.conn();
     let envelope = EventEnvelope::new(new_msg_id(), now_ms(), event);
     let payload = serde_json::to_string(&envelope)
-        .map_err(|e| StoreError::Corrupt(format!("event does not encode: {e}")))?;
+        .map_err(|e| StoreError::Internal(format!("event does not encode: {e}")))?;
     conn.prepare_cached(
         "INSERT INTO outbox (bot_id, event_id, event_type, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?

@@ -14,7 +14,7 @@ use crate::api::problem::Problem;
 use crate::api::user::MAX_PASSWORD_CHARS;
 use crate::ids::check_id;
 use crate::secret::{TokenHash, hash_password, new_token};
-use crate::store::{BotPermissions, Role, StoreError};
+use crate::store::{BotPermissions, Role};
 
 /// The longest nickname or group name accepted, in characters.
 const MAX_NAME_CHARS: usize = 64;
@@ -144,8 +144,8 @@ pub(crate) async fn set_user_password(
     }
     let phc = tokio::task::spawn_blocking(move || hash_password(&password))
         .await
-        .map_err(|_| Problem::Store(StoreError::TaskPanicked))?
-        .map_err(|e| Problem::Store(StoreError::Corrupt(format!("password hashing: {e}"))))?;
+        .map_err(|_| Problem::Internal("the password hashing task panicked".into()))?
+        .map_err(|e| Problem::Internal(format!("password hashing: {e}")))?;
     state.store.set_user_password(id, Some(phc)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -15,9 +15,7 @@ use crate::api::problem::Problem;
 use crate::bus::frame::chat_message;
 use crate::ids::new_msg_id;
 use crate::service::media::outgoing_with_media;
-use crate::store::{
-    Chat, ChatSummary, Click, Join, Leave, MediaOwner, SendPolicy, StoreError, UserSend,
-};
+use crate::store::{Chat, ChatSummary, Click, Join, Leave, MediaOwner, SendPolicy, UserSend};
 
 type Result<T> = std::result::Result<T, Problem>;
 
@@ -50,7 +48,8 @@ fn json_body<T: serde::de::DeserializeOwned>(raw: &Bytes) -> Result<T> {
 
 fn message_json(row: &crate::store::StoredMessage) -> Result<Value> {
     let message = chat_message(row)?;
-    serde_json::to_value(message).map_err(|e| Problem::Store(StoreError::Corrupt(e.to_string())))
+    serde_json::to_value(message)
+        .map_err(|e| Problem::Internal(format!("message does not encode: {e}")))
 }
 
 /// `GET /me`.

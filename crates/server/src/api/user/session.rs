@@ -23,7 +23,7 @@ use crate::api::AppState;
 use crate::api::problem::Problem;
 use crate::clock::now_ms;
 use crate::secret::{TokenHash, new_token, verify_password};
-use crate::store::{StoreError, User};
+use crate::store::User;
 
 /// How long a session lasts.
 pub(crate) const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
@@ -135,7 +135,7 @@ async fn check_password(
         }
     })
     .await
-    .map_err(|_| Problem::Store(StoreError::TaskPanicked))?;
+    .map_err(|_| Problem::Internal("the password check task panicked".into()))?;
     Ok(ok)
 }
 
