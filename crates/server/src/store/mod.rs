@@ -25,6 +25,8 @@ mod schema;
 mod sessions;
 mod sink;
 mod syncer;
+#[cfg(test)]
+mod tests;
 mod token_cache;
 mod tx;
 mod user_side;
