@@ -316,6 +316,8 @@ const MIGRATIONS: &[&str] = &[
     "#,
     // 8: new messages are their own chat log entries (the same in PostgreSQL's migration 3).
     FOLD_LOG_INTO_MESSAGES,
+    // 9: how a command is invoked (PostgreSQL's migration 4).
+    COMMAND_KINDS,
 ];
 
 /// SQLite's migration 8 and PostgreSQL's 3: written once, in SQL both engines take.
@@ -344,6 +346,14 @@ DROP INDEX chat_log_by_msg;
 /// first is SQLite's migrations 1–7 as they stand, in PostgreSQL's types (`BIGINT`, `BYTEA`,
 /// identity columns); text compares byte-wise (`COLLATE "C"`), as in SQLite, so listings sort
 /// the same on both. Never edit an entry that has shipped: append a new one.
+/// Yunhu's two kinds of text command (spec §7.4): `direct` sends `/name` alone, `normal`
+/// sends its preset text followed by what the user typed. The kind is checked in code, not by
+/// a CHECK constraint, so that a later kind (form commands) needs no table rebuild in SQLite.
+const COMMAND_KINDS: &str = r#"
+ALTER TABLE bot_commands ADD COLUMN kind TEXT NOT NULL DEFAULT 'normal';
+ALTER TABLE bot_commands ADD COLUMN preset_text TEXT NOT NULL DEFAULT '';
+"#;
+
 const POSTGRES_MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE users (
@@ -542,6 +552,8 @@ CREATE TABLE delivery_leases (
 "#,
     // 3: new messages are their own chat log entries (SQLite's migration 8).
     FOLD_LOG_INTO_MESSAGES,
+    // 4: how a command is invoked (SQLite's migration 9).
+    COMMAND_KINDS,
 ];
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate
