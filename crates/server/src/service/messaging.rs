@@ -200,7 +200,7 @@ pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceErr
         content,
         parent_id: message.parent_id.clone(),
         send_time: now_ms(),
-        media_key: None,
+        media_keys: Vec::new(),
         view: Arc::new(MessageView::new(content_type, message.content.clone())),
     })
 }
