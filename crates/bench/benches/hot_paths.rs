@@ -122,7 +122,7 @@ fn commit_batch_send(bencher: Bencher, recipients: usize) {
             content: content.clone(),
             parent_id: None,
             send_time: 0,
-            media_key: None,
+            media_keys: Vec::new(),
             view: view.clone(),
         };
         rt.block_on(store.send_from_bot("b".into(), RecvType::Group, recipients, message))

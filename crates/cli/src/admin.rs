@@ -217,12 +217,20 @@ enum BotCommand {
         /// The group ID.
         group: String,
     },
-    /// Give the bot a slash command: `/NAME …` messages become message.receive.instruction.
+    /// Give the bot a slash command (or change one): `/NAME …` messages become
+    /// message.receive.instruction, with the text Yunhu sends for the command's kind.
     AddCommand {
         /// The bot ID.
         bot: String,
         /// The command's name, without the slash.
         name: String,
+        /// `normal`: the bot gets the preset text and what the user typed after `/NAME`;
+        /// `direct`: the bot gets `/NAME` alone, and the command takes no input.
+        #[arg(long, value_parser = ["normal", "direct"], default_value = "normal")]
+        kind: String,
+        /// A normal command's preset text (默认文字), put before the user's input.
+        #[arg(long, default_value = "")]
+        preset_text: String,
     },
     /// Remove a slash command from the bot.
     RemoveCommand {
@@ -435,16 +443,20 @@ fn call_for(resource: Resource) -> anyhow::Result<Call> {
             BotCommand::LeaveGroup { bot, group } => {
                 Call::new(M::DELETE, &["groups", &group, "bots", &bot], done)
             }
-            BotCommand::AddCommand { bot, name } => {
-                Call::new(M::POST, &["bots", &bot, "commands"], |v| {
-                    format!(
-                        "command /{} has commandId {}",
-                        v["name"].as_str().unwrap_or("?"),
-                        v["commandId"]
-                    )
-                })
-                .body(json!({"name": name}))
-            }
+            BotCommand::AddCommand {
+                bot,
+                name,
+                kind,
+                preset_text,
+            } => Call::new(M::POST, &["bots", &bot, "commands"], |v| {
+                format!(
+                    "command /{} ({}) has commandId {}",
+                    v["name"].as_str().unwrap_or("?"),
+                    v["kind"].as_str().unwrap_or("?"),
+                    v["commandId"]
+                )
+            })
+            .body(json!({"name": name, "kind": kind, "presetText": preset_text})),
             BotCommand::RemoveCommand { bot, name } => {
                 Call::new(M::DELETE, &["bots", &bot, "commands", &name], done)
             }

@@ -258,6 +258,36 @@ async fn open_groups_and_bot_commands_are_managed_from_the_cli() {
         String::from_utf8(listed.stdout).unwrap().trim(),
         format!("weather\t{}", command["commandId"])
     );
+    assert_eq!(command["kind"], "normal");
+    let direct = admin_json(
+        &server,
+        &token,
+        &["bot", "add-command", "86297657", "ping", "--kind", "direct"],
+    );
+    assert_eq!(
+        (
+            direct["name"].clone(),
+            direct["kind"].clone(),
+            direct["presetText"].clone()
+        ),
+        (json!("ping"), json!("direct"), json!(""))
+    );
+    let preset = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "add-command",
+            "86297657",
+            "weather",
+            "--preset-text",
+            "天气",
+        ],
+    );
+    assert_eq!(
+        (preset["commandId"].clone(), preset["presetText"].clone()),
+        (command["commandId"].clone(), json!("天气"))
+    );
     let removed = admin_json(
         &server,
         &token,

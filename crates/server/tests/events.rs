@@ -157,6 +157,26 @@ async fn group_and_private_messages_are_message_receive_normal() {
     assert_eq!(events[1]["event"]["sender"]["senderUserLevel"], "member");
 }
 
+async fn add_command(server: &TestServer, body: Value) -> i64 {
+    let (status, command) = server
+        .admin(Method::POST, &format!("/bots/{BOT}/commands"), Some(body))
+        .await;
+    assert_eq!(status, 200, "{command}");
+    command["commandId"].as_i64().unwrap()
+}
+
+async fn say(server: &TestServer, user: &str, text: &str) {
+    let (status, sent) = server
+        .user_api(
+            Method::POST,
+            user,
+            &format!("/chats/group/{GROUP}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": text}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+}
+
 #[tokio::test]
 async fn a_command_of_the_bot_is_message_receive_instruction() {
     let (server, _, alice, _) = setup().await;
@@ -168,16 +188,14 @@ async fn a_command_of_the_bot_is_message_receive_instruction() {
         )
         .await;
     assert_eq!(status, 200, "{command}");
+    assert_eq!(
+        command,
+        json!({"commandId": command["commandId"], "name": "weather", "kind": "normal", "presetText": ""}),
+        "a command is normal, without preset text, unless said otherwise"
+    );
     let command_id = command["commandId"].as_i64().unwrap();
     for text in ["/weather 北京", "/unknown x", "weather"] {
-        server
-            .user_api(
-                Method::POST,
-                &alice,
-                &format!("/chats/group/{GROUP}/messages"),
-                Some(json!({"contentType": "text", "content": {"text": text}})),
-            )
-            .await;
+        say(&server, &alice, text).await;
     }
     let instructions = events_of(&server, "message.receive.instruction");
     assert_eq!(instructions.len(), 1);
@@ -193,9 +211,87 @@ async fn a_command_of_the_bot_is_message_receive_instruction() {
         "the deprecated duplicates are still sent"
     );
     assert_eq!(message["instructionName"], "weather");
-    assert_eq!(message["content"]["text"], "/weather 北京");
+    // A normal command gives the user's input without `/name` (spec §7.4): nonebot puts the
+    // command name in front of it itself, so `on_command("weather")` gets `北京`.
+    assert_eq!(message["content"], json!({"text": "北京"}));
     // "/unknown" is no command of any bot here, so it is an ordinary message.
     assert_eq!(events_of(&server, "message.receive.normal").len(), 2);
+}
+
+#[tokio::test]
+async fn command_text_is_what_yunhu_sends_for_each_kind() {
+    let (server, _, alice, _) = setup().await;
+    let direct = add_command(&server, json!({"name": "ping", "kind": "direct"})).await;
+    let preset = add_command(
+        &server,
+        json!({"name": "eat", "kind": "normal", "presetText": "这是普通指令的默认文字"}),
+    )
+    .await;
+    for text in ["/ping", "/eat 饿啊", "/eat", "/ping now"] {
+        say(&server, &alice, text).await;
+    }
+    let seen: Vec<(Value, Value, Value)> = events_of(&server, "message.receive.instruction")
+        .iter()
+        .map(|e| {
+            let m = &e["event"]["message"];
+            (
+                m["commandId"].clone(),
+                m["commandName"].clone(),
+                m["content"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (json!(direct), json!("ping"), json!({"text": "/ping"})),
+            (
+                json!(preset),
+                json!("eat"),
+                json!({"text": "这是普通指令的默认文字 饿啊"})
+            ),
+            (
+                json!(preset),
+                json!("eat"),
+                json!({"text": "这是普通指令的默认文字"})
+            ),
+        ]
+    );
+    // Yunhu sends a direct command the moment it is picked, so "/ping now" can only be typed
+    // text: an ordinary message, as typed.
+    let normal = events_of(&server, "message.receive.normal");
+    assert_eq!(normal.len(), 1);
+    assert_eq!(
+        normal[0]["event"]["message"]["content"],
+        json!({"text": "/ping now"})
+    );
+    assert_eq!(normal[0]["event"]["message"]["commandId"], 0);
+
+    // Adding the name again changes the kind and keeps the ID; nonsense is refused.
+    assert_eq!(
+        add_command(&server, json!({"name": "ping", "kind": "normal"})).await,
+        direct
+    );
+    for bad in [
+        json!({"name": "x", "kind": "form"}),
+        json!({"name": "x", "kind": "direct", "presetText": "t"}),
+        json!({"name": "x", "presetText": "t".repeat(1001)}),
+    ] {
+        let (status, body) = server
+            .admin(Method::POST, &format!("/bots/{BOT}/commands"), Some(bad))
+            .await;
+        assert_eq!(status, 400, "{body}");
+    }
+    let (_, listed) = server
+        .admin(Method::GET, &format!("/bots/{BOT}/commands"), None)
+        .await;
+    assert_eq!(
+        listed,
+        json!({"commands": [
+            {"commandId": direct, "name": "ping", "kind": "normal", "presetText": ""},
+            {"commandId": preset, "name": "eat", "kind": "normal", "presetText": "这是普通指令的默认文字"},
+        ]})
+    );
 }
 
 #[tokio::test]

@@ -542,9 +542,10 @@ async fn unknown_or_foreign_keys_are_refused_and_store_nothing() {
     let (server, token) = setup().await;
     let other = server.bot("11111111").await;
     server.join("11111111", GROUP).await;
-    let theirs = upload(&server, &other, "image", "a.png", &png(1, 1)).await;
+    // Another bot's upload that never reached this bot's chats, and this bot's upload as a
+    // file of bytes nobody uploaded as an image.
+    let theirs = upload(&server, &other, "image", "a.png", &png(2, 2)).await;
     let mine_as_file = upload(&server, &token, "file", "a.png", &png(1, 1)).await;
-    assert_eq!(theirs, mine_as_file, "keys are content hashes");
 
     let before = server.history_ids(&token, "group", GROUP).await;
     for (content_type, content, expected) in [
@@ -553,10 +554,20 @@ async fn unknown_or_foreign_keys_are_refused_and_store_nothing() {
             json!({"imageKey": "0".repeat(64)}),
             "imageKey值错误，该图片不存在或不是当前机器人上传的",
         ),
-        // Another bot's upload, and this bot's upload of the same bytes as a file.
         (
             "image",
             json!({"imageKey": theirs}),
+            "imageKey值错误，该图片不存在或不是当前机器人上传的",
+        ),
+        (
+            "image",
+            json!({"imageKey": mine_as_file}),
+            "imageKey值错误，该图片不存在或不是当前机器人上传的",
+        ),
+        // Knowing a key is not enough in the legacy shapes either (issue 22, finding 2).
+        (
+            "image",
+            json!({"imageUrl": format!("/media/{theirs}")}),
             "imageKey值错误，该图片不存在或不是当前机器人上传的",
         ),
         (

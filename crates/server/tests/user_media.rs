@@ -176,7 +176,7 @@ async fn a_users_image_reaches_members_live_and_the_bot_as_a_signed_url() {
 }
 
 #[tokio::test]
-async fn files_and_videos_travel_too_and_keys_must_be_ones_own() {
+async fn files_and_videos_travel_too_and_keys_must_name_what_one_may_send() {
     let s = setup().await;
     let server = &s.server;
     let (status, up) = upload(
@@ -216,9 +216,9 @@ async fn files_and_videos_travel_too_and_keys_must_be_ones_own() {
             .await
     };
     let (_, before) = history(s.bob.clone()).await;
-    // Bob cannot send Alice's upload as his own, nor a key that does not exist, nor a URL.
+    // Bob cannot send a key that does not exist, nor a URL, nor Alice's file as an image.
     for content in [
-        json!({"contentType": "file", "content": {"fileKey": file}}),
+        json!({"contentType": "image", "content": {"imageKey": file}}),
         json!({"contentType": "image", "content": {"imageKey": "0".repeat(64)}}),
         json!({"contentType": "image", "content": {"imageUrl": "https://example.invalid/x.png"}}),
         json!({"contentType": "html", "content": {"text": "<b>hi</b>"}}),
@@ -239,6 +239,28 @@ async fn files_and_videos_travel_too_and_keys_must_be_ones_own() {
     }
     let (_, after) = history(s.bob.clone()).await;
     assert_eq!(before, after, "a refused send stores nothing");
+    // Carol, outside the group, cannot send Alice's file to a bot she follows; Bob, who
+    // received it, may forward it.
+    server.follow(OTHER_BOT, CAROL).await;
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &s.carol,
+            &format!("/chats/bot/{OTHER_BOT}/messages"),
+            Some(json!({"contentType": "file", "content": {"fileKey": file}})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, forwarded) = server
+        .user_api(
+            Method::POST,
+            &s.bob,
+            &format!("/chats/group/{GROUP}/messages"),
+            Some(json!({"contentType": "file", "content": {"fileKey": file}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{forwarded}");
+    assert_eq!(forwarded["content"]["fileName"], "报告.pdf");
 
     // A video: any bytes, labelled by its declared type.
     let resp = server
@@ -273,6 +295,144 @@ async fn files_and_videos_travel_too_and_keys_must_be_ones_own() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 206);
     assert_eq!(resp.headers()["content-type"], "video/webm");
+}
+
+#[tokio::test]
+async fn a_bot_echoes_an_image_it_received_and_cannot_reach_one_it_never_saw() {
+    let s = setup().await;
+    let server = &s.server;
+    // Alice's image in the bot's group; Carol's in her private chat with the other bot.
+    let (_, up) = upload(server, &s.alice, "image", "?name=cat.png", png(40, 30)).await;
+    let alices = up["key"].as_str().unwrap().to_owned();
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &s.alice,
+            &format!("/chats/group/{GROUP}/messages"),
+            Some(json!({"contentType": "image", "content": {"imageKey": alices}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, up) = upload(server, &s.carol, "image", "?name=private.png", png(7, 7)).await;
+    let carols = up["key"].as_str().unwrap().to_owned();
+    server.follow(OTHER_BOT, CAROL).await;
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &s.carol,
+            &format!("/chats/bot/{OTHER_BOT}/messages"),
+            Some(json!({"contentType": "image", "content": {"imageKey": carols}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    // nonebot's echo: imageKey is the event's imageName without its extension.
+    let event = server.outbox(BOT).pop().unwrap();
+    let image_name = event["event"]["message"]["content"]["imageName"]
+        .as_str()
+        .unwrap();
+    let image_key = image_name.split('.').next().unwrap();
+    let reply = server
+        .post(
+            "/bot/send",
+            &s.bot,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "image",
+                   "content": {"at": [], "url": format!("https://chat-img.jwznb.com/{image_name}"),
+                               "raw": null, "imageKey": image_key, "text": ""}}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let history = server
+        .messages(
+            &s.bot,
+            &[("chat-id", GROUP), ("chat-type", "group"), ("before", "1")],
+        )
+        .await;
+    let echoed = &history["data"]["list"][0]["content"];
+    assert_eq!(
+        (
+            echoed["imageName"].clone(),
+            echoed["imageWidth"].clone(),
+            echoed["etag"].clone()
+        ),
+        (json!(format!("{alices}.png")), json!(40), json!(alices))
+    );
+
+    // Carol's image never reached the bot: refused in every shape that names it (issue 22,
+    // finding 2: a bot could have had this server sign a URL for any key it knew).
+    let before = server.history_ids(&s.bot, "group", GROUP).await;
+    let image_refused =
+        json!({"code": 1002, "msg": "imageKey值错误，该图片不存在或不是当前机器人上传的"});
+    let file_refused =
+        json!({"code": 1002, "msg": "fileKey值错误，该文件不存在或不是当前机器人上传的"});
+    let signed = format!(
+        "{}?sig={}",
+        server.url(&format!("/media/{carols}")),
+        "0".repeat(32)
+    );
+    for (content_type, content, expected) in [
+        ("image", json!({"imageKey": carols}), &image_refused),
+        (
+            "image",
+            json!({"imageKey": format!("{carols}.png")}),
+            &image_refused,
+        ),
+        (
+            "image",
+            json!({"imageUrl": format!("/media/{carols}")}),
+            &image_refused,
+        ),
+        ("image", json!({"imageUrl": signed}), &image_refused),
+        (
+            "image",
+            json!({"imageUrl": format!("https://chat-img.jwznb.com/{carols}.png")}),
+            &image_refused,
+        ),
+        (
+            "file",
+            json!({"fileName": "a.png", "fileUrl": format!("/media/{carols}")}),
+            &file_refused,
+        ),
+    ] {
+        let reply = server
+            .post(
+                "/bot/send",
+                &s.bot,
+                json!({"recvId": GROUP, "recvType": "group", "contentType": content_type, "content": content}),
+            )
+            .await;
+        assert_eq!(&reply, expected, "{content}");
+    }
+    assert_eq!(server.history_ids(&s.bot, "group", GROUP).await, before);
+    // A text message keeps no media fields, so none can be signed.
+    let reply = server
+        .post(
+            "/bot/send",
+            &s.bot,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "text",
+                   "content": {"text": "hi", "imageUrl": format!("/media/{carols}")}}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let history = server
+        .messages(
+            &s.bot,
+            &[("chat-id", GROUP), ("chat-type", "group"), ("before", "1")],
+        )
+        .await;
+    assert_eq!(history["data"]["list"][0]["content"], json!({"text": "hi"}));
+    let as_bot = server.url(&format!("/media/{carols}?token={}", s.bot));
+    assert_eq!(fetch(server, &as_bot, None).await, 404);
+    // The other bot, which Carol sent it to, may send it on.
+    let reply = server
+        .post(
+            "/bot/send",
+            &s.other_bot,
+            json!({"recvId": CAROL, "recvType": "user", "contentType": "image",
+                   "content": {"imageUrl": format!("/media/{carols}")}}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
 }
 
 #[tokio::test]

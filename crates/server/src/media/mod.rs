@@ -4,9 +4,11 @@
 
 pub mod blob;
 pub mod probe;
+pub mod references;
 pub mod urls;
 
 pub use blob::{BlobLocation, BlobStore, FsBlobStore};
+pub use references::media_key_of;
 pub use urls::MediaUrls;
 
 /// The path, under the server's root, that serves an upload's bytes: `/media/{key}`.

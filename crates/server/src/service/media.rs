@@ -14,7 +14,9 @@ use tokio::io::AsyncWriteExt;
 use super::ServiceError;
 use super::outgoing::outgoing;
 use crate::clock::now_ms;
-use crate::media::{BlobLocation, BlobStore, MediaUrls, hex, is_media_key, media_path, probe};
+use crate::media::{
+    BlobLocation, BlobStore, MediaUrls, hex, is_media_key, media_key_of, media_path, probe,
+};
 use crate::store::{MediaOwner, MediaRecord, Outgoing, Store, StoreError};
 
 /// The longest file name kept, in characters.
@@ -183,38 +185,96 @@ pub(crate) async fn outgoing_with_media(
     message: &OutgoingMessage,
 ) -> Result<Outgoing, ServiceError> {
     let mut message = message.clone();
-    let media_key = resolve_media(store, owner, message.content_type, &mut message.content).await?;
+    let media_keys =
+        resolve_media(store, owner, message.content_type, &mut message.content).await?;
     let mut stored = outgoing(&message)?;
-    stored.media_key = media_key;
+    stored.media_keys = media_keys;
     Ok(stored)
 }
 
-/// Fills in the media fields of a message that names uploads by key: `imageUrl`,
-/// `imageName`, `imageWidth`, `imageHeight`; `fileName`, `fileUrl`, `fileSize`; `videoUrl`,
-/// `videoDuration`; and `etag` (the key), and returns that key. A key `owner` did not upload
-/// as that kind is refused with 1002. Content in the legacy shapes (`imageUrl`, `fileName` +
-/// `fileUrl`) has no key and passes unchanged.
+/// Fills in the media fields of a message that names an upload: by key (`imageKey`,
+/// `fileKey`, `videoKey`; `KEY.EXT` too), or in the legacy shapes by address (`imageUrl`,
+/// `fileUrl`, `videoUrl`: this server's `/media/KEY`, signed or not, or a Yunhu CDN URL built
+/// from the key). For the message's own kind it sets `imageUrl`, `imageName`, `imageWidth`,
+/// `imageHeight`; `fileName`, `fileUrl`, `fileSize`; `videoUrl`, `videoDuration`; and `etag`
+/// (the key). Every upload named must be one `owner` may send (see
+/// [`Store::sendable_media`]), else 1002: knowing a key is not enough. Addresses that name no
+/// upload here (someone else's URL) pass unchanged. Returns the keys of the uploads named.
 async fn resolve_media(
     store: &Store,
     owner: &MediaOwner,
     content_type: ContentType,
     content: &mut Content,
-) -> Result<Option<String>, ServiceError> {
-    let (kind, key) = match content_type {
-        ContentType::Image => (UploadKind::Image, content.image_key.clone()),
-        ContentType::File => (UploadKind::File, content.file_key.clone()),
-        ContentType::Video => (UploadKind::Video, content.video_key.clone()),
-        _ => return Ok(None),
+) -> Result<Vec<String>, ServiceError> {
+    let mut keys = Vec::new();
+    let own = match content_type {
+        ContentType::Image => Some((
+            UploadKind::Image,
+            content.image_key.clone(),
+            &content.image_url,
+        )),
+        ContentType::File => Some((
+            UploadKind::File,
+            content.file_key.clone(),
+            &content.file_url,
+        )),
+        ContentType::Video => Some((
+            UploadKind::Video,
+            content.video_key.clone(),
+            &content.video_url,
+        )),
+        _ => None,
     };
-    let Some(key) = key else { return Ok(None) };
-    let record = store
-        .media_of_owner(key.trim().to_owned(), owner.clone(), kind)
+    let own = own.and_then(|(kind, key, url)| {
+        let key = match key {
+            Some(key) => media_key_of(&key).map_or_else(|| key.trim().to_owned(), str::to_owned),
+            None => media_key_of(url.as_deref()?)?.to_owned(),
+        };
+        Some((kind, key))
+    });
+    if let Some((kind, key)) = own {
+        let record = sendable(store, owner, key, kind).await?;
+        fill_fields(kind, &record, content);
+        keys.push(record.key);
+    }
+    // Addresses in the other fields (a text message carrying an `imageUrl`): the same rule,
+    // or a bot could have this server sign a URL of anyone's upload for it.
+    for (kind, url) in [
+        (UploadKind::Image, &mut content.image_url),
+        (UploadKind::File, &mut content.file_url),
+        (UploadKind::Video, &mut content.video_url),
+    ] {
+        let Some(key) = url.as_deref().and_then(media_key_of).map(str::to_owned) else {
+            continue;
+        };
+        if keys.contains(&key) {
+            continue;
+        }
+        let record = sendable(store, owner, key, kind).await?;
+        *url = Some(media_path(&record.key));
+        keys.push(record.key);
+    }
+    Ok(keys)
+}
+
+async fn sendable(
+    store: &Store,
+    owner: &MediaOwner,
+    key: String,
+    kind: UploadKind,
+) -> Result<MediaRecord, ServiceError> {
+    Ok(store
+        .sendable_media(key, owner.clone(), kind)
         .await?
-        .ok_or_else(|| ApiError::media_key_unknown(kind))?;
+        .ok_or_else(|| ApiError::media_key_unknown(kind))?)
+}
+
+/// The media fields of content of `kind` carrying the upload `record`.
+fn fill_fields(kind: UploadKind, record: &MediaRecord, content: &mut Content) {
     let url = media_path(&record.key);
     match kind {
         UploadKind::Image => {
-            content.image_name = Some(format!("{}.{}", record.key, ext_of(&record)));
+            content.image_name = Some(format!("{}.{}", record.key, ext_of(record)));
             content.image_url = Some(url);
             content.image_width = Some(record.width.unwrap_or(0));
             content.image_height = Some(record.height.unwrap_or(0));
@@ -237,7 +297,6 @@ async fn resolve_media(
     content
         .extra
         .insert("etag".to_owned(), Value::String(record.key.clone()));
-    Ok(Some(record.key))
 }
 
 /// What is read from an upload's bytes.

@@ -19,7 +19,7 @@ pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceErr
         content,
         parent_id: message.parent_id.clone(),
         send_time: now_ms(),
-        media_key: None,
+        media_keys: Vec::new(),
         view: Arc::new(super::rendering::message_view(
             content_type,
             message.content.clone(),

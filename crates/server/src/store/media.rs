@@ -93,21 +93,27 @@ impl Store {
             .await
     }
 
-    /// The upload `key` of `kind` by `owner`, if they uploaded it as that kind.
-    pub async fn media_of_owner(
+    /// The upload `key` as `kind`, if `sender` may send it: they uploaded it, or a message in
+    /// a chat they are in carries it (a bot echoing an image it received; spec §7.3 gives
+    /// bots `imageName`, from which nonebot derives the `imageKey` it sends back). Someone's
+    /// upload that never reached the sender's chats stays out of reach, whatever they know
+    /// of its key. The sender's own record is preferred, then the earliest.
+    pub async fn sendable_media(
         &self,
         key: String,
-        owner: MediaOwner,
+        sender: MediaOwner,
         kind: UploadKind,
     ) -> Result<Option<MediaRecord>, StoreError> {
         self.readers
             .read(move |conn| {
-                let (owner_type, owner_id) = owner.parts();
+                let (owner_type, owner_id) = sender.parts();
+                let visible = visible_to(owner_type);
                 conn.prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM media \
-                     WHERE media_key = ?1 AND owner_type = ?2 AND owner_id = ?3 AND kind = ?4"
+                    "SELECT {COLUMNS} FROM media WHERE media_key = ?2 AND kind = ?3 AND {visible} \
+                     ORDER BY CASE WHEN owner_type = '{owner_type}' AND owner_id = ?1 THEN 0 ELSE 1 END, \
+                       created_at, owner_type, owner_id LIMIT 1"
                 ))?
-                .query_row(params![key, owner_type, owner_id, kind.as_str()], media_row)
+                .query_row(params![owner_id, key, kind.as_str()], media_row)
                 .optional()?
                 .transpose()
             })
@@ -119,18 +125,13 @@ impl Store {
     pub async fn may_view_media(&self, key: String, viewer: Viewer) -> Result<bool, StoreError> {
         self.readers
             .read(move |conn| {
-                let (owner_type, id, chats) = match &viewer {
-                    Viewer::User(id) => ("user", id, USER_CHAT_KEYS),
-                    Viewer::Bot(id) => ("bot", id, BOT_CHAT_KEYS),
+                let (owner_type, id) = match &viewer {
+                    Viewer::User(id) => ("user", id),
+                    Viewer::Bot(id) => ("bot", id),
                 };
-                let sql = format!(
-                    "SELECT EXISTS (SELECT 1 FROM media \
-                                    WHERE media_key = ?2 AND owner_type = '{owner_type}' AND owner_id = ?1) \
-                         OR EXISTS (SELECT 1 FROM message_media \
-                                    WHERE media_key = ?2 AND chat_key IN ({chats}))"
-                );
+                let visible = visible_to(owner_type);
                 Ok(conn
-                    .prepare_cached(&sql)?
+                    .prepare_cached(&format!("SELECT {visible}"))?
                     .query_row(params![id, key], |row| row.get(0))?)
             })
             .await
@@ -150,6 +151,21 @@ impl Store {
             })
             .await
     }
+}
+
+/// The SQL condition that `?1` (a user's ID for `"user"`, a bot's for `"bot"`) may see the
+/// upload `?2`: they uploaded it, or a message in a chat they are in carries it.
+fn visible_to(owner_type: &'static str) -> String {
+    let chats = if owner_type == "user" {
+        USER_CHAT_KEYS
+    } else {
+        BOT_CHAT_KEYS
+    };
+    format!(
+        "(EXISTS (SELECT 1 FROM media \
+                  WHERE media_key = ?2 AND owner_type = '{owner_type}' AND owner_id = ?1) \
+          OR EXISTS (SELECT 1 FROM message_media WHERE media_key = ?2 AND chat_key IN ({chats})))"
+    )
 }
 
 /// The chat keys a bot is in, for `?1` = the bot's ID: its groups, and its private chats

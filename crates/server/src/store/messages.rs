@@ -25,8 +25,8 @@ pub struct Outgoing {
     pub parent_id: Option<String>,
     /// Epoch ms.
     pub send_time: i64,
-    /// The upload the content carries, if any: everyone in the chat may then fetch it.
-    pub media_key: Option<String>,
+    /// The uploads the content carries: everyone in the chat may then fetch them.
+    pub media_keys: Vec<String>,
     /// The content parsed and rendered for live frames, made once per send outside the writer
     /// (rendering and sanitizing markdown is the costliest step of a send; a batch_send to
     /// many chats shares one rendering).
@@ -146,7 +146,7 @@ impl Store {
                         stored_html(edit.view.html.as_deref())
                     ])?;
                 if n == 1 {
-                    if let Some(key) = &edit.media_key {
+                    for key in &edit.media_keys {
                         note_media_in_chat(conn, key, &chat_key)?;
                     }
                     log(tx, LogKind::Edit, &msg_id, edit.send_time, |cursor, message| {
@@ -451,7 +451,7 @@ pub(crate) fn append_many(
     for (row, cursor) in rows.iter().zip(cursors) {
         tx.note_message_stored();
         tx.numbers().remember_seq(&row.chat_key, row.seq);
-        if let Some(key) = &message.media_key {
+        for key in &message.media_keys {
             note_media_in_chat(conn, key, &row.chat_key)?;
         }
         tx.record(Record::Appended {

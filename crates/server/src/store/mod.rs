@@ -40,7 +40,7 @@ use std::thread::JoinHandle;
 use rusqlite::OpenFlags;
 
 pub use boards::NewBoard;
-pub use commands::Command;
+pub use commands::{Command, CommandKind};
 pub use db::DbError;
 pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};
 pub use error::StoreError;

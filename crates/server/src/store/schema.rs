@@ -318,6 +318,8 @@ const MIGRATIONS: &[&str] = &[
     FOLD_LOG_INTO_MESSAGES,
     // 9: messages and boards keep the HTML rendered when they were written (PostgreSQL's 4).
     RENDERED_HTML,
+    // 10: how a command is invoked (PostgreSQL's migration 5).
+    COMMAND_KINDS,
 ];
 
 /// SQLite's migration 8 and PostgreSQL's 3: written once, in SQL both engines take.
@@ -350,6 +352,14 @@ const RENDERED_HTML: &str = r#"
 -- before this migration, which the server renders once at start-up (`service::rendering`).
 ALTER TABLE messages ADD COLUMN html TEXT;
 ALTER TABLE boards ADD COLUMN html TEXT;
+"#;
+
+/// SQLite's migration 10 and PostgreSQL's 5. Yunhu's two kinds of text command (spec §7.4): `direct` sends `/name` alone, `normal`
+/// sends its preset text followed by what the user typed. The kind is checked in code, not by
+/// a CHECK constraint, so that a later kind (form commands) needs no table rebuild in SQLite.
+const COMMAND_KINDS: &str = r#"
+ALTER TABLE bot_commands ADD COLUMN kind TEXT NOT NULL DEFAULT 'normal';
+ALTER TABLE bot_commands ADD COLUMN preset_text TEXT NOT NULL DEFAULT '';
 "#;
 
 /// PostgreSQL's schema, as its own list of migrations (version in `schema_version`). The
@@ -556,6 +566,8 @@ CREATE TABLE delivery_leases (
     FOLD_LOG_INTO_MESSAGES,
     // 4: messages and boards keep the HTML rendered when they were written (SQLite's 9).
     RENDERED_HTML,
+    // 5: how a command is invoked (SQLite's migration 10).
+    COMMAND_KINDS,
 ];
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate

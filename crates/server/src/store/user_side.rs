@@ -12,6 +12,7 @@ use cloudlake_protocol::{
     MessageEvent, SenderType,
 };
 
+use super::commands::{Command, find_command};
 use super::directory::{join_group, leave_group};
 use super::group_admin::{SendPolicy, send_policy};
 use super::messages::{Outgoing, SELECT_MESSAGE, Sender, append, collect, load};
@@ -300,17 +301,31 @@ impl Store {
                 };
                 let content: Content = serde_json::from_str(&row.content)
                     .map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
-                let command = command_name(&row.content_type, &content);
-                let commands: Vec<Option<i64>> = bots
+                // Each bot whose command it is gets it in the shape Yunhu sends (spec §7.4);
+                // a direct command typed with input is no command (Yunhu cannot send one).
+                let invocation = invoked_command(&row.content_type, &content);
+                let commands: Vec<Option<(Command, String)>> = bots
                     .iter()
-                    .map(|bot| command_id(conn, bot, command))
-                    .collect::<Result<_, _>>()?;
+                    .map(|bot| {
+                        let Some((name, input)) = invocation else {
+                            return Ok(None);
+                        };
+                        Ok(find_command(conn, bot, name)?.and_then(|command| {
+                            let text = command.event_text(input)?;
+                            Some((command, text))
+                        }))
+                    })
+                    .collect::<Result<_, StoreError>>()?;
                 let is_someones_command = commands.iter().any(Option::is_some);
-                for (bot, command_id) in bots.iter().zip(commands) {
-                    let (command_id, command_name) = match command_id {
-                        Some(id) => (id, command.unwrap_or_default().to_owned()),
+                for (bot, command) in bots.iter().zip(commands) {
+                    let (command_id, command_name, content) = match command {
+                        Some((command, text)) => {
+                            let mut content = content.clone();
+                            content.text = Some(text);
+                            (command.command_id, command.name, content)
+                        }
                         None if is_someones_command => continue,
-                        None => (0, String::new()),
+                        None => (0, String::new(), content.clone()),
                     };
                     let payload = MessageEvent {
                         sender: EventSender {
@@ -328,7 +343,7 @@ impl Store {
                             chat_id: event_chat.chat_id.clone(),
                             chat_type: event_chat.chat_type.clone(),
                             content_type: row.content_type.clone(),
-                            content: content.clone(),
+                            content,
                             instruction_id: command_id,
                             instruction_name: command_name.clone(),
                             command_id,
@@ -517,27 +532,15 @@ fn sender_level(
     }
 }
 
-/// `/name rest…` → `name`, for text and markdown messages.
-fn command_name<'a>(content_type: &str, content: &'a Content) -> Option<&'a str> {
+/// `/name rest…` → `(name, rest)` with `rest` trimmed, for text and markdown messages.
+fn invoked_command<'a>(content_type: &str, content: &'a Content) -> Option<(&'a str, &'a str)> {
     if !matches!(content_type, "text" | "markdown") {
         return None;
     }
     let rest = content.text.as_deref()?.strip_prefix('/')?;
-    rest.split_whitespace()
-        .next()
-        .filter(|name| !name.is_empty())
-}
-
-fn command_id(
-    conn: &Connection,
-    bot_id: &str,
-    name: Option<&str>,
-) -> Result<Option<i64>, StoreError> {
-    let Some(name) = name else { return Ok(None) };
-    Ok(conn
-        .prepare_cached("SELECT id FROM bot_commands WHERE bot_id = ?1 AND name = ?2")?
-        .query_row([bot_id, name], |row| row.get(0))
-        .optional()?)
+    let name_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let (name, input) = rest.split_at(name_end);
+    (!name.is_empty()).then(|| (name, input.trim()))
 }
 
 fn summary(

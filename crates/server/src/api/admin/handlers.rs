@@ -14,7 +14,7 @@ use crate::api::problem::Problem;
 use crate::api::user::MAX_PASSWORD_CHARS;
 use crate::ids::check_id;
 use crate::secret::{TokenHash, hash_password, new_token};
-use crate::store::{BotPermissions, Role};
+use crate::store::{BotPermissions, CommandKind, Role};
 
 /// The longest nickname or group name accepted, in characters.
 const MAX_NAME_CHARS: usize = 64;
@@ -399,14 +399,21 @@ pub(crate) async fn unfollow(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The longest preset text of a normal command, in characters.
+const MAX_PRESET_CHARS: usize = 1000;
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct NewCommand {
     name: Option<String>,
+    kind: Option<CommandKind>,
+    preset_text: Option<String>,
 }
 
-/// `POST /bots/{id}/commands` with `{"name": "weather"}` → the command and its ID. Users
-/// invoke it as `/weather …`.
+/// `POST /bots/{id}/commands` with `{"name": "weather", "kind": "normal", "presetText": ""}`
+/// → the command and its ID (again for an existing name, whose kind and preset text it sets).
+/// `kind` is `normal` unless given: the bot gets the preset text and what the user typed
+/// after `/weather`; a `direct` command gets `/weather` alone and takes no input.
 pub(crate) async fn add_command(
     State(state): State<AppState>,
     Path(bot): Path<String>,
@@ -420,7 +427,27 @@ pub(crate) async fn add_command(
             "a command name is one word, without spaces".into(),
         ));
     }
-    Ok(Json(state.store.add_command(bot, command).await?))
+    let kind = req.kind.unwrap_or(CommandKind::Normal);
+    let preset_text = req
+        .preset_text
+        .map(|t| t.trim().to_owned())
+        .unwrap_or_default();
+    if kind == CommandKind::Direct && !preset_text.is_empty() {
+        return Err(Problem::BadRequest(
+            "a direct command has no preset text: it sends /name alone".into(),
+        ));
+    }
+    if preset_text.chars().count() > MAX_PRESET_CHARS {
+        return Err(Problem::BadRequest(format!(
+            "presetText is longer than {MAX_PRESET_CHARS} characters"
+        )));
+    }
+    Ok(Json(
+        state
+            .store
+            .add_command(bot, command, kind, preset_text)
+            .await?,
+    ))
 }
 
 /// `GET /bots/{id}/commands`.

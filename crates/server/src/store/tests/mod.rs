@@ -147,7 +147,7 @@ fn text(body: &str, html: Option<&str>) -> Outgoing {
         content: serde_json::to_string(&Content::text(body)).unwrap(),
         parent_id: None,
         send_time: 1_000,
-        media_key: None,
+        media_keys: Vec::new(),
         view: Arc::new(MessageView {
             content: Content::text(body),
             html: html.map(str::to_owned),
