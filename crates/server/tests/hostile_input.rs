@@ -98,6 +98,11 @@ fn bot_corpus() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("SQL in msgId", "/bot/recall", send(json!({"msgId": "' OR 1=1 --", "chatId": GROUP, "chatType": "group"}))),
         ("HTML in recvId", "/bot/send", send(json!({"recvId": "<script>alert(1)</script>", "recvType": "group", "contentType": "text", "content": {"text": "x"}}))),
         ("HTML in recvType", "/bot/send", send(json!({"recvId": GROUP, "recvType": "<img src=x onerror=alert(1)>", "contentType": "text", "content": {"text": "x"}}))),
+        // Markup that took seconds to render (issue 22): past the render bounds, refused.
+        ("markdown quotes 32000 deep", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group", "contentType": "markdown", "content": {"text": ">".repeat(32_000) + "x"}}))),
+        ("html divs 64000 deep", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group", "contentType": "html", "content": {"text": "<div>".repeat(64_000)}}))),
+        ("1 MB of markdown quotes", "/bot/batch_send", send(json!({"recvIds": [GROUP], "recvType": "group", "contentType": "markdown", "content": {"text": ">".repeat(1_000_000)}}))),
+        ("1 MB of html elements", "/bot/edit", send(json!({"msgId": "x", "recvId": GROUP, "recvType": "group", "contentType": "html", "content": {"text": "<b>x</b>".repeat(130_000)}}))),
     ]
 }
 
@@ -184,6 +189,12 @@ async fn bad_user_and_admin_requests_get_a_4xx_and_change_nothing() {
         (
             "text is an object",
             json!({"contentType": "text", "content": {"text": {"a": 1}}})
+                .to_string()
+                .into_bytes(),
+        ),
+        (
+            "markdown 1 MB of quotes",
+            json!({"contentType": "markdown", "content": {"text": ">".repeat(1_000_000)}})
                 .to_string()
                 .into_bytes(),
         ),
@@ -345,4 +356,53 @@ async fn unknown_fields_are_ignored_and_not_stored() {
         .await;
     let content = &page["data"]["list"][0]["content"];
     assert_eq!(content, &json!({"text": "hello"}), "{page}");
+}
+
+/// Markup as deep as the render bounds allow is stored and rendered; one level more is refused
+/// with a message that says why, and stores nothing.
+#[tokio::test]
+async fn markup_is_rendered_up_to_the_bounds_and_refused_past_them() {
+    let (server, bot, user) = setup().await;
+    let depth = cloudlake_server::render::MAX_DEPTH;
+    let html = |n: usize| {
+        json!({"recvId": GROUP, "recvType": "group", "contentType": "html",
+            "content": {"text": format!("{}deep{}", "<div>".repeat(n), "</div>".repeat(n))}})
+    };
+    let reply = server.post("/bot/send", &bot, html(depth)).await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let (status, page) = server
+        .user_api(
+            Method::GET,
+            &user,
+            &format!("/chats/group/{GROUP}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let last = page["messages"].as_array().unwrap().last().unwrap().clone();
+    let rendered = last["html"].as_str().unwrap();
+    assert_eq!(rendered.matches("<div>").count(), depth, "{rendered}");
+    assert!(rendered.contains("deep"), "{rendered}");
+
+    let before = state(&server);
+    let reply = server.post("/bot/send", &bot, html(depth + 1)).await;
+    assert_eq!(reply["code"], 1002, "{reply}");
+    assert_eq!(
+        reply["msg"],
+        format!("消息内容嵌套过深，上限为{depth}层"),
+        "{reply}"
+    );
+    let markdown =
+        json!({"contentType": "markdown", "content": {"text": "- ".repeat(depth + 1) + "x"}});
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &user,
+            &format!("/chats/group/{GROUP}/messages"),
+            Some(markdown),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("嵌套过深"), "{body}");
+    assert_eq!(state(&server), before);
 }

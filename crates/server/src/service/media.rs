@@ -184,7 +184,7 @@ pub(crate) async fn outgoing_with_media(
 ) -> Result<Outgoing, ServiceError> {
     let mut message = message.clone();
     let media_key = resolve_media(store, owner, message.content_type, &mut message.content).await?;
-    let mut stored = outgoing(&message)?;
+    let mut stored = outgoing(&message).await?;
     stored.media_key = media_key;
     Ok(stored)
 }

@@ -189,19 +189,23 @@ impl Messaging {
     }
 }
 
-/// The stored form of a message: the content normalised by the protocol parser and encoded
-/// once, outside the writer.
-pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
+/// The stored form of a message: the content normalised by the protocol parser, encoded and
+/// rendered once, outside the writer. Markup past the render bounds is refused.
+pub(crate) async fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
     let content = serde_json::to_string(&message.content)
         .map_err(|e| StoreError::Corrupt(format!("content does not encode: {e}")))?;
     let content_type = message.content_type.as_str();
+    let html = crate::render::try_message_html(content_type, &message.content).await?;
     Ok(Outgoing {
         content_type: content_type.to_owned(),
         content,
         parent_id: message.parent_id.clone(),
         send_time: now_ms(),
         media_key: None,
-        view: Arc::new(MessageView::new(content_type, message.content.clone())),
+        view: Arc::new(MessageView {
+            content: message.content.clone(),
+            html,
+        }),
     })
 }
 
