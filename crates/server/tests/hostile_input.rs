@@ -406,3 +406,193 @@ async fn markup_is_rendered_up_to_the_bounds_and_refused_past_them() {
     assert!(body.to_string().contains("嵌套过深"), "{body}");
     assert_eq!(state(&server), before);
 }
+
+/// `/healthz` answers, now, on a connection of its own.
+async fn healthz_answers(server: &TestServer) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let resp = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        client.get(server.url("/healthz")).send(),
+    )
+    .await
+    .expect("/healthz answers during the flood")
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// Whether the server closes `conn` (EOF or reset) within `within`.
+async fn closed_within(conn: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0; 4096];
+    tokio::time::timeout(within, async {
+        loop {
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Slowloris: 200 connections trickle a request head a line at a time and never finish it.
+/// `/healthz` answers throughout, and each of them is closed once the header-read timeout
+/// has passed; so is a kept-alive connection that goes idle after its response.
+#[tokio::test]
+async fn slowloris_connections_are_closed_and_healthz_answers() {
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    let server =
+        TestServer::start_with(|c| c.limits.header_read_timeout = Duration::from_secs(1)).await;
+    let mut slow = Vec::new();
+    for _ in 0..200 {
+        let mut conn = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        slow.push(conn);
+    }
+    // A header line every 300 ms, for longer than the timeout: each write resets nothing.
+    for _ in 0..5 {
+        healthz_answers(&server).await;
+        for conn in &mut slow {
+            // A write may fail once the server has closed the connection.
+            let _ = conn.write_all(b"X-Slow: 1\r\n").await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    for conn in &mut slow {
+        assert!(
+            closed_within(conn, Duration::from_secs(3)).await,
+            "a slow head is cut off"
+        );
+    }
+    let mut idle = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(3)).await,
+        "an idle kept-alive connection is closed"
+    );
+    healthz_answers(&server).await;
+}
+
+/// Past the connection cap a new connection waits for a free slot, and is served once one
+/// closes.
+#[tokio::test]
+async fn connections_past_the_cap_wait_for_a_free_slot() {
+    use std::time::Duration;
+    let server = TestServer::start_with(|c| {
+        c.limits.max_connections = 8;
+        c.limits.header_read_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    // Let the server accept all eight.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = reqwest::Client::new();
+    let waiting = client.get(server.url("/healthz")).send();
+    tokio::pin!(waiting);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut waiting)
+            .await
+            .is_err(),
+        "the ninth connection is not served while eight are open"
+    );
+    held.pop();
+    let resp = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("served once a slot is free")
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// A client whose connections come from `ip` (any of 127.0.0.0/8 reaches the server).
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .unwrap()
+}
+
+async fn sign_in(server: &TestServer, client: &reqwest::Client, user: &str, password: &str) -> u16 {
+    client
+        .post(server.url("/api/v1/session"))
+        .json(&json!({"userId": user, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// An argon2 flood: 200 password sign-ins at once from 100 addresses. Hashes run a few at a
+/// time (the others wait or are told to come back, 503), `/healthz` answers throughout, and
+/// no attempt gets anything but 401, 429 or 503. Then the lockout: ten wrong guesses from one
+/// address lock that address out of the account, not the real user at another; and one
+/// address cannot try more than a few dozen IDs a minute.
+#[tokio::test]
+async fn password_floods_are_bounded_and_cannot_lock_the_user_out() {
+    let (server, _, _) = setup().await;
+    let (status, _) = server
+        .admin(
+            Method::PUT,
+            &format!("/users/{USER}/password"),
+            Some(json!({"password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let server = std::sync::Arc::new(server);
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..200u32 {
+        let server = server.clone();
+        flood.spawn(async move {
+            let client = client_from([127, 0, 1, (i % 100) as u8 + 1]);
+            let user = if i % 2 == 0 {
+                USER.to_owned()
+            } else {
+                format!("nobody{i}")
+            };
+            sign_in(&server, &client, &user, "wrong guess").await
+        });
+    }
+    while !flood.is_empty() {
+        healthz_answers(&server).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        while let Some(done) = flood.try_join_next() {
+            let status = done.unwrap();
+            assert!(matches!(status, 401 | 429 | 503), "{status}");
+        }
+    }
+
+    let attacker = client_from([127, 0, 2, 1]);
+    for _ in 0..10 {
+        assert_eq!(sign_in(&server, &attacker, USER, "guess").await, 401);
+    }
+    assert_eq!(sign_in(&server, &attacker, USER, "guess").await, 429);
+    assert_eq!(
+        sign_in(&server, &attacker, USER, "correct horse").await,
+        429
+    );
+    let real_user = client_from([127, 0, 2, 2]);
+    assert_eq!(
+        sign_in(&server, &real_user, USER, "correct horse").await,
+        201
+    );
+
+    let scanner = client_from([127, 0, 2, 3]);
+    let mut statuses = Vec::new();
+    for i in 0..31 {
+        statuses.push(sign_in(&server, &scanner, &format!("id{i}"), "guess").await);
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[30], 429, "{statuses:?}");
+}
