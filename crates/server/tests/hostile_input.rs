@@ -596,3 +596,35 @@ async fn password_floods_are_bounded_and_cannot_lock_the_user_out() {
     assert!(statuses[..30].iter().all(|s| *s == 401), "{statuses:?}");
     assert_eq!(statuses[30], 429, "{statuses:?}");
 }
+
+/// A client's WebSocket frames are capped at what the protocol needs (pings): a 1 MiB frame
+/// closes the socket instead of being buffered.
+#[tokio::test]
+async fn oversized_websocket_frames_close_the_socket() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (server, bot, user) = setup().await;
+    let (mut live, _) = server.live(&user, None).await;
+    let (mut bot_ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/subscribe?token={bot}", server.addr))
+            .await
+            .unwrap();
+    for ws in [&mut live, &mut bot_ws] {
+        // A ping of the largest size a ping may have is fine.
+        ws.send(Message::Ping(vec![7; 125].into())).await.unwrap();
+        let _ = ws.send(Message::Binary(vec![0; 1 << 20].into())).await;
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            loop {
+                match ws.next().await {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await;
+        assert!(
+            closed.is_ok(),
+            "the server closes a socket that sends 1 MiB"
+        );
+    }
+}
