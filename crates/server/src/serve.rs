@@ -301,9 +301,23 @@ fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {
         path: dir.display().to_string(),
         source,
     };
+    // The database holds webhook secrets, the media signing key and password hashes: files
+    // this process creates (SQLite's database, journal and WAL, uploads) are its own alone,
+    // and what an earlier version or another tool left readable is made so too.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     if !dir.exists() {
         std::fs::create_dir_all(dir).map_err(err)?;
-        restrict(dir, 0o700).map_err(err)?;
+    }
+    restrict(dir, 0o700).map_err(err)?;
+    for entry in std::fs::read_dir(dir).map_err(err)? {
+        let entry = entry.map_err(err)?;
+        let mode = if entry.file_type().map_err(err)?.is_dir() {
+            0o700
+        } else {
+            0o600
+        };
+        restrict(&entry.path(), mode).map_err(err)?;
     }
     Ok(())
 }

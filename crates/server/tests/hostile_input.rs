@@ -628,3 +628,40 @@ async fn oversized_websocket_frames_close_the_socket() {
         );
     }
 }
+
+/// A data directory left readable by others (an older version, a restore, another tool) is
+/// made the server's alone at start-up: the directory and its subdirectories 0700, its files
+/// 0600, and files created later too.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_made_private_whatever_existed() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = TestServer::start().await;
+    let dir = server.stop().await;
+    let set = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    set(dir.path(), 0o755);
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let entry = entry.unwrap();
+        let is_dir = entry.file_type().unwrap().is_dir();
+        set(&entry.path(), if is_dir { 0o755 } else { 0o644 });
+    }
+    // A file of another tool's (on PostgreSQL the directory may hold no file of ours).
+    let stray = dir.path().join("notes.txt");
+    std::fs::write(&stray, "x").unwrap();
+    set(&stray, 0o644);
+    let server = TestServer::start_in(dir, |_| {}).await;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(server.dir.path()), 0o700);
+    for entry in std::fs::read_dir(server.dir.path()).unwrap() {
+        let entry = entry.unwrap();
+        let expected = if entry.file_type().unwrap().is_dir() {
+            0o700
+        } else {
+            0o600
+        };
+        assert_eq!(mode(&entry.path()), expected, "{}", entry.path().display());
+    }
+}
