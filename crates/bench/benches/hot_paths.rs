@@ -63,6 +63,59 @@ fn render_and_sanitize(bencher: Bencher, content_type: &str) {
     });
 }
 
+/// Inputs built to make rendering slow (issue 22): each measures what a hostile message costs
+/// now. `quote-32000` (3.6 s before the bounds) and `div-64000` (11.9 s) nest past
+/// `MAX_DEPTH` and are shown as text; `table-10000-columns` promises 10,000 cells a row to
+/// 50,000 rows; `reopen-1000-bold` makes the HTML parser re-create 1,000 misnested `<b>`s
+/// after each of 100,000 `<div>`s; `at-1MB` is a text of a million `@` (each once searched
+/// to the end for a mention's end); `deepest-accepted` is about the costliest HTML still
+/// rendered: 99 open `<b>`s, then 12,400 `<div>`s at depth 100.
+fn pathological(name: &str) -> (&'static str, String) {
+    match name {
+        "quote-32000" => ("markdown", ">".repeat(32_000) + "x"),
+        "div-64000" => ("html", "<div>".repeat(64_000)),
+        "table-10000-columns" => (
+            "markdown",
+            format!(
+                "{}\n{}\n{}",
+                "|a".repeat(10_000),
+                "|-".repeat(10_000),
+                "x\n".repeat(50_000)
+            ),
+        ),
+        "reopen-1000-bold" => (
+            "html",
+            (0..1000).map(|i| format!("<b id={i}>")).collect::<String>()
+                + &"<div>x</div>".repeat(100_000),
+        ),
+        "at-1MB" => ("text", "@".repeat(1 << 20)),
+        "deepest-accepted" => (
+            "html",
+            (0..99).map(|i| format!("<b id={i}>")).collect::<String>()
+                + &"<div>x</div>".repeat(12_400),
+        ),
+        _ => unreachable!(),
+    }
+}
+
+#[divan::bench(
+    args = [
+        "quote-32000",
+        "div-64000",
+        "table-10000-columns",
+        "reopen-1000-bold",
+        "at-1MB",
+        "deepest-accepted"
+    ],
+    sample_count = 10
+)]
+fn render_pathological(bencher: Bencher, name: &str) {
+    let (content_type, source) = pathological(name);
+    bencher.bench(|| {
+        cloudlake_server::render::by_type(divan::black_box(content_type), divan::black_box(&source))
+    });
+}
+
 /// A store with one bot in `groups` groups, on a temp dir, with `synchronous=NORMAL` so the
 /// number measures the writer's CPU work rather than this disk's fsync.
 fn store(

@@ -10,9 +10,10 @@ use std::time::Duration;
 use cloudlake_server::config::DEFAULT_NATS_SUBJECT;
 use cloudlake_server::config::ServiceUrl;
 use cloudlake_server::config::{
-    ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_LISTEN, DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_WEBSOCKETS, DEFAULT_MAX_WEBSOCKETS_PER_IP, DEFAULT_REQUEST_TIMEOUT,
-    DEFAULT_SHUTDOWN_GRACE, Limits, RateLimit,
+    ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
+    DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_WEBSOCKETS,
+    DEFAULT_MAX_WEBSOCKETS_PER_IP, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, Limits,
+    RateLimit,
 };
 use cloudlake_server::events::{DEFAULT_SUBSCRIBE_PATH, DeliveryConfig};
 use cloudlake_server::store::Durability;
@@ -90,6 +91,14 @@ pub struct ServeArgs {
     /// The most WebSockets open at once from one IP address.
     #[arg(long, env = "CLOUDLAKE_MAX_WEBSOCKETS_PER_IP", default_value_t = DEFAULT_MAX_WEBSOCKETS_PER_IP)]
     max_websockets_per_ip: usize,
+    /// The most HTTP connections open at once; more wait in the listen queue. Lowered at
+    /// start-up to what the open files limit allows.
+    #[arg(long, env = "CLOUDLAKE_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
+    /// How long a connection may take to send a request head, in seconds, counted from when it
+    /// is accepted or its previous response ends (the idle timeout of kept-alive connections).
+    #[arg(long, env = "CLOUDLAKE_HEADER_READ_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT.as_secs())]
+    header_read_timeout_secs: u64,
     /// NATS server URL (e.g. `nats://127.0.0.1:4222`, or several separated by commas) that
     /// carries live changes between nodes. Unset: a single node.
     #[arg(long, env = "CLOUDLAKE_NATS_URL", hide_env_values = true)]
@@ -116,6 +125,12 @@ enum DurabilityArg {
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // tungstenite logs whole frames at debug and trace: event frames carry signed media URLs
+    // and message texts. Whatever RUST_LOG says, it logs at info at most.
+    let filter = ["tungstenite=info", "tokio_tungstenite=info"]
+        .into_iter()
+        .filter_map(|d| d.parse().ok())
+        .fold(filter, EnvFilter::add_directive);
     match args.log_format {
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
         LogFormat::Json => tracing_subscriber::fmt()
@@ -148,6 +163,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             request_timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
             max_websockets: args.max_websockets,
             max_websockets_per_ip: args.max_websockets_per_ip,
+            max_connections: args.max_connections.max(1),
+            header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
         },
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         nats_url: args.nats_url.map(ServiceUrl::new),

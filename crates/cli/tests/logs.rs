@@ -12,6 +12,8 @@ use common::Served;
 use serde_json::{Value, json};
 
 const ADMIN: &str = "log-test-admin-token-0123456789ab";
+/// A message text that goes out in a WebSocket frame, and so must not be in the logs.
+const FRAME_MARKER: &str = "frame-marker-5c1e0b7a";
 
 async fn exercise(server: &Served) -> Vec<String> {
     let http = reqwest::Client::new();
@@ -83,6 +85,33 @@ async fn exercise(server: &Served) -> Vec<String> {
             .await
             .unwrap();
     }
+    // Frames on a real bot WebSocket: tungstenite logs whole frames at trace, and an event
+    // frame can carry signed media URLs. The marker must appear in no log line.
+    {
+        use futures_util::StreamExt;
+        let ws_base = base.replace("http://", "ws://");
+        let (mut ws, _) =
+            tokio_tungstenite::connect_async(format!("{ws_base}/subscribe?token={bot}"))
+                .await
+                .unwrap();
+        http.post(format!("{base}/api/v1/chats/bot/86297657/messages"))
+            .bearer_auth(&user)
+            .json(&json!({"contentType": "text", "content": {"text": FRAME_MARKER}}))
+            .send()
+            .await
+            .unwrap();
+        // The follow event comes first.
+        let marked = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            while let Some(Ok(frame)) = ws.next().await {
+                if frame.to_text().is_ok_and(|t| t.contains(FRAME_MARKER)) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert_eq!(marked, Ok(true), "the marked event frame arrives");
+    }
     // User API: header and query.
     for token in [&user, &wrong] {
         http.get(format!("{base}/api/v1/chats"))
@@ -134,7 +163,15 @@ async fn exercise(server: &Served) -> Vec<String> {
         .send()
         .await
         .unwrap();
-    vec![ADMIN.to_owned(), user, bot, wrong, new_bot, new_user]
+    vec![
+        ADMIN.to_owned(),
+        user,
+        bot,
+        wrong,
+        new_bot,
+        new_user,
+        FRAME_MARKER.to_owned(),
+    ]
 }
 
 fn assert_no_token(lines: &[String], tokens: &[String]) {

@@ -123,6 +123,13 @@ pub struct Limits {
     pub max_websockets: usize,
     /// The most WebSockets open at once from one IP address.
     pub max_websockets_per_ip: usize,
+    // Connections and hostile clients (issue 22).
+    /// The most HTTP connections open at once (WebSockets, once upgraded, count against
+    /// `max_websockets` instead); more wait in the listen queue.
+    pub max_connections: usize,
+    /// How long a connection may take to send a complete request head, from when it is
+    /// accepted or its previous response was sent: the slowloris bound and the idle timeout.
+    pub header_read_timeout: Duration,
 }
 
 /// The default request time limit.
@@ -133,6 +140,12 @@ pub const DEFAULT_MAX_WEBSOCKETS: usize = 10_000;
 /// The default per-IP WebSocket limit: a few tabs per person behind one NAT address many
 /// times over, far below the global limit.
 pub const DEFAULT_MAX_WEBSOCKETS_PER_IP: usize = 256;
+/// The default cap on HTTP connections: far more than concurrent requests ever need (idle
+/// ones close after the header-read timeout), far fewer than the descriptors a server has.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 8192;
+/// The default header-read (and keep-alive idle) timeout: a real client sends its head at
+/// once; nginx's default is 60 s, Go servers commonly use 5–10 s.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for Limits {
     fn default() -> Self {
@@ -140,6 +153,8 @@ impl Default for Limits {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             max_websockets: DEFAULT_MAX_WEBSOCKETS,
             max_websockets_per_ip: DEFAULT_MAX_WEBSOCKETS_PER_IP,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }

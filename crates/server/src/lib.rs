@@ -8,6 +8,7 @@ pub mod api;
 pub mod bus;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod demo;
 pub mod events;
 pub mod gateway;

@@ -9,12 +9,42 @@
 //! `http`, `https` or `mailto` (no `javascript:`, `data:`, `vbscript:`, and no relative URLs that
 //! would point back at this server's API). Links open in a new tab with `rel="noopener
 //! noreferrer nofollow"`.
+//!
+//! Rendering is bounded (see [`bounds`]): markup nesting deeper than [`MAX_DEPTH`] or holding
+//! more than [`MAX_ELEMENTS`] elements is not rendered. The `try_` functions refuse it (the
+//! send path answers with a clear error); the others show it as plain text, so that whatever
+//! is already stored still renders in bounded time. Long texts render on the threads of
+//! [`pool`], off the async workers.
+
+mod bounds;
+mod pool;
 
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
 use cloudlake_protocol::Content;
-use pulldown_cmark::{Options, Parser};
+use pulldown_cmark::{Event, Options, Parser};
+
+pub use bounds::{MAX_DEPTH, MAX_ELEMENTS};
+pub use pool::off_worker;
+
+/// Why a text was not rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RenderError {
+    /// Elements nest deeper than [`MAX_DEPTH`].
+    #[error("markup nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+    /// More elements than [`MAX_ELEMENTS`].
+    #[error("markup holds more than {MAX_ELEMENTS} elements")]
+    TooManyElements,
+    /// The render thread dropped the job (it panicked).
+    #[error("the render thread dropped the job")]
+    Abandoned,
+}
+
+/// Texts shorter than this render where they are asked for: bounded as they are, they take
+/// microseconds, less than a trip to a render thread.
+const RENDER_IN_PLACE_BYTES: usize = 4096;
 
 /// The class the client styles mentions with; the only class the policy lets through.
 const MENTION_CLASS: &str = "mention";
@@ -34,19 +64,45 @@ fn policy() -> Builder<'static> {
     builder
 }
 
-/// Cleans untrusted HTML with the strict policy.
+/// Cleans untrusted HTML with the strict policy; markup past the bounds is shown as text.
 pub fn sanitize(html: &str) -> String {
-    policy().clean(html).to_string()
+    try_sanitize(html).unwrap_or_else(|_| text(html))
 }
 
-/// Renders markdown, then sanitizes the result (raw HTML inside markdown included).
+/// Cleans untrusted HTML with the strict policy, refusing markup past the bounds.
+pub fn try_sanitize(html: &str) -> Result<String, RenderError> {
+    Ok(policy().clean(&bounds::balance(html)?).to_string())
+}
+
+/// Renders markdown, then sanitizes the result (raw HTML inside markdown included); markdown
+/// past the bounds is shown as text.
 pub fn markdown(source: &str) -> String {
+    try_markdown(source).unwrap_or_else(|_| text(source))
+}
+
+/// Renders markdown and sanitizes the result, refusing markdown past the bounds.
+pub fn try_markdown(source: &str) -> Result<String, RenderError> {
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
     options.insert(Options::ENABLE_STRIKETHROUGH);
+    // The parser's events are counted as they come, so that a table whose header promises
+    // thousands of columns, or a line of `>`, is refused before its HTML exists.
+    let mut budget = bounds::Budget::default();
+    let mut events = Vec::new();
+    for event in Parser::new_ext(source, options) {
+        match &event {
+            Event::Start(_) => budget.open()?,
+            Event::End(_) => budget.close(),
+            Event::Rule | Event::HardBreak | Event::SoftBreak | Event::TaskListMarker(_) => {
+                budget.leaf()?
+            }
+            _ => {}
+        }
+        events.push(event);
+    }
     let mut out = String::with_capacity(source.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut out, Parser::new_ext(source, options));
-    sanitize(&out)
+    pulldown_cmark::html::push_html(&mut out, events.into_iter());
+    try_sanitize(&out)
 }
 
 /// Renders plain text: HTML-escaped, line breaks kept, `@name\u{200b}` mentions marked and
@@ -123,7 +179,15 @@ fn link_at(s: &str) -> Option<(usize, &str)> {
 /// consumed and the name.
 fn mention_at(s: &str) -> Option<(usize, &str)> {
     let body = s.strip_prefix('@')?;
-    let end = body.find(MENTION_END)?;
+    // Look for the end only as far as the longest name reaches: a text of a million `@`s
+    // would otherwise be searched to its end from each of them.
+    let mut reach = body
+        .len()
+        .min(MAX_MENTION_CHARS * 4 + MENTION_END.len_utf8());
+    while !body.is_char_boundary(reach) {
+        reach -= 1;
+    }
+    let end = body[..reach].find(MENTION_END)?;
     let name = &body[..end];
     let plausible = !name.is_empty()
         && name.chars().count() <= MAX_MENTION_CHARS
@@ -145,30 +209,64 @@ fn escape_into(out: &mut String, s: &str) {
 }
 
 /// Renders a text of the given content type (`text`, `markdown`, `html`; anything else is
-/// shown as text).
+/// shown as text); markup past the bounds is shown as text.
 pub fn by_type(content_type: &str, source: &str) -> String {
+    try_by_type(content_type, source).unwrap_or_else(|_| text(source))
+}
+
+/// Renders a text of the given content type, refusing markup past the bounds.
+pub fn try_by_type(content_type: &str, source: &str) -> Result<String, RenderError> {
     match content_type {
-        "markdown" => markdown(source),
-        "html" => sanitize(source),
-        _ => text(source),
+        "markdown" => try_markdown(source),
+        "html" => try_sanitize(source),
+        _ => Ok(text(source)),
     }
 }
 
 /// The safe HTML of a message's text, or `None` when there is nothing to mark up: no text
 /// (images, files, videos, recalled messages; the client draws those from their URLs), or a
 /// text message whose HTML would be the text itself (nothing to escape, link or mention), which
-/// the client shows as text. Leaving that out keeps the common frame half the size.
+/// the client shows as text. Leaving that out keeps the common frame half the size. Markup past
+/// the bounds is shown as text.
 pub fn message_html(content_type: &str, content: &Content) -> Option<String> {
+    let source = content.text.as_deref()?;
+    try_html_of(content_type, source)
+        .unwrap_or_else(|_| Some(text(source)).filter(|html| html != source))
+}
+
+/// [`message_html`], refusing markup past the bounds, and rendered on a render thread (see
+/// [`off_worker`]) when the text is long. What the send path calls before storing.
+pub async fn try_message_html(
+    content_type: &str,
+    content: &Content,
+) -> Result<Option<String>, RenderError> {
+    let Some(source) = content.text.as_deref() else {
+        return Ok(None);
+    };
+    if source.len() < RENDER_IN_PLACE_BYTES {
+        return try_html_of(content_type, source);
+    }
+    let (content_type, source) = (content_type.to_owned(), source.to_owned());
+    off_worker(move || try_html_of(&content_type, &source)).await?
+}
+
+/// [`try_by_type`], rendered on a render thread (see [`off_worker`]) when the text is long.
+/// What the board calls take before storing.
+pub async fn try_render(content_type: &str, source: &str) -> Result<String, RenderError> {
+    if source.len() < RENDER_IN_PLACE_BYTES {
+        return try_by_type(content_type, source);
+    }
+    let (content_type, source) = (content_type.to_owned(), source.to_owned());
+    off_worker(move || try_by_type(&content_type, &source)).await?
+}
+
+fn try_html_of(content_type: &str, source: &str) -> Result<Option<String>, RenderError> {
     match content_type {
-        "text" | "markdown" | "html" | "a2ui" => {
-            let source = content.text.as_deref()?;
-            if content_type != "markdown" && content_type != "html" && !needs_markup(source) {
-                return None;
-            }
-            let html = by_type(content_type, source);
-            (content_type == "markdown" || content_type == "html" || html != source).then_some(html)
+        "markdown" | "html" => try_by_type(content_type, source).map(Some),
+        "text" | "a2ui" if needs_markup(source) => {
+            Ok(Some(text(source)).filter(|html| html != source))
         }
-        _ => None,
+        _ => Ok(None),
     }
 }
 

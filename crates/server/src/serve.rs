@@ -1,7 +1,7 @@
 //! Start-up and shutdown: prepare the data directory and admin token, open the store, bind,
 //! serve until told to stop, then let the writer finish.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -76,6 +76,9 @@ pub struct Server {
     writer: WriterThread,
     webhooks: WebhookClient,
     grace: std::time::Duration,
+    /// The connection cap in force and the header-read timeout (issue 22).
+    max_connections: usize,
+    header_read_timeout: std::time::Duration,
     /// The admin token, when this start created it (shown once, then only its file has it).
     pub new_admin_token: Option<String>,
     /// What `--demo` seeded, when it seeded anything.
@@ -91,6 +94,12 @@ impl Server {
             config.delivery.allow_private = true;
         }
         prepare_data_dir(&config.data_dir)?;
+        let open_files = crate::connections::raise_open_files_limit();
+        let max_connections = crate::connections::effective_cap(
+            config.limits.max_connections,
+            config.limits.max_websockets,
+            open_files,
+        );
         let (admin_token, new_admin_token) = admin_token(&config)?;
         let gateway = Gateway::new();
         // With NATS, this node's commits go to NATS, and the gateway hears them (and every
@@ -170,6 +179,8 @@ impl Server {
             writer,
             webhooks,
             grace: config.shutdown_grace,
+            max_connections,
+            header_read_timeout: config.limits.header_read_timeout,
             new_admin_token,
             demo,
         })
@@ -195,6 +206,8 @@ impl Server {
             writer,
             webhooks,
             grace,
+            max_connections,
+            header_read_timeout,
             ..
         } = self;
         let events = state.events.clone();
@@ -215,13 +228,13 @@ impl Server {
             stopping.shut_down();
             let _ = fired.send(());
         };
-        let serving = axum::serve(
+        let serving = crate::connections::serve(
             listener,
-            // The peer address feeds the per-IP WebSocket limit.
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .into_future();
+            app,
+            max_connections,
+            header_read_timeout,
+            shutdown,
+        );
         let deadline = async move {
             if signalled.await.is_ok() {
                 tokio::time::sleep(grace).await;
@@ -230,7 +243,7 @@ impl Server {
             }
         };
         let served = tokio::select! {
-            served = serving => served.map_err(ServeError::Http),
+            () = serving => Ok(()),
             () = deadline => {
                 // Connection tasks still running are left to the runtime's end; the writer
                 // below stops taking their writes.
@@ -294,9 +307,23 @@ fn prepare_data_dir(dir: &Path) -> Result<(), ServeError> {
         path: dir.display().to_string(),
         source,
     };
+    // The database holds webhook secrets, the media signing key and password hashes: files
+    // this process creates (SQLite's database, journal and WAL, uploads) are its own alone,
+    // and what an earlier version or another tool left readable is made so too.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     if !dir.exists() {
         std::fs::create_dir_all(dir).map_err(err)?;
-        restrict(dir, 0o700).map_err(err)?;
+    }
+    restrict(dir, 0o700).map_err(err)?;
+    for entry in std::fs::read_dir(dir).map_err(err)? {
+        let entry = entry.map_err(err)?;
+        let mode = if entry.file_type().map_err(err)?.is_dir() {
+            0o700
+        } else {
+            0o600
+        };
+        restrict(&entry.path(), mode).map_err(err)?;
     }
     Ok(())
 }

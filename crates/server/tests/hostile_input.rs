@@ -98,6 +98,11 @@ fn bot_corpus() -> Vec<(&'static str, &'static str, Vec<u8>)> {
         ("SQL in msgId", "/bot/recall", send(json!({"msgId": "' OR 1=1 --", "chatId": GROUP, "chatType": "group"}))),
         ("HTML in recvId", "/bot/send", send(json!({"recvId": "<script>alert(1)</script>", "recvType": "group", "contentType": "text", "content": {"text": "x"}}))),
         ("HTML in recvType", "/bot/send", send(json!({"recvId": GROUP, "recvType": "<img src=x onerror=alert(1)>", "contentType": "text", "content": {"text": "x"}}))),
+        // Markup that took seconds to render (issue 22): past the render bounds, refused.
+        ("markdown quotes 32000 deep", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group", "contentType": "markdown", "content": {"text": ">".repeat(32_000) + "x"}}))),
+        ("html divs 64000 deep", "/bot/send", send(json!({"recvId": GROUP, "recvType": "group", "contentType": "html", "content": {"text": "<div>".repeat(64_000)}}))),
+        ("1 MB of markdown quotes", "/bot/batch_send", send(json!({"recvIds": [GROUP], "recvType": "group", "contentType": "markdown", "content": {"text": ">".repeat(1_000_000)}}))),
+        ("1 MB of html elements", "/bot/edit", send(json!({"msgId": "x", "recvId": GROUP, "recvType": "group", "contentType": "html", "content": {"text": "<b>x</b>".repeat(130_000)}}))),
     ]
 }
 
@@ -184,6 +189,12 @@ async fn bad_user_and_admin_requests_get_a_4xx_and_change_nothing() {
         (
             "text is an object",
             json!({"contentType": "text", "content": {"text": {"a": 1}}})
+                .to_string()
+                .into_bytes(),
+        ),
+        (
+            "markdown 1 MB of quotes",
+            json!({"contentType": "markdown", "content": {"text": ">".repeat(1_000_000)}})
                 .to_string()
                 .into_bytes(),
         ),
@@ -345,4 +356,312 @@ async fn unknown_fields_are_ignored_and_not_stored() {
         .await;
     let content = &page["data"]["list"][0]["content"];
     assert_eq!(content, &json!({"text": "hello"}), "{page}");
+}
+
+/// Markup as deep as the render bounds allow is stored and rendered; one level more is refused
+/// with a message that says why, and stores nothing.
+#[tokio::test]
+async fn markup_is_rendered_up_to_the_bounds_and_refused_past_them() {
+    let (server, bot, user) = setup().await;
+    let depth = cloudlake_server::render::MAX_DEPTH;
+    let html = |n: usize| {
+        json!({"recvId": GROUP, "recvType": "group", "contentType": "html",
+            "content": {"text": format!("{}deep{}", "<div>".repeat(n), "</div>".repeat(n))}})
+    };
+    let reply = server.post("/bot/send", &bot, html(depth)).await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let (status, page) = server
+        .user_api(
+            Method::GET,
+            &user,
+            &format!("/chats/group/{GROUP}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let last = page["messages"].as_array().unwrap().last().unwrap().clone();
+    let rendered = last["html"].as_str().unwrap();
+    assert_eq!(rendered.matches("<div>").count(), depth, "{rendered}");
+    assert!(rendered.contains("deep"), "{rendered}");
+
+    let before = state(&server);
+    let reply = server.post("/bot/send", &bot, html(depth + 1)).await;
+    assert_eq!(reply["code"], 1002, "{reply}");
+    assert_eq!(
+        reply["msg"],
+        format!("消息内容嵌套过深，上限为{depth}层"),
+        "{reply}"
+    );
+    let markdown =
+        json!({"contentType": "markdown", "content": {"text": "- ".repeat(depth + 1) + "x"}});
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &user,
+            &format!("/chats/group/{GROUP}/messages"),
+            Some(markdown),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("嵌套过深"), "{body}");
+    assert_eq!(state(&server), before);
+}
+
+/// `/healthz` answers, now, on a connection of its own.
+async fn healthz_answers(server: &TestServer) {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let resp = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        client.get(server.url("/healthz")).send(),
+    )
+    .await
+    .expect("/healthz answers during the flood")
+    .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// Whether the server closes `conn` (EOF or reset) within `within`.
+async fn closed_within(conn: &mut tokio::net::TcpStream, within: std::time::Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = vec![0; 4096];
+    tokio::time::timeout(within, async {
+        loop {
+            match conn.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+/// Slowloris: 200 connections trickle a request head a line at a time and never finish it.
+/// `/healthz` answers throughout, and each of them is closed once the header-read timeout
+/// has passed; so is a kept-alive connection that goes idle after its response.
+#[tokio::test]
+async fn slowloris_connections_are_closed_and_healthz_answers() {
+    use std::time::Duration;
+    use tokio::io::AsyncWriteExt;
+    let server =
+        TestServer::start_with(|c| c.limits.header_read_timeout = Duration::from_secs(1)).await;
+    let mut slow = Vec::new();
+    for _ in 0..200 {
+        let mut conn = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        slow.push(conn);
+    }
+    // A header line every 300 ms, for longer than the timeout: each write resets nothing.
+    for _ in 0..5 {
+        healthz_answers(&server).await;
+        for conn in &mut slow {
+            // A write may fail once the server has closed the connection.
+            let _ = conn.write_all(b"X-Slow: 1\r\n").await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    for conn in &mut slow {
+        assert!(
+            closed_within(conn, Duration::from_secs(3)).await,
+            "a slow head is cut off"
+        );
+    }
+    let mut idle = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(3)).await,
+        "an idle kept-alive connection is closed"
+    );
+    healthz_answers(&server).await;
+}
+
+/// Past the connection cap a new connection waits for a free slot, and is served once one
+/// closes.
+#[tokio::test]
+async fn connections_past_the_cap_wait_for_a_free_slot() {
+    use std::time::Duration;
+    let server = TestServer::start_with(|c| {
+        c.limits.max_connections = 8;
+        c.limits.header_read_timeout = Duration::from_secs(60);
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..8 {
+        held.push(tokio::net::TcpStream::connect(server.addr).await.unwrap());
+    }
+    // Let the server accept all eight.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let client = reqwest::Client::new();
+    let waiting = client.get(server.url("/healthz")).send();
+    tokio::pin!(waiting);
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), &mut waiting)
+            .await
+            .is_err(),
+        "the ninth connection is not served while eight are open"
+    );
+    held.pop();
+    let resp = tokio::time::timeout(Duration::from_secs(5), waiting)
+        .await
+        .expect("served once a slot is free")
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// A client whose connections come from `ip` (any of 127.0.0.0/8 reaches the server).
+fn client_from(ip: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(ip))
+        .build()
+        .unwrap()
+}
+
+async fn sign_in(server: &TestServer, client: &reqwest::Client, user: &str, password: &str) -> u16 {
+    client
+        .post(server.url("/api/v1/session"))
+        .json(&json!({"userId": user, "password": password}))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// An argon2 flood: 200 password sign-ins at once from 100 addresses. Hashes run a few at a
+/// time (the others wait or are told to come back, 503), `/healthz` answers throughout, and
+/// no attempt gets anything but 401, 429 or 503. Then the lockout: ten wrong guesses from one
+/// address lock that address out of the account, not the real user at another; and one
+/// address cannot try more than a few dozen IDs a minute.
+#[tokio::test]
+async fn password_floods_are_bounded_and_cannot_lock_the_user_out() {
+    let (server, _, _) = setup().await;
+    let (status, _) = server
+        .admin(
+            Method::PUT,
+            &format!("/users/{USER}/password"),
+            Some(json!({"password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    let server = std::sync::Arc::new(server);
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..200u32 {
+        let server = server.clone();
+        flood.spawn(async move {
+            let client = client_from([127, 0, 1, (i % 100) as u8 + 1]);
+            let user = if i % 2 == 0 {
+                USER.to_owned()
+            } else {
+                format!("nobody{i}")
+            };
+            sign_in(&server, &client, &user, "wrong guess").await
+        });
+    }
+    while !flood.is_empty() {
+        healthz_answers(&server).await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        while let Some(done) = flood.try_join_next() {
+            let status = done.unwrap();
+            assert!(matches!(status, 401 | 429 | 503), "{status}");
+        }
+    }
+
+    let attacker = client_from([127, 0, 2, 1]);
+    for _ in 0..10 {
+        assert_eq!(sign_in(&server, &attacker, USER, "guess").await, 401);
+    }
+    assert_eq!(sign_in(&server, &attacker, USER, "guess").await, 429);
+    assert_eq!(
+        sign_in(&server, &attacker, USER, "correct horse").await,
+        429
+    );
+    let real_user = client_from([127, 0, 2, 2]);
+    assert_eq!(
+        sign_in(&server, &real_user, USER, "correct horse").await,
+        201
+    );
+
+    let scanner = client_from([127, 0, 2, 3]);
+    let mut statuses = Vec::new();
+    for i in 0..31 {
+        statuses.push(sign_in(&server, &scanner, &format!("id{i}"), "guess").await);
+    }
+    assert!(statuses[..30].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(statuses[30], 429, "{statuses:?}");
+}
+
+/// A client's WebSocket frames are capped at what the protocol needs (pings): a 1 MiB frame
+/// closes the socket instead of being buffered.
+#[tokio::test]
+async fn oversized_websocket_frames_close_the_socket() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (server, bot, user) = setup().await;
+    let (mut live, _) = server.live(&user, None).await;
+    let (mut bot_ws, _) =
+        tokio_tungstenite::connect_async(format!("ws://{}/subscribe?token={bot}", server.addr))
+            .await
+            .unwrap();
+    for ws in [&mut live, &mut bot_ws] {
+        // A ping of the largest size a ping may have is fine.
+        ws.send(Message::Ping(vec![7; 125].into())).await.unwrap();
+        let _ = ws.send(Message::Binary(vec![0; 1 << 20].into())).await;
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+            loop {
+                match ws.next().await {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        })
+        .await;
+        assert!(
+            closed.is_ok(),
+            "the server closes a socket that sends 1 MiB"
+        );
+    }
+}
+
+/// A data directory left readable by others (an older version, a restore, another tool) is
+/// made the server's alone at start-up: the directory and its subdirectories 0700, its files
+/// 0600, and files created later too.
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_made_private_whatever_existed() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = TestServer::start().await;
+    let dir = server.stop().await;
+    let set = |path: &std::path::Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    set(dir.path(), 0o755);
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let entry = entry.unwrap();
+        let is_dir = entry.file_type().unwrap().is_dir();
+        set(&entry.path(), if is_dir { 0o755 } else { 0o644 });
+    }
+    // A file of another tool's (on PostgreSQL the directory may hold no file of ours).
+    let stray = dir.path().join("notes.txt");
+    std::fs::write(&stray, "x").unwrap();
+    set(&stray, 0o644);
+    let server = TestServer::start_in(dir, |_| {}).await;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(server.dir.path()), 0o700);
+    for entry in std::fs::read_dir(server.dir.path()).unwrap() {
+        let entry = entry.unwrap();
+        let expected = if entry.file_type().unwrap().is_dir() {
+            0o700
+        } else {
+            0o600
+        };
+        assert_eq!(mode(&entry.path()), expected, "{}", entry.path().display());
+    }
 }

@@ -37,6 +37,9 @@ pub enum Problem {
     /// Too many attempts: 429.
     #[error("{0}")]
     TooManyRequests(String),
+    /// The server is too busy with this kind of work to take more now: 503.
+    #[error("{0}")]
+    Busy(String),
     /// Storage failed: 500, cause logged.
     #[error("storage: {0}")]
     Store(StoreError),
@@ -126,6 +129,7 @@ impl IntoResponse for Problem {
             Problem::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Problem::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
             Problem::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            Problem::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Problem::Store(e) => {
                 tracing::error!(error = %e, "call failed in storage");
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")

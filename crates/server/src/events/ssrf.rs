@@ -52,6 +52,20 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 let [c, d] = s[7].to_be_bytes();
                 return is_internal_v4(Ipv4Addr::new(a, b, c, d));
             }
+            let v4_at = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+            // SIIT (::ffff:0:a.b.c.d, RFC 6052/7915) and 6to4 (2002:a.b.c.d::/48) embed the
+            // IPv4 host they reach too.
+            if s[0..6] == [0, 0, 0, 0, 0xffff, 0] {
+                return is_internal_v4(v4_at(s[6], s[7]));
+            }
+            if s[0] == 0x2002 {
+                return is_internal_v4(v4_at(s[1], s[2]));
+            }
+            // Local-use NAT64 (64:ff9b:1::/48, RFC 8215) translates to whatever the operator's
+            // network holds: never a public host.
+            if s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1 {
+                return true;
+            }
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -176,6 +190,12 @@ mod tests {
             "::ffff:10.0.0.1",
             "64:ff9b::a9fe:a9fe",
             "::127.0.0.1",
+            "::ffff:0:7f00:1",
+            "::ffff:0:a9fe:a9fe",
+            "64:ff9b:1::8.8.8.8",
+            "64:ff9b:1:ffff::1",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::",
         ] {
             assert!(is_internal(ip(internal)), "{internal}");
         }
@@ -184,6 +204,8 @@ mod tests {
             "93.184.216.34",
             "2606:4700::1111",
             "::ffff:8.8.8.8",
+            "::ffff:0:808:808",
+            "2002:808:808::1",
         ] {
             assert!(!is_internal(ip(public)), "{public}");
         }

@@ -53,7 +53,10 @@ impl WebhookClient {
         let mut builder = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            // HTTP_PROXY / HTTPS_PROXY would send the request to the proxy, which resolves
+            // the host itself, around the resolver guard below.
+            .no_proxy();
         if !allow_private {
             builder = builder.dns_resolver(GuardedResolver);
         }

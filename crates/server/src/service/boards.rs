@@ -20,7 +20,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 chat,
                 target.member_id.clone(),
-                new_board(board),
+                new_board(board).await?,
             )
             .await?;
         if set {
@@ -34,7 +34,7 @@ impl Messaging {
     pub async fn board_all(&self, bot: &Bot, req: BoardAllRequest) -> Result<u64, ServiceError> {
         Ok(self
             .store
-            .set_board_all(bot.bot_id.clone(), new_board(req.board))
+            .set_board_all(bot.bot_id.clone(), new_board(req.board).await?)
             .await?)
     }
 
@@ -62,16 +62,16 @@ impl Messaging {
 }
 
 /// The board to store, rendered once here: a board-all is shown in every chat of the bot, and
-/// every live session's `hello` carries it.
-fn new_board(board: BoardContent) -> NewBoard {
+/// every live session's `hello` carries it. Markup past the render bounds is refused.
+async fn new_board(board: BoardContent) -> Result<NewBoard, ServiceError> {
     let content_type = board.content_type.as_str();
-    NewBoard {
-        html: crate::render::by_type(content_type, &board.content),
+    Ok(NewBoard {
+        html: crate::render::try_render(content_type, &board.content).await?,
         content_type: content_type.to_owned(),
         content: board.content,
         // The wire counts seconds; the store, like every other time here, milliseconds.
         expire_at: board.expire_time.saturating_mul(1000),
-    }
+    })
 }
 
 fn unreachable_target(target: &BoardTarget, bot: &Bot) -> ServiceError {

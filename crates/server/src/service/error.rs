@@ -14,3 +14,18 @@ pub enum ServiceError {
     #[error("storage: {0}")]
     Store(#[from] StoreError),
 }
+
+impl From<crate::render::RenderError> for ServiceError {
+    fn from(e: crate::render::RenderError) -> Self {
+        use crate::render::{MAX_DEPTH, MAX_ELEMENTS, RenderError};
+        ServiceError::Rejected(match e {
+            RenderError::TooDeep => {
+                ApiError::invalid_param(format!("消息内容嵌套过深，上限为{MAX_DEPTH}层"))
+            }
+            RenderError::TooManyElements => {
+                ApiError::invalid_param(format!("消息内容元素过多，上限为{MAX_ELEMENTS}个"))
+            }
+            RenderError::Abandoned => ApiError::internal(),
+        })
+    }
+}

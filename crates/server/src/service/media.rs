@@ -187,7 +187,7 @@ pub(crate) async fn outgoing_with_media(
     let mut message = message.clone();
     let media_keys =
         resolve_media(store, owner, message.content_type, &mut message.content).await?;
-    let mut stored = outgoing(&message)?;
+    let mut stored = outgoing(&message).await?;
     stored.media_keys = media_keys;
     Ok(stored)
 }

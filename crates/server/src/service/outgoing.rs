@@ -1,5 +1,6 @@
 //! The stored form of a message, made before the write: the content normalised by the
-//! protocol parser, encoded once and rendered once, outside the writer.
+//! protocol parser, encoded once and rendered once, outside the writer. Markup past the
+//! render bounds is refused here, before anything is stored.
 
 use std::sync::Arc;
 
@@ -7,10 +8,10 @@ use cloudlake_protocol::OutgoingMessage;
 
 use super::ServiceError;
 use crate::clock::now_ms;
-use crate::store::{Outgoing, StoreError};
+use crate::store::{MessageView, Outgoing, StoreError};
 
 /// See the module documentation.
-pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
+pub(crate) async fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
     let content = serde_json::to_string(&message.content)
         .map_err(|e| StoreError::Internal(format!("content does not encode: {e}")))?;
     let content_type = message.content_type.as_str();
@@ -20,9 +21,9 @@ pub(crate) fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceErr
         parent_id: message.parent_id.clone(),
         send_time: now_ms(),
         media_keys: Vec::new(),
-        view: Arc::new(super::rendering::message_view(
-            content_type,
-            message.content.clone(),
-        )),
+        view: Arc::new(MessageView {
+            content: message.content.clone(),
+            html: crate::render::try_message_html(content_type, &message.content).await?,
+        }),
     })
 }

@@ -123,7 +123,7 @@ impl Stream {
                 self.bot.bot_id.clone(),
                 self.query.recv_type,
                 vec![(self.query.recv_id.clone(), self.msg_id.clone())],
-                outgoing(&message)?,
+                outgoing(&message).await?,
             )
             .await?;
         match deliveries.first() {

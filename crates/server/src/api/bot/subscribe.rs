@@ -62,6 +62,8 @@ pub(crate) async fn subscribe(
 ) -> Response {
     // Bots send nothing but pings: a small initial read buffer, as for user sockets.
     ws.read_buffer_size(crate::api::user::READ_BUFFER)
+        .max_message_size(crate::api::user::MAX_CLIENT_MESSAGE)
+        .max_frame_size(crate::api::user::MAX_CLIENT_MESSAGE)
         .on_upgrade(move |socket| async move {
             let _permit = permit;
             let events = state.events.clone();

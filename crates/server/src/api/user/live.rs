@@ -25,6 +25,10 @@ use crate::store::{StoreError, User};
 
 /// The initial read buffer of a live socket.
 pub(crate) const READ_BUFFER: usize = 4 * 1024;
+/// The largest frame or message a client may send on a WebSocket. Clients send only pings
+/// (at most 125 bytes) and closes; tungstenite's default, 64 MiB, let each socket buffer that
+/// much data the server ignores (issue 22). Past it the socket is closed.
+pub(crate) const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
 
 /// How much a live socket buffers before writing to the network (tungstenite's default is
 /// 128 KiB).
@@ -59,6 +63,8 @@ pub(crate) async fn live(
         // (137 KiB measured, see BENCHMARKS.md). Frames larger than this still arrive: the
         // buffer grows for them.
         .read_buffer_size(READ_BUFFER)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
         // Queued frames are written together and flushed once; tungstenite writes its buffer
         // out whenever it holds this much, so a burst still costs few syscalls while the
         // buffer (which keeps its capacity) stays small per socket.

@@ -8,7 +8,7 @@ mod live;
 mod session;
 mod uploads;
 
-pub(crate) use live::READ_BUFFER;
+pub(crate) use live::{MAX_CLIENT_MESSAGE, READ_BUFFER};
 pub(crate) use session::MAX_PASSWORD_CHARS;
 
 use axum::Router;

@@ -5,18 +5,20 @@
 //! `?token=`). It also comes back as an HttpOnly cookie, which only `/media/…` reads: a
 //! browser loads images by URL and cannot add a header to that request.
 
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Extension, State};
+use axum::extract::{ConnectInfo, Extension, State};
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use serde::Deserialize;
 use serde_json::json;
+use tokio::sync::Semaphore;
 
 use super::{SESSION_COOKIE, bearer, session_cookie, user_for_credential};
 use crate::api::AppState;
@@ -28,33 +30,84 @@ use crate::store::User;
 /// How long a session lasts.
 pub(crate) const SESSION_TTL_MS: i64 = 30 * 24 * 3600 * 1000;
 
-/// Password attempts per user ID per minute. Past that, 429 until the quota refills, so a
-/// password cannot be guessed online.
+/// Password attempts per user ID and client address per minute. Past that, 429 until the
+/// quota refills, so a password cannot be guessed online; keyed by address too, so that
+/// someone guessing elsewhere cannot lock the real user out.
 const ATTEMPTS_PER_MINUTE: u32 = 10;
+
+/// Password attempts per client address per minute, whatever the user IDs: one address
+/// cannot make the server hash for every ID it can name.
+const ATTEMPTS_PER_ADDRESS_PER_MINUTE: u32 = 30;
+
+/// Password hashes running at once, server-wide. Each argon2id run takes ~19 MiB for tens
+/// of milliseconds: 200 at once added 1.07 GiB (issue 22).
+const CONCURRENT_HASHES: usize = 4;
+
+/// How long an attempt waits for a hash to be free before it is told to come back (503).
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The longest password accepted (argon2 takes any length; this bounds the work).
 pub(crate) const MAX_PASSWORD_CHARS: usize = 256;
 
-/// Counts password attempts per user ID.
+/// Counts password attempts per user ID and address and per address, and bounds the hashes
+/// that run at once.
 #[derive(Clone)]
-pub(crate) struct SignInLimiter(Arc<DefaultKeyedRateLimiter<String>>);
+pub(crate) struct SignInLimiter {
+    per_user: Arc<DefaultKeyedRateLimiter<(String, IpAddr)>>,
+    per_address: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    hashes: Arc<Semaphore>,
+}
+
+/// Why a password attempt is not checked.
+enum Refusal {
+    /// This address tried this user's password too often.
+    UserFromAddress,
+    /// This address tried too many passwords.
+    Address,
+}
 
 impl SignInLimiter {
-    /// A limiter of [`ATTEMPTS_PER_MINUTE`] per user ID.
+    /// A limiter of [`ATTEMPTS_PER_MINUTE`] per user ID and address, and
+    /// [`ATTEMPTS_PER_ADDRESS_PER_MINUTE`] per address.
     pub(crate) fn new() -> Self {
-        let quota =
-            Quota::per_minute(NonZeroU32::new(ATTEMPTS_PER_MINUTE).unwrap_or(NonZeroU32::MIN));
-        SignInLimiter(Arc::new(RateLimiter::keyed(quota)))
+        let per_minute = |n: u32| Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN));
+        SignInLimiter {
+            per_user: Arc::new(RateLimiter::keyed(per_minute(ATTEMPTS_PER_MINUTE))),
+            per_address: Arc::new(RateLimiter::keyed(per_minute(
+                ATTEMPTS_PER_ADDRESS_PER_MINUTE,
+            ))),
+            hashes: Arc::new(Semaphore::new(CONCURRENT_HASHES)),
+        }
     }
 
-    fn allows(&self, user_id: &str) -> bool {
-        let limiter = &self.0;
-        // Keys of users who stopped trying are dropped now and then, so the map stays small
-        // whatever IDs are tried.
-        if limiter.len() > 10_000 {
-            limiter.retain_recent();
+    fn allows(&self, user_id: &str, peer: IpAddr) -> Result<(), Refusal> {
+        let address = client_address(peer);
+        // Keys of those who stopped trying are dropped now and then, so the maps stay small
+        // whatever IDs and addresses are tried.
+        if self.per_user.len() > 10_000 {
+            self.per_user.retain_recent();
         }
-        limiter.check_key(&user_id.to_owned()).is_ok()
+        if self.per_address.len() > 10_000 {
+            self.per_address.retain_recent();
+        }
+        self.per_address
+            .check_key(&address)
+            .map_err(|_| Refusal::Address)?;
+        self.per_user
+            .check_key(&(user_id.to_owned(), address))
+            .map_err(|_| Refusal::UserFromAddress)
+    }
+}
+
+/// The address limits count by: the peer's IPv4 address, or its IPv6 /64 (what one host or
+/// customer is given).
+fn client_address(peer: IpAddr) -> IpAddr {
+    match peer {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !u128::from(u64::MAX))),
+        },
+        v4 => v4,
     }
 }
 
@@ -76,6 +129,7 @@ enum SignIn {
 pub(crate) async fn sign_in(
     State(state): State<AppState>,
     Extension(limiter): Extension<SignInLimiter>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     raw: Bytes,
 ) -> Result<Response, Problem> {
     const WRONG: &str = "wrong user ID or password, or wrong token";
@@ -90,11 +144,27 @@ pub(crate) async fn sign_in(
             if password.chars().count() > MAX_PASSWORD_CHARS {
                 return Err(Problem::Unauthorized(WRONG));
             }
-            if !limiter.allows(&user_id) {
-                return Err(Problem::TooManyRequests(format!(
-                    "too many sign-in attempts for this user; wait a minute (at most {ATTEMPTS_PER_MINUTE} per minute)"
-                )));
+            match limiter.allows(&user_id, peer.ip()) {
+                Ok(()) => {}
+                Err(Refusal::UserFromAddress) => {
+                    return Err(Problem::TooManyRequests(format!(
+                        "too many sign-in attempts for this user; wait a minute (at most {ATTEMPTS_PER_MINUTE} per minute)"
+                    )));
+                }
+                Err(Refusal::Address) => {
+                    return Err(Problem::TooManyRequests(format!(
+                        "too many sign-in attempts from this address; wait a minute (at most {ATTEMPTS_PER_ADDRESS_PER_MINUTE} per minute)"
+                    )));
+                }
             }
+            // The hash waits its turn here, holding nothing but the request.
+            let Ok(Ok(_hashing)) =
+                tokio::time::timeout(HASH_WAIT, Arc::clone(&limiter.hashes).acquire_owned()).await
+            else {
+                return Err(Problem::Busy(
+                    "too many sign-ins at once; try again in a few seconds".into(),
+                ));
+            };
             check_password(&state, user_id, password).await?
         }
     };
