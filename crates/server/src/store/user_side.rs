@@ -215,10 +215,15 @@ impl Store {
                     };
                     list.push(summary(conn, &user_id, chat, name, avatar_url, None)?);
                 }
-                list.sort_by_key(|c| {
-                    std::cmp::Reverse(c.last_message.as_ref().map_or(0, |m| m.send_time))
+                // Two chats written in the same millisecond are told apart by commit order
+                // (the message row id), so the list never flickers between two orders.
+                list.sort_by_key(|(c, last_row)| {
+                    std::cmp::Reverse((
+                        c.last_message.as_ref().map_or(0, |m| m.send_time),
+                        *last_row,
+                    ))
                 });
-                Ok(list)
+                Ok(list.into_iter().map(|(c, _)| c).collect())
             })
             .await
     }
@@ -550,8 +555,13 @@ fn summary(
     name: String,
     avatar_url: String,
     role: Option<Role>,
-) -> Result<ChatSummary, StoreError> {
+) -> Result<(ChatSummary, i64), StoreError> {
     let key = chat.key();
+    let last_row: i64 = conn
+        .prepare_cached(
+            "SELECT COALESCE((SELECT id FROM messages WHERE chat_key = ?1 ORDER BY seq DESC LIMIT 1), 0)",
+        )?
+        .query_row([&key], |row| row.get(0))?;
     let last_message = collect(
         conn,
         &format!("{SELECT_MESSAGE} WHERE m.chat_key = ?1 ORDER BY m.seq DESC LIMIT 1"),
@@ -567,7 +577,7 @@ fn summary(
              AND NOT (sender_type = 'user' AND sender_id = ?3)",
         )?
         .query_row(params![key, read, user_id], |row| row.get(0))?;
-    Ok(ChatSummary {
+    let summary = ChatSummary {
         last_seq: last_message.as_ref().map_or(0, |m| m.seq),
         chat,
         name,
@@ -575,5 +585,6 @@ fn summary(
         role,
         last_message,
         unread,
-    })
+    };
+    Ok((summary, last_row))
 }
