@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A NATS server on 127.0.0.1:4222 for the cluster tests (crates/server/tests/nats_bus.rs):
+# A NATS server on 127.0.0.1:4222 for the cluster tests (crates/server/tests/suite/nats_bus.rs):
 # installs nats-server from Debian if missing, starts it in the background unless something
 # already listens there, and waits until it accepts connections. Idempotent: run it as often
 # as you like. CI containers have no systemd, so the binary is started directly (the Debian

@@ -3,11 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::collections::{HashMap, HashSet};
 
-use common::{TestServer, next_frame, quiet, text};
+use crate::common::{TestServer, next_frame, quiet, text};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -341,7 +340,7 @@ async fn boards_are_pushed_live_shown_in_hello_and_accept_every_alias() {
             req = req.header("Content-Type", "application/json").body(body);
         }
         assert_eq!(
-            common::envelope(req.send().await.unwrap()).await,
+            crate::common::envelope(req.send().await.unwrap()).await,
             json!({"code": 1, "msg": "success"})
         );
     }

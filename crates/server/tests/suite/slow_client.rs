@@ -3,11 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::collections::HashSet;
 
-use common::{TestServer, next_frame, quiet};
+use crate::common::{TestServer, next_frame, quiet};
 use serde_json::json;
 
 const BOT: &str = "86297657";
@@ -51,7 +50,7 @@ async fn a_client_that_stops_reading_is_told_to_resync_and_then_gets_everything_
             .post(
                 "/bot/send",
                 &bot,
-                common::text("group", "999999999", &format!("quick {round}")),
+                crate::common::text("group", "999999999", &format!("quick {round}")),
             )
             .await;
         let frame = next_frame(&mut quick).await.unwrap();

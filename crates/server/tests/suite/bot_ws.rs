@@ -3,11 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, Ws, next_frame, quiet};
+use crate::common::{TestServer, Ws, next_frame, quiet};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -2,13 +2,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use cloudlake_server::config::RateLimit;
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::{Value, json};
 
 const GROUP: &str = "307149245";
@@ -51,7 +50,7 @@ async fn a_burst_is_limited_and_the_next_window_is_not() {
     // Counted per API and per bot: another call of the same bot, and the same call of
     // another bot, are not affected.
     let reply = server
-        .post("/bot/send", &a, common::text("group", GROUP, "hi"))
+        .post("/bot/send", &a, crate::common::text("group", GROUP, "hi"))
         .await;
     assert_eq!(reply["code"], 1, "{reply}");
     assert_eq!(history(&server, &b).await["code"], 1);

@@ -9,9 +9,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::{ADMIN_TOKEN, TestServer};
+use crate::common::{ADMIN_TOKEN, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -21,7 +20,7 @@ const USER: &str = "7756242";
 
 /// Row counts of every table a request could change.
 fn state(server: &TestServer) -> Vec<(String, i64)> {
-    let tables = common::db_tables(server.dir.path());
+    let tables = crate::common::db_tables(server.dir.path());
     assert!(tables.iter().any(|t| t == "messages"));
     let mut counts: Vec<(String, i64)> = tables
         .into_iter()
@@ -115,7 +114,7 @@ async fn setup() -> (TestServer, String, String) {
     server.follow(BOT, USER).await;
     // Something to edit, recall or quote.
     let reply = server
-        .post("/bot/send", &bot, common::text("group", GROUP, "first"))
+        .post("/bot/send", &bot, crate::common::text("group", GROUP, "first"))
         .await;
     assert_eq!(reply["code"], 1, "{reply}");
     (server, bot, user)
@@ -137,7 +136,7 @@ async fn bad_bot_requests_get_the_error_envelope_and_change_nothing() {
         assert_eq!(state(&server), before, "{name}: nothing changed");
     }
     // Hostile tokens and query strings.
-    let body = common::text("group", GROUP, "x").to_string();
+    let body = crate::common::text("group", GROUP, "x").to_string();
     for token in ["' OR '1'='1", "<script>", "%00", &"t".repeat(8_000)] {
         let resp = server
             .http
@@ -152,7 +151,7 @@ async fn bad_bot_requests_get_the_error_envelope_and_change_nothing() {
         if status == 431 || status == 414 {
             continue;
         }
-        let reply = common::envelope(resp).await;
+        let reply = crate::common::envelope(resp).await;
         assert_eq!(reply["code"], 1003, "{reply}");
     }
     for (key, value) in [

@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::TestServer;
+use crate::common::TestServer;
 use reqwest::Method;
 use serde_json::json;
 
@@ -85,7 +84,7 @@ async fn messages_and_boards_carry_sanitized_html() {
         )
         .await;
     assert_eq!(reply["code"], 1, "{reply}");
-    let frame = common::next_frame(&mut ws).await.unwrap();
+    let frame = crate::common::next_frame(&mut ws).await.unwrap();
     let html = frame["message"]["html"].as_str().unwrap();
     assert!(html.contains("<strong>hi</strong>"), "{html}");
     assert!(
@@ -108,7 +107,7 @@ async fn messages_and_boards_carry_sanitized_html() {
         )
         .await;
     assert_eq!(board["code"], 1, "{board}");
-    let frame = common::next_frame(&mut ws).await.unwrap();
+    let frame = crate::common::next_frame(&mut ws).await.unwrap();
     assert_eq!(frame["board"]["html"], "<b>up</b>");
     let (_, hello) = server.live(&alice, None).await;
     assert_eq!(hello["boards"][0]["html"], "<b>up</b>");

@@ -3,9 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::{Value, json};
 
 const BOT: &str = "55550001";
@@ -21,7 +20,7 @@ async fn post(server: &TestServer, path: &str, body: Value) -> Value {
         .send()
         .await
         .unwrap();
-    common::envelope(resp).await
+    crate::common::envelope(resp).await
 }
 
 #[tokio::test]
@@ -112,7 +111,7 @@ async fn group_info_and_homepage() {
         .send()
         .await
         .unwrap();
-    let reply = common::envelope(resp).await;
+    let reply = crate::common::envelope(resp).await;
     assert_eq!(reply["code"], 1, "{reply}");
     let user = &reply["data"]["user"];
     assert_eq!(user["userId"], USER);
@@ -131,7 +130,7 @@ async fn group_info_and_homepage() {
         .send()
         .await
         .unwrap();
-    let reply = common::envelope(resp).await;
+    let reply = crate::common::envelope(resp).await;
     assert_eq!(reply["code"], 1, "{reply}");
     assert_eq!(reply["data"]["user"]["userId"], "");
     assert_eq!(reply["data"]["user"]["nickname"], "");

@@ -7,11 +7,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{ADMIN_TOKEN, TestServer, next_frame, text};
+use crate::common::{ADMIN_TOKEN, TestServer, next_frame, text};
 use reqwest::Method;
 use serde_json::json;
 

@@ -11,14 +11,13 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{ADMIN_TOKEN, TestServer};
+use crate::common::{ADMIN_TOKEN, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -312,7 +311,7 @@ async fn web_client_in_a_real_browser() {
             .post(
                 "/bot/send",
                 &bot_token,
-                common::text("user", ALICE, &format!("log line {i}")),
+                crate::common::text("user", ALICE, &format!("log line {i}")),
             )
             .await;
         assert_eq!(reply["code"], 1, "{reply}");

@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::{TestServer, Ws};
+use crate::common::{TestServer, Ws};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -76,7 +75,7 @@ async fn live_from(server: &TestServer, token: &str, from: [u8; 4]) -> Result<Ws
         .await
     {
         Ok((mut ws, _)) => {
-            let hello = common::next_frame(&mut ws).await.unwrap();
+            let hello = crate::common::next_frame(&mut ws).await.unwrap();
             assert_eq!(hello["type"], "hello");
             Ok(ws)
         }

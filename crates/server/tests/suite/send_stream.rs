@@ -3,11 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::time::Duration;
 
-use common::{TestServer, next_frame};
+use crate::common::{TestServer, next_frame};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -38,10 +37,10 @@ async fn a_content_length_body_without_content_type_is_stored_like_nonebot_sends
         .send()
         .await
         .unwrap();
-    let reply = common::envelope(resp).await;
+    let reply = crate::common::envelope(resp).await;
     assert_eq!(reply["code"], 1, "{reply}");
     let info = &reply["data"]["messageInfo"];
-    assert!(common::is_msg_id(&info["msgId"]));
+    assert!(crate::common::is_msg_id(&info["msgId"]));
     assert_eq!(
         (info["recvId"].as_str(), info["recvType"].as_str()),
         (Some(USER), Some("user"))
@@ -137,7 +136,7 @@ async fn bad_streams_are_refused_and_store_nothing() {
             .send()
             .await
             .unwrap();
-        common::envelope(resp).await
+        crate::common::envelope(resp).await
     };
     assert_eq!(
         post(

@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::{TestServer, text};
+use crate::common::{TestServer, text};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -443,5 +442,5 @@ async fn a_bot_removing_a_member_causes_group_leave() {
             text("group", GROUP, "after removal"),
         )
         .await;
-    assert!(common::quiet(&mut ws, 200).await);
+    assert!(crate::common::quiet(&mut ws, 200).await);
 }

@@ -3,10 +3,9 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use cloudlake_server::store::{Durability, SendPolicy, Store, WriterThread};
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::{Value, json};
 
 const BOT: &str = "86297657";
@@ -50,7 +49,7 @@ impl GroupAdminHelpers for TestServer {
 /// that knows `Store::open`'s arguments.)
 fn open_store(dir: &std::path::Path) -> (Store, WriterThread) {
     let sink = std::sync::Arc::new(cloudlake_server::store::NoSink);
-    match common::test_database(dir) {
+    match crate::common::test_database(dir) {
         Some(url) => Store::open_postgres(&url, sink),
         None => Store::open(dir, Durability::Normal, sink),
     }
@@ -316,7 +315,7 @@ async fn tag_list_get(server: &TestServer, token: &str, group: &str) -> Value {
         .send()
         .await
         .unwrap();
-    common::envelope(resp).await
+    crate::common::envelope(resp).await
 }
 
 #[tokio::test]

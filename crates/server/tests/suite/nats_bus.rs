@@ -9,7 +9,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +19,7 @@ use cloudlake_server::config::ServiceUrl;
 use cloudlake_server::gateway::{Gateway, Outbound};
 use cloudlake_server::store::{Chat, Durability, NoSink, Store, Wake};
 use cloudlake_server::{Config, ServeError, Server};
-use common::{TestServer, Ws, next_frame, quiet};
+use crate::common::{TestServer, Ws, next_frame, quiet};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -410,7 +409,7 @@ async fn an_unreachable_nats_at_start_is_a_clear_error_without_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let mut config = Config::new(dir.path());
     config.listen = "127.0.0.1:0".parse().unwrap();
-    config.admin_token = Some(common::ADMIN_TOKEN.into());
+    config.admin_token = Some(crate::common::ADMIN_TOKEN.into());
     config.nats_url = Some(ServiceUrl::new("nats://alice:s3cret@127.0.0.1:1"));
     let started = Instant::now();
     let err = match Server::bind(config).await {

@@ -3,9 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::{ADMIN_TOKEN, TestServer};
+use crate::common::{ADMIN_TOKEN, TestServer};
 use reqwest::Method;
 use serde_json::Value;
 

@@ -2,9 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::{TestServer, text};
+use crate::common::{TestServer, text};
 use serde_json::{Value, json};
 
 const BOT: &str = "86297657";
@@ -167,7 +166,7 @@ async fn history_answers_post_too() {
         .send()
         .await
         .unwrap();
-    assert_eq!(texts(&common::envelope(resp).await), range(2, 1));
+    assert_eq!(texts(&crate::common::envelope(resp).await), range(2, 1));
     // Keys in a JSON body fill in what the query string leaves out.
     let reply = server
         .post(

@@ -2,9 +2,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::{ADMIN_TOKEN, TestServer, text};
+use crate::common::{ADMIN_TOKEN, TestServer, text};
 use reqwest::Method;
 use serde_json::json;
 

@@ -3,11 +3,10 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
 use std::path::Path;
 
-use common::TestServer;
+use crate::common::TestServer;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -106,7 +105,7 @@ impl RawPost for TestServer {
             .send()
             .await
             .unwrap();
-        common::envelope(resp).await
+        crate::common::envelope(resp).await
     }
 }
 

@@ -3,9 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::{TestServer, text};
+use crate::common::{TestServer, text};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -256,7 +255,7 @@ async fn a_user_cannot_read_or_act_in_chats_they_are_not_in() {
     // Mallory's live session sees none of it either.
     let (mut ws, hello) = server.live(&mallory, Some(0)).await;
     assert_eq!(hello["boards"], json!([]));
-    assert!(common::quiet(&mut ws, 200).await);
+    assert!(crate::common::quiet(&mut ws, 200).await);
 
     // Without a token, or with a wrong one: 401 everywhere, including the WebSocket.
     for token in ["", "wrong"] {
@@ -327,7 +326,7 @@ async fn rotating_or_deleting_a_user_ends_their_live_sessions() {
         .admin(Method::POST, &format!("/users/{ALICE}/token"), None)
         .await;
     assert_eq!(status, 200);
-    assert_eq!(common::next_frame(&mut ws).await, None, "the socket closes");
+    assert_eq!(crate::common::next_frame(&mut ws).await, None, "the socket closes");
     let (status, _) = server.user_api(Method::GET, &alice, "/me", None).await;
     assert_eq!(status, 401, "the old token is dead");
 }
@@ -422,7 +421,7 @@ async fn read_html(server: &TestServer, alice: &str) -> [Value; 4] {
         .await;
     let (mut ws, hello) = server.live(alice, Some(0)).await;
     let mut replayed = Value::Null;
-    while let Some(frame) = common::next_frame(&mut ws).await {
+    while let Some(frame) = crate::common::next_frame(&mut ws).await {
         if frame["type"] == "message" && frame["message"]["chatId"] == GROUP {
             replayed = frame["message"]["html"].clone();
             break;
@@ -474,7 +473,7 @@ async fn reads_serve_the_html_stored_when_the_message_was_written() {
         ]
     );
 
-    common::db_execute(
+    crate::common::db_execute(
         server.dir.path(),
         "UPDATE messages SET html = '<p>stored</p>'; UPDATE boards SET html = '<p>board</p>'",
     );
@@ -538,7 +537,7 @@ async fn rows_from_before_html_was_stored_are_rendered_at_start_up() {
         )
         .await;
     let dir = server.stop().await;
-    common::db_execute(
+    crate::common::db_execute(
         dir.path(),
         "UPDATE messages SET html = NULL; UPDATE boards SET html = NULL",
     );

@@ -11,7 +11,7 @@
 use cloudlake_protocol::Content;
 use cloudlake_server::render;
 
-const VECTORS: &str = include_str!("fixtures/xss-vectors.txt");
+const VECTORS: &str = include_str!("../fixtures/xss-vectors.txt");
 
 /// Elements that must never come out: they run script, load active content, submit, or
 /// restyle the page.

@@ -4,9 +4,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::{TestServer, Ws, next_frame};
+use crate::common::{TestServer, Ws, next_frame};
 use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -3,9 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-mod common;
 
-use common::{TestServer, is_msg_id, text};
+use crate::common::{TestServer, is_msg_id, text};
 use serde_json::{Value, json};
 
 const BOT: &str = "86297657";
@@ -14,7 +13,7 @@ const G2: &str = "665344168";
 
 /// The original batch_send page's request body, byte for byte.
 const PAGE_REQUEST: &str =
-    include_str!("../../protocol/tests/fixtures/batch_send_page_request.json");
+    include_str!("../../../protocol/tests/fixtures/batch_send_page_request.json");
 
 /// Two groups with the spec's IDs with the bot in both, a follower and a stranger.
 async fn setup() -> (TestServer, String) {
@@ -148,7 +147,7 @@ async fn tokens_are_checked_on_every_call() {
             .await
             .unwrap();
         assert_eq!(
-            common::envelope(missing).await,
+            crate::common::envelope(missing).await,
             json!({"code": 1002, "msg": "token不存在"})
         );
         let empty = server.post_raw(path, "", body.clone()).await;
@@ -176,7 +175,7 @@ async fn any_content_type_header_or_none_is_read_as_json() {
         if let Some(ct) = content_type {
             req = req.header("Content-Type", ct);
         }
-        let reply = common::envelope(req.send().await.unwrap()).await;
+        let reply = crate::common::envelope(req.send().await.unwrap()).await;
         assert_eq!(reply["code"], 1, "{content_type:?}: {reply}");
     }
 }
@@ -380,7 +379,7 @@ async fn concurrent_sends_all_land_with_gap_free_sequences() {
     // Each chat's sequence is 1..=n without a gap or a repeat.
     let dir = server.stop().await;
     for group in [G1, G2] {
-        let seqs: Vec<i64> = common::db_rows(
+        let seqs: Vec<i64> = crate::common::db_rows(
             dir.path(),
             &format!("SELECT seq FROM messages WHERE chat_key = 'g:{group}' ORDER BY seq"),
         )

@@ -1,0 +1,27 @@
+//! The server's integration tests, one binary: each module is the file of one area.
+//! One binary links the server once instead of once per file (see README, Tests).
+
+mod common;
+mod admin_api;
+mod bot_history;
+mod bot_send;
+mod bot_ws;
+mod browser;
+mod events;
+mod group_admin;
+mod hostile_input;
+mod limits;
+mod live;
+mod metrics;
+mod nats_bus;
+mod openapi;
+mod rate_limit;
+mod send_stream;
+mod slow_client;
+mod uploads;
+mod user_api;
+mod user_media;
+mod web;
+mod web_api;
+mod webhooks;
+mod xss;
