@@ -2,7 +2,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::{ADMIN_TOKEN, TestServer, text};
 use reqwest::Method;
 use serde_json::json;

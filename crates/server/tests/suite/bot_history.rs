@@ -2,7 +2,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::{TestServer, text};
 use serde_json::{Value, json};
 

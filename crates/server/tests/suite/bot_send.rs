@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::{TestServer, is_msg_id, text};
 use serde_json::{Value, json};
 

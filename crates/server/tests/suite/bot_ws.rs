@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use std::time::Duration;
 
 use crate::common::{TestServer, Ws, next_frame, quiet};

@@ -11,7 +11,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

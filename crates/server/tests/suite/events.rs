@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::{TestServer, text};
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -3,9 +3,8 @@
 
 #![allow(clippy::unwrap_used)]
 
-
-use cloudlake_server::store::{Durability, SendPolicy, Store, WriterThread};
 use crate::common::TestServer;
+use cloudlake_server::store::{Durability, SendPolicy, Store, WriterThread};
 use serde_json::{Value, json};
 
 const BOT: &str = "86297657";

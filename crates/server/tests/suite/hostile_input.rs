@@ -9,7 +9,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::{ADMIN_TOKEN, TestServer};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -114,7 +113,11 @@ async fn setup() -> (TestServer, String, String) {
     server.follow(BOT, USER).await;
     // Something to edit, recall or quote.
     let reply = server
-        .post("/bot/send", &bot, crate::common::text("group", GROUP, "first"))
+        .post(
+            "/bot/send",
+            &bot,
+            crate::common::text("group", GROUP, "first"),
+        )
         .await;
     assert_eq!(reply["code"], 1, "{reply}");
     (server, bot, user)

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use std::net::SocketAddr;
 use std::time::Duration;
 

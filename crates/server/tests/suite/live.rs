@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use std::collections::{HashMap, HashSet};
 
 use crate::common::{TestServer, next_frame, quiet, text};

@@ -1,12 +1,12 @@
 //! The server's integration tests, one binary: each module is the file of one area.
 //! One binary links the server once instead of once per file (see README, Tests).
 
-mod common;
 mod admin_api;
 mod bot_history;
 mod bot_send;
 mod bot_ws;
 mod browser;
+mod common;
 mod events;
 mod group_admin;
 mod hostile_input;

@@ -7,7 +7,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::{ADMIN_TOKEN, TestServer, next_frame, text};

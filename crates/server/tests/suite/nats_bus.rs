@@ -9,17 +9,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::{TestServer, Ws, next_frame, quiet};
 use cloudlake_server::bus::Bus;
 use cloudlake_server::bus::nats::{NatsBus, NatsOptions};
 use cloudlake_server::config::ServiceUrl;
 use cloudlake_server::gateway::{Gateway, Outbound};
 use cloudlake_server::store::{Chat, Durability, NoSink, Store, Wake};
 use cloudlake_server::{Config, ServeError, Server};
-use crate::common::{TestServer, Ws, next_frame, quiet};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::{ADMIN_TOKEN, TestServer};
 use reqwest::Method;
 use serde_json::Value;

@@ -2,12 +2,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use cloudlake_server::config::RateLimit;
 use crate::common::TestServer;
+use cloudlake_server::config::RateLimit;
 use serde_json::{Value, json};
 
 const GROUP: &str = "307149245";

@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use std::path::Path;
 
 use crate::common::TestServer;

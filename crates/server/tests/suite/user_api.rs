@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::{TestServer, text};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -326,7 +325,11 @@ async fn rotating_or_deleting_a_user_ends_their_live_sessions() {
         .admin(Method::POST, &format!("/users/{ALICE}/token"), None)
         .await;
     assert_eq!(status, 200);
-    assert_eq!(crate::common::next_frame(&mut ws).await, None, "the socket closes");
+    assert_eq!(
+        crate::common::next_frame(&mut ws).await,
+        None,
+        "the socket closes"
+    );
     let (status, _) = server.user_api(Method::GET, &alice, "/me", None).await;
     assert_eq!(status, 401, "the old token is dead");
 }

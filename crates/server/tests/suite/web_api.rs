@@ -3,7 +3,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-
 use crate::common::TestServer;
 use serde_json::{Value, json};
 
