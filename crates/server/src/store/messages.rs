@@ -10,6 +10,7 @@ use cloudlake_protocol::{Content, RecvType, SenderType};
 
 use super::media::note_media_in_chat;
 use super::model::{Chat, LogKind, StoredMessage};
+use super::quotes::{self, Quote};
 use super::record::Record;
 use super::tx::Tx;
 use super::{Store, StoreError};
@@ -394,14 +395,7 @@ pub(crate) fn append_many(
         // A quote must name a message of the same chat; anything else (nonebot's "False", an
         // ID from another chat) degrades to no quote rather than failing the send (spec §12
         // item 5).
-        let parent_id = match &message.parent_id {
-            Some(parent) => conn
-                .prepare_cached("SELECT msg_id FROM messages WHERE msg_id = ?1 AND chat_key = ?2")?
-                .query_row([parent, &chat_key], |row| row.get::<_, String>(0))
-                .optional()?
-                .unwrap_or_default(),
-            None => String::new(),
-        };
+        let (parent_id, quote) = quotes::resolve(conn, message.parent_id.as_deref(), &chat_key)?;
         rows.push(StoredMessage {
             msg_id: (*msg_id).to_owned(),
             chat_key,
@@ -412,6 +406,7 @@ pub(crate) fn append_many(
             content_type: message.content_type.clone(),
             content: message.content.clone(),
             parent_id,
+            quote,
             command_id: 0,
             command_name: String::new(),
             send_time: message.send_time,
@@ -427,10 +422,15 @@ pub(crate) fn append_many(
         .iter()
         .map(|_| tx.numbers().next_cursor(conn))
         .collect::<Result<Vec<i64>, StoreError>>()?;
+    let stored_quotes = rows
+        .iter()
+        .map(|row| Quote::to_stored(row.quote.as_ref()))
+        .collect::<Result<Vec<String>, StoreError>>()?;
     let mut ids = cursors.iter();
+    let mut stored_quote = stored_quotes.iter();
     for part in statement_sized(conn, &rows) {
-        let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 11);
-        for (row, id) in part.iter().zip(ids.by_ref()) {
+        let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 12);
+        for ((row, id), quote) in part.iter().zip(ids.by_ref()).zip(stored_quote.by_ref()) {
             values.extend([
                 id as &dyn super::db::Param,
                 &row.msg_id,
@@ -443,6 +443,7 @@ pub(crate) fn append_many(
                 &row.parent_id,
                 &row.send_time,
                 &html,
+                quote,
             ]);
         }
         conn.prepare_cached(insert_statement(part.len())?)?
@@ -495,8 +496,8 @@ fn insert_statement(rows: usize) -> Result<&'static str, StoreError> {
             .map(|&rows| {
                 let sql = multi_row_insert(
                     "INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, \
-                         sender_id, content_type, content, parent_id, send_time, html) VALUES ",
-                    11,
+                         sender_id, content_type, content, parent_id, send_time, html, quote) VALUES ",
+                    12,
                     rows,
                 );
                 (rows, sql)
@@ -554,7 +555,7 @@ fn log(
 pub(crate) const SELECT_MESSAGE: &str = "SELECT m.msg_id, m.chat_key, m.seq, m.sender_type, m.sender_id, \
         COALESCE(CASE m.sender_type WHEN 'bot' THEN b.nickname ELSE u.nickname END, ''), \
         m.content_type, m.content, m.parent_id, m.command_id, m.command_name, m.send_time, \
-        m.edit_time, m.recall_time IS NOT NULL, m.html \
+        m.edit_time, m.recall_time IS NOT NULL, m.html, m.quote \
      FROM messages m \
      LEFT JOIN bots b ON m.sender_type = 'bot' AND b.id = m.sender_id \
      LEFT JOIN users u ON m.sender_type = 'user' AND u.id = m.sender_id";
@@ -637,6 +638,10 @@ fn message_row(row: &Row<'_>) -> super::db::Result<Result<StoredMessage, StoreEr
         content_type: row.get(6)?,
         content: row.get(7)?,
         parent_id: row.get(8)?,
+        quote: match Quote::from_stored(&row.get::<_, String>(15)?) {
+            Ok(quote) => quote,
+            Err(e) => return Ok(Err(e)),
+        },
         command_id: row.get(9)?,
         command_name: row.get(10)?,
         send_time: row.get(11)?,

@@ -19,6 +19,7 @@ mod messages;
 mod model;
 mod numbers;
 mod outbox;
+mod quotes;
 mod readers;
 mod record;
 mod schema;
@@ -54,6 +55,7 @@ pub use model::{
     Bot, BotDetail, Chat, Group, GroupDetail, LogKind, Member, Role, StoredMessage, User,
 };
 pub use outbox::{OutboxEvent, Wake};
+pub use quotes::Quote;
 pub use record::{BoardState, Record};
 pub use sink::{Commit, CommitSink, NoSink};
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};

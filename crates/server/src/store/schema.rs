@@ -320,6 +320,8 @@ const MIGRATIONS: &[&str] = &[
     RENDERED_HTML,
     // 10: how a command is invoked (PostgreSQL's migration 5).
     COMMAND_KINDS,
+    // 11: what a quoting message shows of the one it quotes (PostgreSQL's migration 6).
+    QUOTES,
 ];
 
 /// SQLite's migration 8 and PostgreSQL's 3: written once, in SQL both engines take.
@@ -360,6 +362,13 @@ ALTER TABLE boards ADD COLUMN html TEXT;
 const COMMAND_KINDS: &str = r#"
 ALTER TABLE bot_commands ADD COLUMN kind TEXT NOT NULL DEFAULT 'normal';
 ALTER TABLE bot_commands ADD COLUMN preset_text TEXT NOT NULL DEFAULT '';
+"#;
+
+/// SQLite's migration 11 and PostgreSQL's 6. A quoting message's `parent` / `parentImgName` /
+/// `parentFileName` (`store::quotes`), as JSON text, worked out once when it is written; `''`
+/// when it quotes nothing. Its own column, so that an edit (which replaces `content`) keeps it.
+const QUOTES: &str = r#"
+ALTER TABLE messages ADD COLUMN quote TEXT NOT NULL DEFAULT '';
 "#;
 
 /// PostgreSQL's schema, as its own list of migrations (version in `schema_version`). The
@@ -568,6 +577,8 @@ CREATE TABLE delivery_leases (
     RENDERED_HTML,
     // 5: how a command is invoked (SQLite's migration 10).
     COMMAND_KINDS,
+    // 6: what a quoting message shows of the one it quotes (SQLite's migration 11).
+    QUOTES,
 ];
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate

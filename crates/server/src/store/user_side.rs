@@ -18,6 +18,7 @@ use super::group_admin::{SendPolicy, send_policy};
 use super::messages::{Outgoing, SELECT_MESSAGE, Sender, append, collect, load};
 use super::model::{Chat, LogKind, Role, StoredMessage};
 use super::outbox::{bots_in_group, enqueue};
+use super::quotes::Quote;
 use super::{Store, StoreError};
 
 /// The chat keys a user may see: the groups they are in and the bots they follow.
@@ -304,8 +305,9 @@ impl Store {
                         },
                     ),
                 };
-                let content: Content = serde_json::from_str(&row.content)
+                let mut content: Content = serde_json::from_str(&row.content)
                     .map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
+                Quote::apply(row.quote.as_ref(), &mut content);
                 // Each bot whose command it is gets it in the shape Yunhu sends (spec §7.4);
                 // a direct command typed with input is no command (Yunhu cannot send one).
                 let invocation = invoked_command(&row.content_type, &content);

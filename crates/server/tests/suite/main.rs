@@ -15,6 +15,7 @@ mod live;
 mod metrics;
 mod nats_bus;
 mod openapi;
+mod quotes;
 mod rate_limit;
 mod send_stream;
 mod slow_client;
