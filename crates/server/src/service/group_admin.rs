@@ -8,7 +8,6 @@ use cloudlake_protocol::{
 };
 
 use super::ServiceError;
-use crate::clock::now_ms;
 use crate::store::{Bot, BotPermissions, Gag, MemberChange, Store, TagChange, TagEdit};
 
 /// The group administration service.
@@ -39,7 +38,7 @@ impl GroupAdmin {
         let gag = match req.gag {
             0 => Gag::Lift,
             -1 => Gag::Forever,
-            secs => Gag::Until(now_ms().saturating_add(secs.saturating_mul(1000))),
+            secs => Gag::For(secs),
         };
         let change = self
             .store
@@ -63,7 +62,11 @@ impl GroupAdmin {
         self.require(bot, &req.group_id, Needs::Remove).await?;
         let change = self
             .store
-            .remove_member_by_bot(req.group_id.clone(), req.user_id.clone())
+            .remove_member_by_bot(
+                bot.bot_id.clone(),
+                req.group_id.clone(),
+                req.user_id.clone(),
+            )
             .await?;
         member_change(
             change,

@@ -7,6 +7,7 @@ use cloudlake_protocol::Event;
 use super::model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, User};
 use super::outbox::{bots_in_group, enqueue, member_event};
 use super::record::Record;
+use super::tips::{self, Tip};
 use super::tx::Tx;
 use super::{Store, StoreError};
 use crate::clock::now_ms;
@@ -253,23 +254,50 @@ impl Store {
                     &group,
                 )?;
                 require(conn, "user", "SELECT 1 FROM users WHERE id = ?1", &user)?;
+                let before: Option<String> = conn
+                    .prepare_cached(
+                        "SELECT role FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+                    )?
+                    .query_row([&group, &user], |row| row.get(0))
+                    .optional()?;
                 let added = join_group(tx, &group, &user, role)?;
                 if !added {
-                    conn.prepare_cached(
-                        "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
-                    )?
-                    .execute(params![group, user, role.as_str()])?;
+                    tx.conn()
+                        .prepare_cached(
+                            "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
+                        )?
+                        .execute(params![group, user, role.as_str()])?;
+                    // Made or unmade an administrator: the group is told, as on Yunhu. Other
+                    // changes (to or from owner) have no tip cloudlake knows of.
+                    let mut nickname = || tips::user_nickname(tx, &user);
+                    let tip = match (before.as_deref(), role) {
+                        (Some("member"), Role::Administrator) => {
+                            Some(Tip::MadeAdmin { nickname: nickname()? })
+                        }
+                        (Some("administrator"), Role::Member) => {
+                            Some(Tip::UnmadeAdmin { nickname: nickname()? })
+                        }
+                        _ => None,
+                    };
+                    if let Some(tip) = tip {
+                        let operator = tips::admin_operator(tx, &group, &user)?;
+                        tips::post(tx, &group, &operator, &tip)?;
+                    }
                 }
                 Ok(added)
             })
             .await
     }
 
-    /// Removes `user` from `group`, causing `group.leave` for every bot in the group.
+    /// Removes `user` from `group`, causing `group.leave` for every bot in the group and a
+    /// tip to those who stay.
     pub async fn remove_member(&self, group: String, user: String) -> Result<(), StoreError> {
         self.writer
             .write_tx(move |tx| {
+                let operator = tips::admin_operator(tx, &group, &user)?;
+                let nickname = tips::user_nickname(tx, &user)?;
                 if leave_group(tx, &group, &user)? {
+                    tips::post(tx, &group, &operator, &Tip::Removed { nickname })?;
                     Ok(())
                 } else {
                     Err(StoreError::not_found(

@@ -8,6 +8,7 @@ use cloudlake_protocol::GroupTag;
 use serde::{Deserialize, Serialize};
 
 use super::directory::leave_group;
+use super::tips::{self, Operator, Tip};
 use super::{Store, StoreError};
 use crate::clock::now_ms;
 
@@ -30,8 +31,8 @@ pub struct BotPermissions {
 pub enum Gag {
     /// Unmute (`gag: 0`).
     Lift,
-    /// Muted until this time, epoch ms.
-    Until(i64),
+    /// Muted for this many seconds from now.
+    For(i64),
     /// Muted until unmuted (`gag: -1`).
     Forever,
 }
@@ -186,7 +187,9 @@ impl Store {
             .await
     }
 
-    /// Mutes or unmutes a member on behalf of `bot_id`. The owner cannot be muted.
+    /// Mutes or unmutes a member on behalf of `bot_id`, with the tip that tells the group (an
+    /// unmute of a member who was not muted changes nothing and tells nobody). The owner cannot
+    /// be muted.
     pub async fn gag_member(
         &self,
         bot_id: String,
@@ -195,22 +198,39 @@ impl Store {
         gag: Gag,
     ) -> Result<MemberChange, StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 match member_role(conn, &group_id, &user_id)?.as_deref() {
                     None => return Ok(MemberChange::NotMember),
                     Some("owner") => return Ok(MemberChange::Owner),
                     Some(_) => {}
                 }
-                let until = match gag {
+                let nickname = tips::user_nickname(tx, &user_id)?;
+                let operator = Operator::Bot(bot_id.clone());
+                let conn = tx.conn();
+                let (until, seconds) = match gag {
                     Gag::Lift => {
+                        let lifted = conn
+                            .prepare_cached(
+                                "DELETE FROM group_gags WHERE group_id = ?1 AND user_id = ?2 \
+                                   AND (until_ms IS NULL OR until_ms > ?3)",
+                            )?
+                            .execute(params![group_id, user_id, now_ms()])?;
+                        // An expired gag's row goes too, silently.
                         conn.prepare_cached(
                             "DELETE FROM group_gags WHERE group_id = ?1 AND user_id = ?2",
                         )?
                         .execute(params![group_id, user_id])?;
+                        if lifted == 1 {
+                            tips::post(tx, &group_id, &operator, &Tip::Ungagged { nickname })?;
+                        }
                         return Ok(MemberChange::Done);
                     }
-                    Gag::Until(ms) => Some(ms),
-                    Gag::Forever => None,
+                    Gag::For(seconds) => (
+                        Some(now_ms().saturating_add(seconds.saturating_mul(1000))),
+                        Some(seconds),
+                    ),
+                    Gag::Forever => (None, None),
                 };
                 conn.prepare_cached(
                     "INSERT INTO group_gags (group_id, user_id, until_ms, set_by_bot, set_at) \
@@ -219,16 +239,21 @@ impl Store {
                        set_by_bot = excluded.set_by_bot, set_at = excluded.set_at",
                 )?
                 .execute(params![group_id, user_id, until, bot_id, now_ms()])?;
+                // A gag that has already run out (a length of 0 or less) tells nobody.
+                if seconds.is_none_or(|s| s > 0) {
+                    tips::post(tx, &group_id, &operator, &Tip::Gagged { nickname, seconds })?;
+                }
                 Ok(MemberChange::Done)
             })
             .await
     }
 
-    /// Removes a member on behalf of a bot, with the `group.leave` events and live
-    /// unsubscription of any other leave. The owner cannot be removed. The member's gag and
-    /// tags go with the membership (foreign keys).
+    /// Removes a member on behalf of `bot_id`, with the `group.leave` events, the live
+    /// unsubscription of any other leave, and the tip that tells the group. The owner cannot
+    /// be removed. The member's gag and tags go with the membership (foreign keys).
     pub async fn remove_member_by_bot(
         &self,
+        bot_id: String,
         group_id: String,
         user_id: String,
     ) -> Result<MemberChange, StoreError> {
@@ -240,7 +265,16 @@ impl Store {
                     Some("owner") => return Ok(MemberChange::Owner),
                     Some(_) => {}
                 }
+                let nickname = tips::user_nickname(tx, &user_id)?;
                 leave_group(tx, &group_id, &user_id)?;
+                // After the leave: the removed member's sessions no longer follow the group,
+                // so the tip goes to those who stay.
+                tips::post(
+                    tx,
+                    &group_id,
+                    &Operator::Bot(bot_id),
+                    &Tip::Removed { nickname },
+                )?;
                 Ok(MemberChange::Done)
             })
             .await

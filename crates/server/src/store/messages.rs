@@ -552,8 +552,10 @@ fn log(
 }
 
 /// Selects a message with its sender's current nickname; `message_row` reads it.
+/// A tip's sender shows no nickname, as on Yunhu (see `tips`).
 pub(crate) const SELECT_MESSAGE: &str = "SELECT m.msg_id, m.chat_key, m.seq, m.sender_type, m.sender_id, \
-        COALESCE(CASE m.sender_type WHEN 'bot' THEN b.nickname ELSE u.nickname END, ''), \
+        CASE WHEN m.content_type = 'tip' THEN '' \
+          ELSE COALESCE(CASE m.sender_type WHEN 'bot' THEN b.nickname ELSE u.nickname END, '') END, \
         m.content_type, m.content, m.parent_id, m.command_id, m.command_name, m.send_time, \
         m.edit_time, m.recall_time IS NOT NULL, m.html, m.quote \
      FROM messages m \

@@ -28,6 +28,7 @@ mod sink;
 mod syncer;
 #[cfg(test)]
 mod tests;
+mod tips;
 mod token_cache;
 mod tx;
 mod user_side;
@@ -58,6 +59,7 @@ pub use outbox::{OutboxEvent, Wake};
 pub use quotes::Quote;
 pub use record::{BoardState, Record};
 pub use sink::{Commit, CommitSink, NoSink};
+pub use tips::{Operator, Tip};
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
 pub use web_info::{BotInfo, GroupInfo};
 

@@ -19,6 +19,7 @@ mod quotes;
 mod rate_limit;
 mod send_stream;
 mod slow_client;
+mod tips;
 mod uploads;
 mod user_api;
 mod user_media;

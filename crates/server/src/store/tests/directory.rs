@@ -45,11 +45,15 @@ async fn membership_changes_record_joins_and_leaves_with_events_for_the_groups_b
         .await
         .unwrap();
     let records = h.records();
+    // The removal's tip follows the leave, from the owner the admin API acts for.
     assert!(
         matches!(records.as_slice(), [
             Record::Joined { user_id: a, chat_key: k1 },
             Record::Left { user_id: b, chat_key: k2 },
-        ] if a == "bob" && b == "bob" && k1 == "g:g" && k2 == "g:g"),
+            Record::Appended { message, .. },
+        ] if a == "bob" && b == "bob" && k1 == "g:g" && k2 == "g:g"
+            && message.content_type == "tip" && message.sender_id == "alice"
+            && message.content == r#"{"text":"已将\"user bob\"移出群聊"}"#),
         "{records:?}"
     );
     assert_eq!(
@@ -60,7 +64,8 @@ async fn membership_changes_record_joins_and_leaves_with_events_for_the_groups_b
         .await,
         [
             vec![Some("group.join".into())],
-            vec![Some("group.leave".into())]
+            vec![Some("group.leave".into())],
+            vec![Some("message.receive.normal".into())]
         ]
     );
     // Removing a non-member is refused and leaves nothing behind.
