@@ -16,6 +16,9 @@ export class Composer {
     this.list = form.querySelector('#mention-list');
     this.file = form.querySelector('#composer-file');
     this.status = form.querySelector('#composer-status');
+    this.replyBar = form.querySelector('#composer-reply');
+    this.replyText = form.querySelector('#composer-reply-text');
+    this.replyTo = null; // the msgId the next message quotes
     this.chat = null;
     this.members = [];
     this.picked = new Map(); // nickname -> userId
@@ -30,6 +33,8 @@ export class Composer {
       this.file.value = '';
       if (file) this.attach(file);
     });
+    document.addEventListener('cloudlake:reply', (e) => this.reply(e.detail));
+    form.querySelector('#composer-reply-cancel').addEventListener('click', () => this.reply(null));
     this.text.addEventListener('paste', (e) => {
       const image = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
       if (image) { e.preventDefault(); this.attach(image); }
@@ -54,8 +59,17 @@ export class Composer {
     }
   }
 
+  /** Quotes `target` ({msgId, summary}) in the next message, or stops quoting (null). */
+  reply(target) {
+    this.replyTo = target?.msgId ?? null;
+    this.replyBar.hidden = !this.replyTo;
+    this.replyText.textContent = target ? `Replying to ${target.summary}` : '';
+    if (this.replyTo) this.text.focus();
+  }
+
   async open(chat) {
     this.chat = chat;
+    this.reply(null);
     this.picked.clear();
     this.text.value = '';
     this.error.textContent = '';
@@ -91,6 +105,7 @@ export class Composer {
       }
       if (e.key === 'Escape') { this.closeList(); return; }
     }
+    if (e.key === 'Escape' && this.replyTo) { this.reply(null); return; }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       this.send();
@@ -156,8 +171,11 @@ export class Composer {
     if (at.length) content.at = at;
     this.error.textContent = '';
     try {
-      const msg = await api('POST', `/chats/${chatPath(this.chat)}/messages`, { contentType: this.type.value, content });
+      const body = { contentType: this.type.value, content };
+      if (this.replyTo) body.parentId = this.replyTo;
+      const msg = await api('POST', `/chats/${chatPath(this.chat)}/messages`, body);
       this.text.value = '';
+      this.reply(null);
       this.picked.clear();
       this.grow();
       this.onSent(msg);
