@@ -119,7 +119,8 @@ impl Store {
     }
 
     /// Replaces the content of a message `bot_id` sent into `chat`. Returns false when there
-    /// is no such message (unknown, someone else's, in another chat, or recalled).
+    /// is no such message (unknown, someone else's, in another chat, or recalled). A tip the
+    /// bot caused is the group's record of what it did, not its message: never edited.
     pub async fn edit_from_bot(
         &self,
         bot_id: String,
@@ -135,7 +136,7 @@ impl Store {
                     .prepare_cached(
                         "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, html = ?7 \
                          WHERE msg_id = ?1 AND chat_key = ?2 AND sender_type = 'bot' AND sender_id = ?3 \
-                           AND recall_time IS NULL",
+                           AND recall_time IS NULL AND content_type <> 'tip'",
                     )?
                     .execute(params![
                         msg_id,
@@ -160,7 +161,7 @@ impl Store {
     }
 
     /// Recalls a message `bot_id` sent into `chat`. Returns false when there is no such
-    /// message (unknown, someone else's, in another chat, or already recalled).
+    /// message (unknown, someone else's, in another chat, already recalled, or a tip).
     pub async fn recall_from_bot(
         &self,
         bot_id: String,
@@ -175,7 +176,7 @@ impl Store {
                     .prepare_cached(
                         "UPDATE messages SET recall_time = ?4 \
                          WHERE msg_id = ?1 AND chat_key = ?2 AND sender_type = 'bot' AND sender_id = ?3 \
-                           AND recall_time IS NULL",
+                           AND recall_time IS NULL AND content_type <> 'tip'",
                     )?
                     .execute(params![msg_id, chat.key(), bot_id, recall_time])?;
                 if n == 1 {

@@ -208,6 +208,24 @@ async fn gags_by_a_bot_post_tips_and_refusals_post_none() {
     assert_eq!(gag(BOB, 0).await, ok);
     assert!(quiet(&mut ws, 200).await);
     assert_eq!(tip_events(&server).len(), 3);
+
+    // The bot cannot edit or recall the tips it caused: they are the group's record.
+    let tip_id = history(&server, &token).await[0]["msgId"].clone();
+    let not_found = json!({"code": -1, "msg": "消息不存在或无权限修改"});
+    let edit = json!({"msgId": tip_id, "recvId": GROUP, "recvType": "group",
+                      "contentType": "text", "content": {"text": "nothing happened"}});
+    assert_eq!(server.post("/bot/edit", &token, edit).await, not_found);
+    let recall = json!({"msgId": tip_id, "chatId": GROUP, "chatType": "group"});
+    assert_eq!(server.post("/bot/recall", &token, recall).await, not_found);
+    assert_eq!(
+        history(&server, &token).await[0],
+        tip_item(
+            &history(&server, &token).await[0],
+            BOT,
+            "bot",
+            "已解除\"小小学？\"的禁言"
+        )
+    );
 }
 
 #[tokio::test]
