@@ -159,8 +159,14 @@ pub(crate) fn quote_of(nickname: &str, content_type: &str, content: &Content) ->
             None => ("[消息]".to_owned(), None, None),
         },
     };
+    // A tip has no sender to name (its sender shows no nickname, see `tips`): its text alone.
+    let parent = if content_type == "tip" {
+        summary
+    } else {
+        format!("{nickname} : {summary}")
+    };
     Quote {
-        parent: format!("{nickname} : {summary}"),
+        parent,
         parent_img_name,
         parent_file_name,
     }
@@ -175,6 +181,12 @@ mod tests {
         let q = quote_of("小明", "text", &Content::text("你好"));
         assert_eq!(q.parent, "小明 : 你好");
         assert_eq!((q.parent_img_name, q.parent_file_name), (None, None));
+    }
+
+    #[test]
+    fn a_tip_is_quoted_by_its_text_alone() {
+        let q = quote_of("owner", "tip", &Content::text("已将\"x\"移出群聊"));
+        assert_eq!(q.parent, "已将\"x\"移出群聊");
     }
 
     #[test]
