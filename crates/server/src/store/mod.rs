@@ -236,7 +236,25 @@ impl Store {
     /// Wakes this node's deliverers as if a local commit had asked to: how a wake-up
     /// published by another node (over the NATS bus) reaches them. Never blocks.
     pub fn wake_local(&self, wake: Wake) {
-        let _ = self.events.send(Arc::new(wake));
+        self.local_waker().wake(wake);
+    }
+
+    /// A handle that does what [`Store::wake_local`] does without holding the store. The
+    /// bus keeps one: the store's writer holds the bus (as its commit sink), so a bus holding
+    /// the store would keep both alive, with the database connections, after shutdown.
+    pub fn local_waker(&self) -> LocalWaker {
+        LocalWaker(self.events.clone())
+    }
+}
+
+/// Wakes one node's deliverers (see [`Store::local_waker`]).
+#[derive(Clone)]
+pub struct LocalWaker(tokio::sync::broadcast::Sender<Arc<Wake>>);
+
+impl LocalWaker {
+    /// Wakes this node's deliverers as if a local commit had asked to. Never blocks.
+    pub fn wake(&self, wake: Wake) {
+        let _ = self.0.send(Arc::new(wake));
     }
 }
 
