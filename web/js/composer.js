@@ -1,5 +1,5 @@
 // The composer: Enter sends, Shift+Enter breaks the line; in groups, `@` offers the members and
-// a chosen one goes in as `@name` + U+200B with the ID in `content.at` (spec §5.3). The paper
+// a chosen one goes in as `@name` + U+200B with the ID in `content.at` (wire §5.3). The paper
 // clip (or pasting an image) uploads a file and sends it as an image, video or file message.
 
 import { api, chatPath, upload } from './api.js';

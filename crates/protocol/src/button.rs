@@ -1,4 +1,4 @@
-//! Buttons under a message (spec §5.2): accepted as a flat list or as rows, always stored and
+//! Buttons under a message (wire §5.2): accepted as a flat list or as rows, always stored and
 //! returned as rows.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -53,8 +53,8 @@ impl<'de> Deserialize<'de> for ActionType {
     }
 }
 
-/// One button. `url` and `value` are omitted from the JSON when empty, as in the history
-/// example of spec §6.6.
+/// One button. `url` and `value` are omitted from the JSON when empty, as in Yunhu's history
+/// example (wire §6.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Button {

@@ -1,4 +1,5 @@
-//! The protocol crate against the exact JSON of the spec and of the original batch_send page.
+//! The protocol crate against the exact JSON of Yunhu's documented samples (wire §5, §6, §9) and
+//! of the original batch_send page.
 
 #![allow(clippy::unwrap_used)] // a test that unwraps fails loudly, which is the point
 
@@ -218,7 +219,7 @@ fn parent_id_null_empty_absent_mean_no_quote_and_junk_is_left_for_the_store() {
 
 #[test]
 fn nonebot_send_body_with_extra_keys_is_accepted() {
-    // Captured from nonebot (spec Appendix A).
+    // Captured from nonebot (wire Appendix A).
     let body = r#"{"recvId":"307149245","recvType":"group","content":{"at":[],"text":"echo:hello group"},"contentType":"text","parentId":"False"}"#;
     let req = SendRequest::parse(body.as_bytes()).unwrap();
     assert_eq!(req.message.content, Content::text("echo:hello group"));

@@ -185,10 +185,10 @@ impl Config {
 /// that a bot written for Yunhu never hits it, yet a runaway loop is held back.
 pub const DEFAULT_RATE_LIMIT: u32 = 1000;
 
-/// Yunhu's documented limit: 10 requests per second per bot per API (spec §8).
+/// Yunhu's documented limit: 10 requests per second per bot per API (wire §8).
 pub const YUNHU_RATE_LIMIT: u32 = 10;
 
-/// The per-bot, per-API request rate limit (spec §8). Written `off`, `yunhu` (10/s) or a
+/// The per-bot, per-API request rate limit (wire §8). Written `off`, `yunhu` (10/s) or a
 /// number of requests per second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateLimit {

@@ -1,6 +1,6 @@
 //! Identifiers: message IDs, random numeric IDs in Yunhu's style, and what an ID may contain.
 
-/// A new message ID: 32 lowercase hex characters, a UUID without dashes (spec §6.1).
+/// A new message ID: 32 lowercase hex characters, a UUID without dashes (wire §6.1).
 ///
 /// Version 7 (time-ordered, 74 random bits) rather than 4: new IDs land at the right edge of
 /// the `msg_id` index instead of on a random page, so a commit dirties a few index pages

@@ -50,7 +50,7 @@ const RENDER_IN_PLACE_BYTES: usize = 4096;
 const MENTION_CLASS: &str = "mention";
 /// The longest name a mention may have, in characters, before the `@` is read as plain text.
 const MAX_MENTION_CHARS: usize = 64;
-/// Yunhu ends a mention's name with a zero-width space (spec §5.3).
+/// Yunhu ends a mention's name with a zero-width space (wire §5.3).
 const MENTION_END: char = '\u{200b}';
 
 fn policy() -> Builder<'static> {

@@ -1,4 +1,4 @@
-//! The unofficial web API adapters call (spec §6.11; Yunhu's `chat-web-go.jwzhd.com/v1`):
+//! The unofficial web API adapters call (wire §6.11; Yunhu's `chat-web-go.jwzhd.com/v1`):
 //! `POST /v1/bot/bot-info`, `POST /v1/group/group-info`, `GET /v1/user/homepage`. No token,
 //! as on Yunhu. Answers are the Yunhu envelope with every field nonebot's models require
 //! (nonebot does not start a bot unless bot-info answers code 1).

@@ -6,7 +6,7 @@
 
 use super::is_media_key;
 
-/// Yunhu's media hosts (spec §1), and the image host nonebot uses for stickers.
+/// Yunhu's media hosts (wire §1), and the image host nonebot uses for stickers.
 pub const YUNHU_CDN_HOSTS: &[&str] = &[
     "chat-img.jwznb.com",
     "chat-image1.jwznb.com",

@@ -2,10 +2,10 @@
 //!
 //! Messages store the path `/media/{key}`. People read it as is: their client is served by
 //! this origin and its requests carry their session. Bots read it the way Yunhu hands them
-//! media (spec §1: "signed `imageUrl`s in events"): an absolute URL with a signature, which
-//! they can fetch with a plain GET. The signature is an HMAC of the key under a key the server
-//! keeps, so it proves the URL was handed out by this server and cannot be made up from a
-//! content hash alone.
+//! media (wire §1: "Events hand out signed `imageUrl`s on those CDNs"): an absolute URL with
+//! a signature, which they can fetch with a plain GET. The signature is an HMAC of the key
+//! under a key the server keeps, so it proves the URL was handed out by this server and
+//! cannot be made up from a content hash alone.
 
 use std::borrow::Cow;
 

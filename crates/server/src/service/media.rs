@@ -1,6 +1,6 @@
 //! Uploads and media in messages: streaming an upload to staging while counting and hashing
 //! it, storing it under its content hash, and filling the media fields of a message that
-//! names an upload by key (spec §6.6, §6.7, §7.3).
+//! names an upload by key (wire §6.6, §6.7, §7.3).
 
 use std::path::Path;
 use std::sync::Arc;

@@ -77,7 +77,7 @@ impl Messaging {
     }
 
     /// `/bot/batch_send`: every recipient the bot may reach gets the message, all in one
-    /// commit; the others are left out of `successList` (spec §6.2).
+    /// commit; the others are left out of `successList` (wire §6.2).
     pub async fn batch_send(
         &self,
         bot: &Bot,

@@ -1,4 +1,4 @@
-//! Group administration by bots (spec §6.9): the operator's per-group permissions for a bot,
+//! Group administration by bots (wire §6.9): the operator's per-group permissions for a bot,
 //! gags, message-type limits and member tags, and the policy a member's send is held to.
 
 use std::collections::BTreeMap;

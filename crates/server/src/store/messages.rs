@@ -224,7 +224,7 @@ impl Store {
     }
 
     /// A page of `chat`'s history as a bot sees it: newest first, recalled messages left out
-    /// (spec §6.6). Without an anchor, the newest `before` messages. With one, the anchor with
+    /// (wire §6.6). Without an anchor, the newest `before` messages. With one, the anchor with
     /// up to `before` older and `after` newer messages around it; an anchor that is not a
     /// visible message of the chat gives an empty page.
     pub async fn history(
@@ -236,7 +236,7 @@ impl Store {
     ) -> Result<Vec<StoredMessage>, StoreError> {
         self.readers
             .read(move |conn| {
-                // Asking for nothing on either side gives nothing, anchor or not (spec §6.6).
+                // Asking for nothing on either side gives nothing, anchor or not (wire §6.6).
                 if before == 0 && after == 0 {
                     return Ok(Vec::new());
                 }
@@ -392,7 +392,7 @@ pub(crate) fn append_many(
         };
         numbered.insert(chat_key.clone(), seq);
         // A quote must name a message of the same chat; anything else (nonebot's "False", an
-        // ID from another chat) degrades to no quote rather than failing the send (spec §12
+        // ID from another chat) degrades to no quote rather than failing the send (wire §12
         // item 5).
         let parent_id = match &message.parent_id {
             Some(parent) => conn

@@ -1,9 +1,24 @@
-//! Durable storage on embedded SQLite: the directory (users, groups, bots, their relations)
-//! and the message log.
+//! The store: durable state and the rules that must be atomic, on embedded SQLite (one node)
+//! or PostgreSQL (a cluster's shared database), through one connection API ([`db`]).
 //!
-//! Writes go through one group-commit writer thread ([`writer`]); reads use a small pool of
-//! read-only connections ([`readers`]). The public methods are grouped by what they touch:
-//! [`directory`] and [`messages`].
+//! What it keeps: the directory (users, groups, bots and their relations: [`directory`],
+//! [`group_admin`], [`commands`], [`sessions`]), the message log and each chat's cursors and
+//! sequence numbers ([`messages`], [`user_side`], [`boards`]), uploads' metadata
+//! ([`media`]), and the events outbox with its delivery state ([`outbox`], [`deliveries`]).
+//!
+//! How it writes: every write is a job for one group-commit writer thread ([`writer`]), which
+//! runs the queued jobs in one transaction and answers their callers once the commit is
+//! durable (fsynced off the writer by [`syncer`] under `durability full`). A job gets a
+//! transaction context ([`tx`]) and leaves in it plain records of what it changed
+//! ([`record`]); after the commit the writer hands them, in commit order, to the
+//! [`CommitSink`] it was opened with ([`sink`]). Reads use a small pool of read-only
+//! connections ([`readers`]) beside the writer.
+//!
+//! What it is not: it builds no live frames, renders no HTML (a message's or board's HTML
+//! comes in with the write, made by the caller, and is stored as given), knows no HTTP and no
+//! bus. Who receives its commits, and on which thread they become frames, is the sink's
+//! business. `layering.rs` fails the build's tests if this module names any module of the
+//! server but `clock`, `ids`, `secret` and `metrics`.
 
 mod boards;
 mod commands;

@@ -354,7 +354,7 @@ ALTER TABLE messages ADD COLUMN html TEXT;
 ALTER TABLE boards ADD COLUMN html TEXT;
 "#;
 
-/// SQLite's migration 10 and PostgreSQL's 5. Yunhu's two kinds of text command (spec §7.4): `direct` sends `/name` alone, `normal`
+/// SQLite's migration 10 and PostgreSQL's 5. Yunhu's two kinds of text command (wire §7.4): `direct` sends `/name` alone, `normal`
 /// sends its preset text followed by what the user typed. The kind is checked in code, not by
 /// a CHECK constraint, so that a later kind (form commands) needs no table rebuild in SQLite.
 const COMMAND_KINDS: &str = r#"

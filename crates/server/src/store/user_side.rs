@@ -306,7 +306,7 @@ impl Store {
                 };
                 let content: Content = serde_json::from_str(&row.content)
                     .map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
-                // Each bot whose command it is gets it in the shape Yunhu sends (spec §7.4);
+                // Each bot whose command it is gets it in the shape Yunhu sends (wire §7.4);
                 // a direct command typed with input is no command (Yunhu cannot send one).
                 let invocation = invoked_command(&row.content_type, &content);
                 let commands: Vec<Option<(Command, String)>> = bots
@@ -398,7 +398,7 @@ impl Store {
                     return Ok(Click::NoButton);
                 }
                 // In a private chat the event names the clicking user, so that a naive reply
-                // to (recvId, recvType) reaches them (spec §7.7).
+                // to (recvId, recvType) reaches them (wire §7.7).
                 let (recv_id, recv_type) = match &chat {
                     Chat::Group { group_id } => (group_id.clone(), "group"),
                     Chat::Private { user_id, .. } => (user_id.clone(), "user"),

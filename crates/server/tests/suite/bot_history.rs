@@ -1,4 +1,4 @@
-//! `bot/messages` (anchor semantics of spec §6.6), `bot/edit` and `bot/recall`.
+//! `bot/messages` (anchor semantics of wire §6.6), `bot/edit` and `bot/recall`.
 
 #![allow(clippy::unwrap_used)]
 

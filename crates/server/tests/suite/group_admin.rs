@@ -1,4 +1,4 @@
-//! Group administration (spec §6.9) against a running server: each call's success shape, its
+//! Group administration (wire §6.9) against a running server: each call's success shape, its
 //! permission error and its not-in-group error, and the send policy the store derives.
 
 #![allow(clippy::unwrap_used)]

@@ -4,7 +4,7 @@
 //! APIs a 4xx status with `{"error": …}` where the server builds the body) and changes
 //! nothing: the messages, the chat log, the outbox and the directory are the same after.
 //!
-//! Unknown fields are the exception the spec demands (§12: clients send extra keys): a valid
+//! Unknown fields are the exception wire §12 demands (item 4: clients send extra keys): a valid
 //! request with unknown fields succeeds, and the unknown fields are not stored.
 
 #![allow(clippy::unwrap_used)]

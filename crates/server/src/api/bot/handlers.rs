@@ -45,7 +45,7 @@ pub(crate) async fn edit(
     Ok(Success(Some(EditData { success_count: 1 })))
 }
 
-/// `POST /bot/recall`: success carries no data (spec §6.5).
+/// `POST /bot/recall`: success carries no data (wire §6.5).
 pub(crate) async fn recall(
     State(state): State<AppState>,
     AuthedBot(bot): AuthedBot,
@@ -129,7 +129,7 @@ pub(crate) async fn board_all_dismiss(
 const STREAM_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// `POST /bot/send-stream?recvId=&recvType=&contentType=`: the body is the text, chunked or
-/// not, with any Content-Type (spec §12 item 9). Connected users see it grow; it is stored
+/// not, with any Content-Type (wire §12 item 9). Connected users see it grow; it is stored
 /// when the body ends, and the reply has the shape of `/bot/send`.
 pub(crate) async fn send_stream(
     State(state): State<AppState>,

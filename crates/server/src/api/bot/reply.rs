@@ -23,7 +23,7 @@ impl<T: Serialize> IntoResponse for Success<T> {
 }
 
 /// A failed call. Refusals are HTTP 200 with the error envelope, because clients read `code`
-/// and `msg` and some of them throw away non-2xx bodies (spec §3). A storage failure is HTTP
+/// and `msg` and some of them throw away non-2xx bodies (wire §3). A storage failure is HTTP
 /// 500 with an envelope too; its cause goes to the log, not to the client.
 pub(crate) struct Failure(ServiceError);
 

@@ -108,7 +108,7 @@ async fn session(
                     biased;
                     msg = stream.next() => match msg {
                         // Pings are answered by the WebSocket layer itself; the bot sends
-                        // nothing else that means anything (spec §7.1).
+                        // nothing else that means anything (wire §7.1).
                         Some(Ok(Message::Close(_))) | None => return Ok(()),
                         Some(Ok(_)) => continue,
                         Some(Err(e)) => return Err(SessionEnd::Socket(e.to_string())),

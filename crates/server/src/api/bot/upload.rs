@@ -1,7 +1,7 @@
-//! `POST /image/upload`, `/video/upload`, `/file/upload` (spec §6.7): one multipart part named
+//! `POST /image/upload`, `/video/upload`, `/file/upload` (wire §6.7): one multipart part named
 //! after the kind, streamed to a staging file while it is counted against the kind's limit.
 //!
-//! Accepted shapes (spec §12 item 10): the part with or without a filename (.NET sends none),
+//! Accepted shapes (wire §12 item 10): the part with or without a filename (.NET sends none),
 //! with or without its own Content-Type, and beside other text fields (rust3p's `extra=""`),
 //! which are skipped. Memory stays bounded whatever the body's size: bytes go to disk as they
 //! arrive, and an oversized upload is cut off at its limit.

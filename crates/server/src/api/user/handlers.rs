@@ -110,7 +110,7 @@ pub(crate) async fn history(
 }
 
 /// `POST /chats/{type}/{id}/messages` with `{"contentType", "content", "parentId"?}`: text or
-/// markdown, with `content.at` mentions (spec §5.3). Buttons are for bots only and dropped.
+/// markdown, with `content.at` mentions (wire §5.3). Buttons are for bots only and dropped.
 pub(crate) async fn send(
     State(state): State<AppState>,
     AuthedUser(user): AuthedUser,
