@@ -173,6 +173,7 @@ impl Server {
             events,
             request_timeout: config.limits.request_timeout,
             ws_limits: crate::api::limits::WsLimits::new(&config.limits),
+            upload_timeout: config.limits.upload_timeout,
         };
         Ok(Server {
             listener,

@@ -46,9 +46,17 @@ pub fn router() -> Router<AppState> {
         .route("/groups/{group_id}/leave", post(leave))
         .route("/live", get(live::live))
         .route("/session", post(session::sign_in).delete(session::sign_out))
-        .route("/uploads/{kind}", post(uploads::upload))
         .layer(DefaultBodyLimit::max(MAX_USER_BODY))
         .layer(axum::Extension(session::SignInLimiter::new()))
+        .layer(axum::middleware::map_response(super::problem::json_errors))
+}
+
+/// The upload route, to be nested under `/api/v1` outside the request time limit: uploads
+/// have their own (see [`uploads`]). Bodies are streamed to disk, bounded by the upload
+/// limits rather than [`DefaultBodyLimit`].
+pub fn upload_router() -> Router<AppState> {
+    Router::new()
+        .route("/uploads/{kind}", post(uploads::upload))
         .layer(axum::middleware::map_response(super::problem::json_errors))
 }
 
