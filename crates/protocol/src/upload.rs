@@ -74,6 +74,15 @@ impl ApiError {
         Self::business(format!("{}获取失败", kind.noun()))
     }
 
+    /// The upload did not arrive whole within the server's upload time limit (cloudlake's
+    /// own: Yunhu documents none): `-1` with the limit in seconds.
+    pub fn upload_timed_out(kind: UploadKind, limit_secs: u64) -> Self {
+        Self::business(format!(
+            "{}上传超时，须在{limit_secs}秒内传完 (the upload took longer than {limit_secs} s)",
+            kind.noun()
+        ))
+    }
+
     /// The upload is larger than its kind allows (wire §8).
     pub fn upload_too_large(kind: UploadKind) -> Self {
         Self::invalid_param(format!(

@@ -37,7 +37,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "store", "bus", "render", "media", "clock", "ids", "secret", "metrics",
         ],
     ),
-    ("config", &["store", "events"]),
+    ("config", &["store", "events", "media"]),
 ];
 
 /// Modules that must not touch the HTTP framework.

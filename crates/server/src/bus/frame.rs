@@ -67,7 +67,7 @@ fn change(record: Record) -> Result<Change, StoreError> {
         Record::Joined { user_id, chat_key } => Change::Joined { user_id, chat_key },
         Record::Left { user_id, chat_key } => Change::Left { user_id, chat_key },
         Record::ChatClosed { chat_key } => Change::ChatClosed { chat_key },
-        Record::UserClosed { user_id } => Change::UserClosed { user_id },
+        Record::UserClosed { user_id, session } => Change::UserClosed { user_id, session },
     })
 }
 

@@ -63,10 +63,13 @@ pub enum Change {
         /// The chat.
         chat_key: String,
     },
-    /// A user's sessions must end (the user was deleted or their token rotated).
+    /// A user's live sessions must end: all of them (the user was deleted, or their token or
+    /// password changed), or those opened with one sign-in session's token (sign-out).
     UserClosed {
         /// The user.
         user_id: String,
+        /// Only the sockets opened with the token of this hash, when set.
+        session: Option<[u8; 32]>,
     },
 }
 

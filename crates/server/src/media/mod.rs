@@ -9,7 +9,7 @@ pub mod urls;
 
 pub use blob::{BlobLocation, BlobStore, FsBlobStore};
 pub use references::media_key_of;
-pub use urls::MediaUrls;
+pub use urls::{MediaUrls, Signed, unix_now};
 
 /// The path, under the server's root, that serves an upload's bytes: `/media/{key}`.
 pub fn media_path(key: &str) -> String {

@@ -82,7 +82,10 @@ impl Store {
                     .prepare_cached("DELETE FROM users WHERE id = ?1")?
                     .execute([&id])?;
                 expect_one(n, "user", id.clone())?;
-                tx.record(Record::UserClosed { user_id: id });
+                tx.record(Record::UserClosed {
+                    user_id: id,
+                    session: None,
+                });
                 Ok(())
             })
             .await
@@ -100,7 +103,10 @@ impl Store {
                 // A new token is a fresh start: sessions opened before it end too.
                 conn.prepare_cached("DELETE FROM user_sessions WHERE user_id = ?1")?
                     .execute([&id])?;
-                tx.record(Record::UserClosed { user_id: id });
+                tx.record(Record::UserClosed {
+                    user_id: id,
+                    session: None,
+                });
                 Ok(())
             })
             .await
@@ -395,6 +401,8 @@ impl Store {
                     .key();
                     tx.record(Record::ChatClosed { chat_key });
                 }
+                // Its sockets wake, find no bot, and close.
+                tx.wake_bot(&id);
                 Ok(())
             })
             .await;
@@ -402,15 +410,38 @@ impl Store {
         result
     }
 
-    /// Replaces a bot's token; the old one stops working at once.
+    /// Whether `token` is the bot's token now, read from the database (not the token cache,
+    /// which another node's rotation reaches only at its TTL): an open bot socket asks this
+    /// before each page of events it sends.
+    pub async fn bot_has_token(
+        &self,
+        bot_id: String,
+        token: TokenHash,
+    ) -> Result<bool, StoreError> {
+        self.readers
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached("SELECT 1 FROM bots WHERE id = ?1 AND token_hash = ?2")?
+                    .query_row(params![bot_id, token.0], |_| Ok(()))
+                    .optional()?
+                    .is_some())
+            })
+            .await
+    }
+
+    /// Replaces a bot's token; the old one stops working at once, and the bot's sockets
+    /// opened with it are woken to find that out and close.
     pub async fn set_bot_token(&self, id: String, token: TokenHash) -> Result<(), StoreError> {
         let result = self
             .writer
-            .write(move |conn| {
-                let n = conn
+            .write_tx(move |tx| {
+                let n = tx
+                    .conn()
                     .prepare_cached("UPDATE bots SET token_hash = ?2 WHERE id = ?1")?
                     .execute(params![id, token.0])?;
-                expect_one(n, "bot", id)
+                expect_one(n, "bot", id.clone())?;
+                tx.wake_bot(&id);
+                Ok(())
             })
             .await;
         // After the commit: lookups from now on read the new token.

@@ -667,3 +667,110 @@ async fn the_data_directory_is_made_private_whatever_existed() {
         assert_eq!(mode(&entry.path()), expected, "{}", entry.path().display());
     }
 }
+
+/// Every file under `dir`, at any depth.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(files_under(&path));
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Sends `head` and `start` of a body declared far longer, then trickles a byte every 200 ms
+/// (for at most 10 s), and returns the status and JSON body of the answer the server gives
+/// meanwhile, or `None` if none comes within those 10 s.
+async fn slow_upload(server: &TestServer, head: String, start: &[u8]) -> Option<(u16, Value)> {
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let conn = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let (mut read, mut write) = conn.into_split();
+    write.write_all(head.as_bytes()).await.unwrap();
+    write.write_all(start).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if write.write_all(b"x").await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut answer = Vec::new();
+    let read_all = async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match read.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+            // Whole once the body has the length the head declares.
+            if let Some(at) = answer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&answer[..at]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok());
+                if length.is_some_and(|n| answer.len() >= at + 4 + n) {
+                    return;
+                }
+            }
+        }
+    };
+    let answered = tokio::time::timeout(Duration::from_secs(10), read_all).await;
+    trickle.abort();
+    answered.ok()?;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    Some((status, serde_json::from_str(body).unwrap_or(Value::Null)))
+}
+
+/// A bot's multipart upload and a user's upload whose bodies trickle in are cut off at the
+/// upload time limit with a clear error (the bot API's envelope, HTTP 200; the user API's
+/// 408), and leave nothing behind: no upload row, no staging file.
+#[tokio::test]
+async fn slow_uploads_time_out_with_a_clear_error_and_store_nothing() {
+    let server =
+        TestServer::start_with(|c| c.limits.upload_timeout = std::time::Duration::from_secs(1))
+            .await;
+    let bot = server.bot(BOT).await;
+    let user = server.user(USER, "Alice").await;
+    let before = state(&server);
+
+    let part = b"--xyz\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\
+                 Content-Type: image/png\r\n\r\n\x89PNG\r\n\x1a\n";
+    let head = format!(
+        "POST /open-apis/v1/image/upload?token={bot} HTTP/1.1\r\nHost: x\r\n\
+         Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 100000\r\n\r\n"
+    );
+    let started = std::time::Instant::now();
+    let (status, body) = slow_upload(&server, head, part)
+        .await
+        .expect("the bot's slow upload is answered while it still trickles");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["code"], -1, "{body}");
+    assert!(body["msg"].as_str().unwrap().contains("上传超时"), "{body}");
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+
+    let head = format!(
+        "POST /api/v1/uploads/image?name=a.png HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {user}\r\nContent-Length: 100000\r\n\r\n"
+    );
+    let (status, body) = slow_upload(&server, head, b"\x89PNG\r\n\x1a\n")
+        .await
+        .expect("the user's slow upload is answered while it still trickles");
+    assert_eq!(status, 408, "{body}");
+    assert_eq!(body["error"]["code"], "timeout", "{body}");
+
+    assert_eq!(state(&server), before, "nothing stored");
+    let left = files_under(&server.dir.path().join("media"));
+    assert!(left.is_empty(), "staging files left: {left:?}");
+    healthz_answers(&server).await;
+}

@@ -16,6 +16,7 @@ mod metrics;
 mod nats_bus;
 mod openapi;
 mod rate_limit;
+mod revocation;
 mod send_stream;
 mod slow_client;
 mod uploads;

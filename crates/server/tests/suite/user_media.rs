@@ -161,7 +161,7 @@ async fn a_users_image_reaches_members_live_and_the_bot_as_a_signed_url() {
     assert_eq!(content["imageHeight"], 30);
     let url = content["imageUrl"].as_str().unwrap();
     assert!(
-        url.starts_with(&server.url(&format!("{path}?sig="))),
+        url.starts_with(&server.url(&format!("{path}?exp="))),
         "{url}"
     );
     let resp = server.http.get(url).send().await.unwrap();

@@ -15,12 +15,13 @@ use cloudlake_protocol::{LIVE_VERSION, LiveFrame};
 use futures_util::SinkExt;
 use serde::Deserialize;
 
-use super::AuthedUser;
+use super::{AuthedUser, PresentedCredential};
 use crate::api::AppState;
 use crate::api::limits::Admitted;
 use crate::api::problem::Problem;
 use crate::bus::frame;
 use crate::gateway::Outbound;
+use crate::secret::TokenHash;
 use crate::store::{StoreError, User};
 
 /// The initial read buffer of a live socket.
@@ -54,6 +55,7 @@ pub(crate) async fn live(
     State(state): State<AppState>,
     Admitted(permit): Admitted,
     AuthedUser(user): AuthedUser,
+    PresentedCredential(credential): PresentedCredential,
     Query(query): Query<LiveQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, Problem> {
@@ -71,7 +73,7 @@ pub(crate) async fn live(
         .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
             let _permit = permit;
-            if let Err(e) = session(state, user, query.cursor, socket).await {
+            if let Err(e) = session(state, user, credential, query.cursor, socket).await {
                 tracing::warn!(error = %e, "live session ended with an error");
             }
         }))
@@ -134,12 +136,25 @@ async fn send_frame(socket: &mut WebSocket, frame: &LiveFrame) -> Result<(), Ses
 async fn session(
     state: AppState,
     user: User,
+    credential: Option<TokenHash>,
     cursor: Option<i64>,
     mut socket: WebSocket,
 ) -> Result<(), SessionEnd> {
     let _connected = crate::metrics::metrics().client_connected("user");
     let user_id = user.user_id;
-    let (session, mut queue) = state.gateway.connect(&user_id);
+    let (session, mut queue) = state
+        .gateway
+        .connect_with(&user_id, credential.map(|hash| hash.0));
+    // Checked again now that the session is registered: a sign-out (or a new token)
+    // committed between the upgrade's check and the registration closed no socket, so it
+    // is caught here; one committed from now on closes this one.
+    if let Some(hash) = credential {
+        let still = super::user_for_hash(&state, hash).await?;
+        if still.is_none_or(|u| u.user_id != user_id) {
+            let _ = socket.send(Message::Close(None)).await;
+            return Ok(());
+        }
+    }
     let chats = state.store.chat_keys(user_id.clone()).await?;
     session.subscribe(chats);
     // Read again: a chat left between the first read and the subscription is dropped here.

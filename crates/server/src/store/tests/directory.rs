@@ -105,8 +105,8 @@ async fn a_new_user_token_or_deletion_ends_the_users_sessions() {
     let records = h.records();
     assert!(
         matches!(records.as_slice(), [
-            Record::UserClosed { user_id: a },
-            Record::UserClosed { user_id: b },
+            Record::UserClosed { user_id: a, session: None },
+            Record::UserClosed { user_id: b, session: None },
         ] if a == "bob" && b == "bob"),
         "{records:?}"
     );
