@@ -131,6 +131,12 @@ function scheduleRead(chat, seq) {
 document.addEventListener('visibilitychange', () => view.read());
 
 function onLiveState(s) {
+  if (s === 'revoked') {
+    // This session was signed out (here or elsewhere) or the token or password changed.
+    session.token = null;
+    showSignIn('Your session has ended; sign in again.');
+    return;
+  }
   const label = { connecting: 'Connecting…', open: '', waiting: 'Offline — reconnecting…' }[s] ?? '';
   $('live-status').textContent = label;
   $('live-status').classList.toggle('warn', s === 'waiting');

@@ -70,6 +70,9 @@ struct Link {
     credential: Option<[u8; 32]>,
     queue: mpsc::Sender<Outbound>,
     lagging: AtomicBool,
+    /// Its credential was revoked: it ends (with the revocation's close code) even when its
+    /// queue had no room for the [`Outbound::Close`].
+    closed: AtomicBool,
     chats: RwLock<HashSet<String>>,
 }
 
@@ -117,6 +120,7 @@ impl Gateway {
             credential,
             queue,
             lagging: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             chats: RwLock::new(HashSet::new()),
         });
         self.routes()
@@ -276,6 +280,7 @@ impl Gateway {
                         None => true,
                     });
                     for link in ended {
+                        link.closed.store(true, Ordering::Release);
                         // Not `offer`: closing must get through even to a lagging session.
                         let _ = link.queue.try_send(Outbound::Close);
                         link.lagging.store(true, Ordering::Release);
@@ -321,6 +326,11 @@ impl Session {
     /// Whether frames were dropped for this session: it must resync.
     pub fn is_lagging(&self) -> bool {
         self.link.lagging.load(Ordering::Acquire)
+    }
+
+    /// Whether the session's credential was revoked: it must end, not resync.
+    pub fn is_closed(&self) -> bool {
+        self.link.closed.load(Ordering::Acquire)
     }
 }
 
@@ -421,14 +431,15 @@ mod tests {
     #[test]
     fn a_closed_sign_in_session_ends_only_the_sockets_opened_with_it() {
         let gateway = Gateway::new();
-        let (_a, mut a_rx) = gateway.connect_with("alice", Some([1; 32]));
-        let (_b, mut b_rx) = gateway.connect_with("alice", Some([2; 32]));
-        let (_t, mut t_rx) = gateway.connect("alice");
+        let (a, mut a_rx) = gateway.connect_with("alice", Some([1; 32]));
+        let (b, mut b_rx) = gateway.connect_with("alice", Some([2; 32]));
+        let (t, mut t_rx) = gateway.connect("alice");
         gateway.publish(vec![Change::UserClosed {
             user_id: "alice".into(),
             session: Some([1; 32]),
         }]);
         assert!(matches!(a_rx.try_recv(), Ok(Outbound::Close)));
+        assert!(a.is_closed() && !b.is_closed() && !t.is_closed());
         assert!(b_rx.try_recv().is_err() && t_rx.try_recv().is_err());
         gateway.publish(vec![Change::UserClosed {
             user_id: "alice".into(),

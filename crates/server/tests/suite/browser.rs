@@ -728,6 +728,24 @@ async fn web_client_in_a_real_browser() {
         .await;
     driver.resize(1280, 800).await;
 
+    // A new password ends Alice's sessions: the server closes the page's live socket as
+    // revoked, and the page asks her to sign in again instead of reconnecting forever.
+    let (status, _) = server
+        .admin(
+            Method::PUT,
+            &format!("/users/{ALICE}/password"),
+            Some(json!({"password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    driver
+        .wait_for(
+            "the sign-in form after the revocation",
+            "return !document.getElementById('signin').hidden \
+             && document.getElementById('signin-error').textContent === 'Your session has ended; sign in again.'",
+        )
+        .await;
+
     // The admin console lists the bot with its groups.
     driver.goto(&server.url("/admin")).await;
     driver

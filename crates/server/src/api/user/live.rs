@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
 use cloudlake_protocol::{LIVE_VERSION, LiveFrame};
@@ -30,6 +30,11 @@ pub(crate) const READ_BUFFER: usize = 4 * 1024;
 /// (at most 125 bytes) and closes; tungstenite's default, 64 MiB, let each socket buffer that
 /// much data the server ignores (issue 22). Past it the socket is closed.
 pub(crate) const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
+
+/// The close code of a socket whose credential was revoked (sign-out, a new token or
+/// password, the user deleted): in the range RFC 6455 leaves to applications, 4000 + HTTP's
+/// 401. A client seeing it signs in again instead of reconnecting with the dead token.
+pub const CLOSE_REVOKED: u16 = 4401;
 
 /// How much a live socket buffers before writing to the network (tungstenite's default is
 /// 128 KiB).
@@ -151,8 +156,7 @@ async fn session(
     if let Some(hash) = credential {
         let still = super::user_for_hash(&state, hash).await?;
         if still.is_none_or(|u| u.user_id != user_id) {
-            let _ = socket.send(Message::Close(None)).await;
-            return Ok(());
+            return revoked(&mut socket).await;
         }
     }
     let chats = state.store.chat_keys(user_id.clone()).await?;
@@ -247,11 +251,11 @@ async fn session(
                 // counts it) is what the client really got.
                 send_all(&mut socket, &mut batch).await?;
                 match end {
+                    // A revocation marks the session lagging too (so nothing more is queued
+                    // for it); it ends as revoked, not with a resync to come back from.
+                    Some(End::Close) => return revoked(&mut socket).await,
+                    Some(End::Lagging) if session.is_closed() => return revoked(&mut socket).await,
                     Some(End::Lagging) => return resync(&mut socket, last_sent, "lagging").await,
-                    Some(End::Close) => {
-                        let _ = socket.send(Message::Close(None)).await;
-                        return Ok(());
-                    }
                     None => {}
                 }
             },
@@ -262,6 +266,16 @@ async fn session(
             },
         }
     }
+}
+
+/// Closes the socket with [`CLOSE_REVOKED`].
+async fn revoked(socket: &mut WebSocket) -> Result<(), SessionEnd> {
+    let close = CloseFrame {
+        code: CLOSE_REVOKED,
+        reason: Utf8Bytes::from_static("signed out: the credential was revoked"),
+    };
+    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(close)))).await;
+    Ok(())
 }
 
 async fn resync(socket: &mut WebSocket, cursor: i64, reason: &str) -> Result<(), SessionEnd> {
