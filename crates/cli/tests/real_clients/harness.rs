@@ -55,11 +55,6 @@ pub const NONEBOT: Client = Client {
     script: "nonebot_bot.py",
     webhook_path: Some("/yunhu/81234567"),
 };
-/// ErisPulse with its Yunhu adapter, in WebSocket mode.
-pub const ERISPULSE: Client = Client {
-    script: "erispulse_bot.py",
-    webhook_path: None,
-};
 /// yunhu2onebot12's converter behind a webhook.
 pub const YUNHU2ONEBOT12: Client = Client {
     script: "yunhu2onebot12_bot.py",
@@ -115,6 +110,8 @@ pub struct World {
     pub group: String,
     /// An open group with the bot and Alice, for Bob to join.
     pub open_group: String,
+    /// The bot's token.
+    pub bot_token: String,
     _dir: tempfile::TempDir,
 }
 
@@ -223,6 +220,7 @@ impl World {
         admin(&server, &["bot", "add-command", BOT_ID, COMMAND]);
 
         let client = ClientProcess::spawn(python, client, &server.base, &bot_token, hook_port);
+
         let mut world = World {
             client,
             server,
@@ -235,10 +233,33 @@ impl World {
             bob,
             group,
             open_group,
+            bot_token,
             _dir: dir,
         };
         world.expect_within("ready", START_LIMIT, |_| true);
         world
+    }
+
+    /// An admin CLI command (`cloudlake admin --json ARGS`) against this server; its JSON.
+    pub fn admin(&self, args: &[&str]) -> Value {
+        admin(&self.server, args)
+    }
+
+    /// A bot API call (`POST /open-apis/v1/{path}?token=`) as the bot; the envelope.
+    pub fn bot_api(&self, path: &str, body: Value) -> Value {
+        self.rt.block_on(async {
+            self.http
+                .post(format!("{}/open-apis/v1/{path}", self.server.base))
+                .query(&[("token", &self.bot_token)])
+                .json(&body)
+                .timeout(WAIT_LIMIT)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
     }
 
     /// A user API call (`/api/v1{path}`) as `who`; panics unless it succeeds. The JSON answer
