@@ -366,3 +366,25 @@ client_tests!(
         button_click_on_a_bot_api_message,
     ]
 );
+
+client_tests!(
+    erispulse,
+    harness::ERISPULSE,
+    [
+        receives_a_message,
+        command_with_arguments,
+        command_without_arguments,
+        follow,
+        join,
+        replies_text,
+        replies_markdown,
+        replies_html,
+        replies_with_buttons,
+        button_click,
+        echoes_an_image,
+        mention,
+        quote,
+        #[ignore = "waits on bots in group member lists (GET /api/v1/groups/{id}/members)"]
+        mention_from_the_members_list,
+    ]
+);

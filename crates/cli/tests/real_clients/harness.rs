@@ -55,6 +55,11 @@ pub const NONEBOT: Client = Client {
     script: "nonebot_bot.py",
     webhook_path: Some("/yunhu/81234567"),
 };
+/// ErisPulse with its Yunhu adapter, in WebSocket mode.
+pub const ERISPULSE: Client = Client {
+    script: "erispulse_bot.py",
+    webhook_path: None,
+};
 /// yunhu2onebot12's converter behind a webhook.
 pub const YUNHU2ONEBOT12: Client = Client {
     script: "yunhu2onebot12_bot.py",
