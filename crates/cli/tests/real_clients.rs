@@ -46,6 +46,55 @@ mod scenarios {
         );
     }
 
+    /// A person's text in their private chat with the bot reaches the client's message
+    /// handler as a private message.
+    pub fn receives_a_private_message(w: &mut World) {
+        let alice = w.alice.clone();
+        let sent = w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/chats/bot/{BOT_ID}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": "just between us"}})),
+        );
+        let seen = w.expect("message", |r| r["text"] == "just between us");
+        assert_eq!(seen["sender"], alice.id.as_str(), "{seen}");
+        assert_eq!(seen["msg_id"], sent["msgId"], "{seen}");
+        // Each client names a private chat its own way: Yunhu's `bot`, OneBot's `private`.
+        let kind = seen["chat_type"].as_str().unwrap_or_default();
+        assert!(kind == "bot" || kind == "private", "{seen}");
+    }
+
+    /// The client answers a private message in the private chat.
+    pub fn replies_in_private(w: &mut World) {
+        let alice = w.alice.clone();
+        let path = format!("/chats/bot/{BOT_ID}/messages");
+        w.user_call(
+            &alice,
+            Method::POST,
+            &path,
+            Some(json!({"contentType": "text", "content": {"text": "say text"}})),
+        );
+        let sent = w.expect("sent", |r| r["what"] == "say text");
+        assert_eq!(sent["code"], 1, "the client's send: {sent}");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let history = w.user_call(&alice, Method::GET, &path, None);
+            let found = history["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["senderId"] == BOT_ID && m["content"]["text"] == "text reply");
+            if found {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "no reply in the private chat: {history}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// `/weather 北京` for the bot's command reaches the client's command handler as the
     /// command `weather` with the argument `北京`.
     pub fn command_with_arguments(w: &mut World) {
@@ -307,6 +356,8 @@ client_tests!(
     harness::YUNHU_SDK,
     [
         receives_a_message,
+        receives_a_private_message,
+        replies_in_private,
         command_with_arguments,
         command_without_arguments,
         follow,
@@ -331,6 +382,8 @@ client_tests!(
     harness::NONEBOT,
     [
         receives_a_message,
+        receives_a_private_message,
+        replies_in_private,
         command_with_arguments,
         command_without_arguments,
         follow,
@@ -359,6 +412,7 @@ client_tests!(
     harness::YUNHU2ONEBOT12,
     [
         receives_a_message,
+        receives_a_private_message,
         command_with_arguments,
         command_without_arguments,
         follow,
@@ -372,6 +426,8 @@ client_tests!(
     harness::ERISPULSE,
     [
         receives_a_message,
+        receives_a_private_message,
+        replies_in_private,
         command_with_arguments,
         command_without_arguments,
         follow,
