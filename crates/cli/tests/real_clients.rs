@@ -20,7 +20,7 @@ mod common;
 #[path = "real_clients/harness.rs"]
 mod harness;
 
-use harness::{BOT_ID, COMMAND, World};
+use harness::{BOT_ID, COMMAND, DIRECT_COMMAND, PRESET_COMMAND, PRESET_TEXT, World};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -110,6 +110,31 @@ mod scenarios {
         let seen = w.expect("command", |_| true);
         assert_eq!(seen["name"], COMMAND, "{seen}");
         assert_eq!(seen["args"], "", "{seen}");
+    }
+
+    /// `/ping`, a direct command (sent the moment it is picked, so never with input), reaches
+    /// the command handler as `ping` with no argument.
+    pub fn direct_command(w: &mut World) {
+        w.say(&w.alice.clone(), &format!("/{DIRECT_COMMAND}"));
+        let seen = w.expect("command", |_| true);
+        assert_eq!(seen["name"], DIRECT_COMMAND, "{seen}");
+        // A library's parser gives no argument; a raw handler (the official SDK) sees Yunhu's
+        // text of a direct command, `/name`.
+        let expected = if seen["raw"] == true {
+            format!("/{DIRECT_COMMAND}")
+        } else {
+            String::new()
+        };
+        assert_eq!(seen["args"], expected.as_str(), "{seen}");
+    }
+
+    /// `/forecast 北京` for a command with the preset text `明天` reaches the command handler
+    /// with Yunhu's text: the preset text, then the input.
+    pub fn command_with_preset_text(w: &mut World) {
+        w.say(&w.alice.clone(), &format!("/{PRESET_COMMAND} 北京"));
+        let seen = w.expect("command", |_| true);
+        assert_eq!(seen["name"], PRESET_COMMAND, "{seen}");
+        assert_eq!(seen["args"], format!("{PRESET_TEXT} 北京"), "{seen}");
     }
 
     /// Bob adding the bot as a friend reaches the client's follow handler.
@@ -360,6 +385,8 @@ client_tests!(
         replies_in_private,
         command_with_arguments,
         command_without_arguments,
+        direct_command,
+        command_with_preset_text,
         follow,
         join,
         replies_text,
@@ -386,6 +413,8 @@ client_tests!(
         replies_in_private,
         command_with_arguments,
         command_without_arguments,
+        direct_command,
+        command_with_preset_text,
         follow,
         join,
         replies_text,
@@ -415,6 +444,8 @@ client_tests!(
         receives_a_private_message,
         command_with_arguments,
         command_without_arguments,
+        direct_command,
+        command_with_preset_text,
         follow,
         join,
         button_click_on_a_bot_api_message,
@@ -430,6 +461,8 @@ client_tests!(
         replies_in_private,
         command_with_arguments,
         command_without_arguments,
+        direct_command,
+        command_with_preset_text,
         follow,
         join,
         replies_text,

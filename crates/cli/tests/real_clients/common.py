@@ -34,6 +34,9 @@ REPLIES = {
     "say html": ("html", "<b>html</b> reply"),
 }
 BUTTONS_TEXT = "pick one"
+# The bot's commands (the harness adds them with `cloudlake admin bot add-command`): normal,
+# direct, and normal with a preset text.
+COMMANDS = ["weather", "ping", "forecast"]
 BUTTONS = [[{"text": "Tea", "actionType": 3, "value": "tea"}]]
 
 _lock = threading.Lock()

@@ -36,14 +36,21 @@ from ErisPulse import sdk  # noqa: E402  (reads the config written above)
 from ErisPulse.Core.Event import command, message, meta, notice  # noqa: E402
 
 
-@command("weather")
-async def on_weather(event):
-    common.record(
-        "command",
-        name=event.get_command_name(),
-        args=" ".join(event.get_command_args()),
-        sender=event.get_user_id(),
-    )
+def command_handler(name):
+    """An ErisPulse `command(name)` handler reporting the command and its arguments."""
+
+    @command(name)
+    async def on_command_event(event):
+        common.record(
+            "command",
+            name=event.get_command_name(),
+            args=" ".join(event.get_command_args()),
+            sender=event.get_user_id(),
+        )
+
+
+for name in common.COMMANDS:
+    command_handler(name)
 
 
 def segment(event, kind):

@@ -34,6 +34,12 @@ pub const BOT_ID: &str = "81234567";
 pub const BOT_NICKNAME: &str = "Helper";
 /// The slash command every test bot has (`normal`, no preset text).
 pub const COMMAND: &str = "weather";
+/// A `direct` command of every test bot.
+pub const DIRECT_COMMAND: &str = "ping";
+/// A `normal` command of every test bot with the preset text [`PRESET_TEXT`].
+pub const PRESET_COMMAND: &str = "forecast";
+/// The preset text (默认文字) of [`PRESET_COMMAND`].
+pub const PRESET_TEXT: &str = "明天";
 
 /// A real client of the suite: its script in this directory, and how it receives events.
 #[derive(Clone, Copy, Debug)]
@@ -223,6 +229,28 @@ impl World {
         admin(&server, &["bot", "join-group", BOT_ID, &open_group]);
         admin(&server, &["bot", "follow", BOT_ID, &alice.id]);
         admin(&server, &["bot", "add-command", BOT_ID, COMMAND]);
+        admin(
+            &server,
+            &[
+                "bot",
+                "add-command",
+                BOT_ID,
+                DIRECT_COMMAND,
+                "--kind",
+                "direct",
+            ],
+        );
+        admin(
+            &server,
+            &[
+                "bot",
+                "add-command",
+                BOT_ID,
+                PRESET_COMMAND,
+                "--preset-text",
+                PRESET_TEXT,
+            ],
+        );
 
         let client = ClientProcess::spawn(python, client, &server.base, &bot_token, hook_port);
 

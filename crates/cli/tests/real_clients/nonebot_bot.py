@@ -56,18 +56,23 @@ async def connected(bot: Bot):
     common.ready("nonebot-adapter-yunhu")
 
 
-weather = on_command("weather", priority=1, block=True)
+def command_matcher(name):
+    """An `on_command(name)` matcher reporting the command and its argument."""
+    matcher = on_command(name, priority=1, block=True)
+
+    @matcher.handle()
+    async def on_command_event(event: MessageEvent, args: BaseMessage = CommandArg()):
+        common.record(
+            "command",
+            name=name,
+            args=args.extract_plain_text().strip(),
+            event_type=event.header.eventType,
+            sender=event.get_user_id(),
+        )
 
 
-@weather.handle()
-async def on_weather(event: MessageEvent, args: BaseMessage = CommandArg()):
-    common.record(
-        "command",
-        name="weather",
-        args=args.extract_plain_text().strip(),
-        event_type=event.header.eventType,
-        sender=event.get_user_id(),
-    )
+for name in common.COMMANDS:
+    command_matcher(name)
 
 
 messages = on_message(priority=5, block=True)
