@@ -427,8 +427,6 @@ client_tests!(
         quote,
         #[ignore = "waits on bots in group member lists (GET /api/v1/groups/{id}/members)"]
         mention_from_the_members_list,
-        #[ignore = "waits on the quote fields parent/parentImgName"]
-        quote_fields,
         #[ignore = "waits on bot API errors in the envelope with HTTP 200 (wrong method: bare 405)"]
         api_error_in_the_envelope,
         #[ignore = "waits on tip messages"]

@@ -94,7 +94,6 @@ async def on_any_message(bot: Bot, event: MessageEvent):
         # nonebot looks the quoted message up itself (bot/messages) and keeps it only when the
         # bot sent it: the reply's ID is what the adapter found, not just the event's field.
         parent_id=event.reply.msgId if event.reply else None,
-        parent=getattr(content, "parent", None),
         msg_id=message.msgId,
     )
     text = event.get_plaintext()
