@@ -11,6 +11,7 @@
 //! wait has a deadline, and only loopback addresses are used.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -139,7 +140,14 @@ struct ClientProcess {
 }
 
 impl Drop for ClientProcess {
+    /// Kills the client's whole process group (a library may have started helpers), then
+    /// reaps the client.
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -466,6 +474,8 @@ impl ClientProcess {
         let stderr_path = workdir.path().join("client.log");
         let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut child = Command::new(python)
+            // A process group of its own, killed whole at the end.
+            .process_group(0)
             .arg(scripts.join(client.script))
             .current_dir(workdir.path())
             .env("PYTHONPATH", &scripts)
