@@ -114,12 +114,13 @@ async def on_any_message(bot: Bot, event: MessageEvent):
             # What echo plugins do: send the received message back as it is.
             text = "image"
             result = await bot.send(event, event.get_message())
-        elif text == "call wrong method":
+        elif text in ("call wrong method", "call unknown path"):
+            api, method = ("bot/send", "GET") if text == "call wrong method" else ("bot/nothing", "POST")
             try:
-                await bot.call_api("bot/send", method="GET")
-                common.record("api_error", type=None)
+                await bot.call_api(api, method=method, json={})
+                common.record("api_error", what=text, type=None)
             except Exception as e:
-                common.record("api_error", type=type(e).__name__, error=str(e))
+                common.record("api_error", what=text, type=type(e).__name__, error=str(e))
             return
         else:
             return
