@@ -142,7 +142,7 @@ async def on_any_notice(event):
     elif isinstance(event, ButtonReportNoticeEvent):
         common.record("click", user=data.userId, value=data.value, msg_id=data.msgId)
     elif isinstance(event, TipNoticeEvent):
-        common.record("tip", event=repr(data))
+        common.record("tip", content=data.content, group=data.chatId, event=repr(data))
     else:
         common.record("notice", event_type=event.header.eventType)
 
