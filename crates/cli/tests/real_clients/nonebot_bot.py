@@ -110,6 +110,10 @@ async def on_any_message(bot: Bot, event: MessageEvent):
                 event,
                 MessageSegment.buttons(common.BUTTONS) + MessageSegment.markdown(common.BUTTONS_TEXT),
             )
+        elif text == "say text and image":
+            # Text beside an image: the adapter uploads the image and sends markdown with the
+            # Yunhu CDN URL it builds from the key (https://chat-img.jwznb.com/<key>.png).
+            result = await bot.send(event, "look " + MessageSegment.image(raw=common.PNG))
         elif message.contentType == "image":
             # What echo plugins do: send the received message back as it is.
             text = "image"
