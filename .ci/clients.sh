@@ -30,7 +30,6 @@ fresh="$venv.new.$$"
 rm -rf "$fresh"
 trap 'rm -rf "$fresh"' EXIT
 "$python" -m venv "$fresh"
-"$fresh/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
 "$fresh/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >&2
 "$fresh/bin/python" -m pip freeze --disable-pip-version-check > "$fresh/.cloudlake-freeze" 2>/dev/null || true
 echo "$stamp_now" > "$fresh/.cloudlake-stamp"
