@@ -9,13 +9,14 @@
 # reused as it is while the requirements file and the python version are those it was built
 # from (a stamp file records both); otherwise it is built anew beside it and swapped in, so an
 # interrupted build never leaves a half-filled venv that looks ready. Progress goes to stderr;
-# stdout carries only the python path.
+# stdout carries only the python path. CLOUDLAKE_CLIENTS_BASE_PYTHON names the interpreter to
+# build it from (default python3; it needs the venv module: Debian's python3-venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${CLOUDLAKE_CLIENTS_VENV:-/var/tmp/cloudlake-clients-venv}"
 requirements=.ci/clients-requirements.txt
-python="${PYTHON:-python3}"
+python="${CLOUDLAKE_CLIENTS_BASE_PYTHON:-python3}"
 
 stamp_now="$(sha256sum "$requirements" | cut -d' ' -f1) $("$python" -c 'import sys; print(sys.version)' | head -1)"
 if [[ -x "$venv/bin/python" && -f "$venv/.cloudlake-stamp" && "$(cat "$venv/.cloudlake-stamp")" == "$stamp_now" ]]; then
@@ -30,7 +31,6 @@ fresh="$venv.new.$$"
 rm -rf "$fresh"
 trap 'rm -rf "$fresh"' EXIT
 "$python" -m venv "$fresh"
-"$fresh/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
 "$fresh/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >&2
 "$fresh/bin/python" -m pip freeze --disable-pip-version-check > "$fresh/.cloudlake-freeze" 2>/dev/null || true
 echo "$stamp_now" > "$fresh/.cloudlake-stamp"

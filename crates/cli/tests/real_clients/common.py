@@ -34,7 +34,13 @@ REPLIES = {
     "say html": ("html", "<b>html</b> reply"),
 }
 BUTTONS_TEXT = "pick one"
+# The bot's commands (the harness adds them with `cloudlake admin bot add-command`): normal,
+# direct, and normal with a preset text.
+COMMANDS = ["weather", "ping", "forecast"]
 BUTTONS = [[{"text": "Tea", "actionType": 3, "value": "tea"}]]
+
+# A 5x4 PNG (its header: all an image probe reads), for clients that upload an image themselves.
+PNG = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR" + bytes([0, 0, 0, 5, 0, 0, 0, 4, 8, 6, 0, 0, 0, 0, 0, 0, 0])
 
 _lock = threading.Lock()
 

@@ -11,6 +11,7 @@
 //! wait has a deadline, and only loopback addresses are used.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -34,6 +35,12 @@ pub const BOT_ID: &str = "81234567";
 pub const BOT_NICKNAME: &str = "Helper";
 /// The slash command every test bot has (`normal`, no preset text).
 pub const COMMAND: &str = "weather";
+/// A `direct` command of every test bot.
+pub const DIRECT_COMMAND: &str = "ping";
+/// A `normal` command of every test bot with the preset text [`PRESET_TEXT`].
+pub const PRESET_COMMAND: &str = "forecast";
+/// The preset text (默认文字) of [`PRESET_COMMAND`].
+pub const PRESET_TEXT: &str = "明天";
 
 /// A real client of the suite: its script in this directory, and how it receives events.
 #[derive(Clone, Copy, Debug)]
@@ -54,6 +61,11 @@ pub const YUNHU_SDK: Client = Client {
 pub const NONEBOT: Client = Client {
     script: "nonebot_bot.py",
     webhook_path: Some("/yunhu/81234567"),
+};
+/// ErisPulse with its Yunhu adapter, in WebSocket mode.
+pub const ERISPULSE: Client = Client {
+    script: "erispulse_bot.py",
+    webhook_path: None,
 };
 /// yunhu2onebot12's converter behind a webhook.
 pub const YUNHU2ONEBOT12: Client = Client {
@@ -128,7 +140,14 @@ struct ClientProcess {
 }
 
 impl Drop for ClientProcess {
+    /// Kills the client's whole process group (a library may have started helpers), then
+    /// reaps the client.
     fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -218,6 +237,28 @@ impl World {
         admin(&server, &["bot", "join-group", BOT_ID, &open_group]);
         admin(&server, &["bot", "follow", BOT_ID, &alice.id]);
         admin(&server, &["bot", "add-command", BOT_ID, COMMAND]);
+        admin(
+            &server,
+            &[
+                "bot",
+                "add-command",
+                BOT_ID,
+                DIRECT_COMMAND,
+                "--kind",
+                "direct",
+            ],
+        );
+        admin(
+            &server,
+            &[
+                "bot",
+                "add-command",
+                BOT_ID,
+                PRESET_COMMAND,
+                "--preset-text",
+                PRESET_TEXT,
+            ],
+        );
 
         let client = ClientProcess::spawn(python, client, &server.base, &bot_token, hook_port);
 
@@ -433,6 +474,8 @@ impl ClientProcess {
         let stderr_path = workdir.path().join("client.log");
         let stderr = std::fs::File::create(&stderr_path).unwrap();
         let mut child = Command::new(python)
+            // A process group of its own, killed whole at the end.
+            .process_group(0)
             .arg(scripts.join(client.script))
             .current_dir(workdir.path())
             .env("PYTHONPATH", &scripts)

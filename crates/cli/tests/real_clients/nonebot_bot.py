@@ -56,18 +56,23 @@ async def connected(bot: Bot):
     common.ready("nonebot-adapter-yunhu")
 
 
-weather = on_command("weather", priority=1, block=True)
+def command_matcher(name):
+    """An `on_command(name)` matcher reporting the command and its argument."""
+    matcher = on_command(name, priority=1, block=True)
+
+    @matcher.handle()
+    async def on_command_event(event: MessageEvent, args: BaseMessage = CommandArg()):
+        common.record(
+            "command",
+            name=name,
+            args=args.extract_plain_text().strip(),
+            event_type=event.header.eventType,
+            sender=event.get_user_id(),
+        )
 
 
-@weather.handle()
-async def on_weather(event: MessageEvent, args: BaseMessage = CommandArg()):
-    common.record(
-        "command",
-        name="weather",
-        args=args.extract_plain_text().strip(),
-        event_type=event.header.eventType,
-        sender=event.get_user_id(),
-    )
+for name in common.COMMANDS:
+    command_matcher(name)
 
 
 messages = on_message(priority=5, block=True)
@@ -89,7 +94,6 @@ async def on_any_message(bot: Bot, event: MessageEvent):
         # nonebot looks the quoted message up itself (bot/messages) and keeps it only when the
         # bot sent it: the reply's ID is what the adapter found, not just the event's field.
         parent_id=event.reply.msgId if event.reply else None,
-        parent=getattr(content, "parent", None),
         msg_id=message.msgId,
     )
     text = event.get_plaintext()
@@ -106,16 +110,21 @@ async def on_any_message(bot: Bot, event: MessageEvent):
                 event,
                 MessageSegment.buttons(common.BUTTONS) + MessageSegment.markdown(common.BUTTONS_TEXT),
             )
+        elif text == "say text and image":
+            # Text beside an image: the adapter uploads the image and sends markdown with the
+            # Yunhu CDN URL it builds from the key (https://chat-img.jwznb.com/<key>.png).
+            result = await bot.send(event, "look " + MessageSegment.image(raw=common.PNG))
         elif message.contentType == "image":
             # What echo plugins do: send the received message back as it is.
             text = "image"
             result = await bot.send(event, event.get_message())
-        elif text == "call wrong method":
+        elif text in ("call wrong method", "call unknown path"):
+            api, method = ("bot/send", "GET") if text == "call wrong method" else ("bot/nothing", "POST")
             try:
-                await bot.call_api("bot/send", method="GET")
-                common.record("api_error", type=None)
+                await bot.call_api(api, method=method, json={})
+                common.record("api_error", what=text, type=None)
             except Exception as e:
-                common.record("api_error", type=type(e).__name__, error=str(e))
+                common.record("api_error", what=text, type=type(e).__name__, error=str(e))
             return
         else:
             return
@@ -137,7 +146,7 @@ async def on_any_notice(event):
     elif isinstance(event, ButtonReportNoticeEvent):
         common.record("click", user=data.userId, value=data.value, msg_id=data.msgId)
     elif isinstance(event, TipNoticeEvent):
-        common.record("tip", event=repr(data))
+        common.record("tip", content=data.content, group=data.chatId, event=repr(data))
     else:
         common.record("notice", event_type=event.header.eventType)
 

@@ -65,9 +65,11 @@ def on_message(event):
 @sub.onMessageInstruction
 def on_command(event):
     message = event["message"]
-    # The SDK hands over the raw event: the argument is the content's text, as Yunhu sends it.
+    # The SDK hands over the raw event: the argument is the content's text, as Yunhu sends it
+    # (`raw`: no library parsed it).
     common.record(
         "command",
+        raw=True,
         name=message.get("commandName"),
         command_id=message.get("commandId"),
         args=message["content"].get("text"),
