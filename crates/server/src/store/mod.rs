@@ -278,5 +278,28 @@ fn configure(conn: &rusqlite::Connection) -> Result<(), StoreError> {
     // The writer is the only writer, but a reader may briefly need a lock during a checkpoint.
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(64);
+    // Query planner stability: a cached statement keeps its plan whatever its parameters.
+    // Without it the bundled SQLite (built with STAT4) re-plans a statement whenever a new
+    // binding might change the plan, and reading the edited row back re-planned its SELECT
+    // on every edit: 40% of an edit's time on the writer thread (BENCHMARKS.md, issue 17).
+    // No database here has ANALYZE statistics, so a re-plan never found a better plan.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod configure_tests {
+    /// Every store connection keeps its statements' plans (see `configure`).
+    #[test]
+    fn connections_keep_their_query_plans() -> Result<(), super::StoreError> {
+        let conn = rusqlite::Connection::open_in_memory()?;
+        let qpsg = rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG;
+        assert!(!conn.db_config(qpsg)?, "off unless asked for");
+        super::configure(&conn)?;
+        assert!(conn.db_config(qpsg)?);
+        Ok(())
+    }
 }
