@@ -101,6 +101,25 @@ impl Store {
             .await
     }
 
+    /// When the unexpired session of this token ends (epoch ms), if the token is a session's:
+    /// a live socket opened with it closes then.
+    pub async fn session_expiry(
+        &self,
+        token: TokenHash,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT expires_at FROM user_sessions WHERE token_hash = ?1 AND expires_at > ?2",
+                    )?
+                    .query_row(params![token.0, now], |row| row.get(0))
+                    .optional()?)
+            })
+            .await
+    }
+
     /// Ends a session (sign-out), and the live sockets opened with its token. Returns
     /// whether there was one.
     pub async fn delete_session(&self, token: TokenHash) -> Result<bool, StoreError> {

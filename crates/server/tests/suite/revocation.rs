@@ -207,3 +207,27 @@ async fn signing_out_closes_that_sessions_live_sockets_and_no_others() {
     let (status, _) = server.user_api(Method::GET, &laptop, "/me", None).await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn a_live_socket_ends_when_its_session_expires() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    set_password(&server, "correct horse battery").await;
+    let session = sign_in(&server, "correct horse battery").await;
+    // The session ends in 1.5 s (sessions last 30 days; the test moves the end closer).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    crate::common::db_execute(
+        server.dir.path(),
+        &format!("UPDATE user_sessions SET expires_at = {}", now + 1500),
+    );
+    let (mut session_ws, _) = server.live(&session, None).await;
+    let (mut token_ws, _) = server.live(&alice, None).await;
+    assert!(
+        ends_revoked(&mut session_ws).await,
+        "the expired session's socket"
+    );
+    assert!(quiet(&mut token_ws, 300).await, "the user token's stays");
+}

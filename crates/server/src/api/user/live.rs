@@ -20,6 +20,7 @@ use crate::api::AppState;
 use crate::api::limits::Admitted;
 use crate::api::problem::Problem;
 use crate::bus::frame;
+use crate::clock::now_ms;
 use crate::gateway::Outbound;
 use crate::secret::TokenHash;
 use crate::store::{StoreError, User};
@@ -159,6 +160,23 @@ async fn session(
             return revoked(&mut socket).await;
         }
     }
+    // A socket opened with a sign-in session lives no longer than the session: at its expiry
+    // it closes as revoked (the client signs in again). One opened with the user token has
+    // no expiry.
+    let expires = match credential {
+        Some(hash) => state.store.session_expiry(hash, now_ms()).await?,
+        None => None,
+    };
+    let expiry = async move {
+        match expires {
+            Some(at) => {
+                let left = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0);
+                tokio::time::sleep(Duration::from_millis(left)).await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::pin!(expiry);
     let chats = state.store.chat_keys(user_id.clone()).await?;
     session.subscribe(chats);
     // Read again: a chat left between the first read and the subscription is dropped here.
@@ -207,6 +225,7 @@ async fn session(
     let mut batch: Vec<Utf8Bytes> = Vec::new();
     loop {
         tokio::select! {
+            () = &mut expiry => return revoked(&mut socket).await,
             // The server is stopping: close cleanly; the client reconnects with its cursor.
             () = async { let _ = shutdown.wait_for(|stopping| *stopping).await; } => {
                 let _ = socket.send(Message::Close(None)).await;
