@@ -481,9 +481,7 @@ client_tests!(
         mention_from_the_members_list,
         #[ignore = "waits on Yunhu CDN URLs of cloudlake's uploads shown from cloudlake"]
         text_and_image_via_a_cdn_url,
-        #[ignore = "waits on bot API errors in the envelope with HTTP 200 (wrong method: bare 405)"]
         api_error_in_the_envelope,
-        #[ignore = "waits on bot API errors in the envelope with HTTP 200 (unknown path: 404)"]
         api_error_unknown_path_in_the_envelope,
         #[ignore = "waits on tip messages"]
         tip_on_removal,

@@ -165,4 +165,15 @@ impl ApiError {
     pub fn internal() -> Self {
         Self::business("服务器内部错误，请稍后重试")
     }
+
+    /// No bot API at this path: `-1` with the text cloudlake has always answered it with.
+    pub fn unknown_api() -> Self {
+        Self::business("接口不存在")
+    }
+
+    /// The path is a bot API, but not for this HTTP method: `1002`, naming the method every
+    /// bot API accepts.
+    pub fn wrong_method(method: &str) -> Self {
+        Self::invalid_param(format!("请求方法错误：不支持{method}，请使用POST"))
+    }
 }

@@ -149,9 +149,15 @@ async fn metrics(
         .into_response())
 }
 
-async fn not_found() -> impl IntoResponse {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({"code": -1, "msg": "接口不存在"})),
-    )
+/// No route: under `/open-apis/` the bot API's envelope with HTTP 200 (bot clients raise on
+/// any other status before reading the body); elsewhere 404, with the same JSON.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    let envelope = Json(cloudlake_protocol::Envelope::<()>::error(
+        cloudlake_protocol::ApiError::unknown_api(),
+    ));
+    if uri.path().starts_with("/open-apis/") {
+        envelope.into_response()
+    } else {
+        (StatusCode::NOT_FOUND, envelope).into_response()
+    }
 }

@@ -45,6 +45,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         // below only bounds extractors that buffer, which they do not use.
         .merge(upload::routes())
         .route("/bot/send-stream", post(handlers::send_stream))
+        // After every route: it applies to the routes registered before it.
+        .method_not_allowed_fallback(reply::wrong_method)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         // Every bot call, uploads included, counts against its bot's limit (wire §8).
         .route_layer(middleware::from_fn_with_state(
