@@ -1,4 +1,4 @@
-// The composer: Enter sends, Shift+Enter breaks the line; in groups, `@` offers the members and
+// The composer: Enter sends, Shift+Enter breaks the line; in groups, `@` offers the members (bots included) and
 // a chosen one goes in as `@name` + U+200B with the ID in `content.at` (wire §5.3). The paper
 // clip (or pasting an image) uploads a file and sends it as an image, video or file message.
 
@@ -122,7 +122,7 @@ export class Composer {
     this.text.setAttribute('aria-expanded', 'true');
     this.list.replaceChildren(...this.matches.map((m, i) => {
       const li = h('li', { role: 'option', 'aria-selected': i === this.active ? 'true' : 'false', class: i === this.active ? 'active' : '' },
-        h('strong', { text: m.nickname }), ' ', h('span', { class: 'muted', text: m.userId }));
+        h('strong', { text: m.nickname }), ' ', h('span', { class: 'muted', text: m.kind === 'bot' ? `bot · ${m.userId}` : m.userId }));
       // mousedown, not click: keeps the focus in the textarea.
       li.addEventListener('mousedown', (e) => { e.preventDefault(); this.pick(m); });
       return li;

@@ -449,7 +449,6 @@ client_tests!(
         echoes_an_image,
         mention,
         quote,
-        #[ignore = "waits on bots in group member lists (GET /api/v1/groups/{id}/members)"]
         mention_from_the_members_list,
         #[ignore = "waits on the quote fields parent/parentImgName"]
         quote_fields,
@@ -477,7 +476,6 @@ client_tests!(
         echoes_an_image,
         mention,
         quote,
-        #[ignore = "waits on bots in group member lists (GET /api/v1/groups/{id}/members)"]
         mention_from_the_members_list,
         #[ignore = "waits on Yunhu CDN URLs of cloudlake's uploads shown from cloudlake"]
         text_and_image_via_a_cdn_url,
@@ -525,7 +523,6 @@ client_tests!(
         echoes_an_image,
         mention,
         quote,
-        #[ignore = "waits on bots in group member lists (GET /api/v1/groups/{id}/members)"]
         mention_from_the_members_list,
     ]
 );

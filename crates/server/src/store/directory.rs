@@ -330,6 +330,21 @@ impl Store {
             .await
     }
 
+    /// The bots in `group`, by ID (none for a group that does not exist).
+    pub async fn group_bots(&self, group: String) -> Result<Vec<Bot>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT b.id, b.nickname, b.avatar_url, b.webhook_url, b.created_at \
+                     FROM group_bots g JOIN bots b ON b.id = g.bot_id WHERE g.group_id = ?1 \
+                     ORDER BY b.id",
+                )?;
+                let rows = stmt.query_map([&group], bot_row)?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+    }
+
     /// One bot with its followers and groups.
     pub async fn bot_detail(&self, id: String) -> Result<Option<BotDetail>, StoreError> {
         self.readers
