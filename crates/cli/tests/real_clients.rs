@@ -477,7 +477,6 @@ client_tests!(
         mention,
         quote,
         mention_from_the_members_list,
-        #[ignore = "waits on Yunhu CDN URLs of cloudlake's uploads shown from cloudlake"]
         text_and_image_via_a_cdn_url,
         api_error_in_the_envelope,
         api_error_unknown_path_in_the_envelope,

@@ -703,3 +703,68 @@ async fn password_guessing_is_throttled_per_user() {
         .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
 }
+
+/// nonebot and Koishi send text beside an image as markdown (or html) with a Yunhu CDN URL
+/// built from the upload key. An image the bot may send shows from here, as `/media/KEY`, to
+/// the people in the chat; a CDN URL of an image it may not send stays as written.
+#[tokio::test]
+async fn yunhu_cdn_urls_in_markdown_show_the_bots_images_from_here() {
+    let s = setup().await;
+    let server = &s.server;
+    let (_, up) = upload(server, &s.alice, "image", "?name=cat.png", png(4, 3)).await;
+    let alices = up["key"].as_str().unwrap().to_owned();
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &s.alice,
+            &format!("/chats/group/{GROUP}/messages"),
+            Some(json!({"contentType": "image", "content": {"imageKey": alices}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // Carol's image never reached the bot.
+    let (_, up) = upload(server, &s.carol, "image", "?name=private.png", png(7, 7)).await;
+    let carols = up["key"].as_str().unwrap().to_owned();
+
+    let text = format!(
+        "看这个\n\n![](https://chat-img.jwznb.com/{alices}.png)\n\n![](https://chat-img.jwznb.com/{carols}.png)"
+    );
+    let reply = server
+        .post(
+            "/bot/send",
+            &s.bot,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "markdown",
+                   "content": {"text": text}}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let (status, page) = server
+        .user_api(
+            Method::GET,
+            &s.bob,
+            &format!("/chats/group/{GROUP}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let last = page["messages"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        last["content"]["text"],
+        format!("看这个\n\n![](/media/{alices})\n\n![](https://chat-img.jwznb.com/{carols}.png)")
+    );
+    let html = last["html"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("<img src=\"/media/{alices}\"")),
+        "{html}"
+    );
+    // Bob, in the chat, may fetch the image the message now shows.
+    assert_eq!(
+        fetch(
+            server,
+            &server.url(&format!("/media/{alices}")),
+            Some(&s.bob)
+        )
+        .await,
+        200
+    );
+}
