@@ -112,10 +112,10 @@ impl Button {
         }
         .ok_or_else(|| buttons_error("actionType取值仅支持1、2、3"))?;
         let url = optional(obj, "url")?.unwrap_or_default();
+        // A link button may come without a link: `url` may be `""` (wire §12 item 6), and
+        // Koishi sends its link button so when the element has no href. Kept as sent; a
+        // client shows it as a button that opens nothing.
         let value = optional(obj, "value")?.unwrap_or_default();
-        if action_type == ActionType::OpenUrl && url.trim().is_empty() {
-            return Err(buttons_error("actionType为1时url不能为空"));
-        }
         Ok(Button {
             text,
             action_type,
