@@ -36,6 +36,18 @@ pub fn check_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a bot ID chosen by an operator: digits only, as every Yunhu bot ID is. Clients
+/// depend on it: Koishi's adapter finds its bot ID in Yunhu's texts with `\d+`.
+pub fn check_bot_id(id: &str) -> Result<(), String> {
+    check_id(id)?;
+    if !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "a bot ID must be digits only, as Yunhu's are (e.g. 86297657), not {id:?}"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +60,14 @@ mod tests {
                 assert_eq!(id.len(), digits as usize, "{id}");
                 assert!(!id.starts_with('0'));
             }
+        }
+    }
+
+    #[test]
+    fn bot_ids_are_digits() {
+        assert_eq!(check_bot_id("86297657"), Ok(()));
+        for bad in ["bot1", "", "8629 7657", "８６"] {
+            assert!(check_bot_id(bad).is_err(), "{bad}");
         }
     }
 
