@@ -49,6 +49,10 @@ function body(msg) {
 
 /** A message element; `streaming` marks a bot message still being written. */
 export function messageElement(msg, { streaming = false } = {}) {
+  // A tip (someone made administrator, gagged, removed) is a centered gray line, as in Yunhu.
+  if (msg.contentType === 'tip') {
+    return h('li', { class: 'msg tip', 'data-msg-id': msg.msgId, 'data-seq': msg.seq, text: msg.content?.text ?? '' });
+  }
   const own = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
   const li = h('li', {
     class: `msg${own ? ' own' : ''}${msg.senderType === 'bot' ? ' bot' : ''}${streaming ? ' streaming' : ''}`,
@@ -75,6 +79,7 @@ export function preview(msg) {
   if (!msg) return '';
   if (msg.recalled) return 'Message recalled';
   let text = msg.content?.text;
+  if (msg.contentType === 'tip') return text ?? '';
   // A plain-text glimpse (it goes in with textContent): no tags, no markdown marks.
   if (text && msg.contentType === 'html') text = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, '').replace(/<[^>]*>/g, ' ');
   if (text && msg.contentType === 'markdown') text = text.replace(/[#*_`>|~]+/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');

@@ -480,7 +480,6 @@ client_tests!(
         text_and_image_via_a_cdn_url,
         api_error_in_the_envelope,
         api_error_unknown_path_in_the_envelope,
-        #[ignore = "waits on tip messages"]
         tip_on_removal,
     ]
 );

@@ -63,7 +63,11 @@ impl GroupAdmin {
         self.require(bot, &req.group_id, Needs::Remove).await?;
         let change = self
             .store
-            .remove_member_by_bot(req.group_id.clone(), req.user_id.clone())
+            .remove_member_by_bot(
+                bot.bot_id.clone(),
+                req.group_id.clone(),
+                req.user_id.clone(),
+            )
             .await?;
         member_change(
             change,

@@ -7,6 +7,7 @@ use cloudlake_protocol::Event;
 use super::model::{Bot, BotDetail, Chat, Group, GroupDetail, Member, Role, User};
 use super::outbox::{bots_in_group, enqueue, member_event};
 use super::record::Record;
+use super::tips::{self, Tip};
 use super::tx::Tx;
 use super::{Store, StoreError};
 use crate::clock::now_ms;
@@ -259,12 +260,29 @@ impl Store {
                     &group,
                 )?;
                 require(conn, "user", "SELECT 1 FROM users WHERE id = ?1", &user)?;
+                let before: Option<String> = conn
+                    .prepare_cached(
+                        "SELECT role FROM group_members WHERE group_id = ?1 AND user_id = ?2",
+                    )?
+                    .query_row([&group, &user], |row| row.get(0))
+                    .optional()?;
                 let added = join_group(tx, &group, &user, role)?;
                 if !added {
-                    conn.prepare_cached(
-                        "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
-                    )?
-                    .execute(params![group, user, role.as_str()])?;
+                    tx.conn()
+                        .prepare_cached(
+                            "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
+                        )?
+                        .execute(params![group, user, role.as_str()])?;
+                }
+                // Yunhu posts a tip when someone becomes, or stops being, an administrator.
+                let was_admin = before.as_deref() == Some(Role::Administrator.as_str());
+                let tip = match (was_admin, role) {
+                    (false, Role::Administrator) => Some(Tip::MadeAdministrator),
+                    (true, Role::Member) => Some(Tip::NoLongerAdministrator),
+                    _ => None,
+                };
+                if let Some(tip) = tip {
+                    tips::post(tx, &group, None, &user, tip)?;
                 }
                 Ok(added)
             })
@@ -276,7 +294,7 @@ impl Store {
         self.writer
             .write_tx(move |tx| {
                 if leave_group(tx, &group, &user)? {
-                    Ok(())
+                    tips::post(tx, &group, None, &user, Tip::Removed)
                 } else {
                     Err(StoreError::not_found(
                         "membership",

@@ -8,6 +8,7 @@ use cloudlake_protocol::GroupTag;
 use serde::{Deserialize, Serialize};
 
 use super::directory::leave_group;
+use super::tips::{self, Tip};
 use super::{Store, StoreError};
 use crate::clock::now_ms;
 
@@ -195,30 +196,40 @@ impl Store {
         gag: Gag,
     ) -> Result<MemberChange, StoreError> {
         self.writer
-            .write(move |conn| {
+            .write_tx(move |tx| {
+                let conn = tx.conn();
                 match member_role(conn, &group_id, &user_id)?.as_deref() {
                     None => return Ok(MemberChange::NotMember),
                     Some("owner") => return Ok(MemberChange::Owner),
                     Some(_) => {}
                 }
-                let until = match gag {
+                match gag {
                     Gag::Lift => {
-                        conn.prepare_cached(
-                            "DELETE FROM group_gags WHERE group_id = ?1 AND user_id = ?2",
-                        )?
-                        .execute(params![group_id, user_id])?;
-                        return Ok(MemberChange::Done);
+                        let lifted = conn
+                            .prepare_cached(
+                                "DELETE FROM group_gags WHERE group_id = ?1 AND user_id = ?2",
+                            )?
+                            .execute(params![group_id, user_id])?;
+                        // A tip only for a gag there was.
+                        if lifted == 0 {
+                            return Ok(MemberChange::Done);
+                        }
                     }
-                    Gag::Until(ms) => Some(ms),
-                    Gag::Forever => None,
-                };
-                conn.prepare_cached(
-                    "INSERT INTO group_gags (group_id, user_id, until_ms, set_by_bot, set_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5) \
-                     ON CONFLICT (group_id, user_id) DO UPDATE SET until_ms = excluded.until_ms, \
-                       set_by_bot = excluded.set_by_bot, set_at = excluded.set_at",
-                )?
-                .execute(params![group_id, user_id, until, bot_id, now_ms()])?;
+                    Gag::Until(_) | Gag::Forever => {
+                        let until = match gag {
+                            Gag::Until(ms) => Some(ms),
+                            _ => None,
+                        };
+                        conn.prepare_cached(
+                            "INSERT INTO group_gags (group_id, user_id, until_ms, set_by_bot, set_at) \
+                             VALUES (?1, ?2, ?3, ?4, ?5) \
+                             ON CONFLICT (group_id, user_id) DO UPDATE SET until_ms = excluded.until_ms, \
+                               set_by_bot = excluded.set_by_bot, set_at = excluded.set_at",
+                        )?
+                        .execute(params![group_id, user_id, until, bot_id, now_ms()])?;
+                    }
+                }
+                tips::post(tx, &group_id, Some(&bot_id), &user_id, Tip::Gagged(gag))?;
                 Ok(MemberChange::Done)
             })
             .await
@@ -229,6 +240,7 @@ impl Store {
     /// tags go with the membership (foreign keys).
     pub async fn remove_member_by_bot(
         &self,
+        bot_id: String,
         group_id: String,
         user_id: String,
     ) -> Result<MemberChange, StoreError> {
@@ -241,6 +253,7 @@ impl Store {
                     Some(_) => {}
                 }
                 leave_group(tx, &group_id, &user_id)?;
+                tips::post(tx, &group_id, Some(&bot_id), &user_id, Tip::Removed)?;
                 Ok(MemberChange::Done)
             })
             .await

@@ -42,6 +42,7 @@ mod sink;
 mod syncer;
 #[cfg(test)]
 mod tests;
+mod tips;
 mod token_cache;
 mod tx;
 mod user_side;

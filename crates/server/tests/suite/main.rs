@@ -12,7 +12,6 @@ mod group_admin;
 mod hostile_input;
 mod limits;
 mod live;
-mod metrics;
 mod nats_bus;
 mod openapi;
 mod rate_limit;

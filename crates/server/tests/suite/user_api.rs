@@ -396,11 +396,40 @@ async fn a_gagged_member_cannot_send_and_type_limits_apply_to_users() {
         )
         .await;
     assert_eq!(status, 201);
-    assert_eq!(
-        server.history_ids(&bot, "group", GROUP).await.len(),
-        2,
-        "refused sends stored nothing"
-    );
+    // Two sends got through, and the gag and its lifting each posted a tip (wire §7.3).
+    let page = server
+        .messages(
+            &bot,
+            &[("chat-id", GROUP), ("chat-type", "group"), ("before", "10")],
+        )
+        .await;
+    let mut seen: Vec<(String, String)> = page["data"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["contentType"].as_str().unwrap().to_owned(),
+                m["content"]["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let alice_name = page["data"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["contentType"] == "text")
+        .map(|m| m["senderNickname"].as_str().unwrap().to_owned())
+        .unwrap();
+    let mut expected = vec![
+        ("markdown".to_owned(), "**ok**".to_owned()),
+        ("text".to_owned(), "hi".to_owned()),
+        ("tip".to_owned(), format!("\"{alice_name}\"已被禁言10分钟")),
+        ("tip".to_owned(), format!("\"{alice_name}\"已被解除禁言")),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected, "refused sends stored nothing; {page}");
 }
 
 /// Every read path a user has: the chat list's last message, a history page, and the live

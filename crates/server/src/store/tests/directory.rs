@@ -49,9 +49,13 @@ async fn membership_changes_record_joins_and_leaves_with_events_for_the_groups_b
         matches!(records.as_slice(), [
             Record::Joined { user_id: a, chat_key: k1 },
             Record::Left { user_id: b, chat_key: k2 },
-        ] if a == "bob" && b == "bob" && k1 == "g:g" && k2 == "g:g"),
+            Record::Appended { message, .. },
+        ] if a == "bob" && b == "bob" && k1 == "g:g" && k2 == "g:g"
+            && message.chat_key == "g:g" && message.content_type == "tip"
+            && message.content == r#"{"text":"\"user bob\"已被移出群聊"}"#),
         "{records:?}"
     );
+    // The join, the leave and the tip of the removal, to the group's bot.
     assert_eq!(
         h.rows(
             1,
@@ -60,7 +64,8 @@ async fn membership_changes_record_joins_and_leaves_with_events_for_the_groups_b
         .await,
         [
             vec![Some("group.join".into())],
-            vec![Some("group.leave".into())]
+            vec![Some("group.leave".into())],
+            vec![Some("message.receive.normal".into())]
         ]
     );
     // Removing a non-member is refused and leaves nothing behind.

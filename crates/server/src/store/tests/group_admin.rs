@@ -13,7 +13,7 @@ async fn a_bot_removes_a_member_but_not_the_owner() {
     h.commits();
     assert_eq!(
         h.store
-            .remove_member_by_bot("g".into(), "alice".into())
+            .remove_member_by_bot("b".into(), "g".into(), "alice".into())
             .await
             .unwrap(),
         MemberChange::Owner
@@ -21,7 +21,7 @@ async fn a_bot_removes_a_member_but_not_the_owner() {
     assert!(h.commits().is_empty());
     assert_eq!(
         h.store
-            .remove_member_by_bot("g".into(), "bob".into())
+            .remove_member_by_bot("b".into(), "g".into(), "bob".into())
             .await
             .unwrap(),
         MemberChange::Done
@@ -32,8 +32,20 @@ async fn a_bot_removes_a_member_but_not_the_owner() {
     };
     assert!(
         matches!(commit.records.as_slice(),
-            [Record::Left { user_id, chat_key }] if user_id == "bob" && chat_key == "g:g"),
+            [Record::Left { user_id, chat_key }, Record::Appended { message, .. }]
+                if user_id == "bob" && chat_key == "g:g" && message.content_type == "tip"
+                    && message.sender_id == "b"),
         "{commit:?}"
+    );
+    // The bot that acted gets no event of its own tip.
+    assert_eq!(
+        h.rows(
+            1,
+            "SELECT event_type FROM outbox WHERE event_type = 'message.receive.normal'"
+        )
+        .await
+        .len(),
+        0
     );
     assert!(commit.wake.as_deref().is_some_and(|w| w.concerns("b")));
     assert_eq!(
