@@ -20,7 +20,7 @@ mod common;
 #[path = "real_clients/harness.rs"]
 mod harness;
 
-use harness::{BOT_ID, COMMAND, DIRECT_COMMAND, PRESET_COMMAND, PRESET_TEXT, World};
+use harness::{BOT_ID, BOT_NICKNAME, COMMAND, DIRECT_COMMAND, PRESET_COMMAND, PRESET_TEXT, World};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -376,7 +376,12 @@ mod scenarios {
                    "parentId": quoted["msgId"]}),
         );
         let seen = w.expect("message", |r| r["text"] == "quoting");
-        assert_eq!(seen["parent"], "text reply", "{seen}");
+        // Yunhu's shape: "<sender's nickname> : <text>" (wire §5.4).
+        assert_eq!(
+            seen["parent"],
+            format!("{BOT_NICKNAME} : text reply"),
+            "{seen}"
+        );
     }
 
     /// A bot API call with the wrong method is answered in Yunhu's envelope (HTTP 200, code ≠
@@ -450,7 +455,6 @@ client_tests!(
         mention,
         quote,
         mention_from_the_members_list,
-        #[ignore = "waits on the quote fields parent/parentImgName"]
         quote_fields,
     ]
 );

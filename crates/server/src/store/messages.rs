@@ -130,6 +130,19 @@ impl Store {
             .write_tx(move |tx| {
                 let conn = tx.conn();
                 let chat_key = chat.key();
+                // An edit keeps the message's quote (its parentId stays, so do the quote
+                // fields worked out when it was written).
+                let Some(before) = conn
+                    .prepare_cached(
+                        "SELECT content FROM messages WHERE msg_id = ?1 AND chat_key = ?2 \
+                         AND sender_type = 'bot' AND sender_id = ?3 AND recall_time IS NULL",
+                    )?
+                    .query_row(params![msg_id, chat_key, bot_id], |row| row.get::<_, String>(0))
+                    .optional()?
+                else {
+                    return Ok(false);
+                };
+                let content = super::quotes::with_quote_fields_of(&before, &edit.content)?;
                 let n = conn
                     .prepare_cached(
                         "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, html = ?7 \
@@ -141,7 +154,7 @@ impl Store {
                         chat_key,
                         bot_id,
                         edit.content_type,
-                        edit.content,
+                        content,
                         edit.send_time,
                         stored_html(edit.view.html.as_deref())
                     ])?;
@@ -394,13 +407,16 @@ pub(crate) fn append_many(
         // A quote must name a message of the same chat; anything else (nonebot's "False", an
         // ID from another chat) degrades to no quote rather than failing the send (wire §12
         // item 5).
-        let parent_id = match &message.parent_id {
-            Some(parent) => conn
-                .prepare_cached("SELECT msg_id FROM messages WHERE msg_id = ?1 AND chat_key = ?2")?
-                .query_row([parent, &chat_key], |row| row.get::<_, String>(0))
-                .optional()?
-                .unwrap_or_default(),
-            None => String::new(),
+        let parent = match &message.parent_id {
+            Some(parent) => super::quotes::quoted(conn, parent, &chat_key)?,
+            None => None,
+        };
+        let (parent_id, content) = match parent {
+            Some(quote) => {
+                let content = quote.add_to(&message.content)?;
+                (quote.msg_id, content)
+            }
+            None => (String::new(), message.content.clone()),
         };
         rows.push(StoredMessage {
             msg_id: (*msg_id).to_owned(),
@@ -410,7 +426,7 @@ pub(crate) fn append_many(
             sender_id: sender.id.to_owned(),
             sender_nickname: sender.nickname.to_owned(),
             content_type: message.content_type.clone(),
-            content: message.content.clone(),
+            content,
             parent_id,
             command_id: 0,
             command_name: String::new(),

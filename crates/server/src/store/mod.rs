@@ -34,6 +34,7 @@ mod messages;
 mod model;
 mod numbers;
 mod outbox;
+mod quotes;
 mod readers;
 mod record;
 mod schema;

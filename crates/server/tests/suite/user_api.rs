@@ -594,3 +594,76 @@ async fn rows_from_before_html_was_stored_are_rendered_at_start_up() {
     );
     assert_eq!(board, "<p><em>on call</em></p>\n");
 }
+
+/// A reply carries, beside its `parentId`, Yunhu's quote fields: `parent` ("nickname : text")
+/// and, for a quoted image, `parentImgName` (wire §5.4) — in the bot's event, in history, and
+/// still after the reply is edited.
+#[tokio::test]
+async fn replies_carry_the_quote_fields() {
+    let (server, bot, alice, _) = setup().await;
+    let sent = server
+        .post("/bot/send", &bot, text("group", GROUP, "今天天气不错"))
+        .await;
+    let quoted = sent["data"]["messageInfo"]["msgId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/chats/group/{GROUP}/messages");
+    let (status, reply) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &path,
+            Some(json!({"contentType": "text", "content": {"text": "是啊"}, "parentId": quoted})),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    let event = server.outbox(BOT).pop().unwrap();
+    assert_eq!(event["event"]["message"]["parentId"], quoted.as_str());
+    assert_eq!(
+        event["event"]["message"]["content"],
+        json!({"text": "是啊", "parent": "bot 86297657 : 今天天气不错"})
+    );
+
+    // The bot answers Alice's reply, quoting it, and edits its answer: the quote stays.
+    let answer = server
+        .post(
+            "/bot/send",
+            &bot,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "text",
+                   "content": {"text": "明天呢"}, "parentId": reply["msgId"]}),
+        )
+        .await;
+    assert_eq!(answer["code"], 1, "{answer}");
+    let answer_id = answer["data"]["messageInfo"]["msgId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let edited = server
+        .post(
+            "/bot/edit",
+            &bot,
+            json!({"msgId": answer_id, "recvId": GROUP, "recvType": "group",
+                   "contentType": "text", "content": {"text": "明天呢？"}}),
+        )
+        .await;
+    assert_eq!(edited["code"], 1, "{edited}");
+    let page = server
+        .messages(
+            &bot,
+            &[("chat-id", GROUP), ("chat-type", "group"), ("before", "10")],
+        )
+        .await;
+    let item = page["data"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["msgId"] == answer_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        item["content"],
+        json!({"text": "明天呢？", "parent": "Alice : 是啊"}),
+        "{page}"
+    );
+}
