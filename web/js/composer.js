@@ -1,9 +1,11 @@
 // The composer: Enter sends, Shift+Enter breaks the line; in groups, `@` offers the members (bots included) and
 // a chosen one goes in as `@name` + U+200B with the ID in `content.at` (wire §5.3). The paper
 // clip (or pasting an image) uploads a file and sends it as an image, video or file message.
+// A message's Reply action quotes it: the next message goes with its `parentId` (wire §5.4).
 
 import { api, chatPath, upload } from './api.js';
 import { h } from './dom.js';
+import { preview } from './message.js';
 
 const ZWSP = '\u200b';
 
@@ -22,6 +24,10 @@ export class Composer {
     this.matches = [];
     this.active = 0;
     this.onSent = () => {};
+    this.replying = null; // the message the next send quotes
+    this.replyBar = form.querySelector('#composer-reply');
+    this.replyText = form.querySelector('#composer-reply-text');
+    form.querySelector('#composer-reply-cancel').addEventListener('click', () => this.replyTo(null));
     form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
     this.text.addEventListener('keydown', (e) => this.keydown(e));
     this.text.addEventListener('input', () => { this.grow(); this.suggest(); });
@@ -54,8 +60,17 @@ export class Composer {
     }
   }
 
+  /** Quotes `msg` in the next message (or stops quoting, with `null`). */
+  replyTo(msg) {
+    this.replying = msg;
+    this.replyBar.hidden = !msg;
+    this.replyText.textContent = msg ? `Replying to ${preview(msg)}` : '';
+    if (msg) this.text.focus();
+  }
+
   async open(chat) {
     this.chat = chat;
+    this.replyTo(null);
     this.picked.clear();
     this.text.value = '';
     this.error.textContent = '';
@@ -156,8 +171,11 @@ export class Composer {
     if (at.length) content.at = at;
     this.error.textContent = '';
     try {
-      const msg = await api('POST', `/chats/${chatPath(this.chat)}/messages`, { contentType: this.type.value, content });
+      const body = { contentType: this.type.value, content };
+      if (this.replying) body.parentId = this.replying.msgId;
+      const msg = await api('POST', `/chats/${chatPath(this.chat)}/messages`, body);
       this.text.value = '';
+      this.replyTo(null);
       this.picked.clear();
       this.grow();
       this.onSent(msg);

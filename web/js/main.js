@@ -15,6 +15,7 @@ const chatList = new ChatList($('chat-list'), (chat) => openChat(chat));
 const view = new ChatView($('messages'), $('message-list'), $('history-status'), scheduleRead);
 const boards = new Boards($('boards'));
 const composer = new Composer($('composer'));
+$('message-list').addEventListener('reply', (e) => composer.replyTo(e.detail));
 composer.onSent = (msg) => {
   view.add(msg);
   chatList.update(msg, { isNew: true, countUnread: false });

@@ -66,7 +66,15 @@ export function messageElement(msg, { streaming = false } = {}) {
     msg.editTime && !msg.recalled ? h('span', { class: 'edited', text: 'edited', title: new Date(msg.editTime).toLocaleString() }) : null,
     streaming ? h('span', { class: 'edited', text: 'typing…' }) : null,
   );
-  li.append(meta, body(msg));
+  // Yunhu's quote line (wire §5.4), above what the reply says.
+  const quote = msg.content?.parent && !msg.recalled ? h('blockquote', { class: 'msg-quote', text: msg.content.parent }) : null;
+  li.append(meta, ...(quote ? [quote] : []), body(msg));
+  if (!msg.recalled && !streaming) {
+    const reply = h('button', { type: 'button', class: 'link msg-reply', text: 'Reply', title: 'Quote this message in your answer' });
+    // The open chat's composer takes it (main.js listens on the message list).
+    reply.addEventListener('click', () => li.dispatchEvent(new CustomEvent('reply', { bubbles: true, detail: msg })));
+    meta.append(reply);
+  }
   if (!msg.recalled && !streaming) {
     const rows = buttonRows(msg.msgId, msg.content?.buttons);
     if (rows) li.append(rows);

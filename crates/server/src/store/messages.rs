@@ -470,10 +470,20 @@ pub(crate) fn append_many(
         for key in &message.media_keys {
             note_media_in_chat(conn, key, &row.chat_key)?;
         }
+        // A reply's live view shows its quote fields too, as its stored content does.
+        let view = if row.parent_id.is_empty() {
+            message.view.clone()
+        } else {
+            Arc::new(MessageView {
+                content: serde_json::from_str(&row.content)
+                    .map_err(|e| StoreError::Internal(format!("a quoting content: {e}")))?,
+                html: message.view.html.clone(),
+            })
+        };
         tx.record(Record::Appended {
             cursor,
             message: row.clone(),
-            view: message.view.clone(),
+            view,
         });
     }
     Ok(rows)

@@ -504,6 +504,44 @@ async fn web_client_in_a_real_browser() {
     assert_eq!(last["content"]["text"], "Thanks @Bob\u{200b} !", "{last}");
     assert_eq!(last["content"]["at"], json!([BOB]), "{last}");
 
+    // Reply: a bot message's Reply action quotes it; the answer goes with its parentId and
+    // shows Yunhu's quote line.
+    driver.click("#message-list .msg.bot .msg-reply").await;
+    driver
+        .wait_for(
+            "the reply bar",
+            "return !document.getElementById('composer-reply').hidden",
+        )
+        .await;
+    driver
+        .type_into("#composer-text", &format!("On it{ENTER}"))
+        .await;
+    driver
+        .wait_for(
+            "the reply with its quote line",
+            "const last = document.querySelector('#message-list .msg.own:last-child'); \
+             return last && last.textContent.includes('On it') \
+               && (last.querySelector('.msg-quote')?.textContent ?? '').startsWith('DeployBot : ') \
+               && document.getElementById('composer-reply').hidden",
+        )
+        .await;
+    let (_, page) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/chats/group/{GROUP}/messages"),
+            None,
+        )
+        .await;
+    let last = page["messages"].as_array().unwrap().last().unwrap().clone();
+    let quoted = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["senderType"] == "bot")
+        .unwrap();
+    assert_eq!(last["parentId"], quoted["msgId"], "{last}");
+
     // The paper clip uploads an image and sends it; the browser loads it from /media with
     // the session cookie, and the bot gets it as an event with a signed URL.
     let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lake.png");
