@@ -9,7 +9,9 @@
 
 use std::sync::Arc;
 
-use cloudlake_protocol::{Content, Event, EventChat, EventMessage, EventSender, MessageEvent};
+use cloudlake_protocol::{
+    Content, Event, EventChat, EventMessage, EventSender, MessageEvent, SenderType,
+};
 
 use super::StoreError;
 use super::group_admin::Gag;
@@ -19,7 +21,6 @@ use super::outbox::{bots_in_group, enqueue};
 use super::tx::Tx;
 use crate::clock::now_ms;
 use crate::ids::new_msg_id;
-use cloudlake_protocol::SenderType;
 
 /// What a tip tells of, about one member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
