@@ -1,5 +1,5 @@
 //! The server's integration tests, one binary: each module is the file of one area.
-//! One binary links the server once instead of once per file (see README, Tests).
+//! One binary links the server once instead of once per file (see the README's quick start).
 
 mod admin_api;
 mod bot_history;
