@@ -132,17 +132,25 @@ impl Store {
                 let chat_key = chat.key();
                 // An edit keeps the message's quote (its parentId stays, so do the quote
                 // fields worked out when it was written).
-                let Some(before) = conn
+                // The old content only of a reply: an edit of any other message reads (and
+                // parses) nothing more.
+                let Some(quoting) = conn
                     .prepare_cached(
-                        "SELECT content FROM messages WHERE msg_id = ?1 AND chat_key = ?2 \
+                        "SELECT CASE WHEN parent_id = '' THEN NULL ELSE content END FROM messages \
+                         WHERE msg_id = ?1 AND chat_key = ?2 \
                          AND sender_type = 'bot' AND sender_id = ?3 AND recall_time IS NULL",
                     )?
-                    .query_row(params![msg_id, chat_key, bot_id], |row| row.get::<_, String>(0))
+                    .query_row(params![msg_id, chat_key, bot_id], |row| {
+                        row.get::<_, Option<String>>(0)
+                    })
                     .optional()?
                 else {
                     return Ok(false);
                 };
-                let content = super::quotes::with_quote_fields_of(&before, &edit.content)?;
+                let content = match quoting {
+                    Some(before) => super::quotes::with_quote_fields_of(&before, &edit.content)?,
+                    None => edit.content.clone(),
+                };
                 let n = conn
                     .prepare_cached(
                         "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, html = ?7 \
