@@ -28,7 +28,8 @@ function button(msgId, spec, status) {
   const label = spec.text || spec.value || spec.url || 'Button';
   if (spec.actionType === 1) {
     const url = safeUrl(spec.url);
-    if (!url) return h('button', { type: 'button', class: 'msg-button', disabled: true, title: 'Unsafe link', text: label });
+    // A link button may come without a link (wire §12 item 6): shown, opening nothing.
+    if (!url) return h('button', { type: 'button', class: 'msg-button', disabled: true, title: spec.url ? 'Unsafe link' : 'No link', text: label });
     return h('a', { class: 'msg-button', href: url, target: '_blank', rel: 'noopener noreferrer', text: `${label} ↗` });
   }
   const el = h('button', { type: 'button', class: 'msg-button', text: label });

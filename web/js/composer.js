@@ -1,9 +1,11 @@
-// The composer: Enter sends, Shift+Enter breaks the line; in groups, `@` offers the members and
-// a chosen one goes in as `@name` + U+200B with the ID in `content.at` (spec §5.3). The paper
+// The composer: Enter sends, Shift+Enter breaks the line; in groups, `@` offers the members (bots included) and
+// a chosen one goes in as `@name` + U+200B with the ID in `content.at` (wire §5.3). The paper
 // clip (or pasting an image) uploads a file and sends it as an image, video or file message.
+// A message's Reply action quotes it: the next message goes with its `parentId` (wire §5.4).
 
 import { api, chatPath, upload } from './api.js';
 import { h } from './dom.js';
+import { preview } from './message.js';
 
 const ZWSP = '\u200b';
 
@@ -16,15 +18,16 @@ export class Composer {
     this.list = form.querySelector('#mention-list');
     this.file = form.querySelector('#composer-file');
     this.status = form.querySelector('#composer-status');
-    this.replyBar = form.querySelector('#composer-reply');
-    this.replyText = form.querySelector('#composer-reply-text');
-    this.replyTo = null; // the msgId the next message quotes
     this.chat = null;
     this.members = [];
     this.picked = new Map(); // nickname -> userId
     this.matches = [];
     this.active = 0;
     this.onSent = () => {};
+    this.replying = null; // the message the next send quotes
+    this.replyBar = form.querySelector('#composer-reply');
+    this.replyText = form.querySelector('#composer-reply-text');
+    form.querySelector('#composer-reply-cancel').addEventListener('click', () => this.replyTo(null));
     form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
     this.text.addEventListener('keydown', (e) => this.keydown(e));
     this.text.addEventListener('input', () => { this.grow(); this.suggest(); });
@@ -33,8 +36,6 @@ export class Composer {
       this.file.value = '';
       if (file) this.attach(file);
     });
-    document.addEventListener('cloudlake:reply', (e) => this.reply(e.detail));
-    form.querySelector('#composer-reply-cancel').addEventListener('click', () => this.reply(null));
     this.text.addEventListener('paste', (e) => {
       const image = [...(e.clipboardData?.files ?? [])].find((f) => f.type.startsWith('image/'));
       if (image) { e.preventDefault(); this.attach(image); }
@@ -59,17 +60,17 @@ export class Composer {
     }
   }
 
-  /** Quotes `target` ({msgId, summary}) in the next message, or stops quoting (null). */
-  reply(target) {
-    this.replyTo = target?.msgId ?? null;
-    this.replyBar.hidden = !this.replyTo;
-    this.replyText.textContent = target ? `Replying to ${target.summary}` : '';
-    if (this.replyTo) this.text.focus();
+  /** Quotes `msg` in the next message (or stops quoting, with `null`). */
+  replyTo(msg) {
+    this.replying = msg;
+    this.replyBar.hidden = !msg;
+    this.replyText.textContent = msg ? `Replying to ${preview(msg)}` : '';
+    if (msg) this.text.focus();
   }
 
   async open(chat) {
     this.chat = chat;
-    this.reply(null);
+    this.replyTo(null);
     this.picked.clear();
     this.text.value = '';
     this.error.textContent = '';
@@ -105,7 +106,6 @@ export class Composer {
       }
       if (e.key === 'Escape') { this.closeList(); return; }
     }
-    if (e.key === 'Escape' && this.replyTo) { this.reply(null); return; }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       this.send();
@@ -137,7 +137,7 @@ export class Composer {
     this.text.setAttribute('aria-expanded', 'true');
     this.list.replaceChildren(...this.matches.map((m, i) => {
       const li = h('li', { role: 'option', 'aria-selected': i === this.active ? 'true' : 'false', class: i === this.active ? 'active' : '' },
-        h('strong', { text: m.nickname }), ' ', h('span', { class: 'muted', text: m.userId }));
+        h('strong', { text: m.nickname }), ' ', h('span', { class: 'muted', text: m.kind === 'bot' ? `bot · ${m.userId}` : m.userId }));
       // mousedown, not click: keeps the focus in the textarea.
       li.addEventListener('mousedown', (e) => { e.preventDefault(); this.pick(m); });
       return li;
@@ -172,10 +172,10 @@ export class Composer {
     this.error.textContent = '';
     try {
       const body = { contentType: this.type.value, content };
-      if (this.replyTo) body.parentId = this.replyTo;
+      if (this.replying) body.parentId = this.replying.msgId;
       const msg = await api('POST', `/chats/${chatPath(this.chat)}/messages`, body);
       this.text.value = '';
-      this.reply(null);
+      this.replyTo(null);
       this.picked.clear();
       this.grow();
       this.onSent(msg);

@@ -3,12 +3,15 @@
 
 const MIN_DELAY = 500;
 const MAX_DELAY = 15000;
+/** The close code of a socket whose credential was revoked (signed out elsewhere, a new
+ * token or password): reconnecting with it would only be refused. */
+const CLOSE_REVOKED = 4401;
 
 export class Live {
   /**
    * @param {() => string} token the user's token
    * @param {(frame: object) => void} onFrame called for every frame
-   * @param {(state: string) => void} onState 'connecting' | 'open' | 'waiting'
+   * @param {(state: string) => void} onState 'connecting' | 'open' | 'waiting' | 'revoked'
    */
   constructor(token, onFrame, onState) {
     this.token = token;
@@ -57,9 +60,14 @@ export class Live {
       }
       this.onFrame(frame);
     });
-    ws.addEventListener('close', () => {
+    ws.addEventListener('close', (event) => {
       if (this.ws !== ws || this.stopped) return;
       this.ws = null;
+      if (event.code === CLOSE_REVOKED) {
+        this.stopped = true;
+        this.onState('revoked');
+        return;
+      }
       this.onState('waiting');
       // Exponential backoff with jitter, so a restarted server is not stampeded.
       const wait = this.delay * (0.75 + Math.random() * 0.5);

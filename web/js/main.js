@@ -15,6 +15,7 @@ const chatList = new ChatList($('chat-list'), (chat) => openChat(chat));
 const view = new ChatView($('messages'), $('message-list'), $('history-status'), scheduleRead);
 const boards = new Boards($('boards'));
 const composer = new Composer($('composer'));
+$('message-list').addEventListener('reply', (e) => composer.replyTo(e.detail));
 composer.onSent = (msg) => {
   view.add(msg);
   chatList.update(msg, { isNew: true, countUnread: false });
@@ -131,6 +132,12 @@ function scheduleRead(chat, seq) {
 document.addEventListener('visibilitychange', () => view.read());
 
 function onLiveState(s) {
+  if (s === 'revoked') {
+    // This session was signed out (here or elsewhere) or the token or password changed.
+    session.token = null;
+    showSignIn('Your session has ended; sign in again.');
+    return;
+  }
   const label = { connecting: 'Connecting…', open: '', waiting: 'Offline — reconnecting…' }[s] ?? '';
   $('live-status').textContent = label;
   $('live-status').classList.toggle('warn', s === 'waiting');

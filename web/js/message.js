@@ -47,24 +47,12 @@ function body(msg) {
   return el;
 }
 
-/** The line a quoting message shows above itself: the server's `parent` ("nickname : text"). */
-function quoteLine(msg) {
-  if (msg.recalled || !msg.parentId) return null;
-  // `parent` is missing when the quoted message was recalled before the reply was sent.
-  const text = msg.content?.parent || 'Quoted message unavailable';
-  return h('blockquote', { class: 'msg-quote', 'data-parent-id': msg.parentId, text: text.slice(0, 200) });
-}
-
-/** A tip (role changes, gags, removals): one centered gray line, no sender, no actions. */
-function tipElement(msg) {
-  return h('li', { class: 'msg tip', 'data-msg-id': msg.msgId, 'data-seq': msg.seq, role: 'note' },
-    h('span', { text: msg.recalled ? 'Message recalled' : (msg.content?.text ?? '') }),
-  );
-}
-
 /** A message element; `streaming` marks a bot message still being written. */
 export function messageElement(msg, { streaming = false } = {}) {
-  if (msg.contentType === 'tip') return tipElement(msg);
+  // A tip (someone made administrator, gagged, removed) is a centered gray line, as in Yunhu.
+  if (msg.contentType === 'tip') {
+    return h('li', { class: 'msg tip', 'data-msg-id': msg.msgId, 'data-seq': msg.seq, text: msg.content?.text ?? '' });
+  }
   const own = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
   const li = h('li', {
     class: `msg${own ? ' own' : ''}${msg.senderType === 'bot' ? ' bot' : ''}${streaming ? ' streaming' : ''}`,
@@ -78,20 +66,18 @@ export function messageElement(msg, { streaming = false } = {}) {
     msg.editTime && !msg.recalled ? h('span', { class: 'edited', text: 'edited', title: new Date(msg.editTime).toLocaleString() }) : null,
     streaming ? h('span', { class: 'edited', text: 'typing…' }) : null,
   );
-  li.append(meta);
-  const quote = quoteLine(msg);
-  if (quote) li.append(quote);
-  li.append(body(msg));
+  // Yunhu's quote line (wire §5.4), above what the reply says.
+  const quote = msg.content?.parent && !msg.recalled ? h('blockquote', { class: 'msg-quote', text: msg.content.parent }) : null;
+  li.append(meta, ...(quote ? [quote] : []), body(msg));
+  if (!msg.recalled && !streaming) {
+    const reply = h('button', { type: 'button', class: 'link msg-reply', text: 'Reply', title: 'Quote this message in your answer' });
+    // The open chat's composer takes it (main.js listens on the message list).
+    reply.addEventListener('click', () => li.dispatchEvent(new CustomEvent('reply', { bubbles: true, detail: msg })));
+    meta.append(reply);
+  }
   if (!msg.recalled && !streaming) {
     const rows = buttonRows(msg.msgId, msg.content?.buttons);
     if (rows) li.append(rows);
-    // Reply: the composer picks it up (a bubbling event) and sends the next message with
-    // this one as its `parentId`, as Yunhu's client quotes.
-    const reply = h('button', { type: 'button', class: 'msg-reply', text: 'Reply', 'aria-label': `Reply to ${msg.senderNickname || msg.senderId}` });
-    reply.addEventListener('click', () => {
-      reply.dispatchEvent(new CustomEvent('cloudlake:reply', { bubbles: true, detail: { msgId: msg.msgId, summary: `${msg.senderNickname || msg.senderId}: ${preview(msg).replace(/^[^:]*: /, '')}` } }));
-    });
-    meta.append(reply);
   }
   return li;
 }
@@ -100,8 +86,8 @@ export function messageElement(msg, { streaming = false } = {}) {
 export function preview(msg) {
   if (!msg) return '';
   if (msg.recalled) return 'Message recalled';
-  if (msg.contentType === 'tip') return msg.content?.text ?? '';
   let text = msg.content?.text;
+  if (msg.contentType === 'tip') return text ?? '';
   // A plain-text glimpse (it goes in with textContent): no tags, no markdown marks.
   if (text && msg.contentType === 'html') text = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, '').replace(/<[^>]*>/g, ' ');
   if (text && msg.contentType === 'markdown') text = text.replace(/[#*_`>|~]+/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');

@@ -69,7 +69,8 @@ fn render_and_sanitize(bencher: Bencher, content_type: &str) {
 /// 50,000 rows; `reopen-1000-bold` makes the HTML parser re-create 1,000 misnested `<b>`s
 /// after each of 100,000 `<div>`s; `at-1MB` is a text of a million `@` (each once searched
 /// to the end for a mention's end); `deepest-accepted` is about the costliest HTML still
-/// rendered: 99 open `<b>`s, then 12,400 `<div>`s at depth 100.
+/// rendered: 99 open `<b>`s, then 12,400 `<div>`s at depth 100. `quote-1MB` and `bold-1MB`
+/// are the 1 MB messages of the hostile-input corpus (a million `>`; 130,000 `<b>x</b>`).
 fn pathological(name: &str) -> (&'static str, String) {
     match name {
         "quote-32000" => ("markdown", ">".repeat(32_000) + "x"),
@@ -89,6 +90,8 @@ fn pathological(name: &str) -> (&'static str, String) {
                 + &"<div>x</div>".repeat(100_000),
         ),
         "at-1MB" => ("text", "@".repeat(1 << 20)),
+        "quote-1MB" => ("markdown", ">".repeat(1_000_000)),
+        "bold-1MB" => ("html", "<b>x</b>".repeat(130_000)),
         "deepest-accepted" => (
             "html",
             (0..99).map(|i| format!("<b id={i}>")).collect::<String>()
@@ -105,6 +108,8 @@ fn pathological(name: &str) -> (&'static str, String) {
         "table-10000-columns",
         "reopen-1000-bold",
         "at-1MB",
+        "quote-1MB",
+        "bold-1MB",
         "deepest-accepted"
     ],
     sample_count = 10

@@ -12,8 +12,8 @@ use cloudlake_server::config::ServiceUrl;
 use cloudlake_server::config::{
     ADMIN_TOKEN_FILE, DEFAULT_DATA_DIR, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_LISTEN,
     DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_WEBSOCKETS,
-    DEFAULT_MAX_WEBSOCKETS_PER_IP, DEFAULT_REQUEST_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, Limits,
-    RateLimit,
+    DEFAULT_MAX_WEBSOCKETS_PER_IP, DEFAULT_MEDIA_URL_TTL, DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_SHUTDOWN_GRACE, DEFAULT_UPLOAD_TIMEOUT, Limits, RateLimit,
 };
 use cloudlake_server::events::{DEFAULT_SUBSCRIBE_PATH, DeliveryConfig};
 use cloudlake_server::store::Durability;
@@ -99,6 +99,14 @@ pub struct ServeArgs {
     /// is accepted or its previous response ends (the idle timeout of kept-alive connections).
     #[arg(long, env = "CLOUDLAKE_HEADER_READ_TIMEOUT_SECS", default_value_t = DEFAULT_HEADER_READ_TIMEOUT.as_secs())]
     header_read_timeout_secs: u64,
+    /// How long the signed media URLs handed to bots stay good, in seconds; then they are
+    /// refused (403) and the bot reads the message again for a fresh one.
+    #[arg(long, env = "CLOUDLAKE_MEDIA_URL_TTL_SECS", default_value_t = DEFAULT_MEDIA_URL_TTL.as_secs())]
+    media_url_ttl_secs: u64,
+    /// The longest an upload may take to arrive whole, in seconds; a slower one is refused and
+    /// nothing is stored.
+    #[arg(long, env = "CLOUDLAKE_UPLOAD_TIMEOUT_SECS", default_value_t = DEFAULT_UPLOAD_TIMEOUT.as_secs())]
+    upload_timeout_secs: u64,
     /// NATS server URL (e.g. `nats://127.0.0.1:4222`, or several separated by commas) that
     /// carries live changes between nodes. Unset: a single node.
     #[arg(long, env = "CLOUDLAKE_NATS_URL", hide_env_values = true)]
@@ -165,6 +173,8 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             max_websockets_per_ip: args.max_websockets_per_ip,
             max_connections: args.max_connections.max(1),
             header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)),
+            media_url_ttl: Duration::from_secs(args.media_url_ttl_secs.max(1)),
+            upload_timeout: Duration::from_secs(args.upload_timeout_secs.max(1)),
         },
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         nats_url: args.nats_url.map(ServiceUrl::new),

@@ -26,18 +26,18 @@ async fn permissions_are_granted_from_the_cli_and_yunhu_limits_apply() {
     );
     let bot = admin(
         &server,
-        &["bot", "create", "--id", "bot1", "--nickname", "b"],
+        &["bot", "create", "--id", "81000001", "--nickname", "b"],
     );
     let token = bot["token"].as_str().unwrap().to_owned();
     admin(&server, &["group", "create", "--id", "g1", "--name", "g"]);
-    admin(&server, &["bot", "join-group", "bot1", "g1"]);
+    admin(&server, &["bot", "join-group", "81000001", "g1"]);
 
     let granted = admin(
         &server,
         &[
             "bot",
             "permissions",
-            "bot1",
+            "81000001",
             "g1",
             "--allow-gag-member",
             "--allow-group-tag-manage",
@@ -45,16 +45,16 @@ async fn permissions_are_granted_from_the_cli_and_yunhu_limits_apply() {
     );
     assert_eq!(
         granted,
-        json!({"groupId": "g1", "botId": "bot1", "allowGagMember": true, "allowRemoveMember": false,
+        json!({"groupId": "g1", "botId": "81000001", "allowGagMember": true, "allowRemoveMember": false,
                "allowEditGroupInfo": false, "allowGroupTagManage": true})
     );
     let shown = admin(&server, &["group", "show", "g1"]);
     assert_eq!(
-        shown["botPermissions"]["bot1"],
+        shown["botPermissions"]["81000001"],
         json!({"allowGagMember": true,
         "allowRemoveMember": false, "allowEditGroupInfo": false, "allowGroupTagManage": true})
     );
-    let all = admin(&server, &["bot", "permissions", "bot1", "g1", "--all"]);
+    let all = admin(&server, &["bot", "permissions", "81000001", "g1", "--all"]);
     assert_eq!(all["allowRemoveMember"], true);
 
     // `yunhu` is 10 requests per second per bot per API.

@@ -1,4 +1,4 @@
-//! Board (看板) requests (spec §6.8), with the aliases clients mix freely (spec §12 item 7):
+//! Board (看板) requests (wire §6.8), with the aliases clients mix freely (wire §12 item 7):
 //! the chat is `chatId` or `recvId`, its type `chatType` or `recvType`; `content` is a plain
 //! string; `expireTime` is in seconds, 0 or absent meaning never.
 

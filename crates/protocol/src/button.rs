@@ -1,4 +1,4 @@
-//! Buttons under a message (spec §5.2): accepted as a flat list or as rows, always stored and
+//! Buttons under a message (wire §5.2): accepted as a flat list or as rows, always stored and
 //! returned as rows.
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -53,8 +53,8 @@ impl<'de> Deserialize<'de> for ActionType {
     }
 }
 
-/// One button. `url` and `value` are omitted from the JSON when empty, as in the history
-/// example of spec §6.6.
+/// One button. `url` and `value` are omitted from the JSON when empty, as in Yunhu's history
+/// example (wire §6.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Button {
@@ -112,10 +112,10 @@ impl Button {
         }
         .ok_or_else(|| buttons_error("actionType取值仅支持1、2、3"))?;
         let url = optional(obj, "url")?.unwrap_or_default();
+        // A link button may come without a link: `url` may be `""` (wire §12 item 6), and
+        // Koishi sends its link button so when the element has no href. Kept as sent; a
+        // client shows it as a button that opens nothing.
         let value = optional(obj, "value")?.unwrap_or_default();
-        if action_type == ActionType::OpenUrl && url.trim().is_empty() {
-            return Err(buttons_error("actionType为1时url不能为空"));
-        }
         Ok(Button {
             text,
             action_type,

@@ -1,4 +1,4 @@
-//! A message's `content` object (spec §5.1, §6.6, §7.3): one flat object whose meaningful
+//! A message's `content` object (wire §5.1, §6.6, §7.3): one flat object whose meaningful
 //! fields depend on the `contentType` beside it.
 
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,7 @@ pub struct Content {
     /// The text of `text`, `markdown`, `html` and `a2ui` messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
-    /// Mentioned user IDs in order of appearance, duplicates kept (spec §5.3).
+    /// Mentioned user IDs in order of appearance, duplicates kept (wire §5.3).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub at: Vec<String>,
     /// Button rows.

@@ -1,4 +1,4 @@
-//! The `{code, msg, data}` envelope every bot API reply is wrapped in (spec §4).
+//! The `{code, msg, data}` envelope every bot API reply is wrapped in (wire §4).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,8 +1,8 @@
-//! Response codes (spec §4) and the error every bad request is answered with.
+//! Response codes (wire §4) and the error every bad request is answered with.
 
 use serde::{Deserialize, Serialize};
 
-/// A response `code`. `1` is success; anything else is an error (spec §4).
+/// A response `code`. `1` is success; anything else is an error (wire §4).
 ///
 /// Kept as an open integer rather than an enum so that a code this crate does not know
 /// still round-trips through the SDK unchanged.
@@ -34,8 +34,8 @@ impl Code {
 
 /// An error as the bot API reports it: a non-success `code` and a human-readable `msg`.
 ///
-/// The constructors carry the exact texts of spec §9 where the live server's text is known,
-/// because clients parse some of them (the bot-not-in-group text above all, spec §9.2).
+/// The constructors carry the exact texts of wire §9 where the live server's text is known,
+/// because clients parse some of them (the bot-not-in-group text above all, wire §9.2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("code {}: {msg}", code.0)]
 pub struct ApiError {
@@ -137,7 +137,7 @@ impl ApiError {
     }
 
     /// The bot is not a member of the group — also the answer for a group that does not exist,
-    /// because adapters discover their bot ID by parsing this exact text (spec §9.2). Note the
+    /// because adapters discover their bot ID by parsing this exact text (wire §9.2). Note the
     /// space after `ID:` in the bot part only.
     pub fn bot_not_in_group(group_id: &str, bot_id: &str) -> Self {
         Self::business(format!(
@@ -155,7 +155,7 @@ impl ApiError {
         Self::business("消息不存在或无权限修改")
     }
 
-    /// Too many requests from this bot to this API: `1007` (spec §4, §8; the live text is not
+    /// Too many requests from this bot to this API: `1007` (wire §4, §8; the live text is not
     /// known).
     pub fn rate_limited() -> Self {
         Self::new(Code::RATE_LIMITED, "请求过于频繁，请稍后再试")
@@ -164,5 +164,16 @@ impl ApiError {
     /// The server failed internally; nothing was changed.
     pub fn internal() -> Self {
         Self::business("服务器内部错误，请稍后重试")
+    }
+
+    /// No bot API at this path: `-1` with the text cloudlake has always answered it with.
+    pub fn unknown_api() -> Self {
+        Self::business("接口不存在")
+    }
+
+    /// The path is a bot API, but not for this HTTP method: `1002`, naming the method every
+    /// bot API accepts.
+    pub fn wrong_method(method: &str) -> Self {
+        Self::invalid_param(format!("请求方法错误：不支持{method}，请使用POST"))
     }
 }

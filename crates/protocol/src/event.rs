@@ -1,6 +1,6 @@
-//! Events the platform sends a bot (spec §7): one envelope, ten event types.
+//! Events the platform sends a bot (wire §7): one envelope, ten event types.
 //!
-//! Every field nonebot requires is present and typed (spec §11): `version`, `eventId`,
+//! Every field nonebot requires is present and typed (wire §11): `version`, `eventId`,
 //! `eventTime` in ms, `sender.senderAvatarUrl`, `message.sendTime`, … An event type this crate
 //! does not know is kept as raw JSON ([`Event::Unknown`]), never an error.
 
@@ -12,7 +12,7 @@ use crate::Content;
 /// The envelope version every event carries.
 pub const EVENT_VERSION: &str = "1.0";
 
-/// `{"version": "1.0", "header": {...}, "event": {...}}` (spec §7.2).
+/// `{"version": "1.0", "header": {...}, "event": {...}}` (wire §7.2).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventEnvelope {
     /// Always `"1.0"`.
@@ -152,7 +152,7 @@ impl Event {
     }
 }
 
-/// `message.receive.*` (spec §7.3, §7.4).
+/// `message.receive.*` (wire §7.3, §7.4).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MessageEvent {
     /// Who sent it.
@@ -223,7 +223,7 @@ pub struct EventMessage {
     pub command_name: String,
 }
 
-/// `bot.followed`, `bot.unfollowed`, `group.join`, `group.leave` (spec §7.5, §7.6).
+/// `bot.followed`, `bot.unfollowed`, `group.join`, `group.leave` (wire §7.5, §7.6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatMemberEvent {
@@ -242,7 +242,7 @@ pub struct ChatMemberEvent {
     pub avatar_url: String,
 }
 
-/// `button.report.inline` (spec §7.7).
+/// `button.report.inline` (wire §7.7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ButtonReportEvent {
@@ -261,7 +261,7 @@ pub struct ButtonReportEvent {
     pub value: String,
 }
 
-/// `bot.shortcut.menu` (spec §7.8). Note `sendTime` is in seconds here.
+/// `bot.shortcut.menu` (wire §7.8). Note `sendTime` is in seconds here.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShortcutMenuEvent {
@@ -287,7 +287,7 @@ pub struct ShortcutMenuEvent {
     pub send_time: i64,
 }
 
-/// `bot.setting` (spec §7.9).
+/// `bot.setting` (wire §7.9).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BotSettingEvent {
@@ -308,7 +308,7 @@ pub struct BotSettingEvent {
     pub setting_json: String,
 }
 
-/// `a2ui.button.report` (spec §7.10).
+/// `a2ui.button.report` (wire §7.10).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct A2uiButtonReportEvent {

@@ -1,6 +1,6 @@
-//! Group administration by a bot (spec §6.9): gag, remove, message-type limits and member
+//! Group administration by a bot (wire §6.9): gag, remove, message-type limits and member
 //! tags. Requests with their lenient parsers, the `data` of the calls that return some, and the
-//! error texts of the §6.9 table.
+//! error texts of wire §6.9 and §9.1.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -8,10 +8,10 @@ use serde_json::Value;
 use crate::ApiError;
 use crate::lenient::{self, Object, opt_string, required_id};
 
-/// The longest tag name, in characters (spec §8: 9).
+/// The longest tag name, in characters (wire §8: 9).
 pub const MAX_TAG_CHARS: usize = 9;
 
-/// The message types `/group/msg-type-limit` may allow (spec §6.9).
+/// The message types `/group/msg-type-limit` may allow (wire §6.9).
 pub const GROUP_MSG_TYPES: [&str; 10] = [
     "text",
     "image",
@@ -192,7 +192,7 @@ fn comma_joined<S: serde::Serializer>(types: &[String], s: S) -> Result<S::Ok, S
     s.serialize_str(&types.join(","))
 }
 
-/// `/group/tag/list`, by GET (`?groupId=`) or POST (`{"groupId"}`) (spec §12 item 12).
+/// `/group/tag/list`, by GET (`?groupId=`) or POST (`{"groupId"}`) (wire §12 item 12).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TagListRequest {
@@ -376,7 +376,7 @@ fn int(v: &Value) -> Option<i64> {
     }
 }
 
-/// A tag name field: absent or empty is `None`; too long is the spec's -1 error.
+/// A tag name field: absent or empty is `None`; too long is Yunhu's -1 error (wire §6.9).
 fn tag_name(obj: &Object, field: &str) -> Result<Option<String>, ApiError> {
     let Some(name) = opt_string(obj, field)?
         .map(|s| s.trim().to_owned())
@@ -390,7 +390,7 @@ fn tag_name(obj: &Object, field: &str) -> Result<Option<String>, ApiError> {
     Ok(Some(name))
 }
 
-/// `color`: absent or empty is `None`; anything but `#RRGGBB` is the spec's -1 error.
+/// `color`: absent or empty is `None`; anything but `#RRGGBB` is Yunhu's -1 error (wire §6.9).
 fn color(obj: &Object) -> Result<Option<String>, ApiError> {
     let Some(color) = opt_string(obj, "color")
         .map_err(|_| ApiError::tag_color_invalid())?

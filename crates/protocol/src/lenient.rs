@@ -1,4 +1,4 @@
-//! Field readers that accept what real clients send (spec §12) and name the field when they
+//! Field readers that accept what real clients send (wire §12) and name the field when they
 //! cannot: `null` is "absent", numbers stand in for ID strings, unknown keys are ignored.
 
 use serde_json::{Map, Value};
@@ -9,7 +9,7 @@ use crate::ApiError;
 pub(crate) type Object = Map<String, Value>;
 
 /// Parses a request body into a JSON object. A zero-length body is an empty object, because
-/// several clients post nothing at all to body-less calls (spec §12 item 8).
+/// several clients post nothing at all to body-less calls (wire §12 item 8).
 pub(crate) fn object(body: &[u8]) -> Result<Object, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Object::new());
@@ -60,7 +60,7 @@ pub(crate) fn non_negative_int(v: &Value) -> Option<u64> {
     }
 }
 
-/// `parentId` degrades instead of failing (spec §5.4, §12 item 5): only a non-empty string
+/// `parentId` degrades instead of failing (wire §5.4, §12 item 5): only a non-empty string
 /// can quote a message. nonebot sends the literal `"False"`; the store later drops any id that
 /// names no message in the chat, so junk like that simply means "no quote".
 pub(crate) fn parent_id(obj: &Object) -> Option<String> {

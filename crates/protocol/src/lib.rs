@@ -4,8 +4,8 @@
 //! - **typed values** (`SendRequest`, `Content`, `Button`, …) that serialize to exactly the JSON a
 //!   Yunhu client sends or receives, and
 //! - **lenient parsers** (`SendRequest::parse`, `Content::parse`, …) that accept everything real
-//!   clients were seen to send (spec §12: nulls, unknown keys, 1-D buttons, `at` as a string,
-//!   `parentId: "False"`, legacy content shapes) and answer anything else with the spec's error
+//!   clients were seen to send (wire §12: nulls, unknown keys, 1-D buttons, `at` as a string,
+//!   `parentId: "False"`, legacy content shapes) and answer anything else with Yunhu's error
 //!   text in an [`ApiError`].
 //!
 //! The crate has no I/O: it is plain serde, so the server and the SDK cannot drift apart.
@@ -17,7 +17,7 @@
 //!   "content":{"text":"hi","buttons":[{"text":"a","actionType":3,"value":"v"}]}}"#;
 //! let req = BatchSendRequest::parse(body).unwrap();
 //! assert_eq!(req.recv_type, RecvType::Group);
-//! // A flat button list becomes one button per row (spec §5.2).
+//! // A flat button list becomes one button per row (wire §5.2).
 //! assert_eq!(req.message.content.buttons.len(), 1);
 //! ```
 

@@ -1,4 +1,4 @@
-//! The requests a bot makes: send, batch_send, edit, recall and messages (spec §6.1–§6.6).
+//! The requests a bot makes: send, batch_send, edit, recall and messages (wire §6.1–§6.6).
 //!
 //! Each type serializes to the JSON a client sends, and has a lenient `parse` the server uses.
 
@@ -75,7 +75,7 @@ pub struct SendRequest {
 }
 
 impl SendRequest {
-    /// Reads a send body as the server accepts it (spec §12).
+    /// Reads a send body as the server accepts it (wire §12).
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let obj = lenient::object(body)?;
         let recv_type = recv_type(&obj)?;
@@ -104,12 +104,12 @@ pub struct BatchSendRequest {
 }
 
 impl BatchSendRequest {
-    /// Reads a batch_send body as the server accepts it (spec §12). More than
+    /// Reads a batch_send body as the server accepts it (wire §12). More than
     /// [`MAX_BATCH_RECIPIENTS`] IDs is an error; duplicates are dropped.
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let obj = lenient::object(body)?;
         let recv_type = recv_type(&obj)?;
-        // eris' `Api.batch_send` posts `userIds` instead of `recvIds` (spec §6.2).
+        // eris' `Api.batch_send` posts `userIds` instead of `recvIds` (wire §6.2).
         let ids = match obj.get("recvIds") {
             None | Some(Value::Null) => obj.get("userIds"),
             some => some,
@@ -180,7 +180,7 @@ impl EditRequest {
     }
 }
 
-/// `POST /bot/recall`: withdraw a message. Note `chatId` / `chatType`, not `recv*` (spec §6.5).
+/// `POST /bot/recall`: withdraw a message. Note `chatId` / `chatType`, not `recv*` (wire §6.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecallRequest {
@@ -211,7 +211,7 @@ impl RecallRequest {
     }
 }
 
-/// `GET /bot/messages`: a page of a chat's history around an anchor (spec §6.6). The query
+/// `GET /bot/messages`: a page of a chat's history around an anchor (wire §6.6). The query
 /// keys are hyphenated: `chat-id`, `chat-type`, `message-id`, `before`, `after`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MessagesQuery {
@@ -303,7 +303,7 @@ fn recv_type(obj: &Object) -> Result<RecvType, ApiError> {
 }
 
 /// `POST /bot/send-stream`: the recipient and kind come in the query string, the text is the
-/// raw body, streamed (spec §6.3).
+/// raw body, streamed (wire §6.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SendStreamQuery {

@@ -1,4 +1,4 @@
-//! The `data` of successful replies (spec §6.1–§6.6).
+//! The `data` of successful replies (wire §6.1–§6.6).
 
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -56,7 +56,7 @@ pub struct MessagesData {
     pub total: u64,
 }
 
-/// One message of the history (spec §6.6). nonebot requires `parentId` (a string, `""` when
+/// One message of the history (wire §6.6). nonebot requires `parentId` (a string, `""` when
 /// none), `senderType` and `sendTime`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -87,7 +87,7 @@ pub struct MessageItem {
     pub command_id: i64,
 }
 
-/// The Java SDK types counts as strings, so a client must accept both forms (spec §6.2).
+/// The Java SDK types counts as strings, so a client must accept both forms (wire §6.2).
 fn count_from_number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     match Value::deserialize(d)? {
         Value::Number(n) => n

@@ -1,4 +1,4 @@
-//! Uploads (spec §6.7): what kinds there are, their limits and failure texts, and the `data` of
+//! Uploads (wire §6.7): what kinds there are, their limits and failure texts, and the `data` of
 //! a successful upload.
 
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,7 @@ impl UploadKind {
     /// Every kind.
     pub const ALL: [UploadKind; 3] = [UploadKind::Image, UploadKind::Video, UploadKind::File];
 
-    /// The wire and stored spelling, which is also the multipart field name (spec §6.7: the
+    /// The wire and stored spelling, which is also the multipart field name (wire §6.7: the
     /// file part is named after the resource type).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -40,7 +40,7 @@ impl UploadKind {
         UploadKind::ALL.into_iter().find(|k| k.as_str() == s)
     }
 
-    /// The largest upload accepted, in bytes (spec §8: 10 / 20 / 20 MB, read as MiB).
+    /// The largest upload accepted, in bytes (wire §8: 10 / 20 / 20 MB, read as MiB).
     pub fn max_bytes(self) -> u64 {
         match self {
             UploadKind::Image => 10 * MIB,
@@ -69,12 +69,21 @@ impl UploadKind {
 
 impl ApiError {
     /// The upload's file part is missing or unreadable: `-1` `图片获取失败` / `视频获取失败` /
-    /// `文件获取失败`, the live server's texts (spec §6.7, §9.1).
+    /// `文件获取失败`, the live server's texts (wire §6.7, §9.1).
     pub fn upload_failed(kind: UploadKind) -> Self {
         Self::business(format!("{}获取失败", kind.noun()))
     }
 
-    /// The upload is larger than its kind allows (spec §8).
+    /// The upload did not arrive whole within the server's upload time limit (cloudlake's
+    /// own: Yunhu documents none): `-1` with the limit in seconds.
+    pub fn upload_timed_out(kind: UploadKind, limit_secs: u64) -> Self {
+        Self::business(format!(
+            "{}上传超时，须在{limit_secs}秒内传完 (the upload took longer than {limit_secs} s)",
+            kind.noun()
+        ))
+    }
+
+    /// The upload is larger than its kind allows (wire §8).
     pub fn upload_too_large(kind: UploadKind) -> Self {
         Self::invalid_param(format!(
             "{}大小超过限制，上限为{}MB",

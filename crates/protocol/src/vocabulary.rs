@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// Who a message is sent to: a user (private chat with the bot) or a group (spec §6.1).
+/// Who a message is sent to: a user (private chat with the bot) or a group (wire §6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RecvType {
@@ -39,7 +39,7 @@ impl fmt::Display for RecvType {
     }
 }
 
-/// A message's `contentType` (spec §5.1): the kinds a bot may send.
+/// A message's `contentType` (wire §5.1): the kinds a bot may send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ContentType {
@@ -104,7 +104,7 @@ impl fmt::Display for ContentType {
     }
 }
 
-/// Who sent a message in the history (spec §6.6).
+/// Who sent a message in the history (wire §6.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SenderType {

@@ -1,4 +1,4 @@
-//! Event envelopes against the spec's captured samples (spec §7): each sample reads into its
+//! Event envelopes against the spec's captured samples (wire §7): each sample reads into its
 //! typed event and writes back field for field.
 
 #![allow(clippy::unwrap_used)]

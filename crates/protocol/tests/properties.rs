@@ -1,4 +1,4 @@
-//! Property tests of the lenient readers (spec §12): content and button normalisation, and
+//! Property tests of the lenient readers (wire §12): content and button normalisation, and
 //! that no input — arbitrary JSON or arbitrary bytes — makes a request parser panic.
 //!
 //! These are also the stable-toolchain stand-in for the cargo-fuzz targets in `fuzz/`: the
@@ -87,7 +87,7 @@ proptest! {
         }
     }
 
-    /// A flat list of buttons is one button per row (spec §12): the same as writing the rows.
+    /// A flat list of buttons is one button per row (wire §5.2): the same as writing the rows.
     #[test]
     fn flat_buttons_are_one_per_row(buttons in prop::collection::vec(button(), 1..8), text in ".{1,20}") {
         let flat = json!({"text": text, "buttons": buttons});

@@ -1,4 +1,5 @@
-//! The protocol crate against the exact JSON of the spec and of the original batch_send page.
+//! The protocol crate against the exact JSON of Yunhu's documented samples (wire §5, §6, §9) and
+//! of the original batch_send page.
 
 #![allow(clippy::unwrap_used)] // a test that unwraps fails loudly, which is the point
 
@@ -160,12 +161,27 @@ fn null_and_empty_buttons_mean_none_and_empty_url_and_value_are_fine() {
     );
 }
 
+/// Koishi's link button without an href: `actionType` 1 with an empty or absent `url` is kept
+/// as sent (wire §12 item 6: `url` may be `""`).
+#[test]
+fn a_link_button_without_a_link_is_kept() {
+    for button in [
+        json!({"text":"a","actionType":1,"url":""}),
+        json!({"text":"a","actionType":1}),
+    ] {
+        let body = json!({"recvId":"1","recvType":"user","contentType":"text",
+            "content":{"text":"hi","buttons":[[button]]}});
+        let req = SendRequest::parse(body.to_string().as_bytes()).unwrap();
+        let kept = serde_json::to_value(&req.message.content.buttons).unwrap();
+        assert_eq!(kept, json!([[{"text":"a","actionType":1}]]));
+    }
+}
+
 #[test]
 fn bad_buttons_are_refused_with_a_clear_error() {
     for (buttons, needle) in [
         (json!([{"text":"a","actionType":9}]), "actionType"),
         (json!([{"text":"a"}]), "actionType"),
-        (json!([{"text":"a","actionType":1}]), "url"),
         (json!("nope"), "buttons"),
         (json!([[1]]), "按钮"),
         (json!([{"text":{"x":1},"actionType":3}]), "text"),
@@ -190,6 +206,12 @@ fn at_is_a_list_in_order_with_duplicates_or_a_comma_joined_string() {
         "content":{"text":"x","at":"123, 456"}});
     let req = SendRequest::parse(body.to_string().as_bytes()).unwrap();
     assert_eq!(req.message.content.at, ["123", "456"]);
+
+    // `all` (an @all, as ErisPulse and Koishi can send it) is an entry like any other.
+    let body = json!({"recvId":"1","recvType":"group","contentType":"text",
+        "content":{"text":"@全体成员\u{200b} 开会","at":["all"]}});
+    let req = SendRequest::parse(body.to_string().as_bytes()).unwrap();
+    assert_eq!(req.message.content.at, ["all"]);
 
     // nonebot always sends "at": [].
     let body = json!({"recvId":"1","recvType":"group","contentType":"text",
@@ -218,7 +240,7 @@ fn parent_id_null_empty_absent_mean_no_quote_and_junk_is_left_for_the_store() {
 
 #[test]
 fn nonebot_send_body_with_extra_keys_is_accepted() {
-    // Captured from nonebot (spec Appendix A).
+    // Captured from nonebot (wire Appendix A).
     let body = r#"{"recvId":"307149245","recvType":"group","content":{"at":[],"text":"echo:hello group"},"contentType":"text","parentId":"False"}"#;
     let req = SendRequest::parse(body.as_bytes()).unwrap();
     assert_eq!(req.message.content, Content::text("echo:hello group"));

@@ -1,4 +1,4 @@
-//! The bot API client: one method per endpoint of spec §6.
+//! The bot API client: one method per endpoint of wire §6.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -165,7 +165,7 @@ fn parse_url(url: &str, schemes: &[&str]) -> Result<Url, Error> {
 /// A client of the bot API, for Yunhu or for cloudlake: the same calls, only the base URL
 /// differs. Cheap to clone; clones share one connection pool.
 ///
-/// Every call sends the token as `?token=` (spec §2) and turns a reply with `code != 1` into
+/// Every call sends the token as `?token=` (wire §2) and turns a reply with `code != 1` into
 /// [`Error::Api`] carrying the code and msg.
 ///
 /// ```no_run
@@ -277,7 +277,7 @@ impl Client {
     /// Duplicate IDs are sent once. Yunhu takes at most 200 recipients per request, so a
     /// longer list goes out as several requests, one after the other, and their results are
     /// merged in order. Recipients that could not be reached are missing from
-    /// `success_list` (spec §6.2). If a request after the first fails, the error is
+    /// `success_list` (wire §6.2). If a request after the first fails, the error is
     /// [`Error::Batch`] with what the earlier requests delivered.
     pub async fn batch_send(
         &self,

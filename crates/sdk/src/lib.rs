@@ -5,7 +5,7 @@
 //!   boards, uploads, group administration), the token in the query string, `code != 1` as
 //!   [`Error::Api`] with its code and msg, optional retries with backoff ([`RetryPolicy`]).
 //! - [`Message`], [`Row`], [`Board`], [`Chat`]: typed builders for what is sent.
-//! - [`Event`] / [`EventEnvelope`]: the ten event types of the spec, typed; an unknown type
+//! - [`Event`] / [`EventEnvelope`]: the ten event types of wire §7, typed; an unknown type
 //!   is kept as raw JSON, never an error.
 //! - [`webhook::WebhookReceiver`]: an axum router a bot mounts, checking cloudlake's
 //!   signature when given the secret (feature `webhook`).

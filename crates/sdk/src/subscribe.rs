@@ -1,6 +1,6 @@
 //! Receiving events on the bot WebSocket (`/subscribe?token=`), reconnecting when it breaks.
 //!
-//! Every text frame is one event envelope (spec §7.1). Like Yunhu's own clients, the
+//! Every text frame is one event envelope (wire §7.1). Like Yunhu's own clients, the
 //! subscriber pings every 30 s and reconnects after a close or a failure, waiting longer each
 //! time (with jitter) until an event arrives again.
 
@@ -152,7 +152,7 @@ impl Subscription {
             tokio::select! {
                 frame = ws.next() => match frame {
                     Some(Ok(Message::Text(text))) => {
-                        // Only event envelopes are sent (spec §7.1); anything else is skipped.
+                        // Only event envelopes are sent (wire §7.1); anything else is skipped.
                         if let Ok(envelope) = serde_json::from_str::<EventEnvelope>(text.as_str()) {
                             self.delays = self.config.delays();
                             return Ok(envelope);

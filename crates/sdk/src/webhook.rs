@@ -1,6 +1,6 @@
 //! Receiving events by webhook: an axum router a bot mounts, and the signature check it uses.
 //!
-//! Yunhu posts the bare event envelope and signs nothing (spec §7.1). cloudlake adds
+//! Yunhu posts the bare event envelope and signs nothing (wire §7.1). cloudlake adds
 //! [Standard Webhooks](https://www.standardwebhooks.com/) headers beside the same body:
 //! `webhook-id`, `webhook-timestamp` (seconds) and `webhook-signature` (`v1,` + base64 of
 //! HMAC-SHA256 over `{id}.{timestamp}.{body}`, keyed with the bytes behind the bot's

@@ -114,7 +114,7 @@ async fn errors_carry_the_servers_code_and_msg() {
     }
     assert!(!err.is_retryable());
 
-    // The text adapters parse to find their bot ID (spec §9.2), exactly.
+    // The text adapters parse to find their bot ID (wire §9.2), exactly.
     let err = client
         .send(&Chat::group("112869497"), Message::text("x"))
         .await

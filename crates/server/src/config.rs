@@ -130,6 +130,11 @@ pub struct Limits {
     /// How long a connection may take to send a complete request head, from when it is
     /// accepted or its previous response was sent: the slowloris bound and the idle timeout.
     pub header_read_timeout: Duration,
+    /// How long the signed media URLs handed to bots stay good.
+    pub media_url_ttl: Duration,
+    /// The longest an upload (bot or user) may take to arrive whole; then it is refused
+    /// (bot API: the envelope, HTTP 200; user API: 408) and nothing is stored.
+    pub upload_timeout: Duration,
 }
 
 /// The default request time limit.
@@ -146,6 +151,12 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 8192;
 /// The default header-read (and keep-alive idle) timeout: a real client sends its head at
 /// once; nginx's default is 60 s, Go servers commonly use 5–10 s.
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default lifetime of a signed media URL (see [`crate::media::urls::DEFAULT_TTL`]).
+pub const DEFAULT_MEDIA_URL_TTL: Duration = crate::media::urls::DEFAULT_TTL;
+/// The default upload time limit: 300 s moves the largest upload (20 MiB, a video) at about
+/// 70 KiB/s, a slow mobile link, while a client trickling bytes holds a connection and a
+/// temporary file for at most that long.
+pub const DEFAULT_UPLOAD_TIMEOUT: Duration = Duration::from_secs(300);
 
 impl Default for Limits {
     fn default() -> Self {
@@ -155,6 +166,8 @@ impl Default for Limits {
             max_websockets_per_ip: DEFAULT_MAX_WEBSOCKETS_PER_IP,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            media_url_ttl: DEFAULT_MEDIA_URL_TTL,
+            upload_timeout: DEFAULT_UPLOAD_TIMEOUT,
         }
     }
 }
@@ -185,10 +198,10 @@ impl Config {
 /// that a bot written for Yunhu never hits it, yet a runaway loop is held back.
 pub const DEFAULT_RATE_LIMIT: u32 = 1000;
 
-/// Yunhu's documented limit: 10 requests per second per bot per API (spec §8).
+/// Yunhu's documented limit: 10 requests per second per bot per API (wire §8).
 pub const YUNHU_RATE_LIMIT: u32 = 10;
 
-/// The per-bot, per-API request rate limit (spec §8). Written `off`, `yunhu` (10/s) or a
+/// The per-bot, per-API request rate limit (wire §8). Written `off`, `yunhu` (10/s) or a
 /// number of requests per second.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RateLimit {

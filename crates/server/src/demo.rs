@@ -1,10 +1,10 @@
-//! `serve --demo`: a bot, two users and the two groups of the spec's examples, so that the
+//! `serve --demo`: a bot, two users and the two groups of Yunhu's examples, so that the
 //! original batch_send page's curl request works with only the token replaced.
 
 use crate::secret::{TokenHash, new_token};
 use crate::store::{Role, Store, StoreError};
 
-/// The demo bot's ID (the bot of the spec's history example).
+/// The demo bot's ID (the bot of Yunhu's documented history example).
 pub const BOT_ID: &str = "86297657";
 /// The demo groups: the two recipients of the original batch_send page.
 pub const GROUP_IDS: [&str; 2] = ["307149245", "665344168"];

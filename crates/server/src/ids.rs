@@ -1,6 +1,6 @@
 //! Identifiers: message IDs, random numeric IDs in Yunhu's style, and what an ID may contain.
 
-/// A new message ID: 32 lowercase hex characters, a UUID without dashes (spec §6.1).
+/// A new message ID: 32 lowercase hex characters, a UUID without dashes (wire §6.1).
 ///
 /// Version 7 (time-ordered, 74 random bits) rather than 4: new IDs land at the right edge of
 /// the `msg_id` index instead of on a random page, so a commit dirties a few index pages
@@ -8,12 +8,6 @@
 /// index pages into the WAL (see BENCHMARKS.md).
 pub fn new_msg_id() -> String {
     uuid::Uuid::now_v7().simple().to_string()
-}
-
-/// A tip's message ID: a UUID *with* dashes, as Yunhu's tips have (spec §7.3; ordinary
-/// messages have 32 hex). Time-ordered for the same reason as [`new_msg_id`].
-pub fn new_tip_msg_id() -> String {
-    uuid::Uuid::now_v7().hyphenated().to_string()
 }
 
 /// A random numeric ID of `digits` digits without a leading zero, like Yunhu's
@@ -42,6 +36,18 @@ pub fn check_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Checks a bot ID chosen by an operator: digits only, as every Yunhu bot ID is. Clients
+/// depend on it: Koishi's adapter finds its bot ID in Yunhu's texts with `\d+`.
+pub fn check_bot_id(id: &str) -> Result<(), String> {
+    check_id(id)?;
+    if !id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "a bot ID must be digits only, as Yunhu's are (e.g. 86297657), not {id:?}"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +60,14 @@ mod tests {
                 assert_eq!(id.len(), digits as usize, "{id}");
                 assert!(!id.starts_with('0'));
             }
+        }
+    }
+
+    #[test]
+    fn bot_ids_are_digits() {
+        assert_eq!(check_bot_id("86297657"), Ok(()));
+        for bad in ["bot1", "", "8629 7657", "８６"] {
+            assert!(check_bot_id(bad).is_err(), "{bad}");
         }
     }
 

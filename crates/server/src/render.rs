@@ -19,6 +19,7 @@
 mod bounds;
 mod pool;
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use ammonia::{Builder, UrlRelative};
@@ -50,18 +51,28 @@ const RENDER_IN_PLACE_BYTES: usize = 4096;
 const MENTION_CLASS: &str = "mention";
 /// The longest name a mention may have, in characters, before the `@` is read as plain text.
 const MAX_MENTION_CHARS: usize = 64;
-/// Yunhu ends a mention's name with a zero-width space (spec §5.3).
+/// Yunhu ends a mention's name with a zero-width space (wire §5.3).
 const MENTION_END: char = '\u{200b}';
 
 fn policy() -> Builder<'static> {
     let mut builder = Builder::default();
     builder
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
-        .url_relative(UrlRelative::Deny)
+        // Relative URLs would act on this origin with the reader's session; the one kind
+        // allowed is an upload's path, which is what a message shows its images by (and what
+        // a Yunhu CDN URL of an upload here becomes).
+        .url_relative(UrlRelative::Custom(Box::new(media_path_only)))
         .link_rel(Some("noopener noreferrer nofollow"))
         .set_tag_attribute_value("a", "target", "_blank")
         .add_allowed_classes("span", [MENTION_CLASS]);
     builder
+}
+
+/// `/media/KEY` (an upload's path: 64 lowercase hex) as is; any other relative URL dropped.
+fn media_path_only(url: &str) -> Option<Cow<'_, str>> {
+    let key = url.strip_prefix("/media/")?;
+    let is_key = key.len() == 64 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    is_key.then_some(Cow::Borrowed(url))
 }
 
 /// Cleans untrusted HTML with the strict policy; markup past the bounds is shown as text.
@@ -401,6 +412,29 @@ mod tests {
         let out = sanitize("<a href=\"/admin/v1/users\">x</a><img src=\"/x.png\">");
         assert!(!out.contains("/admin"), "{out}");
         assert!(!out.contains("x.png"), "{out}");
+        let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        for dropped in [
+            format!("/media/{key}/../../admin/v1/users"),
+            format!("/media/{key}?x=1"),
+            format!("/media/{}", key.to_uppercase()),
+            "/media/".to_owned(),
+        ] {
+            let out = sanitize(&format!("<img src=\"{dropped}\">"));
+            assert_eq!(out, "<img>", "{dropped}");
+        }
+    }
+
+    #[test]
+    fn an_uploads_path_is_the_one_relative_url_kept() {
+        let key = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        assert_eq!(
+            sanitize(&format!("<img src=\"/media/{key}\">")),
+            format!("<img src=\"/media/{key}\">")
+        );
+        assert_eq!(
+            markdown(&format!("![](/media/{key})")),
+            format!("<p><img src=\"/media/{key}\" alt=\"\"></p>\n")
+        );
     }
 
     #[test]

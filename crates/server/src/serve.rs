@@ -154,7 +154,8 @@ impl Server {
         let urls = MediaUrls::new(
             &public_base(config.public_url.as_deref(), bound)?,
             store.server_key(MEDIA_URL_KEY, random_key()).await?,
-        );
+        )
+        .with_ttl(config.limits.media_url_ttl);
         let webhooks = WebhookClient::new(
             config.delivery.attempt_timeout,
             config.delivery.allow_private,
@@ -172,6 +173,7 @@ impl Server {
             events,
             request_timeout: config.limits.request_timeout,
             ws_limits: crate::api::limits::WsLimits::new(&config.limits),
+            upload_timeout: config.limits.upload_timeout,
         };
         Ok(Server {
             listener,

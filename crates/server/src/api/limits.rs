@@ -23,7 +23,7 @@ use crate::config::Limits;
 /// Which kind of error body a time-out gets.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Face {
-    /// The bot API: HTTP 200 with the Yunhu envelope (clients read `code`, spec §3).
+    /// The bot API: HTTP 200 with the Yunhu envelope (clients read `code`, wire §3).
     Bot,
     /// Our own APIs: HTTP 408 with `{"error": …}`.
     Platform,

@@ -2,8 +2,9 @@
 //! it), labelled with the type recorded at upload.
 //!
 //! Served to those who may see it, and to no one else:
-//! - a signed URL (`?sig=`, what bots find in their events and history; see
-//!   [`crate::media::MediaUrls`]) needs nothing more;
+//! - a signed URL (`?exp=…&sig=…`, what bots find in their events and history; see
+//!   [`crate::media::MediaUrls`]) needs nothing more until it expires (then 403, as is a
+//!   signature from before URLs expired);
 //! - a user — by bearer header (user or session token) or by the session cookie a browser
 //!   sends with `<img>` — sees what they uploaded and what was sent in a chat they are in;
 //! - a bot, by `?token=` as in the bot API, sees what it uploaded and what was sent in its
@@ -25,7 +26,7 @@ use tower_http::services::ServeFile;
 
 use crate::api::AppState;
 use crate::api::user::{bearer, session_cookie, user_for_credential};
-use crate::media::{BlobLocation, is_media_key};
+use crate::media::{BlobLocation, Signed, is_media_key, unix_now};
 use crate::secret::TokenHash;
 use crate::service::ServiceError;
 use crate::store::{StoreError, Viewer};
@@ -35,6 +36,7 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 pub(crate) struct MediaQuery {
     sig: Option<String>,
+    exp: Option<String>,
     token: Option<String>,
 }
 
@@ -49,9 +51,16 @@ pub(crate) async fn serve(
         return not_found();
     }
     match allowed(&state, &key, &query, req.headers()).await {
-        Ok(Some(true)) => {}
-        Ok(Some(false)) => return not_found(),
-        Ok(None) => {
+        Ok(Access::Allowed) => {}
+        Ok(Access::Denied) => return not_found(),
+        Ok(Access::Expired) => {
+            return (
+                StatusCode::FORBIDDEN,
+                Json(json!({"code": -1, "msg": "链接已过期 (this signed media URL has expired; read the message again for a fresh one)"})),
+            )
+                .into_response();
+        }
+        Ok(Access::Anonymous) => {
             return (
                 StatusCode::UNAUTHORIZED,
                 Json(json!({"code": -1, "msg": "需要登录 (sign in, or use the signed URL)"})),
@@ -99,15 +108,35 @@ pub(crate) async fn serve(
     response
 }
 
-/// Whether the request may fetch `key`: `None` when it carries no credential at all.
+/// What a request's credential allows for one upload.
+enum Access {
+    /// It may fetch it.
+    Allowed,
+    /// It may not (or the upload does not exist): 404 either way.
+    Denied,
+    /// A signed URL of this server's that has expired, or has no expiry: 403.
+    Expired,
+    /// No credential at all: 401.
+    Anonymous,
+}
+
+/// Whether the request may fetch `key`.
 async fn allowed(
     state: &AppState,
     key: &str,
     query: &MediaQuery,
     headers: &HeaderMap,
-) -> Result<Option<bool>, StoreError> {
+) -> Result<Access, StoreError> {
     if let Some(sig) = &query.sig {
-        return Ok(Some(state.media.urls().verify(key, sig)));
+        let verdict = state
+            .media
+            .urls()
+            .check(key, query.exp.as_deref(), sig, unix_now());
+        return Ok(match verdict {
+            Signed::Valid => Access::Allowed,
+            Signed::Expired | Signed::NoExpiry => Access::Expired,
+            Signed::Forged => Access::Denied,
+        });
     }
     let viewer = if let Some(token) = bearer(headers).or_else(|| session_cookie(headers)) {
         user_for_credential(state, &token)
@@ -120,14 +149,18 @@ async fn allowed(
             .await?
             .map(|bot| Viewer::Bot(bot.bot_id))
     } else {
-        return Ok(None);
+        return Ok(Access::Anonymous);
     };
-    match viewer {
-        Some(viewer) => Ok(Some(
-            state.store.may_view_media(key.to_owned(), viewer).await?,
-        )),
-        None => Ok(Some(false)),
-    }
+    let Some(viewer) = viewer else {
+        return Ok(Access::Denied);
+    };
+    Ok(
+        if state.store.may_view_media(key.to_owned(), viewer).await? {
+            Access::Allowed
+        } else {
+            Access::Denied
+        },
+    )
 }
 
 fn not_found() -> Response {

@@ -48,6 +48,8 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// Open WebSockets, counted against their limits.
     pub ws_limits: limits::WsLimits,
+    /// The longest an upload may take to arrive (see [`crate::config::Limits`]).
+    pub upload_timeout: std::time::Duration,
 }
 
 /// The whole application's routes.
@@ -71,6 +73,9 @@ pub fn router(state: AppState) -> Router {
             (state.request_timeout, limits::Face::Platform),
             limits::timeout,
         ))
+        // User uploads have the upload time limit instead (a large one on a slow link takes
+        // longer than any other request).
+        .nest("/api/v1", user::upload_router())
         // The bot API applies its own, enveloped, to all but its streaming routes.
         .nest("/open-apis/v1", bot::router(state.clone()))
         .fallback(not_found)
@@ -144,9 +149,15 @@ async fn metrics(
         .into_response())
 }
 
-async fn not_found() -> impl IntoResponse {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({"code": -1, "msg": "接口不存在"})),
-    )
+/// No route: under `/open-apis/` the bot API's envelope with HTTP 200 (bot clients raise on
+/// any other status before reading the body); elsewhere 404, with the same JSON.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    let envelope = Json(cloudlake_protocol::Envelope::<()>::error(
+        cloudlake_protocol::ApiError::unknown_api(),
+    ));
+    if uri.path().starts_with("/open-apis/") {
+        envelope.into_response()
+    } else {
+        (StatusCode::NOT_FOUND, envelope).into_response()
+    }
 }

@@ -34,6 +34,9 @@ pub enum Problem {
     /// The body is well-formed but cannot be used (an image that is not one): 422.
     #[error("{0}")]
     Unprocessable(String),
+    /// The request (an upload) did not arrive within its time limit: 408.
+    #[error("{0}")]
+    Timeout(String),
     /// Too many attempts: 429.
     #[error("{0}")]
     TooManyRequests(String),
@@ -128,6 +131,7 @@ impl IntoResponse for Problem {
             Problem::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Problem::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             Problem::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            Problem::Timeout(_) => (StatusCode::REQUEST_TIMEOUT, "timeout"),
             Problem::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             Problem::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Problem::Store(e) => {

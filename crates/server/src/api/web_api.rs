@@ -1,4 +1,4 @@
-//! The unofficial web API adapters call (spec §6.11; Yunhu's `chat-web-go.jwzhd.com/v1`):
+//! The unofficial web API adapters call (wire §6.11; Yunhu's `chat-web-go.jwzhd.com/v1`):
 //! `POST /v1/bot/bot-info`, `POST /v1/group/group-info`, `GET /v1/user/homepage`. No token,
 //! as on Yunhu. Answers are the Yunhu envelope with every field nonebot's models require
 //! (nonebot does not start a bot unless bot-info answers code 1).
@@ -32,13 +32,11 @@ fn failed(msg: &str) -> Response {
     Json(json!({"code": -1, "msg": msg})).into_response()
 }
 
+/// HTTP 200 like every other answer here: nonebot reads bot-info at start-up and raises on
+/// any non-2xx status before it reads the body.
 fn store_failed(e: StoreError) -> Response {
     tracing::error!(error = %e, "web API call failed in storage");
-    (
-        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        Json(json!({"code": -1, "msg": "服务器内部错误"})),
-    )
-        .into_response()
+    failed("服务器内部错误")
 }
 
 /// An ID given as a string or a number, from the JSON body (or the query string).

@@ -9,9 +9,7 @@ use axum::extract::ws::Utf8Bytes;
 use cloudlake_protocol::{Board, ChatMessage, Content, LIVE_VERSION, LiveFrame};
 
 use super::Change;
-use crate::store::{
-    BoardState, Chat, LogKind, MessageView, Quote, Record, StoreError, StoredMessage,
-};
+use crate::store::{BoardState, Chat, LogKind, MessageView, Record, StoreError, StoredMessage};
 
 /// The changes a commit's records make for live connections, in the records' order. A record
 /// whose frame does not encode (a stored row that no longer parses) is logged and left out:
@@ -69,7 +67,7 @@ fn change(record: Record) -> Result<Change, StoreError> {
         Record::Joined { user_id, chat_key } => Change::Joined { user_id, chat_key },
         Record::Left { user_id, chat_key } => Change::Left { user_id, chat_key },
         Record::ChatClosed { chat_key } => Change::ChatClosed { chat_key },
-        Record::UserClosed { user_id } => Change::UserClosed { user_id },
+        Record::UserClosed { user_id, session } => Change::UserClosed { user_id, session },
     })
 }
 
@@ -108,13 +106,9 @@ pub fn chat_message(row: &StoredMessage) -> Result<ChatMessage, StoreError> {
 /// The user-facing form of a stored message whose content is already parsed and rendered.
 pub fn chat_message_with(
     row: &StoredMessage,
-    mut content: Content,
+    content: Content,
     html: Option<String>,
 ) -> Result<ChatMessage, StoreError> {
-    // A recalled message shows nothing, its quote included.
-    if !row.recalled {
-        Quote::apply(row.quote.as_ref(), &mut content);
-    }
     let chat = Chat::from_key(&row.chat_key)
         .ok_or_else(|| StoreError::Corrupt(format!("chat key {:?}", row.chat_key)))?;
     Ok(ChatMessage {

@@ -2,9 +2,9 @@
 //!
 //! The store hands each commit's records to the live layer's commit sink ([`sink::LiveSink`]),
 //! which turns them into [`Change`]s ([`frame`]) and publishes them in commit order, on a
-//! publishing thread of its own ([`publisher`]) or, on PostgreSQL, inline. Live sessions depend on that order: a session skips
-//! frames whose cursor it has already sent, which is only correct if cursors arrive
-//! increasing. A caller may be answered before its commit's frames are out; a session that
+//! publishing thread of its own ([`publisher`]) or, on PostgreSQL, inline. Live sessions
+//! depend on that order: a session skips frames whose cursor it has already sent, which is
+//! only correct if cursors arrive increasing. A caller may be answered before its commit's frames are out; a session that
 //! starts in between reads the commit from storage and skips the late frame by its cursor.
 //!
 //! In one process the bus is the local [`crate::gateway::Gateway`]. Across nodes it is
@@ -63,10 +63,13 @@ pub enum Change {
         /// The chat.
         chat_key: String,
     },
-    /// A user's sessions must end (the user was deleted or their token rotated).
+    /// A user's live sessions must end: all of them (the user was deleted, or their token or
+    /// password changed), or those opened with one sign-in session's token (sign-out).
     UserClosed {
         /// The user.
         user_id: String,
+        /// Only the sockets opened with the token of this hash, when set.
+        session: Option<[u8; 32]>,
     },
 }
 

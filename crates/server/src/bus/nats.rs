@@ -50,7 +50,7 @@ use super::wire::{self, Batch};
 use super::{Bus, Change};
 use crate::config::{DEFAULT_NATS_SUBJECT, redact_url};
 use crate::gateway::Gateway;
-use crate::store::{Store, Wake};
+use crate::store::{LocalWaker, Store, Wake};
 
 /// The default longest wait for one publish to get through NATS.
 pub const DEFAULT_PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
@@ -134,8 +134,9 @@ struct Shared {
     echoed: watch::Receiver<u64>,
     /// Whether the last publish failed (to log a run of failures once, and the recovery).
     failing: AtomicBool,
-    /// Where bot wake-ups from other nodes go, once the store is open.
-    store: Arc<OnceLock<Store>>,
+    /// Where bot wake-ups from other nodes go, once the store is open. Not the store
+    /// itself: the store holds this bus, and a cycle would outlive shutdown.
+    store: Arc<OnceLock<LocalWaker>>,
     listener: AbortHandle,
 }
 
@@ -218,7 +219,7 @@ impl NatsBus {
     /// opened after the bus, since the bus is what it publishes on). Wake-ups heard before
     /// are dropped: deliverers look at the whole outbox when they start.
     pub fn deliver_wakes_to(&self, store: &Store) {
-        let _ = self.shared.store.set(store.clone());
+        let _ = self.shared.store.set(store.local_waker());
     }
 
     /// This node's id on the bus.
@@ -404,7 +405,7 @@ async fn listen(
     me: String,
     echo: watch::Sender<u64>,
     gateway: Gateway,
-    store: Arc<OnceLock<Store>>,
+    store: Arc<OnceLock<LocalWaker>>,
 ) {
     // The last sequence number heard from each node. (One entry per node start: a handful
     // of strings over a cluster's life.)
@@ -444,9 +445,9 @@ async fn listen(
         // The node that committed has woken its own deliverers already.
         if let Some(wake) = batch.wake
             && !own
-            && let Some(store) = store.get()
+            && let Some(waker) = store.get()
         {
-            store.wake_local(wake);
+            waker.wake(wake);
         }
         if own && let Some(seq) = batch.seq {
             echo.send_if_modified(|heard| {

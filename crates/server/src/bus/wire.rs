@@ -61,6 +61,26 @@ pub enum WireError {
     /// A frame is not UTF-8.
     #[error("a frame is not UTF-8")]
     Utf8,
+    /// A closed session's hash is not 64 hex digits.
+    #[error("a closed session is not 64 hex digits")]
+    Session,
+}
+
+/// 32 bytes as 64 lowercase hex digits.
+fn hex32(bytes: &[u8; 32]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The inverse of [`hex32`].
+fn unhex32(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
 }
 
 #[derive(Serialize, Deserialize)]
@@ -103,6 +123,10 @@ enum WireChange {
     },
     UserClosed {
         user: String,
+        /// The ended session's token hash, hex; absent: every session of the user (and what
+        /// a node from before sign-out closed one session reads as that, closing more).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<String>,
     },
 }
 
@@ -174,8 +198,9 @@ pub fn encode(batch: &Batch) -> Bytes {
             Change::ChatClosed { chat_key } => WireChange::ChatClosed {
                 chat: chat_key.clone(),
             },
-            Change::UserClosed { user_id } => WireChange::UserClosed {
+            Change::UserClosed { user_id, session } => WireChange::UserClosed {
                 user: user_id.clone(),
+                session: session.as_ref().map(hex32),
             },
         };
         header.c.push(wire);
@@ -238,7 +263,13 @@ pub fn decode(payload: Bytes) -> Result<Batch, WireError> {
                 chat_key: chat,
             },
             WireChange::ChatClosed { chat } => Change::ChatClosed { chat_key: chat },
-            WireChange::UserClosed { user } => Change::UserClosed { user_id: user },
+            WireChange::UserClosed { user, session } => Change::UserClosed {
+                user_id: user,
+                session: match session {
+                    Some(hex) => Some(unhex32(&hex).ok_or(WireError::Session)?),
+                    None => None,
+                },
+            },
         });
     }
     if at != body.len() {
@@ -278,7 +309,9 @@ mod tests {
             Change::Joined { user_id, chat_key } => format!("joined {user_id} {chat_key}"),
             Change::Left { user_id, chat_key } => format!("left {user_id} {chat_key}"),
             Change::ChatClosed { chat_key } => format!("closed {chat_key}"),
-            Change::UserClosed { user_id } => format!("user closed {user_id}"),
+            Change::UserClosed { user_id, session } => {
+                format!("user closed {user_id} {session:?}")
+            }
         }
     }
 
@@ -322,6 +355,11 @@ mod tests {
                 },
                 Change::UserClosed {
                     user_id: "u3".into(),
+                    session: None,
+                },
+                Change::UserClosed {
+                    user_id: "u4".into(),
+                    session: Some([0xa5; 32]),
                 },
             ],
             wake: Some(Wake {

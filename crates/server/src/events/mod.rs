@@ -1,6 +1,7 @@
 //! Delivering the outbox's events to bots: by webhook ([`dispatcher`], [`webhook`], signed
 //! per [`signature`], retried per [`schedule`], guarded by [`ssrf`], one node per bot in a
-//! cluster per [`lease`]) or on the bot WebSocket ([`subscribe`]).
+//! cluster per [`lease`]) or on the bot WebSocket (its handler is `api/bot/subscribe.rs`: it
+//! claims the bot's socket in [`Events`] and reads and marks the outbox through the store).
 
 pub mod dispatcher;
 pub(crate) mod lease;

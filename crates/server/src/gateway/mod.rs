@@ -29,7 +29,8 @@ pub enum Outbound {
         /// and handed to the socket as is (no copy per recipient).
         text: Utf8Bytes,
     },
-    /// The session must end (its user was deleted or their token rotated).
+    /// The session must end (its user was deleted, their token or password changed, or the
+    /// sign-in session it was opened with ended).
     Close,
 }
 
@@ -64,8 +65,14 @@ impl Routes {
 struct Link {
     id: u64,
     user_id: String,
+    /// The hash of the credential the socket was opened with: sign-out ends only the sockets
+    /// of the session signed out of, not the user's other devices.
+    credential: Option<[u8; 32]>,
     queue: mpsc::Sender<Outbound>,
     lagging: AtomicBool,
+    /// Its credential was revoked: it ends (with the revocation's close code) even when its
+    /// queue had no room for the [`Outbound::Close`].
+    closed: AtomicBool,
     chats: RwLock<HashSet<String>>,
 }
 
@@ -96,12 +103,24 @@ impl Gateway {
     /// Registers a session for `user_id`, subscribed to nothing yet. It is registered under
     /// its user first, so membership changes committed from now on already reach it.
     pub fn connect(&self, user_id: &str) -> (Session, mpsc::Receiver<Outbound>) {
+        self.connect_with(user_id, None)
+    }
+
+    /// [`Gateway::connect`] for a socket opened with the credential whose hash is
+    /// `credential`: a [`Change::UserClosed`] naming that hash ends it (sign-out).
+    pub fn connect_with(
+        &self,
+        user_id: &str,
+        credential: Option<[u8; 32]>,
+    ) -> (Session, mpsc::Receiver<Outbound>) {
         let (queue, receiver) = mpsc::channel(SESSION_QUEUE);
         let link = Arc::new(Link {
             id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
             user_id: user_id.to_owned(),
+            credential,
             queue,
             lagging: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
             chats: RwLock::new(HashSet::new()),
         });
         self.routes()
@@ -249,14 +268,19 @@ impl Gateway {
                     }
                 }
             }
-            Change::UserClosed { user_id } => {
+            Change::UserClosed { user_id, session } => {
                 let routes = self
                     .inner
                     .routes
                     .read()
                     .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if let Some(sessions) = routes.by_user.get(&user_id) {
-                    for link in sessions.values() {
+                    let ended = sessions.values().filter(|link| match &session {
+                        Some(hash) => link.credential.as_ref() == Some(hash),
+                        None => true,
+                    });
+                    for link in ended {
+                        link.closed.store(true, Ordering::Release);
                         // Not `offer`: closing must get through even to a lagging session.
                         let _ = link.queue.try_send(Outbound::Close);
                         link.lagging.store(true, Ordering::Release);
@@ -302,6 +326,11 @@ impl Session {
     /// Whether frames were dropped for this session: it must resync.
     pub fn is_lagging(&self) -> bool {
         self.link.lagging.load(Ordering::Acquire)
+    }
+
+    /// Whether the session's credential was revoked: it must end, not resync.
+    pub fn is_closed(&self) -> bool {
+        self.link.closed.load(Ordering::Acquire)
     }
 }
 
@@ -397,6 +426,27 @@ mod tests {
         while rx.try_recv().is_ok() {}
         gateway.publish(vec![frame(5000, "g:1")]);
         assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_closed_sign_in_session_ends_only_the_sockets_opened_with_it() {
+        let gateway = Gateway::new();
+        let (a, mut a_rx) = gateway.connect_with("alice", Some([1; 32]));
+        let (b, mut b_rx) = gateway.connect_with("alice", Some([2; 32]));
+        let (t, mut t_rx) = gateway.connect("alice");
+        gateway.publish(vec![Change::UserClosed {
+            user_id: "alice".into(),
+            session: Some([1; 32]),
+        }]);
+        assert!(matches!(a_rx.try_recv(), Ok(Outbound::Close)));
+        assert!(a.is_closed() && !b.is_closed() && !t.is_closed());
+        assert!(b_rx.try_recv().is_err() && t_rx.try_recv().is_err());
+        gateway.publish(vec![Change::UserClosed {
+            user_id: "alice".into(),
+            session: None,
+        }]);
+        assert!(matches!(b_rx.try_recv(), Ok(Outbound::Close)));
+        assert!(matches!(t_rx.try_recv(), Ok(Outbound::Close)));
     }
 
     #[test]

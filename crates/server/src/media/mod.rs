@@ -8,8 +8,8 @@ pub mod references;
 pub mod urls;
 
 pub use blob::{BlobLocation, BlobStore, FsBlobStore};
-pub use references::media_key_of;
-pub use urls::MediaUrls;
+pub use references::{cdn_urls_in, media_key_of};
+pub use urls::{MediaUrls, Signed, unix_now};
 
 /// The path, under the server's root, that serves an upload's bytes: `/media/{key}`.
 pub fn media_path(key: &str) -> String {

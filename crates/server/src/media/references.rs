@@ -6,7 +6,7 @@
 
 use super::is_media_key;
 
-/// Yunhu's media hosts (spec §1), and the image host nonebot uses for stickers.
+/// Yunhu's media hosts (wire §1), and the image host nonebot uses for stickers.
 pub const YUNHU_CDN_HOSTS: &[&str] = &[
     "chat-img.jwznb.com",
     "chat-image1.jwznb.com",
@@ -57,6 +57,34 @@ fn bare_key(name: &str) -> Option<&str> {
     is_media_key(key).then_some(key)
 }
 
+/// The Yunhu CDN URLs naming an upload by key in a markdown or html text, where they start
+/// and end, with the key: `https://chat-img.jwznb.com/KEY.png` as nonebot and Koishi write an
+/// image beside text. (Hosts as written, lower case: what the clients build.)
+pub fn cdn_urls_in(text: &str) -> Vec<(std::ops::Range<usize>, &str)> {
+    let mut found = Vec::new();
+    for host in YUNHU_CDN_HOSTS {
+        for scheme in ["https://", "http://"] {
+            let prefix = format!("{scheme}{host}/");
+            let mut from = 0;
+            while let Some(at) = text[from..].find(&prefix) {
+                let start = from + at;
+                let name_start = start + prefix.len();
+                // The key and an optional `.ext`: hex, a dot, alphanumerics.
+                let name_len = text[name_start..]
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.'))
+                    .unwrap_or(text.len() - name_start);
+                let end = name_start + name_len;
+                if let Some(key) = bare_key(&text[name_start..end]) {
+                    found.push((start..end, key));
+                }
+                from = end.max(start + 1);
+            }
+        }
+    }
+    found.sort_by_key(|(range, _)| range.start);
+    found
+}
+
 fn without_query(path: &str) -> &str {
     path.split(['?', '#']).next().unwrap_or(path)
 }
@@ -81,6 +109,28 @@ mod tests {
         ] {
             assert_eq!(media_key_of(&reference), Some(KEY), "{reference}");
         }
+    }
+
+    #[test]
+    fn cdn_urls_are_found_in_markdown_and_html() {
+        let text = format!(
+            "看图 ![](https://chat-img.jwznb.com/{KEY}.png) and <img src=\"http://chat-file.jwznb.com/{KEY}\"> \
+             but not https://chat-img.jwznb.com/{short}.png nor https://evil.example/{KEY}.png",
+            short = &KEY[..10]
+        );
+        let found = cdn_urls_in(&text);
+        let urls: Vec<_> = found.iter().map(|(r, k)| (&text[r.clone()], *k)).collect();
+        assert_eq!(
+            urls,
+            [
+                (
+                    format!("https://chat-img.jwznb.com/{KEY}.png").as_str(),
+                    KEY
+                ),
+                (format!("http://chat-file.jwznb.com/{KEY}").as_str(), KEY),
+            ]
+        );
+        assert!(cdn_urls_in("https://chat-img.jwznb.com/").is_empty());
     }
 
     #[test]

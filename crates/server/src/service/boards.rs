@@ -1,4 +1,4 @@
-//! Boards as a bot sets them (spec §6.8).
+//! Boards as a bot sets them (wire §6.8).
 
 use cloudlake_protocol::{
     ApiError, BoardAllRequest, BoardContent, BoardDismissRequest, BoardRequest, BoardTarget,

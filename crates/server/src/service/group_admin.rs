@@ -1,5 +1,5 @@
-//! Group administration by a bot (spec §6.9). Every call needs the bot to be in the group
-//! (else the bot-not-in-group text clients parse, spec §9.2) and, except listing tags, the
+//! Group administration by a bot (wire §6.9). Every call needs the bot to be in the group
+//! (else the bot-not-in-group text clients parse, wire §9.2) and, except listing tags, the
 //! per-group permission the operator granted it.
 
 use cloudlake_protocol::{
@@ -8,6 +8,7 @@ use cloudlake_protocol::{
 };
 
 use super::ServiceError;
+use crate::clock::now_ms;
 use crate::store::{Bot, BotPermissions, Gag, MemberChange, Store, TagChange, TagEdit};
 
 /// The group administration service.
@@ -38,7 +39,7 @@ impl GroupAdmin {
         let gag = match req.gag {
             0 => Gag::Lift,
             -1 => Gag::Forever,
-            secs => Gag::For(secs),
+            secs => Gag::Until(now_ms().saturating_add(secs.saturating_mul(1000))),
         };
         let change = self
             .store
@@ -159,7 +160,7 @@ impl GroupAdmin {
             .bot_permissions(bot.bot_id.clone(), group_id.to_owned())
             .await?
         else {
-            // Also the answer for a group that does not exist (spec §9.2).
+            // Also the answer for a group that does not exist (wire §9.2).
             return Err(ApiError::bot_not_in_group(group_id, &bot.bot_id).into());
         };
         let BotPermissions {

@@ -1,6 +1,6 @@
 //! Uploads and media in messages: streaming an upload to staging while counting and hashing
 //! it, storing it under its content hash, and filling the media fields of a message that
-//! names an upload by key (spec §6.6, §6.7, §7.3).
+//! names an upload by key (wire §6.6, §6.7, §7.3).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -15,7 +15,8 @@ use super::ServiceError;
 use super::outgoing::outgoing;
 use crate::clock::now_ms;
 use crate::media::{
-    BlobLocation, BlobStore, MediaUrls, hex, is_media_key, media_key_of, media_path, probe,
+    BlobLocation, BlobStore, MediaUrls, cdn_urls_in, hex, is_media_key, media_key_of, media_path,
+    probe,
 };
 use crate::store::{MediaOwner, MediaRecord, Outgoing, Store, StoreError};
 
@@ -254,7 +255,61 @@ async fn resolve_media(
         *url = Some(media_path(&record.key));
         keys.push(record.key);
     }
+    if matches!(content_type, ContentType::Markdown | ContentType::Html)
+        && let Some(text) = content.text.as_mut()
+    {
+        show_cdn_urls_from_here(store, owner, text, &mut keys).await?;
+    }
     Ok(keys)
+}
+
+/// nonebot and Koishi send text beside an image as markdown or html with a Yunhu CDN URL
+/// built from the upload key (wire §1). Where the key is an upload `owner` may send, the URL
+/// becomes this server's `/media/KEY`, so the people who may see the message see the image.
+/// Other CDN URLs stay as written (an image only Yunhu could serve): text is not refused for
+/// naming one, since it may be a real Yunhu image.
+async fn show_cdn_urls_from_here(
+    store: &Store,
+    owner: &MediaOwner,
+    text: &mut String,
+    keys: &mut Vec<String>,
+) -> Result<(), ServiceError> {
+    let found = cdn_urls_in(text);
+    if found.is_empty() {
+        return Ok(());
+    }
+    // Each distinct key is looked up once, and only the first few: a text of thousands of
+    // such URLs costs no more reads than a real message does.
+    const MOST_KEYS: usize = 16;
+    let mut sendable: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    let mut rewritten = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (range, key) in found {
+        let ok = match sendable.get(key) {
+            Some(ok) => *ok,
+            None if sendable.len() >= MOST_KEYS => false,
+            None => {
+                let ok = store
+                    .sendable_media(key.to_owned(), owner.clone(), UploadKind::Image)
+                    .await?
+                    .is_some();
+                sendable.insert(key, ok);
+                ok
+            }
+        };
+        if !ok {
+            continue;
+        }
+        rewritten.push_str(&text[copied..range.start]);
+        rewritten.push_str(&media_path(key));
+        copied = range.end;
+        if !keys.iter().any(|k| k == key) {
+            keys.push(key.to_owned());
+        }
+    }
+    rewritten.push_str(&text[copied..]);
+    *text = rewritten;
+    Ok(())
 }
 
 async fn sendable(

@@ -14,7 +14,7 @@ use crate::ids::new_msg_id;
 use crate::media::MediaUrls;
 use crate::secret::TokenHash;
 use crate::store::{
-    Bot, Chat, Delivery, GroupAccess, MediaOwner, Quote, Store, StoreError, StoredMessage,
+    Bot, Chat, Delivery, GroupAccess, MediaOwner, Store, StoreError, StoredMessage,
 };
 
 // Sends and edits fill in the media fields of upload keys before storing (issue 5).
@@ -77,7 +77,7 @@ impl Messaging {
     }
 
     /// `/bot/batch_send`: every recipient the bot may reach gets the message, all in one
-    /// commit; the others are left out of `successList` (spec §6.2).
+    /// commit; the others are left out of `successList` (wire §6.2).
     pub async fn batch_send(
         &self,
         bot: &Bot,
@@ -195,7 +195,6 @@ fn owner(bot: &Bot) -> MediaOwner {
 fn message_item(row: StoredMessage, urls: &MediaUrls) -> Result<MessageItem, StoreError> {
     let mut content: Content = serde_json::from_str(&row.content)
         .map_err(|e| StoreError::Corrupt(format!("message {} content: {e}", row.msg_id)))?;
-    Quote::apply(row.quote.as_ref(), &mut content);
     urls.content_for_bot(&mut content);
     Ok(MessageItem {
         msg_id: row.msg_id,

@@ -1,4 +1,4 @@
-//! `send-stream` (spec §6.3): a message shown to connected users while its text arrives, and
+//! `send-stream` (wire §6.3): a message shown to connected users while its text arrives, and
 //! stored once, whole, when the stream ends — so history never holds half a message.
 
 use cloudlake_protocol::{

@@ -1,6 +1,6 @@
 //! A bot's slash commands (指令), defined by the operator. A user message `/name …` to a bot
 //! that has command `name` becomes `message.receive.instruction` with its `commandId`, and
-//! the text Yunhu would send for that kind of command (spec §7.4).
+//! the text Yunhu would send for that kind of command (wire §7.4).
 
 use super::db::{Connection, DbError, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};

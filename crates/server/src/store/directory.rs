@@ -83,7 +83,10 @@ impl Store {
                     .prepare_cached("DELETE FROM users WHERE id = ?1")?
                     .execute([&id])?;
                 expect_one(n, "user", id.clone())?;
-                tx.record(Record::UserClosed { user_id: id });
+                tx.record(Record::UserClosed {
+                    user_id: id,
+                    session: None,
+                });
                 Ok(())
             })
             .await
@@ -101,7 +104,10 @@ impl Store {
                 // A new token is a fresh start: sessions opened before it end too.
                 conn.prepare_cached("DELETE FROM user_sessions WHERE user_id = ?1")?
                     .execute([&id])?;
-                tx.record(Record::UserClosed { user_id: id });
+                tx.record(Record::UserClosed {
+                    user_id: id,
+                    session: None,
+                });
                 Ok(())
             })
             .await
@@ -267,38 +273,28 @@ impl Store {
                             "UPDATE group_members SET role = ?3 WHERE group_id = ?1 AND user_id = ?2",
                         )?
                         .execute(params![group, user, role.as_str()])?;
-                    // Made or unmade an administrator: the group is told, as on Yunhu. Other
-                    // changes (to or from owner) have no tip cloudlake knows of.
-                    let mut nickname = || tips::user_nickname(tx, &user);
-                    let tip = match (before.as_deref(), role) {
-                        (Some("member"), Role::Administrator) => {
-                            Some(Tip::MadeAdmin { nickname: nickname()? })
-                        }
-                        (Some("administrator"), Role::Member) => {
-                            Some(Tip::UnmadeAdmin { nickname: nickname()? })
-                        }
-                        _ => None,
-                    };
-                    if let Some(tip) = tip {
-                        let operator = tips::admin_operator(tx, &group, &user)?;
-                        tips::post(tx, &group, &operator, &tip)?;
-                    }
+                }
+                // Yunhu posts a tip when someone becomes, or stops being, an administrator.
+                let was_admin = before.as_deref() == Some(Role::Administrator.as_str());
+                let tip = match (was_admin, role) {
+                    (false, Role::Administrator) => Some(Tip::MadeAdministrator),
+                    (true, Role::Member) => Some(Tip::NoLongerAdministrator),
+                    _ => None,
+                };
+                if let Some(tip) = tip {
+                    tips::post(tx, &group, None, &user, tip)?;
                 }
                 Ok(added)
             })
             .await
     }
 
-    /// Removes `user` from `group`, causing `group.leave` for every bot in the group and a
-    /// tip to those who stay.
+    /// Removes `user` from `group`, causing `group.leave` for every bot in the group.
     pub async fn remove_member(&self, group: String, user: String) -> Result<(), StoreError> {
         self.writer
             .write_tx(move |tx| {
-                let operator = tips::admin_operator(tx, &group, &user)?;
-                let nickname = tips::user_nickname(tx, &user)?;
                 if leave_group(tx, &group, &user)? {
-                    tips::post(tx, &group, &operator, &Tip::Removed { nickname })?;
-                    Ok(())
+                    tips::post(tx, &group, None, &user, Tip::Removed)
                 } else {
                     Err(StoreError::not_found(
                         "membership",
@@ -347,6 +343,21 @@ impl Store {
                     "SELECT id, nickname, avatar_url, webhook_url, created_at FROM bots ORDER BY id",
                 )?;
                 let rows = stmt.query_map([], bot_row)?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            })
+            .await
+    }
+
+    /// The bots in `group`, by ID (none for a group that does not exist).
+    pub async fn group_bots(&self, group: String) -> Result<Vec<Bot>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT b.id, b.nickname, b.avatar_url, b.webhook_url, b.created_at \
+                     FROM group_bots g JOIN bots b ON b.id = g.bot_id WHERE g.group_id = ?1 \
+                     ORDER BY b.id",
+                )?;
+                let rows = stmt.query_map([&group], bot_row)?;
                 Ok(rows.collect::<Result<_, _>>()?)
             })
             .await
@@ -423,6 +434,8 @@ impl Store {
                     .key();
                     tx.record(Record::ChatClosed { chat_key });
                 }
+                // Its sockets wake, find no bot, and close.
+                tx.wake_bot(&id);
                 Ok(())
             })
             .await;
@@ -430,15 +443,38 @@ impl Store {
         result
     }
 
-    /// Replaces a bot's token; the old one stops working at once.
+    /// Whether `token` is the bot's token now, read from the database (not the token cache,
+    /// which another node's rotation reaches only at its TTL): an open bot socket asks this
+    /// before each page of events it sends.
+    pub async fn bot_has_token(
+        &self,
+        bot_id: String,
+        token: TokenHash,
+    ) -> Result<bool, StoreError> {
+        self.readers
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached("SELECT 1 FROM bots WHERE id = ?1 AND token_hash = ?2")?
+                    .query_row(params![bot_id, token.0], |_| Ok(()))
+                    .optional()?
+                    .is_some())
+            })
+            .await
+    }
+
+    /// Replaces a bot's token; the old one stops working at once, and the bot's sockets
+    /// opened with it are woken to find that out and close.
     pub async fn set_bot_token(&self, id: String, token: TokenHash) -> Result<(), StoreError> {
         let result = self
             .writer
-            .write(move |conn| {
-                let n = conn
+            .write_tx(move |tx| {
+                let n = tx
+                    .conn()
                     .prepare_cached("UPDATE bots SET token_hash = ?2 WHERE id = ?1")?
                     .execute(params![id, token.0])?;
-                expect_one(n, "bot", id)
+                expect_one(n, "bot", id.clone())?;
+                tx.wake_bot(&id);
+                Ok(())
             })
             .await;
         // After the commit: lookups from now on read the new token.

@@ -1,4 +1,4 @@
-//! Group administration by bots (spec §6.9): the operator's per-group permissions for a bot,
+//! Group administration by bots (wire §6.9): the operator's per-group permissions for a bot,
 //! gags, message-type limits and member tags, and the policy a member's send is held to.
 
 use std::collections::BTreeMap;
@@ -8,7 +8,7 @@ use cloudlake_protocol::GroupTag;
 use serde::{Deserialize, Serialize};
 
 use super::directory::leave_group;
-use super::tips::{self, Operator, Tip};
+use super::tips::{self, Tip};
 use super::{Store, StoreError};
 use crate::clock::now_ms;
 
@@ -31,8 +31,8 @@ pub struct BotPermissions {
 pub enum Gag {
     /// Unmute (`gag: 0`).
     Lift,
-    /// Muted for this many seconds from now.
-    For(i64),
+    /// Muted until this time, epoch ms.
+    Until(i64),
     /// Muted until unmuted (`gag: -1`).
     Forever,
 }
@@ -187,9 +187,7 @@ impl Store {
             .await
     }
 
-    /// Mutes or unmutes a member on behalf of `bot_id`, with the tip that tells the group (an
-    /// unmute of a member who was not muted changes nothing and tells nobody). The owner cannot
-    /// be muted.
+    /// Mutes or unmutes a member on behalf of `bot_id`. The owner cannot be muted.
     pub async fn gag_member(
         &self,
         bot_id: String,
@@ -205,52 +203,41 @@ impl Store {
                     Some("owner") => return Ok(MemberChange::Owner),
                     Some(_) => {}
                 }
-                let nickname = tips::user_nickname(tx, &user_id)?;
-                let operator = Operator::Bot(bot_id.clone());
-                let conn = tx.conn();
-                let (until, seconds) = match gag {
+                match gag {
                     Gag::Lift => {
                         let lifted = conn
                             .prepare_cached(
-                                "DELETE FROM group_gags WHERE group_id = ?1 AND user_id = ?2 \
-                                   AND (until_ms IS NULL OR until_ms > ?3)",
+                                "DELETE FROM group_gags WHERE group_id = ?1 AND user_id = ?2",
                             )?
-                            .execute(params![group_id, user_id, now_ms()])?;
-                        // An expired gag's row goes too, silently.
-                        conn.prepare_cached(
-                            "DELETE FROM group_gags WHERE group_id = ?1 AND user_id = ?2",
-                        )?
-                        .execute(params![group_id, user_id])?;
-                        if lifted == 1 {
-                            tips::post(tx, &group_id, &operator, &Tip::Ungagged { nickname })?;
+                            .execute(params![group_id, user_id])?;
+                        // A tip only for a gag there was.
+                        if lifted == 0 {
+                            return Ok(MemberChange::Done);
                         }
-                        return Ok(MemberChange::Done);
                     }
-                    Gag::For(seconds) => (
-                        Some(now_ms().saturating_add(seconds.saturating_mul(1000))),
-                        Some(seconds),
-                    ),
-                    Gag::Forever => (None, None),
-                };
-                conn.prepare_cached(
-                    "INSERT INTO group_gags (group_id, user_id, until_ms, set_by_bot, set_at) \
-                     VALUES (?1, ?2, ?3, ?4, ?5) \
-                     ON CONFLICT (group_id, user_id) DO UPDATE SET until_ms = excluded.until_ms, \
-                       set_by_bot = excluded.set_by_bot, set_at = excluded.set_at",
-                )?
-                .execute(params![group_id, user_id, until, bot_id, now_ms()])?;
-                // A gag that has already run out (a length of 0 or less) tells nobody.
-                if seconds.is_none_or(|s| s > 0) {
-                    tips::post(tx, &group_id, &operator, &Tip::Gagged { nickname, seconds })?;
+                    Gag::Until(_) | Gag::Forever => {
+                        let until = match gag {
+                            Gag::Until(ms) => Some(ms),
+                            _ => None,
+                        };
+                        conn.prepare_cached(
+                            "INSERT INTO group_gags (group_id, user_id, until_ms, set_by_bot, set_at) \
+                             VALUES (?1, ?2, ?3, ?4, ?5) \
+                             ON CONFLICT (group_id, user_id) DO UPDATE SET until_ms = excluded.until_ms, \
+                               set_by_bot = excluded.set_by_bot, set_at = excluded.set_at",
+                        )?
+                        .execute(params![group_id, user_id, until, bot_id, now_ms()])?;
+                    }
                 }
+                tips::post(tx, &group_id, Some(&bot_id), &user_id, Tip::Gagged(gag))?;
                 Ok(MemberChange::Done)
             })
             .await
     }
 
-    /// Removes a member on behalf of `bot_id`, with the `group.leave` events, the live
-    /// unsubscription of any other leave, and the tip that tells the group. The owner cannot
-    /// be removed. The member's gag and tags go with the membership (foreign keys).
+    /// Removes a member on behalf of a bot, with the `group.leave` events and live
+    /// unsubscription of any other leave. The owner cannot be removed. The member's gag and
+    /// tags go with the membership (foreign keys).
     pub async fn remove_member_by_bot(
         &self,
         bot_id: String,
@@ -265,16 +252,8 @@ impl Store {
                     Some("owner") => return Ok(MemberChange::Owner),
                     Some(_) => {}
                 }
-                let nickname = tips::user_nickname(tx, &user_id)?;
                 leave_group(tx, &group_id, &user_id)?;
-                // After the leave: the removed member's sessions no longer follow the group,
-                // so the tip goes to those who stay.
-                tips::post(
-                    tx,
-                    &group_id,
-                    &Operator::Bot(bot_id),
-                    &Tip::Removed { nickname },
-                )?;
+                tips::post(tx, &group_id, Some(&bot_id), &user_id, Tip::Removed)?;
                 Ok(MemberChange::Done)
             })
             .await

@@ -94,7 +94,7 @@ impl Store {
     }
 
     /// The upload `key` as `kind`, if `sender` may send it: they uploaded it, or a message in
-    /// a chat they are in carries it (a bot echoing an image it received; spec §7.3 gives
+    /// a chat they are in carries it (a bot echoing an image it received; wire §7.3 gives
     /// bots `imageName`, from which nonebot derives the `imageKey` it sends back). Someone's
     /// upload that never reached the sender's chats stays out of reach, whatever they know
     /// of its key. The sender's own record is preferred, then the earliest.

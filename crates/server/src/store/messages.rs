@@ -10,7 +10,6 @@ use cloudlake_protocol::{Content, RecvType, SenderType};
 
 use super::media::note_media_in_chat;
 use super::model::{Chat, LogKind, StoredMessage};
-use super::quotes::{self, Quote};
 use super::record::Record;
 use super::tx::Tx;
 use super::{Store, StoreError};
@@ -119,8 +118,7 @@ impl Store {
     }
 
     /// Replaces the content of a message `bot_id` sent into `chat`. Returns false when there
-    /// is no such message (unknown, someone else's, in another chat, or recalled). A tip the
-    /// bot caused is the group's record of what it did, not its message: never edited.
+    /// is no such message (unknown, someone else's, in another chat, or recalled).
     pub async fn edit_from_bot(
         &self,
         bot_id: String,
@@ -132,18 +130,39 @@ impl Store {
             .write_tx(move |tx| {
                 let conn = tx.conn();
                 let chat_key = chat.key();
+                // An edit keeps the message's quote (its parentId stays, so do the quote
+                // fields worked out when it was written).
+                // The old content only of a reply: an edit of any other message reads (and
+                // parses) nothing more.
+                let Some(quoting) = conn
+                    .prepare_cached(
+                        "SELECT CASE WHEN parent_id = '' THEN NULL ELSE content END FROM messages \
+                         WHERE msg_id = ?1 AND chat_key = ?2 \
+                         AND sender_type = 'bot' AND sender_id = ?3 AND recall_time IS NULL",
+                    )?
+                    .query_row(params![msg_id, chat_key, bot_id], |row| {
+                        row.get::<_, Option<String>>(0)
+                    })
+                    .optional()?
+                else {
+                    return Ok(false);
+                };
+                let content = match quoting {
+                    Some(before) => super::quotes::with_quote_fields_of(&before, &edit.content)?,
+                    None => edit.content.clone(),
+                };
                 let n = conn
                     .prepare_cached(
                         "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, html = ?7 \
                          WHERE msg_id = ?1 AND chat_key = ?2 AND sender_type = 'bot' AND sender_id = ?3 \
-                           AND recall_time IS NULL AND content_type <> 'tip'",
+                           AND recall_time IS NULL",
                     )?
                     .execute(params![
                         msg_id,
                         chat_key,
                         bot_id,
                         edit.content_type,
-                        edit.content,
+                        content,
                         edit.send_time,
                         stored_html(edit.view.html.as_deref())
                     ])?;
@@ -161,7 +180,7 @@ impl Store {
     }
 
     /// Recalls a message `bot_id` sent into `chat`. Returns false when there is no such
-    /// message (unknown, someone else's, in another chat, already recalled, or a tip).
+    /// message (unknown, someone else's, in another chat, or already recalled).
     pub async fn recall_from_bot(
         &self,
         bot_id: String,
@@ -176,7 +195,7 @@ impl Store {
                     .prepare_cached(
                         "UPDATE messages SET recall_time = ?4 \
                          WHERE msg_id = ?1 AND chat_key = ?2 AND sender_type = 'bot' AND sender_id = ?3 \
-                           AND recall_time IS NULL AND content_type <> 'tip'",
+                           AND recall_time IS NULL",
                     )?
                     .execute(params![msg_id, chat.key(), bot_id, recall_time])?;
                 if n == 1 {
@@ -226,7 +245,7 @@ impl Store {
     }
 
     /// A page of `chat`'s history as a bot sees it: newest first, recalled messages left out
-    /// (spec §6.6). Without an anchor, the newest `before` messages. With one, the anchor with
+    /// (wire §6.6). Without an anchor, the newest `before` messages. With one, the anchor with
     /// up to `before` older and `after` newer messages around it; an anchor that is not a
     /// visible message of the chat gives an empty page.
     pub async fn history(
@@ -238,7 +257,7 @@ impl Store {
     ) -> Result<Vec<StoredMessage>, StoreError> {
         self.readers
             .read(move |conn| {
-                // Asking for nothing on either side gives nothing, anchor or not (spec §6.6).
+                // Asking for nothing on either side gives nothing, anchor or not (wire §6.6).
                 if before == 0 && after == 0 {
                     return Ok(Vec::new());
                 }
@@ -394,9 +413,19 @@ pub(crate) fn append_many(
         };
         numbered.insert(chat_key.clone(), seq);
         // A quote must name a message of the same chat; anything else (nonebot's "False", an
-        // ID from another chat) degrades to no quote rather than failing the send (spec §12
+        // ID from another chat) degrades to no quote rather than failing the send (wire §12
         // item 5).
-        let (parent_id, quote) = quotes::resolve(conn, message.parent_id.as_deref(), &chat_key)?;
+        let parent = match &message.parent_id {
+            Some(parent) => super::quotes::quoted(conn, parent, &chat_key)?,
+            None => None,
+        };
+        let (parent_id, content) = match parent {
+            Some(quote) => {
+                let content = quote.add_to(&message.content)?;
+                (quote.msg_id, content)
+            }
+            None => (String::new(), message.content.clone()),
+        };
         rows.push(StoredMessage {
             msg_id: (*msg_id).to_owned(),
             chat_key,
@@ -405,9 +434,8 @@ pub(crate) fn append_many(
             sender_id: sender.id.to_owned(),
             sender_nickname: sender.nickname.to_owned(),
             content_type: message.content_type.clone(),
-            content: message.content.clone(),
+            content,
             parent_id,
-            quote,
             command_id: 0,
             command_name: String::new(),
             send_time: message.send_time,
@@ -423,15 +451,10 @@ pub(crate) fn append_many(
         .iter()
         .map(|_| tx.numbers().next_cursor(conn))
         .collect::<Result<Vec<i64>, StoreError>>()?;
-    let stored_quotes = rows
-        .iter()
-        .map(|row| Quote::to_stored(row.quote.as_ref()))
-        .collect::<Result<Vec<String>, StoreError>>()?;
     let mut ids = cursors.iter();
-    let mut stored_quote = stored_quotes.iter();
     for part in statement_sized(conn, &rows) {
-        let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 12);
-        for ((row, id), quote) in part.iter().zip(ids.by_ref()).zip(stored_quote.by_ref()) {
+        let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 11);
+        for (row, id) in part.iter().zip(ids.by_ref()) {
             values.extend([
                 id as &dyn super::db::Param,
                 &row.msg_id,
@@ -444,7 +467,6 @@ pub(crate) fn append_many(
                 &row.parent_id,
                 &row.send_time,
                 &html,
-                quote,
             ]);
         }
         conn.prepare_cached(insert_statement(part.len())?)?
@@ -456,10 +478,20 @@ pub(crate) fn append_many(
         for key in &message.media_keys {
             note_media_in_chat(conn, key, &row.chat_key)?;
         }
+        // A reply's live view shows its quote fields too, as its stored content does.
+        let view = if row.parent_id.is_empty() {
+            message.view.clone()
+        } else {
+            Arc::new(MessageView {
+                content: serde_json::from_str(&row.content)
+                    .map_err(|e| StoreError::Internal(format!("a quoting content: {e}")))?,
+                html: message.view.html.clone(),
+            })
+        };
         tx.record(Record::Appended {
             cursor,
             message: row.clone(),
-            view: message.view.clone(),
+            view,
         });
     }
     Ok(rows)
@@ -497,8 +529,8 @@ fn insert_statement(rows: usize) -> Result<&'static str, StoreError> {
             .map(|&rows| {
                 let sql = multi_row_insert(
                     "INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, \
-                         sender_id, content_type, content, parent_id, send_time, html, quote) VALUES ",
-                    12,
+                         sender_id, content_type, content, parent_id, send_time, html) VALUES ",
+                    11,
                     rows,
                 );
                 (rows, sql)
@@ -553,12 +585,10 @@ fn log(
 }
 
 /// Selects a message with its sender's current nickname; `message_row` reads it.
-/// A tip's sender shows no nickname, as on Yunhu (see `tips`).
 pub(crate) const SELECT_MESSAGE: &str = "SELECT m.msg_id, m.chat_key, m.seq, m.sender_type, m.sender_id, \
-        CASE WHEN m.content_type = 'tip' THEN '' \
-          ELSE COALESCE(CASE m.sender_type WHEN 'bot' THEN b.nickname ELSE u.nickname END, '') END, \
+        COALESCE(CASE m.sender_type WHEN 'bot' THEN b.nickname ELSE u.nickname END, ''), \
         m.content_type, m.content, m.parent_id, m.command_id, m.command_name, m.send_time, \
-        m.edit_time, m.recall_time IS NOT NULL, m.html, m.quote \
+        m.edit_time, m.recall_time IS NOT NULL, m.html \
      FROM messages m \
      LEFT JOIN bots b ON m.sender_type = 'bot' AND b.id = m.sender_id \
      LEFT JOIN users u ON m.sender_type = 'user' AND u.id = m.sender_id";
@@ -641,10 +671,6 @@ fn message_row(row: &Row<'_>) -> super::db::Result<Result<StoredMessage, StoreEr
         content_type: row.get(6)?,
         content: row.get(7)?,
         parent_id: row.get(8)?,
-        quote: match Quote::from_stored(&row.get::<_, String>(15)?) {
-            Ok(quote) => quote,
-            Err(e) => return Ok(Err(e)),
-        },
         command_id: row.get(9)?,
         command_name: row.get(10)?,
         send_time: row.get(11)?,

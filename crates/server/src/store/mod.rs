@@ -1,9 +1,24 @@
-//! Durable storage on embedded SQLite: the directory (users, groups, bots, their relations)
-//! and the message log.
+//! The store: durable state and the rules that must be atomic, on embedded SQLite (one node)
+//! or PostgreSQL (a cluster's shared database), through one connection API ([`db`]).
 //!
-//! Writes go through one group-commit writer thread ([`writer`]); reads use a small pool of
-//! read-only connections ([`readers`]). The public methods are grouped by what they touch:
-//! [`directory`] and [`messages`].
+//! What it keeps: the directory (users, groups, bots and their relations: [`directory`],
+//! [`group_admin`], [`commands`], [`sessions`]), the message log and each chat's cursors and
+//! sequence numbers ([`messages`], [`user_side`], [`boards`]), uploads' metadata
+//! ([`media`]), and the events outbox with its delivery state ([`outbox`], [`deliveries`]).
+//!
+//! How it writes: every write is a job for one group-commit writer thread ([`writer`]), which
+//! runs the queued jobs in one transaction and answers their callers once the commit is
+//! durable (fsynced off the writer by [`syncer`] under `durability full`). A job gets a
+//! transaction context ([`tx`]) and leaves in it plain records of what it changed
+//! ([`record`]); after the commit the writer hands them, in commit order, to the
+//! [`CommitSink`] it was opened with ([`sink`]). Reads use a small pool of read-only
+//! connections ([`readers`]) beside the writer.
+//!
+//! What it is not: it builds no live frames, renders no HTML (a message's or board's HTML
+//! comes in with the write, made by the caller, and is stored as given), knows no HTTP and no
+//! bus. Who receives its commits, and on which thread they become frames, is the sink's
+//! business. `layering.rs` fails the build's tests if this module names any module of the
+//! server but `clock`, `ids`, `secret` and `metrics`.
 
 mod boards;
 mod commands;
@@ -56,10 +71,8 @@ pub use model::{
     Bot, BotDetail, Chat, Group, GroupDetail, LogKind, Member, Role, StoredMessage, User,
 };
 pub use outbox::{OutboxEvent, Wake};
-pub use quotes::Quote;
 pub use record::{BoardState, Record};
 pub use sink::{Commit, CommitSink, NoSink};
-pub use tips::{Operator, Tip};
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
 pub use web_info::{BotInfo, GroupInfo};
 
@@ -240,7 +253,25 @@ impl Store {
     /// Wakes this node's deliverers as if a local commit had asked to: how a wake-up
     /// published by another node (over the NATS bus) reaches them. Never blocks.
     pub fn wake_local(&self, wake: Wake) {
-        let _ = self.events.send(Arc::new(wake));
+        self.local_waker().wake(wake);
+    }
+
+    /// A handle that does what [`Store::wake_local`] does without holding the store. The
+    /// bus keeps one: the store's writer holds the bus (as its commit sink), so a bus holding
+    /// the store would keep both alive, with the database connections, after shutdown.
+    pub fn local_waker(&self) -> LocalWaker {
+        LocalWaker(self.events.clone())
+    }
+}
+
+/// Wakes one node's deliverers (see [`Store::local_waker`]).
+#[derive(Clone)]
+pub struct LocalWaker(tokio::sync::broadcast::Sender<Arc<Wake>>);
+
+impl LocalWaker {
+    /// Wakes this node's deliverers as if a local commit had asked to. Never blocks.
+    pub fn wake(&self, wake: Wake) {
+        let _ = self.0.send(Arc::new(wake));
     }
 }
 
@@ -249,5 +280,28 @@ fn configure(conn: &rusqlite::Connection) -> Result<(), StoreError> {
     // The writer is the only writer, but a reader may briefly need a lock during a checkpoint.
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(64);
+    // Query planner stability: a cached statement keeps its plan whatever its parameters.
+    // Without it the bundled SQLite (built with STAT4) re-plans a statement whenever a new
+    // binding might change the plan, and reading the edited row back re-planned its SELECT
+    // on every edit: 40% of an edit's time on the writer thread (BENCHMARKS.md, issue 17).
+    // No database here has ANALYZE statistics, so a re-plan never found a better plan.
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod configure_tests {
+    /// Every store connection keeps its statements' plans (see `configure`).
+    #[test]
+    fn connections_keep_their_query_plans() -> Result<(), super::StoreError> {
+        let conn = rusqlite::Connection::open_in_memory()?;
+        let qpsg = rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG;
+        assert!(!conn.db_config(qpsg)?, "off unless asked for");
+        super::configure(&conn)?;
+        assert!(conn.db_config(qpsg)?);
+        Ok(())
+    }
 }

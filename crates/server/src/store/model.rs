@@ -210,9 +210,6 @@ pub struct StoredMessage {
     pub content: String,
     /// The quoted message, `""` when none.
     pub parent_id: String,
-    /// What the message shows of the one it quotes, worked out when it was written (see
-    /// [`super::quotes`]); `None` when it quotes nothing, or a recalled message.
-    pub quote: Option<super::quotes::Quote>,
     /// The command's ID, 0 for normal messages.
     pub command_id: i64,
     /// The command's name, `""` for normal messages.

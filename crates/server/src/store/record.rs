@@ -72,10 +72,13 @@ pub enum Record {
         /// The chat's key.
         chat_key: String,
     },
-    /// A user's sessions must end (deleted, or their token or password changed).
+    /// A user's live sessions must end: all of them (deleted, or their token or password
+    /// changed), or only those opened with one sign-in session's token (sign-out).
     UserClosed {
         /// The user.
         user_id: String,
+        /// The ended sign-in session's token hash, when only its sockets end.
+        session: Option<[u8; 32]>,
     },
 }
 

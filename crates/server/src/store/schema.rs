@@ -320,8 +320,6 @@ const MIGRATIONS: &[&str] = &[
     RENDERED_HTML,
     // 10: how a command is invoked (PostgreSQL's migration 5).
     COMMAND_KINDS,
-    // 11: what a quoting message shows of the one it quotes (PostgreSQL's migration 6).
-    QUOTES,
 ];
 
 /// SQLite's migration 8 and PostgreSQL's 3: written once, in SQL both engines take.
@@ -356,19 +354,12 @@ ALTER TABLE messages ADD COLUMN html TEXT;
 ALTER TABLE boards ADD COLUMN html TEXT;
 "#;
 
-/// SQLite's migration 10 and PostgreSQL's 5. Yunhu's two kinds of text command (spec §7.4): `direct` sends `/name` alone, `normal`
+/// SQLite's migration 10 and PostgreSQL's 5. Yunhu's two kinds of text command (wire §7.4): `direct` sends `/name` alone, `normal`
 /// sends its preset text followed by what the user typed. The kind is checked in code, not by
 /// a CHECK constraint, so that a later kind (form commands) needs no table rebuild in SQLite.
 const COMMAND_KINDS: &str = r#"
 ALTER TABLE bot_commands ADD COLUMN kind TEXT NOT NULL DEFAULT 'normal';
 ALTER TABLE bot_commands ADD COLUMN preset_text TEXT NOT NULL DEFAULT '';
-"#;
-
-/// SQLite's migration 11 and PostgreSQL's 6. A quoting message's `parent` / `parentImgName` /
-/// `parentFileName` (`store::quotes`), as JSON text, worked out once when it is written; `''`
-/// when it quotes nothing. Its own column, so that an edit (which replaces `content`) keeps it.
-const QUOTES: &str = r#"
-ALTER TABLE messages ADD COLUMN quote TEXT NOT NULL DEFAULT '';
 "#;
 
 /// PostgreSQL's schema, as its own list of migrations (version in `schema_version`). The
@@ -577,8 +568,6 @@ CREATE TABLE delivery_leases (
     RENDERED_HTML,
     // 5: how a command is invoked (SQLite's migration 10).
     COMMAND_KINDS,
-    // 6: what a quoting message shows of the one it quotes (SQLite's migration 11).
-    QUOTES,
 ];
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate

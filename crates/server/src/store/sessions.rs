@@ -27,7 +27,10 @@ impl Store {
                 expect_one(n, "user", user_id.clone())?;
                 conn.prepare_cached("DELETE FROM user_sessions WHERE user_id = ?1")?
                     .execute([&user_id])?;
-                tx.record(Record::UserClosed { user_id });
+                tx.record(Record::UserClosed {
+                    user_id,
+                    session: None,
+                });
                 Ok(())
             })
             .await
@@ -98,14 +101,45 @@ impl Store {
             .await
     }
 
-    /// Ends a session (sign-out). Returns whether there was one.
+    /// When the unexpired session of this token ends (epoch ms), if the token is a session's:
+    /// a live socket opened with it closes then.
+    pub async fn session_expiry(
+        &self,
+        token: TokenHash,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        self.readers
+            .read(move |conn| {
+                Ok(conn
+                    .prepare_cached(
+                        "SELECT expires_at FROM user_sessions WHERE token_hash = ?1 AND expires_at > ?2",
+                    )?
+                    .query_row(params![token.0, now], |row| row.get(0))
+                    .optional()?)
+            })
+            .await
+    }
+
+    /// Ends a session (sign-out), and the live sockets opened with its token. Returns
+    /// whether there was one.
     pub async fn delete_session(&self, token: TokenHash) -> Result<bool, StoreError> {
         self.writer
-            .write(move |conn| {
-                Ok(conn
-                    .prepare_cached("DELETE FROM user_sessions WHERE token_hash = ?1")?
-                    .execute([token.0])?
-                    == 1)
+            .write_tx(move |tx| {
+                let conn = tx.conn();
+                let user_id: Option<String> = conn
+                    .prepare_cached("SELECT user_id FROM user_sessions WHERE token_hash = ?1")?
+                    .query_row([token.0], |row| row.get(0))
+                    .optional()?;
+                let Some(user_id) = user_id else {
+                    return Ok(false);
+                };
+                conn.prepare_cached("DELETE FROM user_sessions WHERE token_hash = ?1")?
+                    .execute([token.0])?;
+                tx.record(Record::UserClosed {
+                    user_id,
+                    session: Some(token.0),
+                });
+                Ok(true)
             })
             .await
     }

@@ -1,16 +1,11 @@
-//! Tips: the gray one-line messages (`contentType: "tip"`) a group gets when someone is made or
-//! unmade an administrator, gagged or ungagged, or removed.
+//! Tip messages: the gray lines Yunhu posts into a group when a member's standing changes
+//! (made or no longer an administrator, gagged, removed). Wire §7.3: `contentType: "tip"`,
+//! content `{"text": …}`, delivered to the group's bots as `message.receive.normal` with the
+//! operator as sender and an empty nickname; nonebot routes them to its tip events, Koishi
+//! maps "added as administrator" to a role update.
 //!
-//! On Yunhu a tip is a message of the group like any other (history, live, and for each bot in
-//! the group a `message.receive.normal` event, which nonebot routes to its `group.tip` notice
-//! and Koishi, for "添加为群管理员", to `guild-role-updated`). Its `content` is `{"text": …}`,
-//! its sender is the operator with an empty nickname, and its `msgId` is a dashed UUID (the
-//! mirror's sample, spec §7.3). The only text seen from Yunhu is the administrator one,
-//! `已将"<nickname>"添加为群管理员`; the others here follow its pattern (docs/wire.md §7.3
-//! says which are Yunhu's and which are cloudlake's).
-//!
-//! Every tip is written in the same transaction as the change it reports, so that a change
-//! is never committed without its tip (nor a tip without its change).
+//! A tip is written in the same transaction as the change it tells of: it is part of the
+//! group's history, and no tip is lost or told of a change that did not happen.
 
 use std::sync::Arc;
 
@@ -19,200 +14,124 @@ use cloudlake_protocol::{
 };
 
 use super::StoreError;
-use super::db::{OptionalExtension, params};
-use super::messages::{MessageView, Outgoing, Sender, append};
+use super::group_admin::Gag;
+use super::messages::{MessageView, Outgoing, Sender, append, nickname};
 use super::model::Chat;
 use super::outbox::{bots_in_group, enqueue};
 use super::tx::Tx;
 use crate::clock::now_ms;
-use crate::ids::new_tip_msg_id;
+use crate::ids::new_msg_id;
 
-/// What a tip reports, with the nickname of the member it is about.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tip {
-    /// The member was made an administrator.
-    MadeAdmin {
-        /// The member's nickname.
-        nickname: String,
-    },
-    /// The member is no longer an administrator.
-    UnmadeAdmin {
-        /// The member's nickname.
-        nickname: String,
-    },
-    /// The member was gagged: for this many seconds, or until ungagged when `None`.
-    Gagged {
-        /// The member's nickname.
-        nickname: String,
-        /// The gag's length in seconds; `None` for a gag until lifted.
-        seconds: Option<i64>,
-    },
-    /// The member's gag was lifted.
-    Ungagged {
-        /// The member's nickname.
-        nickname: String,
-    },
-    /// The member was removed from the group.
-    Removed {
-        /// The member's nickname.
-        nickname: String,
-    },
+/// What a tip tells of, about one member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tip {
+    /// Made an administrator.
+    MadeAdministrator,
+    /// No longer an administrator.
+    NoLongerAdministrator,
+    /// Gagged, or the gag lifted.
+    Gagged(Gag),
+    /// Removed from the group by someone else.
+    Removed,
 }
 
 impl Tip {
-    /// The tip's text, as the group's members and bots see it.
-    pub fn text(&self) -> String {
+    /// The line as Yunhu words it where known (the administrator line is Yunhu's, wire
+    /// §7.3); the others are cloudlake's, in the same style.
+    pub(crate) fn text(self, nickname: &str, now_ms: i64) -> String {
         match self {
-            // Yunhu's own text (the mirror's tip sample, spec §7.3); Koishi matches on
-            // "添加为群管理员".
-            Tip::MadeAdmin { nickname } => format!("已将\"{nickname}\"添加为群管理员"),
-            Tip::UnmadeAdmin { nickname } => format!("已将\"{nickname}\"从群管理员中移除"),
-            Tip::Gagged {
-                nickname,
-                seconds: None,
-            } => format!("已将\"{nickname}\"永久禁言"),
-            Tip::Gagged {
-                nickname,
-                seconds: Some(seconds),
-            } => format!("已将\"{nickname}\"禁言{}", duration(*seconds)),
-            Tip::Ungagged { nickname } => format!("已解除\"{nickname}\"的禁言"),
-            Tip::Removed { nickname } => format!("已将\"{nickname}\"移出群聊"),
+            Tip::MadeAdministrator => format!("已将\"{nickname}\"添加为群管理员"),
+            Tip::NoLongerAdministrator => format!("已取消\"{nickname}\"的群管理员身份"),
+            Tip::Gagged(Gag::Lift) => format!("\"{nickname}\"已被解除禁言"),
+            Tip::Gagged(Gag::Forever) => format!("\"{nickname}\"已被永久禁言"),
+            Tip::Gagged(Gag::Until(until)) => {
+                let secs = (until - now_ms).max(0) / 1000;
+                format!("\"{nickname}\"已被禁言{}", duration(secs))
+            }
+            Tip::Removed => format!("\"{nickname}\"已被移出群聊"),
         }
     }
 }
 
-/// A gag's length in the largest whole unit that divides it: Yunhu's choices are 10 minutes,
-/// 1, 6 and 12 hours (spec §6.9), which read "10分钟", "1小时", "6小时", "12小时".
-fn duration(seconds: i64) -> String {
-    const UNITS: [(i64, &str); 3] = [(86_400, "天"), (3_600, "小时"), (60, "分钟")];
-    for (size, unit) in UNITS {
-        if seconds >= size && seconds % size == 0 {
-            return format!("{}{unit}", seconds / size);
-        }
+/// A gag's length the way people say it: whole days, hours or minutes.
+fn duration(secs: i64) -> String {
+    const MINUTE: i64 = 60;
+    const HOUR: i64 = 60 * MINUTE;
+    const DAY: i64 = 24 * HOUR;
+    match secs {
+        s if s >= DAY && s % DAY == 0 => format!("{}天", s / DAY),
+        s if s >= HOUR && s % HOUR == 0 => format!("{}小时", s / HOUR),
+        s => format!("{}分钟", (s + MINUTE - 1) / MINUTE),
     }
-    format!("{seconds}秒")
 }
 
-/// Who made the change a tip reports.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Operator {
-    /// A user (a member of the group, or its owner acting through the admin API).
-    User(String),
-    /// A bot, through the group administration API.
-    Bot(String),
-    /// Nobody cloudlake can name: the admin API in a group without an owner.
-    Nobody,
-}
+/// Who made the change: a bot (by the bot API), or the operator (`None`: the admin API,
+/// which acts as no user).
+pub(crate) type Operator<'a> = Option<&'a str>;
 
-/// The operator of a change made through the admin API: the group's owner, whose authority
-/// the admin API has (on Yunhu only the owner makes administrators), or nobody when the group
-/// has no owner (or it is the owner the change is about).
-pub(crate) fn admin_operator(
-    tx: &mut Tx<'_>,
-    group_id: &str,
-    about: &str,
-) -> Result<Operator, StoreError> {
-    let owner: Option<String> = tx
-        .conn()
-        .prepare_cached(
-            "SELECT user_id FROM group_members WHERE group_id = ?1 AND role = 'owner' \
-             ORDER BY joined_at, user_id LIMIT 1",
-        )?
-        .query_row([group_id], |row| row.get(0))
-        .optional()?;
-    Ok(match owner {
-        Some(owner) if owner != about => Operator::User(owner),
-        _ => Operator::Nobody,
-    })
-}
-
-/// A user's nickname, `""` if there is no such user.
-pub(crate) fn user_nickname(tx: &mut Tx<'_>, user_id: &str) -> Result<String, StoreError> {
-    Ok(tx
-        .conn()
-        .prepare_cached("SELECT nickname FROM users WHERE id = ?1")?
-        .query_row([user_id], |row| row.get(0))
-        .optional()?
-        .unwrap_or_default())
-}
-
-/// Posts `tip` into the group: stored and recorded like any message (history, live frames to
-/// the members), with a `message.receive.normal` event for every bot in the group.
+/// Posts `tip` about `user` into `group_id`: a message of the group's history, seen live by
+/// its members, and `message.receive.normal` to each of its bots but the one that acted.
 pub(crate) fn post(
     tx: &mut Tx<'_>,
     group_id: &str,
-    operator: &Operator,
-    tip: &Tip,
+    operator: Operator<'_>,
+    user: &str,
+    tip: Tip,
 ) -> Result<(), StoreError> {
-    let content = Content::text(tip.text());
-    let content_json = serde_json::to_string(&content)
-        .map_err(|e| StoreError::Internal(format!("tip content does not encode: {e}")))?;
-    let send_time = now_ms();
+    let now = now_ms();
+    let name = nickname(tx.conn(), SenderType::User, user)?;
+    let content = Content {
+        text: Some(tip.text(&name, now)),
+        ..Content::default()
+    };
+    let json = serde_json::to_string(&content)
+        .map_err(|e| StoreError::Internal(format!("a tip does not encode: {e}")))?;
     let message = Outgoing {
         content_type: "tip".into(),
-        content: content_json,
+        content: json,
         parent_id: None,
-        send_time,
+        send_time: now,
         media_keys: Vec::new(),
-        // A tip is plain text: nothing to mark up.
+        // Nothing to mark up: clients draw a tip as a line of their own.
         view: Arc::new(MessageView {
             content: content.clone(),
             html: None,
         }),
     };
-    // A tip's sender has no nickname on Yunhu; an operator cloudlake cannot name is stored
-    // as a user with no ID (the column admits only users and bots).
-    let (kind, id) = match operator {
-        Operator::User(id) => (SenderType::User, id.as_str()),
-        Operator::Bot(id) => (SenderType::Bot, id.as_str()),
-        Operator::Nobody => (SenderType::User, ""),
-    };
+    // Stored under the bot that acted, or as the operator no user is (empty ID), with the
+    // empty nickname Yunhu gives tips.
     let sender = Sender {
-        kind,
-        id,
+        kind: if operator.is_some() {
+            SenderType::Bot
+        } else {
+            SenderType::User
+        },
+        id: operator.unwrap_or(""),
         nickname: "",
     };
     let chat = Chat::Group {
         group_id: group_id.to_owned(),
     };
-    let row = append(tx, &chat, &new_tip_msg_id(), &sender, &message)?;
-
-    // The event's sender: always a `user` (message events have no other sender type, and
-    // nonebot drops any other), with the operator's level in the group; a bot or nobody is
-    // "unknown", the level nonebot documents for tips.
-    let (level, avatar_url) = match operator {
-        Operator::User(user_id) => tx
-            .conn()
-            .prepare_cached(
-                "SELECT m.role, u.avatar_url FROM group_members m JOIN users u ON u.id = m.user_id \
-                 WHERE m.group_id = ?1 AND m.user_id = ?2",
-            )?
-            .query_row(params![group_id, user_id], |row| {
-                Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?))
-            })
-            .optional()?
-            .unwrap_or_else(|| ("unknown".into(), String::new())),
-        Operator::Bot(_) | Operator::Nobody => ("unknown".into(), String::new()),
-    };
-    let event_chat = EventChat {
-        chat_id: group_id.to_owned(),
-        chat_type: "group".into(),
-    };
+    let row = append(tx, &chat, &new_msg_id(), &sender, &message)?;
     let event = Event::MessageNormal(MessageEvent {
+        // Yunhu's message events always name a user as sender (nonebot validates it).
         sender: EventSender {
-            sender_id: id.to_owned(),
+            sender_id: operator.unwrap_or("").to_owned(),
             sender_type: "user".into(),
-            sender_user_level: level,
+            sender_user_level: "unknown".into(),
             sender_nickname: String::new(),
-            sender_avatar_url: avatar_url,
+            sender_avatar_url: String::new(),
         },
-        chat: event_chat.clone(),
+        chat: EventChat {
+            chat_id: group_id.to_owned(),
+            chat_type: "group".into(),
+        },
         message: EventMessage {
             msg_id: row.msg_id.clone(),
             parent_id: String::new(),
-            send_time,
-            chat_id: event_chat.chat_id,
-            chat_type: event_chat.chat_type,
+            send_time: row.send_time,
+            chat_id: group_id.to_owned(),
+            chat_type: "group".into(),
             content_type: "tip".into(),
             content,
             instruction_id: 0,
@@ -222,7 +141,9 @@ pub(crate) fn post(
         },
     });
     for bot in bots_in_group(tx.conn(), group_id)? {
-        enqueue(tx, &bot, &event)?;
+        if Some(bot.as_str()) != operator {
+            enqueue(tx, &bot, &event)?;
+        }
     }
     Ok(())
 }
@@ -232,36 +153,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn texts() {
-        let n = || "小小学？".to_owned();
+    fn tips_read_as_yunhus_do() {
+        let now = 1_000_000;
         assert_eq!(
-            Tip::MadeAdmin { nickname: n() }.text(),
+            Tip::MadeAdministrator.text("小小学？", now),
             "已将\"小小学？\"添加为群管理员"
         );
         assert_eq!(
-            Tip::UnmadeAdmin { nickname: n() }.text(),
-            "已将\"小小学？\"从群管理员中移除"
-        );
-        let gag = |seconds| {
-            Tip::Gagged {
-                nickname: n(),
-                seconds,
-            }
-            .text()
-        };
-        assert_eq!(gag(Some(600)), "已将\"小小学？\"禁言10分钟");
-        assert_eq!(gag(Some(3_600)), "已将\"小小学？\"禁言1小时");
-        assert_eq!(gag(Some(43_200)), "已将\"小小学？\"禁言12小时");
-        assert_eq!(gag(Some(172_800)), "已将\"小小学？\"禁言2天");
-        assert_eq!(gag(Some(90)), "已将\"小小学？\"禁言90秒");
-        assert_eq!(gag(None), "已将\"小小学？\"永久禁言");
-        assert_eq!(
-            Tip::Ungagged { nickname: n() }.text(),
-            "已解除\"小小学？\"的禁言"
+            Tip::Gagged(Gag::Until(now + 600_000)).text("Bob", now),
+            "\"Bob\"已被禁言10分钟"
         );
         assert_eq!(
-            Tip::Removed { nickname: n() }.text(),
-            "已将\"小小学？\"移出群聊"
+            Tip::Gagged(Gag::Until(now + 21_600_000)).text("Bob", now),
+            "\"Bob\"已被禁言6小时"
         );
+        assert_eq!(
+            Tip::Gagged(Gag::Until(now + 86_400_000)).text("Bob", now),
+            "\"Bob\"已被禁言1天"
+        );
+        assert_eq!(Tip::Removed.text("Bob", now), "\"Bob\"已被移出群聊");
     }
 }

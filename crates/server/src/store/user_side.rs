@@ -18,7 +18,6 @@ use super::group_admin::{SendPolicy, send_policy};
 use super::messages::{Outgoing, SELECT_MESSAGE, Sender, append, collect, load};
 use super::model::{Chat, LogKind, Role, StoredMessage};
 use super::outbox::{bots_in_group, enqueue};
-use super::quotes::Quote;
 use super::{Store, StoreError};
 
 /// The chat keys a user may see: the groups they are in and the bots they follow.
@@ -305,10 +304,9 @@ impl Store {
                         },
                     ),
                 };
-                let mut content: Content = serde_json::from_str(&row.content)
+                let content: Content = serde_json::from_str(&row.content)
                     .map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
-                Quote::apply(row.quote.as_ref(), &mut content);
-                // Each bot whose command it is gets it in the shape Yunhu sends (spec §7.4);
+                // Each bot whose command it is gets it in the shape Yunhu sends (wire §7.4);
                 // a direct command typed with input is no command (Yunhu cannot send one).
                 let invocation = invoked_command(&row.content_type, &content);
                 let commands: Vec<Option<(Command, String)>> = bots
@@ -400,7 +398,7 @@ impl Store {
                     return Ok(Click::NoButton);
                 }
                 // In a private chat the event names the clicking user, so that a naive reply
-                // to (recvId, recvType) reaches them (spec §7.7).
+                // to (recvId, recvType) reaches them (wire §7.7).
                 let (recv_id, recv_type) = match &chat {
                     Chat::Group { group_id } => (group_id.clone(), "group"),
                     Chat::Private { user_id, .. } => (user_id.clone(), "user"),

@@ -176,6 +176,13 @@ async fn bad_admin_requests_get_4xx_with_a_message() {
             Some(json!({"nickname": "b", "webhookUrl": "ftp://x"})),
             400,
         ),
+        // Bot IDs are digits, as Yunhu's are (Koishi's adapter reads them with \d+).
+        (
+            Method::POST,
+            "/bots",
+            Some(json!({"id": "bot1", "nickname": "b"})),
+            400,
+        ),
         (
             Method::POST,
             "/groups",

@@ -1,4 +1,4 @@
-//! `bot/messages` (anchor semantics of spec §6.6), `bot/edit` and `bot/recall`.
+//! `bot/messages` (anchor semantics of wire §6.6), `bot/edit` and `bot/recall`.
 
 #![allow(clippy::unwrap_used)]
 
@@ -405,15 +405,59 @@ async fn recall_removes_the_message_from_history_once() {
 }
 
 #[tokio::test]
-async fn unknown_routes_are_404_json() {
+async fn unknown_paths_and_wrong_methods_answer_the_envelope_with_http_200() {
     let (server, token, _, _) = setup(0).await;
+    // nonebot-adapter-yunhu raises on any non-2xx status before it reads the body: every bot
+    // API refusal is HTTP 200 with the envelope.
+    let cases = [
+        (
+            reqwest::Method::POST,
+            format!("/open-apis/v1/bot/nope?token={token}"),
+            json!({"code": -1, "msg": "接口不存在"}),
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/open-apis/v2/bot/send?token={token}"),
+            json!({"code": -1, "msg": "接口不存在"}),
+        ),
+        (
+            reqwest::Method::GET,
+            format!("/open-apis/v1/bot/send?token={token}"),
+            json!({"code": 1002, "msg": "请求方法错误：不支持GET，请使用POST"}),
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("/open-apis/v1/bot/messages?token={token}"),
+            json!({"code": 1002, "msg": "请求方法错误：不支持PUT，请使用POST"}),
+        ),
+        (
+            reqwest::Method::DELETE,
+            format!("/open-apis/v1/image/upload?token={token}"),
+            json!({"code": 1002, "msg": "请求方法错误：不支持DELETE，请使用POST"}),
+        ),
+    ];
+    for (method, path, expected) in cases {
+        let resp = server
+            .http
+            .request(method.clone(), server.url(&path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "{method} {path}");
+        assert_eq!(
+            resp.headers()["content-type"],
+            "application/json",
+            "{method} {path}"
+        );
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(body, expected, "{method} {path}");
+    }
+    // Outside the bot API, an unknown path is a plain 404.
     let resp = server
         .http
-        .post(server.url(&format!("/open-apis/v1/bot/nope?token={token}")))
+        .get(server.url("/api/v1/nope"))
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 404);
-    let body: Value = resp.json().await.unwrap();
-    assert_eq!(body["code"], -1);
 }

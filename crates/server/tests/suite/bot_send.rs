@@ -14,7 +14,7 @@ const G2: &str = "665344168";
 const PAGE_REQUEST: &str =
     include_str!("../../../protocol/tests/fixtures/batch_send_page_request.json");
 
-/// Two groups with the spec's IDs with the bot in both, a follower and a stranger.
+/// Two groups with the IDs of Yunhu's examples with the bot in both, a follower and a stranger.
 async fn setup() -> (TestServer, String) {
     let server = TestServer::start().await;
     let token = server.bot(BOT).await;

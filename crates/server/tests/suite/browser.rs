@@ -504,6 +504,44 @@ async fn web_client_in_a_real_browser() {
     assert_eq!(last["content"]["text"], "Thanks @Bob\u{200b} !", "{last}");
     assert_eq!(last["content"]["at"], json!([BOB]), "{last}");
 
+    // Reply: a bot message's Reply action quotes it; the answer goes with its parentId and
+    // shows Yunhu's quote line.
+    driver.click("#message-list .msg.bot .msg-reply").await;
+    driver
+        .wait_for(
+            "the reply bar",
+            "return !document.getElementById('composer-reply').hidden",
+        )
+        .await;
+    driver
+        .type_into("#composer-text", &format!("On it{ENTER}"))
+        .await;
+    driver
+        .wait_for(
+            "the reply with its quote line",
+            "const last = document.querySelector('#message-list .msg.own:last-child'); \
+             return last && last.textContent.includes('On it') \
+               && (last.querySelector('.msg-quote')?.textContent ?? '').startsWith('DeployBot : ') \
+               && document.getElementById('composer-reply').hidden",
+        )
+        .await;
+    let (_, page) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/chats/group/{GROUP}/messages"),
+            None,
+        )
+        .await;
+    let last = page["messages"].as_array().unwrap().last().unwrap().clone();
+    let quoted = page["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["senderType"] == "bot")
+        .unwrap();
+    assert_eq!(last["parentId"], quoted["msgId"], "{last}");
+
     // The paper clip uploads an image and sends it; the browser loads it from /media with
     // the session cookie, and the bot gets it as an event with a signed URL.
     let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lake.png");
@@ -728,6 +766,24 @@ async fn web_client_in_a_real_browser() {
         .await;
     driver.resize(1280, 800).await;
 
+    // A new password ends Alice's sessions: the server closes the page's live socket as
+    // revoked, and the page asks her to sign in again instead of reconnecting forever.
+    let (status, _) = server
+        .admin(
+            Method::PUT,
+            &format!("/users/{ALICE}/password"),
+            Some(json!({"password": "correct horse"})),
+        )
+        .await;
+    assert_eq!(status, 204);
+    driver
+        .wait_for(
+            "the sign-in form after the revocation",
+            "return !document.getElementById('signin').hidden \
+             && document.getElementById('signin-error').textContent === 'Your session has ended; sign in again.'",
+        )
+        .await;
+
     // The admin console lists the bot with its groups.
     driver.goto(&server.url("/admin")).await;
     driver
@@ -799,164 +855,6 @@ async fn web_client_in_a_real_browser() {
         "browser test passed in {:.1}s",
         started.elapsed().as_secs_f64()
     );
-}
-
-/// chromium and chromedriver, or `None` (with the reason printed) where they are missing and
-/// it is not CI.
-fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
-    let chromium = find_binary(
-        "CLOUDLAKE_CHROMIUM",
-        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
-    );
-    let chromedriver = find_binary("CLOUDLAKE_CHROMEDRIVER", &["/usr/bin/chromedriver"]);
-    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
-        let reason = "browser test skipped: chromium and chromedriver not found";
-        assert!(std::env::var("CI").is_err(), "{reason}, and CI must run it");
-        eprintln!("{reason}");
-        return None;
-    };
-    Some((chromium, chromedriver))
-}
-
-/// The Reply action sends with `parentId` and shows the quote (so a reply-gated bot handler
-/// fires from this client), and a tip shows as a centered gray line without actions.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reply_and_tips_in_a_real_browser() {
-    let Some((chromium, chromedriver)) = browser_binaries() else {
-        return;
-    };
-    let server = TestServer::start().await;
-    let (status, bot) = server
-        .admin(
-            Method::POST,
-            "/bots",
-            Some(json!({"id": BOT, "nickname": "DeployBot"})),
-        )
-        .await;
-    assert_eq!(status, 201, "{bot}");
-    let bot_token = bot["token"].as_str().unwrap().to_owned();
-    let alice = server.user(ALICE, "Alice").await;
-    server.user(BOB, "Bob").await;
-    server.group(GROUP, &[BOB]).await;
-    let (status, _) = server
-        .admin(
-            Method::PUT,
-            &format!("/groups/{GROUP}/members/{ALICE}"),
-            Some(json!({"role": "owner"})),
-        )
-        .await;
-    assert_eq!(status, 200);
-    server.join(BOT, GROUP).await;
-    let asked = server
-        .post(
-            "/bot/send",
-            &bot_token,
-            crate::common::text("group", GROUP, "Which release?"),
-        )
-        .await;
-    let asked_id = asked["data"]["messageInfo"]["msgId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-
-    let profile = tempfile::tempdir().unwrap();
-    let driver = Driver::start(&chromedriver, &chromium, profile.path()).await;
-    driver.goto(&server.url("/")).await;
-    driver
-        .wait_for(
-            "the sign-in form",
-            "return !document.getElementById('signin').hidden",
-        )
-        .await;
-    driver.type_into("#signin-token", &alice).await;
-    driver.click("#signin-form button[type=submit]").await;
-    let chat = format!("[data-chat-key='group:{GROUP}']");
-    driver
-        .wait_for(
-            "the chat list",
-            &format!("return !!document.querySelector(\"{chat}\")"),
-        )
-        .await;
-    driver.click(&chat).await;
-    let asked_el = format!("#message-list [data-msg-id='{asked_id}']");
-    driver
-        .wait_for(
-            "the bot's question",
-            &format!("return !!document.querySelector(\"{asked_el} .msg-reply\")"),
-        )
-        .await;
-
-    // Reply: the composer says to whom, and the sent message quotes the bot's.
-    driver.click(&format!("{asked_el} .msg-reply")).await;
-    let bar = driver
-        .wait_for(
-            "the reply bar",
-            "const b = document.getElementById('composer-reply'); \
-             return !b.hidden && b.textContent",
-        )
-        .await;
-    assert!(
-        bar.as_str().unwrap().contains("DeployBot: Which release?"),
-        "{bar}"
-    );
-    driver
-        .type_into("#composer-text", &format!("42{ENTER}"))
-        .await;
-    let quote = driver
-        .wait_for(
-            "the reply with its quote",
-            "return document.querySelector('#message-list .msg.own .msg-quote')?.textContent",
-        )
-        .await;
-    assert_eq!(quote, "DeployBot : Which release?");
-    assert_eq!(
-        driver
-            .js("return document.getElementById('composer-reply').hidden")
-            .await,
-        true,
-        "the reply bar closes after sending"
-    );
-    // What the bot gets: the quote by parentId, with `parent` (nonebot then fetches the
-    // parent, finds the bot's own message and sets to_me: a reply-gated handler fires).
-    let events: Vec<Value> = server
-        .outbox(BOT)
-        .into_iter()
-        .filter(|e| e["header"]["eventType"] == "message.receive.normal")
-        .collect();
-    assert_eq!(events.len(), 1, "{events:?}");
-    let message = &events[0]["event"]["message"];
-    assert_eq!(message["parentId"], asked_id.as_str());
-    assert_eq!(
-        message["content"],
-        json!({"text": "42", "parent": "DeployBot : Which release?"})
-    );
-
-    // A tip arrives live as a centered gray line, with no sender and no Reply.
-    let (status, _) = server
-        .admin(
-            Method::PUT,
-            &format!("/groups/{GROUP}/members/{BOB}"),
-            Some(json!({"role": "administrator"})),
-        )
-        .await;
-    assert_eq!(status, 200);
-    let tip = driver
-        .wait_for(
-            "the tip line",
-            "const t = document.querySelector('#message-list .msg.tip'); \
-             if (!t) return null; const s = getComputedStyle(t); \
-             return {text: t.textContent, align: s.textAlign, self: s.alignSelf, \
-                     actions: t.querySelectorAll('button, .msg-meta').length}",
-        )
-        .await;
-    assert_eq!(
-        tip,
-        json!({"text": "已将\"Bob\"添加为群管理员", "align": "center", "self": "center", "actions": 0})
-    );
-
-    driver.call("DELETE", &driver.s(""), None).await;
-    drop(driver);
-    server.stop().await;
 }
 
 /// A webhook receiver on 127.0.0.1: every JSON body POSTed to it is kept, in order.

@@ -1,4 +1,4 @@
-//! The events users cause, as they land in the outbox, against the spec's samples (§7) field
+//! The events users cause, as they land in the outbox, against Yunhu's samples (wire §7) field
 //! for field: the same keys at every level and the same JSON types (content compared apart,
 //! since samples carry their own text).
 
@@ -52,7 +52,7 @@ fn assert_shaped_like(produced: &Value, sample: Value) {
 }
 
 fn message_sample(event_type: &str, chat_id: &str, chat_type: &str) -> Value {
-    // spec §7.3, with senderAvatarUrl (required by nonebot, spec §11).
+    // wire §7.3, with senderAvatarUrl (required by nonebot, wire §11).
     json!({"version":"1.0",
      "header":{"eventId":"d1ae39a31063408099b5961ed637f10c","eventType":event_type,"eventTime":1761214759404i64},
      "event":{
@@ -65,13 +65,13 @@ fn message_sample(event_type: &str, chat_id: &str, chat_type: &str) -> Value {
 }
 
 fn member_sample(event_type: &str, chat_id: &str, chat_type: &str) -> Value {
-    // spec §7.5 / §7.6.
+    // wire §7.5 / §7.6.
     json!({"version":"1.0","header":{"eventId":"8e3c15c090894cedb5df2032daf6839f","eventType":event_type,"eventTime":1761936136441i64},
      "event":{"time":1761936136291i64,"chatId":chat_id,"chatType":chat_type,"userId":"4827368","nickname":"小小学？","avatarUrl":""}})
 }
 
 fn button_sample(recv_type: &str) -> Value {
-    // spec §7.7.
+    // wire §7.7.
     json!({"version":"1.0","header":{"eventId":"f6e70610f8934d56afc31185b5aed6fa","eventType":"button.report.inline","eventTime":1761936422152i64},
      "event":{"time":1761936422147i64,"msgId":"a412dd8074c0467f99c3f8f411af269a","recvId":"307149245","recvType":recv_type,"userId":"4827368","value":"action按钮"}})
 }
@@ -209,7 +209,7 @@ async fn a_command_of_the_bot_is_message_receive_instruction() {
         "the deprecated duplicates are still sent"
     );
     assert_eq!(message["instructionName"], "weather");
-    // A normal command gives the user's input without `/name` (spec §7.4): nonebot puts the
+    // A normal command gives the user's input without `/name` (wire §7.4): nonebot puts the
     // command name in front of it itself, so `on_command("weather")` gets `北京`.
     assert_eq!(message["content"], json!({"text": "北京"}));
     // "/unknown" is no command of any bot here, so it is an ordinary message.
@@ -386,7 +386,7 @@ async fn button_clicks_report_to_the_bot_with_the_recipient_to_answer() {
     assert_eq!(clicks[0]["event"]["msgId"], ids[0].as_str());
     assert_eq!(clicks[0]["event"]["userId"], ALICE);
     assert_eq!(clicks[0]["event"]["value"], "action按钮");
-    // Private chat: recvType user and recvId = the clicking user (spec §7.7).
+    // Private chat: recvType user and recvId = the clicking user (wire §7.7).
     assert_shaped_like(&clicks[1], button_sample("user"));
     assert_eq!(clicks[1]["event"]["recvId"], ALICE);
     assert_eq!(clicks[1]["event"]["recvType"], "user");

@@ -1,4 +1,4 @@
-//! Group administration (spec §6.9) against a running server: each call's success shape, its
+//! Group administration (wire §6.9) against a running server: each call's success shape, its
 //! permission error and its not-in-group error, and the send policy the store derives.
 
 #![allow(clippy::unwrap_used)]
@@ -501,4 +501,92 @@ async fn permissions_need_the_bot_in_the_group() {
         json!({"allowGagMember": false, "allowRemoveMember": false,
                "allowEditGroupInfo": false, "allowGroupTagManage": false})
     );
+}
+
+/// Making a member an administrator, and back, posts Yunhu's tip line into the group: in its
+/// history, live to its members, and to its bots as `message.receive.normal` with
+/// `contentType: "tip"` and an empty sender nickname (wire §7.3), the shape nonebot routes to
+/// its tip event.
+#[tokio::test]
+async fn role_changes_post_tips() {
+    let (server, token) = setup().await;
+    let alice = {
+        let (status, body) = server
+            .admin(
+                reqwest::Method::POST,
+                &format!("/users/{ALICE}/token"),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["token"].as_str().unwrap().to_owned()
+    };
+    let (mut live, _) = server.live(&alice, None).await;
+    for role in ["administrator", "member"] {
+        let (status, body) = server
+            .admin(
+                reqwest::Method::PUT,
+                &format!("/groups/{GROUP}/members/{BOB}"),
+                Some(json!({"role": role})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // The same role again changes nothing and says nothing.
+    server
+        .admin(
+            reqwest::Method::PUT,
+            &format!("/groups/{GROUP}/members/{BOB}"),
+            Some(json!({"role": "member"})),
+        )
+        .await;
+
+    let tips: Vec<Value> = server
+        .outbox(BOT)
+        .into_iter()
+        .filter(|e| e["event"]["message"]["contentType"] == "tip")
+        .collect();
+    assert_eq!(tips.len(), 2, "{tips:?}");
+    let first = &tips[0];
+    assert_eq!(first["header"]["eventType"], "message.receive.normal");
+    assert_eq!(
+        first["event"]["sender"],
+        json!({"senderId": "", "senderType": "user", "senderUserLevel": "unknown",
+               "senderNickname": "", "senderAvatarUrl": ""})
+    );
+    assert_eq!(
+        first["event"]["chat"],
+        json!({"chatId": GROUP, "chatType": "group"})
+    );
+    assert_eq!(
+        first["event"]["message"]["content"],
+        json!({"text": "已将\"bob\"添加为群管理员"})
+    );
+    assert_eq!(
+        tips[1]["event"]["message"]["content"],
+        json!({"text": "已取消\"bob\"的群管理员身份"})
+    );
+
+    let frame = crate::common::next_frame(&mut live).await.unwrap();
+    assert_eq!(frame["type"], "message", "{frame}");
+    assert_eq!(frame["message"]["contentType"], "tip", "{frame}");
+    assert_eq!(
+        frame["message"]["content"]["text"],
+        "已将\"bob\"添加为群管理员"
+    );
+
+    let page = server
+        .messages(
+            &token,
+            &[("chat-id", GROUP), ("chat-type", "group"), ("before", "10")],
+        )
+        .await;
+    let texts: Vec<&str> = page["data"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts.len(), 2, "{page}");
+    assert!(texts.contains(&"已将\"bob\"添加为群管理员"), "{page}");
 }

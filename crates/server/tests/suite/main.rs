@@ -1,5 +1,5 @@
 //! The server's integration tests, one binary: each module is the file of one area.
-//! One binary links the server once instead of once per file (see README, Tests).
+//! One binary links the server once instead of once per file (see the README's quick start).
 
 mod admin_api;
 mod bot_history;
@@ -12,14 +12,12 @@ mod group_admin;
 mod hostile_input;
 mod limits;
 mod live;
-mod metrics;
 mod nats_bus;
 mod openapi;
-mod quotes;
 mod rate_limit;
+mod revocation;
 mod send_stream;
 mod slow_client;
-mod tips;
 mod uploads;
 mod user_api;
 mod user_media;

@@ -1,4 +1,4 @@
-//! The per-bot, per-API rate limit (spec §8) against a running server.
+//! The per-bot, per-API rate limit (wire §8) against a running server.
 
 #![allow(clippy::unwrap_used)]
 

@@ -25,7 +25,7 @@ async fn setup() -> (TestServer, String) {
 
 /// The header of a PNG `width` × `height`: enough for any size reader, and more bytes after
 /// it so that the file is not trivially short.
-pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
+fn png(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     bytes.extend_from_slice(&width.to_be_bytes());
     bytes.extend_from_slice(&height.to_be_bytes());
@@ -402,13 +402,7 @@ async fn an_11_mb_image_is_refused_and_leaves_nothing_behind() {
     assert!(stored[0].ends_with(&key));
 }
 
-pub(crate) async fn upload(
-    server: &TestServer,
-    token: &str,
-    field: &str,
-    name: &str,
-    data: &[u8],
-) -> String {
+async fn upload(server: &TestServer, token: &str, field: &str, name: &str, data: &[u8]) -> String {
     let body = multipart(
         "xyz",
         &[part(
@@ -442,21 +436,36 @@ async fn newest(server: &TestServer, token: &str, chat_type: &str, chat_id: &str
     reply["data"]["list"][0].clone()
 }
 
-/// Checks that a bot's media URL is this server's absolute, signed URL of `key`, fetchable
-/// with no credential at all (as Yunhu's CDN URLs are) while a forged signature is not.
+/// Checks that a bot's media URL is this server's absolute, signed URL of `key` with an
+/// expiry, fetchable with no credential at all (as Yunhu's CDN URLs are) while a forged
+/// signature, a moved expiry or a signature without one is not.
 async fn signed_url(server: &TestServer, url: &Value, key: &str) -> String {
     let url = url.as_str().unwrap_or_default().to_owned();
-    let prefix = server.url(&format!("/media/{key}?sig="));
-    let sig = url
+    let prefix = server.url(&format!("/media/{key}?exp="));
+    let (exp, sig) = url
         .strip_prefix(&prefix)
-        .unwrap_or_else(|| panic!("{url} is not {prefix}…"));
+        .and_then(|rest| rest.split_once("&sig="))
+        .unwrap_or_else(|| panic!("{url} is not {prefix}…&sig=…"));
+    let exp: u64 = exp.parse().unwrap();
+    let now = cloudlake_server::media::unix_now();
+    assert!(
+        (now + 3500..=now + 3600).contains(&exp),
+        "good for the default hour: {url}"
+    );
     assert_eq!(sig.len(), 32, "{url}");
     assert!(sig.bytes().all(|b| b.is_ascii_hexdigit()), "{url}");
     let resp = server.http.get(&url).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200, "{url}");
-    let forged = format!("{prefix}{}", "0".repeat(32));
-    let resp = server.http.get(&forged).send().await.unwrap();
-    assert_eq!(resp.status().as_u16(), 404, "{forged}");
+    let path = server.url(&format!("/media/{key}"));
+    for (forged, status) in [
+        (format!("{path}?exp={exp}&sig={}", "0".repeat(32)), 404),
+        (format!("{path}?exp={}&sig={sig}", exp + 3600), 404),
+        // The shape of URLs from before they expired: refused, whatever its signature.
+        (format!("{path}?sig={sig}"), 403),
+    ] {
+        let resp = server.http.get(&forged).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{forged}");
+    }
     url
 }
 
@@ -688,4 +697,55 @@ async fn media_are_served_with_ranges() {
             .unwrap();
         assert_eq!(resp.status().as_u16(), 404, "{missing}");
     }
+}
+
+#[tokio::test]
+async fn signed_media_urls_expire_after_their_ttl_and_reading_again_gives_a_fresh_one() {
+    let server = TestServer::start_with(|config| {
+        config.limits.media_url_ttl = std::time::Duration::from_secs(3);
+    })
+    .await;
+    let token = server.bot(BOT).await;
+    server.group(GROUP, &[]).await;
+    server.join(BOT, GROUP).await;
+    let image = upload(&server, &token, "image", "photo.png", &png(3, 2)).await;
+    let reply = server
+        .post(
+            "/bot/send",
+            &token,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "image",
+                   "content": {"imageKey": image}}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let url = newest(&server, &token, "group", GROUP).await["content"]["imageUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let exp: u64 = url
+        .split_once("?exp=")
+        .and_then(|(_, rest)| rest.split_once('&'))
+        .unwrap()
+        .0
+        .parse()
+        .unwrap();
+    // A TTL of 3 s and whole seconds: the URL is good for at least 2 s from now.
+    assert!(exp <= cloudlake_server::media::unix_now() + 3, "{url}");
+    assert_eq!(server.http.get(&url).send().await.unwrap().status(), 200);
+
+    // Bounded: at most ~3 s, until the clock passes the expiry.
+    while cloudlake_server::media::unix_now() < exp {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let resp = server.http.get(&url).send().await.unwrap();
+    assert_eq!(resp.status(), 403, "{url}");
+    let body: Value = resp.json().await.unwrap();
+    assert!(body["msg"].as_str().unwrap().contains("expired"), "{body}");
+
+    let fresh = newest(&server, &token, "group", GROUP).await["content"]["imageUrl"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(fresh, url);
+    assert_eq!(server.http.get(&fresh).send().await.unwrap().status(), 200);
 }

@@ -396,18 +396,40 @@ async fn a_gagged_member_cannot_send_and_type_limits_apply_to_users() {
         )
         .await;
     assert_eq!(status, 201);
-    // The two sends that went through, and the tips of the gag and its lift (dashed IDs).
-    let ids = server.history_ids(&bot, "group", GROUP).await;
-    assert_eq!(
-        ids.iter().filter(|id| !id.contains('-')).count(),
-        2,
-        "refused sends stored nothing: {ids:?}"
-    );
-    assert_eq!(
-        ids.iter().filter(|id| id.contains('-')).count(),
-        2,
-        "{ids:?}"
-    );
+    // Two sends got through, and the gag and its lifting each posted a tip (wire §7.3).
+    let page = server
+        .messages(
+            &bot,
+            &[("chat-id", GROUP), ("chat-type", "group"), ("before", "10")],
+        )
+        .await;
+    let mut seen: Vec<(String, String)> = page["data"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["contentType"].as_str().unwrap().to_owned(),
+                m["content"]["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let alice_name = page["data"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["contentType"] == "text")
+        .map(|m| m["senderNickname"].as_str().unwrap().to_owned())
+        .unwrap();
+    let mut expected = vec![
+        ("markdown".to_owned(), "**ok**".to_owned()),
+        ("text".to_owned(), "hi".to_owned()),
+        ("tip".to_owned(), format!("\"{alice_name}\"已被禁言10分钟")),
+        ("tip".to_owned(), format!("\"{alice_name}\"已被解除禁言")),
+    ];
+    expected.sort();
+    assert_eq!(seen, expected, "refused sends stored nothing; {page}");
 }
 
 /// Every read path a user has: the chat list's last message, a history page, and the live
@@ -571,4 +593,77 @@ async fn rows_from_before_html_was_stored_are_rendered_at_start_up() {
         "the first message replayed is the plain one"
     );
     assert_eq!(board, "<p><em>on call</em></p>\n");
+}
+
+/// A reply carries, beside its `parentId`, Yunhu's quote fields: `parent` ("nickname : text")
+/// and, for a quoted image, `parentImgName` (wire §5.4) — in the bot's event, in history, and
+/// still after the reply is edited.
+#[tokio::test]
+async fn replies_carry_the_quote_fields() {
+    let (server, bot, alice, _) = setup().await;
+    let sent = server
+        .post("/bot/send", &bot, text("group", GROUP, "今天天气不错"))
+        .await;
+    let quoted = sent["data"]["messageInfo"]["msgId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/chats/group/{GROUP}/messages");
+    let (status, reply) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &path,
+            Some(json!({"contentType": "text", "content": {"text": "是啊"}, "parentId": quoted})),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    let event = server.outbox(BOT).pop().unwrap();
+    assert_eq!(event["event"]["message"]["parentId"], quoted.as_str());
+    assert_eq!(
+        event["event"]["message"]["content"],
+        json!({"text": "是啊", "parent": "bot 86297657 : 今天天气不错"})
+    );
+
+    // The bot answers Alice's reply, quoting it, and edits its answer: the quote stays.
+    let answer = server
+        .post(
+            "/bot/send",
+            &bot,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "text",
+                   "content": {"text": "明天呢"}, "parentId": reply["msgId"]}),
+        )
+        .await;
+    assert_eq!(answer["code"], 1, "{answer}");
+    let answer_id = answer["data"]["messageInfo"]["msgId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let edited = server
+        .post(
+            "/bot/edit",
+            &bot,
+            json!({"msgId": answer_id, "recvId": GROUP, "recvType": "group",
+                   "contentType": "text", "content": {"text": "明天呢？"}}),
+        )
+        .await;
+    assert_eq!(edited["code"], 1, "{edited}");
+    let page = server
+        .messages(
+            &bot,
+            &[("chat-id", GROUP), ("chat-type", "group"), ("before", "10")],
+        )
+        .await;
+    let item = page["data"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["msgId"] == answer_id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        item["content"],
+        json!({"text": "明天呢？", "parent": "Alice : 是啊"}),
+        "{page}"
+    );
 }

@@ -161,7 +161,7 @@ async fn a_users_image_reaches_members_live_and_the_bot_as_a_signed_url() {
     assert_eq!(content["imageHeight"], 30);
     let url = content["imageUrl"].as_str().unwrap();
     assert!(
-        url.starts_with(&server.url(&format!("{path}?sig="))),
+        url.starts_with(&server.url(&format!("{path}?exp="))),
         "{url}"
     );
     let resp = server.http.get(url).send().await.unwrap();
@@ -702,4 +702,69 @@ async fn password_guessing_is_throttled_per_user() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
+}
+
+/// nonebot and Koishi send text beside an image as markdown (or html) with a Yunhu CDN URL
+/// built from the upload key. An image the bot may send shows from here, as `/media/KEY`, to
+/// the people in the chat; a CDN URL of an image it may not send stays as written.
+#[tokio::test]
+async fn yunhu_cdn_urls_in_markdown_show_the_bots_images_from_here() {
+    let s = setup().await;
+    let server = &s.server;
+    let (_, up) = upload(server, &s.alice, "image", "?name=cat.png", png(4, 3)).await;
+    let alices = up["key"].as_str().unwrap().to_owned();
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &s.alice,
+            &format!("/chats/group/{GROUP}/messages"),
+            Some(json!({"contentType": "image", "content": {"imageKey": alices}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // Carol's image never reached the bot.
+    let (_, up) = upload(server, &s.carol, "image", "?name=private.png", png(7, 7)).await;
+    let carols = up["key"].as_str().unwrap().to_owned();
+
+    let text = format!(
+        "看这个\n\n![](https://chat-img.jwznb.com/{alices}.png)\n\n![](https://chat-img.jwznb.com/{carols}.png)"
+    );
+    let reply = server
+        .post(
+            "/bot/send",
+            &s.bot,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "markdown",
+                   "content": {"text": text}}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let (status, page) = server
+        .user_api(
+            Method::GET,
+            &s.bob,
+            &format!("/chats/group/{GROUP}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    let last = page["messages"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        last["content"]["text"],
+        format!("看这个\n\n![](/media/{alices})\n\n![](https://chat-img.jwznb.com/{carols}.png)")
+    );
+    let html = last["html"].as_str().unwrap();
+    assert!(
+        html.contains(&format!("<img src=\"/media/{alices}\"")),
+        "{html}"
+    );
+    // Bob, in the chat, may fetch the image the message now shows.
+    assert_eq!(
+        fetch(
+            server,
+            &server.url(&format!("/media/{alices}")),
+            Some(&s.bob)
+        )
+        .await,
+        200
+    );
 }

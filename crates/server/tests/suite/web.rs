@@ -119,22 +119,43 @@ async fn members_of_my_groups_only() {
     let bob = server.user("4827368", "Bob").await;
     server.group("665344168", &["7756242", "4827368"]).await;
     server.group("307149245", &["4827368"]).await;
+    server.bot("86297657").await;
+    server.join("86297657", "665344168").await;
     let (status, body) = server
         .user_api(Method::GET, &alice, "/groups/665344168/members", None)
         .await;
     assert_eq!(status, 200, "{body}");
-    let names: Vec<_> = body["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| {
-            (
-                m["userId"].as_str().unwrap(),
-                m["nickname"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    assert_eq!(names, [("7756242", "Alice"), ("4827368", "Bob")]);
+    // The users (in join order; the two joined in the same millisecond may tie), then the
+    // group's bots: the composer's @-picker offers both.
+    let members = body["members"].as_array().unwrap();
+    assert_eq!(members.len(), 3, "{body}");
+    let alice_entry =
+        json!({"kind": "user", "userId": "7756242", "nickname": "Alice", "role": "member"});
+    let bob_entry =
+        json!({"kind": "user", "userId": "4827368", "nickname": "Bob", "role": "member"});
+    assert!(
+        members[..2] == [alice_entry.clone(), bob_entry.clone()]
+            || members[..2] == [bob_entry, alice_entry],
+        "{body}"
+    );
+    assert_eq!(
+        members[2],
+        json!({"kind": "bot", "userId": "86297657", "nickname": "bot 86297657", "avatarUrl": ""})
+    );
+    // A mention picked from that list reaches the bot with its own ID in `at`.
+    let (status, sent) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            "/chats/group/665344168/messages",
+            Some(json!({"contentType": "text",
+                        "content": {"text": "@bot 86297657 hi", "at": ["86297657"]}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{sent}");
+    let events = server.outbox("86297657");
+    let message = &events.last().unwrap()["event"]["message"];
+    assert_eq!(message["content"]["at"], json!(["86297657"]), "{events:?}");
     let (status, _) = server
         .user_api(Method::GET, &alice, "/groups/307149245/members", None)
         .await;

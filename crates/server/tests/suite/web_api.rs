@@ -1,4 +1,4 @@
-//! The web API adapters call (spec §6.11): bot-info with every field nonebot's `Bot` model
+//! The web API adapters call (wire §6.11): bot-info with every field nonebot's `Bot` model
 //! requires, group-info, and the user homepage.
 
 #![allow(clippy::unwrap_used)]

@@ -315,7 +315,13 @@ pub(crate) async fn create_bot(
     raw: Bytes,
 ) -> Result<impl IntoResponse> {
     let req: NewBot = body(&raw)?;
-    let id = id(req.id)?;
+    let id = match req.id {
+        Some(id) => {
+            crate::ids::check_bot_id(&id).map_err(Problem::BadRequest)?;
+            Some(id)
+        }
+        None => None,
+    };
     let nickname = name("nickname", req.nickname)?;
     let webhook_url = match req.webhook_url.map(|u| u.trim().to_owned()) {
         Some(url) if url.is_empty() => None,

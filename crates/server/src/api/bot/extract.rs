@@ -11,7 +11,7 @@ use super::reply::Failure;
 use crate::api::AppState;
 use crate::store::Bot;
 
-/// The bot whose token is in the query string (spec §2: POST requests too).
+/// The bot whose token is in the query string (wire §2: POST requests too).
 pub(crate) struct AuthedBot(pub Bot);
 
 impl FromRequestParts<AppState> for AuthedBot {
@@ -45,7 +45,7 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
     }
 }
 
-/// The request body as bytes, whatever its Content-Type (spec §12 item 2): the protocol
+/// The request body as bytes, whatever its Content-Type (wire §12 item 2): the protocol
 /// parsers decide what it means. Over the size limit it is refused without being read whole.
 pub(crate) struct Body(pub Bytes);
 

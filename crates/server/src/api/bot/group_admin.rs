@@ -1,4 +1,4 @@
-//! `/group/…` (spec §6.9): one handler per group administration call. Successes without data
+//! `/group/…` (wire §6.9): one handler per group administration call. Successes without data
 //! are `{"code":1,"msg":"success"}`.
 
 use axum::Router;
@@ -22,7 +22,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/group/gag-member", post(gag_member))
         .route("/group/remove-member", post(remove_member))
         .route("/group/msg-type-limit", post(msg_type_limit))
-        // eris calls it both ways (spec §12 item 12).
+        // eris calls it both ways (wire §12 item 12).
         .route("/group/tag/list", post(tag_list).get(tag_list))
         .route("/group/tag/create", post(tag_create))
         .route("/group/tag/edit", post(tag_edit))
@@ -71,7 +71,7 @@ pub(crate) async fn msg_type_limit(
     Ok(Success(None))
 }
 
-/// `GET /group/tag/list?groupId=` and `POST /group/tag/list` (spec §12 item 12): the query
+/// `GET /group/tag/list?groupId=` and `POST /group/tag/list` (wire §12 item 12): the query
 /// string first, then a JSON body.
 pub(crate) async fn tag_list(
     State(state): State<AppState>,

@@ -45,7 +45,7 @@ pub(crate) async fn edit(
     Ok(Success(Some(EditData { success_count: 1 })))
 }
 
-/// `POST /bot/recall`: success carries no data (spec §6.5).
+/// `POST /bot/recall`: success carries no data (wire §6.5).
 pub(crate) async fn recall(
     State(state): State<AppState>,
     AuthedBot(bot): AuthedBot,
@@ -129,8 +129,9 @@ pub(crate) async fn board_all_dismiss(
 const STREAM_PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// `POST /bot/send-stream?recvId=&recvType=&contentType=`: the body is the text, chunked or
-/// not, with any Content-Type (spec §12 item 9). Connected users see it grow; it is stored
-/// when the body ends, and the reply has the shape of `/bot/send`.
+/// not, with any Content-Type (wire §12 item 9). Connected users see it grow; it is stored
+/// when the body ends, and the reply has the shape of `/bot/send`. A body not ended within
+/// the upload time limit is dropped (the users see the stream end) and refused.
 pub(crate) async fn send_stream(
     State(state): State<AppState>,
     AuthedBot(bot): AuthedBot,
@@ -144,7 +145,19 @@ pub(crate) async fn send_stream(
     let mut text: Vec<u8> = Vec::new();
     let mut chunks = body.into_data_stream();
     let mut last_progress = tokio::time::Instant::now();
-    while let Some(chunk) = chunks.next().await {
+    // The request time limit does not apply (a model may stream for minutes); the upload time
+    // limit does, so a body that trickles forever does not hold the stream open forever.
+    let deadline = last_progress + state.upload_timeout;
+    loop {
+        let Ok(next) = tokio::time::timeout_at(deadline, chunks.next()).await else {
+            stream.abort();
+            return Err(ApiError::business(format!(
+                "流式消息超时，须在{secs}秒内传完 (the stream took longer than {secs} s)",
+                secs = state.upload_timeout.as_secs()
+            ))
+            .into());
+        };
+        let Some(chunk) = next else { break };
         let chunk = match chunk {
             Ok(chunk) => chunk,
             Err(e) => {

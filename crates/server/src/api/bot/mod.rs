@@ -1,4 +1,4 @@
-//! The Yunhu bot open API (spec §6): every reply is the `{code, msg, data}` envelope with
+//! The Yunhu bot open API (wire §6): every reply is the `{code, msg, data}` envelope with
 //! `Content-Type: application/json`, business errors included (HTTP 200).
 
 pub(crate) mod extract;
@@ -20,13 +20,13 @@ use super::limits::{self, Face};
 /// The bot API routes, to be nested under `/open-apis/v1`.
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        // Group administration (spec §6.9), in its own file.
+        // Group administration (wire §6.9), in its own file.
         .merge(group_admin::routes())
         .route("/bot/send", post(handlers::send))
         .route("/bot/batch_send", post(handlers::batch_send))
         .route("/bot/edit", post(handlers::edit))
         .route("/bot/recall", post(handlers::recall))
-        // Every SDK uses GET; yhchatAPI documents POST. Both are answered (spec §12 item 11).
+        // Every SDK uses GET; yhchatAPI documents POST. Both are answered (wire §12 item 11).
         .route(
             "/bot/messages",
             post(handlers::messages_post).get(handlers::messages_get),
@@ -39,14 +39,16 @@ pub fn router(state: AppState) -> Router<AppState> {
             (state.request_timeout, Face::Bot),
             limits::timeout,
         ))
-        // Uploads (spec §6.7) and send-stream read their bodies as they arrive, for as long
+        // Uploads (wire §6.7) and send-stream read their bodies as they arrive, for as long
         // as the client takes (an LLM's answer, a large file on a slow link): no time limit.
         // Uploads enforce their own per-kind size limits while streaming: the body limit
         // below only bounds extractors that buffer, which they do not use.
         .merge(upload::routes())
         .route("/bot/send-stream", post(handlers::send_stream))
+        // After every route: it applies to the routes registered before it.
+        .method_not_allowed_fallback(reply::wrong_method)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
-        // Every bot call, uploads included, counts against its bot's limit (spec §8).
+        // Every bot call, uploads included, counts against its bot's limit (wire §8).
         .route_layer(middleware::from_fn_with_state(
             rate_limit::BotRateLimiter::new(state.rate_limit),
             rate_limit::limit,

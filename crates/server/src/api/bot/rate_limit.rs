@@ -1,4 +1,4 @@
-//! The per-bot, per-API rate limit (spec §8): over it, a call is answered
+//! The per-bot, per-API rate limit (wire §8): over it, a call is answered
 //! `{"code":1007,"msg":"请求过于频繁，请稍后再试"}` (HTTP 200) before any work is done.
 //!
 //! Requests are counted by the SHA-256 of the `token` in the query string and the route, so

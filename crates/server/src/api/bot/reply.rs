@@ -2,7 +2,7 @@
 //! what the client sees.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::Method;
 use axum::response::{IntoResponse, Response};
 use cloudlake_protocol::{ApiError, Envelope};
 use serde::Serialize;
@@ -22,9 +22,10 @@ impl<T: Serialize> IntoResponse for Success<T> {
     }
 }
 
-/// A failed call. Refusals are HTTP 200 with the error envelope, because clients read `code`
-/// and `msg` and some of them throw away non-2xx bodies (spec §3). A storage failure is HTTP
-/// 500 with an envelope too; its cause goes to the log, not to the client.
+/// A failed call: HTTP 200 with the error envelope, whatever failed, because clients read
+/// `code` and `msg` and some of them raise on any non-2xx status before reading the body
+/// (nonebot-adapter-yunhu does; wire §3). A storage failure is `-1` too; its cause goes to
+/// the log, not to the client.
 pub(crate) struct Failure(ServiceError);
 
 impl<E: Into<ServiceError>> From<E> for Failure {
@@ -39,12 +40,17 @@ impl IntoResponse for Failure {
             ServiceError::Rejected(e) => Json(Envelope::<()>::error(e)).into_response(),
             ServiceError::Store(e) => {
                 tracing::error!(error = %e, "bot API call failed in storage");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Json(Envelope::<()>::error(ApiError::internal())),
-                )
-                    .into_response()
+                Json(Envelope::<()>::error(ApiError::internal())).into_response()
             }
         }
     }
+}
+
+/// What a bot API path answers to a method it does not take (`GET /bot/send`): the
+/// envelope with HTTP 200, like every other refusal, instead of a bare 405.
+pub(crate) async fn wrong_method(method: Method) -> Response {
+    Json(Envelope::<()>::error(ApiError::wrong_method(
+        method.as_str(),
+    )))
+    .into_response()
 }

@@ -17,6 +17,10 @@
 //! not write events into a socket the bot has already closed, and those events wait for the
 //! next connection. Only a connection that breaks without a close can lose frames in flight.
 //!
+//! A socket lives as long as the token it was opened with: after the bot's token is rotated
+//! (or the bot deleted) it is closed before it sends anything more (the rotation wakes it,
+//! and each page of events is read only after the token is checked again).
+//!
 //! One socket per bot receives: a new connection takes over from the previous one, which is
 //! closed (after finishing the frame it is writing, so no event is sent on both).
 
@@ -31,9 +35,10 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::api::AppState;
-use crate::api::bot::extract::AuthedBot;
+use crate::api::bot::extract::{AuthedBot, QueryPairs};
 use crate::api::limits::Admitted;
 use crate::events::Events;
+use crate::secret::TokenHash;
 use crate::store::{Attempted, Store, StoreError};
 
 /// How many pending events are read and sent per step.
@@ -51,6 +56,8 @@ enum SessionEnd {
     Socket(String),
     #[error("storage: {0}")]
     Store(#[from] StoreError),
+    #[error("the token it was opened with was replaced")]
+    Revoked,
 }
 
 /// The upgrade handler. A missing or wrong token gets the bot API's error envelope.
@@ -58,8 +65,15 @@ pub(crate) async fn subscribe(
     State(state): State<AppState>,
     Admitted(permit): Admitted,
     AuthedBot(bot): AuthedBot,
+    QueryPairs(query): QueryPairs,
     ws: WebSocketUpgrade,
 ) -> Response {
+    // AuthedBot found the bot by this token; the session checks it again before each page.
+    let token = query
+        .iter()
+        .find(|(key, _)| key == "token")
+        .map(|(_, value)| TokenHash::of(value))
+        .unwrap_or(TokenHash([0; 32]));
     // Bots send nothing but pings: a small initial read buffer, as for user sockets.
     ws.read_buffer_size(crate::api::user::READ_BUFFER)
         .max_message_size(crate::api::user::MAX_CLIENT_MESSAGE)
@@ -67,7 +81,7 @@ pub(crate) async fn subscribe(
         .on_upgrade(move |socket| async move {
             let _permit = permit;
             let events = state.events.clone();
-            if let Err(e) = session(&events, &state.store, &bot.bot_id, socket).await {
+            if let Err(e) = session(&events, &state.store, &bot.bot_id, token, socket).await {
                 tracing::info!(bot = %bot.bot_id, error = %e, "bot socket ended");
             }
         })
@@ -80,6 +94,7 @@ async fn session(
     events: &Events,
     store: &Store,
     bot_id: &str,
+    token: TokenHash,
     socket: WebSocket,
 ) -> Result<(), SessionEnd> {
     let _connected = crate::metrics::metrics().client_connected("bot");
@@ -95,7 +110,7 @@ async fn session(
                 if !events.is_current(bot_id, claim.generation) {
                     return Ok(());
                 }
-                match send_pending(store, events, bot_id, &mut sink, &mut stream).await {
+                match send_pending(store, events, bot_id, token, &mut sink, &mut stream).await {
                     Err(SessionEnd::Closed) => return Ok(()),
                     other => other?,
                 }
@@ -108,7 +123,7 @@ async fn session(
                     biased;
                     msg = stream.next() => match msg {
                         // Pings are answered by the WebSocket layer itself; the bot sends
-                        // nothing else that means anything (spec §7.1).
+                        // nothing else that means anything (wire §7.1).
                         Some(Ok(Message::Close(_))) | None => return Ok(()),
                         Some(Ok(_)) => continue,
                         Some(Err(e)) => return Err(SessionEnd::Socket(e.to_string())),
@@ -137,10 +152,18 @@ async fn send_pending(
     store: &Store,
     events: &Events,
     bot_id: &str,
+    token: TokenHash,
     sink: &mut Sink,
     stream: &mut Stream,
 ) -> Result<(), SessionEnd> {
     loop {
+        // The token first: events read after a rotation must not reach the old token's
+        // holder. One indexed read per page, from the database itself (the rotation's wake
+        // can arrive before the token cache is cleared, and on another node before its
+        // cache's TTL).
+        if !store.bot_has_token(bot_id.to_owned(), token).await? {
+            return Err(SessionEnd::Revoked);
+        }
         let Some(sub) = store.subscription(bot_id.to_owned()).await? else {
             return Err(SessionEnd::Socket("the bot was deleted".into()));
         };

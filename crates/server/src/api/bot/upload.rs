@@ -1,10 +1,11 @@
-//! `POST /image/upload`, `/video/upload`, `/file/upload` (spec §6.7): one multipart part named
+//! `POST /image/upload`, `/video/upload`, `/file/upload` (wire §6.7): one multipart part named
 //! after the kind, streamed to a staging file while it is counted against the kind's limit.
 //!
-//! Accepted shapes (spec §12 item 10): the part with or without a filename (.NET sends none),
+//! Accepted shapes (wire §12 item 10): the part with or without a filename (.NET sends none),
 //! with or without its own Content-Type, and beside other text fields (rust3p's `extra=""`),
 //! which are skipped. Memory stays bounded whatever the body's size: bytes go to disk as they
-//! arrive, and an oversized upload is cut off at its limit.
+//! arrive, and an oversized upload is cut off at its limit. Time is bounded too: a body not
+//! whole within `--upload-timeout-secs` is refused (`-1`, HTTP 200 as every bot API error).
 
 use std::sync::Arc;
 
@@ -87,7 +88,18 @@ async fn upload(State(state): State<AppState>, req: Request, kind: UploadKind) -
         drain(&body, limit).await;
         return Err(ApiError::upload_failed(kind).into());
     };
-    let result = receive(&state.media, &bot, kind, Arc::clone(&body), boundary, limit).await;
+    // The whole body within the upload time limit: a client trickling bytes would otherwise
+    // hold a connection and a staging file for as long as it liked (issue 22). Dropping the
+    // receiver deletes the staging file.
+    let receiving = receive(&state.media, &bot, kind, Arc::clone(&body), boundary, limit);
+    let Ok(result) = tokio::time::timeout(state.upload_timeout, receiving).await else {
+        tracing::info!(
+            bot = %bot.bot_id,
+            limit_secs = state.upload_timeout.as_secs(),
+            "an upload took too long; refused"
+        );
+        return Err(ApiError::upload_timed_out(kind, state.upload_timeout.as_secs()).into());
+    };
     if result.is_err() {
         drain(&body, limit).await;
     }

@@ -110,7 +110,7 @@ pub(crate) async fn history(
 }
 
 /// `POST /chats/{type}/{id}/messages` with `{"contentType", "content", "parentId"?}`: text or
-/// markdown, with `content.at` mentions (spec §5.3). Buttons are for bots only and dropped.
+/// markdown, with `content.at` mentions (wire §5.3). Buttons are for bots only and dropped.
 pub(crate) async fn send(
     State(state): State<AppState>,
     AuthedUser(user): AuthedUser,
@@ -231,7 +231,10 @@ pub(crate) async fn unfollow(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /groups/{groupId}/members`: the members of a group the user is in (for mentions).
+/// `GET /groups/{groupId}/members`: who is in a group the user is in, for mentions: its
+/// users (`kind: "user"`, with their role), then its bots (`kind: "bot"`, with their
+/// avatar). Bots are listed under `userId` too, since `at` holds either kind of ID and a
+/// picker treats them alike; a bot @-mentioned this way sees itself in the event's `at`.
 pub(crate) async fn members(
     State(state): State<AppState>,
     AuthedUser(user): AuthedUser,
@@ -239,11 +242,20 @@ pub(crate) async fn members(
 ) -> Result<impl IntoResponse> {
     let detail = state
         .store
-        .group_detail(group_id)
+        .group_detail(group_id.clone())
         .await?
         .filter(|g| g.members.iter().any(|m| m.user_id == user.user_id))
         .ok_or_else(not_in_chat)?;
-    Ok(Json(json!({ "members": detail.members })))
+    let bots = state.store.group_bots(group_id).await?;
+    let members = detail
+        .members
+        .iter()
+        .map(|m| json!({"kind": "user", "userId": m.user_id, "nickname": m.nickname, "role": m.role}))
+        .chain(bots.iter().map(|b| {
+            json!({"kind": "bot", "userId": b.bot_id, "nickname": b.nickname, "avatarUrl": b.avatar_url})
+        }))
+        .collect::<Vec<_>>();
+    Ok(Json(json!({ "members": members })))
 }
 
 /// `POST /groups/{groupId}/join`: join an open group (`group.join` to its bots).

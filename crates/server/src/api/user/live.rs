@@ -8,19 +8,21 @@
 
 use std::time::Duration;
 
-use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
 use cloudlake_protocol::{LIVE_VERSION, LiveFrame};
 use futures_util::SinkExt;
 use serde::Deserialize;
 
-use super::AuthedUser;
+use super::{AuthedUser, PresentedCredential};
 use crate::api::AppState;
 use crate::api::limits::Admitted;
 use crate::api::problem::Problem;
 use crate::bus::frame;
+use crate::clock::now_ms;
 use crate::gateway::Outbound;
+use crate::secret::TokenHash;
 use crate::store::{StoreError, User};
 
 /// The initial read buffer of a live socket.
@@ -29,6 +31,11 @@ pub(crate) const READ_BUFFER: usize = 4 * 1024;
 /// (at most 125 bytes) and closes; tungstenite's default, 64 MiB, let each socket buffer that
 /// much data the server ignores (issue 22). Past it the socket is closed.
 pub(crate) const MAX_CLIENT_MESSAGE: usize = 4 * 1024;
+
+/// The close code of a socket whose credential was revoked (sign-out, a new token or
+/// password, the user deleted): in the range RFC 6455 leaves to applications, 4000 + HTTP's
+/// 401. A client seeing it signs in again instead of reconnecting with the dead token.
+pub const CLOSE_REVOKED: u16 = 4401;
 
 /// How much a live socket buffers before writing to the network (tungstenite's default is
 /// 128 KiB).
@@ -54,6 +61,7 @@ pub(crate) async fn live(
     State(state): State<AppState>,
     Admitted(permit): Admitted,
     AuthedUser(user): AuthedUser,
+    PresentedCredential(credential): PresentedCredential,
     Query(query): Query<LiveQuery>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, Problem> {
@@ -71,7 +79,7 @@ pub(crate) async fn live(
         .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
             let _permit = permit;
-            if let Err(e) = session(state, user, query.cursor, socket).await {
+            if let Err(e) = session(state, user, credential, query.cursor, socket).await {
                 tracing::warn!(error = %e, "live session ended with an error");
             }
         }))
@@ -134,12 +142,41 @@ async fn send_frame(socket: &mut WebSocket, frame: &LiveFrame) -> Result<(), Ses
 async fn session(
     state: AppState,
     user: User,
+    credential: Option<TokenHash>,
     cursor: Option<i64>,
     mut socket: WebSocket,
 ) -> Result<(), SessionEnd> {
     let _connected = crate::metrics::metrics().client_connected("user");
     let user_id = user.user_id;
-    let (session, mut queue) = state.gateway.connect(&user_id);
+    let (session, mut queue) = state
+        .gateway
+        .connect_with(&user_id, credential.map(|hash| hash.0));
+    // Checked again now that the session is registered: a sign-out (or a new token)
+    // committed between the upgrade's check and the registration closed no socket, so it
+    // is caught here; one committed from now on closes this one.
+    if let Some(hash) = credential {
+        let still = super::user_for_hash(&state, hash).await?;
+        if still.is_none_or(|u| u.user_id != user_id) {
+            return revoked(&mut socket).await;
+        }
+    }
+    // A socket opened with a sign-in session lives no longer than the session: at its expiry
+    // it closes as revoked (the client signs in again). One opened with the user token has
+    // no expiry.
+    let expires = match credential {
+        Some(hash) => state.store.session_expiry(hash, now_ms()).await?,
+        None => None,
+    };
+    let expiry = async move {
+        match expires {
+            Some(at) => {
+                let left = u64::try_from(at.saturating_sub(now_ms())).unwrap_or(0);
+                tokio::time::sleep(Duration::from_millis(left)).await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    };
+    tokio::pin!(expiry);
     let chats = state.store.chat_keys(user_id.clone()).await?;
     session.subscribe(chats);
     // Read again: a chat left between the first read and the subscription is dropped here.
@@ -188,6 +225,7 @@ async fn session(
     let mut batch: Vec<Utf8Bytes> = Vec::new();
     loop {
         tokio::select! {
+            () = &mut expiry => return revoked(&mut socket).await,
             // The server is stopping: close cleanly; the client reconnects with its cursor.
             () = async { let _ = shutdown.wait_for(|stopping| *stopping).await; } => {
                 let _ = socket.send(Message::Close(None)).await;
@@ -232,11 +270,11 @@ async fn session(
                 // counts it) is what the client really got.
                 send_all(&mut socket, &mut batch).await?;
                 match end {
+                    // A revocation marks the session lagging too (so nothing more is queued
+                    // for it); it ends as revoked, not with a resync to come back from.
+                    Some(End::Close) => return revoked(&mut socket).await,
+                    Some(End::Lagging) if session.is_closed() => return revoked(&mut socket).await,
                     Some(End::Lagging) => return resync(&mut socket, last_sent, "lagging").await,
-                    Some(End::Close) => {
-                        let _ = socket.send(Message::Close(None)).await;
-                        return Ok(());
-                    }
                     None => {}
                 }
             },
@@ -247,6 +285,16 @@ async fn session(
             },
         }
     }
+}
+
+/// Closes the socket with [`CLOSE_REVOKED`].
+async fn revoked(socket: &mut WebSocket) -> Result<(), SessionEnd> {
+    let close = CloseFrame {
+        code: CLOSE_REVOKED,
+        reason: Utf8Bytes::from_static("signed out: the credential was revoked"),
+    };
+    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(close)))).await;
+    Ok(())
 }
 
 async fn resync(socket: &mut WebSocket, cursor: i64, reason: &str) -> Result<(), SessionEnd> {

@@ -46,9 +46,17 @@ pub fn router() -> Router<AppState> {
         .route("/groups/{group_id}/leave", post(leave))
         .route("/live", get(live::live))
         .route("/session", post(session::sign_in).delete(session::sign_out))
-        .route("/uploads/{kind}", post(uploads::upload))
         .layer(DefaultBodyLimit::max(MAX_USER_BODY))
         .layer(axum::Extension(session::SignInLimiter::new()))
+        .layer(axum::middleware::map_response(super::problem::json_errors))
+}
+
+/// The upload route, to be nested under `/api/v1` outside the request time limit: uploads
+/// have their own (see [`uploads`]). Bodies are streamed to disk, bounded by the upload
+/// limits rather than [`DefaultBodyLimit`].
+pub fn upload_router() -> Router<AppState> {
+    Router::new()
+        .route("/uploads/{kind}", post(uploads::upload))
         .layer(axum::middleware::map_response(super::problem::json_errors))
 }
 
@@ -93,11 +101,31 @@ pub(crate) async fn user_for_credential(
     state: &AppState,
     token: &str,
 ) -> Result<Option<User>, StoreError> {
-    let hash = TokenHash::of(token);
+    user_for_hash(state, TokenHash::of(token)).await
+}
+
+/// [`user_for_credential`] for a token already hashed.
+pub(crate) async fn user_for_hash(
+    state: &AppState,
+    hash: TokenHash,
+) -> Result<Option<User>, StoreError> {
     if let Some(user) = state.store.user_by_token(hash).await? {
         return Ok(Some(user));
     }
     state.store.user_by_session(hash, now_ms()).await
+}
+
+/// The token a request presents: its bearer header, or on the live socket `?token=`.
+fn presented_token(parts: &Parts) -> Option<String> {
+    // Only the WebSocket may carry the token in the query string.
+    let query = if parts.uri.path().ends_with("/live") {
+        Query::<TokenQuery>::try_from_uri(&parts.uri)
+            .ok()
+            .and_then(|Query(q)| q.token)
+    } else {
+        None
+    };
+    bearer(&parts.headers).or(query).filter(|t| !t.is_empty())
 }
 
 impl FromRequestParts<AppState> for AuthedUser {
@@ -106,21 +134,24 @@ impl FromRequestParts<AppState> for AuthedUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
         const REFUSED: &str =
             "missing or wrong user or session token (send Authorization: Bearer <token>)";
-        // Only the WebSocket may carry the token in the query string.
-        let query = if parts.uri.path().ends_with("/live") {
-            Query::<TokenQuery>::try_from_uri(&parts.uri)
-                .ok()
-                .and_then(|Query(q)| q.token)
-        } else {
-            None
-        };
-        let token = bearer(&parts.headers)
-            .or(query)
-            .filter(|t| !t.is_empty())
-            .ok_or(Problem::Unauthorized(REFUSED))?;
+        let token = presented_token(parts).ok_or(Problem::Unauthorized(REFUSED))?;
         user_for_credential(state, &token)
             .await?
             .map(AuthedUser)
             .ok_or(Problem::Unauthorized(REFUSED))
+    }
+}
+
+/// The hash of the token the request presents (checked by [`AuthedUser`], not here): a live
+/// socket is registered under it, so signing out of that session ends that socket.
+pub(crate) struct PresentedCredential(pub Option<TokenHash>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PresentedCredential {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Problem> {
+        Ok(PresentedCredential(
+            presented_token(parts).map(|t| TokenHash::of(&t)),
+        ))
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! The same limits as the bot API's uploads (10 / 20 / 20 MB), enforced as the bytes arrive:
 //! a body declared too large is refused before it is read, and one that grows too large is
-//! cut off at the limit, so memory stays bounded whatever the client sends.
+//! cut off at the limit, so memory stays bounded whatever the client sends. A body not whole
+//! within `--upload-timeout-secs` is refused with 408.
 
 use axum::Json;
 use axum::extract::{Path, Query, Request, State};
@@ -65,7 +66,22 @@ pub(crate) async fn upload(
     }
     let mime = declared(CONTENT_TYPE).map(str::to_owned);
     let mut staging = state.media.stage(kind).await?;
-    while let Some(chunk) = body.next().await {
+    // The whole body within the upload time limit (this route is outside the request time
+    // limit, which a large upload on a slow link would exceed); dropping the staging file
+    // on the way out deletes it.
+    let deadline = tokio::time::Instant::now() + state.upload_timeout;
+    loop {
+        let Ok(next) = tokio::time::timeout_at(deadline, body.next()).await else {
+            tracing::info!(
+                limit_secs = state.upload_timeout.as_secs(),
+                "an upload took too long; refused"
+            );
+            return Err(Problem::Timeout(format!(
+                "the upload took longer than {} s; nothing was stored",
+                state.upload_timeout.as_secs()
+            )));
+        };
+        let Some(chunk) = next else { break };
         let chunk = chunk.map_err(|e| Problem::BadRequest(format!("the upload broke off: {e}")))?;
         match staging.write(&chunk).await {
             Ok(()) => {}

@@ -45,17 +45,17 @@ async fn membership_changes_record_joins_and_leaves_with_events_for_the_groups_b
         .await
         .unwrap();
     let records = h.records();
-    // The removal's tip follows the leave, from the owner the admin API acts for.
     assert!(
         matches!(records.as_slice(), [
             Record::Joined { user_id: a, chat_key: k1 },
             Record::Left { user_id: b, chat_key: k2 },
             Record::Appended { message, .. },
         ] if a == "bob" && b == "bob" && k1 == "g:g" && k2 == "g:g"
-            && message.content_type == "tip" && message.sender_id == "alice"
-            && message.content == r#"{"text":"已将\"user bob\"移出群聊"}"#),
+            && message.chat_key == "g:g" && message.content_type == "tip"
+            && message.content == r#"{"text":"\"user bob\"已被移出群聊"}"#),
         "{records:?}"
     );
+    // The join, the leave and the tip of the removal, to the group's bot.
     assert_eq!(
         h.rows(
             1,
@@ -110,8 +110,8 @@ async fn a_new_user_token_or_deletion_ends_the_users_sessions() {
     let records = h.records();
     assert!(
         matches!(records.as_slice(), [
-            Record::UserClosed { user_id: a },
-            Record::UserClosed { user_id: b },
+            Record::UserClosed { user_id: a, session: None },
+            Record::UserClosed { user_id: b, session: None },
         ] if a == "bob" && b == "bob"),
         "{records:?}"
     );

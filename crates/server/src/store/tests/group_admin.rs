@@ -30,13 +30,22 @@ async fn a_bot_removes_a_member_but_not_the_owner() {
     let [commit] = commits.as_slice() else {
         panic!("{commits:?}")
     };
-    // The leave, then the tip that tells those who stay.
     assert!(
         matches!(commit.records.as_slice(),
             [Record::Left { user_id, chat_key }, Record::Appended { message, .. }]
                 if user_id == "bob" && chat_key == "g:g" && message.content_type == "tip"
                     && message.sender_id == "b"),
         "{commit:?}"
+    );
+    // The bot that acted gets no event of its own tip.
+    assert_eq!(
+        h.rows(
+            1,
+            "SELECT event_type FROM outbox WHERE event_type = 'message.receive.normal'"
+        )
+        .await
+        .len(),
+        0
     );
     assert!(commit.wake.as_deref().is_some_and(|w| w.concerns("b")));
     assert_eq!(

@@ -402,12 +402,19 @@ pub fn db_rows(dir: &std::path::Path, sql: &str) -> Vec<Vec<Value>> {
     .collect()
 }
 
-/// Runs a statement (no parameters) on the database of the server whose data directory is
-/// `dir`, whichever engine it is on: how a test puts rows in a state the API cannot.
+/// Runs statements (`;`-separated, no parameters) on the database of the server whose data
+/// directory is `dir`, whichever engine it is on: how a test puts rows in a state the API
+/// cannot.
 pub fn db_execute(dir: &std::path::Path, sql: &str) {
-    if test_database(dir).is_some() {
-        db_rows(dir, sql);
-        return;
+    if let Some(url) = test_database(dir) {
+        let sql = sql.to_owned();
+        // A plain thread: the client runs a runtime of its own.
+        return std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            client.batch_execute(&sql).unwrap();
+        })
+        .join()
+        .unwrap();
     }
     let db = rusqlite::Connection::open(dir.join(cloudlake_server::store::DB_FILE)).unwrap();
     db.busy_timeout(std::time::Duration::from_secs(5)).unwrap();

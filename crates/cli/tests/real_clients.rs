@@ -1,0 +1,530 @@
+//! The conformance suite of REAL Yunhu clients: each client, installed from its registry at
+//! the version pinned in `.ci/clients-requirements.txt`, runs against a real `cloudlake serve`
+//! on loopback, and each scenario asserts what the client's own handler received and what
+//! landed in the chat's history.
+//!
+//! Run it with the clients venv (`.ci/clients.sh` creates or reuses it):
+//!
+//! ```sh
+//! export CLOUDLAKE_CLIENTS_PYTHON=$(bash .ci/clients.sh)
+//! cargo test -p cloudlake-cli --test real_clients
+//! ```
+//!
+//! Without `CLOUDLAKE_CLIENTS_PYTHON` every test prints why and passes as skipped, except under
+//! CI (`CI=true`) or with `CLOUDLAKE_REQUIRE_CLIENTS=1`, where it fails. The results, client by
+//! client, are in `docs/compatibility.md`.
+
+#![allow(clippy::unwrap_used)]
+
+mod common;
+#[path = "real_clients/harness.rs"]
+mod harness;
+
+use harness::{BOT_ID, BOT_NICKNAME, COMMAND, DIRECT_COMMAND, PRESET_COMMAND, PRESET_TEXT, World};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// The scenarios, each written once against the records every client script emits (see
+/// `real_clients/common.py`), and run for each client that supports it.
+mod scenarios {
+    use super::*;
+
+    /// A person's text in a group reaches the client's message handler, with its sender and
+    /// chat.
+    pub fn receives_a_message(w: &mut World) {
+        let sent = w.say(&w.alice.clone(), "hello from alice");
+        let seen = w.expect("message", |r| r["text"] == "hello from alice");
+        assert_eq!(seen["sender"], w.alice.id.as_str());
+        assert_eq!(seen["chat_id"], w.group.as_str());
+        assert_eq!(seen["chat_type"], "group");
+        assert_eq!(seen["msg_id"], sent["msgId"]);
+        assert!(
+            w.group_history(&w.bob.clone())
+                .iter()
+                .any(|m| m["msgId"] == sent["msgId"] && m["content"]["text"] == "hello from alice"),
+            "the message is in history"
+        );
+    }
+
+    /// A person's text in their private chat with the bot reaches the client's message
+    /// handler as a private message.
+    pub fn receives_a_private_message(w: &mut World) {
+        let alice = w.alice.clone();
+        let sent = w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/chats/bot/{BOT_ID}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": "just between us"}})),
+        );
+        let seen = w.expect("message", |r| r["text"] == "just between us");
+        assert_eq!(seen["sender"], alice.id.as_str(), "{seen}");
+        assert_eq!(seen["msg_id"], sent["msgId"], "{seen}");
+        // Each client names a private chat its own way: Yunhu's `bot`, OneBot's `private`.
+        let kind = seen["chat_type"].as_str().unwrap_or_default();
+        assert!(kind == "bot" || kind == "private", "{seen}");
+    }
+
+    /// The client answers a private message in the private chat.
+    pub fn replies_in_private(w: &mut World) {
+        let alice = w.alice.clone();
+        let path = format!("/chats/bot/{BOT_ID}/messages");
+        w.user_call(
+            &alice,
+            Method::POST,
+            &path,
+            Some(json!({"contentType": "text", "content": {"text": "say text"}})),
+        );
+        let sent = w.expect("sent", |r| r["what"] == "say text");
+        assert_eq!(sent["code"], 1, "the client's send: {sent}");
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            let history = w.user_call(&alice, Method::GET, &path, None);
+            let found = history["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["senderId"] == BOT_ID && m["content"]["text"] == "text reply");
+            if found {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "no reply in the private chat: {history}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// `/weather 北京` for the bot's command reaches the client's command handler as the
+    /// command `weather` with the argument `北京`.
+    pub fn command_with_arguments(w: &mut World) {
+        w.say(&w.alice.clone(), &format!("/{COMMAND} 北京"));
+        let seen = w.expect("command", |_| true);
+        assert_eq!(seen["name"], COMMAND, "{seen}");
+        assert_eq!(seen["args"], "北京", "{seen}");
+    }
+
+    /// `/weather` alone reaches the command handler with no argument.
+    pub fn command_without_arguments(w: &mut World) {
+        w.say(&w.alice.clone(), &format!("/{COMMAND}"));
+        let seen = w.expect("command", |_| true);
+        assert_eq!(seen["name"], COMMAND, "{seen}");
+        assert_eq!(seen["args"], "", "{seen}");
+    }
+
+    /// `/ping`, a direct command (sent the moment it is picked, so never with input), reaches
+    /// the command handler as `ping` with no argument.
+    pub fn direct_command(w: &mut World) {
+        w.say(&w.alice.clone(), &format!("/{DIRECT_COMMAND}"));
+        let seen = w.expect("command", |_| true);
+        assert_eq!(seen["name"], DIRECT_COMMAND, "{seen}");
+        // A library's parser gives no argument; a raw handler (the official SDK) sees Yunhu's
+        // text of a direct command, `/name`.
+        let expected = if seen["raw"] == true {
+            format!("/{DIRECT_COMMAND}")
+        } else {
+            String::new()
+        };
+        assert_eq!(seen["args"], expected.as_str(), "{seen}");
+    }
+
+    /// `/forecast 北京` for a command with the preset text `明天` reaches the command handler
+    /// with Yunhu's text: the preset text, then the input.
+    pub fn command_with_preset_text(w: &mut World) {
+        w.say(&w.alice.clone(), &format!("/{PRESET_COMMAND} 北京"));
+        let seen = w.expect("command", |_| true);
+        assert_eq!(seen["name"], PRESET_COMMAND, "{seen}");
+        assert_eq!(seen["args"], format!("{PRESET_TEXT} 北京"), "{seen}");
+    }
+
+    /// Bob adding the bot as a friend reaches the client's follow handler.
+    pub fn follow(w: &mut World) {
+        let bob = w.bob.clone();
+        w.user_call(&bob, Method::PUT, &format!("/bots/{BOT_ID}/follow"), None);
+        let seen = w.expect("follow", |r| r["user"] == bob.id.as_str());
+        assert_eq!(seen["user"], bob.id.as_str());
+    }
+
+    /// Bob joining an open group with the bot reaches the client's join handler.
+    pub fn join(w: &mut World) {
+        let bob = w.bob.clone();
+        let path = format!("/groups/{}/join", w.open_group);
+        w.user_call(&bob, Method::POST, &path, None);
+        let seen = w.expect("join", |r| r["user"] == bob.id.as_str());
+        assert_eq!(seen["group"], w.open_group.as_str());
+    }
+
+    /// The bot's reply for `trigger`: the client reports the send succeeded (code 1) and the
+    /// history holds it from the bot with that content type and text.
+    fn reply(w: &mut World, trigger: &str, content_type: &str, text: &str) -> Value {
+        w.say(&w.alice.clone(), trigger);
+        let sent = w.expect("sent", |r| r["what"] == trigger);
+        assert_eq!(sent["code"], 1, "the client's send: {sent}");
+        w.bot_message_in_group(|m| m["contentType"] == content_type && m["content"]["text"] == text)
+    }
+
+    /// The client replies with text.
+    pub fn replies_text(w: &mut World) {
+        reply(w, "say text", "text", "text reply");
+    }
+
+    /// The client replies with markdown, which history also carries rendered.
+    pub fn replies_markdown(w: &mut World) {
+        let m = reply(w, "say markdown", "markdown", "**markdown** reply");
+        let html = m["html"].as_str().unwrap_or_default();
+        assert!(html.contains("<strong>markdown</strong>"), "{m}");
+    }
+
+    /// The client replies with html.
+    pub fn replies_html(w: &mut World) {
+        let m = reply(w, "say html", "html", "<b>html</b> reply");
+        assert!(
+            m["html"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("<b>html</b>"),
+            "{m}"
+        );
+    }
+
+    /// The bot's message with a report button (`say buttons`): text, or markdown for clients
+    /// that carry a text beside buttons only that way (nonebot).
+    fn buttons_message(w: &mut World) -> Value {
+        w.say(&w.alice.clone(), "say buttons");
+        let sent = w.expect("sent", |r| r["what"] == "say buttons");
+        assert_eq!(sent["code"], 1, "the client's send: {sent}");
+        w.bot_message_in_group(|m| {
+            (m["contentType"] == "text" || m["contentType"] == "markdown")
+                && m["content"]["text"] == "pick one"
+        })
+    }
+
+    /// The client replies with a report button, kept in history as sent.
+    pub fn replies_with_buttons(w: &mut World) {
+        let m = buttons_message(w);
+        assert_eq!(
+            m["content"]["buttons"],
+            json!([[{"text": "Tea", "actionType": 3, "value": "tea"}]]),
+            "{m}"
+        );
+    }
+
+    /// A click on the report button of `m` (from the bot) reaches the client's button
+    /// handler with the button's value, the person and the message.
+    fn click(w: &mut World, m: &Value) {
+        let alice = w.alice.clone();
+        let path = format!("/messages/{}/click", m["msgId"].as_str().unwrap());
+        w.user_call(&alice, Method::POST, &path, Some(json!({"value": "tea"})));
+        let seen = w.expect("click", |_| true);
+        assert_eq!(seen["value"], "tea", "{seen}");
+        assert_eq!(seen["user"], alice.id.as_str(), "{seen}");
+        assert_eq!(seen["msg_id"], m["msgId"], "{seen}");
+    }
+
+    /// A click on the button of a message the client sent.
+    pub fn button_click(w: &mut World) {
+        let m = buttons_message(w);
+        click(w, &m);
+    }
+
+    /// A click on the button of a message sent through the bot API by the harness, for
+    /// clients that only receive events.
+    pub fn button_click_on_a_bot_api_message(w: &mut World) {
+        let group = w.group.clone();
+        let sent = w.bot_api(
+            "bot/send",
+            json!({"recvId": group, "recvType": "group", "contentType": "text",
+                   "content": {"text": "pick one",
+                               "buttons": [[{"text": "Tea", "actionType": 3, "value": "tea"}]]}}),
+        );
+        assert_eq!(sent["code"], 1, "{sent}");
+        let m = w.bot_message_in_group(|m| m["content"]["text"] == "pick one");
+        click(w, &m);
+    }
+
+    /// A person's image reaches the client, which sends the same image back the way the
+    /// client does it (the key taken from the event).
+    pub fn echoes_an_image(w: &mut World) {
+        let alice = w.alice.clone();
+        let upload = w.upload_png(&alice);
+        let key = upload["key"].as_str().unwrap().to_owned();
+        w.send_to_group(
+            &alice,
+            json!({"contentType": "image", "content": {"imageKey": key}}),
+        );
+        let seen = w.expect("message", |r| r["content_type"] == "image");
+        assert_eq!(seen["sender"], alice.id.as_str());
+        let sent = w.expect("sent", |r| r["what"] == "image");
+        assert_eq!(sent["code"], 1, "the client's send: {sent}");
+        let m = w.bot_message_in_group(|m| m["contentType"] == "image");
+        let name = m["content"]["imageName"].as_str().unwrap();
+        assert!(name.starts_with(&key), "the same image: {m}");
+        assert_eq!(m["content"]["imageWidth"], 5, "{m}");
+    }
+
+    /// Text with an image, which the client sends as markdown with a Yunhu CDN URL built from
+    /// the key it uploaded: people see the image, served by cloudlake.
+    pub fn text_and_image_via_a_cdn_url(w: &mut World) {
+        w.say(&w.alice.clone(), "say text and image");
+        let sent = w.expect("sent", |r| r["what"] == "say text and image");
+        assert_eq!(sent["code"], 1, "the client's send: {sent}");
+        let m = w.bot_message_in_group(|m| m["contentType"] == "markdown");
+        let text = m["content"]["text"].as_str().unwrap();
+        assert!(text.starts_with("look"), "{m}");
+        let html = m["html"].as_str().unwrap_or_default();
+        let src = html
+            .split("<img")
+            .nth(1)
+            .and_then(|img| img.split("src=\"").nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("no image in the rendered message: {m}"));
+        assert!(
+            !src.contains("jwznb.com") && src.contains("/media/"),
+            "the image is served by cloudlake, not Yunhu's CDN: {src}"
+        );
+        // And it is that image: people fetch it with their session token.
+        let alice = w.alice.clone();
+        let url = if src.starts_with("http") {
+            src.to_owned()
+        } else {
+            format!("{}{src}", w.server.base)
+        };
+        let bytes = w.rt.block_on(async {
+            let resp = w
+                .http
+                .get(url)
+                .bearer_auth(&alice.token)
+                .send()
+                .await
+                .unwrap();
+            assert!(resp.status().is_success(), "{src}: {}", resp.status());
+            resp.bytes().await.unwrap()
+        });
+        assert!(bytes.starts_with(b"\x89PNG"), "{src}");
+    }
+
+    /// A message that @-mentions the bot reaches the client as addressed to it.
+    pub fn mention(w: &mut World) {
+        w.send_to_group(
+            &w.alice.clone(),
+            json!({"contentType": "text",
+                   "content": {"text": "@Helper are you there", "at": [BOT_ID]}}),
+        );
+        let seen = w.expect("message", |r| {
+            r["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("are you there"))
+        });
+        assert_eq!(seen["to_me"], true, "{seen}");
+    }
+
+    /// The bot can be @-mentioned from the group's member list, as the web client's picker
+    /// does it: the list has the bot, and a mention of that entry reaches the client.
+    pub fn mention_from_the_members_list(w: &mut World) {
+        let alice = w.alice.clone();
+        let members = w.user_call(
+            &alice,
+            Method::GET,
+            &format!("/groups/{}/members", w.group),
+            None,
+        );
+        let entry = members["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["userId"] == BOT_ID || m["botId"] == BOT_ID || m["id"] == BOT_ID)
+            .cloned()
+            .unwrap_or_else(|| panic!("the bot is not in the member list: {members}"));
+        let id = ["userId", "botId", "id"]
+            .iter()
+            .find_map(|k| entry[*k].as_str())
+            .unwrap()
+            .to_owned();
+        w.send_to_group(
+            &alice,
+            json!({"contentType": "text",
+                   "content": {"text": "@Helper picked from the list", "at": [id]}}),
+        );
+        let seen = w.expect("message", |r| {
+            r["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("picked from the list"))
+        });
+        assert_eq!(seen["to_me"], true, "{seen}");
+    }
+
+    /// A person's reply quoting the bot's message reaches the client with the quoted message
+    /// named.
+    pub fn quote(w: &mut World) {
+        let quoted = reply(w, "say text", "text", "text reply");
+        let msg_id = quoted["msgId"].as_str().unwrap().to_owned();
+        w.send_to_group(
+            &w.alice.clone(),
+            json!({"contentType": "text", "content": {"text": "about that"}, "parentId": msg_id}),
+        );
+        let seen = w.expect("message", |r| r["text"] == "about that");
+        assert_eq!(seen["parent_id"], msg_id.as_str(), "{seen}");
+    }
+
+    /// The quote also carries Yunhu's `parent` (the quoted text) in the event's content, as
+    /// clients show it.
+    pub fn quote_fields(w: &mut World) {
+        let quoted = reply(w, "say text", "text", "text reply");
+        w.send_to_group(
+            &w.alice.clone(),
+            json!({"contentType": "text", "content": {"text": "quoting"},
+                   "parentId": quoted["msgId"]}),
+        );
+        let seen = w.expect("message", |r| r["text"] == "quoting");
+        // Yunhu's shape: "<sender's nickname> : <text>" (wire §5.4).
+        assert_eq!(
+            seen["parent"],
+            format!("{BOT_NICKNAME} : text reply"),
+            "{seen}"
+        );
+    }
+
+    /// A bot API call with the wrong method is answered in Yunhu's envelope (HTTP 200, code ≠
+    /// 1), which the client surfaces as a failed action, not a network error.
+    pub fn api_error_in_the_envelope(w: &mut World) {
+        w.say(&w.alice.clone(), "call wrong method");
+        let seen = w.expect("api_error", |r| r["what"] == "call wrong method");
+        assert_eq!(seen["type"], "ActionFailed", "{seen}");
+    }
+
+    /// A bot API call to an unknown path is answered in the envelope too (HTTP 200), a failed
+    /// action for the client.
+    pub fn api_error_unknown_path_in_the_envelope(w: &mut World) {
+        w.say(&w.alice.clone(), "call unknown path");
+        let seen = w.expect("api_error", |r| r["what"] == "call unknown path");
+        assert_eq!(seen["type"], "ActionFailed", "{seen}");
+    }
+
+    /// Removing a member posts Yunhu's `tip` line into the group, which reaches the client's
+    /// tip handler.
+    pub fn tip_on_removal(w: &mut World) {
+        let (group, bob) = (w.group.clone(), w.bob.id.clone());
+        w.admin(&["group", "remove-member", &group, &bob]);
+        let seen = w.expect("tip", |_| true);
+        assert_eq!(seen["group"], group.as_str(), "{seen}");
+        // Yunhu's tip names people by nickname; an ID will do too.
+        let content = seen["content"].as_str().unwrap_or_default();
+        assert!(content.contains("Bob") || content.contains(&bob), "{seen}");
+    }
+}
+
+/// One test per scenario for a client: starts a server and the client, runs the scenario.
+macro_rules! client_tests {
+    ($module:ident, $client:expr, [$($(#[$attr:meta])* $scenario:ident),* $(,)?]) => {
+        mod $module {
+            use super::*;
+            $(
+                $(#[$attr])*
+                #[test]
+                fn $scenario() {
+                    let Some(python) = harness::python() else { return };
+                    let mut world = World::start(&python, $client);
+                    scenarios::$scenario(&mut world);
+                    let errors = world.records("error");
+                    assert!(errors.is_empty(), "the client's handlers failed: {errors:#?}");
+                }
+            )*
+        }
+    };
+}
+
+client_tests!(
+    yunhu_sdk,
+    harness::YUNHU_SDK,
+    [
+        receives_a_message,
+        receives_a_private_message,
+        replies_in_private,
+        command_with_arguments,
+        command_without_arguments,
+        direct_command,
+        command_with_preset_text,
+        follow,
+        join,
+        replies_text,
+        replies_markdown,
+        replies_html,
+        replies_with_buttons,
+        button_click,
+        echoes_an_image,
+        mention,
+        quote,
+        mention_from_the_members_list,
+        quote_fields,
+    ]
+);
+
+client_tests!(
+    nonebot,
+    harness::NONEBOT,
+    [
+        receives_a_message,
+        receives_a_private_message,
+        replies_in_private,
+        command_with_arguments,
+        command_without_arguments,
+        direct_command,
+        command_with_preset_text,
+        follow,
+        join,
+        replies_text,
+        replies_markdown,
+        replies_html,
+        replies_with_buttons,
+        button_click,
+        echoes_an_image,
+        mention,
+        quote,
+        mention_from_the_members_list,
+        text_and_image_via_a_cdn_url,
+        api_error_in_the_envelope,
+        api_error_unknown_path_in_the_envelope,
+        tip_on_removal,
+    ]
+);
+
+client_tests!(
+    yunhu2onebot12,
+    harness::YUNHU2ONEBOT12,
+    [
+        receives_a_message,
+        receives_a_private_message,
+        command_with_arguments,
+        command_without_arguments,
+        direct_command,
+        command_with_preset_text,
+        follow,
+        join,
+        button_click_on_a_bot_api_message,
+    ]
+);
+
+client_tests!(
+    erispulse,
+    harness::ERISPULSE,
+    [
+        receives_a_message,
+        receives_a_private_message,
+        replies_in_private,
+        command_with_arguments,
+        command_without_arguments,
+        direct_command,
+        command_with_preset_text,
+        follow,
+        join,
+        replies_text,
+        replies_markdown,
+        replies_html,
+        replies_with_buttons,
+        button_click,
+        echoes_an_image,
+        mention,
+        quote,
+        mention_from_the_members_list,
+    ]
+);
