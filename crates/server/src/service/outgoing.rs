@@ -8,11 +8,18 @@ use cloudlake_protocol::OutgoingMessage;
 
 use super::ServiceError;
 use crate::clock::now_ms;
-use crate::store::{MessageView, Outgoing, StoreError};
+use crate::store::{MessageView, Outgoing, QUOTE_FIELDS, StoreError};
 
 /// See the module documentation.
 pub(crate) async fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
-    let content = serde_json::to_string(&message.content)
+    let mut message_content = message.content.clone();
+    // The quote fields are the server's, worked out from `parentId` when the message is
+    // stored (`store::quotes`): a sender's own `parent` would show a quote of nothing, or
+    // (on an edit) replace the real one.
+    for key in QUOTE_FIELDS {
+        message_content.extra.remove(key);
+    }
+    let content = serde_json::to_string(&message_content)
         .map_err(|e| StoreError::Internal(format!("content does not encode: {e}")))?;
     let content_type = message.content_type.as_str();
     Ok(Outgoing {
@@ -22,8 +29,8 @@ pub(crate) async fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, Serv
         send_time: now_ms(),
         media_keys: Vec::new(),
         view: Arc::new(MessageView {
-            content: message.content.clone(),
-            html: crate::render::try_message_html(content_type, &message.content).await?,
+            html: crate::render::try_message_html(content_type, &message_content).await?,
+            content: message_content,
         }),
     })
 }

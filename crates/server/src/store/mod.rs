@@ -71,6 +71,7 @@ pub use model::{
     Bot, BotDetail, Chat, Group, GroupDetail, LogKind, Member, Role, StoredMessage, User,
 };
 pub use outbox::{OutboxEvent, Wake};
+pub use quotes::QUOTE_FIELDS;
 pub use record::{BoardState, Record};
 pub use sink::{Commit, CommitSink, NoSink};
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};

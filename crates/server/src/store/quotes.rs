@@ -1,6 +1,7 @@
 //! What a quoting message carries of the message it quotes. On Yunhu a reply's `content`
 //! has, beside its `parentId`, `parent` — the quoted message as one line, `"昵称 : 内容"` —
-//! and, when an image is quoted, `parentImgName` (wire §5.4, §6.6, §7.3). They are worked
+//! and, when an image is quoted, `parentImgName`; Koishi's adapter also types
+//! `parentFileName` for a quoted file and `parentVideoUrl` (wire §5.4, §6.6, §7.3). They are worked
 //! out once, when the reply is written, and stored in its content: history and events read
 //! them as they were then, whatever happens to the quoted message later.
 
@@ -10,6 +11,15 @@ use super::StoreError;
 use super::db::{Connection, OptionalExtension};
 use super::messages::nickname;
 use cloudlake_protocol::SenderType;
+
+/// The content keys a quote owns. The server writes them from `parentId`; a sender's own
+/// (dropped before anything is stored, `service::outgoing`) would fake a quote.
+pub const QUOTE_FIELDS: [&str; 4] = [
+    "parent",
+    "parentImgName",
+    "parentFileName",
+    "parentVideoUrl",
+];
 
 /// The longest `parent` text, in characters: a quote is a glimpse, not a copy.
 const MAX_PARENT_CHARS: usize = 100;
@@ -23,6 +33,8 @@ pub(crate) struct Quote {
     pub(crate) parent: String,
     /// The quoted image's stored name, for an image.
     pub(crate) parent_img_name: Option<String>,
+    /// The quoted file's name, for a file.
+    pub(crate) parent_file_name: Option<String>,
 }
 
 /// The message `parent_id` of the chat `chat_key` as a quote, if there is one (a quote of
@@ -76,17 +88,23 @@ pub(crate) fn quoted(
         parent_img_name: (content_type == "image" && !recalled)
             .then(|| text("imageName"))
             .flatten(),
+        parent_file_name: (content_type == "file" && !recalled)
+            .then(|| text("fileName"))
+            .flatten(),
     }))
 }
 
 impl Quote {
-    /// `content` (JSON text) with `parent` and `parentImgName` added.
+    /// `content` (JSON text) with `parent`, and `parentImgName` or `parentFileName`, added.
     pub(crate) fn add_to(&self, content: &str) -> Result<String, StoreError> {
         let mut fields: Map<String, Value> = serde_json::from_str(content)
             .map_err(|e| StoreError::Internal(format!("content to quote in: {e}")))?;
         fields.insert("parent".into(), Value::String(self.parent.clone()));
         if let Some(name) = &self.parent_img_name {
             fields.insert("parentImgName".into(), Value::String(name.clone()));
+        }
+        if let Some(name) = &self.parent_file_name {
+            fields.insert("parentFileName".into(), Value::String(name.clone()));
         }
         serde_json::to_string(&fields)
             .map_err(|e| StoreError::Internal(format!("a quote does not encode: {e}")))
@@ -101,7 +119,7 @@ pub(crate) fn with_quote_fields_of(before: &str, edited: &str) -> Result<String,
     };
     let kept: Vec<(String, Value)> = before
         .into_iter()
-        .filter(|(key, _)| key == "parent" || key == "parentImgName")
+        .filter(|(key, _)| QUOTE_FIELDS.contains(&key.as_str()))
         .collect();
     if kept.is_empty() {
         return Ok(edited.to_owned());

@@ -14,6 +14,7 @@ mod limits;
 mod live;
 mod nats_bus;
 mod openapi;
+mod quotes;
 mod rate_limit;
 mod revocation;
 mod send_stream;

@@ -25,7 +25,7 @@ async fn setup() -> (TestServer, String) {
 
 /// The header of a PNG `width` × `height`: enough for any size reader, and more bytes after
 /// it so that the file is not trivially short.
-fn png(width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
     let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
     bytes.extend_from_slice(&width.to_be_bytes());
     bytes.extend_from_slice(&height.to_be_bytes());
@@ -402,7 +402,13 @@ async fn an_11_mb_image_is_refused_and_leaves_nothing_behind() {
     assert!(stored[0].ends_with(&key));
 }
 
-async fn upload(server: &TestServer, token: &str, field: &str, name: &str, data: &[u8]) -> String {
+pub(crate) async fn upload(
+    server: &TestServer,
+    token: &str,
+    field: &str,
+    name: &str,
+    data: &[u8],
+) -> String {
     let body = multipart(
         "xyz",
         &[part(
