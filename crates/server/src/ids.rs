@@ -10,6 +10,13 @@ pub fn new_msg_id() -> String {
     uuid::Uuid::now_v7().simple().to_string()
 }
 
+/// A tip's message ID: a UUID *with* dashes, as Yunhu's tips have (the mirror's tip sample,
+/// wire §7.3), where other messages have 32 hex. Time-ordered for the same reason as
+/// [`new_msg_id`].
+pub fn new_tip_msg_id() -> String {
+    uuid::Uuid::now_v7().hyphenated().to_string()
+}
+
 /// A random numeric ID of `digits` digits without a leading zero, like Yunhu's
 /// (users 7 digits, bots 8, groups 9). The caller retries on the rare collision.
 pub fn random_numeric_id(digits: u32) -> String {

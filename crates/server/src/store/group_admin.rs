@@ -205,12 +205,18 @@ impl Store {
                 }
                 match gag {
                     Gag::Lift => {
+                        // A tip only for a gag in force: lifting one that has run out (its row
+                        // stays until the next gag call) tells of nothing that changed.
                         let lifted = conn
                             .prepare_cached(
-                                "DELETE FROM group_gags WHERE group_id = ?1 AND user_id = ?2",
+                                "DELETE FROM group_gags WHERE group_id = ?1 AND user_id = ?2 \
+                                   AND (until_ms IS NULL OR until_ms > ?3)",
                             )?
-                            .execute(params![group_id, user_id])?;
-                        // A tip only for a gag there was.
+                            .execute(params![group_id, user_id, now_ms()])?;
+                        conn.prepare_cached(
+                            "DELETE FROM group_gags WHERE group_id = ?1 AND user_id = ?2",
+                        )?
+                        .execute(params![group_id, user_id])?;
                         if lifted == 0 {
                             return Ok(MemberChange::Done);
                         }

@@ -118,7 +118,8 @@ impl Store {
     }
 
     /// Replaces the content of a message `bot_id` sent into `chat`. Returns false when there
-    /// is no such message (unknown, someone else's, in another chat, or recalled).
+    /// is no such message (unknown, someone else's, in another chat, or recalled). A tip the
+    /// bot caused is stored under it but is the group's record of what it did: never edited.
     pub async fn edit_from_bot(
         &self,
         bot_id: String,
@@ -138,7 +139,8 @@ impl Store {
                     .prepare_cached(
                         "SELECT CASE WHEN parent_id = '' THEN NULL ELSE content END FROM messages \
                          WHERE msg_id = ?1 AND chat_key = ?2 \
-                         AND sender_type = 'bot' AND sender_id = ?3 AND recall_time IS NULL",
+                         AND sender_type = 'bot' AND sender_id = ?3 AND recall_time IS NULL \
+                         AND content_type <> 'tip'",
                     )?
                     .query_row(params![msg_id, chat_key, bot_id], |row| {
                         row.get::<_, Option<String>>(0)
@@ -155,7 +157,7 @@ impl Store {
                     .prepare_cached(
                         "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, html = ?7 \
                          WHERE msg_id = ?1 AND chat_key = ?2 AND sender_type = 'bot' AND sender_id = ?3 \
-                           AND recall_time IS NULL",
+                           AND recall_time IS NULL AND content_type <> 'tip'",
                     )?
                     .execute(params![
                         msg_id,
@@ -180,7 +182,7 @@ impl Store {
     }
 
     /// Recalls a message `bot_id` sent into `chat`. Returns false when there is no such
-    /// message (unknown, someone else's, in another chat, or already recalled).
+    /// message (unknown, someone else's, in another chat, already recalled, or a tip).
     pub async fn recall_from_bot(
         &self,
         bot_id: String,
@@ -195,7 +197,7 @@ impl Store {
                     .prepare_cached(
                         "UPDATE messages SET recall_time = ?4 \
                          WHERE msg_id = ?1 AND chat_key = ?2 AND sender_type = 'bot' AND sender_id = ?3 \
-                           AND recall_time IS NULL",
+                           AND recall_time IS NULL AND content_type <> 'tip'",
                     )?
                     .execute(params![msg_id, chat.key(), bot_id, recall_time])?;
                 if n == 1 {
@@ -585,8 +587,10 @@ fn log(
 }
 
 /// Selects a message with its sender's current nickname; `message_row` reads it.
+/// A tip's sender shows no nickname, as on Yunhu and as its live frame (see `tips`).
 pub(crate) const SELECT_MESSAGE: &str = "SELECT m.msg_id, m.chat_key, m.seq, m.sender_type, m.sender_id, \
-        COALESCE(CASE m.sender_type WHEN 'bot' THEN b.nickname ELSE u.nickname END, ''), \
+        CASE WHEN m.content_type = 'tip' THEN '' \
+          ELSE COALESCE(CASE m.sender_type WHEN 'bot' THEN b.nickname ELSE u.nickname END, '') END, \
         m.content_type, m.content, m.parent_id, m.command_id, m.command_name, m.send_time, \
         m.edit_time, m.recall_time IS NOT NULL, m.html \
      FROM messages m \

@@ -20,7 +20,7 @@ use super::model::Chat;
 use super::outbox::{bots_in_group, enqueue};
 use super::tx::Tx;
 use crate::clock::now_ms;
-use crate::ids::new_msg_id;
+use crate::ids::new_tip_msg_id;
 
 /// What a tip tells of, about one member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub(crate) fn post(
     let chat = Chat::Group {
         group_id: group_id.to_owned(),
     };
-    let row = append(tx, &chat, &new_msg_id(), &sender, &message)?;
+    let row = append(tx, &chat, &new_tip_msg_id(), &sender, &message)?;
     let event = Event::MessageNormal(MessageEvent {
         // Yunhu's message events always name a user as sender (nonebot validates it).
         sender: EventSender {

@@ -857,6 +857,81 @@ async fn web_client_in_a_real_browser() {
     );
 }
 
+/// A tip arrives live as a centered gray line of its own: no bubble, no sender, no actions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tip_is_a_centered_gray_line_in_a_real_browser() {
+    let chromium = find_binary(
+        "CLOUDLAKE_CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
+    let chromedriver = find_binary("CLOUDLAKE_CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+    let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) else {
+        let reason = "browser test skipped: chromium and chromedriver not found";
+        assert!(std::env::var("CI").is_err(), "{reason}, and CI must run it");
+        eprintln!("{reason}");
+        return;
+    };
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver::start(&chromedriver, &chromium, profile.path()).await;
+    driver.goto(&server.url("/")).await;
+    driver
+        .wait_for(
+            "the sign-in form",
+            "return !document.getElementById('signin').hidden",
+        )
+        .await;
+    driver.type_into("#signin-token", &alice).await;
+    driver.click("#signin-form button[type=submit]").await;
+    let chat = format!("[data-chat-key='group:{GROUP}']");
+    driver
+        .wait_for(
+            "the chat list",
+            &format!("return !!document.querySelector(\"{chat}\")"),
+        )
+        .await;
+    driver.click(&chat).await;
+    driver
+        .wait_for(
+            "the open chat",
+            "return !document.getElementById('composer').hidden \
+             && document.getElementById('history-status').textContent !== 'Loading…'",
+        )
+        .await;
+
+    let (status, _) = server
+        .admin(
+            Method::PUT,
+            &format!("/groups/{GROUP}/members/{BOB}"),
+            Some(json!({"role": "administrator"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let tip = driver
+        .wait_for(
+            "the tip line",
+            "const t = document.querySelector('#message-list .msg.tip'); \
+             if (!t) return null; const s = getComputedStyle(t); \
+             return {text: t.textContent, align: s.textAlign, self: s.alignSelf, \
+                     border: s.borderTopStyle, background: s.backgroundColor, \
+                     actions: t.querySelectorAll('button, .msg-meta').length}",
+        )
+        .await;
+    assert_eq!(
+        tip,
+        json!({"text": "已将\"Bob\"添加为群管理员", "align": "center", "self": "center",
+               "border": "none", "background": "rgba(0, 0, 0, 0)", "actions": 0})
+    );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// A webhook receiver on 127.0.0.1: every JSON body POSTed to it is kept, in order.
 async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     use axum::routing::post;

@@ -19,6 +19,7 @@ mod rate_limit;
 mod revocation;
 mod send_stream;
 mod slow_client;
+mod tips;
 mod uploads;
 mod user_api;
 mod user_media;
