@@ -8,7 +8,6 @@ use cloudlake_protocol::{
 };
 
 use super::ServiceError;
-use crate::clock::now_ms;
 use crate::store::{Bot, BotPermissions, Gag, MemberChange, Store, TagChange, TagEdit};
 
 /// The group administration service.
@@ -39,7 +38,7 @@ impl GroupAdmin {
         let gag = match req.gag {
             0 => Gag::Lift,
             -1 => Gag::Forever,
-            secs => Gag::Until(now_ms().saturating_add(secs.saturating_mul(1000))),
+            secs => Gag::For(secs),
         };
         let change = self
             .store

@@ -31,8 +31,9 @@ pub struct BotPermissions {
 pub enum Gag {
     /// Unmute (`gag: 0`).
     Lift,
-    /// Muted until this time, epoch ms.
-    Until(i64),
+    /// Muted for this many seconds from the write (the tip says the length asked for, not
+    /// one worked back from an end time, which a busy writer would make a second short).
+    For(i64),
     /// Muted until unmuted (`gag: -1`).
     Forever,
 }
@@ -221,9 +222,9 @@ impl Store {
                             return Ok(MemberChange::Done);
                         }
                     }
-                    Gag::Until(_) | Gag::Forever => {
+                    Gag::For(_) | Gag::Forever => {
                         let until = match gag {
-                            Gag::Until(ms) => Some(ms),
+                            Gag::For(secs) => Some(now_ms().saturating_add(secs.saturating_mul(1000))),
                             _ => None,
                         };
                         conn.prepare_cached(

@@ -38,15 +38,14 @@ pub(crate) enum Tip {
 impl Tip {
     /// The line as Yunhu words it where known (the administrator line is Yunhu's, wire
     /// §7.3); the others are cloudlake's, in the same style.
-    pub(crate) fn text(self, nickname: &str, now_ms: i64) -> String {
+    pub(crate) fn text(self, nickname: &str) -> String {
         match self {
             Tip::MadeAdministrator => format!("已将\"{nickname}\"添加为群管理员"),
             Tip::NoLongerAdministrator => format!("已取消\"{nickname}\"的群管理员身份"),
             Tip::Gagged(Gag::Lift) => format!("\"{nickname}\"已被解除禁言"),
             Tip::Gagged(Gag::Forever) => format!("\"{nickname}\"已被永久禁言"),
-            Tip::Gagged(Gag::Until(until)) => {
-                let secs = (until - now_ms).max(0) / 1000;
-                format!("\"{nickname}\"已被禁言{}", duration(secs))
+            Tip::Gagged(Gag::For(secs)) => {
+                format!("\"{nickname}\"已被禁言{}", duration(secs.max(0)))
             }
             Tip::Removed => format!("\"{nickname}\"已被移出群聊"),
         }
@@ -81,7 +80,7 @@ pub(crate) fn post(
     let now = now_ms();
     let name = nickname(tx.conn(), SenderType::User, user)?;
     let content = Content {
-        text: Some(tip.text(&name, now)),
+        text: Some(tip.text(&name)),
         ..Content::default()
     };
     let json = serde_json::to_string(&content)
@@ -154,23 +153,28 @@ mod tests {
 
     #[test]
     fn tips_read_as_yunhus_do() {
-        let now = 1_000_000;
         assert_eq!(
-            Tip::MadeAdministrator.text("小小学？", now),
+            Tip::MadeAdministrator.text("小小学？"),
             "已将\"小小学？\"添加为群管理员"
         );
         assert_eq!(
-            Tip::Gagged(Gag::Until(now + 600_000)).text("Bob", now),
+            Tip::Gagged(Gag::For(600)).text("Bob"),
             "\"Bob\"已被禁言10分钟"
         );
         assert_eq!(
-            Tip::Gagged(Gag::Until(now + 21_600_000)).text("Bob", now),
+            Tip::Gagged(Gag::For(21_600)).text("Bob"),
             "\"Bob\"已被禁言6小时"
         );
         assert_eq!(
-            Tip::Gagged(Gag::Until(now + 86_400_000)).text("Bob", now),
+            Tip::Gagged(Gag::For(86_400)).text("Bob"),
             "\"Bob\"已被禁言1天"
         );
-        assert_eq!(Tip::Removed.text("Bob", now), "\"Bob\"已被移出群聊");
+        // The length asked for, whatever the time it took to write it.
+        assert_eq!(
+            Tip::Gagged(Gag::For(3_600)).text("Bob"),
+            "\"Bob\"已被禁言1小时"
+        );
+        assert_eq!(Tip::Gagged(Gag::For(1)).text("Bob"), "\"Bob\"已被禁言1分钟");
+        assert_eq!(Tip::Removed.text("Bob"), "\"Bob\"已被移出群聊");
     }
 }
