@@ -185,8 +185,11 @@ async fn metrics_follow_what_the_server_does() {
         .await;
     assert_eq!(status, 201, "{body}");
     server.follow("44444444", "7756242").await;
+    // Wait for both: the depth is read from the store at each scrape, and one run (of ~30 on a
+    // busy machine) saw the dead letter counted beside the depth before it. A gauge that
+    // catches up is what a scraper relies on; one that never does still fails below.
     let s = eventually(&server, |s| {
-        value(s, "cloudlake_webhook_dead_letters_total") > dead
+        value(s, "cloudlake_webhook_dead_letters_total") > dead && value(s, DEPTH) == depth + 1.0
     })
     .await;
     assert_eq!(
