@@ -21,8 +21,9 @@
 //! so the process CPU is the whole cost of the write, not only the writer's.
 //!
 //! Prints one JSON line per operation. `WRITER_BENCH_SCALE` (default 1) multiplies the
-//! operation counts; `WRITER_BENCH_ONLY=edit` (say) measures only that operation (for a
-//! profile of the writer thread). The same file, adapted to the store's API before render-once
+//! operation counts; `WRITER_BENCH_ONLY=edit` (say) measures only that operation, and
+//! `WRITER_BENCH_IN_FLIGHT=64` only with that many in flight (for a profile of the writer
+//! thread). The same file, adapted to the store's API before render-once
 //! (a693baf^), is kept in `crates/bench/results/issue-17/writer-before.rs` to compare against.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::print_stdout)]
@@ -37,6 +38,12 @@ use cloudlake_server::secret::TokenHash;
 use cloudlake_server::service::rendering::message_view;
 use cloudlake_server::store::{Chat, Delivery, Durability, NewBoard, Outgoing, Store};
 use serde_json::json;
+
+/// The server binary's allocator (`crates/cli/src/main.rs`): under glibc's malloc a quarter of
+/// the writer thread's time here went to trimming and regrowing its arena (`madvise`, and the
+/// TLB shootdowns it sends the other core), a cost the server does not have.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A bot's markdown of a typical length: a heading, a list, emphasis, a link, code.
 const MARKDOWN: &str = "## 构建结果 #4821\n\n\
@@ -145,7 +152,9 @@ fn measure<F>(
 ) where
     F: AsyncFn(usize),
 {
-    if std::env::var("WRITER_BENCH_ONLY").is_ok_and(|only| only != name) {
+    if std::env::var("WRITER_BENCH_ONLY").is_ok_and(|only| only != name)
+        || std::env::var("WRITER_BENCH_IN_FLIGHT").is_ok_and(|n| n != inflight.to_string())
+    {
         return;
     }
     // Task `t` runs operations t, t + inflight, t + 2 × inflight, …
