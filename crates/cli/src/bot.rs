@@ -14,12 +14,22 @@ use cloudlake_sdk::{
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
+/// The bot API of a `cloudlake serve` with its default `--listen`: where the bot commands go
+/// unless told otherwise. Not Yunhu's server: a user who forgot `CLOUDLAKE_BASE_URL` would
+/// send a cloudlake bot token (and the message) to a third party.
+pub const LOCAL_BASE_URL: &str = "http://127.0.0.1:8080/open-apis/v1";
+
 /// Where the bot API is and who the bot is; shared by every bot command.
 #[derive(Args)]
 pub struct Connection {
-    /// The bot API base URL; for cloudlake `http://HOST:PORT/open-apis/v1`.
-    #[arg(long, env = "CLOUDLAKE_BASE_URL", default_value = YUNHU_BASE_URL, global = true)]
+    /// The bot API base URL: `http://HOST:PORT/open-apis/v1` for cloudlake (default: the local
+    /// server), `https://chat-go.jwzhd.com/open-apis/v1` (or --yunhu) for Yunhu.
+    #[arg(long, env = "CLOUDLAKE_BASE_URL", default_value = LOCAL_BASE_URL, global = true)]
     base_url: String,
+    /// Talk to Yunhu's own server (`https://chat-go.jwzhd.com/open-apis/v1`) instead of
+    /// --base-url / CLOUDLAKE_BASE_URL: the token must then be a Yunhu bot's.
+    #[arg(long, global = true)]
+    yunhu: bool,
     /// The bot's token.
     #[arg(
         long,
@@ -37,6 +47,15 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The base URL the command talks to: Yunhu's only when asked for by name.
+    fn base_url(&self) -> &str {
+        if self.yunhu {
+            YUNHU_BASE_URL
+        } else {
+            &self.base_url
+        }
+    }
+
     fn client(&self) -> Result<Client> {
         Ok(self.builder()?.build()?)
     }
@@ -47,7 +66,7 @@ impl Connection {
             .as_deref()
             .filter(|t| !t.trim().is_empty())
             .ok_or_else(|| anyhow!("no bot token: pass --token or set CLOUDLAKE_BOT_TOKEN"))?;
-        let mut builder = Client::builder(token).base_url(&self.base_url);
+        let mut builder = Client::builder(token).base_url(self.base_url());
         if self.retries > 0 {
             builder = builder.retry(RetryPolicy {
                 max_retries: self.retries,
