@@ -74,6 +74,7 @@ fn main() -> std::process::ExitCode {
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.is::<serve::Reported>() => std::process::ExitCode::FAILURE,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
