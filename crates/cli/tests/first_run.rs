@@ -341,3 +341,39 @@ mod reqwest {
         runtime.block_on(async { ::reqwest::get(url).await.unwrap().json().await.unwrap() })
     }
 }
+
+/// The README's quick start as a new user reads it: two commands (run the server, run the
+/// tests), the web client right after the server command, and where the binary is and how to
+/// put it on PATH before any `cloudlake …` command.
+#[test]
+fn readme_quick_start_reads_in_order() {
+    let readme = include_str!("../../../README.md");
+    let start = readme.find("## Quick start").unwrap();
+    let quick = &readme[start..];
+    let quick = &quick[..quick[3..].find("\n## ").map_or(quick.len(), |i| i + 3)];
+    let blocks: Vec<&str> = quick.split("```").collect();
+    // blocks[1] is the first code block, blocks[2] the text after it, blocks[3] the next block.
+    assert_eq!(
+        blocks[1].trim(),
+        "sh\ncargo run --release -p cloudlake-cli -- serve --demo"
+    );
+    assert!(
+        blocks[2].contains("http://127.0.0.1:8080/") && blocks[2].contains("Alice"),
+        "the web client step follows the server command: {}",
+        blocks[2]
+    );
+    assert_eq!(blocks[3].trim(), "sh\ncargo test --workspace");
+    let first_use = readme
+        .lines()
+        .position(|l| l.starts_with("cloudlake "))
+        .unwrap();
+    let before: String = readme
+        .lines()
+        .take(first_use)
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        before.contains("target/release/cloudlake") && before.contains("PATH"),
+        "the binary's place and PATH come before `cloudlake …` is used"
+    );
+}
