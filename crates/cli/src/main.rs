@@ -4,6 +4,7 @@
 
 mod admin;
 mod bot;
+mod explain;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -76,7 +77,7 @@ fn main() -> std::process::ExitCode {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) if e.is::<serve::Reported>() => std::process::ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", explain::error_text(&e));
             std::process::ExitCode::FAILURE
         }
     }

@@ -163,7 +163,7 @@ fn send_edit_recall_and_messages() {
 }
 
 #[test]
-fn errors_say_the_code_and_msg_and_never_the_token() {
+fn errors_say_the_code_and_msg_in_english_too_and_never_the_token() {
     let demo = demo();
     let out = demo
         .command(&["send", "--group", GROUP, "x"])
@@ -172,7 +172,10 @@ fn errors_say_the_code_and_msg_and_never_the_token() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("code 1003: 非法token"), "{stderr}");
+    assert!(
+        stderr.contains("code 1003: 非法token (unknown bot token"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("wrong-secret-token"), "{stderr}");
 
     let out = demo
@@ -202,7 +205,8 @@ fn errors_say_the_code_and_msg_and_never_the_token() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains(&format!(
-            "code -1: 群(ID:112869497)中未添加当前机器人(ID: {BOT})。"
+            "code -1: 群(ID:112869497)中未添加当前机器人(ID: {BOT})。 \
+             (the bot is not in this group (or the group does not exist))"
         )),
         "{stderr}"
     );
@@ -330,7 +334,7 @@ fn board_commands() {
         json!({"dismissed": true})
     );
     let out = demo.run(&["board", "set", "--group", GROUP, " "]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("看板内容不能为空"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("看板内容不能为空 (the board is empty)"));
 }
 
 #[tokio::test]
