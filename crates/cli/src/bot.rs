@@ -548,28 +548,10 @@ fn message_line(m: &MessageItem) -> String {
     } else {
         &m.sender_nickname
     };
-    format!("{}  {}  {name}: {what}", utc(m.send_time), m.msg_id)
-}
-
-/// Epoch ms as `YYYY-MM-DD HH:MM:SS` UTC (Howard Hinnant's days-to-civil algorithm, to avoid
-/// a date crate for one line of output).
-fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{}  {}  {name}: {what}",
+        crate::when::utc(m.send_time),
+        m.msg_id
     )
 }
 
@@ -697,12 +679,5 @@ mod tests {
             split_ids("1, 2\n# comment\n3 4 # five\n\n"),
             ["1", "2", "3", "4"]
         );
-    }
-
-    #[test]
-    fn utc_formats_epoch_ms() {
-        assert_eq!(utc(0), "1970-01-01 00:00:00");
-        assert_eq!(utc(1_761_754_362_746), "2025-10-29 16:12:42");
-        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00");
     }
 }

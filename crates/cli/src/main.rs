@@ -6,6 +6,7 @@ mod admin;
 mod bot;
 mod explain;
 mod serve;
+mod when;
 
 use clap::{Parser, Subcommand};
 
