@@ -1,5 +1,5 @@
-//! The bot commands: `send`, `batch-send`, `edit`, `recall`, `messages`, `upload`, `board` and
-//! `events`, each a thin shell around one `cloudlake-sdk` call, so that they work against Yunhu
+//! The bot commands: `send`, `send-stream`, `batch-send`, `edit`, `recall`, `messages`,
+//! `upload`, `board` and `events`, each a thin shell around one `cloudlake-sdk` call, so that they work against Yunhu
 //! as well as against cloudlake.
 
 use std::io::{IsTerminal, Read, Write};
@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use cloudlake_sdk::{
-    Board, Chat, Client, ClientBuilder, Message, MessageItem, MessagesQuery, RecvType, RetryPolicy,
-    Row, UploadKind, YUNHU_BASE_URL,
+    Board, Chat, Client, ClientBuilder, ContentType, Message, MessageItem, MessagesQuery, RecvType,
+    RetryPolicy, Row, UploadKind, YUNHU_BASE_URL,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
@@ -218,6 +218,34 @@ pub struct SendArgs {
     conn: Connection,
 }
 
+/// `cloudlake send-stream`.
+#[derive(Args)]
+pub struct SendStreamArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The text; `-` (the default) streams standard input as it arrives, so the chat sees
+    /// the message grow while the program writing it (an LLM, a build log) runs.
+    #[arg(default_value = "-")]
+    content: String,
+    /// The content type: a streamed message is text or markdown.
+    #[arg(long = "type", value_enum, default_value = "text")]
+    content_type: StreamType,
+    /// Quote this message.
+    #[arg(long, value_name = "MSG_ID")]
+    reply_to: Option<String>,
+    #[command(flatten)]
+    conn: Connection,
+}
+
+/// The content types of a streamed message.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum StreamType {
+    /// Plain text.
+    Text,
+    /// Markdown.
+    Markdown,
+}
+
 /// `cloudlake batch-send`.
 #[derive(Args)]
 pub struct BatchSendArgs {
@@ -413,6 +441,57 @@ pub async fn send(args: SendArgs) -> Result<()> {
         format!("sent {} to {} {}", sent.msg_id, chat.kind, chat.id)
     });
     Ok(())
+}
+
+/// `cloudlake send-stream`: an argument is sent in one piece (and retried like any call);
+/// stdin goes out chunk by chunk as it is read, and the message is stored when stdin ends.
+pub async fn send_stream(args: SendStreamArgs) -> Result<()> {
+    let chat = args.target.chat();
+    let kind = match args.content_type {
+        StreamType::Text => ContentType::Text,
+        StreamType::Markdown => ContentType::Markdown,
+    };
+    let client = args.conn.client()?;
+    let parent = args.reply_to.as_deref();
+    let sent = if args.content == "-" {
+        client
+            .send_stream(&chat, kind, parent, stdin_chunks())
+            .await?
+    } else {
+        client
+            .send_stream_text(&chat, kind, parent, args.content.clone())
+            .await?
+    };
+    args.conn.print(&serde_json::to_value(&sent)?, || {
+        format!("sent {} to {} {}", sent.msg_id, chat.kind, chat.id)
+    });
+    Ok(())
+}
+
+/// Standard input as a stream of the chunks each read returns, read on a thread of its own
+/// (a blocking read of a pipe cannot be cancelled; the thread ends with the process). The
+/// server joins the bytes, so a UTF-8 character split across two chunks arrives whole.
+fn stdin_chunks() -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0; 16 * 1024];
+        loop {
+            let chunk = match stdin.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => Ok(buf[..n].to_vec()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(e),
+            };
+            let failed = chunk.is_err();
+            if tx.blocking_send(chunk).is_err() || failed {
+                return;
+            }
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    })
 }
 
 /// `cloudlake batch-send`: recipients from arguments and/or a file or stdin.

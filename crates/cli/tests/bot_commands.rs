@@ -390,3 +390,48 @@ async fn events_prints_json_lines_live() {
     assert_eq!(message["event"]["sender"]["senderId"], ALICE);
     assert_eq!(message["event"]["message"]["content"]["text"], "hi bot");
 }
+
+#[test]
+fn send_stream_from_stdin_as_it_arrives_or_from_an_argument() {
+    let demo = demo();
+    let mut child = demo
+        .command(&["send-stream", "--group", GROUP, "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // "你" is three bytes: the first chunk ends inside it.
+    let text = "streamed 你好";
+    let (head, tail) = text.as_bytes().split_at(text.len() - 5);
+    stdin.write_all(head).unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the message is open while stdin is"
+    );
+    stdin.write_all(tail).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let sent: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = demo.history("--group", GROUP);
+    assert_eq!(list[0]["msgId"], sent["msgId"]);
+    assert_eq!(list[0]["content"]["text"], text);
+    assert_eq!(list[0]["contentType"], "text");
+
+    let out = demo.ok(&[
+        "send-stream",
+        "--user",
+        ALICE,
+        "--type",
+        "markdown",
+        "**whole**",
+    ]);
+    assert!(out.starts_with("sent ") && out.contains(ALICE), "{out}");
+    let list = demo.history("--user", ALICE);
+    assert_eq!(list[0]["content"]["text"], "**whole**");
+    assert_eq!(list[0]["contentType"], "markdown");
+}
