@@ -25,9 +25,9 @@ for _ in $(seq 100); do
   curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
   sleep 0.1
 done
-# The demo prints its tokens: "  bot 86297657  token: …", "  user 7756242  token: …".
-export BOT_TOKEN="$(awk '$1 == "bot" && $3 == "token:" {print $4; exit}' "$DATA/serve.log")"
-export USER_TOKEN="$(awk '$1 == "user" && $3 == "token:" {print $4; exit}' "$DATA/serve.log")"
+# The demo prints its tokens last on their lines: "  bot 86297657 (…)  token: …", "  user 7756242 (Alice)  token: …".
+export BOT_TOKEN="$(awk '$1 == "bot" && $(NF-1) == "token:" {print $NF; exit}' "$DATA/serve.log")"
+export USER_TOKEN="$(awk '$1 == "user" && $(NF-1) == "token:" {print $NF; exit}' "$DATA/serve.log")"
 test -n "$BOT_TOKEN" && test -n "$USER_TOKEN"
 
 for doc in open-apis/v1/openapi.json api/v1/openapi.json; do

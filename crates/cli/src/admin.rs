@@ -271,11 +271,13 @@ enum BotCommand {
         /// The eventId of a dead letter.
         #[arg(long, conflicts_with_all = ["since", "until"], required_unless_present = "since")]
         event: Option<String>,
-        /// The range's start, epoch ms.
-        #[arg(long)]
+        /// The range's start: back from now (`10m`, `2h`, `3d`), an RFC 3339 time
+        /// (`2026-12-06T08:30:00Z`, `2026-12-06T16:30:00+08:00`), a date (`2026-12-06`, UTC
+        /// midnight) or epoch ms.
+        #[arg(long, value_parser = crate::when::instant)]
         since: Option<i64>,
-        /// The range's end, epoch ms (default: now).
-        #[arg(long, requires = "since")]
+        /// The range's end, in the same forms (default: now).
+        #[arg(long, requires = "since", value_parser = crate::when::instant)]
         until: Option<i64>,
     },
     /// Show (or, with --rotate, replace) the bot's webhook signing secret (`whsec_…`).
@@ -470,7 +472,7 @@ fn call_for(resource: Resource) -> anyhow::Result<Call> {
                 events,
             } => webhook_call(bot, url, clear, events),
             BotCommand::Deliveries { bot } => {
-                Call::new(M::GET, &["bots", &bot, "deliveries"], pretty)
+                Call::new(M::GET, &["bots", &bot, "deliveries"], deliveries)
             }
             BotCommand::Replay {
                 bot,
@@ -602,6 +604,54 @@ fn list(v: &Value, key: &str, id_key: &str, name_key: &str) -> String {
         .map(|item| format!("{}\t{}", text(&item[id_key]), text(&item[name_key])))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// `bot deliveries` for people: where events go, the counts, the last error (a line only when
+/// there is one), and the dead letters one per line, newest first.
+fn deliveries(v: &Value) -> String {
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+    let count = |key: &str| v[key].as_u64().unwrap_or(0);
+    let mut out = format!("bot {}\n", text(&v["botId"]));
+    match v["webhookUrl"].as_str() {
+        Some(url) => out.push_str(&format!("events go to: webhook {url}\n")),
+        None => out.push_str("events go to: the bot WebSocket (no webhook)\n"),
+    }
+    let types = match v["eventTypes"].as_array() {
+        Some(types) => types.iter().map(text).collect::<Vec<_>>().join(", "),
+        None => "all".to_owned(),
+    };
+    out.push_str(&format!("event types: {types}\n"));
+    out.push_str(&format!(
+        "delivered {}  pending {}  dead {}  skipped {}",
+        count("delivered"),
+        count("pending"),
+        count("dead"),
+        count("skipped")
+    ));
+    if let Some(error) = v["lastError"].as_str() {
+        out.push_str(&format!("\nlast error: {error}"));
+    }
+    let dead = v["deadLetters"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if !dead.is_empty() {
+        out.push_str("\ndead letters, newest first (replay one with `bot replay BOT --event ID`):");
+        for letter in dead {
+            let attempts = letter["attempts"].as_u64().unwrap_or(0);
+            out.push_str(&format!(
+                "\n  {}  {}  {}  {attempts} attempt{}  {}",
+                letter["createdAt"]
+                    .as_i64()
+                    .map_or_else(|| "?".to_owned(), crate::when::utc),
+                text(&letter["eventId"]),
+                text(&letter["eventType"]),
+                if attempts == 1 { "" } else { "s" },
+                letter["lastError"].as_str().unwrap_or("")
+            ));
+        }
+    }
+    out
 }
 
 fn pretty(v: &Value) -> String {

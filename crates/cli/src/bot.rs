@@ -1,5 +1,5 @@
-//! The bot commands: `send`, `batch-send`, `edit`, `recall`, `messages`, `upload`, `board` and
-//! `events`, each a thin shell around one `cloudlake-sdk` call, so that they work against Yunhu
+//! The bot commands: `send`, `send-stream`, `batch-send`, `edit`, `recall`, `messages`,
+//! `upload`, `board` and `events`, each a thin shell around one `cloudlake-sdk` call, so that they work against Yunhu
 //! as well as against cloudlake.
 
 use std::io::{IsTerminal, Read, Write};
@@ -8,18 +8,28 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use cloudlake_sdk::{
-    Board, Chat, Client, ClientBuilder, Message, MessageItem, MessagesQuery, RecvType, RetryPolicy,
-    Row, UploadKind, YUNHU_BASE_URL,
+    Board, Chat, Client, ClientBuilder, ContentType, Message, MessageItem, MessagesQuery, RecvType,
+    RetryPolicy, Row, UploadKind, YUNHU_BASE_URL,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::{Value, json};
 
+/// The bot API of a `cloudlake serve` with its default `--listen`: where the bot commands go
+/// unless told otherwise. Not Yunhu's server: a user who forgot `CLOUDLAKE_BASE_URL` would
+/// send a cloudlake bot token (and the message) to a third party.
+pub const LOCAL_BASE_URL: &str = "http://127.0.0.1:8080/open-apis/v1";
+
 /// Where the bot API is and who the bot is; shared by every bot command.
 #[derive(Args)]
 pub struct Connection {
-    /// The bot API base URL; for cloudlake `http://HOST:PORT/open-apis/v1`.
-    #[arg(long, env = "CLOUDLAKE_BASE_URL", default_value = YUNHU_BASE_URL, global = true)]
+    /// The bot API base URL: `http://HOST:PORT/open-apis/v1` for cloudlake (default: the local
+    /// server), `https://chat-go.jwzhd.com/open-apis/v1` (or --yunhu) for Yunhu.
+    #[arg(long, env = "CLOUDLAKE_BASE_URL", default_value = LOCAL_BASE_URL, global = true)]
     base_url: String,
+    /// Talk to Yunhu's own server (`https://chat-go.jwzhd.com/open-apis/v1`) instead of
+    /// --base-url / CLOUDLAKE_BASE_URL: the token must then be a Yunhu bot's.
+    #[arg(long, global = true)]
+    yunhu: bool,
     /// The bot's token.
     #[arg(
         long,
@@ -37,6 +47,15 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The base URL the command talks to: Yunhu's only when asked for by name.
+    fn base_url(&self) -> &str {
+        if self.yunhu {
+            YUNHU_BASE_URL
+        } else {
+            &self.base_url
+        }
+    }
+
     fn client(&self) -> Result<Client> {
         Ok(self.builder()?.build()?)
     }
@@ -47,7 +66,7 @@ impl Connection {
             .as_deref()
             .filter(|t| !t.trim().is_empty())
             .ok_or_else(|| anyhow!("no bot token: pass --token or set CLOUDLAKE_BOT_TOKEN"))?;
-        let mut builder = Client::builder(token).base_url(&self.base_url);
+        let mut builder = Client::builder(token).base_url(self.base_url());
         if self.retries > 0 {
             builder = builder.retry(RetryPolicy {
                 max_retries: self.retries,
@@ -197,6 +216,34 @@ pub struct SendArgs {
     content: Content,
     #[command(flatten)]
     conn: Connection,
+}
+
+/// `cloudlake send-stream`.
+#[derive(Args)]
+pub struct SendStreamArgs {
+    #[command(flatten)]
+    target: Target,
+    /// The text; `-` (the default) streams standard input as it arrives, so the chat sees
+    /// the message grow while the program writing it (an LLM, a build log) runs.
+    #[arg(default_value = "-")]
+    content: String,
+    /// The content type: a streamed message is text or markdown.
+    #[arg(long = "type", value_enum, default_value = "text")]
+    content_type: StreamType,
+    /// Quote this message.
+    #[arg(long, value_name = "MSG_ID")]
+    reply_to: Option<String>,
+    #[command(flatten)]
+    conn: Connection,
+}
+
+/// The content types of a streamed message.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum StreamType {
+    /// Plain text.
+    Text,
+    /// Markdown.
+    Markdown,
 }
 
 /// `cloudlake batch-send`.
@@ -396,6 +443,57 @@ pub async fn send(args: SendArgs) -> Result<()> {
     Ok(())
 }
 
+/// `cloudlake send-stream`: an argument is sent in one piece (and retried like any call);
+/// stdin goes out chunk by chunk as it is read, and the message is stored when stdin ends.
+pub async fn send_stream(args: SendStreamArgs) -> Result<()> {
+    let chat = args.target.chat();
+    let kind = match args.content_type {
+        StreamType::Text => ContentType::Text,
+        StreamType::Markdown => ContentType::Markdown,
+    };
+    let client = args.conn.client()?;
+    let parent = args.reply_to.as_deref();
+    let sent = if args.content == "-" {
+        client
+            .send_stream(&chat, kind, parent, stdin_chunks())
+            .await?
+    } else {
+        client
+            .send_stream_text(&chat, kind, parent, args.content.clone())
+            .await?
+    };
+    args.conn.print(&serde_json::to_value(&sent)?, || {
+        format!("sent {} to {} {}", sent.msg_id, chat.kind, chat.id)
+    });
+    Ok(())
+}
+
+/// Standard input as a stream of the chunks each read returns, read on a thread of its own
+/// (a blocking read of a pipe cannot be cancelled; the thread ends with the process). The
+/// server joins the bytes, so a UTF-8 character split across two chunks arrives whole.
+fn stdin_chunks() -> impl futures_util::Stream<Item = std::io::Result<Vec<u8>>> + Send + 'static {
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = vec![0; 16 * 1024];
+        loop {
+            let chunk = match stdin.read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => Ok(buf[..n].to_vec()),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => Err(e),
+            };
+            let failed = chunk.is_err();
+            if tx.blocking_send(chunk).is_err() || failed {
+                return;
+            }
+        }
+    });
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    })
+}
+
 /// `cloudlake batch-send`: recipients from arguments and/or a file or stdin.
 pub async fn batch_send(args: BatchSendArgs) -> Result<()> {
     let mut ids: Vec<String> = args.recipients.iter().flat_map(|r| split_ids(r)).collect();
@@ -529,28 +627,10 @@ fn message_line(m: &MessageItem) -> String {
     } else {
         &m.sender_nickname
     };
-    format!("{}  {}  {name}: {what}", utc(m.send_time), m.msg_id)
-}
-
-/// Epoch ms as `YYYY-MM-DD HH:MM:SS` UTC (Howard Hinnant's days-to-civil algorithm, to avoid
-/// a date crate for one line of output).
-fn utc(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
     format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{}  {}  {name}: {what}",
+        crate::when::utc(m.send_time),
+        m.msg_id
     )
 }
 
@@ -678,12 +758,5 @@ mod tests {
             split_ids("1, 2\n# comment\n3 4 # five\n\n"),
             ["1", "2", "3", "4"]
         );
-    }
-
-    #[test]
-    fn utc_formats_epoch_ms() {
-        assert_eq!(utc(0), "1970-01-01 00:00:00");
-        assert_eq!(utc(1_761_754_362_746), "2025-10-29 16:12:42");
-        assert_eq!(utc(951_782_400_000), "2000-02-29 00:00:00");
     }
 }

@@ -1,10 +1,12 @@
 //! `cloudlake`: run the server (`serve`), administer it (`admin`), and act as a bot (`send`,
-//! `batch-send`, `edit`, `recall`, `messages`, `upload`, `board`, `events`) against cloudlake
-//! or Yunhu.
+//! `send-stream`, `batch-send`, `edit`, `recall`, `messages`, `upload`, `board`, `events`)
+//! against cloudlake or Yunhu.
 
 mod admin;
 mod bot;
+mod explain;
 mod serve;
+mod when;
 
 use clap::{Parser, Subcommand};
 
@@ -30,6 +32,8 @@ enum Command {
     Admin(admin::AdminArgs),
     /// Send a message as the bot.
     Send(bot::SendArgs),
+    /// Send a text or markdown message streamed from stdin as it is produced (or given whole).
+    SendStream(bot::SendStreamArgs),
     /// Send one message to many users or groups (split into requests of 200).
     BatchSend(bot::BatchSendArgs),
     /// Replace the content of a message the bot sent.
@@ -63,6 +67,7 @@ fn main() -> std::process::ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Admin(args) => admin::run(args).await,
             Command::Send(args) => bot::send(args).await,
+            Command::SendStream(args) => bot::send_stream(args).await,
             Command::BatchSend(args) => bot::batch_send(args).await,
             Command::Edit(args) => bot::edit(args).await,
             Command::Recall(args) => bot::recall(args).await,
@@ -74,8 +79,9 @@ fn main() -> std::process::ExitCode {
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if e.is::<serve::Reported>() => std::process::ExitCode::FAILURE,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", explain::error_text(&e));
             std::process::ExitCode::FAILURE
         }
     }

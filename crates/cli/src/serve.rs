@@ -1,7 +1,7 @@
 //! `cloudlake serve`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -15,6 +15,7 @@ use cloudlake_server::config::{
     DEFAULT_MAX_WEBSOCKETS_PER_IP, DEFAULT_MEDIA_URL_TTL, DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SHUTDOWN_GRACE, DEFAULT_UPLOAD_TIMEOUT, Limits, RateLimit,
 };
+use cloudlake_server::demo::{self, DemoSeed};
 use cloudlake_server::events::{DEFAULT_SUBSCRIBE_PATH, DeliveryConfig};
 use cloudlake_server::store::Durability;
 use cloudlake_server::{Config, Server};
@@ -131,14 +132,39 @@ enum DurabilityArg {
     Normal,
 }
 
+/// The target of the lines meant for the person who started the server (admin token, demo
+/// tokens, where it listens) when they are JSON log events. It passes whatever `RUST_LOG`
+/// says, as the text banner does: the admin token is shown once and must not be filtered away.
+const BANNER_TARGET: &str = "cloudlake::banner";
+
+/// A failure `serve` has already reported as a JSON log event, so `main` prints nothing more
+/// (its plain `error: …` line would break `--log-format json`'s one object per line).
+#[derive(Debug)]
+pub struct Reported;
+
+impl std::fmt::Display for Reported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("reported in the log")
+    }
+}
+
+impl std::error::Error for Reported {}
+
+/// `cloudlake serve`: logging set up, then the server, until SIGTERM or Ctrl-C.
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // tungstenite logs whole frames at debug and trace: event frames carry signed media URLs
     // and message texts. Whatever RUST_LOG says, it logs at info at most.
-    let filter = ["tungstenite=info", "tokio_tungstenite=info"]
-        .into_iter()
-        .filter_map(|d| d.parse().ok())
-        .fold(filter, EnvFilter::add_directive);
+    let banner_directive = format!("{BANNER_TARGET}=info");
+    let filter = [
+        "tungstenite=info",
+        "tokio_tungstenite=info",
+        &banner_directive,
+    ]
+    .into_iter()
+    .filter_map(|d| d.parse().ok())
+    .fold(filter, EnvFilter::add_directive);
+    let json = matches!(args.log_format, LogFormat::Json);
     match args.log_format {
         LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
         LogFormat::Json => tracing_subscriber::fmt()
@@ -148,6 +174,17 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
             .with_span_list(true)
             .init(),
     }
+    let banner = Banner { json };
+    match serve(args, banner).await {
+        Err(e) if json => {
+            tracing::error!(target: BANNER_TARGET, error = %format!("{e:#}"), "cloudlake failed");
+            Err(Reported.into())
+        }
+        other => other,
+    }
+}
+
+async fn serve(args: ServeArgs, banner: Banner) -> anyhow::Result<()> {
     let config = Config {
         data_dir: args.data_dir.clone(),
         listen: args.listen,
@@ -183,23 +220,16 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let server = Server::bind(config).await.context("cannot start")?;
     let addr = server.local_addr()?;
     if let Some(token) = &server.new_admin_token {
-        println!(
-            "admin token (shown once; saved in {}): {token}",
-            args.data_dir.join(ADMIN_TOKEN_FILE).display()
-        );
+        banner.admin_token(token, &args.data_dir.join(ADMIN_TOKEN_FILE));
     }
     if let Some(seed) = &server.demo {
-        print_demo(seed, addr);
+        banner.demo(seed, addr);
     } else if args.demo {
-        println!("--demo: the data directory already has data, so nothing was seeded.");
+        banner.demo_not_seeded(&rotate_commands(addr, &args.data_dir));
     }
-    println!(
-        "cloudlake listening on http://{addr} (data in {})",
-        args.data_dir.display()
-    );
-    println!("web client: http://{addr}/ (user token)  admin console: http://{addr}/admin");
+    banner.listening(addr, &args.data_dir);
     server.serve(shutdown_signal()).await?;
-    println!("cloudlake stopped");
+    banner.stopped();
     Ok(())
 }
 
@@ -232,25 +262,135 @@ fn delivery_config(
     Ok(config)
 }
 
-fn print_demo(seed: &cloudlake_server::demo::DemoSeed, addr: SocketAddr) {
-    println!("demo data created:");
-    println!("  bot {}  token: {}", seed.bot_id, seed.bot_token);
-    for (user, token) in &seed.users {
-        println!("  user {user}  token: {token}");
+/// The lines meant for the person who started the server: plain text, or with
+/// `--log-format json` one JSON log event each (target [`BANNER_TARGET`]), so that the output
+/// stays one JSON object per line for log shippers.
+#[derive(Clone, Copy)]
+struct Banner {
+    json: bool,
+}
+
+impl Banner {
+    fn admin_token(self, token: &str, file: &Path) {
+        if self.json {
+            tracing::info!(target: BANNER_TARGET, admin_token = %token, file = %file.display(),
+                "admin token (shown once; saved in its file)");
+        } else {
+            println!(
+                "admin token (shown once; saved in {}): {token}",
+                file.display()
+            );
+        }
     }
-    println!(
-        "  groups: {} (the bot and both users are in each)",
-        seed.group_ids.join(", ")
-    );
-    println!("try the original batch_send request:");
-    println!(
+
+    fn demo(self, seed: &DemoSeed, addr: SocketAddr) {
+        let groups = seed.group_ids.join(", ");
+        let curl = demo_curl(seed, addr);
+        let names = seed
+            .users
+            .iter()
+            .map(|u| format!("{}'s", u.nickname))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        if self.json {
+            tracing::info!(target: BANNER_TARGET, bot_id = %seed.bot_id,
+                nickname = %seed.bot_nickname, token = %seed.bot_token, "demo bot");
+            for user in &seed.users {
+                tracing::info!(target: BANNER_TARGET, user_id = %user.id,
+                    nickname = %user.nickname, token = %user.token, "demo user");
+            }
+            tracing::info!(target: BANNER_TARGET, groups = %groups,
+                "demo groups (the bot and both users are in each)");
+            tracing::info!(target: BANNER_TARGET, curl = %curl,
+                "try the original batch_send request");
+            return;
+        }
+        println!("demo data created:");
+        println!(
+            "  bot {} ({})  token: {}",
+            seed.bot_id, seed.bot_nickname, seed.bot_token
+        );
+        for user in &seed.users {
+            println!(
+                "  user {} ({})  token: {}",
+                user.id, user.nickname, user.token
+            );
+        }
+        println!("  groups: {groups} (the bot and both users are in each)");
+        println!("sign in to the web client at http://{addr}/ with {names} token");
+        println!("try the original batch_send request:");
+        println!("{curl}");
+    }
+
+    /// `--demo` on a data directory that has data: the tokens were shown when it was seeded
+    /// and only their hashes are stored, so the way back is a new token each.
+    fn demo_not_seeded(self, rotate: &[String]) {
+        let why = "--demo: the data directory already has data, so nothing was seeded. \
+                   Tokens are stored only as hashes and cannot be shown again; \
+                   give the demo's bot and users new ones (the old ones stop working)";
+        if self.json {
+            tracing::info!(target: BANNER_TARGET, commands = %rotate.join("; "), "{why}");
+        } else {
+            println!("{why}:");
+            for command in rotate {
+                println!("  {command}");
+            }
+        }
+    }
+
+    fn listening(self, addr: SocketAddr, data_dir: &Path) {
+        let message = format!(
+            "cloudlake listening on http://{addr} (data in {})",
+            data_dir.display()
+        );
+        let clients =
+            format!("web client: http://{addr}/ (user token)  admin console: http://{addr}/admin");
+        if self.json {
+            tracing::info!(target: BANNER_TARGET, url = %format!("http://{addr}"),
+                web_client = %format!("http://{addr}/"),
+                admin_console = %format!("http://{addr}/admin"), "{message}");
+        } else {
+            println!("{message}");
+            println!("{clients}");
+        }
+    }
+
+    fn stopped(self) {
+        if self.json {
+            tracing::info!(target: BANNER_TARGET, "cloudlake stopped");
+        } else {
+            println!("cloudlake stopped");
+        }
+    }
+}
+
+/// The `cloudlake admin` commands that give the demo's bot and users new tokens, with the
+/// `--server` and `--data-dir` this server needs when they are not the defaults.
+fn rotate_commands(addr: SocketAddr, data_dir: &Path) -> Vec<String> {
+    let mut admin = "cloudlake admin".to_owned();
+    if addr.to_string() != DEFAULT_LISTEN {
+        admin.push_str(&format!(" --server http://{addr}"));
+    }
+    if data_dir != Path::new(DEFAULT_DATA_DIR) {
+        admin.push_str(&format!(" --data-dir {}", data_dir.display()));
+    }
+    let mut commands = vec![format!("{admin} bot rotate-token {}", demo::BOT_ID)];
+    for (id, nickname) in demo::USER_IDS.iter().zip(demo::USER_NICKNAMES) {
+        commands.push(format!("{admin} user rotate-token {id}    # {nickname}"));
+    }
+    commands
+}
+
+/// The batch_send request of Yunhu's documentation, to this server with the demo's token.
+fn demo_curl(seed: &DemoSeed, addr: SocketAddr) -> String {
+    format!(
         "curl --location 'http://{addr}/open-apis/v1/bot/batch_send?token={}' \\\n\
          --header 'Content-Type: application/json' \\\n\
          --data '{{\"recvIds\": [\"{}\", \"{}\"], \"recvType\": \"group\", \"contentType\": \"text\", \
          \"content\": {{\"text\": \"这里是消息内容\", \"buttons\": [[{{\"text\": \"复制\", \"actionType\": 2, \"value\": \"xxxx\"}}, \
          {{\"text\": \"点击跳转\", \"actionType\": 1, \"url\": \"http://www.baidu.com\"}}]]}}}}'",
         seed.bot_token, seed.group_ids[0], seed.group_ids[1]
-    );
+    )
 }
 
 /// Completes on Ctrl-C or SIGTERM.

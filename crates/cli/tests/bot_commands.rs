@@ -163,7 +163,7 @@ fn send_edit_recall_and_messages() {
 }
 
 #[test]
-fn errors_say_the_code_and_msg_and_never_the_token() {
+fn errors_say_the_code_and_msg_in_english_too_and_never_the_token() {
     let demo = demo();
     let out = demo
         .command(&["send", "--group", GROUP, "x"])
@@ -172,7 +172,10 @@ fn errors_say_the_code_and_msg_and_never_the_token() {
         .unwrap();
     assert!(!out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stderr.contains("code 1003: 非法token"), "{stderr}");
+    assert!(
+        stderr.contains("code 1003: 非法token (unknown bot token"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("wrong-secret-token"), "{stderr}");
 
     let out = demo
@@ -202,7 +205,8 @@ fn errors_say_the_code_and_msg_and_never_the_token() {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
         stderr.contains(&format!(
-            "code -1: 群(ID:112869497)中未添加当前机器人(ID: {BOT})。"
+            "code -1: 群(ID:112869497)中未添加当前机器人(ID: {BOT})。 \
+             (the bot is not in this group (or the group does not exist))"
         )),
         "{stderr}"
     );
@@ -330,7 +334,7 @@ fn board_commands() {
         json!({"dismissed": true})
     );
     let out = demo.run(&["board", "set", "--group", GROUP, " "]);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("看板内容不能为空"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("看板内容不能为空 (the board is empty)"));
 }
 
 #[tokio::test]
@@ -385,4 +389,49 @@ async fn events_prints_json_lines_live() {
     assert_eq!(message["event"]["message"]["msgId"], msg_id.as_str());
     assert_eq!(message["event"]["sender"]["senderId"], ALICE);
     assert_eq!(message["event"]["message"]["content"]["text"], "hi bot");
+}
+
+#[test]
+fn send_stream_from_stdin_as_it_arrives_or_from_an_argument() {
+    let demo = demo();
+    let mut child = demo
+        .command(&["send-stream", "--group", GROUP, "--json"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // "你" is three bytes: the first chunk ends inside it.
+    let text = "streamed 你好";
+    let (head, tail) = text.as_bytes().split_at(text.len() - 5);
+    stdin.write_all(head).unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the message is open while stdin is"
+    );
+    stdin.write_all(tail).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let sent: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let list = demo.history("--group", GROUP);
+    assert_eq!(list[0]["msgId"], sent["msgId"]);
+    assert_eq!(list[0]["content"]["text"], text);
+    assert_eq!(list[0]["contentType"], "text");
+
+    let out = demo.ok(&[
+        "send-stream",
+        "--user",
+        ALICE,
+        "--type",
+        "markdown",
+        "**whole**",
+    ]);
+    assert!(out.starts_with("sent ") && out.contains(ALICE), "{out}");
+    let list = demo.history("--user", ALICE);
+    assert_eq!(list[0]["content"]["text"], "**whole**");
+    assert_eq!(list[0]["contentType"], "markdown");
 }

@@ -479,3 +479,107 @@ async fn events_undelivered_at_kill_9_are_delivered_after_restart() {
     assert_eq!(report["delivered"], 3, "{report}");
     assert_eq!(report["pending"], 0, "{report}");
 }
+
+/// `admin bot deliveries` reads as text (no JSON, no `null`), and `bot replay` takes its range
+/// as `10m` back from now or an RFC 3339 time, not only epoch ms.
+#[test]
+fn deliveries_read_as_text_and_replay_takes_durations_and_dates() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing listens on this port: the one attempt the schedule allows fails, a dead letter.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let server = Served::start(
+        dir.path(),
+        &["--webhook-allow-private", "--webhook-retry-schedule", "0"],
+    );
+    let token = server.banner_value("admin token").unwrap();
+    let url = format!("http://127.0.0.1:{port}/hook");
+    let create = [
+        "bot",
+        "create",
+        "--id",
+        "12345678",
+        "--nickname",
+        "B",
+        "--webhook",
+        &url,
+    ];
+    admin_json(&server, &token, &create);
+    admin_json(
+        &server,
+        &token,
+        &["user", "create", "--id", "7654321", "--nickname", "U"],
+    );
+    let text = |args: &[&str]| {
+        let out = admin(&server, &token, args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // Before any event: the counts, and no "last error" line at all.
+    let report = text(&["bot", "deliveries", "12345678"]);
+    assert!(
+        report.contains(&format!("events go to: webhook {url}")),
+        "{report}"
+    );
+    assert!(report.contains("event types: all"), "{report}");
+    assert!(
+        report.contains("delivered 0  pending 0  dead 0"),
+        "{report}"
+    );
+    assert!(
+        !report.contains("null") && !report.contains('{') && !report.contains("last error"),
+        "{report}"
+    );
+
+    admin_json(&server, &token, &["bot", "follow", "12345678", "7654321"]);
+    let until = std::time::Instant::now() + Duration::from_secs(20);
+    let stats = loop {
+        let stats = admin_json(&server, &token, &["bot", "deliveries", "12345678"]);
+        if stats["dead"] == 1 {
+            break stats;
+        }
+        assert!(std::time::Instant::now() < until, "no dead letter: {stats}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let event_id = stats["deadLetters"][0]["eventId"].as_str().unwrap();
+    let report = text(&["bot", "deliveries", "12345678"]);
+    assert!(report.contains("dead 1"), "{report}");
+    assert!(report.contains("last error: "), "{report}");
+    let letter = report
+        .lines()
+        .find(|l| l.contains(event_id))
+        .unwrap_or_else(|| panic!("a line for the dead letter: {report}"));
+    assert!(
+        letter.contains("bot.followed") && letter.contains("1 attempt "),
+        "{letter}"
+    );
+
+    // The follow happened within the last 10 minutes, not on 1 January 2020.
+    assert_eq!(
+        text(&["bot", "replay", "12345678", "--since", "10m"]).trim(),
+        "replayed 1"
+    );
+    let in_2020 = text(&[
+        "bot",
+        "replay",
+        "12345678",
+        "--since",
+        "2020-01-01T08:00:00+08:00",
+        "--until",
+        "2020-01-02",
+    ]);
+    assert_eq!(in_2020.trim(), "replayed 0");
+    let out = admin(
+        &server,
+        &token,
+        &["bot", "replay", "12345678", "--since", "soon"],
+    );
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("RFC 3339"),
+        "{out:?}"
+    );
+}

@@ -96,7 +96,7 @@ impl Served {
                 .recv_timeout(Duration::from_secs(30))
                 .expect("the server did not say it was listening within 30 s");
             served.banner.push(line.clone());
-            if let Some(rest) = line.strip_prefix("cloudlake listening on ") {
+            if let Some(rest) = banner_text(&line).strip_prefix("cloudlake listening on ") {
                 served.base = rest.split_whitespace().next().unwrap().to_owned();
                 return served;
             }
@@ -139,6 +139,19 @@ impl Served {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
     }
+}
+
+/// A banner line's text: the line itself, or with `--log-format json` its event's message.
+pub fn banner_text(line: &str) -> String {
+    if line.starts_with('{')
+        && let Ok(event) = serde_json::from_str::<Value>(line)
+    {
+        return event["fields"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+    }
+    line.to_owned()
 }
 
 impl Drop for Served {

@@ -16,7 +16,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use crate::config::RateLimit;
 use crate::events::Events;
@@ -83,11 +83,14 @@ pub fn router(state: AppState) -> Router {
         // template and times the whole handling, limits and authentication included.
         .layer(axum::middleware::from_fn(crate::metrics::track))
         // The span names the path only: the bot token travels in the query string and must
-        // never reach a log line.
+        // never reach a log line. One line per request at info (tower-http's default is
+        // debug, which the default filter hides): status and latency, under that span.
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request<_>| {
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .with_state(state)
 }
