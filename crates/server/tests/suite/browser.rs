@@ -932,6 +932,95 @@ async fn a_tip_is_a_centered_gray_line_in_a_real_browser() {
     server.stop().await;
 }
 
+/// chromium and chromedriver, or `None` (saying why) when they are not installed outside CI.
+fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
+    let chromium = find_binary(
+        "CLOUDLAKE_CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
+    let chromedriver = find_binary("CLOUDLAKE_CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+    if let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) {
+        return Some((chromium, chromedriver));
+    }
+    let reason = "browser test skipped: chromium and chromedriver not found";
+    assert!(std::env::var("CI").is_err(), "{reason}, and CI must run it");
+    eprintln!("{reason}");
+    None
+}
+
+/// A browser at `width`×`height`, signed in to the web client with `token`, its chat list
+/// shown. The profile directory lives as long as the returned guard.
+async fn signed_in(
+    server: &TestServer,
+    token: &str,
+    (width, height): (u32, u32),
+) -> Option<(Driver, tempfile::TempDir)> {
+    let (chromium, chromedriver) = browser_binaries()?;
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver::start(&chromedriver, &chromium, profile.path()).await;
+    driver.resize(width, height).await;
+    driver.goto(&server.url("/")).await;
+    driver
+        .wait_for(
+            "the sign-in form",
+            "return !document.getElementById('signin').hidden",
+        )
+        .await;
+    driver.type_into("#signin-token", token).await;
+    driver.click("#signin-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the chat list",
+            "return document.querySelectorAll('.chat-item').length > 0",
+        )
+        .await;
+    Some((driver, profile))
+}
+
+/// At phone width the chat list fits the screen: one long preview ends in an ellipsis inside
+/// it instead of widening the list, and Sign out stays on screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    let bob = server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+    let long = "The release notes for this week are long: deploy freeze, database migration, \
+                new on-call rota and the holiday schedule for everyone";
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &bob,
+            &format!("/chats/group/{GROUP}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": long}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let Some((driver, _profile)) = signed_in(&server, &alice, (390, 844)).await else {
+        return;
+    };
+    let layout = driver
+        .js("const p = document.querySelector('.chat-preview'); \
+             const side = document.getElementById('sidebar').getBoundingClientRect(); \
+             const out = document.getElementById('signout').getBoundingClientRect(); \
+             return {phone: innerWidth <= 400, \
+                     sidebarFits: side.right <= innerWidth, \
+                     signOutVisible: out.left >= 0 && out.right <= innerWidth, \
+                     previewInside: p.getBoundingClientRect().right <= innerWidth, \
+                     previewCut: p.scrollWidth > p.clientWidth, \
+                     ellipsis: getComputedStyle(p).textOverflow}")
+        .await;
+    assert_eq!(
+        layout,
+        json!({"phone": true, "sidebarFits": true, "signOutVisible": true,
+               "previewInside": true, "previewCut": true, "ellipsis": "ellipsis"})
+    );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// A webhook receiver on 127.0.0.1: every JSON body POSTed to it is kept, in order.
 async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     use axum::routing::post;
