@@ -1021,6 +1021,110 @@ async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
     server.stop().await;
 }
 
+/// The console's delivery health shows no literal "null" when there is no last error, and
+/// shows the error when there is one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_health_without_an_error_shows_no_null_in_a_real_browser() {
+    let Some((chromium, chromedriver)) = browser_binaries() else {
+        return;
+    };
+    let server = TestServer::start_with(|c| c.delivery.allow_private = true).await;
+    server.bot(BOT).await;
+    // A second bot whose webhook refuses connections: its delivery fails.
+    let broken = "30714925";
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            "/bots",
+            Some(json!({"id": broken, "nickname": "BrokenBot", "webhookUrl": "http://127.0.0.1:1/hook"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let alice = server.user(ALICE, "Alice").await;
+    server.follow(broken, ALICE).await;
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/bot/{broken}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": "hello"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, stats) = server
+            .admin(Method::GET, &format!("/bots/{broken}/deliveries"), None)
+            .await;
+        if stats["lastError"].is_string() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no delivery error: {stats}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver::start(&chromedriver, &chromium, profile.path()).await;
+    driver.goto(&server.url("/admin")).await;
+    driver
+        .wait_for(
+            "the admin sign-in",
+            "return !document.getElementById('signin').hidden",
+        )
+        .await;
+    driver.type_into("#signin-token", ADMIN_TOKEN).await;
+    driver.click("#signin-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the users table",
+            "return document.querySelector('#view table')?.textContent.includes('Alice')",
+        )
+        .await;
+    driver.click("#tab-bots").await;
+    driver
+        .wait_for(
+            "the bots table",
+            &format!(
+                "return document.querySelector('#view table')?.textContent.includes('{broken}')"
+            ),
+        )
+        .await;
+    for bot in [BOT, broken] {
+        let clicked = driver
+            .js(&format!(
+                "const row = [...document.querySelectorAll('#view table tbody tr')]                    .find(r => r.cells[0].textContent === '{bot}');                  row?.querySelector('td.actions button').click(); return !!row"
+            ))
+            .await;
+        assert_eq!(clicked, true, "{bot} has a row");
+        let health = driver
+            .wait_for(
+                "the delivery health panel",
+                &format!(
+                    "const d = document.querySelector('#bot-detail'); \
+                     const t = d?.querySelector('#delivery-health')?.textContent ?? ''; \
+                     return d.querySelector('h2').textContent.includes('{bot}') && t.includes('Pending') \
+                       && [...document.querySelectorAll('#delivery-health > *')].map(e => e.textContent).concat( \
+                            [...document.getElementById('delivery-health').childNodes] \
+                              .filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.textContent))"
+                ),
+            )
+            .await;
+        let parts: Vec<&str> = health
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(!parts.contains(&"null"), "{bot}: {parts:?}");
+        let error = parts.iter().any(|p| p.starts_with("Last error: "));
+        assert_eq!(error, bot == broken, "{bot}: {parts:?}");
+    }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// A webhook receiver on 127.0.0.1: every JSON body POSTed to it is kept, in order.
 async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     use axum::routing::post;
