@@ -3,15 +3,28 @@
 
 import { h, safeUrl, timeLabel } from './dom.js';
 import { buttonRows } from './buttons.js';
+import { byteSize } from './format.js';
+
+/** The largest an image is drawn each way (px): 22rem, as `.msg-image` in app.css. */
+const IMAGE_BOX = 352;
+
+/** The image's size scaled down to fit IMAGE_BOX, or {} when its size is unknown. */
+function fitted(width, height) {
+  if (!(width > 0 && height > 0)) return {};
+  const scale = Math.min(1, IMAGE_BOX / width, IMAGE_BOX / height);
+  return { width: Math.round(width * scale), height: Math.round(height * scale) };
+}
 
 function media(content) {
   const parts = [];
   const image = safeUrl(content.imageUrl);
   if (image) {
-    // Width and height reserve the space before the image loads: no jump.
+    // The drawn size, from the stored one, reserves the space before the image loads (no
+    // jump) and keeps its proportions: CSS alone either left the full size to a narrower
+    // max-height (empty bands) or lost the reservation.
+    const { width, height } = fitted(content.imageWidth, content.imageHeight);
     parts.push(h('img', {
-      class: 'msg-image', src: image, alt: content.imageName || 'image', loading: 'lazy',
-      width: content.imageWidth, height: content.imageHeight,
+      class: 'msg-image', src: image, alt: content.imageName || 'image', loading: 'lazy', width, height,
     }));
   } else if (content.imageKey) {
     parts.push(h('span', { class: 'placeholder', text: '[image]' }));
@@ -24,7 +37,7 @@ function media(content) {
   }
   const file = safeUrl(content.fileUrl);
   if (file) {
-    const size = content.fileSize ? ` (${Math.ceil(content.fileSize / 1024)} KB)` : '';
+    const size = content.fileSize ? ` (${byteSize(content.fileSize)})` : '';
     parts.push(h('a', {
       class: 'msg-file', href: file, target: '_blank', rel: 'noopener noreferrer', download: content.fileName || true,
       text: `📎 ${content.fileName || 'file'}${size}`,

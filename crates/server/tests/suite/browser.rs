@@ -977,6 +977,21 @@ async fn signed_in(
     Some((driver, profile))
 }
 
+/// Opens a chat from the list and waits for its history.
+async fn open_chat(driver: &Driver, key: &str) {
+    driver.click(&format!("[data-chat-key='{key}']")).await;
+    driver
+        .wait_for(
+            "the open chat",
+            &format!(
+                "return !document.getElementById('composer').hidden \
+                 && document.querySelector('.chat-item.active')?.dataset.chatKey === '{key}' \
+                 && !['', 'Loading…'].includes(document.getElementById('history-status').textContent)"
+            ),
+        )
+        .await;
+}
+
 /// At phone width the chat list fits the screen: one long preview ends in an ellipsis inside
 /// it instead of widening the list, and Sign out stays on screen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1015,6 +1030,81 @@ async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
         json!({"phone": true, "sidebarFits": true, "signOutVisible": true,
                "previewInside": true, "previewCut": true, "ellipsis": "ellipsis"})
     );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// A large image shows at most 22rem (352 px) each way, with its own proportions (no empty
+/// bands); file sizes read in B, KB and MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_and_file_sizes_show_true_to_size_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let files = tempfile::tempdir().unwrap();
+
+    // A 1600×900 PNG, drawn by the browser's own canvas, sent with the paper clip.
+    let png = driver
+        .js(
+            "const c = document.createElement('canvas'); c.width = 1600; c.height = 900; \
+             const g = c.getContext('2d'); g.fillStyle = '#3a7bd5'; g.fillRect(0, 0, 1600, 900); \
+             return c.toDataURL('image/png').split(',')[1]",
+        )
+        .await;
+    let wide = files.path().join("wide.png");
+    std::fs::write(&wide, base64(png.as_str().unwrap())).unwrap();
+    driver
+        .type_into("#composer-file", wide.to_str().unwrap())
+        .await;
+    let size = "const img = document.querySelector('#message-list .msg:last-child img.msg-image'); \
+                if (!img || !img.complete || img.naturalWidth !== 1600) return null; \
+                const r = img.getBoundingClientRect(); \
+                return [Math.round(r.width), Math.round(r.height)]";
+    let shown = driver.wait_for("the sent image, loaded", size).await;
+    assert_eq!(shown, json!([352, 198]), "width and height in px");
+
+    // At phone width it narrows with the bubble and keeps its proportions.
+    driver.resize(390, 844).await;
+    let narrow = driver
+        .wait_for(
+            "the phone layout",
+            "const img = document.querySelector('#message-list .msg:last-child img.msg-image'); \
+             const r = img.getBoundingClientRect(); \
+             const bubble = img.closest('.msg').getBoundingClientRect(); \
+             return innerWidth <= 400 && {inside: r.left >= bubble.left && r.right <= bubble.right, \
+                                          ratio: Math.round(r.width / r.height * 100) / 100}",
+        )
+        .await;
+    assert_eq!(narrow, json!({"inside": true, "ratio": 1.78}));
+    driver.resize(1280, 800).await;
+
+    // A 26-byte file reads "26 B"; 1536 bytes read "1.5 KB"; 3 MiB "3 MB".
+    for (name, len, label) in [
+        ("notes.txt", 26, "26 B"),
+        ("table.csv", 1536, "1.5 KB"),
+        ("dump.bin", 3 * 1024 * 1024, "3 MB"),
+    ] {
+        let path = files.path().join(name);
+        std::fs::write(&path, vec![b'x'; len]).unwrap();
+        driver
+            .type_into("#composer-file", path.to_str().unwrap())
+            .await;
+        driver
+            .wait_for(
+                &format!("the file {name}"),
+                &format!(
+                    "return document.querySelector('#message-list .msg:last-child .msg-file')\
+                     ?.textContent === '📎 {name} ({label})'"
+                ),
+            )
+            .await;
+    }
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
