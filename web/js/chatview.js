@@ -1,5 +1,8 @@
 // The open conversation: history pages loaded upward as the reader scrolls, live messages
 // appended, edits and recalls replaced in place, streaming bot messages growing.
+// Only what the reader has seen is marked read: the chat up to its end, once they are at the
+// bottom of a visible page. A message arriving while they are scrolled up stays unread, behind
+// a "New messages" line and a button that jumps to it.
 
 import { api, chatKey, chatPath } from './api.js';
 import { h } from './dom.js';
@@ -10,20 +13,28 @@ const PAGE = 50;
 const NEAR_TOP = 300;
 
 export class ChatView {
-  constructor(scroller, list, status, onRead) {
+  constructor(scroller, list, status, jump, onRead) {
     this.scroller = scroller;
     this.list = list;
     this.status = status;
+    this.jump = jump;
     this.onRead = onRead;
     this.chat = null;
     this.firstSeq = null;
     this.lastSeq = 0;
+    /** The newest seq the reader has seen (what may be marked read). */
+    this.seenSeq = 0;
+    /** Messages that arrived while the reader was scrolled up, not seen yet. */
+    this.unseen = 0;
+    this.divider = h('li', { class: 'new-divider', role: 'separator', text: 'New messages' });
     this.hasMore = false;
     this.loading = false;
     this.generation = 0;
     scroller.addEventListener('scroll', () => {
       if (scroller.scrollTop < NEAR_TOP) this.loadOlder();
+      if (this.seenSeq < this.lastSeq && this.nearBottom()) this.read();
     }, { passive: true });
+    jump.addEventListener('click', () => this.jumpToNew());
   }
 
   get key() { return this.chat ? chatKey(this.chat) : null; }
@@ -33,11 +44,15 @@ export class ChatView {
     this.generation += 1;
     this.firstSeq = null;
     this.lastSeq = 0;
+    this.seenSeq = 0;
+    this.forgetUnseen();
+    this.divider.remove();
     this.hasMore = false;
     this.loading = false;
     this.list.replaceChildren();
     await this.loadOlder();
     this.scrollToEnd();
+    this.read();
   }
 
   /** Reloads the newest page (after a gap in the live feed). */
@@ -96,18 +111,49 @@ export class ChatView {
     this.scroller.scrollTop = this.scroller.scrollHeight;
   }
 
-  /** A new message in this chat (live or just sent). */
+  /**
+   * A new message in this chat (live or just sent). Returns whether the reader has seen it
+   * (false for another chat's message, or one that arrived below where they are reading).
+   */
   add(msg) {
-    if (chatKey(msg) !== this.key) return;
+    if (chatKey(msg) !== this.key) return false;
     const stick = this.nearBottom();
     const old = this.element(msg.msgId);
     const el = messageElement(msg);
-    if (old && !old.classList.contains('streaming')) return; // already shown
+    if (old && !old.classList.contains('streaming')) return this.seenSeq >= msg.seq; // already shown
     if (old) old.replaceWith(el);
     else this.list.append(el);
     if (!this.hasMore) this.status.textContent = ''; // no longer "No messages yet"
     this.lastSeq = Math.max(this.lastSeq, msg.seq);
-    if (stick || msg.senderId === window.cloudlakeMe) this.scrollToEnd();
+    const mine = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
+    if (stick || mine) this.scrollToEnd();
+    else this.markUnseen(el);
+    this.read();
+    return this.seenSeq >= msg.seq;
+  }
+
+  /** Counts a message that arrived out of sight; the first one gets the "New messages" line. */
+  markUnseen(el) {
+    if (this.unseen === 0) el.before(this.divider);
+    this.unseen += 1;
+    this.jump.textContent = `↓ ${this.unseen} new message${this.unseen === 1 ? '' : 's'}`;
+    this.jump.hidden = false;
+  }
+
+  forgetUnseen() {
+    this.unseen = 0;
+    this.jump.hidden = true;
+  }
+
+  /** The button: to the "New messages" line if it is below the view, else to the end. */
+  jumpToNew() {
+    const line = this.divider.getBoundingClientRect();
+    const view = this.scroller.getBoundingClientRect();
+    if (this.divider.isConnected && line.top > view.top + 1) {
+      this.scroller.scrollTop += line.top - view.top;
+    } else {
+      this.scrollToEnd();
+    }
     this.read();
   }
 
@@ -130,15 +176,18 @@ export class ChatView {
     if (stick) this.scrollToEnd();
   }
 
+  /** Marks the chat read to its end if the reader can see the end: at the bottom, page visible. */
   read() {
-    if (this.chat && this.lastSeq > 0 && document.visibilityState === 'visible') {
-      this.onRead(this.chat, this.lastSeq);
-    }
+    if (!this.chat || this.lastSeq === 0 || document.visibilityState !== 'visible' || !this.nearBottom()) return;
+    this.seenSeq = this.lastSeq;
+    this.forgetUnseen();
+    this.onRead(this.chat, this.seenSeq);
   }
 
   clear() {
     this.chat = null;
     this.generation += 1;
+    this.forgetUnseen();
     this.list.replaceChildren(h('li', { class: 'empty', text: 'Choose a chat on the left.' }));
     this.status.textContent = '';
   }

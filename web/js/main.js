@@ -12,7 +12,7 @@ const $ = (id) => document.getElementById(id);
 const state = { live: null, readTimers: new Map(), readSent: new Map() };
 
 const chatList = new ChatList($('chat-list'), (chat) => openChat(chat));
-const view = new ChatView($('messages'), $('message-list'), $('history-status'), scheduleRead);
+const view = new ChatView($('messages'), $('message-list'), $('history-status'), $('new-messages'), scheduleRead);
 const boards = new Boards($('boards'));
 const composer = new Composer($('composer'));
 $('message-list').addEventListener('reply', (e) => composer.replyTo(e.detail));
@@ -121,7 +121,8 @@ function scheduleRead(chat, seq) {
   if ((state.readSent.get(key) ?? 0) >= seq || state.readTimers.has(key)) return;
   state.readTimers.set(key, setTimeout(async () => {
     state.readTimers.delete(key);
-    const upto = view.key === key ? view.lastSeq : seq;
+    // What the reader has seen by now, which may have grown since this was scheduled.
+    const upto = view.key === key ? Math.max(seq, view.seenSeq) : seq;
     try {
       await api('POST', `/chats/${chatPath(chat)}/read`, { seq: upto });
       state.readSent.set(key, upto);
@@ -151,10 +152,10 @@ async function onFrame(frame) {
       break;
     case 'message': {
       const msg = frame.message;
-      const open = view.key === chatKey(msg) && document.visibilityState === 'visible';
-      view.add(msg);
+      // Unread unless the reader saw it come in (open chat, at the bottom, page visible).
+      const seen = view.add(msg);
       const mine = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
-      if (!chatList.update(msg, { isNew: true, countUnread: !open && !mine })) await loadChats();
+      if (!chatList.update(msg, { isNew: true, countUnread: !seen && !mine })) await loadChats();
       break;
     }
     case 'message.edited':

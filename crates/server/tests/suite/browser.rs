@@ -992,6 +992,33 @@ async fn open_chat(driver: &Driver, key: &str) {
         .await;
 }
 
+/// A user's unread count in a group, as the server keeps it.
+async fn unread(server: &TestServer, token: &str, group: &str) -> i64 {
+    let (status, body) = server.user_api(Method::GET, token, "/chats", None).await;
+    assert_eq!(status, 200, "{body}");
+    body["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["chatId"] == group)
+        .unwrap_or_else(|| panic!("{group} not in {body}"))["unread"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Waits until the server's unread count for the group is `want`.
+async fn wait_unread(server: &TestServer, token: &str, group: &str, want: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = unread(server, token, group).await;
+        if now == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "unread stayed {now}, not {want}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// At phone width the chat list fits the screen: one long preview ends in an ellipsis inside
 /// it instead of widening the list, and Sign out stays on screen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1029,6 +1056,125 @@ async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
         layout,
         json!({"phone": true, "sidebarFits": true, "signOutVisible": true,
                "previewInside": true, "previewCut": true, "ellipsis": "ellipsis"})
+    );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// A message that arrives while the reader is scrolled up is not marked read: it stays unread
+/// (on the server and in the list), a "new messages" line marks where it starts, and a button
+/// jumps there; reaching the bottom marks it read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_below_the_fold_stays_unread_until_seen_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    // More than a screenful, fewer than a page (no older page to load at the top).
+    for i in 1..=40 {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                crate::common::text("group", GROUP, &format!("status line {i}")),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    wait_unread(&server, &alice, GROUP, 0).await;
+
+    // The reader scrolls up to the top; a new message arrives below.
+    let m = "document.getElementById('messages')";
+    assert_eq!(
+        driver
+            .js(&format!(
+                "{m}.scrollTop = 0; return {m}.scrollHeight > 2 * {m}.clientHeight"
+            ))
+            .await,
+        true
+    );
+    let reply = server
+        .post(
+            "/bot/send",
+            &bot_token,
+            crate::common::text("group", GROUP, "fresh news"),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    driver
+        .wait_for(
+            "the new message, below the fold",
+            "return [...document.querySelectorAll('#message-list .msg')].some(m => m.textContent.includes('fresh news'))",
+        )
+        .await;
+    // Past the client's half-second read delay, the server still counts it unread.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(unread(&server, &alice, GROUP).await, 1);
+    let jump = driver
+        .wait_for(
+            "the new-messages button",
+            "const b = document.getElementById('new-messages'); \
+             return b && !b.hidden && b.getBoundingClientRect().height > 0 && b.textContent",
+        )
+        .await;
+    assert_eq!(jump, "↓ 1 new message");
+    // The line stands right before the new message; the reader's place did not move.
+    let state = driver
+        .js(&format!(
+            "const line = document.querySelector('#message-list .new-divider'); \
+             return {{line: line?.textContent ?? null, \
+                     next: line?.nextElementSibling?.textContent.includes('fresh news') ?? false, \
+                     top: {m}.scrollTop, \
+                     badge: document.querySelector(\"[data-chat-key='group:{GROUP}'] .unread\")?.textContent ?? null}}"
+        ))
+        .await;
+    assert_eq!(
+        state,
+        json!({"line": "New messages", "next": true, "top": 0, "badge": "1"})
+    );
+
+    // The button jumps to it; seen at the bottom, it is read.
+    driver.click("#new-messages").await;
+    driver
+        .wait_for(
+            "the jump to the new message",
+            &format!(
+                "return {m}.scrollHeight - {m}.scrollTop - {m}.clientHeight < 80 \
+                 && document.getElementById('new-messages').hidden \
+                 && !document.querySelector(\"[data-chat-key='group:{GROUP}'] .unread\")"
+            ),
+        )
+        .await;
+    wait_unread(&server, &alice, GROUP, 0).await;
+
+    // A message that arrives while the reader is at the bottom is read at once, with no button.
+    let reply = server
+        .post(
+            "/bot/send",
+            &bot_token,
+            crate::common::text("group", GROUP, "seen right away"),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    driver
+        .wait_for(
+            "the message seen at the bottom",
+            "return document.querySelector('#message-list .msg:last-child')?.textContent.includes('seen right away')",
+        )
+        .await;
+    wait_unread(&server, &alice, GROUP, 0).await;
+    assert_eq!(
+        driver
+            .js("return document.getElementById('new-messages').hidden")
+            .await,
+        true
     );
 
     driver.call("DELETE", &driver.s(""), None).await;
