@@ -6,6 +6,7 @@
 
 import { api, chatKey, chatPath } from './api.js';
 import { h } from './dom.js';
+import { arrange } from './grouping.js';
 import { messageElement } from './message.js';
 
 const PAGE = 50;
@@ -76,6 +77,7 @@ export class ChatView {
       const fromBottom = this.scroller.scrollHeight - this.scroller.scrollTop;
       const fresh = messages.filter((m) => !this.element(m.msgId));
       this.list.prepend(...fresh.map((m) => messageElement(m)));
+      arrange(this.list);
       if (messages.length) {
         this.firstSeq = messages[0].seq;
         this.lastSeq = Math.max(this.lastSeq, messages[messages.length - 1].seq);
@@ -126,8 +128,9 @@ export class ChatView {
     if (!this.hasMore) this.status.textContent = ''; // no longer "No messages yet"
     this.lastSeq = Math.max(this.lastSeq, msg.seq);
     const mine = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
+    if (!stick && !mine) this.markUnseen(el);
+    arrange(this.list);
     if (stick || mine) this.scrollToEnd();
-    else this.markUnseen(el);
     this.read();
     return this.seenSeq >= msg.seq;
   }
@@ -160,19 +163,26 @@ export class ChatView {
   /** An edited or recalled message: replaced where it stands. */
   replace(msg) {
     if (chatKey(msg) !== this.key) return;
-    this.element(msg.msgId)?.replaceWith(messageElement(msg));
+    const old = this.element(msg.msgId);
+    if (!old) return;
+    old.replaceWith(messageElement(msg));
+    arrange(this.list);
   }
 
   /** A bot message still being streamed, or dropped when the stream broke off. */
   streaming(msg, aborted) {
     if (chatKey(msg) !== this.key) return;
     const old = this.element(msg.msgId);
-    if (aborted) { if (old?.classList.contains('streaming')) old.remove(); return; }
+    if (aborted) {
+      if (old?.classList.contains('streaming')) { old.remove(); arrange(this.list); }
+      return;
+    }
     if (old && !old.classList.contains('streaming')) return; // the final message is here
     const stick = this.nearBottom();
     const el = messageElement(msg, { streaming: true });
     if (old) old.replaceWith(el);
     else this.list.append(el);
+    arrange(this.list);
     if (stick) this.scrollToEnd();
   }
 

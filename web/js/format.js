@@ -20,3 +20,26 @@ export function byteSize(bytes) {
 function round(value) {
   return value < 10 ? String(Math.round(value * 10) / 10) : String(Math.round(value));
 }
+
+/** The time of day of a message, in the reader's locale ("14:05", "2:05 PM"). */
+export function clockTime(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/** The full date and time, for a tooltip ("Sunday, March 2, 2025 at 12:00 PM"). */
+export function fullDate(ms) {
+  return new Date(ms).toLocaleString([], { dateStyle: 'full', timeStyle: 'short' });
+}
+
+/** A day line's text: "Today", "Yesterday", or the date (with the year when not this one). */
+export function dayLabel(ms, now = Date.now()) {
+  const day = new Date(ms);
+  const today = new Date(now);
+  if (day.toDateString() === today.toDateString()) return 'Today';
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (day.toDateString() === yesterday.toDateString()) return 'Yesterday';
+  return day.toLocaleDateString([], {
+    weekday: 'long', month: 'long', day: 'numeric',
+    year: day.getFullYear() === today.getFullYear() ? undefined : 'numeric',
+  });
+}

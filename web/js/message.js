@@ -1,9 +1,9 @@
 // One message as an element. Text, markdown and html come as the server's sanitized `html`,
 // the only HTML ever inserted; everything else goes in as text or as checked URLs.
 
-import { h, safeUrl, timeLabel } from './dom.js';
+import { h, safeUrl } from './dom.js';
 import { buttonRows } from './buttons.js';
-import { byteSize } from './format.js';
+import { byteSize, clockTime, fullDate } from './format.js';
 
 /** The largest an image is drawn each way (px): 22rem, as `.msg-image` in app.css. */
 const IMAGE_BOX = 352;
@@ -64,19 +64,26 @@ function body(msg) {
 export function messageElement(msg, { streaming = false } = {}) {
   // A tip (someone made administrator, gagged, removed) is a centered gray line, as in Yunhu.
   if (msg.contentType === 'tip') {
-    return h('li', { class: 'msg tip', 'data-msg-id': msg.msgId, 'data-seq': msg.seq, text: msg.content?.text ?? '' });
+    return h('li', {
+      class: 'msg tip', 'data-msg-id': msg.msgId, 'data-seq': msg.seq, 'data-time': msg.sendTime,
+      title: fullDate(msg.sendTime), text: msg.content?.text ?? '',
+    });
   }
   const own = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
   const li = h('li', {
     class: `msg${own ? ' own' : ''}${msg.senderType === 'bot' ? ' bot' : ''}${streaming ? ' streaming' : ''}`,
     'data-msg-id': msg.msgId,
     'data-seq': msg.seq,
+    // For grouping.js: day lines, and one header over a sender's consecutive messages.
+    'data-time': msg.sendTime,
+    'data-sender': `${msg.senderType}:${msg.senderId}`,
   });
   const meta = h('div', { class: 'msg-meta' },
     h('span', { class: 'sender', text: msg.senderNickname || msg.senderId }),
     msg.senderType === 'bot' ? h('span', { class: 'tag', text: 'bot' }) : null,
-    h('time', { datetime: new Date(msg.sendTime).toISOString(), text: timeLabel(msg.sendTime) }),
-    msg.editTime && !msg.recalled ? h('span', { class: 'edited', text: 'edited', title: new Date(msg.editTime).toLocaleString() }) : null,
+    // The day is on the day line above; the full date and time on hover.
+    h('time', { datetime: new Date(msg.sendTime).toISOString(), title: fullDate(msg.sendTime), text: clockTime(msg.sendTime) }),
+    msg.editTime && !msg.recalled ? h('span', { class: 'edited', text: 'edited', title: `Edited ${fullDate(msg.editTime)}` }) : null,
     streaming ? h('span', { class: 'edited', text: 'typing…' }) : null,
   );
   // Yunhu's quote line (wire §5.4), above what the reply says.

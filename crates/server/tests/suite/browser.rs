@@ -102,6 +102,8 @@ impl Driver {
             "--disable-sync",
             "--disable-dev-shm-usage",
             "--window-size=1280,800",
+            // Dates and times in a known language (the day lines' text).
+            "--lang=en-US",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -1355,6 +1357,150 @@ async fn delivery_health_without_an_error_shows_no_null_in_a_real_browser() {
         let error = parts.iter().any(|p| p.starts_with("Last error: "));
         assert_eq!(error, bot == broken, "{bot}: {parts:?}");
     }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Day lines stand between messages of different days; a sender's consecutive messages stand
+/// under one header (the name once); every time shows its full date and time on hover.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn day_lines_and_grouped_messages_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    let bob = server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    // seq 1-2 from the bot, 3 from Bob, 4-5 from the bot, 6 from the bot today.
+    for (i, who) in ["bot", "bot", "bob", "bot", "bot", "bot"]
+        .iter()
+        .enumerate()
+    {
+        let text = format!("message {}", i + 1);
+        if *who == "bob" {
+            let (status, body) = server
+                .user_api(
+                    Method::POST,
+                    &bob,
+                    &format!("/chats/group/{GROUP}/messages"),
+                    Some(json!({"contentType": "text", "content": {"text": text}})),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        } else {
+            let reply = server
+                .post(
+                    "/bot/send",
+                    &bot_token,
+                    crate::common::text("group", GROUP, &text),
+                )
+                .await;
+            assert_eq!(reply["code"], 1, "{reply}");
+        }
+    }
+    // Back-date 1-3 to 2 March 2025 and 4-5 to 3 March, at noon UTC: the same dates in any
+    // time zone within 11 hours of UTC. 1 and 2 are a minute apart, 4 and 5 a minute apart.
+    let noon = 1_740_916_800_000_i64; // 2025-03-02T12:00:00Z
+    let minute = 60_000;
+    let day = 86_400_000;
+    let times = [
+        noon,
+        noon + minute,
+        noon + 2 * minute,
+        noon + day,
+        noon + day + minute,
+    ];
+    let sql: String = times
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            format!(
+                "UPDATE messages SET send_time = {t} WHERE chat_key LIKE '%{GROUP}%' AND seq = {};",
+                i + 1
+            )
+        })
+        .collect();
+    let rows = server.db_rows(&format!(
+        "SELECT COUNT(*) FROM messages WHERE chat_key LIKE '%{GROUP}%'"
+    ));
+    assert_eq!(
+        rows,
+        vec![vec![json!(6)]],
+        "the chat's rows are found by its key"
+    );
+    crate::common::db_execute(server.dir.path(), &sql);
+
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let layout = driver
+        .js(
+            // A name counts as shown when it is drawn inside its bubble (a grouped message
+            // keeps it for screen readers only).
+            "const shown = (s) => { const r = s.getBoundingClientRect(); \
+               const b = s.closest('.msg').getBoundingClientRect(); \
+               return r.width > 1 && r.left >= b.left && r.right <= b.right; }; \
+             return [...document.getElementById('message-list').children].map(el => \
+               el.classList.contains('day-divider') ? 'day: ' + el.textContent \
+               : (el.classList.contains('grouped') ? '  ' : '') \
+                 + (shown(el.querySelector('.sender')) ? el.querySelector('.sender').textContent + ': ' : '') \
+                 + el.querySelector('.msg-body').textContent)",
+        )
+        .await;
+    assert_eq!(
+        layout,
+        json!([
+            "day: Sunday, March 2, 2025",
+            "bot 30714924: message 1",
+            "  message 2",
+            "Bob: message 3",
+            "day: Monday, March 3, 2025",
+            "bot 30714924: message 4",
+            "  message 5",
+            "day: Today",
+            "bot 30714924: message 6",
+        ])
+    );
+    // The full date and time on hover; the bubble shows the time of day.
+    let first = driver
+        .js(
+            "const t = document.querySelector('#message-list .msg time'); \
+             return {datetime: t.getAttribute('datetime'), title: t.title, \
+                     text: t.textContent, \
+                     expect: new Date(1740916800000).toLocaleString([], {dateStyle: 'full', timeStyle: 'short'})}",
+        )
+        .await;
+    assert_eq!(first["datetime"], "2025-03-02T12:00:00.000Z", "{first}");
+    assert_eq!(first["title"], first["expect"], "{first}");
+    assert!(
+        first["title"].as_str().unwrap().contains("March 2, 2025"),
+        "{first}"
+    );
+    assert!(
+        !first["text"].as_str().unwrap().contains("Mar"),
+        "the day line says the day: {first}"
+    );
+
+    // A live message from the same sender joins the group under today's header.
+    let reply = server
+        .post(
+            "/bot/send",
+            &bot_token,
+            crate::common::text("group", GROUP, "message 7"),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    driver
+        .wait_for(
+            "the live message, grouped",
+            "const last = document.querySelector('#message-list .msg:last-child'); \
+             return last?.textContent.includes('message 7') && last.classList.contains('grouped') \
+               && document.querySelectorAll('#message-list .day-divider').length === 3",
+        )
+        .await;
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
