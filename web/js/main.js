@@ -24,6 +24,7 @@ composer.onSent = (msg) => {
 function showSignIn(message = '') {
   state.live?.stop();
   state.live = null;
+  chatList.set([]); // and the tab's title loses its unread count
   $('app').hidden = true;
   $('signin').hidden = false;
   $('signin-error').textContent = message;

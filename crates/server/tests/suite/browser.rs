@@ -600,13 +600,14 @@ async fn web_client_in_a_real_browser() {
         .await;
     // Give a handler that slipped through the time to run.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // The title carries the unread count ("(2) cloudlake"): a handler would have replaced it.
     let report = driver
         .js("const list = document.getElementById('message-list'); return {\
                scripts: list.querySelectorAll('script').length,\
                iframes: list.querySelectorAll('iframe').length,\
                handlers: [...list.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length,\
                jsLinks: [...list.querySelectorAll('a')].filter(a => a.href.startsWith('javascript:')).length,\
-               pwned: window.__pwned ?? null, title: document.title }")
+               pwned: window.__pwned ?? null, title: document.title.replace(/^\\(\\d+\\) /, '') }")
         .await;
     assert_eq!(
         report,
@@ -1500,6 +1501,71 @@ async fn day_lines_and_grouped_messages_in_a_real_browser() {
              return last?.textContent.includes('message 7') && last.classList.contains('grouped') \
                && document.querySelectorAll('#message-list .day-divider').length === 3",
         )
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// The tab's title counts the unread messages of all chats: "(3) cloudlake"; none, "cloudlake".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tab_title_counts_unread_messages_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.group(GROUP2, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    server.join(BOT, GROUP2).await;
+    let send = |group: &'static str, text: &'static str| {
+        let server = &server;
+        let bot_token = &bot_token;
+        async move {
+            let reply = server
+                .post(
+                    "/bot/send",
+                    bot_token,
+                    crate::common::text("group", group, text),
+                )
+                .await;
+            assert_eq!(reply["code"], 1, "{reply}");
+        }
+    };
+    send(GROUP, "hello there").await;
+    send(GROUP2, "alert one").await;
+    send(GROUP2, "alert two").await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    let title = "return document.title";
+    driver
+        .wait_for("three unread", "return document.title === '(3) cloudlake'")
+        .await;
+    // Reading a chat takes its messages off; a live one elsewhere adds to the count.
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    driver
+        .wait_for("two unread", "return document.title === '(2) cloudlake'")
+        .await;
+    send(GROUP2, "alert three").await;
+    driver
+        .wait_for(
+            "three unread again",
+            "return document.title === '(3) cloudlake'",
+        )
+        .await;
+    // A message in the open chat, seen as it comes, does not count.
+    send(GROUP, "seen at once").await;
+    driver
+        .wait_for(
+            "the message in the open chat",
+            "return document.querySelector('#message-list .msg:last-child')?.textContent.includes('seen at once')",
+        )
+        .await;
+    assert_eq!(driver.js(title).await, "(3) cloudlake");
+    open_chat(&driver, &format!("group:{GROUP2}")).await;
+    driver
+        .wait_for("nothing unread", "return document.title === 'cloudlake'")
         .await;
 
     driver.call("DELETE", &driver.s(""), None).await;
