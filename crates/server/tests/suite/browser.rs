@@ -210,6 +210,18 @@ impl Driver {
         .await;
     }
 
+    /// Emulates the system's colour scheme (`light` or `dark`) through Chromium's DevTools
+    /// protocol, as the system setting would set it.
+    async fn color_scheme(&self, scheme: &str) {
+        self.call(
+            "POST",
+            &self.s("/goog/cdp/execute"),
+            Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {
+                "features": [{"name": "prefers-color-scheme", "value": scheme}]}})),
+        )
+        .await;
+    }
+
     /// Saves a PNG screenshot into `dir`, if screenshots were asked for.
     async fn screenshot(&self, dir: Option<&Path>, name: &str) {
         let Some(dir) = dir else { return };
@@ -935,6 +947,13 @@ async fn a_tip_is_a_centered_gray_line_in_a_real_browser() {
     server.stop().await;
 }
 
+/// Where to save screenshots (`CLOUDLAKE_SCREENSHOTS`), if anywhere.
+fn screenshots() -> Option<PathBuf> {
+    std::env::var("CLOUDLAKE_SCREENSHOTS")
+        .ok()
+        .map(PathBuf::from)
+}
+
 /// chromium and chromedriver, or `None` (saying why) when they are not installed outside CI.
 fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
     let chromium = find_binary(
@@ -1566,6 +1585,111 @@ async fn the_tab_title_counts_unread_messages_in_a_real_browser() {
     open_chat(&driver, &format!("group:{GROUP2}")).await;
     driver
         .wait_for("nothing unread", "return document.title === 'cloudlake'")
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// The colours of the main surfaces, as `[name, background luminance, text contrast]`: the
+/// background is the first opaque one among the element and its ancestors; the contrast is
+/// WCAG's ratio of the text colour to it.
+const SURFACES: &str = "\
+    const rgb = (c) => c.match(/[\\d.]+/g).map(Number); \
+    const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; \
+                                 return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); }; \
+    const bg = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); \
+                           if (c.length < 4 || c[3] > 0) return c; } return [255, 255, 255]; }; \
+    const pick = { page: '#messages', sidebar: '#sidebar', chat: '.chat-name', preview: '.chat-preview', \
+                   message: '#message-list .msg:not(.own) .msg-body', own: '#message-list .msg.own .msg-body', \
+                   sender: '#message-list .msg:not(.own) .sender', composer: '#composer-text', \
+                   badge: '.unread', board: '.board', send: '#composer button[type=submit]' }; \
+    return Object.entries(pick).map(([name, css]) => { const el = document.querySelector(css); \
+      if (!el) return [name, null, null]; \
+      const b = lum(bg(el)), t = lum(rgb(getComputedStyle(el).color)); \
+      const ratio = (Math.max(b, t) + 0.05) / (Math.min(b, t) + 0.05); \
+      return [name, Math.round(b * 100) / 100, Math.round(ratio * 10) / 10]; })";
+
+/// The client follows the system's colour scheme: dark surfaces with light, readable text
+/// when the system is dark, the light theme otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dark_mode_follows_the_system_setting_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.group(GROUP2, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    server.join(BOT, GROUP2).await;
+    for (group, text) in [(GROUP, "build is green"), (GROUP2, "disk at 91%")] {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                crate::common::text("group", group, text),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    }
+    let board = server
+        .post(
+            "/bot/board",
+            &bot_token,
+            json!({"chatId": GROUP, "chatType": "group", "contentType": "text",
+                   "content": "deploy freeze until Friday"}),
+        )
+        .await;
+    assert_eq!(board["code"], 1, "{board}");
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    driver
+        .type_into("#composer-text", &format!("thanks{ENTER}"))
+        .await;
+    driver
+        .wait_for(
+            "the sent message and the board",
+            "return !!document.querySelector('#message-list .msg.own') && !!document.querySelector('.board')",
+        )
+        .await;
+
+    for scheme in ["light", "dark"] {
+        driver.color_scheme(scheme).await;
+        driver
+            .wait_for(
+                "the emulated scheme",
+                &format!("return matchMedia('(prefers-color-scheme: {scheme})').matches"),
+            )
+            .await;
+        let surfaces = driver.js(SURFACES).await;
+        for surface in surfaces.as_array().unwrap() {
+            let name = &surface[0];
+            let background = surface[1]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{name} not found: {surfaces}"));
+            let contrast = surface[2].as_f64().unwrap();
+            // The badge and the Send button are accent-coloured in both schemes.
+            if name != "badge" && name != "send" {
+                if scheme == "dark" {
+                    assert!(background < 0.1, "{scheme}: {name} is not dark: {surfaces}");
+                } else {
+                    assert!(
+                        background > 0.7,
+                        "{scheme}: {name} is not light: {surfaces}"
+                    );
+                }
+            }
+            // WCAG AA for text (4.5:1).
+            assert!(
+                contrast >= 4.5,
+                "{scheme}: {name} is hard to read: {surfaces}"
+            );
+        }
+    }
+    driver
+        .screenshot(screenshots().as_deref(), "web-client-dark.png")
         .await;
 
     driver.call("DELETE", &driver.s(""), None).await;
