@@ -5,6 +5,7 @@ import { Boards } from './boards.js';
 import { ChatList } from './chatlist.js';
 import { ChatView } from './chatview.js';
 import { Composer } from './composer.js';
+import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
 
 const $ = (id) => document.getElementById(id);
@@ -16,6 +17,12 @@ const view = new ChatView($('messages'), $('message-list'), $('history-status'),
 const boards = new Boards($('boards'));
 const composer = new Composer($('composer'));
 $('message-list').addEventListener('reply', (e) => composer.replyTo(e.detail));
+const lightbox = new Lightbox($('lightbox'));
+// An image message, or a picture in a rendered message, opens full size.
+$('message-list').addEventListener('click', (e) => {
+  const img = e.target.closest('.msg-image-open')?.querySelector('img') ?? e.target.closest('.msg-body img');
+  if (img) lightbox.open(img);
+});
 composer.onSent = (msg) => {
   view.add(msg);
   chatList.update(msg, { isNew: true, countUnread: false });

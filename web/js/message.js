@@ -23,9 +23,9 @@ function media(content) {
     // jump) and keeps its proportions: CSS alone either left the full size to a narrower
     // max-height (empty bands) or lost the reservation.
     const { width, height } = fitted(content.imageWidth, content.imageHeight);
-    parts.push(h('img', {
-      class: 'msg-image', src: image, alt: content.imageName || 'image', loading: 'lazy', width, height,
-    }));
+    // A button, so that the keyboard opens it in the lightbox too (main.js listens for clicks).
+    parts.push(h('button', { type: 'button', class: 'msg-image-open', title: 'View full size' },
+      h('img', { class: 'msg-image', src: image, alt: content.imageName || 'image', loading: 'lazy', width, height })));
   } else if (content.imageKey) {
     parts.push(h('span', { class: 'placeholder', text: '[image]' }));
   }

@@ -31,6 +31,8 @@ const GROUP2: &str = "307149245";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// WebDriver's Enter key.
 const ENTER: &str = "\u{E007}";
+/// WebDriver's Escape key.
+const ESCAPE: &str = "\u{E00C}";
 
 fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
     if let Ok(path) = std::env::var(env) {
@@ -208,6 +210,14 @@ impl Driver {
             Some(json!({"width": width, "height": height})),
         )
         .await;
+    }
+
+    /// Presses and releases one key (a WebDriver key code such as [`ESCAPE`]) wherever the
+    /// focus is.
+    async fn press(&self, key: &str) {
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
+        self.call("POST", &self.s("/actions"), Some(actions)).await;
     }
 
     /// Emulates the system's colour scheme (`light` or `dark`) through Chromium's DevTools
@@ -1691,6 +1701,75 @@ async fn dark_mode_follows_the_system_setting_in_a_real_browser() {
     driver
         .screenshot(screenshots().as_deref(), "web-client-dark.png")
         .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// An image, clicked (or Enter on it), opens full size in a lightbox; Esc closes it and the
+/// focus returns to the image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_opens_in_a_lightbox_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let png = driver
+        .js(
+            "const c = document.createElement('canvas'); c.width = 1600; c.height = 900; \
+             const g = c.getContext('2d'); g.fillStyle = '#2e8b57'; g.fillRect(0, 0, 1600, 900); \
+             return c.toDataURL('image/png').split(',')[1]",
+        )
+        .await;
+    let files = tempfile::tempdir().unwrap();
+    let wide = files.path().join("wide.png");
+    std::fs::write(&wide, base64(png.as_str().unwrap())).unwrap();
+    driver
+        .type_into("#composer-file", wide.to_str().unwrap())
+        .await;
+    driver
+        .wait_for(
+            "the sent image, loaded",
+            "const img = document.querySelector('#message-list .msg:last-child img.msg-image'); \
+             return img?.complete && img.naturalWidth === 1600",
+        )
+        .await;
+
+    let opened = "const d = document.getElementById('lightbox'); \
+                  const img = d?.querySelector('img'); \
+                  if (!d?.open || !img.complete || img.naturalWidth !== 1600) return null; \
+                  const r = img.getBoundingClientRect(); \
+                  return {src: img.src === document.querySelector('#message-list img.msg-image').src, \
+                          width: Math.round(r.width), ratio: Math.round(r.width / r.height * 100) / 100, \
+                          fits: r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight, \
+                          large: r.width >= innerWidth * 0.9 || r.height >= innerHeight * 0.9}";
+    let closed = "return !document.getElementById('lightbox').open \
+                  && document.activeElement === document.querySelector('#message-list .msg:last-child .msg-image-open')";
+    driver
+        .click("#message-list .msg:last-child img.msg-image")
+        .await;
+    let view = driver.wait_for("the lightbox", opened).await;
+    assert_eq!(view["src"], true, "{view}");
+    assert_eq!(view["ratio"], 1.78, "{view}");
+    assert_eq!(view["fits"], true, "{view}");
+    assert_eq!(view["large"], true, "{view}");
+    driver
+        .screenshot(screenshots().as_deref(), "web-client-lightbox.png")
+        .await;
+    driver.press(ESCAPE).await;
+    driver.wait_for("the lightbox closed by Esc", closed).await;
+
+    // From the keyboard: Enter on the focused image opens it; Esc closes it again.
+    driver.press(ENTER).await;
+    driver
+        .wait_for("the lightbox from the keyboard", opened)
+        .await;
+    driver.press(ESCAPE).await;
+    driver.wait_for("the lightbox closed again", closed).await;
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
