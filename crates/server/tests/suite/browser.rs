@@ -1097,9 +1097,14 @@ async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
 
 /// A message that arrives while the reader is scrolled up is not marked read: it stays unread
 /// (on the server and in the list), a "new messages" line marks where it starts, and a button
-/// jumps there; reaching the bottom marks it read.
+/// jumps there; reaching the bottom marks it read. At desktop and at phone width.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_below_the_fold_stays_unread_until_seen_in_a_real_browser() {
+    below_the_fold((1280, 800)).await;
+    below_the_fold((390, 844)).await;
+}
+
+async fn below_the_fold(size: (u32, u32)) {
     let server = TestServer::start().await;
     let alice = server.user(ALICE, "Alice").await;
     server.group(GROUP, &[ALICE]).await;
@@ -1116,7 +1121,7 @@ async fn a_message_below_the_fold_stays_unread_until_seen_in_a_real_browser() {
             .await;
         assert_eq!(reply["code"], 1, "{reply}");
     }
-    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
         return;
     };
     open_chat(&driver, &format!("group:{GROUP}")).await;
@@ -1466,34 +1471,40 @@ async fn day_lines_and_grouped_messages_in_a_real_browser() {
         return;
     };
     open_chat(&driver, &format!("group:{GROUP}")).await;
-    let layout = driver
-        .js(
-            // A name counts as shown when it is drawn inside its bubble (a grouped message
-            // keeps it for screen readers only).
-            "const shown = (s) => { const r = s.getBoundingClientRect(); \
-               const b = s.closest('.msg').getBoundingClientRect(); \
-               return r.width > 1 && r.left >= b.left && r.right <= b.right; }; \
-             return [...document.getElementById('message-list').children].map(el => \
-               el.classList.contains('day-divider') ? 'day: ' + el.textContent \
-               : (el.classList.contains('grouped') ? '  ' : '') \
-                 + (shown(el.querySelector('.sender')) ? el.querySelector('.sender').textContent + ': ' : '') \
-                 + el.querySelector('.msg-body').textContent)",
-        )
-        .await;
-    assert_eq!(
-        layout,
-        json!([
-            "day: Sunday, March 2, 2025",
-            "bot 30714924: message 1",
-            "  message 2",
-            "Bob: message 3",
-            "day: Monday, March 3, 2025",
-            "bot 30714924: message 4",
-            "  message 5",
-            "day: Today",
-            "bot 30714924: message 6",
-        ])
-    );
+    // The same at desktop and at phone width.
+    for (width, height) in [(1280, 800), (390, 844)] {
+        driver.resize(width, height).await;
+        let layout = driver
+            .js(
+                // A name counts as shown when it is drawn inside its bubble (a grouped message
+                // keeps it for screen readers only).
+                "const shown = (s) => { const r = s.getBoundingClientRect(); \
+                   const b = s.closest('.msg').getBoundingClientRect(); \
+                   return r.width > 1 && r.left >= b.left && r.right <= b.right; }; \
+                 return [...document.getElementById('message-list').children].map(el => \
+                   el.classList.contains('day-divider') ? 'day: ' + el.textContent \
+                   : (el.classList.contains('grouped') ? '  ' : '') \
+                     + (shown(el.querySelector('.sender')) ? el.querySelector('.sender').textContent + ': ' : '') \
+                     + el.querySelector('.msg-body').textContent)",
+            )
+            .await;
+        assert_eq!(
+            layout,
+            json!([
+                "day: Sunday, March 2, 2025",
+                "bot 30714924: message 1",
+                "  message 2",
+                "Bob: message 3",
+                "day: Monday, March 3, 2025",
+                "bot 30714924: message 4",
+                "  message 5",
+                "day: Today",
+                "bot 30714924: message 6",
+            ]),
+            "at {width}x{height}"
+        );
+    }
+    driver.resize(1280, 800).await;
     // The full date and time on hover; the bubble shows the time of day.
     let first = driver
         .js(
@@ -1665,7 +1676,13 @@ async fn dark_mode_follows_the_system_setting_in_a_real_browser() {
         )
         .await;
 
-    for scheme in ["light", "dark"] {
+    for ((width, height), scheme) in [
+        ((1280, 800), "light"),
+        ((1280, 800), "dark"),
+        ((390, 844), "dark"),
+        ((390, 844), "light"),
+    ] {
+        driver.resize(width, height).await;
         driver.color_scheme(scheme).await;
         driver
             .wait_for(
@@ -1683,21 +1700,26 @@ async fn dark_mode_follows_the_system_setting_in_a_real_browser() {
             // The badge and the Send button are accent-coloured in both schemes.
             if name != "badge" && name != "send" {
                 if scheme == "dark" {
-                    assert!(background < 0.1, "{scheme}: {name} is not dark: {surfaces}");
+                    assert!(
+                        background < 0.1,
+                        "{width} {scheme}: {name} is not dark: {surfaces}"
+                    );
                 } else {
                     assert!(
                         background > 0.7,
-                        "{scheme}: {name} is not light: {surfaces}"
+                        "{width} {scheme}: {name} is not light: {surfaces}"
                     );
                 }
             }
             // WCAG AA for text (4.5:1).
             assert!(
                 contrast >= 4.5,
-                "{scheme}: {name} is hard to read: {surfaces}"
+                "{width} {scheme}: {name} is hard to read: {surfaces}"
             );
         }
     }
+    driver.resize(1280, 800).await;
+    driver.color_scheme("dark").await;
     driver
         .screenshot(screenshots().as_deref(), "web-client-dark.png")
         .await;
@@ -1770,6 +1792,20 @@ async fn an_image_opens_in_a_lightbox_in_a_real_browser() {
         .await;
     driver.press(ESCAPE).await;
     driver.wait_for("the lightbox closed again", closed).await;
+
+    // At phone width it fills the screen's width, in proportion.
+    driver.resize(390, 844).await;
+    driver
+        .click("#message-list .msg:last-child img.msg-image")
+        .await;
+    let view = driver.wait_for("the lightbox on a phone", opened).await;
+    assert_eq!(view["ratio"], 1.78, "{view}");
+    assert_eq!(view["fits"], true, "{view}");
+    assert_eq!(view["large"], true, "{view}");
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for("the lightbox closed on a phone", closed)
+        .await;
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
