@@ -1,8 +1,9 @@
 // The open conversation: history pages loaded upward as the reader scrolls, live messages
 // appended, edits and recalls replaced in place, streaming bot messages growing.
 // Only what the reader has seen is marked read: the chat up to its end, once they are at the
-// bottom of a visible page. A message arriving while they are scrolled up stays unread, behind
-// a "New messages" line and a button that jumps to it.
+// bottom of a visible page. A chat with unread messages opens at the first of them; a message
+// arriving while the reader is scrolled up stays unread. Either way a "New messages" line
+// marks where they begin, and a button jumps there.
 
 import { api, chatKey, chatPath } from './api.js';
 import { h } from './dom.js';
@@ -41,6 +42,7 @@ export class ChatView {
   get key() { return this.chat ? chatKey(this.chat) : null; }
 
   async open(chat) {
+    const unread = chat.unread ?? 0; // as the list had it, before anything is marked read
     this.chat = chat;
     this.generation += 1;
     this.firstSeq = null;
@@ -51,9 +53,38 @@ export class ChatView {
     this.hasMore = false;
     this.loading = false;
     this.list.replaceChildren();
+    const generation = this.generation;
     await this.loadOlder();
-    this.scrollToEnd();
+    if (generation !== this.generation) return; // another chat was opened meanwhile
+    // Unread messages: start at the first of them, under the "New messages" line, rather
+    // than at the end (which would mark read what the reader never saw).
+    const first = unread > 0 ? this.firstUnread(unread) : null;
+    if (first) {
+      first.before(this.divider);
+      this.unseen = unread;
+      this.showJump();
+      arrange(this.list);
+      this.scroller.scrollTop += this.divider.getBoundingClientRect().top - this.scroller.getBoundingClientRect().top;
+    } else {
+      this.scrollToEnd();
+    }
     this.read();
+  }
+
+  /**
+   * The oldest of the last `count` messages that count as unread (the server's rule: not
+   * one's own, not recalled), or the oldest loaded message when fewer are loaded.
+   */
+  firstUnread(count) {
+    const messages = [...this.list.querySelectorAll(':scope > .msg')];
+    let seen = 0;
+    for (let i = messages.length - 1; i >= 0; i -= 1) {
+      const el = messages[i];
+      if (el.classList.contains('own') || el.querySelector(':scope > .msg-body.recalled')) continue;
+      seen += 1;
+      if (seen === count) return el;
+    }
+    return messages[0] ?? null;
   }
 
   /** Reloads the newest page (after a gap in the live feed). */
@@ -87,7 +118,8 @@ export class ChatView {
       this.hasMore = page.hasMore;
       this.scroller.scrollTop = this.scroller.scrollHeight - fromBottom;
       this.status.textContent = this.hasMore ? '' : (this.lastSeq ? 'Start of the conversation' : 'No messages yet');
-      this.read();
+      // No read() here: an older page is above the reader, and open() decides where a freshly
+      // opened chat starts (the first page alone would sit at its end and read everything).
     } catch (err) {
       if (generation !== this.generation) return;
       this.status.textContent = `Could not load messages: ${err.message}`;
@@ -139,6 +171,10 @@ export class ChatView {
   markUnseen(el) {
     if (this.unseen === 0) el.before(this.divider);
     this.unseen += 1;
+    this.showJump();
+  }
+
+  showJump() {
     this.jump.textContent = `↓ ${this.unseen} new message${this.unseen === 1 ? '' : 's'}`;
     this.jump.hidden = false;
   }

@@ -339,6 +339,17 @@ async fn web_client_in_a_real_browser() {
             .await;
         assert_eq!(reply["code"], 1, "{reply}");
     }
+    // Read already, so that the chat opens at its end (a chat with unread messages opens at
+    // the first of them).
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/bot/{BOT}/read"),
+            Some(json!({"seq": 120})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     bot_send(
         &server,
         &bot_token,
@@ -1018,7 +1029,9 @@ async fn open_chat(driver: &Driver, key: &str) {
             &format!(
                 "return !document.getElementById('composer').hidden \
                  && document.querySelector('.chat-item.active')?.dataset.chatKey === '{key}' \
-                 && !['', 'Loading…'].includes(document.getElementById('history-status').textContent)"
+                 && document.getElementById('history-status').textContent !== 'Loading…' \
+                 && (document.getElementById('history-status').textContent !== '' \
+                     || !!document.querySelector('#message-list .msg'))"
             ),
         )
         .await;
@@ -1121,6 +1134,16 @@ async fn below_the_fold(size: (u32, u32)) {
             .await;
         assert_eq!(reply["code"], 1, "{reply}");
     }
+    // Read already: the chat opens at its end.
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/read"),
+            Some(json!({"seq": 40})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
         return;
     };
@@ -1213,6 +1236,95 @@ async fn below_the_fold(size: (u32, u32)) {
             .await,
         true
     );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// A chat with unread messages opens at the first of them, under the "New messages" line
+/// (not at the end, which would mark read what the reader never saw); they stay unread until
+/// the reader reaches the end. At desktop and at phone width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_opens_at_its_first_unread_message_in_a_real_browser() {
+    opens_at_first_unread((1280, 800)).await;
+    opens_at_first_unread((390, 844)).await;
+}
+
+async fn opens_at_first_unread(size: (u32, u32)) {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    let send = async |text: String| {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                crate::common::text("group", GROUP, &text),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    };
+    for i in 1..=40 {
+        send(format!("old line {i}")).await;
+    }
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/read"),
+            Some(json!({"seq": 40})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // More than a screenful of unread messages.
+    for i in 1..=20 {
+        send(format!("new line {i}")).await;
+    }
+    assert_eq!(unread(&server, &alice, GROUP).await, 20);
+
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let m = "document.getElementById('messages')";
+    let start = driver
+        .wait_for(
+            "the chat opened at its first unread message",
+            &format!(
+                "const line = document.querySelector('#message-list .new-divider'); \
+                 if (!line) return null; \
+                 return {{next: line.nextElementSibling?.querySelector('.msg-body')?.textContent ?? null, \
+                         atTop: Math.abs(line.getBoundingClientRect().top - {m}.getBoundingClientRect().top) < 2, \
+                         jump: document.getElementById('new-messages').textContent}}"
+            ),
+        )
+        .await;
+    assert_eq!(
+        start,
+        json!({"next": "new line 1", "atTop": true, "jump": "↓ 20 new messages"}),
+        "at {size:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        unread(&server, &alice, GROUP).await,
+        20,
+        "read unseen at {size:?}"
+    );
+
+    // Scrolling to the end reads them.
+    driver
+        .js(&format!("{m}.scrollTop = {m}.scrollHeight; return 1"))
+        .await;
+    driver
+        .wait_for(
+            "the button gone at the end",
+            "return document.getElementById('new-messages').hidden",
+        )
+        .await;
+    wait_unread(&server, &alice, GROUP, 0).await;
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
@@ -1481,7 +1593,7 @@ async fn day_lines_and_grouped_messages_in_a_real_browser() {
                 "const shown = (s) => { const r = s.getBoundingClientRect(); \
                    const b = s.closest('.msg').getBoundingClientRect(); \
                    return r.width > 1 && r.left >= b.left && r.right <= b.right; }; \
-                 return [...document.getElementById('message-list').children].map(el => \
+                 return [...document.querySelectorAll('#message-list > .msg, #message-list > .day-divider')].map(el => \
                    el.classList.contains('day-divider') ? 'day: ' + el.textContent \
                    : (el.classList.contains('grouped') ? '  ' : '') \
                      + (shown(el.querySelector('.sender')) ? el.querySelector('.sender').textContent + ': ' : '') \
