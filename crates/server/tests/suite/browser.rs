@@ -733,6 +733,17 @@ async fn web_client_in_a_real_browser() {
         )
         .await;
     driver.screenshot(shots, "web-client.png").await;
+    if shots.is_some() {
+        driver.color_scheme("dark").await;
+        driver
+            .wait_for(
+                "the dark scheme",
+                "return matchMedia('(prefers-color-scheme: dark)').matches",
+            )
+            .await;
+        driver.screenshot(shots, "web-client-dark.png").await;
+        driver.color_scheme("light").await;
+    }
 
     // History pages in upward as the reader scrolls, without moving what they look at.
     driver.click(&format!("[data-chat-key='bot:{BOT}']")).await;
@@ -966,13 +977,6 @@ async fn a_tip_is_a_centered_gray_line_in_a_real_browser() {
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
     server.stop().await;
-}
-
-/// Where to save screenshots (`CLOUDLAKE_SCREENSHOTS`), if anywhere.
-fn screenshots() -> Option<PathBuf> {
-    std::env::var("CLOUDLAKE_SCREENSHOTS")
-        .ok()
-        .map(PathBuf::from)
 }
 
 /// chromium and chromedriver, or `None` (saying why) when they are not installed outside CI.
@@ -1830,11 +1834,6 @@ async fn dark_mode_follows_the_system_setting_in_a_real_browser() {
             );
         }
     }
-    driver.resize(1280, 800).await;
-    driver.color_scheme("dark").await;
-    driver
-        .screenshot(screenshots().as_deref(), "web-client-dark.png")
-        .await;
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
@@ -1891,9 +1890,6 @@ async fn an_image_opens_in_a_lightbox_in_a_real_browser() {
     assert_eq!(view["ratio"], 1.78, "{view}");
     assert_eq!(view["fits"], true, "{view}");
     assert_eq!(view["large"], true, "{view}");
-    driver
-        .screenshot(screenshots().as_deref(), "web-client-lightbox.png")
-        .await;
     driver.press(ESCAPE).await;
     driver.wait_for("the lightbox closed by Esc", closed).await;
 
