@@ -18,10 +18,10 @@ const boards = new Boards($('boards'));
 const composer = new Composer($('composer'));
 $('message-list').addEventListener('reply', (e) => composer.replyTo(e.detail));
 const lightbox = new Lightbox($('lightbox'));
-// An image message, or a picture in a rendered message, opens full size.
+// An image message, or a picture in a rendered message (unless it is a link), opens full size.
 $('message-list').addEventListener('click', (e) => {
   const img = e.target.closest('.msg-image-open')?.querySelector('img') ?? e.target.closest('.msg-body img');
-  if (img) lightbox.open(img);
+  if (img && !img.closest('a')) lightbox.open(img);
 });
 composer.onSent = (msg) => {
   view.add(msg);
