@@ -1491,7 +1491,7 @@ async fn delivery_health_without_an_error_shows_no_null_in_a_real_browser() {
                 &format!(
                     "const d = document.querySelector('#bot-detail'); \
                      const t = d?.querySelector('#delivery-health')?.textContent ?? ''; \
-                     return d.querySelector('h2').textContent.includes('{bot}') && t.includes('Pending') \
+                     return !!d && d.querySelector('h2').textContent.includes('{bot}') && t.includes('Pending') \
                        && [...document.querySelectorAll('#delivery-health > *')].map(e => e.textContent).concat( \
                             [...document.getElementById('delivery-health').childNodes] \
                               .filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.textContent))"
