@@ -9,6 +9,8 @@ export class Lightbox {
     this.returnTo = null;
     dialog.addEventListener('click', () => dialog.close());
     dialog.addEventListener('close', () => {
+      // The event comes a task after the closing: the dialog may be open again by then.
+      if (dialog.open) return;
       this.image.removeAttribute('src');
       this.returnTo?.focus();
       this.returnTo = null;
