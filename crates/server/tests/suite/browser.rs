@@ -1641,7 +1641,12 @@ async fn day_lines_and_grouped_messages_in_a_real_browser() {
         "the day line says the day: {first}"
     );
 
-    // A live message from the same sender joins the group under today's header.
+    // A live message from the same sender joins the group under today's header; the day
+    // lines already there stay the same elements (the list is an aria-live region: a line
+    // put in again would be read out again).
+    driver
+        .js("window.__lines = [...document.querySelectorAll('#message-list .day-divider')]; return 1")
+        .await;
     let reply = server
         .post(
             "/bot/send",
@@ -1658,6 +1663,13 @@ async fn day_lines_and_grouped_messages_in_a_real_browser() {
                && document.querySelectorAll('#message-list .day-divider').length === 3",
         )
         .await;
+    let same = driver
+        .js(
+            "return [...document.querySelectorAll('#message-list .day-divider')] \
+               .every((line, i) => line === window.__lines[i])",
+        )
+        .await;
+    assert_eq!(same, true, "the day lines were put in again");
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
