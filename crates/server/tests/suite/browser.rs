@@ -1753,7 +1753,9 @@ const SURFACES: &str = "\
     const pick = { page: '#messages', sidebar: '#sidebar', chat: '.chat-name', preview: '.chat-preview', \
                    message: '#message-list .msg:not(.own) .msg-body', own: '#message-list .msg.own .msg-body', \
                    sender: '#message-list .msg:not(.own) .sender', composer: '#composer-text', \
-                   badge: '.unread', board: '.board', send: '#composer button[type=submit]' }; \
+                   badge: '.unread', board: '.board', send: '#composer button[type=submit]', \
+                   time: '#message-list .msg:not(.own) time', day: '.day-divider', \
+                   newLine: '.new-divider', jump: '#new-messages' }; \
     return Object.entries(pick).map(([name, css]) => { const el = document.querySelector(css); \
       if (!el) return [name, null, null]; \
       const b = lum(bg(el)), t = lum(rgb(getComputedStyle(el).color)); \
@@ -1785,7 +1787,7 @@ async fn dark_mode_follows_the_system_setting_in_a_real_browser() {
         .post(
             "/bot/board",
             &bot_token,
-            json!({"chatId": GROUP, "chatType": "group", "contentType": "text",
+            json!({"chatId": GROUP2, "chatType": "group", "contentType": "text",
                    "content": "deploy freeze until Friday"}),
         )
         .await;
@@ -1793,14 +1795,23 @@ async fn dark_mode_follows_the_system_setting_in_a_real_browser() {
     let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
         return;
     };
-    open_chat(&driver, &format!("group:{GROUP}")).await;
+    // Its unread message gets the "New messages" line; the other chat keeps its badge.
+    open_chat(&driver, &format!("group:{GROUP2}")).await;
     driver
         .type_into("#composer-text", &format!("thanks{ENTER}"))
         .await;
     driver
         .wait_for(
             "the sent message and the board",
-            "return !!document.querySelector('#message-list .msg.own') && !!document.querySelector('.board')",
+            "return !!document.querySelector('#message-list .msg.own') && !!document.querySelector('.board') \
+               && !!document.querySelector('.new-divider')",
+        )
+        .await;
+    // The jump button shows only with unseen messages; its colours are checked all the same.
+    driver
+        .js(
+            "document.getElementById('new-messages').textContent = '↓ 2 new messages'; \
+             document.getElementById('new-messages').hidden = false; return 1",
         )
         .await;
 
@@ -1825,8 +1836,8 @@ async fn dark_mode_follows_the_system_setting_in_a_real_browser() {
                 .as_f64()
                 .unwrap_or_else(|| panic!("{name} not found: {surfaces}"));
             let contrast = surface[2].as_f64().unwrap();
-            // The badge and the Send button are accent-coloured in both schemes.
-            if name != "badge" && name != "send" {
+            // The badge and the buttons are accent-coloured in both schemes.
+            if !["badge", "send", "jump"].contains(&name.as_str().unwrap()) {
                 if scheme == "dark" {
                     assert!(
                         background < 0.1,
