@@ -1,4 +1,4 @@
-// Numbers as people read them.
+// Sizes, times and dates as people read them (times and dates in the reader's locale).
 
 const UNITS = ['KB', 'MB', 'GB', 'TB'];
 
