@@ -1,4 +1,5 @@
 // The chat list: groups and bots, most recent first, with unread counts and the last message.
+// The tab's title carries the total unread count, "(3) cloudlake", as chat apps do.
 
 import { chatKey } from './api.js';
 import { h } from './dom.js';
@@ -10,6 +11,7 @@ export class ChatList {
     this.onOpen = onOpen;
     this.chats = [];
     this.openKey = null;
+    this.baseTitle = document.title;
   }
 
   set(chats) {
@@ -70,5 +72,7 @@ export class ChatList {
     if (this.chats.length === 0) {
       this.root.append(h('li', { class: 'empty', text: 'No chats yet: an admin can add you to a group or have you follow a bot.' }));
     }
+    const unread = this.chats.reduce((sum, chat) => sum + (chat.unread ?? 0), 0);
+    document.title = unread ? `(${unread}) ${this.baseTitle}` : this.baseTitle;
   }
 }

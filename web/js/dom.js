@@ -27,13 +27,3 @@ export function safeUrl(raw) {
     return null;
   }
 }
-
-/** A short local time for a message. */
-export function timeLabel(ms) {
-  const d = new Date(ms);
-  const today = new Date();
-  const sameDay = d.toDateString() === today.toDateString();
-  return sameDay
-    ? d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })
-    : d.toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
-}

@@ -5,6 +5,7 @@ import { Boards } from './boards.js';
 import { ChatList } from './chatlist.js';
 import { ChatView } from './chatview.js';
 import { Composer } from './composer.js';
+import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
 
 const $ = (id) => document.getElementById(id);
@@ -12,10 +13,16 @@ const $ = (id) => document.getElementById(id);
 const state = { live: null, readTimers: new Map(), readSent: new Map() };
 
 const chatList = new ChatList($('chat-list'), (chat) => openChat(chat));
-const view = new ChatView($('messages'), $('message-list'), $('history-status'), scheduleRead);
+const view = new ChatView($('messages'), $('message-list'), $('history-status'), $('new-messages'), scheduleRead);
 const boards = new Boards($('boards'));
 const composer = new Composer($('composer'));
 $('message-list').addEventListener('reply', (e) => composer.replyTo(e.detail));
+const lightbox = new Lightbox($('lightbox'));
+// An image message, or a picture in a rendered message (unless it is a link), opens full size.
+$('message-list').addEventListener('click', (e) => {
+  const img = e.target.closest('.msg-image-open')?.querySelector('img') ?? e.target.closest('.msg-body img');
+  if (img && !img.closest('a')) lightbox.open(img);
+});
 composer.onSent = (msg) => {
   view.add(msg);
   chatList.update(msg, { isNew: true, countUnread: false });
@@ -24,6 +31,7 @@ composer.onSent = (msg) => {
 function showSignIn(message = '') {
   state.live?.stop();
   state.live = null;
+  chatList.set([]); // and the tab's title loses its unread count
   $('app').hidden = true;
   $('signin').hidden = false;
   $('signin-error').textContent = message;
@@ -121,7 +129,8 @@ function scheduleRead(chat, seq) {
   if ((state.readSent.get(key) ?? 0) >= seq || state.readTimers.has(key)) return;
   state.readTimers.set(key, setTimeout(async () => {
     state.readTimers.delete(key);
-    const upto = view.key === key ? view.lastSeq : seq;
+    // What the reader has seen by now, which may have grown since this was scheduled.
+    const upto = view.key === key ? Math.max(seq, view.seenSeq) : seq;
     try {
       await api('POST', `/chats/${chatPath(chat)}/read`, { seq: upto });
       state.readSent.set(key, upto);
@@ -151,10 +160,10 @@ async function onFrame(frame) {
       break;
     case 'message': {
       const msg = frame.message;
-      const open = view.key === chatKey(msg) && document.visibilityState === 'visible';
-      view.add(msg);
+      // Unread unless the reader saw it come in (open chat, at the bottom, page visible).
+      const seen = view.add(msg);
       const mine = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
-      if (!chatList.update(msg, { isNew: true, countUnread: !open && !mine })) await loadChats();
+      if (!chatList.update(msg, { isNew: true, countUnread: !seen && !mine })) await loadChats();
       break;
     }
     case 'message.edited':

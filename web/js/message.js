@@ -1,18 +1,31 @@
 // One message as an element. Text, markdown and html come as the server's sanitized `html`,
 // the only HTML ever inserted; everything else goes in as text or as checked URLs.
 
-import { h, safeUrl, timeLabel } from './dom.js';
+import { h, safeUrl } from './dom.js';
 import { buttonRows } from './buttons.js';
+import { byteSize, clockTime, fullDate } from './format.js';
+
+/** The largest an image is drawn each way (px): 22rem, as `.msg-image` in app.css. */
+const IMAGE_BOX = 352;
+
+/** The image's size scaled down to fit IMAGE_BOX, or {} when its size is unknown. */
+function fitted(width, height) {
+  if (!(width > 0 && height > 0)) return {};
+  const scale = Math.min(1, IMAGE_BOX / width, IMAGE_BOX / height);
+  return { width: Math.round(width * scale), height: Math.round(height * scale) };
+}
 
 function media(content) {
   const parts = [];
   const image = safeUrl(content.imageUrl);
   if (image) {
-    // Width and height reserve the space before the image loads: no jump.
-    parts.push(h('img', {
-      class: 'msg-image', src: image, alt: content.imageName || 'image', loading: 'lazy',
-      width: content.imageWidth, height: content.imageHeight,
-    }));
+    // The drawn size, from the stored one, reserves the space before the image loads (no
+    // jump) and keeps its proportions: CSS alone either left the full size to a narrower
+    // max-height (empty bands) or lost the reservation.
+    const { width, height } = fitted(content.imageWidth, content.imageHeight);
+    // A button, so that the keyboard opens it in the lightbox too (main.js listens for clicks).
+    parts.push(h('button', { type: 'button', class: 'msg-image-open', title: 'View full size' },
+      h('img', { class: 'msg-image', src: image, alt: content.imageName || 'image', loading: 'lazy', width, height })));
   } else if (content.imageKey) {
     parts.push(h('span', { class: 'placeholder', text: '[image]' }));
   }
@@ -24,7 +37,7 @@ function media(content) {
   }
   const file = safeUrl(content.fileUrl);
   if (file) {
-    const size = content.fileSize ? ` (${Math.ceil(content.fileSize / 1024)} KB)` : '';
+    const size = content.fileSize ? ` (${byteSize(content.fileSize)})` : '';
     parts.push(h('a', {
       class: 'msg-file', href: file, target: '_blank', rel: 'noopener noreferrer', download: content.fileName || true,
       text: `📎 ${content.fileName || 'file'}${size}`,
@@ -51,19 +64,26 @@ function body(msg) {
 export function messageElement(msg, { streaming = false } = {}) {
   // A tip (someone made administrator, gagged, removed) is a centered gray line, as in Yunhu.
   if (msg.contentType === 'tip') {
-    return h('li', { class: 'msg tip', 'data-msg-id': msg.msgId, 'data-seq': msg.seq, text: msg.content?.text ?? '' });
+    return h('li', {
+      class: 'msg tip', 'data-msg-id': msg.msgId, 'data-seq': msg.seq, 'data-time': msg.sendTime,
+      title: fullDate(msg.sendTime), text: msg.content?.text ?? '',
+    });
   }
   const own = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
   const li = h('li', {
     class: `msg${own ? ' own' : ''}${msg.senderType === 'bot' ? ' bot' : ''}${streaming ? ' streaming' : ''}`,
     'data-msg-id': msg.msgId,
     'data-seq': msg.seq,
+    // For grouping.js: day lines, and one header over a sender's consecutive messages.
+    'data-time': msg.sendTime,
+    'data-sender': `${msg.senderType}:${msg.senderId}`,
   });
   const meta = h('div', { class: 'msg-meta' },
     h('span', { class: 'sender', text: msg.senderNickname || msg.senderId }),
     msg.senderType === 'bot' ? h('span', { class: 'tag', text: 'bot' }) : null,
-    h('time', { datetime: new Date(msg.sendTime).toISOString(), text: timeLabel(msg.sendTime) }),
-    msg.editTime && !msg.recalled ? h('span', { class: 'edited', text: 'edited', title: new Date(msg.editTime).toLocaleString() }) : null,
+    // The day is on the day line above; the full date and time on hover.
+    h('time', { datetime: new Date(msg.sendTime).toISOString(), title: fullDate(msg.sendTime), text: clockTime(msg.sendTime) }),
+    msg.editTime && !msg.recalled ? h('span', { class: 'edited', text: 'edited', title: `Edited ${fullDate(msg.editTime)}` }) : null,
     streaming ? h('span', { class: 'edited', text: 'typing…' }) : null,
   );
   // Yunhu's quote line (wire §5.4), above what the reply says.

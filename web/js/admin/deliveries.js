@@ -28,7 +28,8 @@ export async function deliveryHealth(box, botId) {
       stats.eventTypes ? ` (only ${stats.eventTypes.join(', ')})` : ''),
     h('p', { class: 'counts' },
       `Pending ${stats.pending} · delivered ${stats.delivered} · dead ${stats.dead} · skipped ${stats.skipped}`),
-    stats.lastError ? h('p', { class: 'notice bad' }, h('strong', { text: 'Last error: ' }), stats.lastError) : null,
+    // replaceChildren, unlike h(), writes a null argument as the text "null": '' adds nothing.
+    stats.lastError ? h('p', { class: 'notice bad' }, h('strong', { text: 'Last error: ' }), stats.lastError) : '',
     h('h3', { text: 'Dead letters' }),
     table(['Event', 'Type', 'Attempts', 'Last error', 'When', ''], (stats.deadLetters ?? []).map((d) => [
       d.eventId, d.eventType, String(d.attempts), d.lastError ?? '', when(d.createdAt),

@@ -31,6 +31,8 @@ const GROUP2: &str = "307149245";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// WebDriver's Enter key.
 const ENTER: &str = "\u{E007}";
+/// WebDriver's Escape key.
+const ESCAPE: &str = "\u{E00C}";
 
 fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
     if let Ok(path) = std::env::var(env) {
@@ -102,6 +104,8 @@ impl Driver {
             "--disable-sync",
             "--disable-dev-shm-usage",
             "--window-size=1280,800",
+            // Dates and times in a known language (the day lines' text).
+            "--lang=en-US",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -204,6 +208,26 @@ impl Driver {
             "POST",
             &self.s("/window/rect"),
             Some(json!({"width": width, "height": height})),
+        )
+        .await;
+    }
+
+    /// Presses and releases one key (a WebDriver key code such as [`ESCAPE`]) wherever the
+    /// focus is.
+    async fn press(&self, key: &str) {
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
+            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
+        self.call("POST", &self.s("/actions"), Some(actions)).await;
+    }
+
+    /// Emulates the system's colour scheme (`light` or `dark`) through Chromium's DevTools
+    /// protocol, as the system setting would set it.
+    async fn color_scheme(&self, scheme: &str) {
+        self.call(
+            "POST",
+            &self.s("/goog/cdp/execute"),
+            Some(json!({"cmd": "Emulation.setEmulatedMedia", "params": {
+                "features": [{"name": "prefers-color-scheme", "value": scheme}]}})),
         )
         .await;
     }
@@ -315,6 +339,17 @@ async fn web_client_in_a_real_browser() {
             .await;
         assert_eq!(reply["code"], 1, "{reply}");
     }
+    // Read already, so that the chat opens at its end (a chat with unread messages opens at
+    // the first of them).
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/bot/{BOT}/read"),
+            Some(json!({"seq": 120})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     bot_send(
         &server,
         &bot_token,
@@ -598,13 +633,14 @@ async fn web_client_in_a_real_browser() {
         .await;
     // Give a handler that slipped through the time to run.
     tokio::time::sleep(Duration::from_millis(500)).await;
+    // The title carries the unread count ("(2) cloudlake"): a handler would have replaced it.
     let report = driver
         .js("const list = document.getElementById('message-list'); return {\
                scripts: list.querySelectorAll('script').length,\
                iframes: list.querySelectorAll('iframe').length,\
                handlers: [...list.querySelectorAll('*')].filter(e => [...e.attributes].some(a => a.name.startsWith('on'))).length,\
                jsLinks: [...list.querySelectorAll('a')].filter(a => a.href.startsWith('javascript:')).length,\
-               pwned: window.__pwned ?? null, title: document.title }")
+               pwned: window.__pwned ?? null, title: document.title.replace(/^\\(\\d+\\) /, '') }")
         .await;
     assert_eq!(
         report,
@@ -697,6 +733,17 @@ async fn web_client_in_a_real_browser() {
         )
         .await;
     driver.screenshot(shots, "web-client.png").await;
+    if shots.is_some() {
+        driver.color_scheme("dark").await;
+        driver
+            .wait_for(
+                "the dark scheme",
+                "return matchMedia('(prefers-color-scheme: dark)').matches",
+            )
+            .await;
+        driver.screenshot(shots, "web-client-dark.png").await;
+        driver.color_scheme("light").await;
+    }
 
     // History pages in upward as the reader scrolls, without moving what they look at.
     driver.click(&format!("[data-chat-key='bot:{BOT}']")).await;
@@ -926,6 +973,970 @@ async fn a_tip_is_a_centered_gray_line_in_a_real_browser() {
         json!({"text": "已将\"Bob\"添加为群管理员", "align": "center", "self": "center",
                "border": "none", "background": "rgba(0, 0, 0, 0)", "actions": 0})
     );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// chromium and chromedriver, or `None` (saying why) when they are not installed outside CI.
+fn browser_binaries() -> Option<(PathBuf, PathBuf)> {
+    let chromium = find_binary(
+        "CLOUDLAKE_CHROMIUM",
+        &["/usr/bin/chromium", "/usr/bin/chromium-browser"],
+    );
+    let chromedriver = find_binary("CLOUDLAKE_CHROMEDRIVER", &["/usr/bin/chromedriver"]);
+    if let (Some(chromium), Some(chromedriver)) = (chromium, chromedriver) {
+        return Some((chromium, chromedriver));
+    }
+    let reason = "browser test skipped: chromium and chromedriver not found";
+    assert!(std::env::var("CI").is_err(), "{reason}, and CI must run it");
+    eprintln!("{reason}");
+    None
+}
+
+/// A browser at `width`×`height`, signed in to the web client with `token`, its chat list
+/// shown. The profile directory lives as long as the returned guard.
+async fn signed_in(
+    server: &TestServer,
+    token: &str,
+    (width, height): (u32, u32),
+) -> Option<(Driver, tempfile::TempDir)> {
+    let (chromium, chromedriver) = browser_binaries()?;
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver::start(&chromedriver, &chromium, profile.path()).await;
+    driver.resize(width, height).await;
+    driver.goto(&server.url("/")).await;
+    driver
+        .wait_for(
+            "the sign-in form",
+            "return !document.getElementById('signin').hidden",
+        )
+        .await;
+    driver.type_into("#signin-token", token).await;
+    driver.click("#signin-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the chat list",
+            "return document.querySelectorAll('.chat-item').length > 0",
+        )
+        .await;
+    Some((driver, profile))
+}
+
+/// Opens a chat from the list and waits for its history.
+async fn open_chat(driver: &Driver, key: &str) {
+    driver.click(&format!("[data-chat-key='{key}']")).await;
+    driver
+        .wait_for(
+            "the open chat",
+            &format!(
+                "return !document.getElementById('composer').hidden \
+                 && document.querySelector('.chat-item.active')?.dataset.chatKey === '{key}' \
+                 && document.getElementById('history-status').textContent !== 'Loading…' \
+                 && (document.getElementById('history-status').textContent !== '' \
+                     || !!document.querySelector('#message-list .msg'))"
+            ),
+        )
+        .await;
+}
+
+/// A user's unread count in a group, as the server keeps it.
+async fn unread(server: &TestServer, token: &str, group: &str) -> i64 {
+    let (status, body) = server.user_api(Method::GET, token, "/chats", None).await;
+    assert_eq!(status, 200, "{body}");
+    body["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["chatId"] == group)
+        .unwrap_or_else(|| panic!("{group} not in {body}"))["unread"]
+        .as_i64()
+        .unwrap()
+}
+
+/// Waits until the server's unread count for the group is `want`.
+async fn wait_unread(server: &TestServer, token: &str, group: &str, want: i64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = unread(server, token, group).await;
+        if now == want {
+            return;
+        }
+        assert!(Instant::now() < deadline, "unread stayed {now}, not {want}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// At phone width the chat list fits the screen: one long preview ends in an ellipsis inside
+/// it instead of widening the list, and Sign out stays on screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    let bob = server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+    let long = "The release notes for this week are long: deploy freeze, database migration, \
+                new on-call rota and the holiday schedule for everyone";
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &bob,
+            &format!("/chats/group/{GROUP}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": long}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let Some((driver, _profile)) = signed_in(&server, &alice, (390, 844)).await else {
+        return;
+    };
+    let layout = driver
+        .js("const p = document.querySelector('.chat-preview'); \
+             const side = document.getElementById('sidebar').getBoundingClientRect(); \
+             const out = document.getElementById('signout').getBoundingClientRect(); \
+             return {phone: innerWidth <= 400, \
+                     sidebarFits: side.right <= innerWidth, \
+                     signOutVisible: out.left >= 0 && out.right <= innerWidth, \
+                     previewInside: p.getBoundingClientRect().right <= innerWidth, \
+                     previewCut: p.scrollWidth > p.clientWidth, \
+                     ellipsis: getComputedStyle(p).textOverflow}")
+        .await;
+    assert_eq!(
+        layout,
+        json!({"phone": true, "sidebarFits": true, "signOutVisible": true,
+               "previewInside": true, "previewCut": true, "ellipsis": "ellipsis"})
+    );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// A message that arrives while the reader is scrolled up is not marked read: it stays unread
+/// (on the server and in the list), a "new messages" line marks where it starts, and a button
+/// jumps there; reaching the bottom marks it read. At desktop and at phone width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_below_the_fold_stays_unread_until_seen_in_a_real_browser() {
+    below_the_fold((1280, 800)).await;
+    below_the_fold((390, 844)).await;
+}
+
+async fn below_the_fold(size: (u32, u32)) {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    // More than a screenful, fewer than a page (no older page to load at the top).
+    for i in 1..=40 {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                crate::common::text("group", GROUP, &format!("status line {i}")),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    }
+    // Read already: the chat opens at its end.
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/read"),
+            Some(json!({"seq": 40})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    wait_unread(&server, &alice, GROUP, 0).await;
+
+    // The reader scrolls up to the top; a new message arrives below.
+    let m = "document.getElementById('messages')";
+    assert_eq!(
+        driver
+            .js(&format!(
+                "{m}.scrollTop = 0; return {m}.scrollHeight > 2 * {m}.clientHeight"
+            ))
+            .await,
+        true
+    );
+    let reply = server
+        .post(
+            "/bot/send",
+            &bot_token,
+            crate::common::text("group", GROUP, "fresh news"),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    driver
+        .wait_for(
+            "the new message, below the fold",
+            "return [...document.querySelectorAll('#message-list .msg')].some(m => m.textContent.includes('fresh news'))",
+        )
+        .await;
+    // Past the client's half-second read delay, the server still counts it unread.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(unread(&server, &alice, GROUP).await, 1);
+    let jump = driver
+        .wait_for(
+            "the new-messages button",
+            "const b = document.getElementById('new-messages'); \
+             return b && !b.hidden && b.getBoundingClientRect().height > 0 && b.textContent",
+        )
+        .await;
+    assert_eq!(jump, "↓ 1 new message");
+    // The line stands right before the new message; the reader's place did not move.
+    let state = driver
+        .js(&format!(
+            "const line = document.querySelector('#message-list .new-divider'); \
+             return {{line: line?.textContent ?? null, \
+                     next: line?.nextElementSibling?.textContent.includes('fresh news') ?? false, \
+                     top: {m}.scrollTop, \
+                     badge: document.querySelector(\"[data-chat-key='group:{GROUP}'] .unread\")?.textContent ?? null}}"
+        ))
+        .await;
+    assert_eq!(
+        state,
+        json!({"line": "New messages", "next": true, "top": 0, "badge": "1"})
+    );
+
+    // The button jumps to it; seen at the bottom, it is read.
+    driver.click("#new-messages").await;
+    driver
+        .wait_for(
+            "the jump to the new message",
+            &format!(
+                "return {m}.scrollHeight - {m}.scrollTop - {m}.clientHeight < 80 \
+                 && document.getElementById('new-messages').hidden \
+                 && !document.querySelector(\"[data-chat-key='group:{GROUP}'] .unread\")"
+            ),
+        )
+        .await;
+    wait_unread(&server, &alice, GROUP, 0).await;
+
+    // A message that arrives while the reader is at the bottom is read at once, with no button.
+    let reply = server
+        .post(
+            "/bot/send",
+            &bot_token,
+            crate::common::text("group", GROUP, "seen right away"),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    driver
+        .wait_for(
+            "the message seen at the bottom",
+            "return document.querySelector('#message-list .msg:last-child')?.textContent.includes('seen right away')",
+        )
+        .await;
+    wait_unread(&server, &alice, GROUP, 0).await;
+    assert_eq!(
+        driver
+            .js("return document.getElementById('new-messages').hidden")
+            .await,
+        true
+    );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// A chat with unread messages opens at the first of them, under the "New messages" line
+/// (not at the end, which would mark read what the reader never saw); they stay unread until
+/// the reader reaches the end. At desktop and at phone width.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_chat_opens_at_its_first_unread_message_in_a_real_browser() {
+    opens_at_first_unread((1280, 800)).await;
+    opens_at_first_unread((390, 844)).await;
+}
+
+async fn opens_at_first_unread(size: (u32, u32)) {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    let send = async |text: String| {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                crate::common::text("group", GROUP, &text),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    };
+    for i in 1..=40 {
+        send(format!("old line {i}")).await;
+    }
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/read"),
+            Some(json!({"seq": 40})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    // More than a screenful of unread messages.
+    for i in 1..=20 {
+        send(format!("new line {i}")).await;
+    }
+    assert_eq!(unread(&server, &alice, GROUP).await, 20);
+
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let m = "document.getElementById('messages')";
+    let start = driver
+        .wait_for(
+            "the chat opened at its first unread message",
+            &format!(
+                "const line = document.querySelector('#message-list .new-divider'); \
+                 if (!line) return null; \
+                 return {{next: line.nextElementSibling?.querySelector('.msg-body')?.textContent ?? null, \
+                         atTop: Math.abs(line.getBoundingClientRect().top - {m}.getBoundingClientRect().top) < 2, \
+                         jump: document.getElementById('new-messages').textContent}}"
+            ),
+        )
+        .await;
+    assert_eq!(
+        start,
+        json!({"next": "new line 1", "atTop": true, "jump": "↓ 20 new messages"}),
+        "at {size:?}"
+    );
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    assert_eq!(
+        unread(&server, &alice, GROUP).await,
+        20,
+        "read unseen at {size:?}"
+    );
+
+    // Scrolling to the end reads them.
+    driver
+        .js(&format!("{m}.scrollTop = {m}.scrollHeight; return 1"))
+        .await;
+    driver
+        .wait_for(
+            "the button gone at the end",
+            "return document.getElementById('new-messages').hidden",
+        )
+        .await;
+    wait_unread(&server, &alice, GROUP, 0).await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// A large image shows at most 22rem (352 px) each way, with its own proportions (no empty
+/// bands); file sizes read in B, KB and MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_and_file_sizes_show_true_to_size_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let files = tempfile::tempdir().unwrap();
+
+    // A 1600×900 PNG, drawn by the browser's own canvas, sent with the paper clip.
+    let png = driver
+        .js(
+            "const c = document.createElement('canvas'); c.width = 1600; c.height = 900; \
+             const g = c.getContext('2d'); g.fillStyle = '#3a7bd5'; g.fillRect(0, 0, 1600, 900); \
+             return c.toDataURL('image/png').split(',')[1]",
+        )
+        .await;
+    let wide = files.path().join("wide.png");
+    std::fs::write(&wide, base64(png.as_str().unwrap())).unwrap();
+    driver
+        .type_into("#composer-file", wide.to_str().unwrap())
+        .await;
+    let size = "const img = document.querySelector('#message-list .msg:last-child img.msg-image'); \
+                if (!img || !img.complete || img.naturalWidth !== 1600) return null; \
+                const r = img.getBoundingClientRect(); \
+                return [Math.round(r.width), Math.round(r.height)]";
+    let shown = driver.wait_for("the sent image, loaded", size).await;
+    assert_eq!(shown, json!([352, 198]), "width and height in px");
+
+    // At phone width it narrows with the bubble and keeps its proportions.
+    driver.resize(390, 844).await;
+    let narrow = driver
+        .wait_for(
+            "the phone layout",
+            "const img = document.querySelector('#message-list .msg:last-child img.msg-image'); \
+             const r = img.getBoundingClientRect(); \
+             const bubble = img.closest('.msg').getBoundingClientRect(); \
+             return innerWidth <= 400 && {inside: r.left >= bubble.left && r.right <= bubble.right, \
+                                          ratio: Math.round(r.width / r.height * 100) / 100}",
+        )
+        .await;
+    assert_eq!(narrow, json!({"inside": true, "ratio": 1.78}));
+    driver.resize(1280, 800).await;
+
+    // A 26-byte file reads "26 B"; 1536 bytes read "1.5 KB"; 3 MiB "3 MB".
+    for (name, len, label) in [
+        ("notes.txt", 26, "26 B"),
+        ("table.csv", 1536, "1.5 KB"),
+        ("dump.bin", 3 * 1024 * 1024, "3 MB"),
+    ] {
+        let path = files.path().join(name);
+        std::fs::write(&path, vec![b'x'; len]).unwrap();
+        driver
+            .type_into("#composer-file", path.to_str().unwrap())
+            .await;
+        driver
+            .wait_for(
+                &format!("the file {name}"),
+                &format!(
+                    "return document.querySelector('#message-list .msg:last-child .msg-file')\
+                     ?.textContent === '📎 {name} ({label})'"
+                ),
+            )
+            .await;
+    }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// The console's delivery health shows no literal "null" when there is no last error, and
+/// shows the error when there is one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_health_without_an_error_shows_no_null_in_a_real_browser() {
+    let Some((chromium, chromedriver)) = browser_binaries() else {
+        return;
+    };
+    let server = TestServer::start_with(|c| c.delivery.allow_private = true).await;
+    server.bot(BOT).await;
+    // A second bot whose webhook refuses connections: its delivery fails.
+    let broken = "30714925";
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            "/bots",
+            Some(json!({"id": broken, "nickname": "BrokenBot", "webhookUrl": "http://127.0.0.1:1/hook"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let alice = server.user(ALICE, "Alice").await;
+    server.follow(broken, ALICE).await;
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/bot/{broken}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": "hello"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, stats) = server
+            .admin(Method::GET, &format!("/bots/{broken}/deliveries"), None)
+            .await;
+        if stats["lastError"].is_string() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no delivery error: {stats}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver::start(&chromedriver, &chromium, profile.path()).await;
+    driver.goto(&server.url("/admin")).await;
+    driver
+        .wait_for(
+            "the admin sign-in",
+            "return !document.getElementById('signin').hidden",
+        )
+        .await;
+    driver.type_into("#signin-token", ADMIN_TOKEN).await;
+    driver.click("#signin-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the users table",
+            "return document.querySelector('#view table')?.textContent.includes('Alice')",
+        )
+        .await;
+    driver.click("#tab-bots").await;
+    driver
+        .wait_for(
+            "the bots table",
+            &format!(
+                "return document.querySelector('#view table')?.textContent.includes('{broken}')"
+            ),
+        )
+        .await;
+    for bot in [BOT, broken] {
+        let clicked = driver
+            .js(&format!(
+                "const row = [...document.querySelectorAll('#view table tbody tr')]                    .find(r => r.cells[0].textContent === '{bot}');                  row?.querySelector('td.actions button').click(); return !!row"
+            ))
+            .await;
+        assert_eq!(clicked, true, "{bot} has a row");
+        let health = driver
+            .wait_for(
+                "the delivery health panel",
+                &format!(
+                    "const d = document.querySelector('#bot-detail'); \
+                     const t = d?.querySelector('#delivery-health')?.textContent ?? ''; \
+                     return !!d && d.querySelector('h2').textContent.includes('{bot}') && t.includes('Pending') \
+                       && [...document.querySelectorAll('#delivery-health > *')].map(e => e.textContent).concat( \
+                            [...document.getElementById('delivery-health').childNodes] \
+                              .filter(n => n.nodeType === Node.TEXT_NODE).map(n => n.textContent))"
+                ),
+            )
+            .await;
+        let parts: Vec<&str> = health
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        assert!(!parts.contains(&"null"), "{bot}: {parts:?}");
+        let error = parts.iter().any(|p| p.starts_with("Last error: "));
+        assert_eq!(error, bot == broken, "{bot}: {parts:?}");
+    }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Day lines stand between messages of different days; a sender's consecutive messages stand
+/// under one header (the name once); every time shows its full date and time on hover.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn day_lines_and_grouped_messages_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    let bob = server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    // seq 1-2 from the bot, 3 from Bob, 4-5 from the bot, 6 from the bot today.
+    for (i, who) in ["bot", "bot", "bob", "bot", "bot", "bot"]
+        .iter()
+        .enumerate()
+    {
+        let text = format!("message {}", i + 1);
+        if *who == "bob" {
+            let (status, body) = server
+                .user_api(
+                    Method::POST,
+                    &bob,
+                    &format!("/chats/group/{GROUP}/messages"),
+                    Some(json!({"contentType": "text", "content": {"text": text}})),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        } else {
+            let reply = server
+                .post(
+                    "/bot/send",
+                    &bot_token,
+                    crate::common::text("group", GROUP, &text),
+                )
+                .await;
+            assert_eq!(reply["code"], 1, "{reply}");
+        }
+    }
+    // Back-date 1-3 to 2 March 2025 and 4-5 to 3 March, at noon UTC: the same dates in any
+    // time zone within 11 hours of UTC. 1 and 2 are a minute apart, 4 and 5 a minute apart.
+    let noon = 1_740_916_800_000_i64; // 2025-03-02T12:00:00Z
+    let minute = 60_000;
+    let day = 86_400_000;
+    let times = [
+        noon,
+        noon + minute,
+        noon + 2 * minute,
+        noon + day,
+        noon + day + minute,
+    ];
+    let sql: String = times
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            format!(
+                "UPDATE messages SET send_time = {t} WHERE chat_key LIKE '%{GROUP}%' AND seq = {};",
+                i + 1
+            )
+        })
+        .collect();
+    let rows = server.db_rows(&format!(
+        "SELECT COUNT(*) FROM messages WHERE chat_key LIKE '%{GROUP}%'"
+    ));
+    assert_eq!(
+        rows,
+        vec![vec![json!(6)]],
+        "the chat's rows are found by its key"
+    );
+    crate::common::db_execute(server.dir.path(), &sql);
+
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    // The same at desktop and at phone width.
+    for (width, height) in [(1280, 800), (390, 844)] {
+        driver.resize(width, height).await;
+        let layout = driver
+            .js(
+                // A name counts as shown when it is drawn inside its bubble (a grouped message
+                // keeps it for screen readers only).
+                "const shown = (s) => { const r = s.getBoundingClientRect(); \
+                   const b = s.closest('.msg').getBoundingClientRect(); \
+                   return r.width > 1 && r.left >= b.left && r.right <= b.right; }; \
+                 return [...document.querySelectorAll('#message-list > .msg, #message-list > .day-divider')].map(el => \
+                   el.classList.contains('day-divider') ? 'day: ' + el.textContent \
+                   : (el.classList.contains('grouped') ? '  ' : '') \
+                     + (shown(el.querySelector('.sender')) ? el.querySelector('.sender').textContent + ': ' : '') \
+                     + el.querySelector('.msg-body').textContent)",
+            )
+            .await;
+        assert_eq!(
+            layout,
+            json!([
+                "day: Sunday, March 2, 2025",
+                "bot 30714924: message 1",
+                "  message 2",
+                "Bob: message 3",
+                "day: Monday, March 3, 2025",
+                "bot 30714924: message 4",
+                "  message 5",
+                "day: Today",
+                "bot 30714924: message 6",
+            ]),
+            "at {width}x{height}"
+        );
+    }
+    driver.resize(1280, 800).await;
+    // The full date and time on hover; the bubble shows the time of day.
+    let first = driver
+        .js(
+            "const t = document.querySelector('#message-list .msg time'); \
+             return {datetime: t.getAttribute('datetime'), title: t.title, \
+                     text: t.textContent, \
+                     expect: new Date(1740916800000).toLocaleString([], {dateStyle: 'full', timeStyle: 'short'})}",
+        )
+        .await;
+    assert_eq!(first["datetime"], "2025-03-02T12:00:00.000Z", "{first}");
+    assert_eq!(first["title"], first["expect"], "{first}");
+    assert!(
+        first["title"].as_str().unwrap().contains("March 2, 2025"),
+        "{first}"
+    );
+    assert!(
+        !first["text"].as_str().unwrap().contains("Mar"),
+        "the day line says the day: {first}"
+    );
+
+    // A live message from the same sender joins the group under today's header; the day
+    // lines already there stay the same elements (the list is an aria-live region: a line
+    // put in again would be read out again).
+    driver
+        .js("window.__lines = [...document.querySelectorAll('#message-list .day-divider')]; return 1")
+        .await;
+    let reply = server
+        .post(
+            "/bot/send",
+            &bot_token,
+            crate::common::text("group", GROUP, "message 7"),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    driver
+        .wait_for(
+            "the live message, grouped",
+            "const last = document.querySelector('#message-list .msg:last-child'); \
+             return last?.textContent.includes('message 7') && last.classList.contains('grouped') \
+               && document.querySelectorAll('#message-list .day-divider').length === 3",
+        )
+        .await;
+    let same = driver
+        .js(
+            "return [...document.querySelectorAll('#message-list .day-divider')] \
+               .every((line, i) => line === window.__lines[i])",
+        )
+        .await;
+    assert_eq!(same, true, "the day lines were put in again");
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// The tab's title counts the unread messages of all chats: "(3) cloudlake"; none, "cloudlake".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tab_title_counts_unread_messages_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.group(GROUP2, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    server.join(BOT, GROUP2).await;
+    let send = |group: &'static str, text: &'static str| {
+        let server = &server;
+        let bot_token = &bot_token;
+        async move {
+            let reply = server
+                .post(
+                    "/bot/send",
+                    bot_token,
+                    crate::common::text("group", group, text),
+                )
+                .await;
+            assert_eq!(reply["code"], 1, "{reply}");
+        }
+    };
+    send(GROUP, "hello there").await;
+    send(GROUP2, "alert one").await;
+    send(GROUP2, "alert two").await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    let title = "return document.title";
+    driver
+        .wait_for("three unread", "return document.title === '(3) cloudlake'")
+        .await;
+    // Reading a chat takes its messages off; a live one elsewhere adds to the count.
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    driver
+        .wait_for("two unread", "return document.title === '(2) cloudlake'")
+        .await;
+    send(GROUP2, "alert three").await;
+    driver
+        .wait_for(
+            "three unread again",
+            "return document.title === '(3) cloudlake'",
+        )
+        .await;
+    // A message in the open chat, seen as it comes, does not count.
+    send(GROUP, "seen at once").await;
+    driver
+        .wait_for(
+            "the message in the open chat",
+            "return document.querySelector('#message-list .msg:last-child')?.textContent.includes('seen at once')",
+        )
+        .await;
+    assert_eq!(driver.js(title).await, "(3) cloudlake");
+    open_chat(&driver, &format!("group:{GROUP2}")).await;
+    driver
+        .wait_for("nothing unread", "return document.title === 'cloudlake'")
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// The colours of the main surfaces, as `[name, background luminance, text contrast]`: the
+/// background is the first opaque one among the element and its ancestors; the contrast is
+/// WCAG's ratio of the text colour to it.
+const SURFACES: &str = "\
+    const rgb = (c) => c.match(/[\\d.]+/g).map(Number); \
+    const lum = ([r, g, b]) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }; \
+                                 return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); }; \
+    const bg = (el) => { for (; el; el = el.parentElement) { const c = rgb(getComputedStyle(el).backgroundColor); \
+                           if (c.length < 4 || c[3] > 0) return c; } return [255, 255, 255]; }; \
+    const pick = { page: '#messages', sidebar: '#sidebar', chat: '.chat-name', preview: '.chat-preview', \
+                   message: '#message-list .msg:not(.own) .msg-body', own: '#message-list .msg.own .msg-body', \
+                   sender: '#message-list .msg:not(.own) .sender', composer: '#composer-text', \
+                   badge: '.unread', board: '.board', send: '#composer button[type=submit]', \
+                   time: '#message-list .msg:not(.own) time', day: '.day-divider', \
+                   newLine: '.new-divider', jump: '#new-messages' }; \
+    return Object.entries(pick).map(([name, css]) => { const el = document.querySelector(css); \
+      if (!el) return [name, null, null]; \
+      const b = lum(bg(el)), t = lum(rgb(getComputedStyle(el).color)); \
+      const ratio = (Math.max(b, t) + 0.05) / (Math.min(b, t) + 0.05); \
+      return [name, Math.round(b * 100) / 100, Math.round(ratio * 10) / 10]; })";
+
+/// The client follows the system's colour scheme: dark surfaces with light, readable text
+/// when the system is dark, the light theme otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dark_mode_follows_the_system_setting_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.group(GROUP2, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    server.join(BOT, GROUP2).await;
+    for (group, text) in [(GROUP, "build is green"), (GROUP2, "disk at 91%")] {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                crate::common::text("group", group, text),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    }
+    let board = server
+        .post(
+            "/bot/board",
+            &bot_token,
+            json!({"chatId": GROUP2, "chatType": "group", "contentType": "text",
+                   "content": "deploy freeze until Friday"}),
+        )
+        .await;
+    assert_eq!(board["code"], 1, "{board}");
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    // Its unread message gets the "New messages" line; the other chat keeps its badge.
+    open_chat(&driver, &format!("group:{GROUP2}")).await;
+    driver
+        .type_into("#composer-text", &format!("thanks{ENTER}"))
+        .await;
+    driver
+        .wait_for(
+            "the sent message and the board",
+            "return !!document.querySelector('#message-list .msg.own') && !!document.querySelector('.board') \
+               && !!document.querySelector('.new-divider')",
+        )
+        .await;
+    // The jump button shows only with unseen messages; its colours are checked all the same.
+    driver
+        .js(
+            "document.getElementById('new-messages').textContent = '↓ 2 new messages'; \
+             document.getElementById('new-messages').hidden = false; return 1",
+        )
+        .await;
+
+    for ((width, height), scheme) in [
+        ((1280, 800), "light"),
+        ((1280, 800), "dark"),
+        ((390, 844), "dark"),
+        ((390, 844), "light"),
+    ] {
+        driver.resize(width, height).await;
+        driver.color_scheme(scheme).await;
+        driver
+            .wait_for(
+                "the emulated scheme",
+                &format!("return matchMedia('(prefers-color-scheme: {scheme})').matches"),
+            )
+            .await;
+        let surfaces = driver.js(SURFACES).await;
+        for surface in surfaces.as_array().unwrap() {
+            let name = &surface[0];
+            let background = surface[1]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{name} not found: {surfaces}"));
+            let contrast = surface[2].as_f64().unwrap();
+            // The badge and the buttons are accent-coloured in both schemes.
+            if !["badge", "send", "jump"].contains(&name.as_str().unwrap()) {
+                if scheme == "dark" {
+                    assert!(
+                        background < 0.1,
+                        "{width} {scheme}: {name} is not dark: {surfaces}"
+                    );
+                } else {
+                    assert!(
+                        background > 0.7,
+                        "{width} {scheme}: {name} is not light: {surfaces}"
+                    );
+                }
+            }
+            // WCAG AA for text (4.5:1).
+            assert!(
+                contrast >= 4.5,
+                "{width} {scheme}: {name} is hard to read: {surfaces}"
+            );
+        }
+    }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// An image, clicked (or Enter on it), opens full size in a lightbox; Esc closes it and the
+/// focus returns to the image.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_opens_in_a_lightbox_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let png = driver
+        .js(
+            "const c = document.createElement('canvas'); c.width = 1600; c.height = 900; \
+             const g = c.getContext('2d'); g.fillStyle = '#2e8b57'; g.fillRect(0, 0, 1600, 900); \
+             return c.toDataURL('image/png').split(',')[1]",
+        )
+        .await;
+    let files = tempfile::tempdir().unwrap();
+    let wide = files.path().join("wide.png");
+    std::fs::write(&wide, base64(png.as_str().unwrap())).unwrap();
+    driver
+        .type_into("#composer-file", wide.to_str().unwrap())
+        .await;
+    driver
+        .wait_for(
+            "the sent image, loaded",
+            "const img = document.querySelector('#message-list .msg:last-child img.msg-image'); \
+             return img?.complete && img.naturalWidth === 1600",
+        )
+        .await;
+
+    let opened = "const d = document.getElementById('lightbox'); \
+                  const img = d?.querySelector('img'); \
+                  if (!d?.open || !img.complete || img.naturalWidth !== 1600) return null; \
+                  const r = img.getBoundingClientRect(); \
+                  return {src: img.src === document.querySelector('#message-list img.msg-image').src, \
+                          width: Math.round(r.width), ratio: Math.round(r.width / r.height * 100) / 100, \
+                          fits: r.left >= 0 && r.top >= 0 && r.right <= innerWidth && r.bottom <= innerHeight, \
+                          large: r.width >= innerWidth * 0.9 || r.height >= innerHeight * 0.9}";
+    let closed = "return !document.getElementById('lightbox').open \
+                  && document.activeElement === document.querySelector('#message-list .msg:last-child .msg-image-open')";
+    driver
+        .click("#message-list .msg:last-child img.msg-image")
+        .await;
+    let view = driver.wait_for("the lightbox", opened).await;
+    assert_eq!(view["src"], true, "{view}");
+    assert_eq!(view["ratio"], 1.78, "{view}");
+    assert_eq!(view["fits"], true, "{view}");
+    assert_eq!(view["large"], true, "{view}");
+    driver.press(ESCAPE).await;
+    driver.wait_for("the lightbox closed by Esc", closed).await;
+
+    // From the keyboard: Enter on the focused image opens it; Esc closes it again.
+    driver.press(ENTER).await;
+    driver
+        .wait_for("the lightbox from the keyboard", opened)
+        .await;
+    driver.press(ESCAPE).await;
+    driver.wait_for("the lightbox closed again", closed).await;
+
+    // At phone width it fills the screen's width, in proportion.
+    driver.resize(390, 844).await;
+    driver
+        .click("#message-list .msg:last-child img.msg-image")
+        .await;
+    let view = driver.wait_for("the lightbox on a phone", opened).await;
+    assert_eq!(view["ratio"], 1.78, "{view}");
+    assert_eq!(view["fits"], true, "{view}");
+    assert_eq!(view["large"], true, "{view}");
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for("the lightbox closed on a phone", closed)
+        .await;
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
