@@ -30,7 +30,10 @@ export function parseLink(hash) {
 export async function copyLink(button, msg) {
   const link = messageLink(msg);
   button.dataset.link = link;
-  const label = button.textContent;
+  // A second click before the feedback is gone must not take the feedback for the label.
+  button.dataset.label ??= button.textContent;
+  const label = button.dataset.label;
+  clearTimeout(Number(button.dataset.timer));
   try {
     await copy(link);
     button.textContent = 'Link copied';
@@ -39,7 +42,7 @@ export async function copyLink(button, msg) {
     button.textContent = 'Could not copy';
     button.title = link;
   }
-  setTimeout(() => { button.textContent = label; }, FEEDBACK_MS);
+  button.dataset.timer = String(setTimeout(() => { button.textContent = label; }, FEEDBACK_MS));
 }
 
 /**

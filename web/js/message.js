@@ -61,7 +61,7 @@ function body(msg) {
 }
 
 /** Content types a person can edit here: the ones the composer writes. */
-export const EDITABLE = ['text', 'markdown'];
+const EDITABLE = ['text', 'markdown'];
 
 /**
  * The actions on a message, each a button that asks the message list (main.js listens) by an
