@@ -3,7 +3,8 @@
 // Only what the reader has seen is marked read: the chat up to its end, once they are at the
 // bottom of a visible page. A chat with unread messages opens at the first of them; a message
 // arriving while the reader is scrolled up stays unread. Either way a "New messages" line
-// marks where they begin, and a button jumps there.
+// marks where they begin, and a button jumps there. A link to a message scrolls to it and
+// marks it.
 
 import { api, chatKey, chatPath } from './api.js';
 import { h } from './dom.js';
@@ -11,6 +12,10 @@ import { arrange } from './grouping.js';
 import { messageElement } from './message.js';
 
 const PAGE = 50;
+/** How many older pages a link to a message may load to find it. */
+const MAX_PAGES_TO_FIND = 10;
+/** How long a message opened by a link stays marked (ms). */
+const HIGHLIGHT_MS = 4000;
 /** Load the older page when the reader is this close to the top (px). */
 const NEAR_TOP = 300;
 
@@ -203,6 +208,36 @@ export class ChatView {
     if (!old) return;
     old.replaceWith(messageElement(msg));
     arrange(this.list);
+  }
+
+  /**
+   * Scrolls to a message of the open chat and marks it for a moment, loading older pages (a
+   * few at most) until it is there. Returns whether it was found.
+   */
+  async show(msgId) {
+    const generation = this.generation;
+    for (let pages = 0; !this.element(msgId) && this.hasMore && pages < MAX_PAGES_TO_FIND; pages += 1) {
+      await this.loadOlder();
+      if (generation !== this.generation) return false;
+    }
+    const el = this.element(msgId);
+    if (!el) {
+      this.status.textContent = 'That message is not in the loaded history.';
+      return false;
+    }
+    el.scrollIntoView({ block: 'center' });
+    el.classList.remove('highlight');
+    void el.offsetWidth; // restart the highlight's fade when the same message is shown again
+    el.classList.add('highlight');
+    setTimeout(() => el.classList.remove('highlight'), HIGHLIGHT_MS);
+    this.read();
+    return true;
+  }
+
+  /** The element of the reader's newest message they can edit here, if any. */
+  lastEditable() {
+    const own = [...this.list.querySelectorAll(':scope > .msg.own')].reverse();
+    return own.find((el) => el.querySelector(':scope > .msg-meta .msg-edit')) ?? null;
   }
 
   /** A bot message still being streamed, or dropped when the stream broke off. */

@@ -2,6 +2,7 @@
 // a chosen one goes in as `@name` + U+200B with the ID in `content.at` (wire §5.3). The paper
 // clip (or pasting an image) uploads a file and sends it as an image, video or file message.
 // A message's Reply action quotes it: the next message goes with its `parentId` (wire §5.4).
+// ↑ in an empty composer edits one's last message.
 
 import { api, chatPath, upload } from './api.js';
 import { h } from './dom.js';
@@ -109,6 +110,12 @@ export class Composer {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       this.send();
+    }
+    // ↑ with nothing written: edit one's last message (main.js finds it).
+    if (e.key === 'ArrowUp' && this.text.value === '' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      const ask = new CustomEvent('edit-last', { cancelable: true });
+      this.form.dispatchEvent(ask);
+      if (ask.defaultPrevented) e.preventDefault();
     }
   }
 

@@ -1967,3 +1967,277 @@ async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Valu
     });
     (url, received)
 }
+
+/// WebDriver's ↑ key.
+const ARROW_UP: &str = "\u{E013}";
+
+/// Sends `text` into `group` as the token's user through the API; returns the message's ID.
+async fn user_send(server: &TestServer, token: &str, group: &str, text: &str) -> String {
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            token,
+            &format!("/chats/group/{group}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": text}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["msgId"].as_str().unwrap().to_owned()
+}
+
+/// A message as `token`'s user reads it in `group`'s history.
+async fn user_history_message(server: &TestServer, token: &str, group: &str, id: &str) -> Value {
+    let (status, body) = server
+        .user_api(
+            Method::GET,
+            token,
+            &format!("/chats/group/{group}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["msgId"] == id)
+        .cloned()
+        .unwrap()
+}
+
+/// Reads live frames until one of `kind` comes.
+async fn live_frame_of(ws: &mut crate::common::Ws, kind: &str) -> Value {
+    loop {
+        let frame = crate::common::next_frame(ws)
+            .await
+            .unwrap_or_else(|| panic!("no {kind} frame"));
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+}
+
+#[tokio::test]
+async fn editing_deleting_and_linking_messages_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    let bob = server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+    server.group(GROUP2, &[ALICE, BOB]).await;
+    let bobs = user_send(&server, &bob, GROUP, "Bob's own words").await;
+    let elsewhere = user_send(&server, &bob, GROUP2, "in the other group").await;
+    let mine = user_send(&server, &alice, GROUP, "first draft").await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    let (mut bob_ws, _) = server.live(&bob, None).await;
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let li = |id: &str| format!("#message-list .msg[data-msg-id='{id}']");
+
+    // Edit and Delete on one's own messages only; Copy link on every message.
+    let actions = driver
+        .js(&format!(
+            "const a = (id) => [...document.querySelectorAll(`#message-list .msg[data-msg-id='${{id}}'] .msg-action`)].map(b => b.textContent); \
+             return {{mine: a('{mine}'), bobs: a('{bobs}')}}"
+        ))
+        .await;
+    assert_eq!(
+        actions["mine"],
+        json!(["Copy link", "Edit", "Delete"]),
+        "{actions}"
+    );
+    assert_eq!(actions["bobs"], json!(["Copy link"]), "{actions}");
+
+    // Edit in place: Esc leaves it as it was.
+    driver.click(&format!("{} .msg-edit", li(&mine))).await;
+    let editor = format!("{} .msg-editor-text", li(&mine));
+    driver
+        .wait_for(
+            "the editor, focused, with the text",
+            &format!(
+                "const t = document.querySelector(\"{editor}\"); \
+                 return t && document.activeElement === t && t.value === 'first draft'"
+            ),
+        )
+        .await;
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the editor closed by Esc",
+            &format!(
+                "return !document.querySelector(\"{editor}\") && \
+                 document.querySelector(\"{} .msg-body\").textContent === 'first draft' \
+                 && !document.querySelector(\"{} .msg-body\").hidden",
+                li(&mine),
+                li(&mine)
+            ),
+        )
+        .await;
+    assert!(
+        user_history_message(&server, &alice, GROUP, &mine).await["editTime"].is_null(),
+        "Esc saved"
+    );
+
+    // Enter saves: the message changes here, in history, and live for Bob.
+    driver.click(&format!("{} .msg-edit", li(&mine))).await;
+    driver
+        .wait_for(
+            "the editor again",
+            &format!("return !!document.querySelector(\"{editor}\")"),
+        )
+        .await;
+    driver
+        .js(&format!(
+            "document.querySelector(\"{editor}\").value = ''; return true"
+        ))
+        .await;
+    driver.type_into(&editor, "second draft").await;
+    driver.press(ENTER).await;
+    driver
+        .wait_for(
+            "the edited message",
+            &format!(
+                "const m = document.querySelector(\"{}\"); \
+                 return m && !m.querySelector('.msg-editor') \
+                 && m.querySelector('.msg-body').textContent === 'second draft' \
+                 && !!m.querySelector('.edited')",
+                li(&mine)
+            ),
+        )
+        .await;
+    let stored = user_history_message(&server, &alice, GROUP, &mine).await;
+    assert_eq!(stored["content"]["text"], "second draft", "{stored}");
+    assert!(stored["editTime"].as_i64().is_some(), "{stored}");
+    let frame = live_frame_of(&mut bob_ws, "message.edited").await;
+    assert_eq!(frame["message"]["msgId"], mine.as_str());
+    assert_eq!(frame["message"]["content"]["text"], "second draft");
+
+    // ↑ in the empty composer edits one's last message.
+    driver.click("#composer-text").await;
+    driver.press(ARROW_UP).await;
+    driver
+        .wait_for(
+            "the editor from ↑",
+            &format!(
+                "const t = document.querySelector(\"{editor}\"); \
+                 return t && document.activeElement === t && t.value === 'second draft'"
+            ),
+        )
+        .await;
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the editor closed",
+            &format!("return !document.querySelector(\"{editor}\")"),
+        )
+        .await;
+
+    // Delete asks first; Cancel keeps the message.
+    driver.click(&format!("{} .msg-delete", li(&mine))).await;
+    driver
+        .wait_for(
+            "the confirmation",
+            &format!(
+                "return !!document.querySelector(\"{} .msg-confirm\")",
+                li(&mine)
+            ),
+        )
+        .await;
+    driver
+        .click(&format!("{} .msg-confirm-cancel", li(&mine)))
+        .await;
+    driver
+        .wait_for(
+            "the confirmation gone",
+            &format!(
+                "return !document.querySelector(\"{} .msg-confirm\")",
+                li(&mine)
+            ),
+        )
+        .await;
+    assert_eq!(
+        user_history_message(&server, &alice, GROUP, &mine).await["recalled"],
+        false
+    );
+    driver.click(&format!("{} .msg-delete", li(&mine))).await;
+    driver
+        .click(&format!("{} .msg-confirm-delete", li(&mine)))
+        .await;
+    driver
+        .wait_for(
+            "the message recalled",
+            &format!(
+                "const m = document.querySelector(\"{}\"); \
+                 return m && !!m.querySelector('.msg-body.recalled') && !m.querySelector('.msg-edit')",
+                li(&mine)
+            ),
+        )
+        .await;
+    assert_eq!(
+        user_history_message(&server, &alice, GROUP, &mine).await["recalled"],
+        true
+    );
+    let frame = live_frame_of(&mut bob_ws, "message.recalled").await;
+    assert_eq!(frame["message"]["msgId"], mine.as_str());
+
+    // Copy link gives the address of the message in its chat, and says whether it copied.
+    driver.click(&format!("{} .msg-copy-link", li(&bobs))).await;
+    let copied = driver
+        .wait_for(
+            "the copied link",
+            &format!(
+                "const b = document.querySelector(\"{} .msg-copy-link\"); \
+                 return b.dataset.link && ['Link copied', 'Could not copy'].includes(b.textContent) \
+                 && {{link: b.dataset.link, said: b.textContent}}",
+                li(&bobs)
+            ),
+        )
+        .await;
+    let link = copied["link"].as_str().unwrap().to_owned();
+    assert_eq!(
+        link,
+        server.url(&format!("/#/chat/group/{GROUP}/{bobs}")),
+        "{copied}"
+    );
+
+    // Following the link (a fresh page load) opens the chat at the message, marked.
+    driver.goto(&server.url("/")).await;
+    driver
+        .wait_for(
+            "the chat list after reload",
+            "return document.querySelectorAll('.chat-item').length > 0",
+        )
+        .await;
+    driver.goto(&link).await;
+    driver
+        .wait_for(
+            "the linked message, shown and marked",
+            &format!(
+                "return document.querySelector('.chat-item.active')?.dataset.chatKey === 'group:{GROUP}' \
+                 && !!document.querySelector(\"{}.highlight\") && location.hash === ''",
+                li(&bobs)
+            ),
+        )
+        .await;
+
+    // And within the page (a hash change), another chat's message.
+    driver
+        .js(&format!(
+            "location.hash = '#/chat/group/{GROUP2}/{elsewhere}'; return true"
+        ))
+        .await;
+    driver
+        .wait_for(
+            "the other chat's message, shown and marked",
+            &format!(
+                "return document.querySelector('.chat-item.active')?.dataset.chatKey === 'group:{GROUP2}' \
+                 && !!document.querySelector(\"{}.highlight\")",
+                li(&elsewhere)
+            ),
+        )
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
