@@ -104,7 +104,8 @@ export class Composer {
         this.pick(this.matches[this.active]);
         return;
       }
-      if (e.key === 'Escape') { this.closeList(); return; }
+      // Handled: the page's Esc (cancel the reply, back to the list) waits for the next one.
+      if (e.key === 'Escape') { e.preventDefault(); this.closeList(); return; }
     }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();

@@ -7,6 +7,7 @@ import { ChatView } from './chatview.js';
 import { Composer } from './composer.js';
 import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
+import { installShortcuts } from './shortcuts.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -63,6 +64,8 @@ $('signout').addEventListener('click', async () => {
   await signOut();
   showSignIn();
 });
+
+installShortcuts({ chatList, composer, openChat, back: () => $('back').click() });
 
 $('back').addEventListener('click', () => {
   document.body.classList.remove('chat-open');

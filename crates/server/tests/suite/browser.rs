@@ -33,6 +33,11 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const ENTER: &str = "\u{E007}";
 /// WebDriver's Escape key.
 const ESCAPE: &str = "\u{E00C}";
+/// WebDriver's Alt key.
+const ALT: &str = "\u{E00A}";
+/// WebDriver's arrow keys.
+const ARROW_UP: &str = "\u{E013}";
+const ARROW_DOWN: &str = "\u{E015}";
 
 fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
     if let Ok(path) = std::env::var(env) {
@@ -215,8 +220,18 @@ impl Driver {
     /// Presses and releases one key (a WebDriver key code such as [`ESCAPE`]) wherever the
     /// focus is.
     async fn press(&self, key: &str) {
-        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
-            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
+        self.chord(&[key]).await;
+    }
+
+    /// Presses keys together (modifiers first, as [`ALT`], [`ARROW_DOWN`]), then releases them.
+    async fn chord(&self, keys: &[&str]) {
+        let down = keys.iter().map(|k| json!({"type": "keyDown", "value": k}));
+        let up = keys
+            .iter()
+            .rev()
+            .map(|k| json!({"type": "keyUp", "value": k}));
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard",
+                                          "actions": down.chain(up).collect::<Vec<_>>()}]});
         self.call("POST", &self.s("/actions"), Some(actions)).await;
     }
 
@@ -1936,6 +1951,111 @@ async fn an_image_opens_in_a_lightbox_in_a_real_browser() {
     driver.press(ESCAPE).await;
     driver
         .wait_for("the lightbox closed on a phone", closed)
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Keyboard shortcuts: Alt+↓ / Alt+↑ open the next and the previous chat of the list; Esc
+/// cancels a reply being written, and at phone width goes back to the chat list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_shortcuts_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.group(GROUP2, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    server.join(BOT, GROUP2).await;
+    // GROUP2 gets the newest message: it is first in the list, GROUP second.
+    for group in [GROUP, GROUP2] {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                crate::common::text("group", group, &format!("hello {group}")),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    let order = driver
+        .js("return [...document.querySelectorAll('.chat-item')].map(c => c.dataset.chatKey)")
+        .await;
+    assert_eq!(
+        order,
+        json!([format!("group:{GROUP2}"), format!("group:{GROUP}")])
+    );
+    let open_is = |key: String| {
+        format!(
+            "return document.querySelector('.chat-item.active')?.dataset.chatKey === '{key}' \
+             && document.getElementById('chat-title').textContent === 'group {}' \
+             && !!document.querySelector('#message-list .msg')",
+            key.trim_start_matches("group:")
+        )
+    };
+    let first = format!("group:{GROUP2}");
+    let second = format!("group:{GROUP}");
+    // With no chat open, Alt+↓ opens the first; again, the second; Alt+↑ goes back up. The
+    // focus is in the composer of the chat opened, and the shortcuts work from there.
+    driver.js("document.activeElement.blur(); return 1").await;
+    driver.chord(&[ALT, ARROW_DOWN]).await;
+    driver
+        .wait_for("the first chat", &open_is(first.clone()))
+        .await;
+    driver.chord(&[ALT, ARROW_DOWN]).await;
+    driver
+        .wait_for("the second chat", &open_is(second.clone()))
+        .await;
+    assert_eq!(
+        driver.js("return document.activeElement.id").await,
+        "composer-text"
+    );
+    driver.chord(&[ALT, ARROW_DOWN]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    driver
+        .wait_for("still the second chat, the last", &open_is(second.clone()))
+        .await;
+    driver.chord(&[ALT, ARROW_UP]).await;
+    driver
+        .wait_for("the first chat again", &open_is(first.clone()))
+        .await;
+
+    // Esc cancels a reply.
+    driver.click("#message-list .msg .msg-reply").await;
+    driver
+        .wait_for(
+            "the reply bar",
+            "return !document.getElementById('composer-reply').hidden",
+        )
+        .await;
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the reply cancelled",
+            "return document.getElementById('composer-reply').hidden",
+        )
+        .await;
+
+    // At phone width Esc goes back from the chat to the list.
+    driver.resize(390, 844).await;
+    driver
+        .wait_for(
+            "the phone layout",
+            "return getComputedStyle(document.getElementById('sidebar')).display === 'none'",
+        )
+        .await;
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the chat list on a phone",
+            "return getComputedStyle(document.getElementById('sidebar')).display !== 'none' \
+             && !document.querySelector('.chat-item.active')",
+        )
         .await;
 
     driver.call("DELETE", &driver.s(""), None).await;
