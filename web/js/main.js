@@ -7,6 +7,7 @@ import { ChatView } from './chatview.js';
 import { Composer } from './composer.js';
 import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
+import { Notifier } from './notify.js';
 import { installShortcuts } from './shortcuts.js';
 
 const $ = (id) => document.getElementById(id);
@@ -19,6 +20,10 @@ const boards = new Boards($('boards'));
 const composer = new Composer($('composer'));
 $('message-list').addEventListener('reply', (e) => composer.replyTo(e.detail));
 const lightbox = new Lightbox($('lightbox'));
+const notifier = new Notifier($('notify'), (key) => {
+  const chat = chatList.find(key);
+  if (chat) openChat(chat);
+});
 // An image message, or a picture in a rendered message (unless it is a link), opens full size.
 $('message-list').addEventListener('click', (e) => {
   const img = e.target.closest('.msg-image-open')?.querySelector('img') ?? e.target.closest('.msg-body img');
@@ -95,6 +100,7 @@ async function start() {
   $('me-name').textContent = `${me.nickname} (${me.userId})`;
   $('signin').hidden = true;
   $('app').hidden = false;
+  notifier.refresh();
   view.clear();
   await loadChats();
   state.live?.stop();
@@ -167,6 +173,7 @@ async function onFrame(frame) {
       const seen = view.add(msg);
       const mine = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
       if (!chatList.update(msg, { isNew: true, countUnread: !seen && !mine })) await loadChats();
+      if (!seen && !mine) notifier.message(msg, chatList.find(chatKey(msg))?.name);
       break;
     }
     case 'message.edited':

@@ -2063,6 +2063,117 @@ async fn keyboard_shortcuts_in_a_real_browser() {
     server.stop().await;
 }
 
+/// Desktop notifications: the bell asks for permission; once it is given, a message the reader
+/// has not seen while the page is in the background shows as a notification (sender and
+/// text), and clicking it opens its chat. The browser's Notification is replaced by a recorder:
+/// headless Chromium shows none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_notifications_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    let bob = server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+    server.group(GROUP2, &[ALICE, BOB]).await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    // The recorder, in place before the page's own scripts run (then the page is loaded
+    // again; the session keeps Alice signed in): permission "default" until asked.
+    driver
+        .call(
+            "POST",
+            &driver.s("/goog/cdp/execute"),
+            Some(json!({"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source":
+                "window.__shown = []; \
+                 window.Notification = class { \
+                   static permission = 'default'; \
+                   static async requestPermission() { Notification.permission = 'granted'; return 'granted'; } \
+                   constructor(title, options) { this.title = title; this.options = options; window.__shown.push(this); } \
+                   close() {} };"}})),
+        )
+        .await;
+    driver.goto(&server.url("/")).await;
+    driver
+        .wait_for(
+            "the chat list again",
+            "return document.querySelectorAll('.chat-item').length === 2 && window.__shown?.length === 0",
+        )
+        .await;
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    driver
+        .wait_for(
+            "the bell",
+            "const b = document.getElementById('notify'); return b && !b.hidden",
+        )
+        .await;
+    driver.click("#notify").await;
+    driver
+        .wait_for(
+            "the bell gone once allowed",
+            "return document.getElementById('notify').hidden",
+        )
+        .await;
+
+    let post = |group: &'static str, text: &'static str| {
+        let server = &server;
+        let bob = &bob;
+        async move {
+            let (status, body) = server
+                .user_api(
+                    Method::POST,
+                    bob,
+                    &format!("/chats/group/{group}/messages"),
+                    Some(json!({"contentType": "text", "content": {"text": text}})),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    };
+    // In the foreground, a message is seen in the open chat or counted in the list: no
+    // notification.
+    post(GROUP, "you see this one").await;
+    post(GROUP2, "and this one is badged").await;
+    driver
+        .wait_for(
+            "both messages shown",
+            &format!(
+                "return document.querySelector(\"[data-chat-key='group:{GROUP2}'] .unread\")?.textContent === '1' \
+                 && document.querySelector('#message-list .msg:last-child')?.textContent.includes('you see this one')"
+            ),
+        )
+        .await;
+    assert_eq!(driver.js("return window.__shown.length").await, 0);
+
+    // In the background (another window has the focus), a message is notified.
+    driver.js("document.hasFocus = () => false; return 1").await;
+    post(GROUP2, "deploy done").await;
+    let shown = driver
+        .wait_for(
+            "the notification",
+            "const n = window.__shown[0]; return n && {title: n.title, body: n.options.body, count: window.__shown.length}",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!({"title": format!("group {GROUP2}"), "body": "Bob: deploy done", "count": 1})
+    );
+    // Clicking it opens that chat.
+    driver.js("window.__shown[0].onclick(); return 1").await;
+    driver
+        .wait_for(
+            "the notified chat open",
+            &format!(
+                "return document.querySelector('.chat-item.active')?.dataset.chatKey === 'group:{GROUP2}' \
+                 && document.querySelector('#message-list .msg:last-child')?.textContent.includes('deploy done')"
+            ),
+        )
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// A webhook receiver on 127.0.0.1: every JSON body POSTed to it is kept, in order.
 async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     use axum::routing::post;
