@@ -2174,6 +2174,57 @@ async fn desktop_notifications_in_a_real_browser() {
     server.stop().await;
 }
 
+/// Markdown looks like a chat message, not a web page: headings sized for a bubble, lists
+/// indented a little, code set apart (blocks and inline) in a monospace font.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markdown_sized_for_a_bubble_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    let reply = server
+        .post(
+            "/bot/send",
+            &bot_token,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "markdown",
+                   "content": {"text": "# Release 1.2\n\n## Changes\n\n- faster start\n- smaller binary\n\n\
+                                        ```\ncargo build --release\n```\n\nThen run `cargo test`."}}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let looks = driver
+        .js(
+            "const body = document.querySelector('#message-list .msg-body'); \
+             const px = (el, p) => parseFloat(getComputedStyle(el)[p]); \
+             const base = px(body, 'fontSize'); \
+             const q = (css) => body.querySelector(css); \
+             const bg = (el) => getComputedStyle(el).backgroundColor; \
+             const bubble = bg(body.closest('.msg')); \
+             return { \
+               h1: Math.round(px(q('h1'), 'fontSize') / base * 100) / 100 <= 1.3, \
+               h2: Math.round(px(q('h2'), 'fontSize') / base * 100) / 100 <= 1.2, \
+               h2Margin: px(q('h2'), 'marginTop') <= base * 0.75, \
+               list: px(q('ul'), 'paddingLeft') <= base * 1.5 && getComputedStyle(q('ul')).listStyleType === 'disc', \
+               block: getComputedStyle(q('pre')).fontFamily.includes('monospace') && bg(q('pre')) !== bubble, \
+               inline: getComputedStyle(q('p code')).fontFamily.includes('monospace') \
+                       && bg(q('p code')) !== 'rgba(0, 0, 0, 0)' }",
+        )
+        .await;
+    assert_eq!(
+        looks,
+        json!({"h1": true, "h2": true, "h2Margin": true, "list": true, "block": true, "inline": true})
+    );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// A webhook receiver on 127.0.0.1: every JSON body POSTed to it is kept, in order.
 async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     use axum::routing::post;
