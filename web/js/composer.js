@@ -31,6 +31,8 @@ export class Composer {
     form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
     this.text.addEventListener('keydown', (e) => this.keydown(e));
     this.text.addEventListener('input', () => { this.grow(); this.suggest(); });
+    // Text wraps differently at another width (a phone turned, a window resized).
+    window.addEventListener('resize', () => this.grow());
     this.file.addEventListener('change', () => {
       const [file] = this.file.files;
       this.file.value = '';
@@ -87,7 +89,10 @@ export class Composer {
 
   grow() {
     this.text.style.height = 'auto';
-    this.text.style.height = `${Math.min(this.text.scrollHeight, 160)}px`;
+    // The height is the border box (box-sizing); scrollHeight leaves the borders out, and
+    // without them the text overflowed by 2 px and showed a scroll bar.
+    const borders = this.text.offsetHeight - this.text.clientHeight;
+    this.text.style.height = `${Math.min(this.text.scrollHeight + borders, 160)}px`;
   }
 
   keydown(e) {

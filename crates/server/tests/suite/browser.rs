@@ -1122,6 +1122,19 @@ async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
                "previewInside": true, "previewCut": true, "ellipsis": "ellipsis"})
     );
 
+    // The open chat's empty composer shows its whole placeholder on one line, no scroll bar.
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let composer = driver
+        .js("const t = document.getElementById('composer-text'); \
+             return {overflow: t.scrollHeight - t.clientHeight, \
+                     oneLine: t.getBoundingClientRect().height < 3 * parseFloat(getComputedStyle(t).fontSize), \
+                     inside: t.getBoundingClientRect().right <= innerWidth}")
+        .await;
+    assert_eq!(
+        composer,
+        json!({"overflow": 0, "oneLine": true, "inside": true})
+    );
+
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
     server.stop().await;
