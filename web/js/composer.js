@@ -32,6 +32,8 @@ export class Composer {
     form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
     this.text.addEventListener('keydown', (e) => this.keydown(e));
     this.text.addEventListener('input', () => { this.grow(); this.suggest(); });
+    // Text wraps differently at another width (a phone turned, a window resized).
+    window.addEventListener('resize', () => this.grow());
     this.file.addEventListener('change', () => {
       const [file] = this.file.files;
       this.file.value = '';
@@ -88,7 +90,10 @@ export class Composer {
 
   grow() {
     this.text.style.height = 'auto';
-    this.text.style.height = `${Math.min(this.text.scrollHeight, 160)}px`;
+    // The height is the border box (box-sizing); scrollHeight leaves the borders out, and
+    // without them the text overflowed by 2 px and showed a scroll bar.
+    const borders = this.text.offsetHeight - this.text.clientHeight;
+    this.text.style.height = `${Math.min(this.text.scrollHeight + borders, 160)}px`;
   }
 
   keydown(e) {
@@ -105,7 +110,8 @@ export class Composer {
         this.pick(this.matches[this.active]);
         return;
       }
-      if (e.key === 'Escape') { this.closeList(); return; }
+      // Handled: the page's Esc (cancel the reply, back to the list) waits for the next one.
+      if (e.key === 'Escape') { e.preventDefault(); this.closeList(); return; }
     }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();

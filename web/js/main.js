@@ -8,6 +8,8 @@ import { ChatView } from './chatview.js';
 import { Composer } from './composer.js';
 import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
+import { Notifier } from './notify.js';
+import { installShortcuts } from './shortcuts.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -36,6 +38,10 @@ $('composer').addEventListener('edit-last', (e) => {
   el.querySelector(':scope > .msg-meta .msg-edit').click();
 });
 const lightbox = new Lightbox($('lightbox'));
+const notifier = new Notifier($('notify'), (key) => {
+  const chat = chatList.find(key);
+  if (chat) openChat(chat);
+});
 // An image message, or a picture in a rendered message (unless it is a link), opens full size.
 $('message-list').addEventListener('click', (e) => {
   const img = e.target.closest('.msg-image-open')?.querySelector('img') ?? e.target.closest('.msg-body img');
@@ -82,6 +88,8 @@ $('signout').addEventListener('click', async () => {
   showSignIn();
 });
 
+installShortcuts({ chatList, composer, openChat, back: () => $('back').click() });
+
 $('back').addEventListener('click', () => {
   document.body.classList.remove('chat-open');
   chatList.openKey = null;
@@ -110,6 +118,7 @@ async function start() {
   $('me-name').textContent = `${me.nickname} (${me.userId})`;
   $('signin').hidden = true;
   $('app').hidden = false;
+  notifier.refresh();
   view.clear();
   await loadChats();
   state.live?.stop();
@@ -204,6 +213,7 @@ async function onFrame(frame) {
       const seen = view.add(msg);
       const mine = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
       if (!chatList.update(msg, { isNew: true, countUnread: !seen && !mine })) await loadChats();
+      if (!seen && !mine) notifier.message(msg, chatList.find(chatKey(msg))?.name);
       break;
     }
     case 'message.edited':
