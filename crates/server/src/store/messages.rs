@@ -236,33 +236,24 @@ impl Store {
             .write_tx(move |tx| {
                 let conn = tx.conn();
                 let chat_key = chat.key();
-                let html = stored_html(edit.view.html.as_deref());
+                let who = [msg_id.as_str(), chat_key.as_str(), bot_id.as_str()];
                 // Most edits are of a message that quotes nothing: one UPDATE that hands back
-                // the message as it now stands, for the record. (Reading it back after the
-                // UPDATE, and checking it before, were two more statements per edit on the
-                // writer thread: issue 17 measured them at over half of an edit's cost there.)
-                let mut edited = conn
-                    .prepare_cached(concat!(
+                // the message as it now stands, for the record, where checking the row before
+                // and reading it back after took two more statements (two more round trips
+                // on PostgreSQL).
+                let mut edited = replace_content(
+                    conn,
+                    concat!(
                         "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, \
                          html = ?7 WHERE ",
                         bots_own_message!(),
                         " AND parent_id = '' RETURNING ",
                         message_as_it_stands!()
-                    ))?
-                    .query_row(
-                        params![
-                            msg_id,
-                            chat_key,
-                            bot_id,
-                            edit.content_type,
-                            edit.content,
-                            edit.send_time,
-                            html
-                        ],
-                        message_row,
-                    )
-                    .optional()?
-                    .transpose()?;
+                    ),
+                    who,
+                    &edit,
+                    &edit.content,
+                )?;
                 if edited.is_none() {
                     // A reply keeps its quote: its parentId stays, and so do the quote fields
                     // worked out when it was written, which live in the old content.
@@ -280,28 +271,19 @@ impl Store {
                         return Ok(false);
                     };
                     let content = super::quotes::with_quote_fields_of(&before, &edit.content)?;
-                    edited = conn
-                        .prepare_cached(concat!(
+                    edited = replace_content(
+                        conn,
+                        concat!(
                             "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, \
                              html = ?7 WHERE ",
                             bots_own_message!(),
                             " RETURNING ",
                             message_as_it_stands!()
-                        ))?
-                        .query_row(
-                            params![
-                                msg_id,
-                                chat_key,
-                                bot_id,
-                                edit.content_type,
-                                content,
-                                edit.send_time,
-                                html
-                            ],
-                            message_row,
-                        )
-                        .optional()?
-                        .transpose()?;
+                        ),
+                        who,
+                        &edit,
+                        &content,
+                    )?;
                 }
                 let Some(message) = edited else {
                     return Ok(false);
@@ -396,28 +378,19 @@ impl Store {
                     }
                     None => edit.content.clone(),
                 };
-                let edited = conn
-                    .prepare_cached(concat!(
+                let edited = replace_content(
+                    conn,
+                    concat!(
                         "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, \
                          html = ?7 WHERE ",
                         users_own_message!(),
                         " RETURNING ",
                         message_as_it_stands!("users")
-                    ))?
-                    .query_row(
-                        params![
-                            msg_id,
-                            chat_key,
-                            user_id,
-                            edit.content_type,
-                            content,
-                            edit.send_time,
-                            stored_html(edit.view.html.as_deref())
-                        ],
-                        message_row,
-                    )
-                    .optional()?
-                    .transpose()?;
+                    ),
+                    [msg_id.as_str(), chat_key.as_str(), user_id.as_str()],
+                    &edit,
+                    &content,
+                )?;
                 // Checked above in this same transaction; the guard in the UPDATE only
                 // repeats it, so that the statement alone can never change another's message.
                 let Some(message) = edited else {
@@ -842,6 +815,34 @@ fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
         sql.push(')');
     }
     sql
+}
+
+/// Runs one of the content-replacing UPDATEs (`?1` the message ID, `?2` its chat key, `?3` its
+/// sender, `who` in that order; `?4`–`?7` the new content type, `content`, edit time and HTML
+/// from `edit`; `RETURNING` `message_as_it_stands!`), and hands back the message as it now
+/// stands if the UPDATE found it.
+fn replace_content(
+    conn: &Connection,
+    sql: &str,
+    who: [&str; 3],
+    edit: &Outgoing,
+    content: &str,
+) -> Result<Option<StoredMessage>, StoreError> {
+    conn.prepare_cached(sql)?
+        .query_row(
+            params![
+                who[0],
+                who[1],
+                who[2],
+                edit.content_type,
+                content,
+                edit.send_time,
+                stored_html(edit.view.html.as_deref())
+            ],
+            message_row,
+        )
+        .optional()?
+        .transpose()
 }
 
 /// Appends an edit or recall of a stored message to the chat log under the next cursor, and

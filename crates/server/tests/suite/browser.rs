@@ -2263,9 +2263,6 @@ async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Valu
     (url, received)
 }
 
-/// WebDriver's ↑ key.
-const ARROW_UP: &str = "\u{E013}";
-
 /// Sends `text` into `group` as the token's user through the API; returns the message's ID.
 async fn user_send(server: &TestServer, token: &str, group: &str, text: &str) -> String {
     let (status, body) = server
