@@ -1,5 +1,6 @@
 //! Message content as safe HTML for the web client: text escaped with @mentions and http(s)
-//! links made live, markdown through pulldown-cmark, html as sent — and all three through the
+//! links made live, markdown through pulldown-cmark (its bare links and e-mail addresses made
+//! live too), html as sent — and all three through the
 //! same strict ammonia policy, because pulldown-cmark passes raw HTML and `javascript:` links
 //! straight through. The browser inserts only what comes out of here.
 //!
@@ -112,8 +113,145 @@ pub fn try_markdown(source: &str) -> Result<String, RenderError> {
         events.push(event);
     }
     let mut out = String::with_capacity(source.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut out, events.into_iter());
+    pulldown_cmark::html::push_html(&mut out, autolinked(events).into_iter());
     try_sanitize(&out)
+}
+
+/// Makes the bare http(s) URLs and e-mail addresses in markdown's text live links, as a chat
+/// reader expects (CommonMark links only `<https://…>`), except inside a link, an image's
+/// alt text or a code block. Each link found adds two events that the budget did not count;
+/// a link needs at least eight characters of text, so they stay within the text's length.
+fn autolinked(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    use pulldown_cmark::{CowStr, LinkType, Tag, TagEnd};
+    let mut out = Vec::with_capacity(events.len());
+    // Depth of links, images and code blocks around the current event: text there stays text.
+    let mut inside = 0usize;
+    for event in merged_text(events) {
+        match &event {
+            Event::Start(Tag::Link { .. } | Tag::Image { .. } | Tag::CodeBlock(_)) => inside += 1,
+            Event::End(TagEnd::Link | TagEnd::Image | TagEnd::CodeBlock) => {
+                inside = inside.saturating_sub(1)
+            }
+            _ => {}
+        }
+        let Event::Text(text) = &event else {
+            out.push(event);
+            continue;
+        };
+        if inside > 0 || !needs_markup(text) {
+            out.push(event);
+            continue;
+        }
+        let mut plain_from = 0;
+        for (start, len, link) in links_in(text) {
+            if start > plain_from {
+                out.push(Event::Text(CowStr::from(
+                    text[plain_from..start].to_owned(),
+                )));
+            }
+            let shown = text[start..start + len].to_owned();
+            // pulldown-cmark writes an e-mail link's `mailto:` itself.
+            let link_type = match link {
+                Link::Url => LinkType::Autolink,
+                Link::Email => LinkType::Email,
+            };
+            out.push(Event::Start(Tag::Link {
+                link_type,
+                dest_url: CowStr::from(shown.clone()),
+                title: CowStr::from(""),
+                id: CowStr::from(""),
+            }));
+            out.push(Event::Text(CowStr::from(shown)));
+            out.push(Event::End(TagEnd::Link));
+            plain_from = start + len;
+        }
+        if plain_from == 0 {
+            out.push(event);
+        } else if plain_from < text.len() {
+            out.push(Event::Text(CowStr::from(text[plain_from..].to_owned())));
+        }
+    }
+    out
+}
+
+/// The events with each run of adjacent text events joined into one: the parser may cut text
+/// at a character that could have been markup (`_` in `https://example.com/a_b`), and a link
+/// must be found whole.
+fn merged_text(events: Vec<Event<'_>>) -> Vec<Event<'_>> {
+    let mut out: Vec<Event<'_>> = Vec::with_capacity(events.len());
+    for event in events {
+        if let (Event::Text(next), Some(Event::Text(last))) = (&event, out.last_mut()) {
+            let mut joined = last.to_string();
+            joined.push_str(next);
+            *last = pulldown_cmark::CowStr::from(joined);
+            continue;
+        }
+        out.push(event);
+    }
+    out
+}
+
+/// What kind of link [`links_in`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    /// An http(s) URL.
+    Url,
+    /// An e-mail address (linked as `mailto:`).
+    Email,
+}
+
+/// The links in `text`, in order: each one's byte offset, byte length and kind. An e-mail
+/// address is looked for only where a word starts, so a long word is read once, not once
+/// from each of its characters.
+fn links_in(text: &str) -> Vec<(usize, usize, Link)> {
+    let mut found = Vec::new();
+    let mut at = 0;
+    let mut word_start = true;
+    while let Some(c) = text[at..].chars().next() {
+        let rest = &text[at..];
+        if let Some((len, _)) = link_at(rest) {
+            found.push((at, len, Link::Url));
+            at += len;
+            word_start = false;
+            continue;
+        }
+        if word_start && let Some(len) = email_at(rest) {
+            found.push((at, len, Link::Email));
+            at += len;
+            word_start = false;
+            continue;
+        }
+        word_start = !is_email_local(c);
+        at += c.len_utf8();
+    }
+    found
+}
+
+/// A character of an e-mail address's local part.
+fn is_email_local(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-')
+}
+
+/// An e-mail address at the start of `s` (`local@domain.tld`: a local part of letters, digits
+/// and `._%+-`, a domain of letters, digits, `-` and dots with a last label of two letters or
+/// more), and its byte length. Sentence punctuation after it is not part of it.
+fn email_at(s: &str) -> Option<usize> {
+    let local = s.find(|c: char| !is_email_local(c)).unwrap_or(s.len());
+    if local == 0 || !s[local..].starts_with('@') {
+        return None;
+    }
+    let rest = &s[local + 1..];
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
+        .unwrap_or(rest.len());
+    let domain = rest[..end].trim_end_matches(['.', '-']);
+    let last = domain.rsplit('.').next().unwrap_or("");
+    let plausible = domain.contains('.')
+        && !domain.starts_with(['.', '-'])
+        && !domain.contains("..")
+        && last.len() >= 2
+        && last.bytes().all(|b| b.is_ascii_alphabetic());
+    plausible.then_some(local + 1 + domain.len())
 }
 
 /// Renders plain text: HTML-escaped, line breaks kept, `@name\u{200b}` mentions marked and
@@ -435,6 +573,61 @@ mod tests {
             markdown(&format!("![](/media/{key})")),
             format!("<p><img src=\"/media/{key}\" alt=\"\"></p>\n")
         );
+    }
+
+    #[test]
+    fn markdown_links_bare_urls_and_email_addresses() {
+        let out = markdown("see https://example.com/a_b_c?x=1 or write to bob.s@example.co.uk.");
+        assert!(
+            out.contains("<a href=\"https://example.com/a_b_c?x=1\""),
+            "{out}"
+        );
+        assert!(out.contains(">https://example.com/a_b_c?x=1</a>"), "{out}");
+        assert!(
+            out.contains("<a href=\"mailto:bob.s@example.co.uk\""),
+            "{out}"
+        );
+        assert!(out.contains(">bob.s@example.co.uk</a>.</p>"), "{out}");
+        // Not inside a link, inline code or a code block, and not twice.
+        for source in [
+            "[site](https://a.example/x) and <https://b.example/y>",
+            "`https://c.example/z` and `me@d.example`",
+            "```\nhttps://e.example/\nme@f.example\n```",
+        ] {
+            let out = markdown(source);
+            assert_eq!(
+                out.matches("<a ").count(),
+                out.matches("</a>").count(),
+                "{out}"
+            );
+            assert!(!out.contains("<a href=\"https://c.example"), "{out}");
+            assert!(!out.contains("mailto:me@"), "{out}");
+            assert!(!out.contains("<a href=\"https://e.example"), "{out}");
+            assert!(!out.contains("<a <a") && !out.contains("</a></a>"), "{out}");
+        }
+        assert_eq!(
+            markdown("[site](https://a.example/x)")
+                .matches("<a ")
+                .count(),
+            1
+        );
+        // What is not an address stays text.
+        for source in [
+            "a@b",
+            "a@b.c",
+            "@example.com",
+            "x@.example.com",
+            "x@example..com",
+        ] {
+            assert!(!markdown(source).contains("mailto:"), "{source}");
+        }
+        assert_eq!(email_at("x@y.co. next"), Some(6));
+        // A long word is read once: a million letters and then an address stay fast.
+        let long = format!("{}@example.com", "a".repeat(1_000_000));
+        assert_eq!(links_in(&long), vec![(0, long.len(), Link::Email)]);
+        let long = "a".repeat(1_000_000);
+        assert!(links_in(&long).is_empty());
+        assert_inert(&markdown("x javascript:alert(1)@evil.example y"));
     }
 
     #[test]

@@ -2188,7 +2188,8 @@ async fn desktop_notifications_in_a_real_browser() {
 }
 
 /// Markdown looks like a chat message, not a web page: headings sized for a bubble, lists
-/// indented a little, code set apart (blocks and inline) in a monospace font.
+/// indented a little, code set apart (blocks and inline) in a monospace font, bare links and
+/// e-mail addresses live.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markdown_sized_for_a_bubble_in_a_real_browser() {
     let server = TestServer::start().await;
@@ -2202,7 +2203,8 @@ async fn markdown_sized_for_a_bubble_in_a_real_browser() {
             &bot_token,
             json!({"recvId": GROUP, "recvType": "group", "contentType": "markdown",
                    "content": {"text": "# Release 1.2\n\n## Changes\n\n- faster start\n- smaller binary\n\n\
-                                        ```\ncargo build --release\n```\n\nThen run `cargo test`."}}),
+                                        ```\ncargo build --release\n```\n\nThen run `cargo test`.\n\n\
+                                        Notes at https://example.com/notes_1_2, questions to ops@example.com."}}),
         )
         .await;
     assert_eq!(reply["code"], 1, "{reply}");
@@ -2231,6 +2233,24 @@ async fn markdown_sized_for_a_bubble_in_a_real_browser() {
     assert_eq!(
         looks,
         json!({"h1": true, "h2": true, "h2Margin": true, "list": true, "block": true, "inline": true})
+    );
+    // Bare links and addresses in markdown are live, and open in a new tab.
+    let links = driver
+        .js(
+            "return [...document.querySelectorAll('#message-list .msg-body a')] \
+               .map((a) => [a.getAttribute('href'), a.textContent, a.target]);",
+        )
+        .await;
+    assert_eq!(
+        links,
+        json!([
+            [
+                "https://example.com/notes_1_2",
+                "https://example.com/notes_1_2",
+                "_blank"
+            ],
+            ["mailto:ops@example.com", "ops@example.com", "_blank"]
+        ])
     );
 
     driver.call("DELETE", &driver.s(""), None).await;
