@@ -5,6 +5,12 @@ import { chatKey } from './api.js';
 import { h } from './dom.js';
 import { preview } from './message.js';
 
+/** Whether a message @-mentions the signed-in reader (by ID, or everyone with "all"). */
+function mentionsMe(msg) {
+  const at = msg.content?.at ?? [];
+  return at.includes('all') || (window.cloudlakeMe !== undefined && at.includes(window.cloudlakeMe));
+}
+
 export class ChatList {
   constructor(root, onOpen) {
     this.root = root;
@@ -31,7 +37,10 @@ export class ChatList {
       if (msg.seq > (chat.lastSeq ?? 0)) {
         chat.lastSeq = msg.seq;
         chat.lastMessage = msg;
-        if (countUnread) chat.unread = (chat.unread ?? 0) + 1;
+        if (countUnread) {
+          chat.unread = (chat.unread ?? 0) + 1;
+          if (mentionsMe(msg)) chat.mentions = (chat.mentions ?? 0) + 1;
+        }
       }
       this.chats = [chat, ...this.chats.filter((c) => c !== chat)];
     } else if (chat.lastMessage?.msgId === msg.msgId) {
@@ -49,8 +58,9 @@ export class ChatList {
 
   markRead(key) {
     const chat = this.find(key);
-    if (chat && chat.unread) {
+    if (chat && (chat.unread || chat.mentions)) {
       chat.unread = 0;
+      chat.mentions = 0;
       this.render();
     }
   }
@@ -70,6 +80,8 @@ export class ChatList {
         h('span', { class: 'chat-name' }, chat.name || chat.chatId,
           chat.chatType === 'bot' ? h('span', { class: 'tag', text: 'bot' }) : null),
         h('span', { class: 'chat-preview', text: preview(chat.lastMessage) })),
+      // Mentions apart from the rest, as chat apps badge them: "@2" beside the unread count.
+      chat.mentions ? h('span', { class: 'mentions', 'aria-label': `${chat.mentions} mentioning you`, text: `@${chat.mentions}` }) : null,
       chat.unread ? h('span', { class: 'unread', 'aria-label': `${chat.unread} unread`, text: String(chat.unread) }) : null);
       btn.addEventListener('click', () => this.onOpen(chat));
       return h('li', {}, btn);

@@ -39,6 +39,8 @@ pub struct ChatSummary {
     pub last_message: Option<StoredMessage>,
     /// Messages from others after the user's read marker.
     pub unread: i64,
+    /// Those of them that @-mention the user (by ID, or `all`), at most [`MAX_MENTIONS`].
+    pub mentions: i64,
     /// The chat's newest sequence number (0 when empty).
     pub last_seq: i64,
 }
@@ -577,6 +579,11 @@ fn summary(
              AND NOT (sender_type = 'user' AND sender_id = ?3)",
         )?
         .query_row(params![key, read, user_id], |row| row.get(0))?;
+    let mentions = if unread == 0 {
+        0
+    } else {
+        mentions(conn, &key, read, user_id)?
+    };
     let summary = ChatSummary {
         last_seq: last_message.as_ref().map_or(0, |m| m.seq),
         chat,
@@ -585,6 +592,41 @@ fn summary(
         role,
         last_message,
         unread,
+        mentions,
     };
     Ok((summary, last_row))
+}
+
+/// The most unread mentions counted in one chat: a chat past it shows "99+" anyway, and the
+/// count reads each candidate message's content.
+const MAX_MENTIONS: i64 = 100;
+
+/// How many of the unread messages after `read` in chat `key` mention `user_id` (or `all`) in
+/// their content's `at` list. The LIKE finds the messages with an `at` list at all (content is
+/// stored as normalised JSON, `"at":[…]`); each is then read, so that an ID that only appears
+/// in a message's text does not count.
+fn mentions(conn: &Connection, key: &str, read: i64, user_id: &str) -> Result<i64, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT content FROM messages WHERE chat_key = ?1 AND seq > ?2 AND recall_time IS NULL \
+         AND NOT (sender_type = 'user' AND sender_id = ?3) AND content LIKE '%\"at\":[%' \
+         ORDER BY seq DESC LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![key, read, user_id, MAX_MENTIONS * 4], |row| {
+        row.get::<_, String>(0)
+    })?;
+    let mut count = 0;
+    for content in rows {
+        let content: serde_json::Value = serde_json::from_str(&content?)
+            .map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
+        let named = content["at"]
+            .as_array()
+            .is_some_and(|at| at.iter().any(|id| id == user_id || id == "all"));
+        if named {
+            count += 1;
+            if count == MAX_MENTIONS {
+                break;
+            }
+        }
+    }
+    Ok(count)
 }

@@ -2187,6 +2187,73 @@ async fn desktop_notifications_in_a_real_browser() {
     server.stop().await;
 }
 
+/// Unread mentions are badged apart from the unread count ("@1" beside "2"), counted live as
+/// they arrive, and gone once the chat is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mentions_are_badged_apart_from_unread_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    let send = async |text: &str, at: Value| {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                json!({"recvId": GROUP, "recvType": "group", "contentType": "text",
+                       "content": {"text": text, "at": at}}),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    };
+    send("@Alice\u{200b} can you look", json!([ALICE])).await;
+    send("just news", json!([])).await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    let badges = format!(
+        "const item = document.querySelector('[data-chat-key=\"group:{GROUP}\"]'); \
+         return item && [item.querySelector('.mentions')?.textContent ?? null, \
+                         item.querySelector('.unread')?.textContent ?? null];"
+    );
+    driver
+        .wait_for(
+            "one mention of two unread",
+            &format!(
+                "const b = (() => {{ {badges} }})(); return b && b[0] === '@1' && b[1] === '2'"
+            ),
+        )
+        .await;
+    // A live one to everyone counts too.
+    send("@all\u{200b} release at five", json!(["all"])).await;
+    driver
+        .wait_for(
+            "two mentions of three unread",
+            &format!(
+                "const b = (() => {{ {badges} }})(); return b && b[0] === '@2' && b[1] === '3'"
+            ),
+        )
+        .await;
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    driver
+        .wait_for(
+            "no badges once read",
+            &format!(
+                "const b = (() => {{ {badges} }})(); return b && b[0] === null && b[1] === null"
+            ),
+        )
+        .await;
+    // The read reaches the server (half a second later, batched): its counts end too.
+    wait_unread(&server, &alice, GROUP, 0).await;
+    let (_, body) = server.user_api(Method::GET, &alice, "/chats", None).await;
+    assert_eq!(body["chats"][0]["mentions"], 0, "{body}");
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// Markdown looks like a chat message, not a web page: headings sized for a bubble, lists
 /// indented a little, code set apart (blocks and inline) in a monospace font, bare links and
 /// e-mail addresses live.

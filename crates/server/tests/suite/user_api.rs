@@ -92,6 +92,92 @@ async fn chats_list_groups_and_bots_with_last_message_and_unread() {
     assert_eq!(body["chats"][1]["unread"], 0);
 }
 
+/// Unread messages that @-mention the user are counted apart: by ID or `all`, not a mention of
+/// someone else, not the user's ID in a message's text, not a recalled one; reading ends them.
+#[tokio::test]
+async fn chats_count_unread_mentions_apart() {
+    let (server, bot, alice, _) = setup().await;
+    let mention = |at: Value, text: &str| {
+        json!({"recvId": GROUP, "recvType": "group", "contentType": "text",
+               "content": {"text": text, "at": at}})
+    };
+    let mut sent = Vec::new();
+    for body in [
+        mention(json!([ALICE]), "@Alice\u{200b} look"),
+        mention(json!(["all"]), "@all\u{200b} release day"),
+        mention(json!([MALLORY]), "@Mallory\u{200b} not Alice"),
+        mention(json!([ALICE]), "recalled before Alice read it"),
+        text(
+            "group",
+            GROUP,
+            &format!("\"{ALICE}\" appears in the text only"),
+        ),
+    ] {
+        let reply = server.post("/bot/send", &bot, body).await;
+        assert_eq!(reply["code"], 1, "{reply}");
+        sent.push(
+            reply["data"]["messageInfo"]["msgId"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+        );
+    }
+    let reply = server
+        .post(
+            "/bot/recall",
+            &bot,
+            json!({"msgId": sent[3], "chatId": GROUP, "chatType": "group"}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let group_of = |body: &Value| {
+        body["chats"]
+            .as_array()
+            .and_then(|chats| chats.iter().find(|c| c["chatId"] == GROUP).cloned())
+            .unwrap_or(Value::Null)
+    };
+    let (status, body) = server.user_api(Method::GET, &alice, "/chats", None).await;
+    assert_eq!(status, 200, "{body}");
+    let group = group_of(&body);
+    assert_eq!(
+        (&group["unread"], &group["mentions"]),
+        (&json!(4), &json!(2)),
+        "{group}"
+    );
+    // Reading past the first mention leaves the second.
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/read"),
+            Some(json!({"seq": 1})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, body) = server.user_api(Method::GET, &alice, "/chats", None).await;
+    let group = group_of(&body);
+    assert_eq!(
+        (&group["unread"], &group["mentions"]),
+        (&json!(3), &json!(1)),
+        "{group}"
+    );
+    let (_, _) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/read"),
+            Some(json!({"seq": 5})),
+        )
+        .await;
+    let (_, body) = server.user_api(Method::GET, &alice, "/chats", None).await;
+    let group = group_of(&body);
+    assert_eq!(
+        (&group["unread"], &group["mentions"]),
+        (&json!(0), &json!(0)),
+        "{group}"
+    );
+}
+
 #[tokio::test]
 async fn history_pages_back_by_sequence_and_shows_recalls() {
     let (server, bot, alice, _) = setup().await;

@@ -61,7 +61,7 @@ pub(crate) async fn me(AuthedUser(user): AuthedUser) -> impl IntoResponse {
 }
 
 /// `GET /chats`: the groups the user is in and the bots they follow, most recent first, with
-/// the last message and the unread count.
+/// the last message, the unread count and how many of those mention the user.
 pub(crate) async fn chats(
     State(state): State<AppState>,
     AuthedUser(user): AuthedUser,
@@ -80,6 +80,7 @@ fn summary_json(summary: &ChatSummary) -> Result<Value> {
         "avatarUrl": summary.avatar_url,
         "role": summary.role,
         "unread": summary.unread,
+        "mentions": summary.mentions,
         "lastSeq": summary.last_seq,
         "lastMessage": summary.last_message.as_ref().map(message_json).transpose()?,
     }))
