@@ -3,7 +3,7 @@
 import { h } from '../dom.js';
 import { admin, seg } from './api.js';
 import { deliveryHealth } from './deliveries.js';
-import { actions, attempt, form, notice, table, when } from './ui.js';
+import { actions, attempt, confirmStep, form, notice, table, when } from './ui.js';
 
 async function detail(root, id) {
   const b = await admin('GET', `/bots/${seg(id)}`);
@@ -45,8 +45,10 @@ export async function botsView(root) {
         b.botId, b.nickname, b.webhookUrl ?? '—', when(b.createdAt),
         actions(
           ['Details', () => attempt(() => detail(detailBox, b.botId))],
-          ['Rotate token', () => attempt(() => admin('POST', `/bots/${seg(b.botId)}/token`),
-            (r) => notice(`New token for ${b.nickname}; the old one no longer works:`, 'ok', r.token))],
+          ['Rotate token', () => confirmStep(
+            `Rotate the token of ${b.nickname} (${b.botId})? The old one stops working at once.`, 'Rotate token',
+            () => attempt(() => admin('POST', `/bots/${seg(b.botId)}/token`),
+              (r) => notice(`New token for ${b.nickname}, shown this once; the old one no longer works:`, 'ok', r.token)))],
           ['Delete', () => {
             if (!window.confirm(`Delete bot ${b.nickname} (${b.botId})?`)) return;
             attempt(() => admin('DELETE', `/bots/${seg(b.botId)}`), () => { notice(`Deleted ${b.botId}.`); refresh(); });

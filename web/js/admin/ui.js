@@ -9,6 +9,26 @@ export function notice(text, kind = 'ok', secret = null) {
   if (kind === 'bad') box.querySelector('.notice')?.setAttribute('role', 'alert');
 }
 
+/**
+ * Asks in the page, not with window.confirm (which a browser may suppress and which blocks
+ * the page): a question in the notice area with a confirm and a cancel button. Cancel only
+ * clears the question; nothing is sent. Confirm runs `onConfirm`.
+ */
+export function confirmStep(question, confirmLabel, onConfirm) {
+  const box = document.getElementById('notice');
+  const yes = h('button', { type: 'button', class: 'danger confirm-yes', text: confirmLabel });
+  const no = h('button', { type: 'button', class: 'confirm-no', text: 'Cancel' });
+  const dialog = h('div', { class: 'notice warn confirm', role: 'alertdialog', 'aria-label': question },
+    h('span', { text: question }), ' ', yes, ' ', no);
+  yes.addEventListener('click', () => { box.replaceChildren(); onConfirm(); });
+  no.addEventListener('click', () => box.replaceChildren());
+  box.replaceChildren(dialog);
+  // The question is where the eye is not (above the tables): bring it into view and focus
+  // Cancel, the safe answer, so Enter does not rotate by accident.
+  dialog.scrollIntoView({ block: 'nearest' });
+  no.focus();
+}
+
 /** Runs an action, reporting failure as a notice; resolves to whether it worked. */
 export async function attempt(action, done) {
   try {

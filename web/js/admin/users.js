@@ -2,7 +2,7 @@
 
 import { h } from '../dom.js';
 import { admin, seg } from './api.js';
-import { actions, attempt, form, notice, table, when } from './ui.js';
+import { actions, attempt, confirmStep, form, notice, table, when } from './ui.js';
 
 export async function usersView(root) {
   const { users } = await admin('GET', '/users');
@@ -26,8 +26,10 @@ export async function usersView(root) {
       table(['ID', 'Nickname', 'Created', ''], users.map((u) => [
         u.userId, u.nickname, when(u.createdAt),
         actions(
-          ['Rotate token', () => attempt(() => admin('POST', `/users/${seg(u.userId)}/token`),
-            (r) => notice(`New token for ${u.nickname}; the old one no longer works:`, 'ok', r.token))],
+          ['Rotate token', () => confirmStep(
+            `Rotate the token of ${u.nickname} (${u.userId})? The old one stops working at once.`, 'Rotate token',
+            () => attempt(() => admin('POST', `/users/${seg(u.userId)}/token`),
+              (r) => notice(`New token for ${u.nickname}, shown this once; the old one no longer works:`, 'ok', r.token)))],
           ['Delete', () => {
             if (!window.confirm(`Delete user ${u.nickname} (${u.userId})?`)) return;
             attempt(() => admin('DELETE', `/users/${seg(u.userId)}`), () => { notice(`Deleted ${u.userId}.`); refresh(); });

@@ -2533,3 +2533,156 @@ async fn editing_deleting_and_linking_messages_in_a_real_browser() {
     drop(driver);
     server.stop().await;
 }
+
+/// A browser signed in to the admin console, its users table shown.
+async fn admin_console(server: &TestServer) -> Option<(Driver, tempfile::TempDir)> {
+    let (chromium, chromedriver) = browser_binaries()?;
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver::start(&chromedriver, &chromium, profile.path()).await;
+    driver.goto(&server.url("/admin")).await;
+    driver
+        .wait_for(
+            "the admin sign-in",
+            "return !document.getElementById('signin').hidden",
+        )
+        .await;
+    driver.type_into("#signin-token", ADMIN_TOKEN).await;
+    driver.click("#signin-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the users table",
+            "return !!document.querySelector('#view table tbody tr')",
+        )
+        .await;
+    Some((driver, profile))
+}
+
+/// Clicks the button labelled `label` in the row of the view's table whose first cell is `id`.
+async fn click_row_button(driver: &Driver, id: &str, label: &str) {
+    let clicked = driver
+        .js(&format!(
+            "const row = [...document.querySelectorAll('#view table tbody tr')] \
+               .find(r => r.cells[0].textContent === '{id}'); \
+             const b = row && [...row.querySelectorAll('td.actions button')] \
+               .find(b => b.textContent === '{label}'); \
+             b?.click(); return !!b"
+        ))
+        .await;
+    assert_eq!(clicked, true, "no {label:?} button in the row of {id}");
+}
+
+/// Whether a user token is accepted by the user API.
+async fn user_token_works(server: &TestServer, token: &str) -> bool {
+    let (status, _) = server.user_api(Method::GET, token, "/chats", None).await;
+    status == 200
+}
+
+/// Whether a bot token is accepted by the bot API (it sends its follower a message).
+async fn bot_token_works(server: &TestServer, token: &str) -> bool {
+    let reply = server
+        .post(
+            "/bot/batch_send",
+            token,
+            json!({"recvIds": [ALICE], "recvType": "user", "contentType": "text",
+                   "content": {"text": "token check"}}),
+        )
+        .await;
+    reply["code"] == 1
+}
+
+/// Rotating a user's or a bot's token asks first, in the page: Cancel leaves the old token
+/// working; confirming rotates it and shows the new one, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_a_token_asks_first_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    let bot = server.bot(BOT).await;
+    server.follow(BOT, ALICE).await;
+    assert!(user_token_works(&server, &alice).await);
+    assert!(bot_token_works(&server, &bot).await);
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+
+    for (tab, id, old) in [("#tab-users", ALICE, &alice), ("#tab-bots", BOT, &bot)] {
+        driver.click(tab).await;
+        driver
+            .wait_for(
+                "the table",
+                &format!(
+                    "return [...document.querySelectorAll('#view table tbody tr')] \
+                       .some(r => r.cells[0].textContent === '{id}')"
+                ),
+            )
+            .await;
+        // Cancel: the question goes away and nothing is rotated.
+        click_row_button(&driver, id, "Rotate token").await;
+        let question = driver
+            .wait_for(
+                "the confirmation",
+                "return document.querySelector('#notice .confirm')?.textContent",
+            )
+            .await;
+        assert!(
+            question.as_str().unwrap().contains(id),
+            "the question names what it rotates: {question}"
+        );
+        driver.click("#notice .confirm .confirm-no").await;
+        driver
+            .wait_for(
+                "the confirmation gone",
+                "return !document.querySelector('#notice .confirm')",
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let works = if id == ALICE {
+            user_token_works(&server, old).await
+        } else {
+            bot_token_works(&server, old).await
+        };
+        assert!(works, "{id}: Cancel must leave the old token working");
+        assert_eq!(
+            driver
+                .js("return document.querySelectorAll('#notice code').length")
+                .await,
+            0
+        );
+
+        // Confirm: a new token, shown once; the old one stops working, the new one works.
+        click_row_button(&driver, id, "Rotate token").await;
+        driver
+            .wait_for(
+                "the confirmation",
+                "return !!document.querySelector('#notice .confirm')",
+            )
+            .await;
+        driver.click("#notice .confirm .confirm-yes").await;
+        let shown = driver
+            .wait_for(
+                "the new token",
+                "const c = document.querySelectorAll('#notice .notice.ok code'); \
+                 return c.length === 1 && document.querySelectorAll('#notice code').length === 1 \
+                   && c[0].textContent",
+            )
+            .await;
+        let new = shown.as_str().unwrap();
+        assert_ne!(new, old.as_str());
+        let (old_works, new_works) = if id == ALICE {
+            (
+                user_token_works(&server, old).await,
+                user_token_works(&server, new).await,
+            )
+        } else {
+            (
+                bot_token_works(&server, old).await,
+                bot_token_works(&server, new).await,
+            )
+        };
+        assert!(!old_works, "{id}: the old token still works");
+        assert!(new_works, "{id}: the shown token does not work");
+    }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
