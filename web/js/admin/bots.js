@@ -5,6 +5,25 @@ import { admin, seg } from './api.js';
 import { deliveryHealth } from './deliveries.js';
 import { actions, attempt, confirmStep, form, notice, table, when } from './ui.js';
 
+/**
+ * Sets or clears the webhook URL through `PUT /bots/{id}/webhook` (what `cloudlake admin bot
+ * webhook` uses). A text field, not type=url: the server's check (scheme, addresses inside
+ * the network) is the one that counts, and its message is shown as it says it.
+ */
+function webhookForm(id, current, again) {
+  const el = form([['webhookUrl', 'Webhook URL (http:// or https://)', { value: current ?? '', class: 'wide' }]], 'Save webhook URL',
+    (v) => attempt(() => admin('PUT', `/bots/${seg(id)}/webhook`, { url: v.webhookUrl || null }),
+      (r) => { notice(r.webhookUrl ? `Events now go to ${r.webhookUrl}.` : 'Webhook URL cleared: events go to the bot WebSocket.'); again(); }));
+  if (current) {
+    const clear = h('button', { type: 'button', class: 'danger', id: 'webhook-clear', text: 'Clear' });
+    clear.addEventListener('click', () => attempt(() => admin('PUT', `/bots/${seg(id)}/webhook`, { url: null }),
+      () => { notice('Webhook URL cleared: events go to the bot WebSocket.'); again(); }));
+    el.append(clear);
+  }
+  el.id = 'webhook-form';
+  return el;
+}
+
 async function detail(root, id) {
   const b = await admin('GET', `/bots/${seg(id)}`);
   const again = () => detail(root, id);
@@ -12,7 +31,10 @@ async function detail(root, id) {
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
   root.replaceChildren(h('div', { class: 'panel', id: 'bot-detail' },
     h('h2', { text: `${b.nickname} (${b.botId})` }),
-    h('p', {}, h('strong', { text: 'Webhook URL: ' }), b.webhookUrl ? h('code', { text: b.webhookUrl }) : h('span', { class: 'muted', text: 'none (the bot polls, or has no events)' })),
+    h('h3', { text: 'Webhook URL' }),
+    h('p', { id: 'webhook-now' }, b.webhookUrl ? h('code', { text: b.webhookUrl })
+      : h('span', { class: 'muted', text: 'none: events go to the bot WebSocket' })),
+    webhookForm(id, b.webhookUrl, again),
     health,
     h('h3', { text: 'Followers' }),
     table(['User', ''], b.followers.map((u) => [u, actions(['Remove', () => attempt(

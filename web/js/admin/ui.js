@@ -59,7 +59,7 @@ export function actions(...buttons) {
   }));
 }
 
-/** An inline form: fields are [name, label, {type, options, required, placeholder}]. */
+/** An inline form: fields are [name, label, {type, options, required, value, class}]. */
 export function form(fields, submitLabel, onSubmit) {
   const el = h('form', { class: 'inline-form' });
   for (const [name, label, opts = {}] of fields) {
@@ -68,7 +68,10 @@ export function form(fields, submitLabel, onSubmit) {
     if (opts.options) {
       el.append(h('select', { id, name }, opts.options.map((o) => h('option', { value: o, text: o }))));
     } else {
-      el.append(h('input', { id, name, type: opts.type ?? 'text', placeholder: opts.type === 'checkbox' ? null : label, required: opts.required }));
+      el.append(h('input', {
+        id, name, type: opts.type ?? 'text', placeholder: opts.type === 'checkbox' ? null : label,
+        required: opts.required, value: opts.value, class: opts.class,
+      }));
     }
   }
   el.append(h('button', { type: 'submit', class: 'primary', text: submitLabel }));

@@ -2686,3 +2686,132 @@ async fn rotating_a_token_asks_first_in_a_real_browser() {
     drop(driver);
     server.stop().await;
 }
+
+/// Opens a bot's page from the bots tab.
+async fn open_bot(driver: &Driver, bot: &str) {
+    driver.click("#tab-bots").await;
+    driver
+        .wait_for(
+            "the bots table",
+            &format!(
+                "return [...document.querySelectorAll('#view table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{bot}')"
+            ),
+        )
+        .await;
+    click_row_button(driver, bot, "Details").await;
+    driver
+        .wait_for(
+            "the bot's page",
+            &format!(
+                "return document.querySelector('#bot-detail h2')?.textContent.includes('({bot})')"
+            ),
+        )
+        .await;
+}
+
+/// The webhook URL the admin API reports for `bot` (`null`: none).
+async fn webhook_of(server: &TestServer, bot: &str) -> Value {
+    let (status, body) = server
+        .admin(Method::GET, &format!("/bots/{bot}/webhook"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["webhookUrl"].clone()
+}
+
+/// The webhook URL is edited on the bot's page: a refused URL shows the API's reason and
+/// changes nothing; a new URL is where the bot's events then go; Clear sends them back to the
+/// bot WebSocket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bots_webhook_url_is_edited_in_a_real_browser() {
+    let server = TestServer::start_with(|c| c.delivery.allow_private = true).await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.bot(BOT).await;
+    server.follow(BOT, ALICE).await;
+    let (hook, received) = webhook_receiver().await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    open_bot(&driver, BOT).await;
+
+    // A URL the server refuses: its reason is shown, and the bot keeps no webhook.
+    let bad = "ftp://example.com/hook";
+    driver
+        .type_into("#webhook-form input[name=webhookUrl]", bad)
+        .await;
+    driver.click("#webhook-form button[type=submit]").await;
+    let shown = driver
+        .wait_for(
+            "the refusal",
+            "return document.querySelector('#notice .notice.bad')?.textContent",
+        )
+        .await;
+    assert_eq!(webhook_of(&server, BOT).await, Value::Null);
+    let (status, refusal) = server
+        .admin(
+            Method::PUT,
+            &format!("/bots/{BOT}/webhook"),
+            Some(json!({"url": bad})),
+        )
+        .await;
+    assert_eq!(status, 400, "{refusal}");
+    assert_eq!(shown, refusal["error"]["message"]);
+
+    // A good URL: the API reports it, the page shows it, and the bot's events go there.
+    driver
+        .js("document.querySelector('#webhook-form input[name=webhookUrl]').value = ''")
+        .await;
+    driver
+        .type_into("#webhook-form input[name=webhookUrl]", &hook)
+        .await;
+    driver.click("#webhook-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the saved URL",
+            &format!(
+                "return document.querySelector('#webhook-now code')?.textContent === '{hook}'"
+            ),
+        )
+        .await;
+    assert_eq!(webhook_of(&server, BOT).await, json!(hook));
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/bot/{BOT}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": "to the new hook"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = received.lock().unwrap().clone();
+        if let Some(event) = got
+            .iter()
+            .find(|e| e["event"]["message"]["content"]["text"] == "to the new hook")
+        {
+            assert_eq!(event["header"]["eventType"], "message.receive.normal");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no event at the new URL: {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Clear: no webhook any more.
+    driver.click("#webhook-clear").await;
+    driver
+        .wait_for(
+            "the cleared URL",
+            "return !document.querySelector('#webhook-now code') \
+               && document.querySelector('#notice .notice.ok')?.textContent.includes('cleared')",
+        )
+        .await;
+    assert_eq!(webhook_of(&server, BOT).await, Value::Null);
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
