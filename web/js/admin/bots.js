@@ -1,7 +1,7 @@
 // Bots: list and create; a chosen bot's webhook, followers, groups, token rotation.
 
 import { h } from '../dom.js';
-import { admin, seg } from './api.js';
+import { admin, choices, directory, seg } from './api.js';
 import { deliveryHealth } from './deliveries.js';
 import { actions, attempt, confirmStep, form, notice, table, when } from './ui.js';
 
@@ -25,7 +25,7 @@ function webhookForm(id, current, again) {
 }
 
 async function detail(root, id) {
-  const b = await admin('GET', `/bots/${seg(id)}`);
+  const [b, dir] = await Promise.all([admin('GET', `/bots/${seg(id)}`), directory()]);
   const again = () => detail(root, id);
   // Filled by deliveries.js from the event-delivery admin endpoints, when the server has them.
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
@@ -37,14 +37,14 @@ async function detail(root, id) {
     webhookForm(id, b.webhookUrl, again),
     health,
     h('h3', { text: 'Followers' }),
-    table(['User', ''], b.followers.map((u) => [u, actions(['Remove', () => attempt(
-      () => admin('DELETE', `/bots/${seg(id)}/followers/${seg(u)}`), again), 'danger'])])),
-    form([['user', 'User ID', { required: true }]], 'Add follower',
+    table(['User', 'Nickname', ''], b.followers.map((u) => [u, dir.users.get(u) ?? '', actions(['Remove', () => attempt(
+      () => admin('DELETE', `/bots/${seg(id)}/followers/${seg(u)}`), again), 'danger'])]), 'No followers.'),
+    form([['user', 'User', { required: true, options: choices(dir.users, b.followers) }]], 'Add follower',
       (v) => attempt(() => admin('PUT', `/bots/${seg(id)}/followers/${seg(v.user)}`), again)),
     h('h3', { text: 'Groups' }),
-    table(['Group', ''], b.groups.map((g) => [g, actions(['Remove', () => attempt(
-      () => admin('DELETE', `/groups/${seg(g)}/bots/${seg(id)}`), again), 'danger'])])),
-    form([['group', 'Group ID', { required: true }]], 'Add to group',
+    table(['Group', 'Name', ''], b.groups.map((g) => [g, dir.groups.get(g) ?? '', actions(['Remove', () => attempt(
+      () => admin('DELETE', `/groups/${seg(g)}/bots/${seg(id)}`), again), 'danger'])]), 'In no group.'),
+    form([['group', 'Group', { required: true, options: choices(dir.groups, b.groups) }]], 'Add to group',
       (v) => attempt(() => admin('PUT', `/groups/${seg(v.group)}/bots/${seg(id)}`), again)),
   ));
   await deliveryHealth(health, id);

@@ -1,13 +1,13 @@
 // Groups: list and create; a chosen group's members (role, remove, add) and bots.
 
 import { h } from '../dom.js';
-import { admin, seg } from './api.js';
+import { admin, choices, directory, seg } from './api.js';
 import { actions, attempt, form, notice, table, when } from './ui.js';
 
 const ROLES = ['member', 'administrator', 'owner'];
 
 async function detail(root, id, refreshList) {
-  const g = await admin('GET', `/groups/${seg(id)}`);
+  const [g, dir] = await Promise.all([admin('GET', `/groups/${seg(id)}`), directory()]);
   const again = () => detail(root, id, refreshList);
   root.replaceChildren(h('div', { class: 'panel', id: 'group-detail' },
     h('h2', { text: `${g.name} (${g.groupId})${g.open ? ' · open' : ''}` }),
@@ -20,12 +20,12 @@ async function detail(root, id, refreshList) {
         ['Remove', () => attempt(() => admin('DELETE', `/groups/${seg(id)}/members/${seg(m.userId)}`), again), 'danger'],
       ),
     ])),
-    form([['user', 'User ID', { required: true }], ['role', 'Role', { options: ROLES }]], 'Add member',
+    form([['user', 'User', { required: true, options: choices(dir.users, g.members.map((m) => m.userId)) }], ['role', 'Role', { options: ROLES }]], 'Add member',
       (v) => attempt(() => admin('PUT', `/groups/${seg(id)}/members/${seg(v.user)}`, { role: v.role }), again)),
     h('h3', { text: 'Bots' }),
-    table(['Bot', ''], g.bots.map((b) => [b, actions(['Remove', () => attempt(
-      () => admin('DELETE', `/groups/${seg(id)}/bots/${seg(b)}`), again), 'danger'])])),
-    form([['bot', 'Bot ID', { required: true }]], 'Add bot',
+    table(['Bot', 'Nickname', ''], g.bots.map((b) => [b, dir.bots.get(b) ?? '', actions(['Remove', () => attempt(
+      () => admin('DELETE', `/groups/${seg(id)}/bots/${seg(b)}`), again), 'danger'])]), 'No bots.'),
+    form([['bot', 'Bot', { required: true, options: choices(dir.bots, g.bots) }]], 'Add bot',
       (v) => attempt(() => admin('PUT', `/groups/${seg(id)}/bots/${seg(v.bot)}`), again)),
   ));
   refreshList?.();

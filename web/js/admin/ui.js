@@ -66,7 +66,12 @@ export function form(fields, submitLabel, onSubmit) {
     const id = `f-${Math.random().toString(36).slice(2, 8)}`;
     el.append(h('label', { for: id, class: opts.type === 'checkbox' ? '' : 'visually-hidden', text: label }));
     if (opts.options) {
-      el.append(h('select', { id, name }, opts.options.map((o) => h('option', { value: o, text: o }))));
+      // Options are strings, or {value, label} (a picker: "name (id)" shown, the ID sent).
+      // A picker starts on an empty choice, so nobody is picked by accident.
+      const items = opts.options.map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
+      el.append(h('select', { id, name, required: opts.required },
+        opts.required ? h('option', { value: '', text: items.length ? `${label}…` : `${label}: none left`, selected: true }) : null,
+        items.map((o) => h('option', { value: o.value, text: o.label }))));
     } else {
       el.append(h('input', {
         id, name, type: opts.type ?? 'text', placeholder: opts.type === 'checkbox' ? null : label,

@@ -863,7 +863,11 @@ async fn web_client_in_a_real_browser() {
         )
         .await;
     // The console sets Bob a password; he can then sign in with it.
-    driver.type_into("#view form input[name=userId]", BOB).await;
+    driver
+        .click(&format!(
+            "#view form select[name=userId] option[value='{BOB}']"
+        ))
+        .await;
     driver
         .type_into("#view form input[name=password]", " bob's passphrase ")
         .await;
@@ -873,7 +877,7 @@ async fn web_client_in_a_real_browser() {
     driver
         .wait_for(
             "the password notice",
-            &format!("return document.querySelector('#notice .notice.ok')?.textContent === 'Password set for {BOB}.'"),
+            &format!("return document.querySelector('#notice .notice.ok')?.textContent === 'Password set for Bob ({BOB}).'"),
         )
         .await;
     let resp = server
@@ -2810,6 +2814,178 @@ async fn a_bots_webhook_url_is_edited_in_a_real_browser() {
         )
         .await;
     assert_eq!(webhook_of(&server, BOT).await, Value::Null);
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Picks `value` in the view's `<select name=…>` as a person would (clicking its option) and
+/// returns the option's text.
+async fn pick(driver: &Driver, name: &str, value: &str) -> String {
+    let option = format!("#view select[name={name}] option[value='{value}']");
+    let text = driver
+        .js(&format!(
+            "return document.querySelector(\"{option}\")?.textContent"
+        ))
+        .await;
+    driver.click(&option).await;
+    text.as_str()
+        .unwrap_or_else(|| panic!("no option {value} in {name}"))
+        .to_owned()
+}
+
+/// The option texts of the view's `<select name=…>`, without the empty first choice.
+async fn options(driver: &Driver, name: &str) -> Vec<String> {
+    let v = driver
+        .js(&format!(
+            "return [...document.querySelectorAll('#view select[name={name}] option')] \
+               .filter(o => o.value).map(o => o.textContent)"
+        ))
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+/// Submits the form holding the view's `<select name=…>` with its submit button.
+async fn submit_with(driver: &Driver, name: &str) {
+    let done = driver
+        .js(&format!(
+            "const b = document.querySelector('#view select[name={name}]')?.form \
+               ?.querySelector('button[type=submit]'); b?.click(); return !!b"
+        ))
+        .await;
+    assert_eq!(done, true, "no form with a {name} picker");
+}
+
+/// No view asks for an ID typed by hand.
+async fn no_typed_ids(driver: &Driver, view: &str) {
+    let typed = driver
+        .js("return [...document.querySelectorAll('#view input')] \
+               .filter(i => ['user', 'userId', 'bot', 'group'].includes(i.name)).map(i => i.name)")
+        .await;
+    assert_eq!(typed, json!([]), "{view} asks for typed IDs");
+}
+
+/// Users, bots and groups are picked from lists showing "name (id)", never typed; the tables
+/// show names beside IDs; what is picked is what the admin API then reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pickers_show_names_beside_ids_in_a_real_browser() {
+    let server = TestServer::start().await;
+    server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    server.bot(BOT).await;
+    server.group(GROUP, &[ALICE]).await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    no_typed_ids(&driver, "users").await;
+
+    // The password form picks the user.
+    assert_eq!(
+        options(&driver, "userId").await,
+        [format!("Alice ({ALICE})"), format!("Bob ({BOB})")]
+    );
+    pick(&driver, "userId", BOB).await;
+    driver
+        .type_into("#view form input[name=password]", "bob's passphrase")
+        .await;
+    submit_with(&driver, "userId").await;
+    driver
+        .wait_for(
+            "the password notice",
+            &format!("return document.querySelector('#notice .notice.ok')?.textContent === 'Password set for Bob ({BOB}).'"),
+        )
+        .await;
+
+    // A group's page: members are picked among those not in it yet, bots likewise.
+    driver.click("#tab-groups").await;
+    driver
+        .wait_for(
+            "the groups table",
+            &format!(
+                "return [...document.querySelectorAll('#view table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{GROUP}')"
+            ),
+        )
+        .await;
+    click_row_button(&driver, GROUP, "Members & bots").await;
+    driver
+        .wait_for(
+            "the group's page",
+            "return !!document.querySelector('#group-detail select[name=user]')",
+        )
+        .await;
+    no_typed_ids(&driver, "a group's page").await;
+    assert_eq!(options(&driver, "user").await, [format!("Bob ({BOB})")]);
+    pick(&driver, "user", BOB).await;
+    pick(&driver, "role", "administrator").await;
+    submit_with(&driver, "user").await;
+    driver
+        .wait_for(
+            "Bob among the members",
+            &format!(
+                "return [...document.querySelectorAll('#group-detail table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{BOB}' && r.cells[1].textContent === 'Bob')"
+            ),
+        )
+        .await;
+    assert_eq!(
+        options(&driver, "bot").await,
+        [format!("bot {BOT} ({BOT})")]
+    );
+    pick(&driver, "bot", BOT).await;
+    submit_with(&driver, "bot").await;
+    driver
+        .wait_for(
+            "the bot with its name",
+            &format!(
+                "return [...document.querySelectorAll('#group-detail table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{BOT}' && r.cells[1].textContent === 'bot {BOT}')"
+            ),
+        )
+        .await;
+    let (_, group) = server
+        .admin(Method::GET, &format!("/groups/{GROUP}"), None)
+        .await;
+    let bob = group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["userId"] == BOB)
+        .cloned();
+    assert_eq!(bob.map(|m| m["role"].clone()), Some(json!("administrator")));
+    assert_eq!(group["bots"], json!([BOT]));
+
+    // The bot's page: its group by name, followers picked from the users.
+    open_bot(&driver, BOT).await;
+    no_typed_ids(&driver, "a bot's page").await;
+    assert_eq!(options(&driver, "group").await, Vec::<String>::new());
+    let groups = driver
+        .js(
+            "return [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .map(r => [r.cells[0].textContent, r.cells[1].textContent])",
+        )
+        .await;
+    assert_eq!(groups, json!([[GROUP, format!("group {GROUP}")]]));
+    assert_eq!(
+        options(&driver, "user").await,
+        [format!("Alice ({ALICE})"), format!("Bob ({BOB})")]
+    );
+    pick(&driver, "user", ALICE).await;
+    submit_with(&driver, "user").await;
+    driver
+        .wait_for(
+            "Alice among the followers",
+            &format!(
+                "return [...document.querySelectorAll('#bot-detail table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{ALICE}' && r.cells[1].textContent === 'Alice')"
+            ),
+        )
+        .await;
+    let (_, bot) = server
+        .admin(Method::GET, &format!("/bots/{BOT}"), None)
+        .await;
+    assert_eq!(bot["followers"], json!([ALICE]));
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
