@@ -1,4 +1,4 @@
-// Bots: list and create; a chosen bot's webhook, followers, groups, token rotation.
+// Bots: list and create; a chosen bot's webhook, commands, followers, groups; token rotation.
 
 import { h } from '../dom.js';
 import { admin, choices, directory, seg } from './api.js';
@@ -24,8 +24,19 @@ function webhookForm(id, current, again) {
   return el;
 }
 
+/** Adds a command (or sets the kind and preset text of one with that name). */
+function commandForm(id, again) {
+  const el = form([['name', 'Command name (one word)', { required: true }], ['kind', 'Kind', { options: ['normal', 'direct'] }],
+    ['presetText', 'Preset text (normal commands)']], 'Add command',
+  (v) => attempt(() => admin('POST', `/bots/${seg(id)}/commands`, { name: v.name, kind: v.kind, presetText: v.presetText }),
+    (c) => { notice(`Command /${c.name} saved.`); again(); }));
+  el.id = 'command-form';
+  return el;
+}
+
 async function detail(root, id) {
-  const [b, dir] = await Promise.all([admin('GET', `/bots/${seg(id)}`), directory()]);
+  const [b, dir, { commands }] = await Promise.all([
+    admin('GET', `/bots/${seg(id)}`), directory(), admin('GET', `/bots/${seg(id)}/commands`)]);
   const again = () => detail(root, id);
   // Filled by deliveries.js from the event-delivery admin endpoints, when the server has them.
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
@@ -36,6 +47,13 @@ async function detail(root, id) {
       : h('span', { class: 'muted', text: 'none: events go to the bot WebSocket' })),
     webhookForm(id, b.webhookUrl, again),
     health,
+    h('h3', { text: 'Commands' }),
+    h('p', { class: 'muted', text: 'What users pick after typing / in the chat with the bot. A normal command puts its preset text in the input box; a direct one sends /name at once.' }),
+    table(['Command', 'Kind', 'Preset text', 'ID', ''], commands.map((c) => [
+      `/${c.name}`, c.kind, c.presetText, String(c.commandId),
+      actions(['Remove', () => attempt(() => admin('DELETE', `/bots/${seg(id)}/commands/${seg(c.name)}`), again), 'danger']),
+    ]), 'No commands.'),
+    commandForm(id, again),
     h('h3', { text: 'Followers' }),
     table(['User', 'Nickname', ''], b.followers.map((u) => [u, dir.users.get(u) ?? '', actions(['Remove', () => attempt(
       () => admin('DELETE', `/bots/${seg(id)}/followers/${seg(u)}`), again), 'danger'])]), 'No followers.'),

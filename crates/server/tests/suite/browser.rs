@@ -2691,6 +2691,31 @@ async fn rotating_a_token_asks_first_in_a_real_browser() {
     server.stop().await;
 }
 
+/// Opens a group's page from the groups tab.
+async fn open_group(driver: &Driver, group: &str) {
+    driver.click("#tab-groups").await;
+    // The row with its button: the page left behind may have a table naming the group too.
+    driver
+        .wait_for(
+            "the groups table",
+            &format!(
+                "return [...document.querySelectorAll('#view table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{group}' \
+                     && [...r.querySelectorAll('button')].some(b => b.textContent === 'Members & bots'))"
+            ),
+        )
+        .await;
+    click_row_button(driver, group, "Members & bots").await;
+    driver
+        .wait_for(
+            "the group's page",
+            &format!(
+                "return document.querySelector('#group-detail h2')?.textContent.includes('({group})')"
+            ),
+        )
+        .await;
+}
+
 /// Opens a bot's page from the bots tab.
 async fn open_bot(driver: &Driver, bot: &str) {
     driver.click("#tab-bots").await;
@@ -2699,7 +2724,8 @@ async fn open_bot(driver: &Driver, bot: &str) {
             "the bots table",
             &format!(
                 "return [...document.querySelectorAll('#view table tbody tr')] \
-                   .some(r => r.cells[0].textContent === '{bot}')"
+                   .some(r => r.cells[0].textContent === '{bot}' \
+                     && [...r.querySelectorAll('button')].some(b => b.textContent === 'Details'))"
             ),
         )
         .await;
@@ -2898,17 +2924,7 @@ async fn pickers_show_names_beside_ids_in_a_real_browser() {
         .await;
 
     // A group's page: members are picked among those not in it yet, bots likewise.
-    driver.click("#tab-groups").await;
-    driver
-        .wait_for(
-            "the groups table",
-            &format!(
-                "return [...document.querySelectorAll('#view table tbody tr')] \
-                   .some(r => r.cells[0].textContent === '{GROUP}')"
-            ),
-        )
-        .await;
-    click_row_button(&driver, GROUP, "Members & bots").await;
+    open_group(&driver, GROUP).await;
     driver
         .wait_for(
             "the group's page",
@@ -2986,6 +3002,138 @@ async fn pickers_show_names_beside_ids_in_a_real_browser() {
         .admin(Method::GET, &format!("/bots/{BOT}"), None)
         .await;
     assert_eq!(bot["followers"], json!([ALICE]));
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// A bot's commands are listed, added and removed on its page (a refused command shows the
+/// API's reason and adds nothing); a group's page sets what each of its bots may do there and
+/// shows the message-type limit and mutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_and_group_permissions_in_a_real_browser() {
+    let server = TestServer::start().await;
+    server.user(ALICE, "Alice").await;
+    server.bot(BOT).await;
+    server.group(GROUP, &[ALICE]).await;
+    server.join(BOT, GROUP).await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    let commands_path = format!("/bots/{BOT}/commands");
+    open_bot(&driver, BOT).await;
+    driver
+        .wait_for(
+            "the commands section",
+            "return document.querySelector('#bot-detail')?.textContent.includes('No commands.')",
+        )
+        .await;
+
+    // A normal command with preset text.
+    driver
+        .type_into("#command-form input[name=name]", "weather")
+        .await;
+    driver
+        .click("#command-form select[name=kind] option[value=normal]")
+        .await;
+    driver
+        .type_into("#command-form input[name=presetText]", "city:")
+        .await;
+    driver.click("#command-form button[type=submit]").await;
+    let row = driver
+        .wait_for(
+            "the command in the table",
+            "const r = [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .find(r => r.cells[0].textContent === '/weather'); \
+             return r && [...r.cells].slice(0, 3).map(c => c.textContent)",
+        )
+        .await;
+    assert_eq!(row, json!(["/weather", "normal", "city:"]));
+    let (_, listed) = server.admin(Method::GET, &commands_path, None).await;
+    assert_eq!(listed["commands"][0]["name"], "weather", "{listed}");
+    assert_eq!(listed["commands"][0]["presetText"], "city:", "{listed}");
+
+    // A direct command cannot have preset text: the API's reason is shown, nothing is added.
+    driver
+        .type_into("#command-form input[name=name]", "help")
+        .await;
+    driver
+        .click("#command-form select[name=kind] option[value=direct]")
+        .await;
+    driver
+        .type_into("#command-form input[name=presetText]", "oops")
+        .await;
+    driver.click("#command-form button[type=submit]").await;
+    let shown = driver
+        .wait_for(
+            "the refusal",
+            "return document.querySelector('#notice .notice.bad')?.textContent",
+        )
+        .await;
+    let (status, refusal) = server
+        .admin(
+            Method::POST,
+            &format!("/bots/{BOT}/commands"),
+            Some(json!({"name": "help", "kind": "direct", "presetText": "oops"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{refusal}");
+    assert_eq!(shown, refusal["error"]["message"]);
+    let (_, listed) = server.admin(Method::GET, &commands_path, None).await;
+    assert_eq!(listed["commands"].as_array().unwrap().len(), 1, "{listed}");
+
+    // Remove.
+    click_row_button(&driver, "/weather", "Remove").await;
+    driver
+        .wait_for(
+            "no commands",
+            "return document.querySelector('#bot-detail')?.textContent.includes('No commands.')",
+        )
+        .await;
+    let (_, listed) = server.admin(Method::GET, &commands_path, None).await;
+    assert_eq!(listed["commands"], json!([]));
+
+    // The group's page: the bot may mute members once the box is ticked and saved.
+    open_group(&driver, GROUP).await;
+    let gag_box =
+        format!("#group-detail input[name=allowGagMember][aria-label='Mute members ({BOT})']");
+    driver
+        .wait_for(
+            "the permissions",
+            &format!("return !!document.querySelector(\"{gag_box}\")"),
+        )
+        .await;
+    assert_eq!(
+        driver
+            .js("return document.querySelector('#msg-type-limit')?.textContent")
+            .await,
+        "Members may send: any type"
+    );
+    driver.click(&gag_box).await;
+    let saved = driver
+        .js(&format!(
+            "const row = document.querySelector(\"{gag_box}\").closest('tr'); \
+             [...row.querySelectorAll('td.actions button')].find(b => b.textContent === 'Save').click(); \
+             return true"
+        ))
+        .await;
+    assert_eq!(saved, true);
+    driver
+        .wait_for(
+            "the saved permissions",
+            &format!("return document.querySelector('#notice .notice.ok')?.textContent === 'Permissions of bot {BOT} ({BOT}) saved.' \
+                        && document.querySelector(\"{gag_box}\")?.checked"),
+        )
+        .await;
+    let (_, group) = server
+        .admin(Method::GET, &format!("/groups/{GROUP}"), None)
+        .await;
+    assert_eq!(
+        group["botPermissions"][BOT],
+        json!({"allowGagMember": true, "allowRemoveMember": false,
+               "allowEditGroupInfo": false, "allowGroupTagManage": false})
+    );
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
