@@ -26,8 +26,8 @@ function webhookForm(id, current, again) {
 
 /** Adds a command (or sets the kind and preset text of one with that name). */
 function commandForm(id, again) {
-  const el = form([['name', 'Command name (one word)', { required: true }], ['kind', 'Kind', { options: ['normal', 'direct'] }],
-    ['presetText', 'Preset text (normal commands)']], 'Add command',
+  const el = form([['name', 'Command name', { required: true }], ['kind', 'Kind', { options: ['normal', 'direct'] }],
+    ['presetText', 'Preset text']], 'Add command',
   (v) => attempt(() => admin('POST', `/bots/${seg(id)}/commands`, { name: v.name, kind: v.kind, presetText: v.presetText }),
     (c) => { notice(`Command /${c.name} saved.`); again(); }));
   el.id = 'command-form';
@@ -43,8 +43,8 @@ async function detail(root, id) {
   root.replaceChildren(h('div', { class: 'panel', id: 'bot-detail' },
     h('h2', { text: `${b.nickname} (${b.botId})` }),
     h('h3', { text: 'Webhook URL' }),
-    h('p', { id: 'webhook-now' }, b.webhookUrl ? h('code', { text: b.webhookUrl })
-      : h('span', { class: 'muted', text: 'none: events go to the bot WebSocket' })),
+    h('p', { id: 'webhook-now' }, 'Saved: ', b.webhookUrl ? h('code', { text: b.webhookUrl })
+      : h('span', { class: 'muted', text: 'none (events go to the bot WebSocket)' })),
     webhookForm(id, b.webhookUrl, again),
     health,
     h('h3', { text: 'Commands' }),

@@ -888,6 +888,15 @@ async fn web_client_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
+    // A command, so the screenshot of the bot's page shows one.
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            &format!("/bots/{BOT}/commands"),
+            Some(json!({"name": "deploy", "presetText": "branch:"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     driver.click("#tab-bots").await;
     driver
         .wait_for(
@@ -911,6 +920,10 @@ async fn web_client_in_a_real_browser() {
             "const t = document.querySelector('#delivery-health')?.textContent ?? ''; \
              return t.includes('not available') || t.includes('Pending')",
         )
+        .await;
+    // The bot's page is what the picture is about: its top at the top of the window.
+    driver
+        .js("document.getElementById('bot-detail').scrollIntoView(); return true")
         .await;
     driver.screenshot(shots, "admin-console.png").await;
 
