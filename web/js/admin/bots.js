@@ -34,7 +34,7 @@ function commandForm(id, again) {
   return el;
 }
 
-async function detail(root, id) {
+async function detail(root, id, relist) {
   const [b, dir, { commands }] = await Promise.all([
     admin('GET', `/bots/${seg(id)}`), directory(), admin('GET', `/bots/${seg(id)}/commands`)]);
   const again = () => detail(root, id);
@@ -45,7 +45,8 @@ async function detail(root, id) {
     h('h3', { text: 'Webhook URL' }),
     h('p', { id: 'webhook-now' }, 'Saved: ', b.webhookUrl ? h('code', { text: b.webhookUrl })
       : h('span', { class: 'muted', text: 'none (events go to the bot WebSocket)' })),
-    webhookForm(id, b.webhookUrl, again),
+    // The list above shows the URL too: a change redraws both.
+    webhookForm(id, b.webhookUrl, relist ?? again),
     health,
     h('h3', { text: 'Commands' }),
     h('p', { class: 'muted', text: 'What users pick after typing / in the chat with the bot. A normal command puts its preset text in the input box; a direct one sends /name at once.' }),
@@ -68,10 +69,12 @@ async function detail(root, id) {
   await deliveryHealth(health, id);
 }
 
-export async function botsView(root) {
+/** The bots tab; with `open`, that bot's page below the list. */
+export async function botsView(root, open = null) {
   const { bots } = await admin('GET', '/bots');
   const detailBox = h('div');
   const refresh = () => botsView(root);
+  const show = (id) => detail(detailBox, id, () => botsView(root, id));
   root.replaceChildren(
     h('div', { class: 'panel' },
       h('h2', { text: 'New bot' }),
@@ -84,7 +87,7 @@ export async function botsView(root) {
       table(['ID', 'Nickname', 'Webhook URL', 'Created', ''], bots.map((b) => [
         b.botId, b.nickname, b.webhookUrl ?? '—', when(b.createdAt),
         actions(
-          ['Details', () => attempt(() => detail(detailBox, b.botId))],
+          ['Details', () => attempt(() => show(b.botId))],
           ['Rotate token', () => confirmStep(
             `Rotate the token of ${b.nickname} (${b.botId})? The old one stops working at once.`, 'Rotate token',
             () => attempt(() => admin('POST', `/bots/${seg(b.botId)}/token`),
@@ -97,4 +100,5 @@ export async function botsView(root) {
       ]))),
     detailBox,
   );
+  if (open && bots.some((b) => b.botId === open)) await show(open);
 }

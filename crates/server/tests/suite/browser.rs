@@ -2817,6 +2817,16 @@ async fn a_bots_webhook_url_is_edited_in_a_real_browser() {
         )
         .await;
     assert_eq!(webhook_of(&server, BOT).await, json!(hook));
+    // The bots list above shows the new URL too.
+    driver
+        .wait_for(
+            "the URL in the bots list",
+            &format!(
+                "return [...document.querySelectorAll('#view table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{BOT}' && r.cells[2].textContent === '{hook}')"
+            ),
+        )
+        .await;
     let (status, body) = server
         .user_api(
             Method::POST,
