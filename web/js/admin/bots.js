@@ -92,10 +92,8 @@ export async function botsView(root, open = null) {
             `Rotate the token of ${b.nickname} (${b.botId})? The old one stops working at once.`, 'Rotate token',
             () => attempt(() => admin('POST', `/bots/${seg(b.botId)}/token`),
               (r) => notice(`New token for ${b.nickname}, shown this once; the old one no longer works:`, 'ok', r.token)))],
-          ['Delete', () => {
-            if (!window.confirm(`Delete bot ${b.nickname} (${b.botId})?`)) return;
-            attempt(() => admin('DELETE', `/bots/${seg(b.botId)}`), () => { notice(`Deleted ${b.botId}.`); refresh(); });
-          }, 'danger'],
+          ['Delete', () => confirmStep(`Delete bot ${b.nickname} (${b.botId})?`, 'Delete',
+            () => attempt(() => admin('DELETE', `/bots/${seg(b.botId)}`), () => { notice(`Deleted ${b.botId}.`); refresh(); })), 'danger'],
         ),
       ]))),
     detailBox,

@@ -3,7 +3,7 @@
 
 import { h } from '../dom.js';
 import { admin, choices, directory, named, seg } from './api.js';
-import { actions, attempt, form, notice, table, when } from './ui.js';
+import { actions, attempt, confirmStep, form, notice, table, when } from './ui.js';
 
 const ROLES = ['member', 'administrator', 'owner'];
 
@@ -79,10 +79,8 @@ export async function groupsView(root) {
         g.groupId, g.name, g.open ? 'yes' : 'no', when(g.createdAt),
         actions(
           ['Members & bots', () => attempt(() => detail(detailBox, g.groupId))],
-          ['Delete', () => {
-            if (!window.confirm(`Delete group ${g.name} and its history?`)) return;
-            attempt(() => admin('DELETE', `/groups/${seg(g.groupId)}`), () => { notice(`Deleted ${g.groupId}.`); refresh(); });
-          }, 'danger'],
+          ['Delete', () => confirmStep(`Delete group ${g.name} (${g.groupId}) and its history?`, 'Delete',
+            () => attempt(() => admin('DELETE', `/groups/${seg(g.groupId)}`), () => { notice(`Deleted ${g.groupId}.`); refresh(); })), 'danger'],
         ),
       ]))),
     detailBox,

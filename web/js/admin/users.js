@@ -30,10 +30,8 @@ export async function usersView(root) {
             `Rotate the token of ${u.nickname} (${u.userId})? The old one stops working at once.`, 'Rotate token',
             () => attempt(() => admin('POST', `/users/${seg(u.userId)}/token`),
               (r) => notice(`New token for ${u.nickname}, shown this once; the old one no longer works:`, 'ok', r.token)))],
-          ['Delete', () => {
-            if (!window.confirm(`Delete user ${u.nickname} (${u.userId})?`)) return;
-            attempt(() => admin('DELETE', `/users/${seg(u.userId)}`), () => { notice(`Deleted ${u.userId}.`); refresh(); });
-          }, 'danger'],
+          ['Delete', () => confirmStep(`Delete user ${u.nickname} (${u.userId})?`, 'Delete',
+            () => attempt(() => admin('DELETE', `/users/${seg(u.userId)}`), () => { notice(`Deleted ${u.userId}.`); refresh(); })), 'danger'],
         ),
       ]))),
   );

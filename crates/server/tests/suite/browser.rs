@@ -3162,3 +3162,69 @@ async fn commands_and_group_permissions_in_a_real_browser() {
     drop(driver);
     server.stop().await;
 }
+
+/// Deleting a user, a group or a bot asks in the page too: Cancel keeps it, confirming
+/// deletes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_asks_first_in_a_real_browser() {
+    let server = TestServer::start().await;
+    server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    server.bot(BOT).await;
+    server.group(GROUP, &[ALICE]).await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    for (tab, id, path) in [
+        ("#tab-users", BOB, format!("/users/{BOB}")),
+        ("#tab-groups", GROUP, format!("/groups/{GROUP}")),
+        ("#tab-bots", BOT, format!("/bots/{BOT}")),
+    ] {
+        driver.click(tab).await;
+        driver
+            .wait_for(
+                "the table",
+                &format!(
+                    "return [...document.querySelectorAll('#view table tbody tr')] \
+                       .some(r => r.cells[0].textContent === '{id}')"
+                ),
+            )
+            .await;
+        click_row_button(&driver, id, "Delete").await;
+        driver
+            .wait_for(
+                "the confirmation",
+                &format!(
+                    "return document.querySelector('#notice .confirm')?.textContent.includes('({id})')"
+                ),
+            )
+            .await;
+        driver.click("#notice .confirm .confirm-no").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (status, _) = server.admin(Method::GET, &path, None).await;
+        assert_eq!(status, 200, "{id}: Cancel must keep it");
+
+        click_row_button(&driver, id, "Delete").await;
+        driver
+            .wait_for(
+                "the confirmation",
+                "return !!document.querySelector('#notice .confirm')",
+            )
+            .await;
+        driver.click("#notice .confirm .confirm-yes").await;
+        driver
+            .wait_for(
+                "the deletion notice",
+                &format!(
+                    "return document.querySelector('#notice .notice.ok')?.textContent === 'Deleted {id}.'"
+                ),
+            )
+            .await;
+        let (status, _) = server.admin(Method::GET, &path, None).await;
+        assert_eq!(status, 404, "{id}: confirming must delete it");
+    }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
