@@ -2608,9 +2608,15 @@ async fn bot_token_works(server: &TestServer, token: &str) -> bool {
 }
 
 /// Rotating a user's or a bot's token asks first, in the page: Cancel leaves the old token
-/// working; confirming rotates it and shows the new one, once.
+/// working; confirming rotates it and shows the new one, once. At desktop width in the light
+/// scheme, and at phone width in the dark one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_a_token_asks_first_in_a_real_browser() {
+    rotating_asks_first((1280, 800), "light").await;
+    rotating_asks_first((390, 844), "dark").await;
+}
+
+async fn rotating_asks_first((width, height): (u32, u32), scheme: &str) {
     let server = TestServer::start().await;
     let alice = server.user(ALICE, "Alice").await;
     let bot = server.bot(BOT).await;
@@ -2620,6 +2626,8 @@ async fn rotating_a_token_asks_first_in_a_real_browser() {
     let Some((driver, _profile)) = admin_console(&server).await else {
         return;
     };
+    driver.resize(width, height).await;
+    driver.color_scheme(scheme).await;
 
     for (tab, id, old) in [("#tab-users", ALICE, &alice), ("#tab-bots", BOT, &bot)] {
         driver.click(tab).await;
@@ -2644,6 +2652,13 @@ async fn rotating_a_token_asks_first_in_a_real_browser() {
             question.as_str().unwrap().contains(id),
             "the question names what it rotates: {question}"
         );
+        // In the page's own colours (the theme's text on the theme's field), and in view.
+        let look = driver
+            .js("const d = document.querySelector('#notice .confirm'); const r = d.getBoundingClientRect(); \
+                 return [getComputedStyle(d).color === getComputedStyle(document.body).color, \
+                         r.left >= 0 && r.right <= document.documentElement.clientWidth && r.top >= 0 && r.bottom <= innerHeight]")
+            .await;
+        assert_eq!(look, json!([true, true]), "{scheme} at {width}px");
         driver.click("#notice .confirm .confirm-no").await;
         driver
             .wait_for(
