@@ -24,7 +24,7 @@ export function confirmStep(question, confirmLabel, onConfirm) {
   no.addEventListener('click', () => box.replaceChildren());
   box.replaceChildren(dialog);
   // The question is where the eye is not (above the tables): bring it into view and focus
-  // Cancel, the safe answer, so Enter does not rotate by accident.
+  // Cancel, the safe answer, so Enter does not confirm by accident.
   dialog.scrollIntoView({ block: 'nearest' });
   no.focus();
 }
