@@ -33,3 +33,30 @@ export async function admin(method, path, body) {
 
 /** `/x/{id}` with the ID escaped. */
 export const seg = (s) => encodeURIComponent(s);
+
+/** "name (id)", or the ID alone when the name is not known. */
+export const named = (name, id) => (name ? `${name} (${id})` : id);
+
+/**
+ * Everyone and everything an ID may name, from the list endpoints, for pickers and for names
+ * beside IDs: `{users, bots, groups}`, each a Map from ID to name, as the server lists them.
+ */
+export async function directory() {
+  const [u, b, g] = await Promise.all([admin('GET', '/users'), admin('GET', '/bots'), admin('GET', '/groups')]);
+  return {
+    users: new Map(u.users.map((x) => [x.userId, x.nickname])),
+    bots: new Map(b.bots.map((x) => [x.botId, x.nickname])),
+    groups: new Map(g.groups.map((x) => [x.groupId, x.name])),
+  };
+}
+
+/**
+ * Picker options `{value, label}` for the entries of `names` not in `except`, by name: one
+ * looks for a person by name, and the lists come newest first.
+ */
+export function choices(names, except = []) {
+  const skip = new Set(except);
+  return [...names].filter(([id]) => !skip.has(id))
+    .map(([id, name]) => ({ value: id, label: named(name, id) }))
+    .sort((a, b) => a.label.localeCompare(b.label));
+}

@@ -1,37 +1,80 @@
-// Bots: list and create; a chosen bot's webhook, followers, groups, token rotation.
+// Bots: list and create; a chosen bot's webhook, commands, followers, groups; token rotation.
 
 import { h } from '../dom.js';
-import { admin, seg } from './api.js';
+import { admin, choices, directory, seg } from './api.js';
 import { deliveryHealth } from './deliveries.js';
-import { actions, attempt, form, notice, table, when } from './ui.js';
+import { actions, attempt, confirmStep, form, notice, table, when } from './ui.js';
 
-async function detail(root, id) {
-  const b = await admin('GET', `/bots/${seg(id)}`);
+/**
+ * Sets or clears the webhook URL through `PUT /bots/{id}/webhook` (what `cloudlake admin bot
+ * webhook` uses). A text field, not type=url: the server's check (scheme, addresses inside
+ * the network) is the one that counts, and its message is shown as it says it.
+ */
+function webhookForm(id, current, again) {
+  const el = form([['webhookUrl', 'Webhook URL (http:// or https://)', { value: current ?? '', class: 'wide' }]], 'Save webhook URL',
+    (v) => attempt(() => admin('PUT', `/bots/${seg(id)}/webhook`, { url: v.webhookUrl || null }),
+      (r) => { notice(r.webhookUrl ? `Events now go to ${r.webhookUrl}.` : 'Webhook URL cleared: events go to the bot WebSocket.'); again(); }));
+  if (current) {
+    const clear = h('button', { type: 'button', class: 'danger', id: 'webhook-clear', text: 'Clear' });
+    clear.addEventListener('click', () => attempt(() => admin('PUT', `/bots/${seg(id)}/webhook`, { url: null }),
+      () => { notice('Webhook URL cleared: events go to the bot WebSocket.'); again(); }));
+    el.append(clear);
+  }
+  el.id = 'webhook-form';
+  return el;
+}
+
+/** Adds a command (or sets the kind and preset text of one with that name). */
+function commandForm(id, again) {
+  const el = form([['name', 'Command name', { required: true }], ['kind', 'Kind', { options: ['normal', 'direct'] }],
+    ['presetText', 'Preset text']], 'Add command',
+  (v) => attempt(() => admin('POST', `/bots/${seg(id)}/commands`, { name: v.name, kind: v.kind, presetText: v.presetText }),
+    (c) => { notice(`Command /${c.name} saved.`); again(); }));
+  el.id = 'command-form';
+  return el;
+}
+
+async function detail(root, id, relist) {
+  const [b, dir, { commands }] = await Promise.all([
+    admin('GET', `/bots/${seg(id)}`), directory(), admin('GET', `/bots/${seg(id)}/commands`)]);
   const again = () => detail(root, id);
   // Filled by deliveries.js from the event-delivery admin endpoints, when the server has them.
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
   root.replaceChildren(h('div', { class: 'panel', id: 'bot-detail' },
     h('h2', { text: `${b.nickname} (${b.botId})` }),
-    h('p', {}, h('strong', { text: 'Webhook URL: ' }), b.webhookUrl ? h('code', { text: b.webhookUrl }) : h('span', { class: 'muted', text: 'none (the bot polls, or has no events)' })),
+    h('h3', { text: 'Webhook URL' }),
+    h('p', { id: 'webhook-now' }, 'Saved: ', b.webhookUrl ? h('code', { text: b.webhookUrl })
+      : h('span', { class: 'muted', text: 'none (events go to the bot WebSocket)' })),
+    // The list above shows the URL too: a change redraws both.
+    webhookForm(id, b.webhookUrl, relist ?? again),
     health,
+    h('h3', { text: 'Commands' }),
+    h('p', { class: 'muted', text: 'What users pick after typing / in the chat with the bot. A normal command puts its preset text in the input box; a direct one sends /name at once.' }),
+    table(['Command', 'Kind', 'Preset text', 'ID', ''], commands.map((c) => [
+      `/${c.name}`, c.kind, c.presetText, String(c.commandId),
+      actions(['Remove', () => attempt(() => admin('DELETE', `/bots/${seg(id)}/commands/${seg(c.name)}`), again), 'danger']),
+    ]), 'No commands.'),
+    commandForm(id, again),
     h('h3', { text: 'Followers' }),
-    table(['User', ''], b.followers.map((u) => [u, actions(['Remove', () => attempt(
-      () => admin('DELETE', `/bots/${seg(id)}/followers/${seg(u)}`), again), 'danger'])])),
-    form([['user', 'User ID', { required: true }]], 'Add follower',
+    table(['User', 'Nickname', ''], b.followers.map((u) => [u, dir.users.get(u) ?? '', actions(['Remove', () => attempt(
+      () => admin('DELETE', `/bots/${seg(id)}/followers/${seg(u)}`), again), 'danger'])]), 'No followers.'),
+    form([['user', 'User', { required: true, options: choices(dir.users, b.followers) }]], 'Add follower',
       (v) => attempt(() => admin('PUT', `/bots/${seg(id)}/followers/${seg(v.user)}`), again)),
     h('h3', { text: 'Groups' }),
-    table(['Group', ''], b.groups.map((g) => [g, actions(['Remove', () => attempt(
-      () => admin('DELETE', `/groups/${seg(g)}/bots/${seg(id)}`), again), 'danger'])])),
-    form([['group', 'Group ID', { required: true }]], 'Add to group',
+    table(['Group', 'Name', ''], b.groups.map((g) => [g, dir.groups.get(g) ?? '', actions(['Remove', () => attempt(
+      () => admin('DELETE', `/groups/${seg(g)}/bots/${seg(id)}`), again), 'danger'])]), 'In no group.'),
+    form([['group', 'Group', { required: true, options: choices(dir.groups, b.groups) }]], 'Add to group',
       (v) => attempt(() => admin('PUT', `/groups/${seg(v.group)}/bots/${seg(id)}`), again)),
   ));
   await deliveryHealth(health, id);
 }
 
-export async function botsView(root) {
+/** The bots tab; with `open`, that bot's page below the list. */
+export async function botsView(root, open = null) {
   const { bots } = await admin('GET', '/bots');
   const detailBox = h('div');
   const refresh = () => botsView(root);
+  const show = (id) => detail(detailBox, id, () => botsView(root, id));
   root.replaceChildren(
     h('div', { class: 'panel' },
       h('h2', { text: 'New bot' }),
@@ -44,15 +87,16 @@ export async function botsView(root) {
       table(['ID', 'Nickname', 'Webhook URL', 'Created', ''], bots.map((b) => [
         b.botId, b.nickname, b.webhookUrl ?? '—', when(b.createdAt),
         actions(
-          ['Details', () => attempt(() => detail(detailBox, b.botId))],
-          ['Rotate token', () => attempt(() => admin('POST', `/bots/${seg(b.botId)}/token`),
-            (r) => notice(`New token for ${b.nickname}; the old one no longer works:`, 'ok', r.token))],
-          ['Delete', () => {
-            if (!window.confirm(`Delete bot ${b.nickname} (${b.botId})?`)) return;
-            attempt(() => admin('DELETE', `/bots/${seg(b.botId)}`), () => { notice(`Deleted ${b.botId}.`); refresh(); });
-          }, 'danger'],
+          ['Details', () => attempt(() => show(b.botId))],
+          ['Rotate token', () => confirmStep(
+            `Rotate the token of ${b.nickname} (${b.botId})? The old one stops working at once.`, 'Rotate token',
+            () => attempt(() => admin('POST', `/bots/${seg(b.botId)}/token`),
+              (r) => notice(`New token for ${b.nickname}, shown this once; the old one no longer works:`, 'ok', r.token)))],
+          ['Delete', () => confirmStep(`Delete bot ${b.nickname} (${b.botId})?`, 'Delete',
+            () => attempt(() => admin('DELETE', `/bots/${seg(b.botId)}`), () => { notice(`Deleted ${b.botId}.`); refresh(); })), 'danger'],
         ),
       ]))),
     detailBox,
   );
+  if (open && bots.some((b) => b.botId === open)) await show(open);
 }

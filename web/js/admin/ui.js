@@ -9,6 +9,26 @@ export function notice(text, kind = 'ok', secret = null) {
   if (kind === 'bad') box.querySelector('.notice')?.setAttribute('role', 'alert');
 }
 
+/**
+ * Asks in the page, not with window.confirm (which a browser may suppress and which blocks
+ * the page): a question in the notice area with a confirm and a cancel button. Cancel only
+ * clears the question; nothing is sent. Confirm runs `onConfirm`.
+ */
+export function confirmStep(question, confirmLabel, onConfirm) {
+  const box = document.getElementById('notice');
+  const yes = h('button', { type: 'button', class: 'danger confirm-yes', text: confirmLabel });
+  const no = h('button', { type: 'button', class: 'confirm-no', text: 'Cancel' });
+  const dialog = h('div', { class: 'notice warn confirm', role: 'alertdialog', 'aria-label': question },
+    h('span', { text: question }), ' ', yes, ' ', no);
+  yes.addEventListener('click', () => { box.replaceChildren(); onConfirm(); });
+  no.addEventListener('click', () => box.replaceChildren());
+  box.replaceChildren(dialog);
+  // The question is where the eye is not (above the tables): bring it into view and focus
+  // Cancel, the safe answer, so Enter does not confirm by accident.
+  dialog.scrollIntoView({ block: 'nearest' });
+  no.focus();
+}
+
 /** Runs an action, reporting failure as a notice; resolves to whether it worked. */
 export async function attempt(action, done) {
   try {
@@ -39,16 +59,24 @@ export function actions(...buttons) {
   }));
 }
 
-/** An inline form: fields are [name, label, {type, options, required, placeholder}]. */
+/** An inline form: fields are [name, label, {type, options, required, value, class}]. */
 export function form(fields, submitLabel, onSubmit) {
   const el = h('form', { class: 'inline-form' });
   for (const [name, label, opts = {}] of fields) {
     const id = `f-${Math.random().toString(36).slice(2, 8)}`;
     el.append(h('label', { for: id, class: opts.type === 'checkbox' ? '' : 'visually-hidden', text: label }));
     if (opts.options) {
-      el.append(h('select', { id, name }, opts.options.map((o) => h('option', { value: o, text: o }))));
+      // Options are strings, or {value, label} (a picker: "name (id)" shown, the ID sent).
+      // A picker starts on an empty choice, so nobody is picked by accident.
+      const items = opts.options.map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
+      el.append(h('select', { id, name, required: opts.required },
+        opts.required ? h('option', { value: '', text: items.length ? `${label}…` : `${label}: none left`, selected: true }) : null,
+        items.map((o) => h('option', { value: o.value, text: o.label }))));
     } else {
-      el.append(h('input', { id, name, type: opts.type ?? 'text', placeholder: opts.type === 'checkbox' ? null : label, required: opts.required }));
+      el.append(h('input', {
+        id, name, type: opts.type ?? 'text', placeholder: opts.type === 'checkbox' ? null : label,
+        required: opts.required, value: opts.value, class: opts.class,
+      }));
     }
   }
   el.append(h('button', { type: 'submit', class: 'primary', text: submitLabel }));

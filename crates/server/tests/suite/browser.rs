@@ -863,7 +863,11 @@ async fn web_client_in_a_real_browser() {
         )
         .await;
     // The console sets Bob a password; he can then sign in with it.
-    driver.type_into("#view form input[name=userId]", BOB).await;
+    driver
+        .click(&format!(
+            "#view form select[name=userId] option[value='{BOB}']"
+        ))
+        .await;
     driver
         .type_into("#view form input[name=password]", " bob's passphrase ")
         .await;
@@ -873,7 +877,7 @@ async fn web_client_in_a_real_browser() {
     driver
         .wait_for(
             "the password notice",
-            &format!("return document.querySelector('#notice .notice.ok')?.textContent === 'Password set for {BOB}.'"),
+            &format!("return document.querySelector('#notice .notice.ok')?.textContent === 'Password set for Bob ({BOB}).'"),
         )
         .await;
     let resp = server
@@ -884,6 +888,15 @@ async fn web_client_in_a_real_browser() {
         .await
         .unwrap();
     assert_eq!(resp.status().as_u16(), 201);
+    // A command, so the screenshot of the bot's page shows one.
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            &format!("/bots/{BOT}/commands"),
+            Some(json!({"name": "deploy", "presetText": "branch:"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
     driver.click("#tab-bots").await;
     driver
         .wait_for(
@@ -907,6 +920,10 @@ async fn web_client_in_a_real_browser() {
             "const t = document.querySelector('#delivery-health')?.textContent ?? ''; \
              return t.includes('not available') || t.includes('Pending')",
         )
+        .await;
+    // The bot's page is what the picture is about: its top at the top of the window.
+    driver
+        .js("document.getElementById('bot-detail').scrollIntoView(); return true")
         .await;
     driver.screenshot(shots, "admin-console.png").await;
 
@@ -2615,6 +2632,699 @@ async fn editing_deleting_and_linking_messages_in_a_real_browser() {
             ),
         )
         .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// A browser signed in to the admin console, its users table shown.
+async fn admin_console(server: &TestServer) -> Option<(Driver, tempfile::TempDir)> {
+    let (chromium, chromedriver) = browser_binaries()?;
+    let profile = tempfile::tempdir().unwrap();
+    let driver = Driver::start(&chromedriver, &chromium, profile.path()).await;
+    driver.goto(&server.url("/admin")).await;
+    driver
+        .wait_for(
+            "the admin sign-in",
+            "return !document.getElementById('signin').hidden",
+        )
+        .await;
+    driver.type_into("#signin-token", ADMIN_TOKEN).await;
+    driver.click("#signin-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the users table",
+            "return !!document.querySelector('#view table tbody tr')",
+        )
+        .await;
+    Some((driver, profile))
+}
+
+/// Clicks the button labelled `label` in the row of the view's table whose first cell is `id`.
+async fn click_row_button(driver: &Driver, id: &str, label: &str) {
+    let clicked = driver
+        .js(&format!(
+            "const row = [...document.querySelectorAll('#view table tbody tr')] \
+               .find(r => r.cells[0].textContent === '{id}'); \
+             const b = row && [...row.querySelectorAll('td.actions button')] \
+               .find(b => b.textContent === '{label}'); \
+             b?.click(); return !!b"
+        ))
+        .await;
+    assert_eq!(clicked, true, "no {label:?} button in the row of {id}");
+}
+
+/// Whether a user token is accepted by the user API.
+async fn user_token_works(server: &TestServer, token: &str) -> bool {
+    let (status, _) = server.user_api(Method::GET, token, "/chats", None).await;
+    status == 200
+}
+
+/// Whether a bot token is accepted by the bot API (it sends its follower a message).
+async fn bot_token_works(server: &TestServer, token: &str) -> bool {
+    let reply = server
+        .post(
+            "/bot/batch_send",
+            token,
+            json!({"recvIds": [ALICE], "recvType": "user", "contentType": "text",
+                   "content": {"text": "token check"}}),
+        )
+        .await;
+    reply["code"] == 1
+}
+
+/// Rotating a user's or a bot's token asks first, in the page: Cancel leaves the old token
+/// working; confirming rotates it and shows the new one, once. At desktop width in the light
+/// scheme, and at phone width in the dark one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_a_token_asks_first_in_a_real_browser() {
+    rotating_asks_first((1280, 800), "light").await;
+    rotating_asks_first((390, 844), "dark").await;
+}
+
+async fn rotating_asks_first((width, height): (u32, u32), scheme: &str) {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    let bot = server.bot(BOT).await;
+    server.follow(BOT, ALICE).await;
+    assert!(user_token_works(&server, &alice).await);
+    assert!(bot_token_works(&server, &bot).await);
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    driver.resize(width, height).await;
+    driver.color_scheme(scheme).await;
+
+    for (tab, id, old) in [("#tab-users", ALICE, &alice), ("#tab-bots", BOT, &bot)] {
+        driver.click(tab).await;
+        driver
+            .wait_for(
+                "the table",
+                &format!(
+                    "return [...document.querySelectorAll('#view table tbody tr')] \
+                       .some(r => r.cells[0].textContent === '{id}')"
+                ),
+            )
+            .await;
+        // Cancel: the question goes away and nothing is rotated.
+        click_row_button(&driver, id, "Rotate token").await;
+        let question = driver
+            .wait_for(
+                "the confirmation",
+                "return document.querySelector('#notice .confirm')?.textContent",
+            )
+            .await;
+        assert!(
+            question.as_str().unwrap().contains(id),
+            "the question names what it rotates: {question}"
+        );
+        // In the page's own colours (the theme's text on the theme's field), and in view.
+        let look = driver
+            .js("const d = document.querySelector('#notice .confirm'); const r = d.getBoundingClientRect(); \
+                 return [getComputedStyle(d).color === getComputedStyle(document.body).color, \
+                         r.left >= 0 && r.right <= document.documentElement.clientWidth && r.top >= 0 && r.bottom <= innerHeight]")
+            .await;
+        assert_eq!(look, json!([true, true]), "{scheme} at {width}px");
+        driver.click("#notice .confirm .confirm-no").await;
+        driver
+            .wait_for(
+                "the confirmation gone",
+                "return !document.querySelector('#notice .confirm')",
+            )
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let works = if id == ALICE {
+            user_token_works(&server, old).await
+        } else {
+            bot_token_works(&server, old).await
+        };
+        assert!(works, "{id}: Cancel must leave the old token working");
+        assert_eq!(
+            driver
+                .js("return document.querySelectorAll('#notice code').length")
+                .await,
+            0
+        );
+
+        // Confirm: a new token, shown once; the old one stops working, the new one works.
+        click_row_button(&driver, id, "Rotate token").await;
+        driver
+            .wait_for(
+                "the confirmation",
+                "return !!document.querySelector('#notice .confirm')",
+            )
+            .await;
+        driver.click("#notice .confirm .confirm-yes").await;
+        let shown = driver
+            .wait_for(
+                "the new token",
+                "const c = document.querySelectorAll('#notice .notice.ok code'); \
+                 return c.length === 1 && document.querySelectorAll('#notice code').length === 1 \
+                   && c[0].textContent",
+            )
+            .await;
+        let new = shown.as_str().unwrap();
+        assert_ne!(new, old.as_str());
+        let (old_works, new_works) = if id == ALICE {
+            (
+                user_token_works(&server, old).await,
+                user_token_works(&server, new).await,
+            )
+        } else {
+            (
+                bot_token_works(&server, old).await,
+                bot_token_works(&server, new).await,
+            )
+        };
+        assert!(!old_works, "{id}: the old token still works");
+        assert!(new_works, "{id}: the shown token does not work");
+    }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Opens a group's page from the groups tab.
+async fn open_group(driver: &Driver, group: &str) {
+    driver.click("#tab-groups").await;
+    // The row with its button: the page left behind may have a table naming the group too.
+    driver
+        .wait_for(
+            "the groups table",
+            &format!(
+                "return [...document.querySelectorAll('#view table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{group}' \
+                     && [...r.querySelectorAll('button')].some(b => b.textContent === 'Members & bots'))"
+            ),
+        )
+        .await;
+    click_row_button(driver, group, "Members & bots").await;
+    driver
+        .wait_for(
+            "the group's page",
+            &format!(
+                "return document.querySelector('#group-detail h2')?.textContent.includes('({group})')"
+            ),
+        )
+        .await;
+}
+
+/// Opens a bot's page from the bots tab.
+async fn open_bot(driver: &Driver, bot: &str) {
+    driver.click("#tab-bots").await;
+    driver
+        .wait_for(
+            "the bots table",
+            &format!(
+                "return [...document.querySelectorAll('#view table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{bot}' \
+                     && [...r.querySelectorAll('button')].some(b => b.textContent === 'Details'))"
+            ),
+        )
+        .await;
+    click_row_button(driver, bot, "Details").await;
+    driver
+        .wait_for(
+            "the bot's page",
+            &format!(
+                "return document.querySelector('#bot-detail h2')?.textContent.includes('({bot})')"
+            ),
+        )
+        .await;
+}
+
+/// The webhook URL the admin API reports for `bot` (`null`: none).
+async fn webhook_of(server: &TestServer, bot: &str) -> Value {
+    let (status, body) = server
+        .admin(Method::GET, &format!("/bots/{bot}/webhook"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["webhookUrl"].clone()
+}
+
+/// The webhook URL is edited on the bot's page: a refused URL shows the API's reason and
+/// changes nothing; a new URL is where the bot's events then go; Clear sends them back to the
+/// bot WebSocket.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bots_webhook_url_is_edited_in_a_real_browser() {
+    let server = TestServer::start_with(|c| c.delivery.allow_private = true).await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.bot(BOT).await;
+    server.follow(BOT, ALICE).await;
+    let (hook, received) = webhook_receiver().await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    open_bot(&driver, BOT).await;
+
+    // A URL the server refuses: its reason is shown, and the bot keeps no webhook.
+    let bad = "ftp://example.com/hook";
+    driver
+        .type_into("#webhook-form input[name=webhookUrl]", bad)
+        .await;
+    driver.click("#webhook-form button[type=submit]").await;
+    let shown = driver
+        .wait_for(
+            "the refusal",
+            "return document.querySelector('#notice .notice.bad')?.textContent",
+        )
+        .await;
+    assert_eq!(webhook_of(&server, BOT).await, Value::Null);
+    let (status, refusal) = server
+        .admin(
+            Method::PUT,
+            &format!("/bots/{BOT}/webhook"),
+            Some(json!({"url": bad})),
+        )
+        .await;
+    assert_eq!(status, 400, "{refusal}");
+    assert_eq!(shown, refusal["error"]["message"]);
+
+    // A good URL: the API reports it, the page shows it, and the bot's events go there.
+    driver
+        .js("document.querySelector('#webhook-form input[name=webhookUrl]').value = ''")
+        .await;
+    driver
+        .type_into("#webhook-form input[name=webhookUrl]", &hook)
+        .await;
+    driver.click("#webhook-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the saved URL",
+            &format!(
+                "return document.querySelector('#webhook-now code')?.textContent === '{hook}'"
+            ),
+        )
+        .await;
+    assert_eq!(webhook_of(&server, BOT).await, json!(hook));
+    // The bots list above shows the new URL too.
+    driver
+        .wait_for(
+            "the URL in the bots list",
+            &format!(
+                "return [...document.querySelectorAll('#view table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{BOT}' && r.cells[2].textContent === '{hook}')"
+            ),
+        )
+        .await;
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/bot/{BOT}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": "to the new hook"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = received.lock().unwrap().clone();
+        if let Some(event) = got
+            .iter()
+            .find(|e| e["event"]["message"]["content"]["text"] == "to the new hook")
+        {
+            assert_eq!(event["header"]["eventType"], "message.receive.normal");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no event at the new URL: {got:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Clear: no webhook any more.
+    driver.click("#webhook-clear").await;
+    driver
+        .wait_for(
+            "the cleared URL",
+            "return !document.querySelector('#webhook-now code') \
+               && document.querySelector('#notice .notice.ok')?.textContent.includes('cleared')",
+        )
+        .await;
+    assert_eq!(webhook_of(&server, BOT).await, Value::Null);
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Picks `value` in the view's `<select name=…>` as a person would (clicking its option) and
+/// returns the option's text.
+async fn pick(driver: &Driver, name: &str, value: &str) -> String {
+    let option = format!("#view select[name={name}] option[value='{value}']");
+    let text = driver
+        .js(&format!(
+            "return document.querySelector(\"{option}\")?.textContent"
+        ))
+        .await;
+    driver.click(&option).await;
+    text.as_str()
+        .unwrap_or_else(|| panic!("no option {value} in {name}"))
+        .to_owned()
+}
+
+/// The option texts of the view's `<select name=…>`, without the empty first choice.
+async fn options(driver: &Driver, name: &str) -> Vec<String> {
+    let v = driver
+        .js(&format!(
+            "return [...document.querySelectorAll('#view select[name={name}] option')] \
+               .filter(o => o.value).map(o => o.textContent)"
+        ))
+        .await;
+    serde_json::from_value(v).unwrap()
+}
+
+/// Submits the form holding the view's `<select name=…>` with its submit button.
+async fn submit_with(driver: &Driver, name: &str) {
+    let done = driver
+        .js(&format!(
+            "const b = document.querySelector('#view select[name={name}]')?.form \
+               ?.querySelector('button[type=submit]'); b?.click(); return !!b"
+        ))
+        .await;
+    assert_eq!(done, true, "no form with a {name} picker");
+}
+
+/// No view asks for an ID typed by hand.
+async fn no_typed_ids(driver: &Driver, view: &str) {
+    let typed = driver
+        .js("return [...document.querySelectorAll('#view input')] \
+               .filter(i => ['user', 'userId', 'bot', 'group'].includes(i.name)).map(i => i.name)")
+        .await;
+    assert_eq!(typed, json!([]), "{view} asks for typed IDs");
+}
+
+/// Users, bots and groups are picked from lists showing "name (id)", never typed; the tables
+/// show names beside IDs; what is picked is what the admin API then reports.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pickers_show_names_beside_ids_in_a_real_browser() {
+    let server = TestServer::start().await;
+    server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    server.bot(BOT).await;
+    server.group(GROUP, &[ALICE]).await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    no_typed_ids(&driver, "users").await;
+
+    // The password form picks the user.
+    assert_eq!(
+        options(&driver, "userId").await,
+        [format!("Alice ({ALICE})"), format!("Bob ({BOB})")]
+    );
+    pick(&driver, "userId", BOB).await;
+    driver
+        .type_into("#view form input[name=password]", "bob's passphrase")
+        .await;
+    submit_with(&driver, "userId").await;
+    driver
+        .wait_for(
+            "the password notice",
+            &format!("return document.querySelector('#notice .notice.ok')?.textContent === 'Password set for Bob ({BOB}).'"),
+        )
+        .await;
+
+    // A group's page: members are picked among those not in it yet, bots likewise.
+    open_group(&driver, GROUP).await;
+    driver
+        .wait_for(
+            "the group's page",
+            "return !!document.querySelector('#group-detail select[name=user]')",
+        )
+        .await;
+    no_typed_ids(&driver, "a group's page").await;
+    assert_eq!(options(&driver, "user").await, [format!("Bob ({BOB})")]);
+    pick(&driver, "user", BOB).await;
+    pick(&driver, "role", "administrator").await;
+    submit_with(&driver, "user").await;
+    driver
+        .wait_for(
+            "Bob among the members",
+            &format!(
+                "return [...document.querySelectorAll('#group-detail table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{BOB}' && r.cells[1].textContent === 'Bob')"
+            ),
+        )
+        .await;
+    assert_eq!(
+        options(&driver, "bot").await,
+        [format!("bot {BOT} ({BOT})")]
+    );
+    pick(&driver, "bot", BOT).await;
+    submit_with(&driver, "bot").await;
+    driver
+        .wait_for(
+            "the bot with its name",
+            &format!(
+                "return [...document.querySelectorAll('#group-detail table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{BOT}' && r.cells[1].textContent === 'bot {BOT}')"
+            ),
+        )
+        .await;
+    let (_, group) = server
+        .admin(Method::GET, &format!("/groups/{GROUP}"), None)
+        .await;
+    let bob = group["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["userId"] == BOB)
+        .cloned();
+    assert_eq!(bob.map(|m| m["role"].clone()), Some(json!("administrator")));
+    assert_eq!(group["bots"], json!([BOT]));
+
+    // The bot's page: its group by name, followers picked from the users.
+    open_bot(&driver, BOT).await;
+    no_typed_ids(&driver, "a bot's page").await;
+    assert_eq!(options(&driver, "group").await, Vec::<String>::new());
+    let groups = driver
+        .js(
+            "return [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .map(r => [r.cells[0].textContent, r.cells[1].textContent])",
+        )
+        .await;
+    assert_eq!(groups, json!([[GROUP, format!("group {GROUP}")]]));
+    assert_eq!(
+        options(&driver, "user").await,
+        [format!("Alice ({ALICE})"), format!("Bob ({BOB})")]
+    );
+    pick(&driver, "user", ALICE).await;
+    submit_with(&driver, "user").await;
+    driver
+        .wait_for(
+            "Alice among the followers",
+            &format!(
+                "return [...document.querySelectorAll('#bot-detail table tbody tr')] \
+                   .some(r => r.cells[0].textContent === '{ALICE}' && r.cells[1].textContent === 'Alice')"
+            ),
+        )
+        .await;
+    let (_, bot) = server
+        .admin(Method::GET, &format!("/bots/{BOT}"), None)
+        .await;
+    assert_eq!(bot["followers"], json!([ALICE]));
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// A bot's commands are listed, added and removed on its page (a refused command shows the
+/// API's reason and adds nothing); a group's page sets what each of its bots may do there and
+/// shows the message-type limit and mutes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_and_group_permissions_in_a_real_browser() {
+    let server = TestServer::start().await;
+    server.user(ALICE, "Alice").await;
+    server.bot(BOT).await;
+    server.group(GROUP, &[ALICE]).await;
+    server.join(BOT, GROUP).await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    let commands_path = format!("/bots/{BOT}/commands");
+    open_bot(&driver, BOT).await;
+    driver
+        .wait_for(
+            "the commands section",
+            "return document.querySelector('#bot-detail')?.textContent.includes('No commands.')",
+        )
+        .await;
+
+    // A normal command with preset text.
+    driver
+        .type_into("#command-form input[name=name]", "weather")
+        .await;
+    driver
+        .click("#command-form select[name=kind] option[value=normal]")
+        .await;
+    driver
+        .type_into("#command-form input[name=presetText]", "city:")
+        .await;
+    driver.click("#command-form button[type=submit]").await;
+    let row = driver
+        .wait_for(
+            "the command in the table",
+            "const r = [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .find(r => r.cells[0].textContent === '/weather'); \
+             return r && [...r.cells].slice(0, 3).map(c => c.textContent)",
+        )
+        .await;
+    assert_eq!(row, json!(["/weather", "normal", "city:"]));
+    let (_, listed) = server.admin(Method::GET, &commands_path, None).await;
+    assert_eq!(listed["commands"][0]["name"], "weather", "{listed}");
+    assert_eq!(listed["commands"][0]["presetText"], "city:", "{listed}");
+
+    // A direct command cannot have preset text: the API's reason is shown, nothing is added.
+    driver
+        .type_into("#command-form input[name=name]", "help")
+        .await;
+    driver
+        .click("#command-form select[name=kind] option[value=direct]")
+        .await;
+    driver
+        .type_into("#command-form input[name=presetText]", "oops")
+        .await;
+    driver.click("#command-form button[type=submit]").await;
+    let shown = driver
+        .wait_for(
+            "the refusal",
+            "return document.querySelector('#notice .notice.bad')?.textContent",
+        )
+        .await;
+    let (status, refusal) = server
+        .admin(
+            Method::POST,
+            &format!("/bots/{BOT}/commands"),
+            Some(json!({"name": "help", "kind": "direct", "presetText": "oops"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{refusal}");
+    assert_eq!(shown, refusal["error"]["message"]);
+    let (_, listed) = server.admin(Method::GET, &commands_path, None).await;
+    assert_eq!(listed["commands"].as_array().unwrap().len(), 1, "{listed}");
+
+    // Remove.
+    click_row_button(&driver, "/weather", "Remove").await;
+    driver
+        .wait_for(
+            "no commands",
+            "return document.querySelector('#bot-detail')?.textContent.includes('No commands.')",
+        )
+        .await;
+    let (_, listed) = server.admin(Method::GET, &commands_path, None).await;
+    assert_eq!(listed["commands"], json!([]));
+
+    // The group's page: the bot may mute members once the box is ticked and saved.
+    open_group(&driver, GROUP).await;
+    let gag_box =
+        format!("#group-detail input[name=allowGagMember][aria-label='Mute members ({BOT})']");
+    driver
+        .wait_for(
+            "the permissions",
+            &format!("return !!document.querySelector(\"{gag_box}\")"),
+        )
+        .await;
+    assert_eq!(
+        driver
+            .js("return document.querySelector('#msg-type-limit')?.textContent")
+            .await,
+        "Members may send: any type"
+    );
+    driver.click(&gag_box).await;
+    let saved = driver
+        .js(&format!(
+            "const row = document.querySelector(\"{gag_box}\").closest('tr'); \
+             [...row.querySelectorAll('td.actions button')].find(b => b.textContent === 'Save').click(); \
+             return true"
+        ))
+        .await;
+    assert_eq!(saved, true);
+    driver
+        .wait_for(
+            "the saved permissions",
+            &format!("return document.querySelector('#notice .notice.ok')?.textContent === 'Permissions of bot {BOT} ({BOT}) saved.' \
+                        && document.querySelector(\"{gag_box}\")?.checked"),
+        )
+        .await;
+    let (_, group) = server
+        .admin(Method::GET, &format!("/groups/{GROUP}"), None)
+        .await;
+    assert_eq!(
+        group["botPermissions"][BOT],
+        json!({"allowGagMember": true, "allowRemoveMember": false,
+               "allowEditGroupInfo": false, "allowGroupTagManage": false})
+    );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Deleting a user, a group or a bot asks in the page too: Cancel keeps it, confirming
+/// deletes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_asks_first_in_a_real_browser() {
+    let server = TestServer::start().await;
+    server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    server.bot(BOT).await;
+    server.group(GROUP, &[ALICE]).await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    for (tab, id, path) in [
+        ("#tab-users", BOB, format!("/users/{BOB}")),
+        ("#tab-groups", GROUP, format!("/groups/{GROUP}")),
+        ("#tab-bots", BOT, format!("/bots/{BOT}")),
+    ] {
+        driver.click(tab).await;
+        driver
+            .wait_for(
+                "the table",
+                &format!(
+                    "return [...document.querySelectorAll('#view table tbody tr')] \
+                       .some(r => r.cells[0].textContent === '{id}')"
+                ),
+            )
+            .await;
+        click_row_button(&driver, id, "Delete").await;
+        driver
+            .wait_for(
+                "the confirmation",
+                &format!(
+                    "return document.querySelector('#notice .confirm')?.textContent.includes('({id})')"
+                ),
+            )
+            .await;
+        driver.click("#notice .confirm .confirm-no").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let (status, _) = server.admin(Method::GET, &path, None).await;
+        assert_eq!(status, 200, "{id}: Cancel must keep it");
+
+        click_row_button(&driver, id, "Delete").await;
+        driver
+            .wait_for(
+                "the confirmation",
+                "return !!document.querySelector('#notice .confirm')",
+            )
+            .await;
+        driver.click("#notice .confirm .confirm-yes").await;
+        driver
+            .wait_for(
+                "the deletion notice",
+                &format!(
+                    "return document.querySelector('#notice .notice.ok')?.textContent === 'Deleted {id}.'"
+                ),
+            )
+            .await;
+        let (status, _) = server.admin(Method::GET, &path, None).await;
+        assert_eq!(status, 404, "{id}: confirming must delete it");
+    }
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
