@@ -25,6 +25,7 @@ mod commands;
 mod db;
 mod deliveries;
 mod directory;
+mod discover;
 mod error;
 mod group_admin;
 mod html_backlog;
@@ -60,6 +61,7 @@ pub use boards::NewBoard;
 pub use commands::{Command, CommandKind};
 pub use db::DbError;
 pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};
+pub use discover::{FollowableBot, OpenGroup};
 pub use error::StoreError;
 pub use group_admin::{
     BotPermissions, Gag, GagEntry, GroupAdminState, MemberChange, SendPolicy, TagChange, TagEdit,

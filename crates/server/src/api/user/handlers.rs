@@ -357,3 +357,92 @@ pub(crate) async fn leave(
         Leave::Owner => Err(Problem::Conflict("the owner cannot leave the group".into())),
     }
 }
+
+/// The most a discovery list shows at once.
+const MAX_DISCOVER: u32 = 200;
+/// A discovery list's length when none is asked for.
+const DEFAULT_DISCOVER: u32 = 100;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GroupsQuery {
+    open: Option<bool>,
+    limit: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BotsQuery {
+    limit: Option<u32>,
+}
+
+/// The asked-for length of a discovery list: refused outside 1..=[`MAX_DISCOVER`] rather
+/// than clamped, so that a client asking for more learns it did not get everything.
+fn discover_limit(limit: Option<u32>) -> Result<u32> {
+    match limit {
+        None => Ok(DEFAULT_DISCOVER),
+        Some(n) if (1..=MAX_DISCOVER).contains(&n) => Ok(n),
+        Some(n) => Err(Problem::BadRequest(format!(
+            "limit {n} is not between 1 and {MAX_DISCOVER}"
+        ))),
+    }
+}
+
+/// `GET /groups?open=true&limit=`: the open groups a user may join, by name, with their
+/// member count and whether the user is in each; `truncated` says more exist than `limit`.
+/// Only open groups are listed (`open=true` is required, so that the query says what it
+/// gets): a closed group's name is for its members.
+pub(crate) async fn groups(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Query(query): Query<GroupsQuery>,
+) -> Result<impl IntoResponse> {
+    if query.open != Some(true) {
+        return Err(Problem::BadRequest(
+            "only open groups are listed: ask with open=true".into(),
+        ));
+    }
+    let limit = discover_limit(query.limit)?;
+    // One more than asked tells whether the list is cut short.
+    let mut list = state.store.open_groups(user.user_id, limit + 1).await?;
+    let truncated = list.len() > limit as usize;
+    list.truncate(limit as usize);
+    let groups = list
+        .iter()
+        .map(|g| {
+            json!({
+                "groupId": g.group_id,
+                "name": g.name,
+                "avatarUrl": g.avatar_url,
+                "memberCount": g.member_count,
+                "member": g.member,
+            })
+        })
+        .collect::<Vec<_>>();
+    Ok(Json(json!({ "groups": groups, "truncated": truncated })))
+}
+
+/// `GET /bots?limit=`: the bots a user may follow (every bot), by nickname, with whether the
+/// user follows each; `truncated` says more exist than `limit`.
+pub(crate) async fn bots(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Query(query): Query<BotsQuery>,
+) -> Result<impl IntoResponse> {
+    let limit = discover_limit(query.limit)?;
+    let mut list = state.store.followable_bots(user.user_id, limit + 1).await?;
+    let truncated = list.len() > limit as usize;
+    list.truncate(limit as usize);
+    let bots = list
+        .iter()
+        .map(|b| {
+            json!({
+                "botId": b.bot_id,
+                "nickname": b.nickname,
+                "avatarUrl": b.avatar_url,
+                "followed": b.followed,
+            })
+        })
+        .collect::<Vec<_>>();
+    Ok(Json(json!({ "bots": bots, "truncated": truncated })))
+}
