@@ -6,6 +6,7 @@ import { Boards } from './boards.js';
 import { ChatList } from './chatlist.js';
 import { ChatView } from './chatview.js';
 import { Composer } from './composer.js';
+import { Discover } from './discover.js';
 import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
 import { Notifier } from './notify.js';
@@ -87,6 +88,15 @@ $('signout').addEventListener('click', async () => {
   await signOut();
   showSignIn();
 });
+
+// Joining a group or following a bot from Discover: the list reloads (the live feed has
+// subscribed this session to the new chat already) and the chat opens.
+const discover = new Discover($('discover'), async (added) => {
+  await loadChats();
+  const chat = chatList.find(chatKey(added));
+  if (chat) await openChat(chat);
+});
+$('discover-open').addEventListener('click', () => discover.open());
 
 installShortcuts({ chatList, composer, openChat, back: () => $('back').click() });
 

@@ -3330,3 +3330,136 @@ async fn deleting_asks_first_in_a_real_browser() {
     drop(driver);
     server.stop().await;
 }
+
+/// Discover, from the sidebar: the open groups (never a closed one) with Join, the bots with
+/// Follow. Joining puts the group in the chat list and opens it; opened again, it says
+/// Joined; Esc closes the panel with the focus back on the button; following a bot opens its
+/// chat too. At desktop and at phone width, where the panel fits the screen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discover_joins_an_open_group_and_follows_a_bot_in_a_real_browser() {
+    discover_join_and_follow((1280, 800)).await;
+    discover_join_and_follow((390, 844)).await;
+}
+
+async fn discover_join_and_follow(size: (u32, u32)) {
+    const CLOSED: &str = "555555555";
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    // A chat to start from (the list is not empty), and a closed group Alice is not in.
+    server.group(GROUP2, &[ALICE]).await;
+    server.group(CLOSED, &[BOB]).await;
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            "/groups",
+            Some(json!({"id": GROUP, "name": "Open house", "open": true})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    server.bot(BOT).await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
+        return;
+    };
+    let phone = size.0 < 700;
+    let group_key = format!("group:{GROUP}");
+    let bot_key = format!("bot:{BOT}");
+    let panel = "const d = document.getElementById('discover'); \
+                 if (!d.open || !d.querySelector('.discover-row button')) return null; \
+                 const r = d.getBoundingClientRect(); \
+                 const rows = [...d.querySelectorAll('.discover-row button')]; \
+                 return {groups: [...d.querySelectorAll('#discover-groups button')].map(b => [b.dataset.chatKey, b.textContent]), \
+                         bots: [...d.querySelectorAll('#discover-bots button')].map(b => [b.dataset.chatKey, b.textContent]), \
+                         fits: r.left >= 0 && r.top >= 0 && r.right <= innerWidth + 0.5 && r.bottom <= innerHeight + 0.5, \
+                         buttonsInside: rows.every(b => b.getBoundingClientRect().right <= r.right)}";
+
+    driver.click("#discover-open").await;
+    let shown = driver.wait_for("the Discover panel", panel).await;
+    let shots = std::env::var("CLOUDLAKE_SCREENSHOTS")
+        .ok()
+        .map(PathBuf::from);
+    let shot = format!("discover-{}.png", if phone { "phone" } else { "desktop" });
+    driver.screenshot(shots.as_deref(), &shot).await;
+    assert_eq!(
+        shown,
+        json!({"groups": [[group_key, "Join"]], "bots": [[bot_key, "Follow"]],
+               "fits": true, "buttonsInside": true}),
+        "{size:?}"
+    );
+
+    // Join: the panel closes, the group is in the list and open.
+    driver
+        .click(&format!("#discover-groups [data-chat-key='{group_key}']"))
+        .await;
+    let opened = |key: &str| {
+        format!(
+            "return !document.getElementById('discover').open \
+             && !document.getElementById('composer').hidden \
+             && document.querySelector('.chat-item.active')?.dataset.chatKey === '{key}' \
+             && document.getElementById('chat-title').textContent !== 'Choose a chat' \
+             && (!{phone} || document.body.classList.contains('chat-open'))"
+        )
+    };
+    driver
+        .wait_for("the joined group, open", &opened(&group_key))
+        .await;
+    assert!(in_chats(&server, &alice, "group", GROUP).await);
+    let title = driver
+        .js("return document.getElementById('chat-title').textContent")
+        .await;
+    assert_eq!(title, "Open house");
+
+    // Opened again it says Joined; Esc closes it, the focus back on the Discover button.
+    if phone {
+        driver.click("#back").await;
+    }
+    driver.click("#discover-open").await;
+    let shown = driver.wait_for("the Discover panel again", panel).await;
+    assert_eq!(shown["groups"], json!([[group_key, "Joined"]]), "{size:?}");
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the panel closed by Esc",
+            "return !document.getElementById('discover').open \
+             && document.activeElement === document.getElementById('discover-open')",
+        )
+        .await;
+
+    // Follow: the bot's chat is in the list and open.
+    driver.click("#discover-open").await;
+    driver.wait_for("the Discover panel once more", panel).await;
+    driver
+        .click(&format!("#discover-bots [data-chat-key='{bot_key}']"))
+        .await;
+    driver
+        .wait_for("the followed bot, open", &opened(&bot_key))
+        .await;
+    assert!(in_chats(&server, &alice, "bot", BOT).await);
+    let listed = driver
+        .js("return [...document.querySelectorAll('.chat-item')].map(c => c.dataset.chatKey).sort()")
+        .await;
+    let mut want = vec![
+        bot_key.clone(),
+        group_key.clone(),
+        format!("group:{GROUP2}"),
+    ];
+    want.sort();
+    assert_eq!(listed, json!(want));
+    // Never the closed group, which Alice could not join.
+    assert!(!in_chats(&server, &alice, "group", CLOSED).await);
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Whether the chat is in the user's `/chats`, as the server has it.
+async fn in_chats(server: &TestServer, token: &str, chat_type: &str, chat_id: &str) -> bool {
+    let (status, body) = server.user_api(Method::GET, token, "/chats", None).await;
+    assert_eq!(status, 200, "{body}");
+    body["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["chatType"] == chat_type && c["chatId"] == chat_id)
+}
