@@ -3343,6 +3343,7 @@ async fn discover_joins_an_open_group_and_follows_a_bot_in_a_real_browser() {
 
 async fn discover_join_and_follow(size: (u32, u32)) {
     const CLOSED: &str = "555555555";
+    const GONE: &str = "777777777";
     let server = TestServer::start().await;
     let alice = server.user(ALICE, "Alice").await;
     server.user(BOB, "Bob").await;
@@ -3357,13 +3358,23 @@ async fn discover_join_and_follow(size: (u32, u32)) {
         )
         .await;
     assert_eq!(status, 201, "{body}");
-    server.bot(BOT).await;
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            "/groups",
+            Some(json!({"id": GONE, "name": "Gone soon", "open": true})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let bot = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
     let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
         return;
     };
     let phone = size.0 < 700;
     let group_key = format!("group:{GROUP}");
     let bot_key = format!("bot:{BOT}");
+    let gone_key = format!("group:{GONE}");
     let panel = "const d = document.getElementById('discover'); \
                  if (!d.open || !d.querySelector('.discover-row button')) return null; \
                  const r = d.getBoundingClientRect(); \
@@ -3382,9 +3393,34 @@ async fn discover_join_and_follow(size: (u32, u32)) {
     driver.screenshot(shots.as_deref(), &shot).await;
     assert_eq!(
         shown,
-        json!({"groups": [[group_key, "Join"]], "bots": [[bot_key, "Follow"]],
+        json!({"groups": [[gone_key, "Join"], [group_key, "Join"]], "bots": [[bot_key, "Follow"]],
                "fits": true, "buttonsInside": true}),
         "{size:?}"
+    );
+
+    // A group deleted since the list was shown: the join fails, says why, the panel stays
+    // and nothing is added.
+    let (status, body) = server
+        .admin(Method::DELETE, &format!("/groups/{GONE}"), None)
+        .await;
+    assert_eq!(status, 204, "{body}");
+    driver
+        .click(&format!("#discover-groups [data-chat-key='{gone_key}']"))
+        .await;
+    let refused = driver
+        .wait_for(
+            "the refused join",
+            &format!(
+                "const e = document.getElementById('discover-error').textContent; \
+                 const b = document.querySelector(\"#discover-groups [data-chat-key='{gone_key}']\"); \
+                 return e && !b.disabled && {{error: e, open: document.getElementById('discover').open, \
+                         chats: document.querySelectorAll('.chat-item').length}}"
+            ),
+        )
+        .await;
+    assert_eq!(
+        refused,
+        json!({"error": "Could not join Gone soon: no such group", "open": true, "chats": 1})
     );
 
     // Join: the panel closes, the group is in the list and open.
@@ -3397,6 +3433,9 @@ async fn discover_join_and_follow(size: (u32, u32)) {
              && !document.getElementById('composer').hidden \
              && document.querySelector('.chat-item.active')?.dataset.chatKey === '{key}' \
              && document.getElementById('chat-title').textContent !== 'Choose a chat' \
+             && document.getElementById('history-status').textContent !== 'Loading…' \
+             && (document.getElementById('history-status').textContent !== '' \
+                 || !!document.querySelector('#message-list .msg')) \
              && (!{phone} || document.body.classList.contains('chat-open'))"
         )
     };
@@ -3408,6 +3447,21 @@ async fn discover_join_and_follow(size: (u32, u32)) {
         .js("return document.getElementById('chat-title').textContent")
         .await;
     assert_eq!(title, "Open house");
+    // The live feed carries the new group's messages at once, without a reload.
+    bot_send(
+        &server,
+        &bot,
+        json!({"recvIds": [GROUP], "recvType": "group", "contentType": "text",
+               "content": {"text": "welcome aboard"}}),
+    )
+    .await;
+    driver
+        .wait_for(
+            "the group's message, live",
+            "return [...document.querySelectorAll('#message-list .msg-body')] \
+                 .some(b => b.textContent.includes('welcome aboard'))",
+        )
+        .await;
 
     // Opened again it says Joined; Esc closes it, the focus back on the Discover button.
     if phone {
@@ -3415,7 +3469,11 @@ async fn discover_join_and_follow(size: (u32, u32)) {
     }
     driver.click("#discover-open").await;
     let shown = driver.wait_for("the Discover panel again", panel).await;
-    assert_eq!(shown["groups"], json!([[group_key, "Joined"]]), "{size:?}");
+    assert_eq!(
+        shown["groups"],
+        json!([[group_key, "Joined"]]),
+        "{size:?}: the deleted group is gone, the joined one says so"
+    );
     driver.press(ESCAPE).await;
     driver
         .wait_for(
