@@ -88,7 +88,7 @@ export class ChatList {
     }));
     if (focused) this.root.querySelector(`[data-chat-key="${CSS.escape(focused)}"]`)?.focus();
     if (this.chats.length === 0) {
-      this.root.append(h('li', { class: 'empty', text: 'No chats yet: an admin can add you to a group or have you follow a bot.' }));
+      this.root.append(h('li', { class: 'empty', text: 'No chats yet: join an open group or follow a bot with Discover below, or ask an admin to add you to a group.' }));
     }
     const unread = this.chats.reduce((sum, chat) => sum + (chat.unread ?? 0), 0);
     document.title = unread ? `(${unread}) ${this.baseTitle}` : this.baseTitle;

@@ -3483,9 +3483,26 @@ async fn discover_join_and_follow(size: (u32, u32)) {
         )
         .await;
 
-    // Follow: the bot's chat is in the list and open.
+    // Joined opens the group the user is in already (from another chat), changing nothing.
+    open_chat(&driver, &format!("group:{GROUP2}")).await;
+    if phone {
+        driver.click("#back").await;
+    }
     driver.click("#discover-open").await;
     driver.wait_for("the Discover panel once more", panel).await;
+    driver
+        .click(&format!("#discover-groups [data-chat-key='{group_key}']"))
+        .await;
+    driver
+        .wait_for("the joined group, opened from Joined", &opened(&group_key))
+        .await;
+    if phone {
+        driver.click("#back").await;
+    }
+
+    // Follow: the bot's chat is in the list and open.
+    driver.click("#discover-open").await;
+    driver.wait_for("the Discover panel for a bot", panel).await;
     driver
         .click(&format!("#discover-bots [data-chat-key='{bot_key}']"))
         .await;
