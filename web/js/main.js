@@ -6,6 +6,7 @@ import { Boards } from './boards.js';
 import { ChatList } from './chatlist.js';
 import { ChatView } from './chatview.js';
 import { Composer } from './composer.js';
+import { GroupInfo } from './groupinfo.js';
 import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
 import { Notifier } from './notify.js';
@@ -38,6 +39,15 @@ $('composer').addEventListener('edit-last', (e) => {
   el.querySelector(':scope > .msg-meta .msg-edit').click();
 });
 const lightbox = new Lightbox($('lightbox'));
+// Leaving a group from its info closes the chat and drops it from the list.
+const groupInfo = new GroupInfo($('group-info'), async () => {
+  $('back').click();
+  await loadChats();
+});
+$('chat-info').addEventListener('click', () => {
+  const chat = chatList.find(view.key);
+  if (chat) groupInfo.open(chat);
+});
 const notifier = new Notifier($('notify'), (key) => {
   const chat = chatList.find(key);
   if (chat) openChat(chat);
@@ -96,6 +106,7 @@ $('back').addEventListener('click', () => {
   chatList.render();
   view.clear();
   $('composer').hidden = true;
+  $('chat-info').hidden = true;
   $('chat-title').textContent = 'Choose a chat';
   document.querySelector('.chat-item')?.focus();
 });
@@ -164,6 +175,7 @@ async function openChat(chat) {
   chatList.render();
   document.body.classList.add('chat-open');
   $('chat-title').textContent = chat.name || chat.chatId;
+  $('chat-info').hidden = chat.chatType !== 'group';
   $('composer').hidden = false;
   boards.show(chatKey(chat));
   composer.open(chat);

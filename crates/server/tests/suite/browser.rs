@@ -2204,6 +2204,100 @@ async fn desktop_notifications_in_a_real_browser() {
     server.stop().await;
 }
 
+/// A group's info: its people with their roles, its bots with their commands; leaving the
+/// group asks first (Cancel keeps it), then closes the chat and drops it from the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_info_shows_roles_and_bot_commands_and_leaves_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+    let (status, body) = server
+        .admin(
+            Method::PUT,
+            &format!("/groups/{GROUP}/members/{BOB}"),
+            Some(json!({"role": "administrator"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    for command in [
+        json!({"name": "weather", "kind": "normal", "presetText": "天气"}),
+        json!({"name": "help", "kind": "direct"}),
+    ] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                &format!("/bots/{BOT}/commands"),
+                Some(command),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, (390, 844)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    driver.click("#chat-info").await;
+    let shown = driver
+        .wait_for(
+            "the group's members",
+            "const d = document.getElementById('group-info'); \
+             if (!d.open || !d.querySelector('.member-list.bots li')) return null; \
+             const box = d.getBoundingClientRect(); \
+             return {people: [...d.querySelectorAll('.people > li')].map((li) => li.textContent).sort(), \
+                     bots: [...d.querySelectorAll('.bots > li > .member-name')].map((e) => e.textContent), \
+                     commands: [...d.querySelectorAll('.command-list li')].map((li) => li.textContent), \
+                     fits: box.left >= 0 && box.right <= innerWidth}",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!({"people": [format!("Alice {ALICE}"), format!("Bob {BOB}admin")],
+               "bots": [format!("bot {BOT}")],
+               "commands": ["/weather starts with \"天气\"", "/help sends at once"],
+               "fits": true})
+    );
+    // Leave: asked first; Cancel keeps the membership.
+    driver.click("#group-info .leave-row button.danger").await;
+    driver.click("#group-info .leave-row button.link").await;
+    let (status, _) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/groups/{GROUP}/members"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "still a member after Cancel");
+    driver.click("#group-info .leave-row button.danger").await;
+    driver.click("#group-info .leave-row button.danger").await;
+    driver
+        .wait_for(
+            "the chat gone from the list",
+            &format!(
+                "return !document.getElementById('group-info').open \
+                 && !document.querySelector('[data-chat-key=\"group:{GROUP}\"]') \
+                 && document.getElementById('chat-info').hidden"
+            ),
+        )
+        .await;
+    let (status, _) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/groups/{GROUP}/members"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "not a member any more");
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// Unread mentions are badged apart from the unread count ("@1" beside "2"), counted live as
 /// they arrive, and gone once the chat is read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

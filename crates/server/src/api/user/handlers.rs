@@ -301,9 +301,9 @@ pub(crate) async fn unfollow(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /groups/{groupId}/members`: who is in a group the user is in, for mentions: its
-/// users (`kind: "user"`, with their role), then its bots (`kind: "bot"`, with their
-/// avatar). Bots are listed under `userId` too, since `at` holds either kind of ID and a
+/// `GET /groups/{groupId}/members`: who is in a group the user is in, for mentions and the
+/// group's info: its users (`kind: "user"`, with their role), then its bots (`kind: "bot"`,
+/// with their avatar and commands). Bots are listed under `userId` too, since `at` holds either kind of ID and a
 /// picker treats them alike; a bot @-mentioned this way sees itself in the event's `at`.
 pub(crate) async fn members(
     State(state): State<AppState>,
@@ -317,14 +317,19 @@ pub(crate) async fn members(
         .filter(|g| g.members.iter().any(|m| m.user_id == user.user_id))
         .ok_or_else(not_in_chat)?;
     let bots = state.store.group_bots(group_id).await?;
-    let members = detail
+    let mut members = detail
         .members
         .iter()
         .map(|m| json!({"kind": "user", "userId": m.user_id, "nickname": m.nickname, "role": m.role}))
-        .chain(bots.iter().map(|b| {
-            json!({"kind": "bot", "userId": b.bot_id, "nickname": b.nickname, "avatarUrl": b.avatar_url})
-        }))
         .collect::<Vec<_>>();
+    // A group has a handful of bots: their commands, one read each, for the group's info panel.
+    for b in &bots {
+        let commands = state.store.commands(b.bot_id.clone()).await?;
+        members.push(
+            json!({"kind": "bot", "userId": b.bot_id, "nickname": b.nickname,
+                            "avatarUrl": b.avatar_url, "commands": commands}),
+        );
+    }
     Ok(Json(json!({ "members": members })))
 }
 
