@@ -2298,6 +2298,95 @@ async fn group_info_shows_roles_and_bot_commands_and_leaves_in_a_real_browser() 
     server.stop().await;
 }
 
+/// `/` at the start of the composer offers the chat's bots' commands: a direct one is sent at
+/// once, a normal one waits for the user's input; the bot gets each as a command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_picks_a_bots_command_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    for command in [
+        json!({"name": "weather", "kind": "normal", "presetText": "天气"}),
+        json!({"name": "help", "kind": "direct"}),
+    ] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                &format!("/bots/{BOT}/commands"),
+                Some(command),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let options = "const l = document.getElementById('mention-list'); \
+                   return l.hidden ? null : [...l.querySelectorAll('li strong')].map((e) => e.textContent)";
+    driver.type_into("#composer-text", "/").await;
+    let all = driver.wait_for("the command list", options).await;
+    assert_eq!(all, json!(["/weather", "/help"]));
+    // Narrowed by what is typed; Enter picks: a direct command goes at once.
+    driver.type_into("#composer-text", "he").await;
+    assert_eq!(
+        driver.wait_for("one command", options).await,
+        json!(["/help"])
+    );
+    driver.press(ENTER).await;
+    driver
+        .wait_for(
+            "/help sent",
+            "return document.querySelector('#message-list .msg:last-child .msg-body')?.textContent === '/help' \
+                    && document.getElementById('composer-text').value === ''",
+        )
+        .await;
+    // A normal command is put in the box; the user adds to it.
+    driver.type_into("#composer-text", "/we").await;
+    assert_eq!(
+        driver.wait_for("one command", options).await,
+        json!(["/weather"])
+    );
+    driver.press(ENTER).await;
+    assert_eq!(
+        driver
+            .js("return document.getElementById('composer-text').value")
+            .await,
+        "/weather "
+    );
+    driver.type_into("#composer-text", "北京").await;
+    driver.press(ENTER).await;
+    let bot = server.outbox(BOT);
+    let commands = |events: &Vec<Value>| {
+        events
+            .iter()
+            .filter(|e| e["header"]["eventType"] == "message.receive.instruction")
+            .map(|e| {
+                let m = &e["event"]["message"];
+                json!([m["commandName"], m["content"]["text"]])
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut got = commands(&bot);
+    for _ in 0..50 {
+        if got.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        got = commands(&server.outbox(BOT));
+    }
+    assert_eq!(
+        got,
+        vec![json!(["help", "/help"]), json!(["weather", "天气 北京"])]
+    );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// Unread mentions are badged apart from the unread count ("@1" beside "2"), counted live as
 /// they arrive, and gone once the chat is read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use cloudlake_protocol::{ContentType, OutgoingMessage};
+use cloudlake_protocol::{ContentType, OutgoingMessage, RecvType};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -299,6 +299,25 @@ pub(crate) async fn unfollow(
 ) -> Result<StatusCode> {
     state.store.unfollow(bot_id, user.user_id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /bots/{botId}/commands`: the commands of a bot the user follows, for the composer's
+/// `/` picker in their private chat (a group's bots' commands come with its members). A bot
+/// the user does not follow is a 404, as if it did not exist.
+pub(crate) async fn bot_commands(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path(bot_id): Path<String>,
+) -> Result<impl IntoResponse> {
+    if !state
+        .store
+        .bot_reaches(bot_id.clone(), RecvType::User, user.user_id)
+        .await?
+    {
+        return Err(not_in_chat());
+    }
+    let commands = state.store.commands(bot_id).await?;
+    Ok(Json(json!({ "commands": commands })))
 }
 
 /// `GET /groups/{groupId}/members`: who is in a group the user is in, for mentions and the
