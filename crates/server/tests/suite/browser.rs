@@ -2989,6 +2989,105 @@ async fn rotating_asks_first((width, height): (u32, u32), scheme: &str) {
     server.stop().await;
 }
 
+/// A bot's page in the admin console chooses which events go to the bot (none ticked: all),
+/// shows its signing secret on request, and rotates it after asking (Cancel keeps it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_types_and_the_signing_secret_in_the_admin_console_in_a_real_browser() {
+    let server = TestServer::start().await;
+    // The console opens on the users table, which must have a row.
+    server.user(ALICE, "Alice").await;
+    server.bot(BOT).await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    open_bot(&driver, BOT).await;
+    let subscription = async || {
+        let (status, body) = server
+            .admin(Method::GET, &format!("/bots/{BOT}/webhook"), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["eventTypes"].clone()
+    };
+    assert_eq!(subscription().await, Value::Null);
+    driver
+        .click("#event-types-form input[value='bot.followed']")
+        .await;
+    driver
+        .click("#event-types-form input[value='button.report.inline']")
+        .await;
+    driver.click("#event-types-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the saved types",
+            "return document.querySelector('#notice .notice.ok')?.textContent.startsWith('Only these events')",
+        )
+        .await;
+    assert_eq!(
+        subscription().await,
+        json!(["bot.followed", "button.report.inline"])
+    );
+    // The page shows them ticked again; unticking both means every type.
+    driver
+        .wait_for(
+            "the ticked boxes",
+            "return [...document.querySelectorAll('#event-types-form input:checked')].map((b) => b.value).join() \
+                    === 'bot.followed,button.report.inline'",
+        )
+        .await;
+    driver
+        .click("#event-types-form input[value='bot.followed']")
+        .await;
+    driver
+        .click("#event-types-form input[value='button.report.inline']")
+        .await;
+    driver.click("#event-types-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "every type",
+            "return document.querySelector('#notice .notice.ok')?.textContent === 'Every event now goes to the bot.'",
+        )
+        .await;
+    assert_eq!(subscription().await, Value::Null);
+
+    // The secret: shown on request, as the API has it.
+    let secret = async || {
+        let (_, body) = server
+            .admin(Method::GET, &format!("/bots/{BOT}/secret"), None)
+            .await;
+        body["secret"].as_str().unwrap_or("").to_owned()
+    };
+    let before = secret().await;
+    assert!(before.starts_with("whsec_"), "{before}");
+    driver.click("#secret-show").await;
+    let shown = driver
+        .wait_for(
+            "the secret",
+            "return document.querySelector('#secret-now code')?.textContent",
+        )
+        .await;
+    assert_eq!(shown, before.as_str());
+    // Rotating asks first: Cancel keeps the secret.
+    driver.click("#secret-rotate").await;
+    driver.click("#notice .confirm-no").await;
+    assert_eq!(secret().await, before);
+    driver.click("#secret-rotate").await;
+    driver.click("#notice .confirm-yes").await;
+    let rotated = driver
+        .wait_for(
+            "the new secret",
+            &format!(
+                "const c = document.querySelector('#secret-now code')?.textContent; \
+                 return c && c !== '{before}' ? c : null"
+            ),
+        )
+        .await;
+    assert_eq!(rotated, secret().await.as_str());
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// Opens a group's page from the groups tab.
 async fn open_group(driver: &Driver, group: &str) {
     driver.click("#tab-groups").await;
