@@ -2302,6 +2302,11 @@ async fn group_info_shows_roles_and_bot_commands_and_leaves_in_a_real_browser() 
 /// once, a normal one waits for the user's input; the bot gets each as a command.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slash_picks_a_bots_command_in_a_real_browser() {
+    slash_picks((1280, 800)).await;
+    slash_picks((390, 844)).await;
+}
+
+async fn slash_picks(size: (u32, u32)) {
     let server = TestServer::start().await;
     let alice = server.user(ALICE, "Alice").await;
     server.group(GROUP, &[ALICE]).await;
@@ -2320,7 +2325,7 @@ async fn slash_picks_a_bots_command_in_a_real_browser() {
             .await;
         assert_eq!(status, 200, "{body}");
     }
-    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
         return;
     };
     open_chat(&driver, &format!("group:{GROUP}")).await;
@@ -2391,6 +2396,11 @@ async fn slash_picks_a_bots_command_in_a_real_browser() {
 /// they arrive, and gone once the chat is read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mentions_are_badged_apart_from_unread_in_a_real_browser() {
+    mentions_badged((1280, 800)).await;
+    mentions_badged((390, 844)).await;
+}
+
+async fn mentions_badged(size: (u32, u32)) {
     let server = TestServer::start().await;
     let alice = server.user(ALICE, "Alice").await;
     server.group(GROUP, &[ALICE]).await;
@@ -2409,7 +2419,7 @@ async fn mentions_are_badged_apart_from_unread_in_a_real_browser() {
     };
     send("@Alice\u{200b} can you look", json!([ALICE])).await;
     send("just news", json!([])).await;
-    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
         return;
     };
     let badges = format!(
