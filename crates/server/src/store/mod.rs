@@ -3,8 +3,9 @@
 //!
 //! What it keeps: the directory (users, groups, bots and their relations: [`directory`],
 //! [`group_admin`], [`commands`], [`sessions`]), the message log and each chat's cursors and
-//! sequence numbers ([`messages`], [`user_side`], [`boards`]), uploads' metadata
-//! ([`media`]), and the events outbox with its delivery state ([`outbox`], [`deliveries`]).
+//! sequence numbers ([`messages`], [`user_side`], [`boards`]) with its search index
+//! ([`search`]), uploads' metadata ([`media`]), and the events outbox with its delivery
+//! state ([`outbox`], [`deliveries`]).
 //!
 //! How it writes: every write is a job for one group-commit writer thread ([`writer`]), which
 //! runs the queued jobs in one transaction and answers their callers once the commit is
@@ -38,6 +39,7 @@ mod quotes;
 mod readers;
 mod record;
 mod schema;
+mod search;
 mod sessions;
 mod sink;
 mod syncer;
@@ -73,6 +75,7 @@ pub use model::{
 pub use outbox::{OutboxEvent, Wake};
 pub use quotes::QUOTE_FIELDS;
 pub use record::{BoardState, Record};
+pub use search::{MAX_SEARCH_CHARS, SearchHit, SearchPage, SearchQuery, SearchQueryError};
 pub use sink::{Commit, CommitSink, NoSink};
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
 pub use web_info::{BotInfo, GroupInfo};

@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/chats/{chat_type}/{chat_id}/read", post(mark_read))
         .route("/messages/{msg_id}/click", post(click))
+        .route("/search", get(search))
         .route("/bots/{bot_id}/follow", put(follow).delete(unfollow))
         .route("/groups/{group_id}/members", get(members))
         .route("/groups/{group_id}/join", post(join))
