@@ -11,6 +11,16 @@ import { arrange } from './grouping.js';
 import { messageElement } from './message.js';
 
 const PAGE = 50;
+/**
+ * How many pages back a jump to a message (from search) loads before giving up: the view
+ * holds one unbroken stretch of history up to the end, so an older message is reached by
+ * loading every page after it.
+ */
+const MAX_JUMP_PAGES = 40;
+/** How long a message jumped to stays marked (ms). */
+const FOUND_MARK = 2500;
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 /** Load the older page when the reader is this close to the top (px). */
 const NEAR_TOP = 300;
 
@@ -41,7 +51,11 @@ export class ChatView {
 
   get key() { return this.chat ? chatKey(this.chat) : null; }
 
-  async open(chat) {
+  /**
+   * Shows `chat`: at its first unread message (with the "New messages" line) or its end, or,
+   * given `focus` (a message of the chat, from search), at that message.
+   */
+  async open(chat, { focus = null } = {}) {
     const unread = chat.unread ?? 0; // as the list had it, before anything is marked read
     this.chat = chat;
     this.generation += 1;
@@ -56,6 +70,10 @@ export class ChatView {
     const generation = this.generation;
     await this.loadOlder();
     if (generation !== this.generation) return; // another chat was opened meanwhile
+    if (focus) {
+      await this.reveal(focus, generation);
+      return;
+    }
     // Unread messages: start at the first of them, under the "New messages" line, rather
     // than at the end (which would mark read what the reader never saw).
     const first = unread > 0 ? this.firstUnread(unread) : null;
@@ -85,6 +103,35 @@ export class ChatView {
       if (seen === count) return el;
     }
     return messages[0] ?? null;
+  }
+
+  /**
+   * Loads older pages until `msg` is among them (at most MAX_JUMP_PAGES), then puts it in
+   * the middle of the view, marked for a moment. Too far back: the chat stays at its end and
+   * the status line says so.
+   */
+  async reveal(msg, generation) {
+    for (let pages = 0; !this.element(msg.msgId) && pages < MAX_JUMP_PAGES; pages += 1) {
+      // A short first page keeps loading by itself; wait for it rather than race it.
+      while (this.loading) {
+        await sleep(30);
+        if (generation !== this.generation) return;
+      }
+      if (this.element(msg.msgId) || !this.hasMore) break;
+      await this.loadOlder();
+      if (generation !== this.generation) return;
+    }
+    const el = this.element(msg.msgId);
+    if (!el) {
+      this.scrollToEnd();
+      this.read();
+      this.status.textContent = 'That message is further back: scroll up to reach it.';
+      return;
+    }
+    el.scrollIntoView({ block: 'center' });
+    el.classList.add('found');
+    setTimeout(() => el.classList.remove('found'), FOUND_MARK);
+    this.read();
   }
 
   /** Reloads the newest page (after a gap in the live feed). */

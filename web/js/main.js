@@ -7,6 +7,7 @@ import { ChatView } from './chatview.js';
 import { Composer } from './composer.js';
 import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
+import { Search } from './search.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -16,6 +17,11 @@ const chatList = new ChatList($('chat-list'), (chat) => openChat(chat));
 const view = new ChatView($('messages'), $('message-list'), $('history-status'), $('new-messages'), scheduleRead);
 const boards = new Boards($('boards'));
 const composer = new Composer($('composer'));
+// A search hit opens its chat (as the list has it, with its unread count) at that message.
+const search = new Search(
+  { input: $('search-input'), results: $('search-results'), status: $('search-status'), chatList: $('chat-list') },
+  (hit) => openChat(chatList.find(chatKey(hit.chat)) ?? hit.chat, hit.message),
+);
 $('message-list').addEventListener('reply', (e) => composer.replyTo(e.detail));
 const lightbox = new Lightbox($('lightbox'));
 // An image message, or a picture in a rendered message (unless it is a link), opens full size.
@@ -32,6 +38,7 @@ function showSignIn(message = '') {
   state.live?.stop();
   state.live = null;
   chatList.set([]); // and the tab's title loses its unread count
+  search.clear();
   $('app').hidden = true;
   $('signin').hidden = false;
   $('signin-error').textContent = message;
@@ -110,7 +117,8 @@ async function loadChats() {
   }
 }
 
-async function openChat(chat) {
+/** Opens a chat: at its first unread message or its end, or at `focus`, a message in it. */
+async function openChat(chat, focus = null) {
   chatList.openKey = chatKey(chat);
   chatList.render();
   document.body.classList.add('chat-open');
@@ -118,8 +126,8 @@ async function openChat(chat) {
   $('composer').hidden = false;
   boards.show(chatKey(chat));
   composer.open(chat);
-  await view.open(chat);
-  $('composer-text').focus();
+  await view.open(chat, { focus });
+  if (!focus) $('composer-text').focus();
 }
 
 /** Marks read up to `seq`, at most one request per chat per half second. */
