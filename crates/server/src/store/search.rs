@@ -5,8 +5,9 @@
 //! with the trigram tokenizer, on PostgreSQL a `pg_trgm` GIN index. Both match substrings, so
 //! Chinese, which puts no spaces between words, is found inside a sentence as English is.
 //! A trigram index needs three characters; a shorter query (two are common in Chinese: 你好)
-//! is a `LIKE` scan of the user's chats instead, newest first, stopped by the page's limit.
-//! Matching ignores case (ASCII case on SQLite's short-query scan).
+//! is a `LIKE` scan of the user's chats instead, whose cost grows with their history: on
+//! SQLite 0.2 s for 75,000 messages in one's chats (measured, 300,000 in all), the newest
+//! page kept. Matching ignores case (ASCII case on SQLite's short-query scan).
 
 use super::db::{Connection, OptionalExtension, params};
 use super::messages::load;
@@ -104,8 +105,10 @@ pub struct SearchPage {
 fn statement(conn: &Connection, query: &SearchQuery) -> (String, String) {
     if conn.is_postgres() {
         // `ILIKE` on the indexed expression, with the index's own conditions, so that the
-        // planner may serve it from the trigram index (when the pattern has a trigram and that
-        // pays) or else scan the user's newest messages.
+        // planner may serve it from the trigram index: a rare word of three characters took
+        // 0.4 ms among 300,000 messages (measured). A pattern without a trigram, or one the
+        // planner takes for common, is a scan of the table instead (0.3 s for a two-character
+        // word in every message there).
         let sql = format!(
             "SELECT id, msg_id FROM messages \
              WHERE id < ?3 AND recall_time IS NULL \
@@ -129,8 +132,8 @@ fn statement(conn: &Connection, query: &SearchQuery) -> (String, String) {
         );
         (sql, query.fts_phrase())
     } else {
-        // Too short for the index: a scan of the user's chats, newest first, which the limit
-        // stops as soon as the page is full.
+        // Too short for the index: every message of the user's chats, through the
+        // `(chat_key, seq)` index, the newest `limit` matches kept.
         let sql = format!(
             "SELECT m.id, m.msg_id FROM messages m \
              WHERE m.id < ?3 AND m.recall_time IS NULL \
