@@ -1119,7 +1119,7 @@ async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
 async fn search_finds_a_message_and_opens_the_chat_at_it_in_a_real_browser() {
     let server = TestServer::start().await;
     let alice = server.user(ALICE, "Alice").await;
-    let bob = server.user(BOB, "Bob").await;
+    server.user(BOB, "Bob").await;
     server.group(GROUP, &[ALICE]).await;
     server.group(GROUP2, &[BOB]).await;
     let bot_token = server.bot(BOT).await;
