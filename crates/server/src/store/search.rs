@@ -29,6 +29,10 @@ pub enum SearchQueryError {
     /// Nothing but whitespace.
     #[error("the search query is empty")]
     Empty,
+    /// A NUL character: no text can be searched for it (PostgreSQL's text cannot hold one,
+    /// and its index reads a stored NUL as U+FFFD).
+    #[error("the search query contains a NUL character")]
+    Nul,
     /// Over [`MAX_SEARCH_CHARS`].
     #[error("the search query is {0} characters long; at most {MAX_SEARCH_CHARS} are allowed")]
     TooLong(usize),
@@ -48,6 +52,9 @@ impl SearchQuery {
         }
         if chars > MAX_SEARCH_CHARS {
             return Err(SearchQueryError::TooLong(chars));
+        }
+        if text.contains('\0') {
+            return Err(SearchQueryError::Nul);
         }
         Ok(SearchQuery(text.to_owned()))
     }
@@ -227,6 +234,7 @@ mod tests {
             Err(SearchQueryError::TooLong(MAX_SEARCH_CHARS + 1))
         );
         assert!(SearchQuery::new(&"字".repeat(MAX_SEARCH_CHARS)).is_ok());
+        assert_eq!(SearchQuery::new("a\0b"), Err(SearchQueryError::Nul));
     }
 
     #[test]

@@ -324,11 +324,12 @@ async fn bad_searches_are_refused_with_a_clear_error() {
     let (server, bot, alice, _) = setup().await;
     bot_sends(&server, &bot, "group", GROUP, "something to find").await;
     let long = "长".repeat(101);
-    let cases: [(&[(&str, &str)], &str); 8] = [
+    let cases: [(&[(&str, &str)], &str); 9] = [
         (&[], "q (what to search for) is missing"),
         (&[("q", "")], "the search query is empty"),
         (&[("q", "  \t ")], "the search query is empty"),
         (&[("q", &long)], "101 characters long; at most 100"),
+        (&[("q", "so\0me")], "contains a NUL character"),
         (
             &[("q", "find"), ("limit", "0")],
             "limit 0 is not between 1 and 50",
