@@ -4,7 +4,8 @@
 import { api } from './api.js';
 import { h, safeUrl } from './dom.js';
 
-async function copy(value) {
+/** Copies `value` to the clipboard; rejects when the browser refuses. */
+export async function copy(value) {
   if (navigator.clipboard && window.isSecureContext) {
     await navigator.clipboard.writeText(value);
     return;

@@ -41,6 +41,12 @@ export class ChatList {
     return true;
   }
 
+  /** The chat `step` places below (1) or above (-1) the open one; the first when none is open. */
+  neighbour(step) {
+    const at = this.chats.findIndex((c) => chatKey(c) === this.openKey);
+    return at < 0 ? this.chats[0] : this.chats[at + step];
+  }
+
   markRead(key) {
     const chat = this.find(key);
     if (chat && chat.unread) {

@@ -3,7 +3,8 @@
 // Only what the reader has seen is marked read: the chat up to its end, once they are at the
 // bottom of a visible page. A chat with unread messages opens at the first of them; a message
 // arriving while the reader is scrolled up stays unread. Either way a "New messages" line
-// marks where they begin, and a button jumps there.
+// marks where they begin, and a button jumps there. A link to a message scrolls to it and
+// marks it.
 
 import { api, chatKey, chatPath } from './api.js';
 import { h } from './dom.js';
@@ -12,13 +13,13 @@ import { messageElement } from './message.js';
 
 const PAGE = 50;
 /**
- * How many pages back a jump to a message (from search) loads before giving up: the view
- * holds one unbroken stretch of history up to the end, so an older message is reached by
+ * How many pages back a jump to a message (a search hit, a link) loads before giving up: the
+ * view holds one unbroken stretch of history up to the end, so an older message is reached by
  * loading every page after it.
  */
 const MAX_JUMP_PAGES = 40;
 /** How long a message jumped to stays marked (ms). */
-const FOUND_MARK = 2500;
+const HIGHLIGHT_MS = 4000;
 
 const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 /** Load the older page when the reader is this close to the top (px). */
@@ -71,7 +72,10 @@ export class ChatView {
     await this.loadOlder();
     if (generation !== this.generation) return; // another chat was opened meanwhile
     if (focus) {
-      await this.reveal(focus, generation);
+      if (!(await this.show(focus.msgId)) && generation === this.generation) {
+        this.scrollToEnd();
+        this.read();
+      }
       return;
     }
     // Unread messages: start at the first of them, under the "New messages" line, rather
@@ -103,35 +107,6 @@ export class ChatView {
       if (seen === count) return el;
     }
     return messages[0] ?? null;
-  }
-
-  /**
-   * Loads older pages until `msg` is among them (at most MAX_JUMP_PAGES), then puts it in
-   * the middle of the view, marked for a moment. Too far back: the chat stays at its end and
-   * the status line says so.
-   */
-  async reveal(msg, generation) {
-    for (let pages = 0; !this.element(msg.msgId) && pages < MAX_JUMP_PAGES; pages += 1) {
-      // A short first page keeps loading by itself; wait for it rather than race it.
-      while (this.loading) {
-        await sleep(30);
-        if (generation !== this.generation) return;
-      }
-      if (this.element(msg.msgId) || !this.hasMore) break;
-      await this.loadOlder();
-      if (generation !== this.generation) return;
-    }
-    const el = this.element(msg.msgId);
-    if (!el) {
-      this.scrollToEnd();
-      this.read();
-      this.status.textContent = 'That message is further back: scroll up to reach it.';
-      return;
-    }
-    el.scrollIntoView({ block: 'center' });
-    el.classList.add('found');
-    setTimeout(() => el.classList.remove('found'), FOUND_MARK);
-    this.read();
   }
 
   /** Reloads the newest page (after a gap in the live feed). */
@@ -250,6 +225,43 @@ export class ChatView {
     if (!old) return;
     old.replaceWith(messageElement(msg));
     arrange(this.list);
+  }
+
+  /**
+   * Scrolls to a message of the open chat and marks it for a moment, loading older pages (at
+   * most MAX_JUMP_PAGES) until it is there. Returns whether it was found; if not, the status
+   * line says so.
+   */
+  async show(msgId) {
+    const generation = this.generation;
+    for (let pages = 0; !this.element(msgId) && pages < MAX_JUMP_PAGES; pages += 1) {
+      // A short first page keeps loading by itself; wait for it rather than race it.
+      while (this.loading) {
+        await sleep(30);
+        if (generation !== this.generation) return false;
+      }
+      if (this.element(msgId) || !this.hasMore) break;
+      await this.loadOlder();
+      if (generation !== this.generation) return false;
+    }
+    const el = this.element(msgId);
+    if (!el) {
+      this.status.textContent = 'That message is further back: scroll up to reach it.';
+      return false;
+    }
+    el.scrollIntoView({ block: 'center' });
+    el.classList.remove('highlight');
+    void el.offsetWidth; // restart the highlight's fade when the same message is shown again
+    el.classList.add('highlight');
+    setTimeout(() => el.classList.remove('highlight'), HIGHLIGHT_MS);
+    this.read();
+    return true;
+  }
+
+  /** The element of the reader's newest message they can edit here, if any. */
+  lastEditable() {
+    const own = [...this.list.querySelectorAll(':scope > .msg.own')].reverse();
+    return own.find((el) => el.querySelector(':scope > .msg-meta .msg-edit')) ?? null;
   }
 
   /** A bot message still being streamed, or dropped when the stream broke off. */

@@ -2,6 +2,7 @@
 // a chosen one goes in as `@name` + U+200B with the ID in `content.at` (wire §5.3). The paper
 // clip (or pasting an image) uploads a file and sends it as an image, video or file message.
 // A message's Reply action quotes it: the next message goes with its `parentId` (wire §5.4).
+// ↑ in an empty composer edits one's last message.
 
 import { api, chatPath, upload } from './api.js';
 import { h } from './dom.js';
@@ -31,6 +32,8 @@ export class Composer {
     form.addEventListener('submit', (e) => { e.preventDefault(); this.send(); });
     this.text.addEventListener('keydown', (e) => this.keydown(e));
     this.text.addEventListener('input', () => { this.grow(); this.suggest(); });
+    // Text wraps differently at another width (a phone turned, a window resized).
+    window.addEventListener('resize', () => this.grow());
     this.file.addEventListener('change', () => {
       const [file] = this.file.files;
       this.file.value = '';
@@ -87,7 +90,10 @@ export class Composer {
 
   grow() {
     this.text.style.height = 'auto';
-    this.text.style.height = `${Math.min(this.text.scrollHeight, 160)}px`;
+    // The height is the border box (box-sizing); scrollHeight leaves the borders out, and
+    // without them the text overflowed by 2 px and showed a scroll bar.
+    const borders = this.text.offsetHeight - this.text.clientHeight;
+    this.text.style.height = `${Math.min(this.text.scrollHeight + borders, 160)}px`;
   }
 
   keydown(e) {
@@ -104,11 +110,18 @@ export class Composer {
         this.pick(this.matches[this.active]);
         return;
       }
-      if (e.key === 'Escape') { this.closeList(); return; }
+      // Handled: the page's Esc (cancel the reply, back to the list) waits for the next one.
+      if (e.key === 'Escape') { e.preventDefault(); this.closeList(); return; }
     }
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
       e.preventDefault();
       this.send();
+    }
+    // ↑ with nothing written: edit one's last message (main.js finds it).
+    if (e.key === 'ArrowUp' && this.text.value === '' && !e.shiftKey && !e.altKey && !e.ctrlKey && !e.metaKey) {
+      const ask = new CustomEvent('edit-last', { cancelable: true });
+      this.form.dispatchEvent(ask);
+      if (ask.defaultPrevented) e.preventDefault();
     }
   }
 

@@ -1,5 +1,6 @@
 // The web client: sign in, then the chat list, the open chat and the live feed wired together.
 
+import { confirmDelete, copyLink, parseLink, startEdit } from './actions.js';
 import { api, chatKey, chatPath, session, signIn, signOut } from './api.js';
 import { Boards } from './boards.js';
 import { ChatList } from './chatlist.js';
@@ -7,7 +8,9 @@ import { ChatView } from './chatview.js';
 import { Composer } from './composer.js';
 import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
+import { Notifier } from './notify.js';
 import { Search } from './search.js';
+import { installShortcuts } from './shortcuts.js';
 
 const $ = (id) => document.getElementById(id);
 
@@ -23,7 +26,28 @@ const search = new Search(
   (hit) => openChat(chatList.find(chatKey(hit.chat)) ?? hit.chat, hit.message),
 );
 $('message-list').addEventListener('reply', (e) => composer.replyTo(e.detail));
+// A message's own actions (message.js): each event comes from the message's element.
+/** A message changed by the reader here: shown at once, before its live frame comes. */
+function changed(msg) {
+  view.replace(msg);
+  chatList.update(msg, { isNew: false });
+}
+$('message-list').addEventListener('edit', (e) => startEdit(e.target, e.detail, changed));
+$('message-list').addEventListener('delete', (e) => confirmDelete(e.target, e.detail, changed));
+$('message-list').addEventListener('copy-link', (e) => copyLink(e.target.querySelector('.msg-copy-link'), e.detail));
+// ↑ in an empty composer edits the reader's last message, as in other chat apps.
+$('composer').addEventListener('edit-last', (e) => {
+  const el = view.lastEditable();
+  if (!el) return;
+  e.preventDefault();
+  el.scrollIntoView({ block: 'nearest' });
+  el.querySelector(':scope > .msg-meta .msg-edit').click();
+});
 const lightbox = new Lightbox($('lightbox'));
+const notifier = new Notifier($('notify'), (key) => {
+  const chat = chatList.find(key);
+  if (chat) openChat(chat);
+});
 // An image message, or a picture in a rendered message (unless it is a link), opens full size.
 $('message-list').addEventListener('click', (e) => {
   const img = e.target.closest('.msg-image-open')?.querySelector('img') ?? e.target.closest('.msg-body img');
@@ -71,6 +95,8 @@ $('signout').addEventListener('click', async () => {
   showSignIn();
 });
 
+installShortcuts({ chatList, composer, openChat, back: () => $('back').click() });
+
 $('back').addEventListener('click', () => {
   document.body.classList.remove('chat-open');
   chatList.openKey = null;
@@ -99,12 +125,35 @@ async function start() {
   $('me-name').textContent = `${me.nickname} (${me.userId})`;
   $('signin').hidden = true;
   $('app').hidden = false;
+  notifier.refresh();
   view.clear();
   await loadChats();
   state.live?.stop();
   state.live = new Live(() => session.token ?? '', onFrame, onLiveState);
   state.live.start();
+  await openFromLink();
 }
+
+/**
+ * Follows a link made by "Copy link" (`#/chat/<chatType>/<chatId>/<msgId>`): opens the chat
+ * and shows the message. The hash is cleared once handled, so that following the same link
+ * again is a new `hashchange`.
+ */
+async function openFromLink() {
+  const link = parseLink(location.hash);
+  if (!link || !window.cloudlakeMe) return; // not signed in yet: start() comes back here
+  history.replaceState(null, '', location.pathname + location.search);
+  const chat = chatList.find(chatKey(link));
+  if (!chat) {
+    $('chats-error').textContent = 'That link is to a chat you are not in.';
+    return;
+  }
+  $('chats-error').textContent = '';
+  if (view.key !== chatKey(chat)) await openChat(chat);
+  if (link.msgId) await view.show(link.msgId);
+}
+
+window.addEventListener('hashchange', openFromLink);
 
 async function loadChats() {
   try {
@@ -172,6 +221,7 @@ async function onFrame(frame) {
       const seen = view.add(msg);
       const mine = msg.senderType === 'user' && msg.senderId === window.cloudlakeMe;
       if (!chatList.update(msg, { isNew: true, countUnread: !seen && !mine })) await loadChats();
+      if (!seen && !mine) notifier.message(msg, chatList.find(chatKey(msg))?.name);
       break;
     }
     case 'message.edited':

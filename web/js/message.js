@@ -60,6 +60,27 @@ function body(msg) {
   return el;
 }
 
+/** Content types a person can edit here: the ones the composer writes. */
+const EDITABLE = ['text', 'markdown'];
+
+/**
+ * The actions on a message, each a button that asks the message list (main.js listens) by an
+ * event named after it: Copy link on every message; Edit and Delete on one's own.
+ */
+function actions(li, msg, own) {
+  const action = (name, text, title) => {
+    const el = h('button', { type: 'button', class: `link msg-action msg-${name}`, text, title });
+    el.addEventListener('click', () => li.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: msg })));
+    return el;
+  };
+  const list = [action('copy-link', 'Copy link', 'Copy a link that opens the chat at this message')];
+  if (own && !msg.recalled) {
+    if (EDITABLE.includes(msg.contentType)) list.push(action('edit', 'Edit', 'Edit this message (Enter saves, Esc cancels)'));
+    list.push(action('delete', 'Delete', 'Delete (recall) this message for everyone'));
+  }
+  return list;
+}
+
 /** A message element; `streaming` marks a bot message still being written. */
 export function messageElement(msg, { streaming = false } = {}) {
   // A tip (someone made administrator, gagged, removed) is a centered gray line, as in Yunhu.
@@ -95,6 +116,7 @@ export function messageElement(msg, { streaming = false } = {}) {
     reply.addEventListener('click', () => li.dispatchEvent(new CustomEvent('reply', { bubbles: true, detail: msg })));
     meta.append(reply);
   }
+  if (!streaming) meta.append(...actions(li, msg, own));
   if (!msg.recalled && !streaming) {
     const rows = buttonRows(msg.msgId, msg.content?.buttons);
     if (rows) li.append(rows);

@@ -12,7 +12,9 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc rather than glibc's malloc: the writer thread allocates and frees SQLite's pages
 /// and every request's buffers, and glibc's per-thread arenas showed up in profiles growing
-/// and trimming themselves (`malloc_consolidate`, `mprotect`) on every batch (BENCHMARKS.md).
+/// and trimming themselves (`malloc_consolidate`, `mprotect`, `madvise`) on every batch
+/// (BENCHMARKS.md). The workspace builds it with `override`, so that SQLite's own `malloc`
+/// calls go to it too.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -7,16 +7,23 @@
 //! CLOUDLAKE_BASE_URL=http://127.0.0.1:8080/open-apis/v1 CLOUDLAKE_BOT_TOKEN=… \
 //!   LISTEN=127.0.0.1:3000 cargo run -p button-menu-bot
 //! ```
+//!
+//! Without `CLOUDLAKE_BASE_URL` it talks to the local server (`http://127.0.0.1:8080`); to
+//! reach Yunhu, set it to `https://chat-go.jwzhd.com/open-apis/v1`.
 
 use std::env;
 
 use cloudlake_sdk::webhook::WebhookReceiver;
-use cloudlake_sdk::{Chat, Client, Error, Event, EventEnvelope, Message, Row, YUNHU_BASE_URL};
+use cloudlake_sdk::{Chat, Client, Error, Event, EventEnvelope, Message, Row};
+
+/// `cloudlake serve`'s default address.
+const LOCAL_BASE_URL: &str = "http://127.0.0.1:8080/open-apis/v1";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = env::var("CLOUDLAKE_BOT_TOKEN").map_err(|_| "set CLOUDLAKE_BOT_TOKEN")?;
-    let base_url = env::var("CLOUDLAKE_BASE_URL").unwrap_or_else(|_| YUNHU_BASE_URL.into());
+    // The local server unless told otherwise: a bot token must not reach Yunhu by accident.
+    let base_url = env::var("CLOUDLAKE_BASE_URL").unwrap_or_else(|_| LOCAL_BASE_URL.into());
     let client = Client::builder(token).base_url(base_url).build()?;
     let mut receiver = WebhookReceiver::new(move |envelope: EventEnvelope| {
         let client = client.clone();

@@ -5,16 +5,21 @@
 //! CLOUDLAKE_BASE_URL=http://127.0.0.1:8080/open-apis/v1 CLOUDLAKE_BOT_TOKEN=… cargo run -p echo-bot
 //! ```
 //!
-//! Without `CLOUDLAKE_BASE_URL` it talks to Yunhu.
+//! Without `CLOUDLAKE_BASE_URL` it talks to the local server (`http://127.0.0.1:8080`); to
+//! reach Yunhu, set it to `https://chat-go.jwzhd.com/open-apis/v1`.
 
 use std::env;
 
-use cloudlake_sdk::{Chat, Client, Event, Message, YUNHU_BASE_URL};
+use cloudlake_sdk::{Chat, Client, Event, Message};
+
+/// `cloudlake serve`'s default address.
+const LOCAL_BASE_URL: &str = "http://127.0.0.1:8080/open-apis/v1";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let token = env::var("CLOUDLAKE_BOT_TOKEN").map_err(|_| "set CLOUDLAKE_BOT_TOKEN")?;
-    let base_url = env::var("CLOUDLAKE_BASE_URL").unwrap_or_else(|_| YUNHU_BASE_URL.into());
+    // The local server unless told otherwise: a bot token must not reach Yunhu by accident.
+    let base_url = env::var("CLOUDLAKE_BASE_URL").unwrap_or_else(|_| LOCAL_BASE_URL.into());
     let client = Client::builder(token).base_url(base_url).build()?;
     // Reconnects by itself; only a refused token ends the loop.
     let mut events = client.subscriber()?.connect().await?;

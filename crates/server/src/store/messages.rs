@@ -1,5 +1,5 @@
-//! The message log: bots' sends, edits and recalls, and history pages. Every change to a
-//! message takes the next cursor (a new message's id is its cursor; an edit or recall is a
+//! The message log: bots' sends, edits and recalls, people's edits and recalls of their own
+//! messages, and history pages. Every change to a message takes the next cursor (a new message's id is its cursor; an edit or recall is a
 //! chat log row) and is recorded for live sessions.
 
 use std::collections::{HashMap, HashSet};
@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::db::{Connection, OptionalExtension, Row, params};
 use cloudlake_protocol::{Content, RecvType, SenderType};
 
+use super::group_admin::{SendPolicy, send_policy};
 use super::media::note_media_in_chat;
 use super::model::{Chat, LogKind, StoredMessage};
 use super::record::Record;
@@ -26,13 +27,30 @@ macro_rules! bots_own_message {
     };
 }
 
-/// A bot's message just changed, in `SELECT_MESSAGE`'s columns, for a `RETURNING` clause
-/// (which may name only the table changed: the sender's nickname comes by subquery).
+/// A visible message user `?3` sent, by ID `?1`, in chat `?2`: one they may edit or recall.
+/// (Users cause no tips, but the guard says so anyway: a tip is never anyone's to change.)
+macro_rules! users_own_message {
+    () => {
+        "msg_id = ?1 AND chat_key = ?2 AND sender_type = 'user' AND sender_id = ?3 \
+         AND recall_time IS NULL AND content_type <> 'tip'"
+    };
+}
+
+/// A message just changed, in `SELECT_MESSAGE`'s columns, for a `RETURNING` clause (which may
+/// name only the table changed: the sender's nickname, from the `bots` or `users` table that
+/// `?3` is an ID of, comes by subquery).
 macro_rules! message_as_it_stands {
     () => {
-        "msg_id, chat_key, seq, sender_type, sender_id, \
-         COALESCE((SELECT nickname FROM bots WHERE id = ?3), ''), content_type, content, \
-         parent_id, command_id, command_name, send_time, edit_time, recall_time IS NOT NULL, html"
+        message_as_it_stands!("bots")
+    };
+    ($senders:literal) => {
+        concat!(
+            "msg_id, chat_key, seq, sender_type, sender_id, \
+             COALESCE((SELECT nickname FROM ",
+            $senders,
+            " WHERE id = ?3), ''), content_type, content, \
+             parent_id, command_id, command_name, send_time, edit_time, recall_time IS NOT NULL, html"
+        )
     };
 }
 
@@ -77,6 +95,71 @@ pub enum Delivery {
     NotFriend,
     /// The group does not exist or the bot is not in it.
     NotInGroup,
+}
+
+/// What became of a person's edit of a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserEdit {
+    /// Replaced; the message as it now stands.
+    Edited(Box<StoredMessage>),
+    /// No such message in a chat the user can read now.
+    NoMessage,
+    /// The message is someone else's, a bot's, or a tip.
+    NotYours,
+    /// The message was recalled: there is nothing left to edit.
+    Recalled,
+    /// The group refuses the new content from this user: they are muted, or its type is not
+    /// allowed there (the rules of a send).
+    Refused(SendPolicy),
+}
+
+/// What became of a person's recall of a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserRecall {
+    /// Recalled; the message as it now stands.
+    Recalled(Box<StoredMessage>),
+    /// No such message in a chat the user can read now.
+    NoMessage,
+    /// The message is someone else's, a bot's, or a tip.
+    NotYours,
+    /// The message was recalled already.
+    AlreadyRecalled,
+}
+
+/// Whether a user may change a message (read in the same write transaction), and if so, the
+/// message's chat; if not, why not.
+enum Ownership {
+    Own(Chat),
+    NoMessage,
+    NotYours,
+    Recalled,
+}
+
+fn ownership(
+    conn: &Connection,
+    user_id: &str,
+    message: Option<&StoredMessage>,
+) -> Result<Ownership, StoreError> {
+    let Some(message) = message else {
+        return Ok(Ownership::NoMessage);
+    };
+    let chat = Chat::from_key(&message.chat_key)
+        .ok_or_else(|| StoreError::Corrupt(format!("chat key {:?}", message.chat_key)))?;
+    // A chat the user cannot read (any more) hides its messages altogether: the answer must
+    // not tell them apart from messages that do not exist.
+    if !super::user_side::in_chat(conn, user_id, &chat)? {
+        return Ok(Ownership::NoMessage);
+    }
+    if message.sender_type != SenderType::User
+        || message.sender_id != user_id
+        || message.content_type == "tip"
+    {
+        return Ok(Ownership::NotYours);
+    }
+    if message.recalled {
+        return Ok(Ownership::Recalled);
+    }
+    Ok(Ownership::Own(chat))
 }
 
 /// A bot's standing in a group.
@@ -274,6 +357,133 @@ impl Store {
                     |cursor, message| Record::Recalled { cursor, message },
                 )?;
                 Ok(true)
+            })
+            .await
+    }
+
+    /// Replaces the content of a message `user_id` sent, in a chat they can still read, under
+    /// the group's rules for a send (a muted member cannot edit; a type the group does not
+    /// allow cannot be edited in). A reply keeps its quote. Causes no event for bots (Yunhu
+    /// has no such event); live sessions see `message.edited`, as for a bot's edit.
+    pub async fn edit_from_user(
+        &self,
+        user_id: String,
+        msg_id: String,
+        edit: Outgoing,
+    ) -> Result<UserEdit, StoreError> {
+        self.writer
+            .write_tx(move |tx| {
+                let conn = tx.conn();
+                let before = load(conn, &msg_id)?;
+                let chat = match ownership(conn, &user_id, before.as_ref())? {
+                    Ownership::Own(chat) => chat,
+                    Ownership::NoMessage => return Ok(UserEdit::NoMessage),
+                    Ownership::NotYours => return Ok(UserEdit::NotYours),
+                    Ownership::Recalled => return Ok(UserEdit::Recalled),
+                };
+                if let Chat::Group { group_id } = &chat {
+                    match send_policy(conn, group_id, &user_id, &edit.content_type)? {
+                        SendPolicy::Allowed => {}
+                        refused => return Ok(UserEdit::Refused(refused)),
+                    }
+                }
+                let chat_key = chat.key();
+                // A reply keeps its quote: the quote fields worked out when it was written
+                // live in the old content (as for a bot's edit).
+                let content = match before.as_ref().filter(|m| !m.parent_id.is_empty()) {
+                    Some(before) => {
+                        super::quotes::with_quote_fields_of(&before.content, &edit.content)?
+                    }
+                    None => edit.content.clone(),
+                };
+                let edited = conn
+                    .prepare_cached(concat!(
+                        "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, \
+                         html = ?7 WHERE ",
+                        users_own_message!(),
+                        " RETURNING ",
+                        message_as_it_stands!("users")
+                    ))?
+                    .query_row(
+                        params![
+                            msg_id,
+                            chat_key,
+                            user_id,
+                            edit.content_type,
+                            content,
+                            edit.send_time,
+                            stored_html(edit.view.html.as_deref())
+                        ],
+                        message_row,
+                    )
+                    .optional()?
+                    .transpose()?;
+                // Checked above in this same transaction; the guard in the UPDATE only
+                // repeats it, so that the statement alone can never change another's message.
+                let Some(message) = edited else {
+                    return Err(StoreError::Internal(
+                        "a user's own message was not there to edit".into(),
+                    ));
+                };
+                for key in &edit.media_keys {
+                    note_media_in_chat(conn, key, &chat_key)?;
+                }
+                log(
+                    tx,
+                    LogKind::Edit,
+                    message.clone(),
+                    edit.send_time,
+                    |cursor, message| Record::Edited { cursor, message },
+                )?;
+                Ok(UserEdit::Edited(Box::new(message)))
+            })
+            .await
+    }
+
+    /// Recalls a message `user_id` sent, in a chat they can still read. Causes no event for
+    /// bots; live sessions see `message.recalled`, as for a bot's recall.
+    pub async fn recall_from_user(
+        &self,
+        user_id: String,
+        msg_id: String,
+        recall_time: i64,
+    ) -> Result<UserRecall, StoreError> {
+        self.writer
+            .write_tx(move |tx| {
+                let conn = tx.conn();
+                let before = load(conn, &msg_id)?;
+                let chat = match ownership(conn, &user_id, before.as_ref())? {
+                    Ownership::Own(chat) => chat,
+                    Ownership::NoMessage => return Ok(UserRecall::NoMessage),
+                    Ownership::NotYours => return Ok(UserRecall::NotYours),
+                    Ownership::Recalled => return Ok(UserRecall::AlreadyRecalled),
+                };
+                let recalled = conn
+                    .prepare_cached(concat!(
+                        "UPDATE messages SET recall_time = ?4 WHERE ",
+                        users_own_message!(),
+                        " RETURNING ",
+                        message_as_it_stands!("users")
+                    ))?
+                    .query_row(
+                        params![msg_id, chat.key(), user_id, recall_time],
+                        message_row,
+                    )
+                    .optional()?
+                    .transpose()?;
+                let Some(message) = recalled else {
+                    return Err(StoreError::Internal(
+                        "a user's own message was not there to recall".into(),
+                    ));
+                };
+                log(
+                    tx,
+                    LogKind::Recall,
+                    message.clone(),
+                    recall_time,
+                    |cursor, message| Record::Recalled { cursor, message },
+                )?;
+                Ok(UserRecall::Recalled(Box::new(message)))
             })
             .await
     }

@@ -68,7 +68,7 @@ pub use group_admin::{
 };
 pub use html_backlog::{BoardKey, Unrendered};
 pub use media::{MediaOwner, MediaRecord, Viewer};
-pub use messages::{Delivery, GroupAccess, MessageView, Outgoing};
+pub use messages::{Delivery, GroupAccess, MessageView, Outgoing, UserEdit, UserRecall};
 pub use model::{
     Bot, BotDetail, Chat, Group, GroupDetail, LogKind, Member, Role, StoredMessage, User,
 };

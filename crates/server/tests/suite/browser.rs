@@ -33,6 +33,11 @@ const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 const ENTER: &str = "\u{E007}";
 /// WebDriver's Escape key.
 const ESCAPE: &str = "\u{E00C}";
+/// WebDriver's Alt key.
+const ALT: &str = "\u{E00A}";
+/// WebDriver's arrow keys.
+const ARROW_UP: &str = "\u{E013}";
+const ARROW_DOWN: &str = "\u{E015}";
 
 fn find_binary(env: &str, candidates: &[&str]) -> Option<PathBuf> {
     if let Ok(path) = std::env::var(env) {
@@ -215,8 +220,18 @@ impl Driver {
     /// Presses and releases one key (a WebDriver key code such as [`ESCAPE`]) wherever the
     /// focus is.
     async fn press(&self, key: &str) {
-        let actions = json!({"actions": [{"type": "key", "id": "keyboard", "actions": [
-            {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
+        self.chord(&[key]).await;
+    }
+
+    /// Presses keys together (modifiers first, as [`ALT`], [`ARROW_DOWN`]), then releases them.
+    async fn chord(&self, keys: &[&str]) {
+        let down = keys.iter().map(|k| json!({"type": "keyDown", "value": k}));
+        let up = keys
+            .iter()
+            .rev()
+            .map(|k| json!({"type": "keyUp", "value": k}));
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard",
+                                          "actions": down.chain(up).collect::<Vec<_>>()}]});
         self.call("POST", &self.s("/actions"), Some(actions)).await;
     }
 
@@ -1107,6 +1122,19 @@ async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
                "previewInside": true, "previewCut": true, "ellipsis": "ellipsis"})
     );
 
+    // The open chat's empty composer shows its whole placeholder on one line, no scroll bar.
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let composer = driver
+        .js("const t = document.getElementById('composer-text'); \
+             return {overflow: t.scrollHeight - t.clientHeight, \
+                     oneLine: t.getBoundingClientRect().height < 3 * parseFloat(getComputedStyle(t).fontSize), \
+                     inside: t.getBoundingClientRect().right <= innerWidth}")
+        .await;
+    assert_eq!(
+        composer,
+        json!({"overflow": 0, "oneLine": true, "inside": true})
+    );
+
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
     server.stop().await;
@@ -1170,7 +1198,7 @@ async fn search_finds_a_message_and_opens_the_chat_at_it_in_a_real_browser() {
     let shown = driver
         .wait_for(
             "the chat at the message",
-            "const el = document.querySelector('#message-list .msg.found'); \
+            "const el = document.querySelector('#message-list .msg.highlight'); \
              if (!el) return null; \
              const box = document.getElementById('messages').getBoundingClientRect(); \
              const r = el.getBoundingClientRect(); \
@@ -2046,6 +2074,273 @@ async fn an_image_opens_in_a_lightbox_in_a_real_browser() {
     server.stop().await;
 }
 
+/// Keyboard shortcuts: Alt+↓ / Alt+↑ open the next and the previous chat of the list; Esc
+/// cancels a reply being written, and at phone width goes back to the chat list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyboard_shortcuts_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.group(GROUP2, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    server.join(BOT, GROUP2).await;
+    // GROUP2 gets the newest message: it is first in the list, GROUP second.
+    for group in [GROUP, GROUP2] {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                crate::common::text("group", group, &format!("hello {group}")),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    let order = driver
+        .js("return [...document.querySelectorAll('.chat-item')].map(c => c.dataset.chatKey)")
+        .await;
+    assert_eq!(
+        order,
+        json!([format!("group:{GROUP2}"), format!("group:{GROUP}")])
+    );
+    let open_is = |key: String| {
+        format!(
+            "return document.querySelector('.chat-item.active')?.dataset.chatKey === '{key}' \
+             && document.getElementById('chat-title').textContent === 'group {}' \
+             && !!document.querySelector('#message-list .msg')",
+            key.trim_start_matches("group:")
+        )
+    };
+    let first = format!("group:{GROUP2}");
+    let second = format!("group:{GROUP}");
+    // With no chat open, Alt+↓ opens the first; again, the second; Alt+↑ goes back up. The
+    // focus is in the composer of the chat opened, and the shortcuts work from there.
+    driver.js("document.activeElement.blur(); return 1").await;
+    driver.chord(&[ALT, ARROW_DOWN]).await;
+    driver
+        .wait_for("the first chat", &open_is(first.clone()))
+        .await;
+    driver.chord(&[ALT, ARROW_DOWN]).await;
+    driver
+        .wait_for("the second chat", &open_is(second.clone()))
+        .await;
+    assert_eq!(
+        driver.js("return document.activeElement.id").await,
+        "composer-text"
+    );
+    driver.chord(&[ALT, ARROW_DOWN]).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    driver
+        .wait_for("still the second chat, the last", &open_is(second.clone()))
+        .await;
+    driver.chord(&[ALT, ARROW_UP]).await;
+    driver
+        .wait_for("the first chat again", &open_is(first.clone()))
+        .await;
+
+    // Esc cancels a reply.
+    driver.click("#message-list .msg .msg-reply").await;
+    driver
+        .wait_for(
+            "the reply bar",
+            "return !document.getElementById('composer-reply').hidden",
+        )
+        .await;
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the reply cancelled",
+            "return document.getElementById('composer-reply').hidden",
+        )
+        .await;
+
+    // At phone width Esc goes back from the chat to the list.
+    driver.resize(390, 844).await;
+    driver
+        .wait_for(
+            "the phone layout",
+            "return getComputedStyle(document.getElementById('sidebar')).display === 'none'",
+        )
+        .await;
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the chat list on a phone",
+            "return getComputedStyle(document.getElementById('sidebar')).display !== 'none' \
+             && !document.querySelector('.chat-item.active')",
+        )
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Desktop notifications: the bell asks for permission; once it is given, a message the reader
+/// has not seen while the page is in the background shows as a notification (sender and
+/// text), and clicking it opens its chat. The browser's Notification is replaced by a recorder:
+/// headless Chromium shows none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_notifications_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    let bob = server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+    server.group(GROUP2, &[ALICE, BOB]).await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    // The recorder, in place before the page's own scripts run (then the page is loaded
+    // again; the session keeps Alice signed in): permission "default" until asked.
+    driver
+        .call(
+            "POST",
+            &driver.s("/goog/cdp/execute"),
+            Some(json!({"cmd": "Page.addScriptToEvaluateOnNewDocument", "params": {"source":
+                "window.__shown = []; \
+                 window.Notification = class { \
+                   static permission = 'default'; \
+                   static async requestPermission() { Notification.permission = 'granted'; return 'granted'; } \
+                   constructor(title, options) { this.title = title; this.options = options; window.__shown.push(this); } \
+                   close() {} };"}})),
+        )
+        .await;
+    driver.goto(&server.url("/")).await;
+    driver
+        .wait_for(
+            "the chat list again",
+            "return document.querySelectorAll('.chat-item').length === 2 && window.__shown?.length === 0",
+        )
+        .await;
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    driver
+        .wait_for(
+            "the bell",
+            "const b = document.getElementById('notify'); return b && !b.hidden",
+        )
+        .await;
+    driver.click("#notify").await;
+    driver
+        .wait_for(
+            "the bell gone once allowed",
+            "return document.getElementById('notify').hidden",
+        )
+        .await;
+
+    let post = |group: &'static str, text: &'static str| {
+        let server = &server;
+        let bob = &bob;
+        async move {
+            let (status, body) = server
+                .user_api(
+                    Method::POST,
+                    bob,
+                    &format!("/chats/group/{group}/messages"),
+                    Some(json!({"contentType": "text", "content": {"text": text}})),
+                )
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    };
+    // In the foreground, a message is seen in the open chat or counted in the list: no
+    // notification.
+    post(GROUP, "you see this one").await;
+    post(GROUP2, "and this one is badged").await;
+    driver
+        .wait_for(
+            "both messages shown",
+            &format!(
+                "return document.querySelector(\"[data-chat-key='group:{GROUP2}'] .unread\")?.textContent === '1' \
+                 && document.querySelector('#message-list .msg:last-child')?.textContent.includes('you see this one')"
+            ),
+        )
+        .await;
+    assert_eq!(driver.js("return window.__shown.length").await, 0);
+
+    // In the background (another window has the focus), a message is notified.
+    driver.js("document.hasFocus = () => false; return 1").await;
+    post(GROUP2, "deploy done").await;
+    let shown = driver
+        .wait_for(
+            "the notification",
+            "const n = window.__shown[0]; return n && {title: n.title, body: n.options.body, count: window.__shown.length}",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!({"title": format!("group {GROUP2}"), "body": "Bob: deploy done", "count": 1})
+    );
+    // Clicking it opens that chat.
+    driver.js("window.__shown[0].onclick(); return 1").await;
+    driver
+        .wait_for(
+            "the notified chat open",
+            &format!(
+                "return document.querySelector('.chat-item.active')?.dataset.chatKey === 'group:{GROUP2}' \
+                 && document.querySelector('#message-list .msg:last-child')?.textContent.includes('deploy done')"
+            ),
+        )
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Markdown looks like a chat message, not a web page: headings sized for a bubble, lists
+/// indented a little, code set apart (blocks and inline) in a monospace font.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markdown_sized_for_a_bubble_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    let reply = server
+        .post(
+            "/bot/send",
+            &bot_token,
+            json!({"recvId": GROUP, "recvType": "group", "contentType": "markdown",
+                   "content": {"text": "# Release 1.2\n\n## Changes\n\n- faster start\n- smaller binary\n\n\
+                                        ```\ncargo build --release\n```\n\nThen run `cargo test`."}}),
+        )
+        .await;
+    assert_eq!(reply["code"], 1, "{reply}");
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let looks = driver
+        .js(
+            "const body = document.querySelector('#message-list .msg-body'); \
+             const px = (el, p) => parseFloat(getComputedStyle(el)[p]); \
+             const base = px(body, 'fontSize'); \
+             const q = (css) => body.querySelector(css); \
+             const bg = (el) => getComputedStyle(el).backgroundColor; \
+             const bubble = bg(body.closest('.msg')); \
+             return { \
+               h1: Math.round(px(q('h1'), 'fontSize') / base * 100) / 100 <= 1.3, \
+               h2: Math.round(px(q('h2'), 'fontSize') / base * 100) / 100 <= 1.2, \
+               h2Margin: px(q('h2'), 'marginTop') <= base * 0.75, \
+               list: px(q('ul'), 'paddingLeft') <= base * 1.5 && getComputedStyle(q('ul')).listStyleType === 'disc', \
+               block: getComputedStyle(q('pre')).fontFamily.includes('monospace') && bg(q('pre')) !== bubble, \
+               inline: getComputedStyle(q('p code')).fontFamily.includes('monospace') \
+                       && bg(q('p code')) !== 'rgba(0, 0, 0, 0)' }",
+        )
+        .await;
+    assert_eq!(
+        looks,
+        json!({"h1": true, "h2": true, "h2Margin": true, "list": true, "block": true, "inline": true})
+    );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// A webhook receiver on 127.0.0.1: every JSON body POSTed to it is kept, in order.
 async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
     use axum::routing::post;
@@ -2069,4 +2364,275 @@ async fn webhook_receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Valu
         let _ = axum::serve(listener, app).await;
     });
     (url, received)
+}
+
+/// Sends `text` into `group` as the token's user through the API; returns the message's ID.
+async fn user_send(server: &TestServer, token: &str, group: &str, text: &str) -> String {
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            token,
+            &format!("/chats/group/{group}/messages"),
+            Some(json!({"contentType": "text", "content": {"text": text}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body["msgId"].as_str().unwrap().to_owned()
+}
+
+/// A message as `token`'s user reads it in `group`'s history.
+async fn user_history_message(server: &TestServer, token: &str, group: &str, id: &str) -> Value {
+    let (status, body) = server
+        .user_api(
+            Method::GET,
+            token,
+            &format!("/chats/group/{group}/messages"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["msgId"] == id)
+        .cloned()
+        .unwrap()
+}
+
+/// Reads live frames until one of `kind` comes.
+async fn live_frame_of(ws: &mut crate::common::Ws, kind: &str) -> Value {
+    loop {
+        let frame = crate::common::next_frame(ws)
+            .await
+            .unwrap_or_else(|| panic!("no {kind} frame"));
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+}
+
+#[tokio::test]
+async fn editing_deleting_and_linking_messages_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    let bob = server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+    server.group(GROUP2, &[ALICE, BOB]).await;
+    let bobs = user_send(&server, &bob, GROUP, "Bob's own words").await;
+    let elsewhere = user_send(&server, &bob, GROUP2, "in the other group").await;
+    let mine = user_send(&server, &alice, GROUP, "first draft").await;
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    let (mut bob_ws, _) = server.live(&bob, None).await;
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let li = |id: &str| format!("#message-list .msg[data-msg-id='{id}']");
+
+    // Edit and Delete on one's own messages only; Copy link on every message.
+    let actions = driver
+        .js(&format!(
+            "const a = (id) => [...document.querySelectorAll(`#message-list .msg[data-msg-id='${{id}}'] .msg-action`)].map(b => b.textContent); \
+             return {{mine: a('{mine}'), bobs: a('{bobs}')}}"
+        ))
+        .await;
+    assert_eq!(
+        actions["mine"],
+        json!(["Copy link", "Edit", "Delete"]),
+        "{actions}"
+    );
+    assert_eq!(actions["bobs"], json!(["Copy link"]), "{actions}");
+
+    // Edit in place: Esc leaves it as it was.
+    driver.click(&format!("{} .msg-edit", li(&mine))).await;
+    let editor = format!("{} .msg-editor-text", li(&mine));
+    driver
+        .wait_for(
+            "the editor, focused, with the text",
+            &format!(
+                "const t = document.querySelector(\"{editor}\"); \
+                 return t && document.activeElement === t && t.value === 'first draft'"
+            ),
+        )
+        .await;
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the editor closed by Esc",
+            &format!(
+                "return !document.querySelector(\"{editor}\") && \
+                 document.querySelector(\"{} .msg-body\").textContent === 'first draft' \
+                 && !document.querySelector(\"{} .msg-body\").hidden",
+                li(&mine),
+                li(&mine)
+            ),
+        )
+        .await;
+    assert!(
+        user_history_message(&server, &alice, GROUP, &mine).await["editTime"].is_null(),
+        "Esc saved"
+    );
+
+    // Enter saves: the message changes here, in history, and live for Bob.
+    driver.click(&format!("{} .msg-edit", li(&mine))).await;
+    driver
+        .wait_for(
+            "the editor again",
+            &format!("return !!document.querySelector(\"{editor}\")"),
+        )
+        .await;
+    driver
+        .js(&format!(
+            "document.querySelector(\"{editor}\").value = ''; return true"
+        ))
+        .await;
+    driver.type_into(&editor, "second draft").await;
+    driver.press(ENTER).await;
+    driver
+        .wait_for(
+            "the edited message",
+            &format!(
+                "const m = document.querySelector(\"{}\"); \
+                 return m && !m.querySelector('.msg-editor') \
+                 && m.querySelector('.msg-body').textContent === 'second draft' \
+                 && !!m.querySelector('.edited')",
+                li(&mine)
+            ),
+        )
+        .await;
+    let stored = user_history_message(&server, &alice, GROUP, &mine).await;
+    assert_eq!(stored["content"]["text"], "second draft", "{stored}");
+    assert!(stored["editTime"].as_i64().is_some(), "{stored}");
+    let frame = live_frame_of(&mut bob_ws, "message.edited").await;
+    assert_eq!(frame["message"]["msgId"], mine.as_str());
+    assert_eq!(frame["message"]["content"]["text"], "second draft");
+
+    // ↑ in the empty composer edits one's last message.
+    driver.click("#composer-text").await;
+    driver.press(ARROW_UP).await;
+    driver
+        .wait_for(
+            "the editor from ↑",
+            &format!(
+                "const t = document.querySelector(\"{editor}\"); \
+                 return t && document.activeElement === t && t.value === 'second draft'"
+            ),
+        )
+        .await;
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the editor closed",
+            &format!("return !document.querySelector(\"{editor}\")"),
+        )
+        .await;
+
+    // Delete asks first; Cancel keeps the message.
+    driver.click(&format!("{} .msg-delete", li(&mine))).await;
+    driver
+        .wait_for(
+            "the confirmation",
+            &format!(
+                "return !!document.querySelector(\"{} .msg-confirm\")",
+                li(&mine)
+            ),
+        )
+        .await;
+    driver
+        .click(&format!("{} .msg-confirm-cancel", li(&mine)))
+        .await;
+    driver
+        .wait_for(
+            "the confirmation gone",
+            &format!(
+                "return !document.querySelector(\"{} .msg-confirm\")",
+                li(&mine)
+            ),
+        )
+        .await;
+    assert_eq!(
+        user_history_message(&server, &alice, GROUP, &mine).await["recalled"],
+        false
+    );
+    driver.click(&format!("{} .msg-delete", li(&mine))).await;
+    driver
+        .click(&format!("{} .msg-confirm-delete", li(&mine)))
+        .await;
+    driver
+        .wait_for(
+            "the message recalled",
+            &format!(
+                "const m = document.querySelector(\"{}\"); \
+                 return m && !!m.querySelector('.msg-body.recalled') && !m.querySelector('.msg-edit')",
+                li(&mine)
+            ),
+        )
+        .await;
+    assert_eq!(
+        user_history_message(&server, &alice, GROUP, &mine).await["recalled"],
+        true
+    );
+    let frame = live_frame_of(&mut bob_ws, "message.recalled").await;
+    assert_eq!(frame["message"]["msgId"], mine.as_str());
+
+    // Copy link gives the address of the message in its chat, and says whether it copied.
+    driver.click(&format!("{} .msg-copy-link", li(&bobs))).await;
+    let copied = driver
+        .wait_for(
+            "the copied link",
+            &format!(
+                "const b = document.querySelector(\"{} .msg-copy-link\"); \
+                 return b.dataset.link && ['Link copied', 'Could not copy'].includes(b.textContent) \
+                 && {{link: b.dataset.link, said: b.textContent}}",
+                li(&bobs)
+            ),
+        )
+        .await;
+    let link = copied["link"].as_str().unwrap().to_owned();
+    assert_eq!(
+        link,
+        server.url(&format!("/#/chat/group/{GROUP}/{bobs}")),
+        "{copied}"
+    );
+
+    // Following the link (a fresh page load) opens the chat at the message, marked.
+    driver.goto(&server.url("/")).await;
+    driver
+        .wait_for(
+            "the chat list after reload",
+            "return document.querySelectorAll('.chat-item').length > 0",
+        )
+        .await;
+    driver.goto(&link).await;
+    driver
+        .wait_for(
+            "the linked message, shown and marked",
+            &format!(
+                "return document.querySelector('.chat-item.active')?.dataset.chatKey === 'group:{GROUP}' \
+                 && !!document.querySelector(\"{}.highlight\") && location.hash === ''",
+                li(&bobs)
+            ),
+        )
+        .await;
+
+    // And within the page (a hash change), another chat's message.
+    driver
+        .js(&format!(
+            "location.hash = '#/chat/group/{GROUP2}/{elsewhere}'; return true"
+        ))
+        .await;
+    driver
+        .wait_for(
+            "the other chat's message, shown and marked",
+            &format!(
+                "return document.querySelector('.chat-item.active')?.dataset.chatKey === 'group:{GROUP2}' \
+                 && !!document.querySelector(\"{}.highlight\")",
+                li(&elsewhere)
+            ),
+        )
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
 }

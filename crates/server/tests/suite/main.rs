@@ -23,6 +23,7 @@ mod slow_client;
 mod tips;
 mod uploads;
 mod user_api;
+mod user_edits;
 mod user_media;
 mod web;
 mod web_api;

@@ -13,10 +13,12 @@ use super::AuthedUser;
 use crate::api::AppState;
 use crate::api::problem::Problem;
 use crate::bus::frame::chat_message;
+use crate::clock::now_ms;
 use crate::ids::new_msg_id;
 use crate::service::media::outgoing_with_media;
 use crate::store::{
-    Chat, ChatSummary, Click, Join, Leave, MediaOwner, SearchHit, SearchQuery, SendPolicy, UserSend,
+    Chat, ChatSummary, Click, Join, Leave, MediaOwner, SearchHit, SearchQuery, SendPolicy,
+    UserEdit, UserRecall, UserSend,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -187,17 +189,83 @@ pub(crate) async fn send(
     {
         UserSend::Sent(row) => Ok((StatusCode::CREATED, Json(message_json(&row)?))),
         UserSend::NotInChat => Err(not_in_chat()),
-        UserSend::Refused(SendPolicy::Gagged {
+        UserSend::Refused(policy) => Err(refused(policy)),
+    }
+}
+
+/// Why a group refuses a user's message (a send or an edit).
+fn refused(policy: SendPolicy) -> Problem {
+    match policy {
+        SendPolicy::Gagged {
             until_ms: Some(until),
-        }) => Err(Problem::Forbidden(format!(
+        } => Problem::Forbidden(format!(
             "you are muted in this group until {until} (epoch ms)"
-        ))),
-        UserSend::Refused(SendPolicy::Gagged { until_ms: None }) => {
-            Err(Problem::Forbidden("you are muted in this group".into()))
-        }
-        UserSend::Refused(_) => Err(Problem::Forbidden(
-            "this group does not allow that kind of message".into(),
         )),
+        SendPolicy::Gagged { until_ms: None } => {
+            Problem::Forbidden("you are muted in this group".into())
+        }
+        SendPolicy::TypeNotAllowed | SendPolicy::Allowed => {
+            Problem::Forbidden("this group does not allow that kind of message".into())
+        }
+    }
+}
+
+fn no_message() -> Problem {
+    Problem::NotFound("no such message in your chats".into())
+}
+
+fn not_yours() -> Problem {
+    Problem::Forbidden("only the sender may change a message (and never a bot's or a tip)".into())
+}
+
+/// `POST /messages/{msgId}/edit` with `{"contentType", "content"}`, as for a send: replaces
+/// the content of one's own message under the same rules (and the same rendering) as a send.
+/// A reply keeps its quote (`parentId` is ignored). Answers the message as it now stands,
+/// with `editTime`; the chat's members see `message.edited`. Bots are not told.
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path(msg_id): Path<String>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let mut message = parse_user_message(&raw)?;
+    message.content.buttons.clear();
+    let owner = MediaOwner::User(user.user_id.clone());
+    let stored = outgoing_with_media(&state.store, &owner, &message).await?;
+    match state
+        .store
+        .edit_from_user(user.user_id, msg_id, stored)
+        .await?
+    {
+        UserEdit::Edited(row) => Ok(Json(message_json(&row)?)),
+        UserEdit::NoMessage => Err(no_message()),
+        UserEdit::NotYours => Err(not_yours()),
+        UserEdit::Recalled => Err(Problem::Conflict(
+            "the message was recalled and cannot be edited".into(),
+        )),
+        UserEdit::Refused(policy) => Err(refused(policy)),
+    }
+}
+
+/// `DELETE /messages/{msgId}`: recalls one's own message. The chat's members see
+/// `message.recalled`; history keeps it marked recalled, without its content. Bots are not
+/// told.
+pub(crate) async fn recall(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path(msg_id): Path<String>,
+) -> Result<StatusCode> {
+    match state
+        .store
+        .recall_from_user(user.user_id, msg_id, now_ms())
+        .await?
+    {
+        UserRecall::Recalled(_) => Ok(StatusCode::NO_CONTENT),
+        UserRecall::NoMessage => Err(no_message()),
+        UserRecall::NotYours => Err(not_yours()),
+        UserRecall::AlreadyRecalled => {
+            Err(Problem::Conflict("the message was recalled already".into()))
+        }
     }
 }
 
@@ -262,7 +330,7 @@ pub(crate) async fn click(
     let body: ClickBody = json_body(&raw)?;
     match state.store.click(user.user_id, msg_id, body.value).await? {
         Click::Reported => Ok(Json(json!({ "reported": true }))),
-        Click::NoMessage => Err(Problem::NotFound("no such message in your chats".into())),
+        Click::NoMessage => Err(no_message()),
         Click::NoButton => Err(Problem::BadRequest(
             "the message has no report button (actionType 3) with that value".into(),
         )),

@@ -16,7 +16,7 @@ use axum::extract::{DefaultBodyLimit, FromRequestParts, Query};
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use serde::Deserialize;
 
 use super::AppState;
@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
             get(history).post(send),
         )
         .route("/chats/{chat_type}/{chat_id}/read", post(mark_read))
+        .route("/messages/{msg_id}", delete(recall))
+        .route("/messages/{msg_id}/edit", post(edit))
         .route("/messages/{msg_id}/click", post(click))
         .route("/search", get(search))
         .route("/bots/{bot_id}/follow", put(follow).delete(unfollow))
