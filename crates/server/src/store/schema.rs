@@ -320,63 +320,7 @@ const MIGRATIONS: &[&str] = &[
     RENDERED_HTML,
     // 10: how a command is invoked (PostgreSQL's migration 5).
     COMMAND_KINDS,
-    // 11: the search index (PostgreSQL's 6 is its own: a trigram index).
-    SQLITE_SEARCH_INDEX,
 ];
-
-/// SQLite's migration 11: the text of every visible text, markdown and HTML message
-/// (`content.text`), in an FTS5 index with the trigram tokenizer, which matches any substring
-/// of three or more characters whatever the script: Chinese has no spaces between words, so
-/// a word tokenizer would find nothing inside a sentence. `store::search` reads it.
-///
-/// Contentless (`content = ''`): the text is in `messages` already, and a second copy would
-/// double what the text costs on disk. A contentless table forgets its rows' text, so a row
-/// leaves the index by the `'delete'` command with the text it was indexed with, which the
-/// triggers take from the old row by the same expression that indexed it (`contentless_delete`
-/// would not need it, but needs SQLite 3.43: older `sqlite3` shells, which operators use to
-/// look into the file, could then not read this table).
-///
-/// Triggers keep it in step with every write path (sends, edits, recalls, a deleted group's
-/// history) without the writer knowing: a recalled message leaves the index, an edited one is
-/// indexed by its new text only. The conditions are ORs, not `IN` (see migration 6).
-const SQLITE_SEARCH_INDEX: &str = r#"
-CREATE VIRTUAL TABLE message_search USING fts5(text, content = '', tokenize = 'trigram');
-CREATE TRIGGER message_search_insert AFTER INSERT ON messages
-WHEN new.recall_time IS NULL
-  AND (new.content_type = 'text' OR new.content_type = 'markdown' OR new.content_type = 'html')
-  AND json_valid(new.content) AND json_type(new.content, '$.text') = 'text'
-BEGIN
-  INSERT INTO message_search (rowid, text) VALUES (new.id, json_extract(new.content, '$.text'));
-END;
--- One trigger, not two: SQLite runs an event's triggers newest first, and the new text must
--- go in after the old is out, or the words both share are lost.
-CREATE TRIGGER message_search_update AFTER UPDATE OF content, content_type, recall_time ON messages
-BEGIN
-  INSERT INTO message_search (message_search, rowid, text)
-    SELECT 'delete', old.id, json_extract(old.content, '$.text')
-    WHERE old.recall_time IS NULL
-      AND (old.content_type = 'text' OR old.content_type = 'markdown' OR old.content_type = 'html')
-      AND json_valid(old.content) AND json_type(old.content, '$.text') = 'text';
-  INSERT INTO message_search (rowid, text)
-    SELECT new.id, json_extract(new.content, '$.text')
-    WHERE new.recall_time IS NULL
-      AND (new.content_type = 'text' OR new.content_type = 'markdown' OR new.content_type = 'html')
-      AND json_valid(new.content) AND json_type(new.content, '$.text') = 'text';
-END;
-CREATE TRIGGER message_search_delete AFTER DELETE ON messages
-WHEN old.recall_time IS NULL
-  AND (old.content_type = 'text' OR old.content_type = 'markdown' OR old.content_type = 'html')
-  AND json_valid(old.content) AND json_type(old.content, '$.text') = 'text'
-BEGIN
-  INSERT INTO message_search (message_search, rowid, text)
-    VALUES ('delete', old.id, json_extract(old.content, '$.text'));
-END;
-INSERT INTO message_search (rowid, text)
-  SELECT id, json_extract(content, '$.text') FROM messages
-  WHERE recall_time IS NULL
-    AND (content_type = 'text' OR content_type = 'markdown' OR content_type = 'html')
-    AND json_valid(content) AND json_type(content, '$.text') = 'text';
-"#;
 
 /// The searchable text of a PostgreSQL `messages` row, as the trigram index (PostgreSQL's
 /// migration 6) and `store::search` spell it: they must spell it the same for the index to
@@ -647,7 +591,7 @@ CREATE TABLE delivery_leases (
     RENDERED_HTML,
     // 5: how a command is invoked (SQLite's migration 10).
     COMMAND_KINDS,
-    // 6: the search index (SQLite's 11 is its own: FTS5).
+    // 6: the search index (SQLite's is a file of its own: `store::index`).
     PG_SEARCH_INDEX,
 ];
 
@@ -719,54 +663,6 @@ pub(crate) fn migrate(conn: &mut SqliteConnection) -> Result<(), StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A database from before the search index, upgraded: its visible text, markdown and HTML
-    /// messages are indexed by `content.text`; recalled ones, other types and content that is
-    /// not JSON are not; and the triggers keep the index in step with later writes.
-    #[test]
-    fn migration_11_indexes_the_messages_already_there() {
-        let mut conn = SqliteConnection::open_in_memory().unwrap();
-        let tx = conn.transaction().unwrap();
-        for sql in &MIGRATIONS[..10] {
-            tx.execute_batch(sql).unwrap();
-        }
-        tx.pragma_update(None, "user_version", 10).unwrap();
-        tx.commit().unwrap();
-        conn.execute_batch(
-            r#"INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, sender_id,
-                 content_type, content, send_time, recall_time) VALUES
-               (1, 'm1', 'g:a', 1, 'bot', 'b', 'text', '{"text":"你好世界 hello"}', 0, NULL),
-               (2, 'm2', 'g:a', 2, 'bot', 'b', 'markdown', '{"text":"**你好世界**"}', 0, NULL),
-               (3, 'm3', 'g:a', 3, 'bot', 'b', 'text', '{"text":"你好世界 recalled"}', 0, 9),
-               (4, 'm4', 'g:a', 4, 'bot', 'b', 'image', '{"text":"你好世界","imageKey":"k"}', 0, NULL),
-               (5, 'm5', 'g:a', 5, 'bot', 'b', 'text', 'not json 你好世界', 0, NULL);"#,
-        )
-        .unwrap();
-        migrate(&mut conn).unwrap();
-        let found = |conn: &SqliteConnection, phrase: &str| -> Vec<i64> {
-            conn.prepare(
-                "SELECT rowid FROM message_search WHERE message_search MATCH ?1 ORDER BY rowid",
-            )
-            .unwrap()
-            .query_map([phrase], |r| r.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-        };
-        assert_eq!(found(&conn, "\"你好世\""), [1, 2]);
-        assert_eq!(found(&conn, "\"HELLO\""), [1]);
-        conn.execute_batch(
-            r#"UPDATE messages SET content = '{"text":"你好 edited"}' WHERE id = 1;
-               UPDATE messages SET recall_time = 10 WHERE id = 2;
-               DELETE FROM messages WHERE id = 5;"#,
-        )
-        .unwrap();
-        assert!(found(&conn, "\"你好世\"").is_empty());
-        assert_eq!(found(&conn, "\"edited\""), [1]);
-        conn.execute_batch("DELETE FROM messages WHERE id = 1")
-            .unwrap();
-        assert!(found(&conn, "\"edited\"").is_empty());
-    }
 
     /// A database that stopped at migration 7 (every message also a chat log row), upgraded:
     /// messages take their log entry's id, so the cursors clients hold keep their meaning.

@@ -9,7 +9,8 @@
 //! SQLite 0.2 s for 75,000 messages in one's chats (measured, 300,000 in all), the newest
 //! page kept. Matching ignores case (ASCII case on SQLite's short-query scan).
 
-use super::db::{Connection, OptionalExtension, params};
+use super::db::{Connection, OptionalExtension, Param, params};
+use super::index::SCHEMA_NAME;
 use super::messages::load;
 use super::model::{Chat, StoredMessage};
 use super::schema::pg_search_text;
@@ -106,52 +107,129 @@ pub struct SearchPage {
     pub has_more: bool,
 }
 
-/// The query for this engine and length, and its needle (`?2`). `?1` is the user, `?3` the
-/// cursor to stay below, `?4` the limit. The chats are [`USER_CHAT_KEYS`], the one definition
-/// of what a user may read, which the history and the live replay use too.
-fn statement(conn: &Connection, query: &SearchQuery) -> (String, String) {
-    if conn.is_postgres() {
-        // `ILIKE` on the indexed expression, with the index's own conditions, so that the
-        // planner may serve it from the trigram index: a rare word of three characters took
-        // 0.4 ms among 300,000 messages (measured). A pattern without a trigram, or one the
-        // planner takes for common, is a scan of the table instead (0.3 s for a two-character
-        // word in every message there).
-        let sql = format!(
-            "SELECT id, msg_id FROM messages \
-             WHERE id < ?3 AND recall_time IS NULL \
-             AND content_type IN ('text', 'markdown', 'html') \
-             AND chat_key IN ({USER_CHAT_KEYS}) AND {} ILIKE ?2 ESCAPE '\\' \
-             ORDER BY id DESC LIMIT ?4",
-            pg_search_text!()
-        );
-        (sql, query.like_pattern())
-    } else if query.as_str().chars().count() >= TRIGRAM {
-        // The FTS5 index, read newest first (FTS5 walks its rowids, the messages' cursors,
-        // backwards), each hit kept if it is in one of the user's chats. The index holds no
-        // recalled message; `recall_time` is checked again so that no hit rests on the
-        // triggers alone.
-        let sql = format!(
-            "SELECT m.id, m.msg_id FROM message_search \
+/// How many of the newest messages (and edits) above the index's watermark a search scans
+/// besides the index: what the indexer has not reached yet. Normally that is the last ~100 ms
+/// of writes; while a rebuilt index catches up, older messages above the watermark are found
+/// only once it has reached them.
+const TAIL_SCAN: i64 = 10_000;
+
+/// The messages `?1` may read, visible, of a searchable type, with cursors below `?3`: the
+/// conditions every SQLite statement below shares (a format string: `{USER_CHAT_KEYS}`). The
+/// chats are [`USER_CHAT_KEYS`], the one definition of what a user may read, which the
+/// history and the live replay use too. The conditions are ORs, not `IN` (see the main
+/// schema's migration 6).
+macro_rules! visible_in_user_chats {
+    () => {
+        "m.id < ?3 AND m.recall_time IS NULL \
+         AND (m.content_type = 'text' OR m.content_type = 'markdown' \
+              OR m.content_type = 'html') \
+         AND m.chat_key IN ({USER_CHAT_KEYS})"
+    };
+}
+
+/// The message's text `LIKE ?2`. `LIKE` reads a text only up to a NUL character, which a
+/// text may hold (JSON escapes it as `\u0000`); the escape becomes U+FFFD's, as in
+/// PostgreSQL's index (`pg_search_text`), so that what follows a NUL is searched too. A query
+/// cannot hold a NUL.
+macro_rules! like_text {
+    () => {
+        r"json_extract(replace(m.content, '\u0000', '\ufffd'), '$.text') LIKE ?2 ESCAPE '\'"
+    };
+}
+
+/// PostgreSQL's query, and its needle (`?2`). `?1` is the user, `?3` the cursor to stay below,
+/// `?4` the limit.
+fn postgres_statement(query: &SearchQuery) -> (String, String) {
+    // `ILIKE` on the indexed expression, with the index's own conditions, so that the
+    // planner may serve it from the trigram index: a rare word of three characters took
+    // 0.4 ms among 300,000 messages (measured). A pattern without a trigram, or one the
+    // planner takes for common, is a scan of the table instead (0.3 s for a two-character
+    // word in every message there).
+    let sql = format!(
+        "SELECT id, msg_id FROM messages \
+         WHERE id < ?3 AND recall_time IS NULL \
+         AND content_type IN ('text', 'markdown', 'html') \
+         AND chat_key IN ({USER_CHAT_KEYS}) AND {} ILIKE ?2 ESCAPE '\\' \
+         ORDER BY id DESC LIMIT ?4",
+        pg_search_text!()
+    );
+    (sql, query.like_pattern())
+}
+
+/// SQLite, a query too short for the trigram index: every message of the user's chats,
+/// through the `(chat_key, seq)` index, the newest `limit` matches kept. `?2` is the `LIKE`
+/// pattern.
+fn short_statement() -> String {
+    format!(
+        concat!(
+            "SELECT m.id, m.msg_id FROM messages m WHERE ",
+            visible_in_user_chats!(),
+            " AND json_valid(m.content) AND ",
+            like_text!(),
+            " \
+             ORDER BY m.id DESC LIMIT ?4"
+        ),
+        USER_CHAT_KEYS = USER_CHAT_KEYS
+    )
+}
+
+/// SQLite, the index's part of a search: the FTS5 index (`?2` a phrase), read newest first
+/// (FTS5 walks its rowids, the messages' cursors, backwards), up to the watermark `?5`, each
+/// hit kept if it is in one of the user's chats and still visible (a row of a recalled
+/// message or a deleted group's may still be in the index). A message edited after the
+/// watermark is left to [`tail_statement`]: its index row may hold its old text.
+fn indexed_statement() -> String {
+    format!(
+        concat!(
+            "SELECT m.id, m.msg_id FROM {SEARCH}.message_search \
              JOIN messages m ON m.id = message_search.rowid \
              WHERE message_search MATCH ?2 AND message_search.rowid < ?3 \
-             AND m.recall_time IS NULL AND m.chat_key IN ({USER_CHAT_KEYS}) \
+             AND message_search.rowid <= ?5 AND ",
+            visible_in_user_chats!(),
+            " AND m.msg_id NOT IN \
+               (SELECT msg_id FROM chat_log WHERE id > ?5 AND kind = 'edit') \
              ORDER BY message_search.rowid DESC LIMIT ?4"
-        );
-        (sql, query.fts_phrase())
-    } else {
-        // Too short for the index: every message of the user's chats, through the
-        // `(chat_key, seq)` index, the newest `limit` matches kept.
-        let sql = format!(
-            "SELECT m.id, m.msg_id FROM messages m \
-             WHERE m.id < ?3 AND m.recall_time IS NULL \
-             AND (m.content_type = 'text' OR m.content_type = 'markdown' \
-                  OR m.content_type = 'html') \
-             AND m.chat_key IN ({USER_CHAT_KEYS}) AND json_valid(m.content) \
-             AND json_extract(m.content, '$.text') LIKE ?2 ESCAPE '\\' \
+        ),
+        SEARCH = SCHEMA_NAME,
+        USER_CHAT_KEYS = USER_CHAT_KEYS
+    )
+}
+
+/// SQLite, what the index has not reached (see [`TAIL_SCAN`]): the newest messages above the
+/// watermark `?5` and those edited after it, scanned by their text (`?2` a `LIKE` pattern).
+fn tail_statement() -> String {
+    format!(
+        concat!(
+            "SELECT m.id, m.msg_id FROM messages m WHERE m.id IN ( \
+               SELECT id FROM (SELECT id FROM messages WHERE id > ?5 \
+                               ORDER BY id DESC LIMIT {TAIL}) \
+               UNION SELECT e.id FROM (SELECT msg_id FROM chat_log \
+                               WHERE id > ?5 AND kind = 'edit' \
+                               ORDER BY id DESC LIMIT {TAIL}) AS l \
+                     JOIN messages e ON e.msg_id = l.msg_id) AND ",
+            visible_in_user_chats!(),
+            " AND json_valid(m.content) AND ",
+            like_text!(),
+            " \
              ORDER BY m.id DESC LIMIT ?4"
-        );
-        (sql, query.like_pattern())
-    }
+        ),
+        TAIL = TAIL_SCAN,
+        USER_CHAT_KEYS = USER_CHAT_KEYS
+    )
+}
+
+/// Runs a statement that selects `(id, msg_id)`.
+fn ids(
+    conn: &Connection,
+    sql: &str,
+    params: &[&dyn Param],
+) -> Result<Vec<(i64, String)>, StoreError> {
+    Ok(conn
+        .prepare_cached(sql)?
+        .query_map(params, |row| {
+            Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+        })?
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 impl Store {
@@ -166,7 +244,22 @@ impl Store {
         limit: u32,
     ) -> Result<SearchPage, StoreError> {
         self.readers
-            .read(move |conn| search(conn, &user_id, &query, before, limit))
+            .read(move |conn| {
+                if conn.is_postgres() {
+                    return search(conn, &user_id, &query, before, limit);
+                }
+                // One read transaction: the index's watermark and the messages are seen
+                // together, the index's snapshot first (its first statement reads it). So
+                // whatever the index does not hold is in the messages' snapshot, above the
+                // watermark or edited after it, for the tail scan to find.
+                conn.execute_batch("BEGIN")?;
+                let page = search(conn, &user_id, &query, before, limit);
+                // A read transaction: nothing to commit, and it must end even after an error.
+                let ended = conn.execute_batch("ROLLBACK");
+                let page = page?;
+                ended?;
+                Ok(page)
+            })
             .await
     }
 }
@@ -178,21 +271,49 @@ fn search(
     before: Option<i64>,
     limit: u32,
 ) -> Result<SearchPage, StoreError> {
-    let (sql, needle) = statement(conn, query);
     let before = before.unwrap_or(i64::MAX);
     // One more than asked for tells whether another page exists.
-    let ids = conn
-        .prepare_cached(&sql)?
-        .query_map(
-            params![user_id, needle, before, i64::from(limit) + 1],
-            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?)),
+    let wanted = i64::from(limit) + 1;
+    let mut found = if conn.is_postgres() {
+        let (sql, needle) = postgres_statement(query);
+        ids(conn, &sql, params![user_id, needle, before, wanted])?
+    } else if query.as_str().chars().count() < TRIGRAM {
+        let pattern = query.like_pattern();
+        ids(
+            conn,
+            &short_statement(),
+            params![user_id, pattern, before, wanted],
         )?
-        .collect::<Result<Vec<_>, _>>()?;
-    let has_more = ids.len() > limit as usize;
-    let mut hits = Vec::with_capacity(ids.len().min(limit as usize));
-    for (cursor, msg_id) in ids.into_iter().take(limit as usize) {
-        // Read apart from the query above (a reader sees each statement's own snapshot): a
-        // message recalled or deleted in between is left out rather than shown.
+    } else {
+        let watermark: i64 = conn
+            .prepare_cached(&format!(
+                "SELECT watermark FROM {SCHEMA_NAME}.index_state WHERE id = 1"
+            ))?
+            .query_row(params![], |row| row.get(0))?;
+        let phrase = query.fts_phrase();
+        let pattern = query.like_pattern();
+        let mut found = ids(
+            conn,
+            &indexed_statement(),
+            params![user_id, phrase, before, wanted, watermark],
+        )?;
+        found.extend(ids(
+            conn,
+            &tail_statement(),
+            params![user_id, pattern, before, wanted, watermark],
+        )?);
+        // The two parts share no message (the index's leaves out what the tail's scans);
+        // newest first across both.
+        found.sort_unstable_by_key(|hit| std::cmp::Reverse(hit.0));
+        found.dedup_by_key(|hit| hit.0);
+        found
+    };
+    let has_more = found.len() > limit as usize;
+    found.truncate(limit as usize);
+    let mut hits = Vec::with_capacity(found.len());
+    for (cursor, msg_id) in found {
+        // On PostgreSQL read apart from the query above (each statement has its own
+        // snapshot): a message recalled or deleted in between is left out rather than shown.
         let Some(message) = load(conn, &msg_id)?.filter(|m| !m.recalled) else {
             continue;
         };
