@@ -384,3 +384,241 @@ async fn a_text_with_a_nul_is_stored_and_found() {
     );
     assert_eq!(found(&server, &alice, "after").await.len(), 1);
 }
+
+/// SQLite's index is `search.db`, kept by an indexer thread that follows the database's
+/// cursors: what it has not reached yet is found by a scan, a restart catches up, and a lost
+/// file is rebuilt. These look into the files to know where the indexer stands.
+mod sqlite_index {
+    use std::path::Path;
+    use std::time::{Duration, Instant};
+
+    use rusqlite::{Connection, OpenFlags};
+
+    use super::*;
+    use crate::common::on_postgres;
+    use cloudlake_server::store::{DB_FILE, SEARCH_DB_FILE};
+
+    fn read_only(path: &Path) -> Connection {
+        let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        conn
+    }
+
+    /// The highest cursor in the database: new messages' and the chat log's.
+    fn last_cursor(dir: &Path) -> i64 {
+        read_only(&dir.join(DB_FILE))
+            .query_row(
+                "SELECT MAX(last) FROM (SELECT COALESCE(MAX(id), 0) AS last FROM messages \
+                 UNION ALL SELECT COALESCE(MAX(id), 0) FROM chat_log)",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    }
+
+    /// The last cursor the index holds.
+    fn watermark(dir: &Path) -> i64 {
+        read_only(&dir.join(SEARCH_DB_FILE))
+            .query_row("SELECT watermark FROM index_state", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// The messages (ids) whose indexed text contains `text`: the index itself, no scan.
+    fn in_index(dir: &Path, text: &str) -> Vec<i64> {
+        read_only(&dir.join(SEARCH_DB_FILE))
+            .prepare("SELECT rowid FROM message_search WHERE message_search MATCH ?1")
+            .unwrap()
+            .query_map([format!("\"{text}\"")], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    /// Waits until the indexer has reached the database's last cursor.
+    async fn indexed(dir: &Path) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while watermark(dir) < last_cursor(dir) {
+            assert!(Instant::now() < deadline, "the indexer did not catch up");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Holds `search.db`'s write lock: the indexer cannot commit, its watermark stays where it
+    /// is (searches read on, as WAL readers do). Released when dropped.
+    fn hold_indexer(dir: &Path) -> Connection {
+        let conn = Connection::open(dir.join(SEARCH_DB_FILE)).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        conn
+    }
+
+    #[tokio::test]
+    async fn a_message_is_found_right_after_it_is_sent_before_the_indexer_has_it() {
+        if on_postgres() {
+            return; // PostgreSQL's index is in step with every commit.
+        }
+        let (server, bot, alice, _) = setup().await;
+        let dir = server.dir.path().to_owned();
+        bot_sends(&server, &bot, "group", GROUP, "先发的消息 indexed first").await;
+        indexed(&dir).await;
+        let held = hold_indexer(&dir);
+        bot_sends(&server, &bot, "group", GROUP, "刚发的消息 just sent").await;
+        bot_sends(&server, &bot, "user", ALICE, "私聊里刚发的 just sent too").await;
+        assert!(watermark(&dir) < last_cursor(&dir), "the index is behind");
+        assert!(in_index(&dir, "刚发的").is_empty());
+        let expected = ["私聊里刚发的 just sent too", "刚发的消息 just sent"];
+        assert_eq!(found(&server, &alice, "刚发的").await, expected);
+        assert_eq!(found(&server, &alice, "JUST SENT").await, expected);
+        assert_eq!(
+            found(&server, &alice, "的消息").await,
+            ["刚发的消息 just sent", "先发的消息 indexed first"],
+            "the index and the scan together, newest first"
+        );
+        // Pages run across both: the newest from the scan, the next from the index.
+        let page = search(&server, &alice, &[("q", "的消息"), ("limit", "1")]).await;
+        assert_eq!(page["hasMore"], true);
+        let before = page["results"][0]["cursor"].as_i64().unwrap().to_string();
+        let next = search(
+            &server,
+            &alice,
+            &[("q", "的消息"), ("before", before.as_str())],
+        )
+        .await;
+        assert_eq!(
+            next["results"][0]["message"]["content"]["text"],
+            "先发的消息 indexed first"
+        );
+        assert_eq!(next["hasMore"], false);
+
+        drop(held);
+        indexed(&dir).await;
+        assert_eq!(in_index(&dir, "刚发的").len(), 2);
+        assert_eq!(found(&server, &alice, "JUST SENT").await, expected);
+    }
+
+    #[tokio::test]
+    async fn an_edit_is_found_by_its_new_text_only_before_the_indexer_has_it() {
+        if on_postgres() {
+            return;
+        }
+        let (server, bot, alice, _) = setup().await;
+        let dir = server.dir.path().to_owned();
+        let msg_id = bot_sends(&server, &bot, "group", GROUP, "原来的文字 original wording").await;
+        indexed(&dir).await;
+        let held = hold_indexer(&dir);
+        let edited = server
+            .post(
+                "/bot/edit",
+                &bot,
+                json!({"msgId": msg_id, "recvId": GROUP, "recvType": "group", "contentType": "text",
+                       "content": {"text": "修改后的文字 revised wording"}}),
+            )
+            .await;
+        assert_eq!(edited["code"], 1, "{edited}");
+        assert_eq!(
+            in_index(&dir, "原来的").len(),
+            1,
+            "the index still has the old text"
+        );
+        for old in ["原来的", "original"] {
+            assert!(found(&server, &alice, old).await.is_empty(), "{old}");
+        }
+        for new in ["修改后", "revised", "wording"] {
+            assert_eq!(
+                found(&server, &alice, new).await,
+                ["修改后的文字 revised wording"],
+                "{new}"
+            );
+        }
+        let recalled = server
+            .post(
+                "/bot/recall",
+                &bot,
+                json!({"msgId": msg_id, "chatId": GROUP, "chatType": "group"}),
+            )
+            .await;
+        assert_eq!(recalled["code"], 1, "{recalled}");
+        for q in ["修改后", "wording", "原来的"] {
+            assert!(found(&server, &alice, q).await.is_empty(), "{q}");
+        }
+
+        drop(held);
+        indexed(&dir).await;
+        assert!(
+            in_index(&dir, "wording").is_empty(),
+            "recalled: out of the index"
+        );
+        assert!(found(&server, &alice, "wording").await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn messages_the_indexer_missed_are_indexed_after_a_restart() {
+        if on_postgres() {
+            return;
+        }
+        let (server, bot, alice, _) = setup().await;
+        let dir = server.dir.path().to_owned();
+        bot_sends(&server, &bot, "group", GROUP, "重启之前 before the restart").await;
+        indexed(&dir).await;
+        let held = hold_indexer(&dir);
+        for i in 0..3 {
+            bot_sends(
+                &server,
+                &bot,
+                "group",
+                GROUP,
+                &format!("没索引的 missed {i}"),
+            )
+            .await;
+        }
+        let data = server.stop().await;
+        assert!(watermark(&dir) < last_cursor(&dir), "stopped behind");
+        drop(held);
+
+        let server = TestServer::start_in(data, |_| {}).await;
+        indexed(&dir).await;
+        assert_eq!(in_index(&dir, "没索引的").len(), 3);
+        assert_eq!(
+            found(&server, &alice, "MISSED").await,
+            [
+                "没索引的 missed 2",
+                "没索引的 missed 1",
+                "没索引的 missed 0"
+            ]
+        );
+        assert_eq!(in_index(&dir, "重启之前").len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lost_or_broken_index_is_rebuilt() {
+        if on_postgres() {
+            return;
+        }
+        let (server, bot, alice, _) = setup().await;
+        let dir = server.dir.path().to_owned();
+        bot_sends(&server, &bot, "group", GROUP, "重建索引 rebuilt index").await;
+        bot_sends(&server, &bot, "user", ALICE, "也重建 rebuilt too").await;
+        indexed(&dir).await;
+        let mut data = server.stop().await;
+        for (i, damage) in ["delete", "garbage"].into_iter().enumerate() {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(dir.join(format!("{SEARCH_DB_FILE}{suffix}")));
+            }
+            if damage == "garbage" {
+                std::fs::write(dir.join(SEARCH_DB_FILE), "not a database ".repeat(100)).unwrap();
+            }
+            let server = TestServer::start_in(data, |_| {}).await;
+            indexed(&dir).await;
+            assert_eq!(in_index(&dir, "rebuilt").len(), 2, "{damage}");
+            assert_eq!(
+                found(&server, &alice, "REBUILT").await,
+                ["也重建 rebuilt too", "重建索引 rebuilt index"],
+                "{damage}"
+            );
+            let sent = format!("之后 after {i}");
+            bot_sends(&server, &bot, "group", GROUP, &sent).await;
+            let q = format!("after {i}");
+            assert_eq!(found(&server, &alice, &q).await, [sent.as_str()]);
+            data = server.stop().await;
+        }
+    }
+}
