@@ -4,8 +4,9 @@
 //! What it keeps: the directory (users, groups, bots and their relations: [`directory`],
 //! [`group_admin`], [`commands`], [`sessions`]), the message log and each chat's cursors and
 //! sequence numbers ([`messages`], [`user_side`], [`boards`]) with its search index
-//! ([`search`]), uploads' metadata ([`media`]), and the events outbox with its delivery
-//! state ([`outbox`], [`deliveries`]).
+//! ([`search`]; on SQLite a file of its own, `search.db`, which an indexer thread keeps up
+//! to date off the writer: `index`), uploads' metadata ([`media`]), and the events outbox
+//! with its delivery state ([`outbox`], [`deliveries`]).
 //!
 //! How it writes: every write is a job for one group-commit writer thread ([`writer`]), which
 //! runs the queued jobs in one transaction and answers their callers once the commit is
@@ -13,7 +14,7 @@
 //! transaction context ([`tx`]) and leaves in it plain records of what it changed
 //! ([`record`]); after the commit the writer hands them, in commit order, to the
 //! [`CommitSink`] it was opened with ([`sink`]). Reads use a small pool of read-only
-//! connections ([`readers`]) beside the writer.
+//! connections ([`readers`]) beside the writer; on SQLite they attach `search.db` too.
 //!
 //! What it is not: it builds no live frames, renders no HTML (a message's or board's HTML
 //! comes in with the write, made by the caller, and is stored as given), knows no HTTP and no

@@ -1,13 +1,27 @@
 //! Search in one's chats: the visible text, markdown and HTML messages whose text contains a
 //! string, in the chats the user may read now, newest first.
 //!
-//! The index is the schema's (SQLite's migration 11, PostgreSQL's 6): on SQLite an FTS5 table
-//! with the trigram tokenizer, on PostgreSQL a `pg_trgm` GIN index. Both match substrings, so
-//! Chinese, which puts no spaces between words, is found inside a sentence as English is.
+//! The index: on PostgreSQL a `pg_trgm` GIN index (its migration 6), which PostgreSQL keeps
+//! in step with every commit; on SQLite an FTS5 table with the trigram tokenizer in a file of
+//! its own, `search.db`, which an indexer thread brings up to date after the commits, off the
+//! writer thread ([`super::index`] says why and how). Both match substrings, so Chinese,
+//! which puts no spaces between words, is found inside a sentence as English is.
+//!
+//! On SQLite the index lags the writes by up to ~100 ms, and a search hides that: the read
+//! connections attach `search.db`, and one read transaction takes the index's watermark (the
+//! last cursor it holds), its hits up to the watermark, and a scan of what it has not reached
+//! (the newest messages above the watermark, and those edited after it, at most
+//! [`TAIL_SCAN`] of each, by `LIKE`). A hit from the index is joined with `messages` under the
+//! user's chats and `recall_time IS NULL`, so a row of a recalled message or of a deleted
+//! group is never shown, and a message edited after the watermark is taken from the scan only,
+//! by its text as it stands: the index's row may hold its old text. (Not a re-check of each
+//! hit's text by `LIKE`: that would undo the index's Unicode case folding; leaving out the
+//! messages edited after the watermark is exact, as every edit takes a cursor.)
+//!
 //! A trigram index needs three characters; a shorter query (two are common in Chinese: 你好)
 //! is a `LIKE` scan of the user's chats instead, whose cost grows with their history: on
 //! SQLite 0.2 s for 75,000 messages in one's chats (measured, 300,000 in all), the newest
-//! page kept. Matching ignores case (ASCII case on SQLite's short-query scan).
+//! page kept. Matching ignores case (ASCII case on SQLite's scans).
 
 use super::db::{Connection, OptionalExtension, Param, params};
 use super::index::SCHEMA_NAME;
