@@ -70,7 +70,9 @@ const FORMAT: i64 = 1;
 /// `search.db`'s schema. Contentless (`content = ''`): the text is in the main database's
 /// `messages` already. `contentless_delete = 1` (SQLite 3.43) lets a row be replaced or
 /// deleted by its rowid alone, without the text it was indexed with, which an edit has
-/// already overwritten by the time the indexer sees it. The rowid is the message's id.
+/// already overwritten by the time the indexer sees it (a `sqlite3` shell older than 3.43
+/// cannot read the table, which is why the main database, which operators look into, has
+/// none). The rowid is the message's id.
 const SCHEMA: &str = "
 CREATE TABLE index_state (
     id        INTEGER PRIMARY KEY CHECK (id = 1),
@@ -181,7 +183,11 @@ pub(crate) fn open_source(main_db: &Path) -> Result<Connection, StoreError> {
 
 /// Indexes the next batch of changes after the watermark; returns how many there were.
 pub(crate) fn step(index: &mut Connection, source: &Connection) -> Result<usize, StoreError> {
-    let from = watermark(index)?;
+    // The watermark is read in the transaction that moves it: were anyone else to move it
+    // meanwhile (nobody should: one server per data directory), this transaction's first
+    // write would fail (a stale snapshot) rather than index from a watermark gone by.
+    let tx = index.transaction()?;
+    let from = watermark(&tx)?;
     let changes = source
         .prepare_cached(CHANGES)?
         .query_map(params![from, BATCH], |row| {
@@ -195,7 +201,6 @@ pub(crate) fn step(index: &mut Connection, source: &Connection) -> Result<usize,
     let Some(&(last, _, _)) = changes.last() else {
         return Ok(0);
     };
-    let tx = index.transaction()?;
     {
         let mut put = tx.prepare_cached(
             "INSERT OR REPLACE INTO message_search (rowid, text) VALUES (?1, ?2)",
