@@ -1157,6 +1157,109 @@ async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
     server.stop().await;
 }
 
+/// The search box in the chat list's header: hits (Chinese, two characters or more) replace
+/// the list, never one from a group the reader is not in; choosing one opens its chat at that
+/// message, three pages back, marked and in view; Esc brings the list back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_a_message_and_opens_the_chat_at_it_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.group(GROUP2, &[BOB]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    server.join(BOT, GROUP2).await;
+    let send = async |group: &str, text: String| {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                crate::common::text("group", group, &text),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    };
+    send(GROUP2, "Bob's 会议纪要, not for Alice".into()).await;
+    for i in 1..=5 {
+        send(GROUP, format!("early line {i}")).await;
+    }
+    send(GROUP, "周五的会议纪要 meeting notes".into()).await;
+    // Enough after it that the chat's first pages do not reach it.
+    for i in 1..=130 {
+        send(GROUP, format!("later line {i}")).await;
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    driver.type_into("#search-input", "会议").await;
+    let hits = driver
+        .wait_for(
+            "the hits",
+            "const hits = [...document.querySelectorAll('#search-results .search-hit')]; \
+             if (!hits.length || document.getElementById('search-status').textContent === 'Searching…') return null; \
+             return {hits: hits.map((h) => h.querySelector('.chat-preview').textContent), \
+                     chat: hits[0].querySelector('.chat-name').textContent, \
+                     listHidden: document.getElementById('chat-list').hidden, \
+                     status: document.getElementById('search-status').textContent}",
+        )
+        .await;
+    assert_eq!(
+        hits,
+        json!({"hits": [format!("bot {BOT}: 周五的会议纪要 meeting notes")],
+               "chat": format!("group {GROUP}"), "listHidden": true,
+               "status": "1 message found"})
+    );
+
+    driver.click("#search-results .search-hit").await;
+    let shown = driver
+        .wait_for(
+            "the chat at the message",
+            "const el = document.querySelector('#message-list .msg.highlight'); \
+             if (!el) return null; \
+             const box = document.getElementById('messages').getBoundingClientRect(); \
+             const r = el.getBoundingClientRect(); \
+             return {text: el.querySelector('.msg-body').textContent, \
+                     inView: r.top >= box.top && r.bottom <= box.bottom, \
+                     title: document.getElementById('chat-title').textContent, \
+                     composer: !document.getElementById('composer').hidden}",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!({"text": "周五的会议纪要 meeting notes", "inView": true,
+               "title": format!("group {GROUP}"), "composer": true})
+    );
+
+    // A word only in Bob's group finds nothing; Esc brings the chat list back.
+    driver
+        .js(
+            "const i = document.getElementById('search-input'); i.value = 'not for Alice'; \
+             i.dispatchEvent(new Event('input')); return 1",
+        )
+        .await;
+    driver
+        .wait_for(
+            "nothing found",
+            "return document.getElementById('search-status').textContent === 'Nothing found for “not for Alice”'",
+        )
+        .await;
+    driver.click("#search-input").await;
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the chat list back",
+            "return !document.getElementById('chat-list').hidden \
+             && document.getElementById('search-results').hidden \
+             && document.getElementById('search-input').value === ''",
+        )
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// A message that arrives while the reader is scrolled up is not marked read: it stays unread
 /// (on the server and in the list), a "new messages" line marks where it starts, and a button
 /// jumps there; reaching the bottom marks it read. At desktop and at phone width.

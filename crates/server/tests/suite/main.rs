@@ -17,6 +17,7 @@ mod openapi;
 mod quotes;
 mod rate_limit;
 mod revocation;
+mod search;
 mod send_stream;
 mod slow_client;
 mod tips;

@@ -17,7 +17,8 @@ use crate::clock::now_ms;
 use crate::ids::new_msg_id;
 use crate::service::media::outgoing_with_media;
 use crate::store::{
-    Chat, ChatSummary, Click, Join, Leave, MediaOwner, SendPolicy, UserEdit, UserRecall, UserSend,
+    Chat, ChatSummary, Click, Join, Leave, MediaOwner, SearchHit, SearchQuery, SendPolicy,
+    UserEdit, UserRecall, UserSend,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -111,6 +112,62 @@ pub(crate) async fn history(
     let has_more = page.first().is_some_and(|m| m.seq > 1);
     let messages = page.iter().map(message_json).collect::<Result<Vec<_>>>()?;
     Ok(Json(json!({ "messages": messages, "hasMore": has_more })))
+}
+
+/// The largest search page.
+const MAX_SEARCH_PAGE: u32 = 50;
+/// The search page size when none is asked for.
+const DEFAULT_SEARCH_PAGE: u32 = 20;
+
+#[derive(Deserialize)]
+pub(crate) struct SearchParams {
+    q: Option<String>,
+    limit: Option<u32>,
+    before: Option<i64>,
+}
+
+/// `GET /search?q=&limit=&before=`: the messages of the user's chats (as they are now: not
+/// a group they left) whose text contains `q`, newest first, each with its chat. Page back
+/// with `before` = the last result's `cursor`, while `hasMore`.
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Query(params): Query<SearchParams>,
+) -> Result<impl IntoResponse> {
+    let raw = params.q.ok_or_else(|| {
+        Problem::BadRequest("the query parameter q (what to search for) is missing".into())
+    })?;
+    let query = SearchQuery::new(&raw).map_err(|e| Problem::BadRequest(e.to_string()))?;
+    let limit = params.limit.unwrap_or(DEFAULT_SEARCH_PAGE);
+    if !(1..=MAX_SEARCH_PAGE).contains(&limit) {
+        return Err(Problem::BadRequest(format!(
+            "limit {limit} is not between 1 and {MAX_SEARCH_PAGE}"
+        )));
+    }
+    if let Some(before) = params.before.filter(|b| *b < 1) {
+        return Err(Problem::BadRequest(format!(
+            "before {before} is not a cursor (a positive integer)"
+        )));
+    }
+    let page = state
+        .store
+        .search(user.user_id, query, params.before, limit)
+        .await?;
+    let results = page.hits.iter().map(hit_json).collect::<Result<Vec<_>>>()?;
+    Ok(Json(
+        json!({ "results": results, "hasMore": page.has_more }),
+    ))
+}
+
+fn hit_json(hit: &SearchHit) -> Result<Value> {
+    let chat = Chat::from_key(&hit.message.chat_key)
+        .ok_or_else(|| Problem::Internal(format!("chat key {:?}", hit.message.chat_key)))?
+        .chat_ref();
+    Ok(json!({
+        "cursor": hit.cursor,
+        "chat": {"chatType": chat.chat_type, "chatId": chat.chat_id, "name": hit.chat_name},
+        "message": message_json(&hit.message)?,
+    }))
 }
 
 /// `POST /chats/{type}/{id}/messages` with `{"contentType", "content", "parentId"?}`: text or

@@ -42,6 +42,7 @@ pub fn router() -> Router<AppState> {
         .route("/messages/{msg_id}", delete(recall))
         .route("/messages/{msg_id}/edit", post(edit))
         .route("/messages/{msg_id}/click", post(click))
+        .route("/search", get(search))
         .route("/bots/{bot_id}/follow", put(follow).delete(unfollow))
         .route("/bots/{bot_id}/commands", get(bot_commands))
         .route("/groups/{group_id}/members", get(members))
