@@ -12,10 +12,16 @@ import { arrange } from './grouping.js';
 import { messageElement } from './message.js';
 
 const PAGE = 50;
-/** How many older pages a link to a message may load to find it. */
-const MAX_PAGES_TO_FIND = 10;
-/** How long a message opened by a link stays marked (ms). */
+/**
+ * How many pages back a jump to a message (a search hit, a link) loads before giving up: the
+ * view holds one unbroken stretch of history up to the end, so an older message is reached by
+ * loading every page after it.
+ */
+const MAX_JUMP_PAGES = 40;
+/** How long a message jumped to stays marked (ms). */
 const HIGHLIGHT_MS = 4000;
+
+const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 /** Load the older page when the reader is this close to the top (px). */
 const NEAR_TOP = 300;
 
@@ -46,7 +52,11 @@ export class ChatView {
 
   get key() { return this.chat ? chatKey(this.chat) : null; }
 
-  async open(chat) {
+  /**
+   * Shows `chat`: at its first unread message (with the "New messages" line) or its end, or,
+   * given `focus` (a message of the chat, from search), at that message.
+   */
+  async open(chat, { focus = null } = {}) {
     const unread = chat.unread ?? 0; // as the list had it, before anything is marked read
     this.chat = chat;
     this.generation += 1;
@@ -61,6 +71,13 @@ export class ChatView {
     const generation = this.generation;
     await this.loadOlder();
     if (generation !== this.generation) return; // another chat was opened meanwhile
+    if (focus) {
+      if (!(await this.show(focus.msgId)) && generation === this.generation) {
+        this.scrollToEnd();
+        this.read();
+      }
+      return;
+    }
     // Unread messages: start at the first of them, under the "New messages" line, rather
     // than at the end (which would mark read what the reader never saw).
     const first = unread > 0 ? this.firstUnread(unread) : null;
@@ -211,18 +228,25 @@ export class ChatView {
   }
 
   /**
-   * Scrolls to a message of the open chat and marks it for a moment, loading older pages (a
-   * few at most) until it is there. Returns whether it was found.
+   * Scrolls to a message of the open chat and marks it for a moment, loading older pages (at
+   * most MAX_JUMP_PAGES) until it is there. Returns whether it was found; if not, the status
+   * line says so.
    */
   async show(msgId) {
     const generation = this.generation;
-    for (let pages = 0; !this.element(msgId) && this.hasMore && pages < MAX_PAGES_TO_FIND; pages += 1) {
+    for (let pages = 0; !this.element(msgId) && pages < MAX_JUMP_PAGES; pages += 1) {
+      // A short first page keeps loading by itself; wait for it rather than race it.
+      while (this.loading) {
+        await sleep(30);
+        if (generation !== this.generation) return false;
+      }
+      if (this.element(msgId) || !this.hasMore) break;
       await this.loadOlder();
       if (generation !== this.generation) return false;
     }
     const el = this.element(msgId);
     if (!el) {
-      this.status.textContent = 'That message is not in the loaded history.';
+      this.status.textContent = 'That message is further back: scroll up to reach it.';
       return false;
     }
     el.scrollIntoView({ block: 'center' });

@@ -2,7 +2,9 @@
 // a chosen one goes in as `@name` + U+200B with the ID in `content.at` (wire §5.3). The paper
 // clip (or pasting an image) uploads a file and sends it as an image, video or file message.
 // A message's Reply action quotes it: the next message goes with its `parentId` (wire §5.4).
-// ↑ in an empty composer edits one's last message.
+// ↑ in an empty composer edits one's last message. `/` at the start offers the chat's bots'
+// commands: a direct one is sent at once (`/name`, as Yunhu's client does), a normal one is
+// put in the box for the user's input (the bot gets its preset text and the input, wire §7.4).
 
 import { api, chatPath, upload } from './api.js';
 import { h } from './dom.js';
@@ -21,6 +23,7 @@ export class Composer {
     this.status = form.querySelector('#composer-status');
     this.chat = null;
     this.members = [];
+    this.commands = []; // the chat's bots' commands, each with `bot` (the bot's nickname)
     this.picked = new Map(); // nickname -> userId
     this.matches = [];
     this.active = 0;
@@ -78,13 +81,22 @@ export class Composer {
     this.text.value = '';
     this.error.textContent = '';
     this.members = [];
+    this.commands = [];
     this.closeList();
     this.grow();
     if (chat.chatType === 'group') {
       try {
         const data = await api('GET', `/groups/${encodeURIComponent(chat.chatId)}/members`);
-        if (this.chat === chat) this.members = data.members ?? [];
-      } catch { /* mentions stay unavailable; sending still works */ }
+        if (this.chat !== chat) return;
+        this.members = data.members ?? [];
+        this.commands = this.members.filter((m) => m.kind === 'bot')
+          .flatMap((b) => (b.commands ?? []).map((c) => ({ ...c, bot: b.nickname })));
+      } catch { /* mentions and commands stay unavailable; sending still works */ }
+    } else {
+      try {
+        const data = await api('GET', `/bots/${encodeURIComponent(chat.chatId)}/commands`);
+        if (this.chat === chat) this.commands = (data.commands ?? []).map((c) => ({ ...c, bot: chat.name }));
+      } catch { /* no command picker; sending still works */ }
     }
   }
 
@@ -132,7 +144,23 @@ export class Composer {
     return m ? { query: m[2], start: upto.length - m[2].length - 1 } : null;
   }
 
+  /** The `/name` being typed at the very start of the box, if any. */
+  commandQuery() {
+    const upto = this.text.value.slice(0, this.text.selectionStart);
+    const m = /^\/([^\s/]{0,32})$/.exec(upto);
+    return m ? m[1] : null;
+  }
+
   suggest() {
+    const command = this.commands.length ? this.commandQuery() : null;
+    if (command !== null) {
+      const needle = command.toLowerCase();
+      this.matches = this.commands.filter((c) => c.name.toLowerCase().startsWith(needle)).slice(0, 8);
+      this.active = 0;
+      if (this.matches.length === 0) { this.closeList(); return; }
+      this.renderList();
+      return;
+    }
     const q = this.members.length ? this.query() : null;
     if (!q) { this.closeList(); return; }
     const needle = q.query.toLowerCase();
@@ -149,8 +177,12 @@ export class Composer {
     this.list.hidden = false;
     this.text.setAttribute('aria-expanded', 'true');
     this.list.replaceChildren(...this.matches.map((m, i) => {
-      const li = h('li', { role: 'option', 'aria-selected': i === this.active ? 'true' : 'false', class: i === this.active ? 'active' : '' },
-        h('strong', { text: m.nickname }), ' ', h('span', { class: 'muted', text: m.kind === 'bot' ? `bot · ${m.userId}` : m.userId }));
+      const attrs = { role: 'option', 'aria-selected': i === this.active ? 'true' : 'false', class: i === this.active ? 'active' : '' };
+      const li = m.commandId !== undefined
+        ? h('li', attrs, h('strong', { text: `/${m.name}` }), ' ',
+          h('span', { class: 'muted', text: `${m.bot} · ${m.kind === 'direct' ? 'sends at once' : (m.presetText ? `starts with "${m.presetText}"` : 'add your text')}` }))
+        : h('li', attrs,
+          h('strong', { text: m.nickname }), ' ', h('span', { class: 'muted', text: m.kind === 'bot' ? `bot · ${m.userId}` : m.userId }));
       // mousedown, not click: keeps the focus in the textarea.
       li.addEventListener('mousedown', (e) => { e.preventDefault(); this.pick(m); });
       return li;
@@ -162,7 +194,28 @@ export class Composer {
     this.text.setAttribute('aria-expanded', 'false');
   }
 
-  pick(member) {
+  pick(choice) {
+    if (choice?.commandId !== undefined) { this.pickCommand(choice); return; }
+    this.pickMember(choice);
+  }
+
+  /** A command picked: a direct one goes at once; a normal one waits for the user's input. */
+  pickCommand(command) {
+    this.closeList();
+    if (command.kind === 'direct') {
+      this.text.value = `/${command.name}`;
+      this.send();
+      return;
+    }
+    this.text.value = `/${command.name} `;
+    const caret = this.text.value.length;
+    this.text.setSelectionRange(caret, caret);
+    this.status.textContent = command.presetText
+      ? `The bot gets "${command.presetText}" and what you add.`
+      : 'The bot gets what you add.';
+  }
+
+  pickMember(member) {
     const q = this.query();
     if (!member || !q) return;
     const before = this.text.value.slice(0, q.start);
@@ -188,6 +241,7 @@ export class Composer {
       if (this.replying) body.parentId = this.replying.msgId;
       const msg = await api('POST', `/chats/${chatPath(this.chat)}/messages`, body);
       this.text.value = '';
+      this.status.textContent = '';
       this.replyTo(null);
       this.picked.clear();
       this.grow();

@@ -7,9 +7,11 @@ import { ChatList } from './chatlist.js';
 import { ChatView } from './chatview.js';
 import { Composer } from './composer.js';
 import { Discover } from './discover.js';
+import { GroupInfo } from './groupinfo.js';
 import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
 import { Notifier } from './notify.js';
+import { Search } from './search.js';
 import { installShortcuts } from './shortcuts.js';
 
 const $ = (id) => document.getElementById(id);
@@ -20,6 +22,11 @@ const chatList = new ChatList($('chat-list'), (chat) => openChat(chat));
 const view = new ChatView($('messages'), $('message-list'), $('history-status'), $('new-messages'), scheduleRead);
 const boards = new Boards($('boards'));
 const composer = new Composer($('composer'));
+// A search hit opens its chat (as the list has it, with its unread count) at that message.
+const search = new Search(
+  { input: $('search-input'), results: $('search-results'), status: $('search-status'), chatList: $('chat-list') },
+  (hit) => openChat(chatList.find(chatKey(hit.chat)) ?? hit.chat, hit.message),
+);
 $('message-list').addEventListener('reply', (e) => composer.replyTo(e.detail));
 // A message's own actions (message.js): each event comes from the message's element.
 /** A message changed by the reader here: shown at once, before its live frame comes. */
@@ -39,6 +46,15 @@ $('composer').addEventListener('edit-last', (e) => {
   el.querySelector(':scope > .msg-meta .msg-edit').click();
 });
 const lightbox = new Lightbox($('lightbox'));
+// Leaving a group from its info closes the chat and drops it from the list.
+const groupInfo = new GroupInfo($('group-info'), async () => {
+  $('back').click();
+  await loadChats();
+});
+$('chat-info').addEventListener('click', () => {
+  const chat = chatList.find(view.key);
+  if (chat) groupInfo.open(chat);
+});
 const notifier = new Notifier($('notify'), (key) => {
   const chat = chatList.find(key);
   if (chat) openChat(chat);
@@ -57,6 +73,7 @@ function showSignIn(message = '') {
   state.live?.stop();
   state.live = null;
   chatList.set([]); // and the tab's title loses its unread count
+  search.clear();
   $('app').hidden = true;
   $('signin').hidden = false;
   $('signin-error').textContent = message;
@@ -106,6 +123,7 @@ $('back').addEventListener('click', () => {
   chatList.render();
   view.clear();
   $('composer').hidden = true;
+  $('chat-info').hidden = true;
   $('chat-title').textContent = 'Choose a chat';
   document.querySelector('.chat-item')?.focus();
 });
@@ -169,16 +187,18 @@ async function loadChats() {
   }
 }
 
-async function openChat(chat) {
+/** Opens a chat: at its first unread message or its end, or at `focus`, a message in it. */
+async function openChat(chat, focus = null) {
   chatList.openKey = chatKey(chat);
   chatList.render();
   document.body.classList.add('chat-open');
   $('chat-title').textContent = chat.name || chat.chatId;
+  $('chat-info').hidden = chat.chatType !== 'group';
   $('composer').hidden = false;
   boards.show(chatKey(chat));
   composer.open(chat);
-  await view.open(chat);
-  $('composer-text').focus();
+  await view.open(chat, { focus });
+  if (!focus) $('composer-text').focus();
 }
 
 /** Marks read up to `seq`, at most one request per chat per half second. */

@@ -1,4 +1,5 @@
-// Bots: list and create; a chosen bot's webhook, commands, followers, groups; token rotation.
+// Bots: list and create; a chosen bot's webhook, event types, signing secret, commands,
+// followers, groups; token rotation.
 
 import { h } from '../dom.js';
 import { admin, choices, directory, seg } from './api.js';
@@ -24,6 +25,50 @@ function webhookForm(id, current, again) {
   return el;
 }
 
+/** The event types a bot may ask for: what cloudlake sends (wire §7). */
+const EVENT_TYPES = ['message.receive.normal', 'message.receive.instruction', 'bot.followed',
+  'bot.unfollowed', 'group.join', 'group.leave', 'button.report.inline'];
+
+/**
+ * Which events go to the bot: every type (nothing ticked), or only those ticked, through
+ * `PUT /bots/{id}/webhook` with `eventTypes` (the URL stays as it is). Types the bot asked for
+ * that are not in the list (set through the API) are shown ticked too, and kept.
+ */
+function eventTypesForm(id, current, again) {
+  const types = [...new Set([...EVENT_TYPES, ...(current ?? [])])];
+  const boxes = types.map((t) => h('label', { class: 'check' },
+    h('input', { type: 'checkbox', name: 'eventType', value: t, checked: (current ?? []).includes(t) }), ` ${t}`));
+  const save = h('button', { type: 'submit', text: 'Save event types' });
+  const el = h('form', { id: 'event-types-form', class: 'checks' }, ...boxes, save);
+  el.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const picked = [...el.querySelectorAll('input[name=eventType]:checked')].map((b) => b.value);
+    attempt(() => admin('PUT', `/bots/${seg(id)}/webhook`, { eventTypes: picked.length ? picked : null }),
+      (r) => { notice(r.eventTypes ? `Only these events now go to the bot: ${r.eventTypes.join(', ')}.` : 'Every event now goes to the bot.'); again(); });
+  });
+  return el;
+}
+
+/**
+ * The webhook signing secret (Standard Webhooks `whsec_…`): shown on request, and rotated after
+ * an in-page question, since signatures with the old one stop at once.
+ */
+function secretSection(id) {
+  const shown = h('p', { id: 'secret-now', class: 'muted', text: 'Hidden.' });
+  const show = h('button', { type: 'button', id: 'secret-show', text: 'Show secret' });
+  show.addEventListener('click', () => attempt(() => admin('GET', `/bots/${seg(id)}/secret`),
+    (r) => shown.replaceChildren(h('code', { text: r.secret }))));
+  const rotate = h('button', { type: 'button', class: 'danger', id: 'secret-rotate', text: 'Rotate secret' });
+  rotate.addEventListener('click', () => confirmStep(
+    'Rotate the signing secret? The bot must use the new one at once: signatures with the old one stop.',
+    'Rotate secret',
+    () => attempt(() => admin('POST', `/bots/${seg(id)}/secret`), (r) => {
+      shown.replaceChildren(h('code', { text: r.secret }));
+      notice('New signing secret:', 'ok', r.secret);
+    })));
+  return h('div', { id: 'secret-section' }, shown, show, ' ', rotate);
+}
+
 /** Adds a command (or sets the kind and preset text of one with that name). */
 function commandForm(id, again) {
   const el = form([['name', 'Command name', { required: true }], ['kind', 'Kind', { options: ['normal', 'direct'] }],
@@ -35,8 +80,9 @@ function commandForm(id, again) {
 }
 
 async function detail(root, id, relist) {
-  const [b, dir, { commands }] = await Promise.all([
-    admin('GET', `/bots/${seg(id)}`), directory(), admin('GET', `/bots/${seg(id)}/commands`)]);
+  const [b, dir, { commands }, sub] = await Promise.all([
+    admin('GET', `/bots/${seg(id)}`), directory(), admin('GET', `/bots/${seg(id)}/commands`),
+    admin('GET', `/bots/${seg(id)}/webhook`)]);
   const again = () => detail(root, id);
   // Filled by deliveries.js from the event-delivery admin endpoints, when the server has them.
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
@@ -47,6 +93,12 @@ async function detail(root, id, relist) {
       : h('span', { class: 'muted', text: 'none (events go to the bot WebSocket)' })),
     // The list above shows the URL too: a change redraws both.
     webhookForm(id, b.webhookUrl, relist ?? again),
+    h('h3', { text: 'Event types' }),
+    h('p', { class: 'muted', text: 'Nothing ticked: every event goes to the bot. Ticked: only those.' }),
+    eventTypesForm(id, sub.eventTypes, again),
+    h('h3', { text: 'Signing secret' }),
+    h('p', { class: 'muted', text: 'Webhook requests are signed with it (webhook-signature, Standard Webhooks).' }),
+    secretSection(id),
     health,
     h('h3', { text: 'Commands' }),
     h('p', { class: 'muted', text: 'What users pick after typing / in the chat with the bot. A normal command puts its preset text in the input box; a direct one sends /name at once.' }),

@@ -188,18 +188,12 @@ async fn homepage(State(state): State<AppState>, Query(q): Query<HomepageQuery>)
     }}))
 }
 
-/// `YYYY-MM-DD` (UTC) of an epoch time in seconds (Howard Hinnant's civil-from-days).
+/// `YYYY-MM-DD` (UTC) of an epoch time in seconds; a time outside jiff's range (years −9999
+/// to 9999) as `""`.
 fn date_text(epoch_secs: i64) -> String {
-    let z = epoch_secs.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}")
+    jiff::Timestamp::from_second(epoch_secs)
+        .map(|t| t.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -291,13 +291,7 @@ impl Store {
                 for key in &edit.media_keys {
                     note_media_in_chat(conn, key, &chat_key)?;
                 }
-                log(
-                    tx,
-                    LogKind::Edit,
-                    message,
-                    edit.send_time,
-                    |cursor, message| Record::Edited { cursor, message },
-                )?;
+                log(tx, LogKind::Edit, message, edit.send_time)?;
                 Ok(true)
             })
             .await
@@ -331,13 +325,7 @@ impl Store {
                 let Some(message) = recalled else {
                     return Ok(false);
                 };
-                log(
-                    tx,
-                    LogKind::Recall,
-                    message,
-                    recall_time,
-                    |cursor, message| Record::Recalled { cursor, message },
-                )?;
+                log(tx, LogKind::Recall, message, recall_time)?;
                 Ok(true)
             })
             .await
@@ -401,13 +389,7 @@ impl Store {
                 for key in &edit.media_keys {
                     note_media_in_chat(conn, key, &chat_key)?;
                 }
-                log(
-                    tx,
-                    LogKind::Edit,
-                    message.clone(),
-                    edit.send_time,
-                    |cursor, message| Record::Edited { cursor, message },
-                )?;
+                log(tx, LogKind::Edit, message.clone(), edit.send_time)?;
                 Ok(UserEdit::Edited(Box::new(message)))
             })
             .await
@@ -449,13 +431,7 @@ impl Store {
                         "a user's own message was not there to recall".into(),
                     ));
                 };
-                log(
-                    tx,
-                    LogKind::Recall,
-                    message.clone(),
-                    recall_time,
-                    |cursor, message| Record::Recalled { cursor, message },
-                )?;
+                log(tx, LogKind::Recall, message.clone(), recall_time)?;
                 Ok(UserRecall::Recalled(Box::new(message)))
             })
             .await
@@ -846,14 +822,17 @@ fn replace_content(
 }
 
 /// Appends an edit or recall of a stored message to the chat log under the next cursor, and
-/// records it (made by `record`) with the message as it now stands.
-fn log(
-    tx: &mut Tx<'_>,
-    kind: LogKind,
-    message: StoredMessage,
-    at: i64,
-    record: fn(i64, StoredMessage) -> Record,
-) -> Result<(), StoreError> {
+/// records it (`Edited` or `Recalled`) with the message as it now stands.
+fn log(tx: &mut Tx<'_>, kind: LogKind, message: StoredMessage, at: i64) -> Result<(), StoreError> {
+    let record: fn(i64, StoredMessage) -> Record = match kind {
+        LogKind::Edit => |cursor, message| Record::Edited { cursor, message },
+        LogKind::Recall => |cursor, message| Record::Recalled { cursor, message },
+        LogKind::Message => {
+            return Err(StoreError::Internal(
+                "a new message is logged when it is appended, not here".into(),
+            ));
+        }
+    };
     let conn = tx.conn();
     let cursor = tx.numbers().next_cursor(conn)?;
     conn.prepare_cached(

@@ -3,8 +3,10 @@
 //!
 //! What it keeps: the directory (users, groups, bots and their relations: [`directory`],
 //! [`group_admin`], [`commands`], [`sessions`]), the message log and each chat's cursors and
-//! sequence numbers ([`messages`], [`user_side`], [`boards`]), uploads' metadata
-//! ([`media`]), and the events outbox with its delivery state ([`outbox`], [`deliveries`]).
+//! sequence numbers ([`messages`], [`user_side`], [`boards`]) with its search index
+//! ([`search`]; on SQLite a file of its own, `search.db`, which an indexer thread keeps up
+//! to date off the writer: `index`), uploads' metadata ([`media`]), and the events outbox
+//! with its delivery state ([`outbox`], [`deliveries`]).
 //!
 //! How it writes: every write is a job for one group-commit writer thread ([`writer`]), which
 //! runs the queued jobs in one transaction and answers their callers once the commit is
@@ -12,7 +14,7 @@
 //! transaction context ([`tx`]) and leaves in it plain records of what it changed
 //! ([`record`]); after the commit the writer hands them, in commit order, to the
 //! [`CommitSink`] it was opened with ([`sink`]). Reads use a small pool of read-only
-//! connections ([`readers`]) beside the writer.
+//! connections ([`readers`]) beside the writer; on SQLite they attach `search.db` too.
 //!
 //! What it is not: it builds no live frames, renders no HTML (a message's or board's HTML
 //! comes in with the write, made by the caller, and is stored as given), knows no HTTP and no
@@ -29,6 +31,7 @@ mod discover;
 mod error;
 mod group_admin;
 mod html_backlog;
+mod index;
 mod keys;
 mod media;
 mod messages;
@@ -39,6 +42,7 @@ mod quotes;
 mod readers;
 mod record;
 mod schema;
+mod search;
 mod sessions;
 mod sink;
 mod syncer;
@@ -67,6 +71,7 @@ pub use group_admin::{
     BotPermissions, Gag, GagEntry, GroupAdminState, MemberChange, SendPolicy, TagChange, TagEdit,
 };
 pub use html_backlog::{BoardKey, Unrendered};
+pub use index::SEARCH_DB_FILE;
 pub use media::{MediaOwner, MediaRecord, Viewer};
 pub use messages::{Delivery, GroupAccess, MessageView, Outgoing, UserEdit, UserRecall};
 pub use model::{
@@ -75,6 +80,7 @@ pub use model::{
 pub use outbox::{OutboxEvent, Wake};
 pub use quotes::QUOTE_FIELDS;
 pub use record::{BoardState, Record};
+pub use search::{MAX_SEARCH_CHARS, SearchHit, SearchPage, SearchQuery, SearchQueryError};
 pub use sink::{Commit, CommitSink, NoSink};
 pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
 pub use web_info::{BotInfo, GroupInfo};
@@ -120,23 +126,30 @@ pub struct Store {
     events: tokio::sync::broadcast::Sender<Arc<Wake>>,
 }
 
-/// Stops the writer thread (see [`Store::open`]).
-pub struct WriterThread(writer::Closer, JoinHandle<()>);
+/// Stops the writer thread, and on SQLite the search indexer's (see [`Store::open`]).
+pub struct WriterThread(writer::Closer, JoinHandle<()>, Option<index::Indexer>);
 
 impl WriterThread {
     /// Commits every write already queued, refuses later ones (`WriteAborted`), and waits
-    /// until the writer has stopped. Blocks: call it from a blocking context.
+    /// until the writer has stopped; then stops the search indexer, which catches up with
+    /// what it has not indexed when the store is next opened. Blocks: call it from a
+    /// blocking context.
     pub fn join(self) {
         self.0.close();
         if self.1.join().is_err() {
             tracing::error!("the storage writer thread panicked");
+        }
+        if let Some(indexer) = self.2 {
+            indexer.stop();
         }
     }
 }
 
 impl Store {
     /// Opens (creating if needed) the database in `data_dir`, applies migrations, and starts
-    /// the writer thread, which hands every commit to `sink`.
+    /// the writer thread, which hands every commit to `sink`, and the search indexer's thread,
+    /// which keeps the search index ([`SEARCH_DB_FILE`], rebuilt if it is missing or
+    /// unusable) up to date with the database (see `index`).
     pub fn open(
         data_dir: &Path,
         durability: Durability,
@@ -168,6 +181,16 @@ impl Store {
             (Durability::Normal, _) => None,
         };
 
+        let last_cursor: i64 = conn.query_row(numbers::LAST_CURSOR, [], |row| row.get(0))?;
+        let index_path = index::path(data_dir);
+        let search_index = index::open(&index_path, last_cursor)?;
+        let index_name = index_path.to_str().ok_or_else(|| {
+            StoreError::Io(std::io::Error::other(format!(
+                "the data directory's path is not UTF-8: {}",
+                data_dir.display()
+            )))
+        })?;
+
         let readers = (0..READERS)
             .map(|_| {
                 let conn = rusqlite::Connection::open_with_flags(
@@ -175,10 +198,18 @@ impl Store {
                     OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )?;
                 configure(&conn)?;
+                // Read-only, as the connection is: searches read the index beside `messages`.
+                conn.execute(
+                    &format!("ATTACH DATABASE ?1 AS {}", index::SCHEMA_NAME),
+                    [index_name],
+                )?;
                 Ok(Connection::sqlite(conn))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        Store::start(Connection::sqlite(conn), readers, None, sink, sync)
+        let indexer = index::Indexer::start(search_index, index::open_source(&path)?)?;
+        let (store, WriterThread(closer, thread, _)) =
+            Store::start(Connection::sqlite(conn), readers, None, sink, sync)?;
+        Ok((store, WriterThread(closer, thread, Some(indexer))))
     }
 
     /// Opens the PostgreSQL database at `url` (`postgres://user:pass@host/db`), shared by
@@ -235,7 +266,7 @@ impl Store {
                 shared,
                 events,
             },
-            WriterThread(closer, thread),
+            WriterThread(closer, thread, None),
         ))
     }
 }
@@ -278,7 +309,7 @@ impl LocalWaker {
     }
 }
 
-fn configure(conn: &rusqlite::Connection) -> Result<(), StoreError> {
+pub(crate) fn configure(conn: &rusqlite::Connection) -> Result<(), StoreError> {
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // The writer is the only writer, but a reader may briefly need a lock during a checkpoint.
     conn.busy_timeout(std::time::Duration::from_secs(5))?;

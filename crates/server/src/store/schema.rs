@@ -322,6 +322,29 @@ const MIGRATIONS: &[&str] = &[
     COMMAND_KINDS,
 ];
 
+/// The searchable text of a PostgreSQL `messages` row, as the trigram index (PostgreSQL's
+/// migration 6) and `store::search` spell it: they must spell it the same for the index to
+/// serve the query. `jsonb` refuses the escape `\u0000` that JSON allows (and serde writes for
+/// a NUL in a text); turned into `\ufffd`, which escapes the same way wherever it stands, the
+/// content stays valid JSON, and no message fails to be written for its index.
+macro_rules! pg_search_text {
+    () => {
+        r"(replace(content, '\u0000', '\ufffd')::jsonb ->> 'text')"
+    };
+}
+pub(crate) use pg_search_text;
+
+/// PostgreSQL's migration 6: a trigram index (`pg_trgm`, in Debian's `postgresql` package and
+/// trusted, so a database owner may create it) over the text of the visible text, markdown
+/// and HTML messages. It serves `ILIKE '%…%'` for patterns of three or more characters, in
+/// any script; PostgreSQL keeps it in step with inserts, edits and recalls by itself.
+const PG_SEARCH_INDEX: &str = concat!(
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n",
+    "CREATE INDEX messages_search_trgm ON messages USING gin (",
+    pg_search_text!(),
+    " gin_trgm_ops) WHERE recall_time IS NULL AND content_type IN ('text', 'markdown', 'html');\n"
+);
+
 /// SQLite's migration 8 and PostgreSQL's 3: written once, in SQL both engines take.
 const FOLD_LOG_INTO_MESSAGES: &str = r#"
 -- A new message is its own chat log entry: its id is its cursor, drawn from the one sequence
@@ -568,6 +591,8 @@ CREATE TABLE delivery_leases (
     RENDERED_HTML,
     // 5: how a command is invoked (SQLite's migration 10).
     COMMAND_KINDS,
+    // 6: the search index (SQLite's is a file of its own: `store::index`).
+    PG_SEARCH_INDEX,
 ];
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate

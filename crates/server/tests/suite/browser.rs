@@ -1157,6 +1157,109 @@ async fn the_chat_list_fits_a_phone_screen_in_a_real_browser() {
     server.stop().await;
 }
 
+/// The search box in the chat list's header: hits (Chinese, two characters or more) replace
+/// the list, never one from a group the reader is not in; choosing one opens its chat at that
+/// message, three pages back, marked and in view; Esc brings the list back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_a_message_and_opens_the_chat_at_it_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.group(GROUP2, &[BOB]).await;
+    let bot_token = server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    server.join(BOT, GROUP2).await;
+    let send = async |group: &str, text: String| {
+        let reply = server
+            .post(
+                "/bot/send",
+                &bot_token,
+                crate::common::text("group", group, &text),
+            )
+            .await;
+        assert_eq!(reply["code"], 1, "{reply}");
+    };
+    send(GROUP2, "Bob's 会议纪要, not for Alice".into()).await;
+    for i in 1..=5 {
+        send(GROUP, format!("early line {i}")).await;
+    }
+    send(GROUP, "周五的会议纪要 meeting notes".into()).await;
+    // Enough after it that the chat's first pages do not reach it.
+    for i in 1..=130 {
+        send(GROUP, format!("later line {i}")).await;
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+        return;
+    };
+    driver.type_into("#search-input", "会议").await;
+    let hits = driver
+        .wait_for(
+            "the hits",
+            "const hits = [...document.querySelectorAll('#search-results .search-hit')]; \
+             if (!hits.length || document.getElementById('search-status').textContent === 'Searching…') return null; \
+             return {hits: hits.map((h) => h.querySelector('.chat-preview').textContent), \
+                     chat: hits[0].querySelector('.chat-name').textContent, \
+                     listHidden: document.getElementById('chat-list').hidden, \
+                     status: document.getElementById('search-status').textContent}",
+        )
+        .await;
+    assert_eq!(
+        hits,
+        json!({"hits": [format!("bot {BOT}: 周五的会议纪要 meeting notes")],
+               "chat": format!("group {GROUP}"), "listHidden": true,
+               "status": "1 message found"})
+    );
+
+    driver.click("#search-results .search-hit").await;
+    let shown = driver
+        .wait_for(
+            "the chat at the message",
+            "const el = document.querySelector('#message-list .msg.highlight'); \
+             if (!el) return null; \
+             const box = document.getElementById('messages').getBoundingClientRect(); \
+             const r = el.getBoundingClientRect(); \
+             return {text: el.querySelector('.msg-body').textContent, \
+                     inView: r.top >= box.top && r.bottom <= box.bottom, \
+                     title: document.getElementById('chat-title').textContent, \
+                     composer: !document.getElementById('composer').hidden}",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!({"text": "周五的会议纪要 meeting notes", "inView": true,
+               "title": format!("group {GROUP}"), "composer": true})
+    );
+
+    // A word only in Bob's group finds nothing; Esc brings the chat list back.
+    driver
+        .js(
+            "const i = document.getElementById('search-input'); i.value = 'not for Alice'; \
+             i.dispatchEvent(new Event('input')); return 1",
+        )
+        .await;
+    driver
+        .wait_for(
+            "nothing found",
+            "return document.getElementById('search-status').textContent === 'Nothing found for “not for Alice”'",
+        )
+        .await;
+    driver.click("#search-input").await;
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the chat list back",
+            "return !document.getElementById('chat-list').hidden \
+             && document.getElementById('search-results').hidden \
+             && document.getElementById('search-input').value === ''",
+        )
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// A message that arrives while the reader is scrolled up is not marked read: it stays unread
 /// (on the server and in the list), a "new messages" line marks where it starts, and a button
 /// jumps there; reaching the bottom marks it read. At desktop and at phone width.
@@ -2204,10 +2307,203 @@ async fn desktop_notifications_in_a_real_browser() {
     server.stop().await;
 }
 
+/// A group's info: its people with their roles, its bots with their commands; leaving the
+/// group asks first (Cancel keeps it), then closes the chat and drops it from the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_info_shows_roles_and_bot_commands_and_leaves_in_a_real_browser() {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.user(BOB, "Bob").await;
+    server.group(GROUP, &[ALICE, BOB]).await;
+    let (status, body) = server
+        .admin(
+            Method::PUT,
+            &format!("/groups/{GROUP}/members/{BOB}"),
+            Some(json!({"role": "administrator"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    for command in [
+        json!({"name": "weather", "kind": "normal", "presetText": "天气"}),
+        json!({"name": "help", "kind": "direct"}),
+    ] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                &format!("/bots/{BOT}/commands"),
+                Some(command),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, (390, 844)).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    driver.click("#chat-info").await;
+    let shown = driver
+        .wait_for(
+            "the group's members",
+            "const d = document.getElementById('group-info'); \
+             if (!d.open || !d.querySelector('.member-list.bots li')) return null; \
+             const box = d.getBoundingClientRect(); \
+             return {people: [...d.querySelectorAll('.people > li')].map((li) => li.textContent).sort(), \
+                     bots: [...d.querySelectorAll('.bots > li > .member-name')].map((e) => e.textContent), \
+                     commands: [...d.querySelectorAll('.command-list li')].map((li) => li.textContent), \
+                     fits: box.left >= 0 && box.right <= innerWidth}",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!({"people": [format!("Alice {ALICE}"), format!("Bob {BOB}admin")],
+               "bots": [format!("bot {BOT}")],
+               "commands": ["/weather starts with \"天气\"", "/help sends at once"],
+               "fits": true})
+    );
+    // Leave: asked first; Cancel keeps the membership.
+    driver.click("#group-info .leave-row button.danger").await;
+    driver.click("#group-info .leave-row button.link").await;
+    let (status, _) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/groups/{GROUP}/members"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "still a member after Cancel");
+    driver.click("#group-info .leave-row button.danger").await;
+    driver.click("#group-info .leave-row button.danger").await;
+    driver
+        .wait_for(
+            "the chat gone from the list",
+            &format!(
+                "return !document.getElementById('group-info').open \
+                 && !document.querySelector('[data-chat-key=\"group:{GROUP}\"]') \
+                 && document.getElementById('chat-info').hidden"
+            ),
+        )
+        .await;
+    let (status, _) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/groups/{GROUP}/members"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "not a member any more");
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// `/` at the start of the composer offers the chat's bots' commands: a direct one is sent at
+/// once, a normal one waits for the user's input; the bot gets each as a command.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slash_picks_a_bots_command_in_a_real_browser() {
+    slash_picks((1280, 800)).await;
+    slash_picks((390, 844)).await;
+}
+
+async fn slash_picks(size: (u32, u32)) {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    for command in [
+        json!({"name": "weather", "kind": "normal", "presetText": "天气"}),
+        json!({"name": "help", "kind": "direct"}),
+    ] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                &format!("/bots/{BOT}/commands"),
+                Some(command),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let options = "const l = document.getElementById('mention-list'); \
+                   return l.hidden ? null : [...l.querySelectorAll('li strong')].map((e) => e.textContent)";
+    driver.type_into("#composer-text", "/").await;
+    let all = driver.wait_for("the command list", options).await;
+    assert_eq!(all, json!(["/weather", "/help"]));
+    // Narrowed by what is typed; Enter picks: a direct command goes at once.
+    driver.type_into("#composer-text", "he").await;
+    assert_eq!(
+        driver.wait_for("one command", options).await,
+        json!(["/help"])
+    );
+    driver.press(ENTER).await;
+    driver
+        .wait_for(
+            "/help sent",
+            "return document.querySelector('#message-list .msg:last-child .msg-body')?.textContent === '/help' \
+                    && document.getElementById('composer-text').value === ''",
+        )
+        .await;
+    // A normal command is put in the box; the user adds to it.
+    driver.type_into("#composer-text", "/we").await;
+    assert_eq!(
+        driver.wait_for("one command", options).await,
+        json!(["/weather"])
+    );
+    driver.press(ENTER).await;
+    assert_eq!(
+        driver
+            .js("return document.getElementById('composer-text').value")
+            .await,
+        "/weather "
+    );
+    driver.type_into("#composer-text", "北京").await;
+    driver.press(ENTER).await;
+    let bot = server.outbox(BOT);
+    let commands = |events: &Vec<Value>| {
+        events
+            .iter()
+            .filter(|e| e["header"]["eventType"] == "message.receive.instruction")
+            .map(|e| {
+                let m = &e["event"]["message"];
+                json!([m["commandName"], m["content"]["text"]])
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut got = commands(&bot);
+    for _ in 0..50 {
+        if got.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        got = commands(&server.outbox(BOT));
+    }
+    assert_eq!(
+        got,
+        vec![json!(["help", "/help"]), json!(["weather", "天气 北京"])]
+    );
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
 /// Unread mentions are badged apart from the unread count ("@1" beside "2"), counted live as
 /// they arrive, and gone once the chat is read.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mentions_are_badged_apart_from_unread_in_a_real_browser() {
+    mentions_badged((1280, 800)).await;
+    mentions_badged((390, 844)).await;
+}
+
+async fn mentions_badged(size: (u32, u32)) {
     let server = TestServer::start().await;
     let alice = server.user(ALICE, "Alice").await;
     server.group(GROUP, &[ALICE]).await;
@@ -2226,7 +2522,7 @@ async fn mentions_are_badged_apart_from_unread_in_a_real_browser() {
     };
     send("@Alice\u{200b} can you look", json!([ALICE])).await;
     send("just news", json!([])).await;
-    let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
         return;
     };
     let badges = format!(
@@ -2800,6 +3096,105 @@ async fn rotating_asks_first((width, height): (u32, u32), scheme: &str) {
         assert!(!old_works, "{id}: the old token still works");
         assert!(new_works, "{id}: the shown token does not work");
     }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// A bot's page in the admin console chooses which events go to the bot (none ticked: all),
+/// shows its signing secret on request, and rotates it after asking (Cancel keeps it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_types_and_the_signing_secret_in_the_admin_console_in_a_real_browser() {
+    let server = TestServer::start().await;
+    // The console opens on the users table, which must have a row.
+    server.user(ALICE, "Alice").await;
+    server.bot(BOT).await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    open_bot(&driver, BOT).await;
+    let subscription = async || {
+        let (status, body) = server
+            .admin(Method::GET, &format!("/bots/{BOT}/webhook"), None)
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["eventTypes"].clone()
+    };
+    assert_eq!(subscription().await, Value::Null);
+    driver
+        .click("#event-types-form input[value='bot.followed']")
+        .await;
+    driver
+        .click("#event-types-form input[value='button.report.inline']")
+        .await;
+    driver.click("#event-types-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the saved types",
+            "return document.querySelector('#notice .notice.ok')?.textContent.startsWith('Only these events')",
+        )
+        .await;
+    assert_eq!(
+        subscription().await,
+        json!(["bot.followed", "button.report.inline"])
+    );
+    // The page shows them ticked again; unticking both means every type.
+    driver
+        .wait_for(
+            "the ticked boxes",
+            "return [...document.querySelectorAll('#event-types-form input:checked')].map((b) => b.value).join() \
+                    === 'bot.followed,button.report.inline'",
+        )
+        .await;
+    driver
+        .click("#event-types-form input[value='bot.followed']")
+        .await;
+    driver
+        .click("#event-types-form input[value='button.report.inline']")
+        .await;
+    driver.click("#event-types-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "every type",
+            "return document.querySelector('#notice .notice.ok')?.textContent === 'Every event now goes to the bot.'",
+        )
+        .await;
+    assert_eq!(subscription().await, Value::Null);
+
+    // The secret: shown on request, as the API has it.
+    let secret = async || {
+        let (_, body) = server
+            .admin(Method::GET, &format!("/bots/{BOT}/secret"), None)
+            .await;
+        body["secret"].as_str().unwrap_or("").to_owned()
+    };
+    let before = secret().await;
+    assert!(before.starts_with("whsec_"), "{before}");
+    driver.click("#secret-show").await;
+    let shown = driver
+        .wait_for(
+            "the secret",
+            "return document.querySelector('#secret-now code')?.textContent",
+        )
+        .await;
+    assert_eq!(shown, before.as_str());
+    // Rotating asks first: Cancel keeps the secret.
+    driver.click("#secret-rotate").await;
+    driver.click("#notice .confirm-no").await;
+    assert_eq!(secret().await, before);
+    driver.click("#secret-rotate").await;
+    driver.click("#notice .confirm-yes").await;
+    let rotated = driver
+        .wait_for(
+            "the new secret",
+            &format!(
+                "const c = document.querySelector('#secret-now code')?.textContent; \
+                 return c && c !== '{before}' ? c : null"
+            ),
+        )
+        .await;
+    assert_eq!(rotated, secret().await.as_str());
 
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);

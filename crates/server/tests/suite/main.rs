@@ -18,6 +18,7 @@ mod openapi;
 mod quotes;
 mod rate_limit;
 mod revocation;
+mod search;
 mod send_stream;
 mod slow_client;
 mod tips;

@@ -753,3 +753,40 @@ async fn replies_carry_the_quote_fields() {
         "{page}"
     );
 }
+
+/// The composer's `/` picker in a private chat: the commands of a bot the user follows; a bot
+/// they do not follow is a 404.
+#[tokio::test]
+async fn a_followed_bots_commands_for_the_picker() {
+    let (server, _, alice, mallory) = setup().await;
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            &format!("/bots/{BOT}/commands"),
+            Some(json!({"name": "weather", "presetText": "天气"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = server
+        .user_api(Method::GET, &alice, &format!("/bots/{BOT}/commands"), None)
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body,
+        json!({"commands": [{"commandId": body["commands"][0]["commandId"], "name": "weather",
+                             "kind": "normal", "presetText": "天气"}]})
+    );
+    let (status, _) = server
+        .user_api(
+            Method::GET,
+            &mallory,
+            &format!("/bots/{BOT}/commands"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "not a follower");
+    let (status, _) = server
+        .user_api(Method::GET, &alice, "/bots/12345/commands", None)
+        .await;
+    assert_eq!(status, 404, "no such bot");
+}

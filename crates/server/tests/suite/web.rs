@@ -140,7 +140,25 @@ async fn members_of_my_groups_only() {
     );
     assert_eq!(
         members[2],
-        json!({"kind": "bot", "userId": "86297657", "nickname": "bot 86297657", "avatarUrl": ""})
+        json!({"kind": "bot", "userId": "86297657", "nickname": "bot 86297657", "avatarUrl": "",
+               "commands": []})
+    );
+    // The bots' commands, for the group's info panel.
+    let (status, _) = server
+        .admin(
+            Method::POST,
+            "/bots/86297657/commands",
+            Some(json!({"name": "weather", "kind": "normal", "presetText": "天气"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, body) = server
+        .user_api(Method::GET, &alice, "/groups/665344168/members", None)
+        .await;
+    assert_eq!(
+        body["members"][2]["commands"],
+        json!([{"commandId": 1, "name": "weather", "kind": "normal", "presetText": "天气"}]),
+        "{body}"
     );
     // A mention picked from that list reaches the bot with its own ID in `at`.
     let (status, sent) = server

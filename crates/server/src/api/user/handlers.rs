@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use cloudlake_protocol::{ContentType, OutgoingMessage};
+use cloudlake_protocol::{ContentType, OutgoingMessage, RecvType};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -17,7 +17,8 @@ use crate::clock::now_ms;
 use crate::ids::new_msg_id;
 use crate::service::media::outgoing_with_media;
 use crate::store::{
-    Chat, ChatSummary, Click, Join, Leave, MediaOwner, SendPolicy, UserEdit, UserRecall, UserSend,
+    Chat, ChatSummary, Click, Join, Leave, MediaOwner, SearchHit, SearchQuery, SendPolicy,
+    UserEdit, UserRecall, UserSend,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -111,6 +112,62 @@ pub(crate) async fn history(
     let has_more = page.first().is_some_and(|m| m.seq > 1);
     let messages = page.iter().map(message_json).collect::<Result<Vec<_>>>()?;
     Ok(Json(json!({ "messages": messages, "hasMore": has_more })))
+}
+
+/// The largest search page.
+const MAX_SEARCH_PAGE: u32 = 50;
+/// The search page size when none is asked for.
+const DEFAULT_SEARCH_PAGE: u32 = 20;
+
+#[derive(Deserialize)]
+pub(crate) struct SearchParams {
+    q: Option<String>,
+    limit: Option<u32>,
+    before: Option<i64>,
+}
+
+/// `GET /search?q=&limit=&before=`: the messages of the user's chats (as they are now: not
+/// a group they left) whose text contains `q`, newest first, each with its chat. Page back
+/// with `before` = the last result's `cursor`, while `hasMore`.
+pub(crate) async fn search(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Query(params): Query<SearchParams>,
+) -> Result<impl IntoResponse> {
+    let raw = params.q.ok_or_else(|| {
+        Problem::BadRequest("the query parameter q (what to search for) is missing".into())
+    })?;
+    let query = SearchQuery::new(&raw).map_err(|e| Problem::BadRequest(e.to_string()))?;
+    let limit = params.limit.unwrap_or(DEFAULT_SEARCH_PAGE);
+    if !(1..=MAX_SEARCH_PAGE).contains(&limit) {
+        return Err(Problem::BadRequest(format!(
+            "limit {limit} is not between 1 and {MAX_SEARCH_PAGE}"
+        )));
+    }
+    if let Some(before) = params.before.filter(|b| *b < 1) {
+        return Err(Problem::BadRequest(format!(
+            "before {before} is not a cursor (a positive integer)"
+        )));
+    }
+    let page = state
+        .store
+        .search(user.user_id, query, params.before, limit)
+        .await?;
+    let results = page.hits.iter().map(hit_json).collect::<Result<Vec<_>>>()?;
+    Ok(Json(
+        json!({ "results": results, "hasMore": page.has_more }),
+    ))
+}
+
+fn hit_json(hit: &SearchHit) -> Result<Value> {
+    let chat = Chat::from_key(&hit.message.chat_key)
+        .ok_or_else(|| Problem::Internal(format!("chat key {:?}", hit.message.chat_key)))?
+        .chat_ref();
+    Ok(json!({
+        "cursor": hit.cursor,
+        "chat": {"chatType": chat.chat_type, "chatId": chat.chat_id, "name": hit.chat_name},
+        "message": message_json(&hit.message)?,
+    }))
 }
 
 /// `POST /chats/{type}/{id}/messages` with `{"contentType", "content", "parentId"?}`: text or
@@ -301,9 +358,28 @@ pub(crate) async fn unfollow(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /groups/{groupId}/members`: who is in a group the user is in, for mentions: its
-/// users (`kind: "user"`, with their role), then its bots (`kind: "bot"`, with their
-/// avatar). Bots are listed under `userId` too, since `at` holds either kind of ID and a
+/// `GET /bots/{botId}/commands`: the commands of a bot the user follows, for the composer's
+/// `/` picker in their private chat (a group's bots' commands come with its members). A bot
+/// the user does not follow is a 404, as if it did not exist.
+pub(crate) async fn bot_commands(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path(bot_id): Path<String>,
+) -> Result<impl IntoResponse> {
+    if !state
+        .store
+        .bot_reaches(bot_id.clone(), RecvType::User, user.user_id)
+        .await?
+    {
+        return Err(not_in_chat());
+    }
+    let commands = state.store.commands(bot_id).await?;
+    Ok(Json(json!({ "commands": commands })))
+}
+
+/// `GET /groups/{groupId}/members`: who is in a group the user is in, for mentions and the
+/// group's info: its users (`kind: "user"`, with their role), then its bots (`kind: "bot"`,
+/// with their avatar and commands). Bots are listed under `userId` too, since `at` holds either kind of ID and a
 /// picker treats them alike; a bot @-mentioned this way sees itself in the event's `at`.
 pub(crate) async fn members(
     State(state): State<AppState>,
@@ -317,14 +393,19 @@ pub(crate) async fn members(
         .filter(|g| g.members.iter().any(|m| m.user_id == user.user_id))
         .ok_or_else(not_in_chat)?;
     let bots = state.store.group_bots(group_id).await?;
-    let members = detail
+    let mut members = detail
         .members
         .iter()
         .map(|m| json!({"kind": "user", "userId": m.user_id, "nickname": m.nickname, "role": m.role}))
-        .chain(bots.iter().map(|b| {
-            json!({"kind": "bot", "userId": b.bot_id, "nickname": b.nickname, "avatarUrl": b.avatar_url})
-        }))
         .collect::<Vec<_>>();
+    // A group has a handful of bots: their commands, one read each, for the group's info panel.
+    for b in &bots {
+        let commands = state.store.commands(b.bot_id.clone()).await?;
+        members.push(
+            json!({"kind": "bot", "userId": b.bot_id, "nickname": b.nickname,
+                            "avatarUrl": b.avatar_url, "commands": commands}),
+        );
+    }
     Ok(Json(json!({ "members": members })))
 }
 

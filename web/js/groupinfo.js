@@ -1,0 +1,82 @@
+// A group's info (the chat header's Members button): its people with their roles, its bots
+// with their commands, and leaving the group, asked in the dialog before it is done.
+import { api } from './api.js';
+import { h } from './dom.js';
+
+const ROLES = { owner: 'owner', administrator: 'admin' };
+
+export class GroupInfo {
+  /** `dialog`: the <dialog>; `onLeft(chat)`: called once the reader has left the group. */
+  constructor(dialog, onLeft) {
+    this.dialog = dialog;
+    this.title = dialog.querySelector('h2');
+    this.body = dialog.querySelector('.group-info-body');
+    this.onLeft = onLeft;
+    this.chat = null;
+    dialog.querySelector('[data-close]').addEventListener('click', () => dialog.close());
+  }
+
+  /** Opens the dialog on `chat` (a group) and loads its members. */
+  async open(chat) {
+    this.chat = chat;
+    this.title.textContent = chat.name || chat.chatId;
+    this.body.replaceChildren(h('p', { class: 'muted', text: 'Loading…' }));
+    this.dialog.showModal();
+    let members;
+    try {
+      members = (await api('GET', `/groups/${encodeURIComponent(chat.chatId)}/members`)).members ?? [];
+    } catch (err) {
+      this.body.replaceChildren(h('p', { class: 'error', role: 'alert', text: `Could not load the members: ${err.message}` }));
+      return;
+    }
+    if (this.chat !== chat) return;
+    const people = members.filter((m) => m.kind === 'user');
+    const bots = members.filter((m) => m.kind === 'bot');
+    this.body.replaceChildren(
+      h('h3', { text: `People (${people.length})` }),
+      h('ul', { class: 'member-list people' }, people.map((m) => h('li', {},
+        h('span', { class: 'member-name', text: m.nickname || m.userId }),
+        h('span', { class: 'muted', text: ` ${m.userId}` }),
+        ROLES[m.role] ? h('span', { class: 'tag role', text: ROLES[m.role] }) : null))),
+      h('h3', { text: `Bots (${bots.length})` }),
+      bots.length === 0 ? h('p', { class: 'muted', text: 'No bots in this group.' }) : null,
+      h('ul', { class: 'member-list bots' }, bots.map((b) => h('li', {},
+        h('span', { class: 'member-name', text: b.nickname || b.userId }),
+        h('span', { class: 'tag', text: 'bot' }),
+        (b.commands ?? []).length
+          ? h('ul', { class: 'command-list' }, b.commands.map((c) => h('li', {},
+            h('code', { text: `/${c.name}` }),
+            h('span', { class: 'muted', text: c.kind === 'direct' ? ' sends at once' : (c.presetText ? ` starts with "${c.presetText}"` : '') }))))
+          : null))),
+      this.leaveButton(chat),
+    );
+  }
+
+  /** Leave the group: a first press asks, the second (Leave) leaves; Cancel keeps it. */
+  leaveButton(chat) {
+    const row = h('div', { class: 'leave-row' });
+    const ask = h('button', { type: 'button', class: 'danger', text: 'Leave group' });
+    ask.addEventListener('click', () => {
+      const yes = h('button', { type: 'button', class: 'danger', text: 'Leave' });
+      const no = h('button', { type: 'button', class: 'link', text: 'Cancel' });
+      const status = h('span', { class: 'error', role: 'alert' });
+      no.addEventListener('click', () => { row.replaceChildren(ask); ask.focus(); });
+      yes.addEventListener('click', async () => {
+        yes.disabled = true;
+        try {
+          await api('POST', `/groups/${encodeURIComponent(chat.chatId)}/leave`);
+        } catch (err) {
+          yes.disabled = false;
+          status.textContent = `Could not leave: ${err.message}`;
+          return;
+        }
+        this.dialog.close();
+        this.onLeft(chat);
+      });
+      row.replaceChildren(h('span', { text: `Leave ${chat.name || chat.chatId}? Its messages will no longer reach you.` }), yes, no, status);
+      no.focus();
+    });
+    row.append(ask);
+    return row;
+  }
+}
