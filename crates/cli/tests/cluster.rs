@@ -367,10 +367,23 @@ async fn webhook_events_are_delivered_once_across_both_nodes() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let delivered = hooks.lock().unwrap().clone();
     let unique: HashSet<String> = delivered.iter().cloned().collect();
+    // A second delivery follows a failure one of the nodes logged (a storage error that paused
+    // delivery, a rolled-back batch): show their warnings with the failure.
+    let warnings = |node: &Served| -> Vec<String> {
+        node.output
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .cloned()
+            .collect()
+    };
     assert_eq!(
         delivered.len(),
         unique.len(),
-        "an event was delivered twice"
+        "an event was delivered twice; node a warned {:#?}, node b warned {:#?}",
+        warnings(&cluster.a),
+        warnings(&cluster.b)
     );
     assert_eq!(unique, events, "exactly the outbox's events");
     let pending = cluster.rows(&format!(
