@@ -4,11 +4,14 @@
 //! listed; a closed group is never listed, since a user could not join it anyway and its
 //! name is for its members.
 
+use serde::Serialize;
+
 use super::db::params;
 use super::{Store, StoreError};
 
-/// An open group as a user discovers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An open group as a user discovers it (serialised as the user API lists it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct OpenGroup {
     /// The group ID.
     pub group_id: String,
@@ -22,8 +25,9 @@ pub struct OpenGroup {
     pub member: bool,
 }
 
-/// A bot as a user discovers it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A bot as a user discovers it (serialised as the user API lists it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FollowableBot {
     /// The bot ID.
     pub bot_id: String,

@@ -484,23 +484,18 @@ pub(crate) async fn groups(
         ));
     }
     let limit = discover_limit(query.limit)?;
-    // One more than asked tells whether the list is cut short.
-    let mut list = state.store.open_groups(user.user_id, limit + 1).await?;
+    let (groups, truncated) = cut(
+        state.store.open_groups(user.user_id, limit + 1).await?,
+        limit,
+    );
+    Ok(Json(json!({ "groups": groups, "truncated": truncated })))
+}
+
+/// A list read with one row more than `limit`, cut to `limit`, and whether it had more.
+fn cut<T>(mut list: Vec<T>, limit: u32) -> (Vec<T>, bool) {
     let truncated = list.len() > limit as usize;
     list.truncate(limit as usize);
-    let groups = list
-        .iter()
-        .map(|g| {
-            json!({
-                "groupId": g.group_id,
-                "name": g.name,
-                "avatarUrl": g.avatar_url,
-                "memberCount": g.member_count,
-                "member": g.member,
-            })
-        })
-        .collect::<Vec<_>>();
-    Ok(Json(json!({ "groups": groups, "truncated": truncated })))
+    (list, truncated)
 }
 
 /// `GET /bots?limit=`: the bots a user may follow (every bot), by nickname, with whether the
@@ -511,19 +506,9 @@ pub(crate) async fn bots(
     Query(query): Query<BotsQuery>,
 ) -> Result<impl IntoResponse> {
     let limit = discover_limit(query.limit)?;
-    let mut list = state.store.followable_bots(user.user_id, limit + 1).await?;
-    let truncated = list.len() > limit as usize;
-    list.truncate(limit as usize);
-    let bots = list
-        .iter()
-        .map(|b| {
-            json!({
-                "botId": b.bot_id,
-                "nickname": b.nickname,
-                "avatarUrl": b.avatar_url,
-                "followed": b.followed,
-            })
-        })
-        .collect::<Vec<_>>();
+    let (bots, truncated) = cut(
+        state.store.followable_bots(user.user_id, limit + 1).await?,
+        limit,
+    );
     Ok(Json(json!({ "bots": bots, "truncated": truncated })))
 }
