@@ -226,6 +226,14 @@ async fn deliver_pages(
         let Some(url) = sub.webhook_url.clone() else {
             return Ok(());
         };
+        // The lease is held before the page is read, not only before each event is sent:
+        // a page read while another node held the bot can list events that node sends and
+        // records meanwhile; once it has let go, sending from that stale page would deliver
+        // them twice. (A node releases only after its outcomes are committed, so a page read
+        // under the lease is current.) Seen once in the cluster test's CI runs.
+        if !leases.hold(bot_id).await? {
+            return Ok(());
+        }
         let skip = recording.as_ref().map_or(0, |r| r.ids.len());
         let due: Vec<_> = store
             .pending_events(bot_id.to_owned(), Some(now_ms()), PAGE + skip as u32)
