@@ -1,8 +1,12 @@
 //! HTTP load: POST the same body again and again, closed loop (a fixed number of requests in
 //! flight) or open loop (a fixed arrival rate, latency measured from each request's intended
 //! start so that a stalled server cannot hide its stall).
+//!
+//! The load runs on one thread of its own (a current-thread runtime, like `wrk -t1`) over
+//! [`crate::raw_http`] connections, and reports the CPU that thread used: the harness shares
+//! the machine's cores with the server it measures, so its cost is part of every result.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,9 +14,9 @@ use anyhow::Context;
 use hdrhistogram::Histogram;
 use reqwest::Url;
 use serde_json::{Value, json};
-use tokio::sync::Semaphore;
 
 use crate::loopback::require_loopback;
+use crate::raw_http::{Answer, Connection, Request, thread_cpu};
 use crate::report::{histogram, record, summary};
 
 /// The longest run allowed, whatever is asked.
@@ -67,14 +71,26 @@ impl Shared {
     }
 }
 
-/// Runs the load and returns its summary.
+/// Runs the load on a thread of its own and returns its summary.
 pub async fn run(load: HttpLoad) -> anyhow::Result<Value> {
     require_loopback(&load.url)?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(load.concurrency)
-        .tcp_nodelay(true)
-        .build()
-        .context("http client")?;
+    let request = Request::post_json(&load.url, &load.body)?;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("bench-load".into())
+        .spawn(move || {
+            let result = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .context("the load's runtime")
+                .map(|rt| rt.block_on(drive(load, request)));
+            let _ = tx.send(result);
+        })
+        .context("the load's thread")?;
+    rx.await.context("the load's thread ended early")?
+}
+
+async fn drive(load: HttpLoad, request: Request) -> Value {
     let shared = Arc::new(Shared {
         stop: AtomicBool::new(false),
         started: AtomicU64::new(0),
@@ -84,15 +100,19 @@ pub async fn run(load: HttpLoad) -> anyhow::Result<Value> {
         interval: Mutex::new(histogram()),
     });
     let duration = load.duration.min(MAX_DURATION);
+    let cpu_before = thread_cpu();
     let begin = Instant::now();
     let reporter = load
         .report_every
         .map(|every| tokio::spawn(report_intervals(shared.clone(), every, load.server_pid)));
     match load.rate {
-        None => closed_loop(&load, &client, &shared, begin + duration).await,
-        Some(rate) => open_loop(&load, &client, &shared, begin + duration, rate).await,
+        None => closed_loop(&load, &request, &shared, begin + duration).await,
+        Some(rate) => open_loop(&load, &request, &shared, begin + duration, rate).await,
     }
     let elapsed = begin.elapsed();
+    let cpu = thread_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     if let Some(reporter) = reporter {
         reporter.abort();
     }
@@ -107,10 +127,15 @@ pub async fn run(load: HttpLoad) -> anyhow::Result<Value> {
         elapsed,
         &latency,
     );
+    if let Some(cpu) = cpu {
+        // Cores' worth of CPU the load thread used over the run (1.0 = one core, busy).
+        report["harness_cpu_cores"] =
+            json!((cpu.as_secs_f64() / elapsed.as_secs_f64().max(1e-9) * 1000.0).round() / 1000.0);
+    }
     if let Some(rss) = load.server_pid.and_then(crate::fanout::rss_kib) {
         report["server_rss_kib"] = json!(rss);
     }
-    Ok(report)
+    report
 }
 
 /// Prints one line per interval: requests ok / failed in it, its latency percentiles, and the
@@ -148,21 +173,22 @@ async fn report_intervals(shared: Arc<Shared>, every: Duration, server_pid: Opti
     }
 }
 
-/// Sends one request; true when the server answered HTTP 200 with code 1.
-async fn one(client: &reqwest::Client, load: &HttpLoad) -> bool {
-    let sent = client
-        .post(load.url.clone())
-        .header("Content-Type", "application/json")
-        .body(load.body.to_string())
-        .send()
-        .await;
-    match sent {
-        Ok(resp) if resp.status().is_success() => match resp.bytes().await {
-            // A cheap check of the envelope: every success starts `{"code":1,`.
-            Ok(body) => body.starts_with(b"{\"code\":1,"),
-            Err(_) => false,
-        },
-        _ => false,
+/// Sends one request on `conn` (opening it first if needed); true when the server answered
+/// HTTP 200 with code 1. A connection that failed is dropped, and the next request opens
+/// another.
+async fn one(conn: &mut Option<Connection>, request: &Request) -> bool {
+    if conn.is_none() {
+        *conn = Connection::open(request.addr).await.ok();
+    }
+    let Some(open) = conn else {
+        return false;
+    };
+    match open.exchange(request).await {
+        Ok(answer) => answer == Answer::Success,
+        Err(_) => {
+            *conn = None;
+            false
+        }
     }
 }
 
@@ -173,35 +199,34 @@ fn take_ticket(shared: &Shared, load: &HttpLoad, deadline: Instant) -> bool {
     shared.started.fetch_add(1, Ordering::Relaxed) < load.max_requests
 }
 
-async fn closed_loop(
-    load: &HttpLoad,
-    client: &reqwest::Client,
-    shared: &Arc<Shared>,
-    deadline: Instant,
-) {
-    let mut workers = Vec::new();
+async fn closed_loop(load: &HttpLoad, request: &Request, shared: &Arc<Shared>, deadline: Instant) {
+    let mut workers = tokio::task::JoinSet::new();
     for _ in 0..load.concurrency.max(1) {
-        let (client, load, shared) = (client.clone(), load.clone(), shared.clone());
-        workers.push(tokio::spawn(async move {
+        let (request, load, shared) = (request.clone(), load.clone(), shared.clone());
+        workers.spawn(async move {
+            let mut conn = None;
             while take_ticket(&shared, &load, deadline) {
                 let start = Instant::now();
-                let ok = one(&client, &load).await;
+                let ok = one(&mut conn, &request).await;
                 shared.record(ok, start.elapsed());
             }
-        }));
+        });
     }
-    join(workers).await;
+    workers.join_all().await;
 }
 
 async fn open_loop(
     load: &HttpLoad,
-    client: &reqwest::Client,
+    request: &Request,
     shared: &Arc<Shared>,
     deadline: Instant,
     rate: f64,
 ) {
     let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
-    let in_flight = Arc::new(Semaphore::new(load.concurrency.max(1)));
+    // Idle connections, and how many more may be opened: an arrival takes an idle one, or
+    // opens one while fewer than `concurrency` exist.
+    let idle: Arc<Mutex<Vec<Connection>>> = Arc::default();
+    let unopened = Arc::new(AtomicUsize::new(load.concurrency.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     let first = Instant::now();
     let mut n: u32 = 0;
@@ -209,18 +234,39 @@ async fn open_loop(
         let intended = first + interval * n;
         n = n.saturating_add(1);
         tokio::time::sleep_until(intended.into()).await;
-        // More requests outstanding than allowed means the server is not keeping up: count the
-        // arrival as failed rather than queue without bound.
-        let Ok(permit) = in_flight.clone().try_acquire_owned() else {
-            shared.failed.fetch_add(1, Ordering::Relaxed);
-            continue;
+        let taken = idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop();
+        let mut conn = match taken {
+            Some(conn) => Some(conn),
+            None if take_slot(&unopened) => None,
+            // More requests outstanding than allowed means the server is not keeping up:
+            // count the arrival as failed rather than queue without bound.
+            None => {
+                shared.failed.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
         };
-        let (client, load, shared) = (client.clone(), load.clone(), shared.clone());
+        let (request, shared, idle, unopened) = (
+            request.clone(),
+            shared.clone(),
+            idle.clone(),
+            unopened.clone(),
+        );
         tasks.spawn(async move {
-            let ok = one(&client, &load).await;
-            let latency = intended.elapsed();
-            drop(permit);
-            shared.record(ok, latency);
+            let ok = one(&mut conn, &request).await;
+            shared.record(ok, intended.elapsed());
+            match conn {
+                Some(conn) => idle
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(conn),
+                // The connection failed: its slot is free for a new one.
+                None => {
+                    unopened.fetch_add(1, Ordering::Relaxed);
+                }
+            }
         });
         // Finished tasks are reaped as the run goes, so a long run holds only what is in
         // flight.
@@ -229,8 +275,9 @@ async fn open_loop(
     tasks.join_all().await;
 }
 
-async fn join(tasks: Vec<tokio::task::JoinHandle<()>>) {
-    for task in tasks {
-        let _ = task.await;
-    }
+/// Takes one of the connection slots not yet opened, if any is left.
+fn take_slot(unopened: &AtomicUsize) -> bool {
+    unopened
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1))
+        .is_ok()
 }

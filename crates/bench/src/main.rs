@@ -4,6 +4,7 @@ mod baseline;
 mod fanout;
 mod http_load;
 mod loopback;
+mod raw_http;
 mod report;
 mod setup;
 mod synapse;
@@ -73,6 +74,25 @@ enum Command {
         /// The server's pid, to sample its RSS.
         #[arg(long)]
         server_pid: Option<u32>,
+    },
+    /// POST one JSON body to any loopback URL, closed loop: with `baseline` running in another
+    /// process, the cross-check of this harness against `wrk` (BENCHMARKS.md).
+    Post {
+        /// The URL (loopback IP address and port).
+        #[arg(
+            long,
+            default_value = "http://127.0.0.1:18090/open-apis/v1/bot/batch_send?token=x"
+        )]
+        url: Url,
+        /// The body; by default a batch_send to 10 groups, as `send --scenario group10` sends.
+        #[arg(long)]
+        body: Option<String>,
+        /// Requests in flight.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// How long to run.
+        #[arg(long, default_value_t = 10.0)]
+        seconds: f64,
     },
     /// Live fan-out to the connected members of one group.
     Fanout {
@@ -194,6 +214,28 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Post {
+            url,
+            body,
+            concurrency,
+            seconds,
+        } => {
+            let ids: Vec<String> = (1..=10).map(|i| format!("{}", 100_000 + i)).collect();
+            let body = body.unwrap_or_else(|| batch_send_body("group", ids));
+            let load = http_load::HttpLoad {
+                name: format!("post {url}"),
+                url,
+                body: Arc::from(body),
+                concurrency,
+                duration: Duration::from_secs_f64(seconds),
+                max_requests: 10_000_000,
+                rate: None,
+                report_every: None,
+                server_pid: None,
+            };
+            println!("{}", http_load::run(load).await?);
+            Ok(())
+        }
         Command::Fanout {
             server,
             admin_token,
@@ -273,12 +315,17 @@ async fn prepare(admin: &setup::Admin, scenario: Scenario) -> anyhow::Result<(Ur
                 .collect(),
         ),
     };
-    let body = json!({"recvIds": ids, "recvType": recv_type, "contentType": "text",
-        "content": {"text": "bench message", "buttons": [[{"text": "ok", "actionType": 3, "value": "v"}]]}});
     let url = admin
         .base()
         .join(&format!("open-apis/v1/bot/batch_send?token={token}"))?;
-    Ok((url, Arc::from(body.to_string())))
+    Ok((url, Arc::from(batch_send_body(recv_type, ids))))
+}
+
+/// The batch_send body every HTTP run sends: a short text with one button.
+fn batch_send_body(recv_type: &str, ids: Vec<String>) -> String {
+    json!({"recvIds": ids, "recvType": recv_type, "contentType": "text",
+        "content": {"text": "bench message", "buttons": [[{"text": "ok", "actionType": 3, "value": "v"}]]}})
+    .to_string()
 }
 
 fn ratio(measured: &Value, baseline: &Value) -> Value {
