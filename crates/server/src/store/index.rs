@@ -29,13 +29,18 @@
 //! rounds, medians of the writer thread's CPU per operation): batch send to ten groups 124.1
 //! vs 124.2 µs at 1 in flight and 37.3 vs 36.2 µs at 64, edits 38.5 vs 36.7 and 15.5 vs
 //! 16.5 µs: within noise (15 rounds in three runs on a shared two-core machine: median
-//! ratios 0.92 and 0.99 for the batch send, 1.00 and 0.95 for edits). The indexer thread
-//! spends about 2 µs per short message and 39 µs per edit of a 700-byte markdown text (its
-//! own CPU over the bench's batch send and edit runs), and indexed 300,000 messages from
-//! scratch in 1.8 s. So it keeps up with sends at the writer's top rate, but not with edits alone at theirs
-//! (15 µs each on the writer): under such a load its lag grows, searches keep finding what
-//! it has not reached by scanning (at most the newest 10,000 messages and edits above the
-//! watermark, `search::TAIL_SCAN`), and it catches up when the load drops.
+//! ratios 0.92 and 0.99 for the batch send, 1.00 and 0.95 for edits).
+//!
+//! The indexer thread's own CPU is not free on a two-core machine: under a saturating batch
+//! send to ten groups (12,500 requests/s, 125,000 messages/s) it was a quarter of the
+//! server's CPU samples. Per short message it spent 2.0–2.7 µs (200,000 messages of ten chats
+//! indexed from scratch, release build); 1.6–1.7 µs since a new message is read by its id
+//! without the join by `msg_id`, added without OR REPLACE's lookup, and batches hold 10,000.
+//! An edit of a 700-byte markdown text costs it about 39 µs. It keeps up with sends at the
+//! writer's top rate, but not with edits alone at theirs (15 µs each on the writer): under
+//! such a load its lag grows, searches keep finding what it has not reached by scanning (at
+//! most the newest 10,000 messages and edits above the watermark, `search::TAIL_SCAN`), and
+//! it catches up when the load drops.
 //!
 //! A `search.db` that cannot be opened or read, has another format version, or is ahead of the
 //! main database (a main database restored from a backup) is deleted and rebuilt at start-up:
@@ -56,9 +61,12 @@ pub const SEARCH_DB_FILE: &str = "search.db";
 /// The schema name the read connections attach `search.db` under.
 pub(crate) const SCHEMA_NAME: &str = "search";
 
-/// The most changes indexed in one transaction: large enough that a catch-up pays a commit
-/// per 2,000 messages, small enough that a batch holds the main database's snapshot briefly.
-pub(crate) const BATCH: i64 = 2_000;
+/// The most changes indexed in one transaction: large enough that a catch-up (or a heavy
+/// load: a batch send to ten groups at 12,000 requests/s is 120,000 messages/s) pays a commit
+/// and a segment merge per 10,000 messages rather than per 2,000 (about 0.3 µs less per
+/// message), small enough that a batch holds the main database's snapshot briefly (reading
+/// 10,000 changes takes about 5 ms).
+pub(crate) const BATCH: i64 = 10_000;
 
 /// How often an idle indexer looks for new changes. The query is two index seeks.
 const IDLE_POLL: Duration = Duration::from_millis(100);
@@ -89,19 +97,23 @@ CREATE VIRTUAL TABLE message_search USING fts5(
 /// The next changes after the watermark (`?1`), at most `?2`, in cursor order: new messages
 /// and edits and recalls, each with its message as it now stands and, if the message is a
 /// visible text, markdown or HTML message, its text. A message that is gone (a deleted group)
-/// has a NULL id. The conditions are ORs, not `IN` (see the main schema's migration 6).
+/// has a NULL id. A new message is its own change (the first two columns equal), read by its
+/// id alone: the join by `msg_id` is only for the chat log's edits and recalls (it was a third
+/// of the indexer's CPU per message when every change went through it). The conditions are
+/// ORs, not `IN` (see the main schema's migration 6).
 const CHANGES: &str = "
-SELECT c.id, m.id,
-  CASE WHEN m.recall_time IS NULL
+SELECT id, id, CASE WHEN recall_time IS NULL
+        AND (content_type = 'text' OR content_type = 'markdown' OR content_type = 'html')
+        AND json_valid(content) AND json_type(content, '$.text') = 'text'
+       THEN json_extract(content, '$.text') END
+FROM messages WHERE id > ?1
+UNION ALL
+SELECT c.id, m.id, CASE WHEN m.recall_time IS NULL
         AND (m.content_type = 'text' OR m.content_type = 'markdown' OR m.content_type = 'html')
         AND json_valid(m.content) AND json_type(m.content, '$.text') = 'text'
        THEN json_extract(m.content, '$.text') END
-FROM (SELECT id, msg_id FROM (
-        SELECT id, msg_id FROM messages WHERE id > ?1
-        UNION ALL SELECT id, msg_id FROM chat_log WHERE id > ?1
-      ) ORDER BY id LIMIT ?2) AS c
-LEFT JOIN messages m ON m.msg_id = c.msg_id
-ORDER BY c.id";
+FROM chat_log c LEFT JOIN messages m ON m.msg_id = c.msg_id WHERE c.id > ?1
+ORDER BY 1 LIMIT ?2";
 
 /// The path of `search.db` in `data_dir`.
 pub(crate) fn path(data_dir: &Path) -> PathBuf {
@@ -204,12 +216,19 @@ pub(crate) fn step(index: &mut Connection, source: &Connection) -> Result<usize,
         return Ok(0);
     };
     {
+        let mut add =
+            tx.prepare_cached("INSERT INTO message_search (rowid, text) VALUES (?1, ?2)")?;
         let mut put = tx.prepare_cached(
             "INSERT OR REPLACE INTO message_search (rowid, text) VALUES (?1, ?2)",
         )?;
         let mut delete = tx.prepare_cached("DELETE FROM message_search WHERE rowid = ?1")?;
-        for (_, id, text) in &changes {
+        for (change, id, text) in &changes {
             match (id, text) {
+                // A new message has no row yet (this batch's transaction is the only one
+                // that could have written it): a plain insert skips OR REPLACE's lookup.
+                (Some(id), Some(text)) if id == change => {
+                    add.execute(params![id, text])?;
+                }
                 (Some(id), Some(text)) => {
                     put.execute(params![id, text])?;
                 }
