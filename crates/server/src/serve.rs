@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::api::{self, AppState};
+use crate::api::{self, AppServices, AppState};
 use crate::bus::Bus;
 use crate::bus::nats::{NatsBus, NatsOptions};
 use crate::bus::sink::LiveSink;
@@ -162,7 +162,7 @@ impl Server {
             urls.clone(),
         )?;
         let events = Events::new(config.delivery, urls.clone(), store.clone());
-        let state = AppState {
+        let state = AppState::new(AppServices {
             messaging: Messaging::new(store.clone(), ephemeral, urls.clone()),
             media: Media::new(store.clone(), Arc::new(blobs), urls.clone()),
             rate_limit: config.rate_limit,
@@ -174,7 +174,7 @@ impl Server {
             request_timeout: config.limits.request_timeout,
             ws_limits: crate::api::limits::WsLimits::new(&config.limits),
             upload_timeout: config.limits.upload_timeout,
-        };
+        });
         Ok(Server {
             listener,
             state,
