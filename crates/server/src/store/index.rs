@@ -40,7 +40,9 @@
 //! writer's top rate, but not with edits alone at theirs (15 µs each on the writer): under
 //! such a load its lag grows, searches keep finding what it has not reached by scanning (at
 //! most the newest 10,000 messages and edits above the watermark, `search::TAIL_SCAN`), and
-//! it catches up when the load drops.
+//! it catches up when the load drops. It runs at a lower priority (nice +10) than the
+//! server's other threads, so that on a busy machine it is the index that waits, not the
+//! requests.
 //!
 //! A `search.db` that cannot be opened or read, has another format version, or is ahead of the
 //! main database (a main database restored from a backup) is deleted and rebuilt at start-up:
@@ -273,6 +275,7 @@ impl Indexer {
 }
 
 fn run(mut index: Connection, source: Connection, stopped: mpsc::Receiver<()>) {
+    yield_to_serving();
     loop {
         let wait = match step(&mut index, &source) {
             Ok(n) if n as i64 >= BATCH => Duration::ZERO,
@@ -291,9 +294,40 @@ fn run(mut index: Connection, source: Connection, stopped: mpsc::Receiver<()>) {
     }
 }
 
+/// Lowers this thread's scheduling priority (nice 10 more than the server's). On a busy machine the threads that
+/// answer requests and deliver messages go first, and the index catches up when they leave
+/// CPU to spare: under a saturating batch send on two cores the indexer had been a quarter
+/// of the server's CPU. The index is derived data, and a search covers the lag by scanning
+/// (see the module documentation).
+fn yield_to_serving() {
+    use rustix::process::{getpriority_process, setpriority_process};
+    let me = Some(rustix::thread::gettid());
+    // Relative to the server's own nice value (19 is the lowest priority there is).
+    let lower = getpriority_process(me).map_or(10, |nice| (nice + 10).min(19));
+    if let Err(e) = setpriority_process(me, lower) {
+        tracing::debug!(error = %e, "could not lower the search indexer's priority");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The indexer thread lowers its own priority, and only its own.
+    #[test]
+    fn the_indexer_thread_yields_to_the_others() {
+        use rustix::process::getpriority_process;
+        use rustix::thread::gettid;
+        let before = getpriority_process(Some(gettid())).unwrap();
+        let inside = std::thread::spawn(|| {
+            yield_to_serving();
+            getpriority_process(Some(gettid())).unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(inside, (before + 10).min(19));
+        assert_eq!(getpriority_process(Some(gettid())).unwrap(), before);
+    }
 
     fn main_db(dir: &Path) -> Connection {
         let mut conn = Connection::open(dir.join("main.db")).unwrap();
