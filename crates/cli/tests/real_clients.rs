@@ -411,6 +411,40 @@ mod scenarios {
         let content = seen["content"].as_str().unwrap_or_default();
         assert!(content.contains("Bob") || content.contains(&bob), "{seen}");
     }
+
+    /// A form command (wire §7.4) filled in through the user API reaches the client's command
+    /// handler with `contentType: "form"` and the `formJson` of every field.
+    pub fn form_command(w: &mut World) {
+        let form = r#"[{"id": "city", "type": "select", "label": "城市", "options": ["北京", "上海"]},
+                       {"id": "note", "type": "input", "label": "备注", "default": "无"},
+                       {"id": "loud", "type": "switch", "label": "大声"},
+                       {"id": "tags", "type": "checkbox", "label": "标签", "options": ["a", "b"]}]"#;
+        let command = w.admin(&["bot", "add-command", BOT_ID, "order", "--form", form]);
+        let command_id = command["commandId"].as_i64().unwrap();
+        let alice = w.alice.clone();
+        let sent = w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/chats/group/{}/forms", w.group),
+            Some(json!({"botId": BOT_ID, "commandId": command_id,
+                        "values": {"city": 1, "loud": true, "tags": [1]}})),
+        );
+        assert_eq!(sent["contentType"], "form", "{sent}");
+        let seen = w.expect("command", |r| r["content_type"] == "form");
+        assert_eq!(seen["name"], "order", "{seen}");
+        assert_eq!(seen["command_id"], command_id, "{seen}");
+        assert_eq!(seen["chat_type"], "group", "{seen}");
+        assert_eq!(
+            seen["form"],
+            json!({
+                "city": {"id": "city", "type": "select", "label": "城市", "selectIndex": 1, "selectValue": "上海"},
+                "note": {"id": "note", "type": "input", "label": "备注", "value": "无"},
+                "loud": {"id": "loud", "type": "switch", "label": "大声", "value": true},
+                "tags": {"id": "tags", "type": "checkbox", "label": "标签", "selectStatus": [false, true], "selectValues": ["b"]},
+            }),
+            "{seen}"
+        );
+    }
 }
 
 /// One test per scenario for a client: starts a server and the client, runs the scenario.
@@ -456,6 +490,7 @@ client_tests!(
         quote,
         mention_from_the_members_list,
         quote_fields,
+        form_command,
     ]
 );
 

@@ -583,3 +583,80 @@ fn deliveries_read_as_text_and_replay_takes_durations_and_dates() {
         "{out:?}"
     );
 }
+
+/// Form commands and hint texts from the CLI: `--field ID:TYPE[:LABEL[:OPTIONS]]` builds the
+/// form the admin API takes; `--form` takes it as JSON (for defaults); a bad one is refused
+/// with the server's reason.
+#[tokio::test]
+async fn form_commands_and_hint_texts_are_managed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &[]);
+    let token = server.banner_value("admin token").unwrap();
+    admin_json(
+        &server,
+        &token,
+        &["bot", "create", "--id", "86297657", "--nickname", "b"],
+    );
+    let hinted = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "add-command",
+            "86297657",
+            "weather",
+            "--hint-text",
+            "输入城市名",
+        ],
+    );
+    assert_eq!(hinted["hintText"], "输入城市名");
+    let form = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "add-command",
+            "86297657",
+            "order",
+            "--field",
+            "dish:radio:菜:面,饭",
+            "--field",
+            "note:textarea",
+        ],
+    );
+    assert_eq!(form["kind"], "form", "--field implies --kind form");
+    assert_eq!(
+        form["form"],
+        json!([
+            {"id": "dish", "type": "radio", "label": "菜", "options": ["面", "饭"]},
+            {"id": "note", "type": "textarea"},
+        ])
+    );
+    let with_default = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "add-command",
+            "86297657",
+            "order",
+            "--form",
+            r#"[{"id": "loud", "type": "switch", "default": true}]"#,
+        ],
+    );
+    assert_eq!(with_default["commandId"], form["commandId"]);
+    assert_eq!(
+        with_default["form"],
+        json!([{"id": "loud", "type": "switch", "default": true}])
+    );
+    let bad = admin(
+        &server,
+        &token,
+        &["bot", "add-command", "86297657", "x", "--field", "a:radio"],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("needs 1–50 options"),
+        "{bad:?}"
+    );
+}

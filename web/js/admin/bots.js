@@ -69,14 +69,57 @@ function secretSection(id) {
   return h('div', { id: 'secret-section' }, shown, show, ' ', rotate);
 }
 
-/** Adds a command (or sets the kind and preset text of one with that name). */
+/**
+ * A form command's fields as typed in the console: the CLI's `ID:TYPE[:LABEL[:OPTION,OPTION…]]`,
+ * one per `;`, or the admin API's JSON list (for defaults). Not checked here: the server's
+ * check is the one that counts, and its message is shown as it says it.
+ */
+export function parseFields(text) {
+  const t = text.trim();
+  if (!t) return undefined;
+  if (t.startsWith('[')) return JSON.parse(t);
+  return t.split(';').map((s) => s.trim()).filter(Boolean).map((spec) => {
+    const [id, type, label, options] = splitSpec(spec);
+    const field = { id, type };
+    if (label) field.label = label;
+    if (options !== undefined) field.options = options.split(',');
+    return field;
+  });
+}
+
+/** `a:b:c:d,e` → `['a', 'b', 'c', 'd,e']`: at most four parts, the last keeps its colons. */
+function splitSpec(spec) {
+  const parts = spec.split(':');
+  return parts.length <= 4 ? parts : [...parts.slice(0, 3), parts.slice(3).join(':')];
+}
+
+/** Adds a command (or sets the kind, texts and form of one with that name). */
 function commandForm(id, again) {
-  const el = form([['name', 'Command name', { required: true }], ['kind', 'Kind', { options: ['normal', 'direct'] }],
-    ['presetText', 'Preset text']], 'Add command',
-  (v) => attempt(() => admin('POST', `/bots/${seg(id)}/commands`, { name: v.name, kind: v.kind, presetText: v.presetText }),
-    (c) => { notice(`Command /${c.name} saved.`); again(); }));
+  const el = form([['name', 'Command name', { required: true }], ['kind', 'Kind', { options: ['normal', 'direct', 'form'] }],
+    ['presetText', 'Preset text'], ['hintText', 'Hint text (placeholder)'],
+    ['fields', 'Form fields: id:type[:label[:option,option]]; …', { class: 'wide' }]], 'Add command',
+  (v) => {
+    let fields;
+    try {
+      fields = parseFields(v.fields);
+    } catch (e) {
+      notice(`The form fields are not JSON: ${e.message}`, 'bad');
+      return false;
+    }
+    const body = { name: v.name, kind: fields ? 'form' : v.kind, presetText: v.presetText };
+    if (v.hintText) body.hintText = v.hintText;
+    if (fields) body.form = fields;
+    return attempt(() => admin('POST', `/bots/${seg(id)}/commands`, body),
+      (c) => { notice(`Command /${c.name} saved.`); again(); });
+  });
   el.id = 'command-form';
   return el;
+}
+
+/** What a command does, in a table cell: its texts, or its form's fields. */
+function commandDetail(c) {
+  if (c.kind === 'form') return (c.form ?? []).map((f) => `${f.label ?? f.id} (${f.type}${f.options ? `: ${f.options.join(', ')}` : ''})`).join('; ');
+  return [c.presetText, c.hintText ? `hint: ${c.hintText}` : ''].filter(Boolean).join(' · ');
 }
 
 async function detail(root, id, relist) {
@@ -101,9 +144,9 @@ async function detail(root, id, relist) {
     secretSection(id),
     health,
     h('h3', { text: 'Commands' }),
-    h('p', { class: 'muted', text: 'What users pick after typing / in the chat with the bot. A normal command puts its preset text in the input box; a direct one sends /name at once.' }),
-    table(['Command', 'Kind', 'Preset text', 'ID', ''], commands.map((c) => [
-      `/${c.name}`, c.kind, c.presetText, String(c.commandId),
+    h('p', { class: 'muted', text: 'What users pick after typing / in the chat with the bot. A normal command puts its preset text in the input box and shows its hint text; a direct one sends /name at once; a form command opens its form (types: input, textarea, radio, checkbox, switch, select).' }),
+    table(['Command', 'Kind', 'Preset text · hint / form', 'ID', ''], commands.map((c) => [
+      `/${c.name}`, c.kind, commandDetail(c), String(c.commandId),
       actions(['Remove', () => attempt(() => admin('DELETE', `/bots/${seg(id)}/commands/${seg(c.name)}`), again), 'danger']),
     ]), 'No commands.'),
     commandForm(id, again),

@@ -75,6 +75,9 @@ def on_command(event):
         args=message["content"].get("text"),
         chat_type=event["chat"]["chatType"],
         sender=event["sender"]["senderId"],
+        # A form command (wire §7.4) carries what the user filled in, not text.
+        content_type=message["contentType"],
+        form=message["content"].get("formJson"),
     )
 
 

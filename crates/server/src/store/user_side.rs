@@ -512,7 +512,7 @@ pub(crate) fn in_chat(conn: &Connection, user_id: &str, chat: &Chat) -> Result<b
 
 /// The user's `senderUserLevel` in the chat, or `None` if they are not in it. In a private
 /// chat every follower is a `member` (cloudlake does not record who created a bot).
-fn sender_level(
+pub(crate) fn sender_level(
     conn: &Connection,
     user_id: &str,
     chat: &Chat,

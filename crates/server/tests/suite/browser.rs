@@ -3933,3 +3933,210 @@ async fn in_chats(server: &TestServer, token: &str, chat_type: &str, chat_id: &s
         .iter()
         .any(|c| c["chatType"] == chat_type && c["chatId"] == chat_id)
 }
+
+/// Issue 20: a normal command shows its hint text as the box's placeholder; a form command
+/// opens its form above the composer (every field labelled, focus in the first, Enter sends),
+/// the bot gets the filled-in `formJson`, and the history shows it as a list of fields; at
+/// desktop width and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_command_in_a_real_browser() {
+    form_command((1280, 800)).await;
+    form_command((390, 844)).await;
+}
+
+async fn form_command(size: (u32, u32)) {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            "/bots",
+            Some(json!({"id": BOT, "nickname": "OrderBot"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    server.join(BOT, GROUP).await;
+    for command in [
+        json!({"name": "weather", "presetText": "weather in", "hintText": "City name, e.g. Beijing"}),
+        json!({"name": "order", "kind": "form", "form": [
+            {"id": "name", "type": "input", "label": "Name", "default": "Ming"},
+            {"id": "dish", "type": "radio", "label": "Main", "options": ["Noodles", "Rice"], "default": 0},
+            {"id": "extras", "type": "checkbox", "label": "Extras", "options": ["Egg", "Greens", "Chili"]},
+            {"id": "size", "type": "select", "label": "Size", "options": ["Small", "Medium", "Large"]},
+            {"id": "pack", "type": "switch", "label": "Takeaway"},
+            {"id": "note", "type": "textarea", "label": "Note"}
+        ]}),
+    ] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                &format!("/bots/{BOT}/commands"),
+                Some(command),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let options = "const l = document.getElementById('mention-list'); \
+                   return l.hidden ? null : [...l.querySelectorAll('li')].map((e) => e.textContent)";
+
+    // A normal command: its hint text is the placeholder until it is sent.
+    driver.type_into("#composer-text", "/we").await;
+    driver.wait_for("the command list", options).await;
+    driver.press(ENTER).await;
+    assert_eq!(
+        driver
+            .js("return document.getElementById('composer-text').placeholder")
+            .await,
+        "City name, e.g. Beijing"
+    );
+    driver.type_into("#composer-text", "Beijing").await;
+    driver.press(ENTER).await;
+    driver
+        .wait_for(
+            "the placeholder back",
+            "return document.getElementById('composer-text').placeholder === 'Write a message…' \
+                    && document.getElementById('composer-text').value === ''",
+        )
+        .await;
+
+    // A form command opens its form; the list says so.
+    driver.type_into("#composer-text", "/or").await;
+    assert_eq!(
+        driver.wait_for("one command", options).await,
+        json!(["/order OrderBot · opens a form"])
+    );
+    driver.press(ENTER).await;
+    let form = driver
+        .wait_for(
+            "the form",
+            "const f = document.getElementById('command-form'); \
+             if (!f || f.hidden) return null; \
+             const controls = [...f.querySelectorAll('input, select, textarea')]; \
+             const named = (c) => c.labels.length > 0 || !!c.closest('fieldset')?.querySelector('legend'); \
+             const r = f.getBoundingClientRect(); \
+             return {title: f.querySelector('h3').textContent, \
+                     labels: [...f.querySelectorAll('div.cf-field > label, legend')].map((l) => l.textContent.trim()), \
+                     allLabelled: controls.every(named), \
+                     focused: document.activeElement?.closest('[data-field]')?.dataset.field, \
+                     box: document.getElementById('composer-text').value, \
+                     fits: r.left >= 0 && r.right <= innerWidth + 0.5}",
+        )
+        .await;
+    assert_eq!(
+        form,
+        json!({"title": "/order", "labels": ["Name", "Main", "Extras", "Size", "Takeaway", "Note"],
+               "allLabelled": true, "focused": "name", "box": "", "fits": true}),
+        "{size:?}"
+    );
+    // Filled with the keyboard where it is text, by clicks where it is a choice.
+    driver
+        .type_into("#command-form [data-field=name] input", " Li")
+        .await;
+    driver
+        .click("#command-form [data-field=dish] input[value='1']")
+        .await;
+    driver
+        .click("#command-form [data-field=extras] input[value='0']")
+        .await;
+    driver
+        .click("#command-form [data-field=extras] input[value='2']")
+        .await;
+    driver.click("#command-form [data-field=pack] input").await;
+    driver
+        .js(
+            "const s = document.querySelector('#command-form [data-field=size] select'); \
+             s.value = '2'; s.dispatchEvent(new Event('change')); return true",
+        )
+        .await;
+    // Enter in a text field sends the form.
+    driver.click("#command-form [data-field=name] input").await;
+    driver.press(ENTER).await;
+    let shown = driver
+        .wait_for(
+            "the form in the history",
+            "const d = document.querySelector('#message-list .msg:last-child .form-fields'); \
+             return document.getElementById('command-form').hidden && d \
+               ? [...d.children].map((e) => e.textContent) : null",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        // `formJson` is an object: the fields come in the order of their IDs.
+        json!([
+            "Main",
+            "Rice",
+            "Extras",
+            "Egg, Chili",
+            "Name",
+            "Ming Li",
+            "Note",
+            "—",
+            "Takeaway",
+            "On",
+            "Size",
+            "Large"
+        ])
+    );
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        events = server
+            .outbox(BOT)
+            .into_iter()
+            .filter(|e| e["event"]["message"]["contentType"] == "form")
+            .collect();
+        if !events.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let message = &events[0]["event"]["message"];
+    assert_eq!(message["commandName"], "order");
+    assert_eq!(
+        message["content"]["formJson"],
+        json!({
+            "name": {"id": "name", "type": "input", "label": "Name", "value": "Ming Li"},
+            "dish": {"id": "dish", "type": "radio", "label": "Main", "selectIndex": 1, "selectValue": "Rice"},
+            "extras": {"id": "extras", "type": "checkbox", "label": "Extras", "selectStatus": [true, false, true], "selectValues": ["Egg", "Chili"]},
+            "size": {"id": "size", "type": "select", "label": "Size", "selectIndex": 2, "selectValue": "Large"},
+            "pack": {"id": "pack", "type": "switch", "label": "Takeaway", "value": true},
+            "note": {"id": "note", "type": "textarea", "label": "Note", "value": ""},
+        })
+    );
+
+    // Esc closes an opened form without sending, and the focus goes back to the box.
+    driver.type_into("#composer-text", "/or").await;
+    driver.wait_for("the command list", options).await;
+    driver.press(ENTER).await;
+    driver
+        .wait_for(
+            "the form",
+            "return !document.getElementById('command-form').hidden",
+        )
+        .await;
+    // The README's picture: a sent form in the history, the form open again below it.
+    if size.0 > 700 {
+        let shots = std::env::var("CLOUDLAKE_SCREENSHOTS")
+            .ok()
+            .map(PathBuf::from);
+        driver
+            .screenshot(shots.as_deref(), "form-command.png")
+            .await;
+    }
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the form closed",
+            "return document.getElementById('command-form').hidden \
+                    && document.activeElement?.id === 'composer-text'",
+        )
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
