@@ -10,6 +10,7 @@
 
 import { api, chatPath, upload } from './api.js';
 import { CommandForm } from './commandform.js';
+import { MenuBar } from './menubar.js';
 import { h } from './dom.js';
 import { preview } from './message.js';
 
@@ -33,6 +34,8 @@ export class Composer {
     this.onSent = () => {};
     this.placeholder = this.text.placeholder;
     this.commandForm = new CommandForm(form, (msg) => this.onSent(msg));
+    // Made after the form: the bar sits right above the composer, the form above the bar.
+    this.menuBar = new MenuBar(form);
     this.replying = null; // the message the next send quotes
     this.replyBar = form.querySelector('#composer-reply');
     this.replyText = form.querySelector('#composer-reply-text');
@@ -89,6 +92,7 @@ export class Composer {
     this.commands = [];
     this.text.placeholder = this.placeholder;
     this.commandForm.close();
+    this.menuBar.open(chat);
     this.closeList();
     this.grow();
     if (chat.chatType === 'group') {

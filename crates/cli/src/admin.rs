@@ -258,6 +258,34 @@ enum BotCommand {
         /// The bot ID.
         bot: String,
     },
+    /// Add a button to the end of the bot's shortcut menu (above the input box in its
+    /// chats): pressing it sends the bot bot.shortcut.menu. Prints its menuId.
+    AddMenu {
+        /// The bot ID.
+        bot: String,
+        /// The button's caption.
+        name: String,
+        /// `button` (menuType 1): each press is reported; `toggle` (2): on or off, its state
+        /// rides in content.menu of the user's later messages; `dropdown` (3): one of
+        /// --option, likewise.
+        #[arg(long = "type", value_parser = ["button", "toggle", "dropdown"], default_value = "button")]
+        menu_type: String,
+        /// A drop-down's choice; repeat it for each, in order.
+        #[arg(long = "option")]
+        options: Vec<String>,
+    },
+    /// Remove a button from the bot's shortcut menu.
+    RemoveMenu {
+        /// The bot ID.
+        bot: String,
+        /// The button's menuId (see `menus`).
+        menu_id: String,
+    },
+    /// List the bot's shortcut menu: menuId and caption, in order.
+    Menus {
+        /// The bot ID.
+        bot: String,
+    },
     /// Show or change where the bot's events go (webhook URL, or the bot WebSocket when
     /// none) and which event types it wants.
     Webhook {
@@ -521,6 +549,33 @@ fn call_for(resource: Resource) -> anyhow::Result<Call> {
             }
             BotCommand::Commands { bot } => Call::new(M::GET, &["bots", &bot, "commands"], |v| {
                 list(v, "commands", "name", "commandId")
+            }),
+            BotCommand::AddMenu {
+                bot,
+                name,
+                menu_type,
+                options,
+            } => {
+                let number = match menu_type.as_str() {
+                    "toggle" => 2,
+                    "dropdown" => 3,
+                    _ => 1,
+                };
+                Call::new(M::POST, &["bots", &bot, "menus"], |v| {
+                    format!(
+                        "menu button {} (menuType {}) has menuId {}",
+                        v["name"].as_str().unwrap_or("?"),
+                        v["menuType"],
+                        v["menuId"].as_str().unwrap_or("?")
+                    )
+                })
+                .body(json!({"name": name, "menuType": number, "options": options}))
+            }
+            BotCommand::RemoveMenu { bot, menu_id } => {
+                Call::new(M::DELETE, &["bots", &bot, "menus", &menu_id], done)
+            }
+            BotCommand::Menus { bot } => Call::new(M::GET, &["bots", &bot, "menus"], |v| {
+                list(v, "menus", "menuId", "name")
             }),
             BotCommand::Webhook {
                 bot,

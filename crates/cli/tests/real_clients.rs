@@ -445,6 +445,56 @@ mod scenarios {
             "{seen}"
         );
     }
+
+    /// A press of the bot's shortcut-menu buttons (wire §7.8) reaches the client's menu
+    /// handler with the sample's fields, `sendTime` in seconds; a drop-down's choice rides in
+    /// `content.menu` of the person's next message.
+    pub fn shortcut_menu(w: &mut World) {
+        let button = w.admin(&["bot", "add-menu", BOT_ID, "签到"]);
+        let city = w.admin(&[
+            "bot", "add-menu", BOT_ID, "城市", "--type", "dropdown", "--option", "北京",
+            "--option", "上海",
+        ]);
+        let (button_id, city_id) = (
+            button["menuId"].as_str().unwrap().to_owned(),
+            city["menuId"].as_str().unwrap().to_owned(),
+        );
+        let alice = w.alice.clone();
+        let group = w.group.clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/chats/group/{group}/menus/{button_id}"),
+            None,
+        );
+        let seen = w.expect("menu", |r| r["menu_id"] == button_id.as_str());
+        let send_time = seen["send_time"].as_i64().unwrap();
+        assert!((now..now + 10).contains(&send_time), "seconds: {seen}");
+        assert_eq!(
+            seen,
+            json!({"kind": "menu", "bot": BOT_ID, "menu_id": button_id, "menu_type": 1,
+                   "menu_action": 1, "chat_id": group, "chat_type": "group",
+                   "sender_type": "user", "sender": alice.id, "send_time": send_time})
+        );
+        w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/chats/group/{group}/menus/{city_id}"),
+            Some(json!({"action": 1})),
+        );
+        let seen = w.expect("menu", |r| r["menu_id"] == city_id.as_str());
+        assert_eq!(
+            (&seen["menu_type"], &seen["menu_action"]),
+            (&json!(3), &json!(1))
+        );
+        w.say(&alice, "天气如何");
+        let seen = w.expect("message", |r| r["text"] == "天气如何");
+        assert_eq!(seen["menu"], json!({city_id: "上海"}), "{seen}");
+    }
 }
 
 /// One test per scenario for a client: starts a server and the client, runs the scenario.
@@ -491,6 +541,7 @@ client_tests!(
         mention_from_the_members_list,
         quote_fields,
         form_command,
+        shortcut_menu,
     ]
 );
 

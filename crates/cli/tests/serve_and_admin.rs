@@ -660,3 +660,61 @@ async fn form_commands_and_hint_texts_are_managed_from_the_cli() {
         "{bad:?}"
     );
 }
+
+/// A bot's shortcut menu from the CLI: `add-menu` (a button, a toggle, a drop-down with its
+/// options), `menus`, `remove-menu`; a bad one is refused with the server's reason.
+#[tokio::test]
+async fn shortcut_menus_are_managed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &[]);
+    let token = server.banner_value("admin token").unwrap();
+    admin_json(
+        &server,
+        &token,
+        &["bot", "create", "--id", "86297657", "--nickname", "b"],
+    );
+    let button = admin_json(&server, &token, &["bot", "add-menu", "86297657", "签到"]);
+    assert_eq!(button["menuType"], 1);
+    let city = admin_json(
+        &server,
+        &token,
+        &[
+            "bot", "add-menu", "86297657", "城市", "--type", "dropdown", "--option", "北京",
+            "--option", "上海",
+        ],
+    );
+    assert_eq!(
+        (city["menuType"].clone(), city["options"].clone()),
+        (json!(3), json!(["北京", "上海"]))
+    );
+    let listed = admin(&server, &token, &["bot", "menus", "86297657"]);
+    assert_eq!(
+        String::from_utf8(listed.stdout).unwrap().trim(),
+        format!(
+            "{}\t签到\n{}\t城市",
+            button["menuId"].as_str().unwrap(),
+            city["menuId"].as_str().unwrap()
+        )
+    );
+    let bad = admin(
+        &server,
+        &token,
+        &["bot", "add-menu", "86297657", "x", "--type", "dropdown"],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("needs 1 to 20 options"),
+        "{bad:?}"
+    );
+    let removed = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "remove-menu",
+            "86297657",
+            button["menuId"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(removed, json!({"ok": true}));
+}

@@ -27,7 +27,7 @@ function webhookForm(id, current, again) {
 
 /** The event types a bot may ask for: what cloudlake sends (wire §7). */
 const EVENT_TYPES = ['message.receive.normal', 'message.receive.instruction', 'bot.followed',
-  'bot.unfollowed', 'group.join', 'group.leave', 'button.report.inline'];
+  'bot.unfollowed', 'group.join', 'group.leave', 'button.report.inline', 'bot.shortcut.menu'];
 
 /**
  * Which events go to the bot: every type (nothing ticked), or only those ticked, through
@@ -122,10 +122,31 @@ function commandDetail(c) {
   return [c.presetText, c.hintText ? `hint: ${c.hintText}` : ''].filter(Boolean).join(' · ');
 }
 
+/** The menu types as the console names them: wire `menuType` 1, 2, 3. */
+const MENU_TYPES = { button: 1, toggle: 2, dropdown: 3 };
+const MENU_TYPE_NAMES = { 1: 'button', 2: 'toggle', 3: 'drop-down' };
+
+/** Adds a button to the end of the bot's shortcut menu. */
+function menuForm(id, again) {
+  const el = form([['name', 'Button caption', { required: true }], ['menuType', 'Type', { options: Object.keys(MENU_TYPES) }],
+    ['options', 'Drop-down options, comma-separated', { class: 'wide' }]], 'Add menu button',
+  (v) => {
+    const body = { name: v.name, menuType: MENU_TYPES[v.menuType] ?? 1 };
+    const options = v.options.split(',').map((o) => o.trim()).filter(Boolean);
+    if (options.length) body.options = options;
+    return attempt(() => admin('POST', `/bots/${seg(id)}/menus`, body),
+      (m) => { notice(`Menu button ${m.name} (${m.menuId}) added.`); again(); });
+  });
+  el.id = 'menu-form';
+  return el;
+}
+
 async function detail(root, id, relist) {
-  const [b, dir, { commands }, sub] = await Promise.all([
+  const [b, dir, { commands }, sub, { menus }] = await Promise.all([
     admin('GET', `/bots/${seg(id)}`), directory(), admin('GET', `/bots/${seg(id)}/commands`),
-    admin('GET', `/bots/${seg(id)}/webhook`)]);
+    admin('GET', `/bots/${seg(id)}/webhook`),
+    // A server without shortcut menus (an older one) shows none.
+    admin('GET', `/bots/${seg(id)}/menus`).catch(() => ({ menus: [] }))]);
   const again = () => detail(root, id);
   // Filled by deliveries.js from the event-delivery admin endpoints, when the server has them.
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
@@ -150,6 +171,13 @@ async function detail(root, id, relist) {
       actions(['Remove', () => attempt(() => admin('DELETE', `/bots/${seg(id)}/commands/${seg(c.name)}`), again), 'danger']),
     ]), 'No commands.'),
     commandForm(id, again),
+    h('h3', { text: 'Shortcut menu' }),
+    h('p', { class: 'muted', text: 'Buttons above the message box in the chats with the bot. Pressing one sends the bot bot.shortcut.menu; a toggle\'s or drop-down\'s choice also rides in content.menu of the user\'s later messages.' }),
+    table(['Button', 'Type', 'Options', 'Menu ID', ''], menus.map((m) => [
+      m.name, MENU_TYPE_NAMES[m.menuType] ?? String(m.menuType), (m.options ?? []).join(', '), m.menuId,
+      actions(['Remove', () => attempt(() => admin('DELETE', `/bots/${seg(id)}/menus/${seg(m.menuId)}`), again), 'danger']),
+    ]), 'No menu buttons.'),
+    menuForm(id, again),
     h('h3', { text: 'Followers' }),
     table(['User', 'Nickname', ''], b.followers.map((u) => [u, dir.users.get(u) ?? '', actions(['Remove', () => attempt(
       () => admin('DELETE', `/bots/${seg(id)}/followers/${seg(u)}`), again), 'danger'])]), 'No followers.'),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use cloudlake_protocol::{
     Content, Event, EventChat, EventMessage, EventSender, MessageEvent, SenderType,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::commands::{CommandKind, find_command_by_id};
 use super::db::params;
@@ -132,8 +132,10 @@ impl Store {
                     .execute(params![row.msg_id, command.command_id, command.name])?;
                 row.command_id = command.command_id;
                 row.command_name = command.name.clone();
-                // The event's content is Yunhu's sample: `formJson` and the chat's `menu`.
-                content.extra.insert("menu".into(), json!({}));
+                // The event's content is Yunhu's sample: `formJson` and the user's shortcut-menu
+                // choices for this bot in the chat (`{}` when none).
+                let menu = super::menus::menu_state(tx.conn(), &row.chat_key, &user_id, &bot_id)?;
+                content.extra.insert("menu".into(), menu.into());
                 let event = Event::MessageInstruction(MessageEvent {
                     sender: EventSender {
                         sender_id: user_id.clone(),

@@ -36,6 +36,7 @@ mod index;
 mod interactive;
 mod keys;
 mod media;
+mod menus;
 mod messages;
 mod model;
 mod numbers;
@@ -77,6 +78,7 @@ pub use html_backlog::{BoardKey, Unrendered};
 pub use index::SEARCH_DB_FILE;
 pub use interactive::FormSend;
 pub use media::{MediaOwner, MediaRecord, Viewer};
+pub use menus::{ChatMenu, MAX_MENUS, Menu, MenuType, Press};
 pub use messages::{Delivery, GroupAccess, MessageView, Outgoing, UserEdit, UserRecall};
 pub use model::{
     Bot, BotDetail, Chat, Group, GroupDetail, LogKind, Member, Role, StoredMessage, User,

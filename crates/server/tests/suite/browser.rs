@@ -4140,3 +4140,157 @@ async fn form_command(size: (u32, u32)) {
     drop(driver);
     server.stop().await;
 }
+
+/// Issue 20: a bot's shortcut menu shows above the composer in a chat with the bot; pressing a
+/// plain button, a toggle and a drop-down reports `bot.shortcut.menu` to the bot, the toggle
+/// shows its state (aria-pressed), and the choices ride in `content.menu` of the next message;
+/// at desktop width and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shortcut_menu_in_a_real_browser() {
+    shortcut_menu((1280, 800)).await;
+    shortcut_menu((390, 844)).await;
+}
+
+async fn shortcut_menu(size: (u32, u32)) {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            "/bots",
+            Some(json!({"id": BOT, "nickname": "WeatherBot"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    server.join(BOT, GROUP).await;
+    let mut ids = Vec::new();
+    for menu in [
+        json!({"name": "Check in"}),
+        json!({"name": "Alerts", "menuType": 2}),
+        json!({"name": "City", "menuType": 3, "options": ["Beijing", "Shanghai", "Shenzhen"]}),
+    ] {
+        let (status, body) = server
+            .admin(Method::POST, &format!("/bots/{BOT}/menus"), Some(menu))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["menuId"].as_str().unwrap().to_owned());
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let bar = driver
+        .wait_for(
+            "the menu bar",
+            "const b = document.getElementById('shortcut-menu'); \
+             if (!b || b.hidden) return null; \
+             const r = b.getBoundingClientRect(); \
+             const c = document.getElementById('composer').getBoundingClientRect(); \
+             return {buttons: [...b.querySelectorAll('button')].map((x) => [x.textContent, x.getAttribute('aria-pressed')]), \
+                     select: b.querySelector('select')?.labels[0]?.textContent, \
+                     above: r.bottom <= c.top + 0.5, fits: r.left >= 0 && r.right <= innerWidth + 0.5}",
+        )
+        .await;
+    assert_eq!(
+        bar,
+        json!({"buttons": [["Check in", null], ["Alerts", "false"]], "select": "City",
+               "above": true, "fits": true}),
+        "{size:?}"
+    );
+    driver
+        .click(&format!("#shortcut-menu [data-menu='{}']", ids[0]))
+        .await;
+    driver
+        .click(&format!("#shortcut-menu [data-menu='{}']", ids[1]))
+        .await;
+    driver
+        .wait_for(
+            "the toggle on",
+            &format!(
+                "return document.querySelector(\"#shortcut-menu [data-menu='{}']\").getAttribute('aria-pressed') === 'true'",
+                ids[1]
+            ),
+        )
+        .await;
+    // The drop-down, by keyboard: focused, then ↓ picks the next option (Chromium changes a
+    // closed select's value with the arrow keys).
+    driver
+        .js(&format!(
+            "document.querySelector(\"#shortcut-menu [data-menu='{}']\").focus(); return true",
+            ids[2]
+        ))
+        .await;
+    driver.press(ARROW_DOWN).await;
+    driver.press(ARROW_DOWN).await;
+    let mut presses = Vec::new();
+    for _ in 0..50 {
+        presses = server
+            .outbox(BOT)
+            .into_iter()
+            .filter(|e| e["header"]["eventType"] == "bot.shortcut.menu")
+            .map(|e| {
+                let e = &e["event"];
+                json!([e["menuId"], e["menuType"], e["menuAction"], e["chatType"]])
+            })
+            .collect();
+        if presses.len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        presses,
+        vec![
+            json!([ids[0], 1, 1, "group"]),
+            json!([ids[1], 2, 1, "group"]),
+            json!([ids[2], 3, 0, "group"]),
+            json!([ids[2], 3, 1, "group"]),
+        ],
+        "{size:?}"
+    );
+    driver
+        .wait_for(
+            "the status",
+            "return document.querySelector('.shortcut-menu-status').textContent === 'Sent to WeatherBot.'",
+        )
+        .await;
+    // The next message carries the toggle's and the drop-down's choices.
+    driver.type_into("#composer-text", "weather?").await;
+    driver.press(ENTER).await;
+    let mut menu = Value::Null;
+    for _ in 0..50 {
+        if let Some(e) = server
+            .outbox(BOT)
+            .into_iter()
+            .find(|e| e["header"]["eventType"] == "message.receive.normal")
+        {
+            menu = e["event"]["message"]["content"]["menu"].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        menu,
+        json!({ids[1].clone(): "1", ids[2].clone(): "Shanghai"})
+    );
+    // The README's picture: the menu bar above the composer, the message that carried it.
+    driver
+        .wait_for(
+            "the message shown",
+            "return document.querySelector('#message-list .msg:last-child .msg-body')?.textContent === 'weather?'",
+        )
+        .await;
+    if size.0 > 700 {
+        let shots = std::env::var("CLOUDLAKE_SCREENSHOTS")
+            .ok()
+            .map(PathBuf::from);
+        driver
+            .screenshot(shots.as_deref(), "shortcut-menu.png")
+            .await;
+    }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}

@@ -354,3 +354,397 @@ async fn a_form_command_in_a_private_chat_names_the_bot_as_the_chat() {
         .await;
     assert_eq!(status, 404);
 }
+
+// ---- shortcut menus (wire §7.8) ----
+
+async fn add_menu(server: &TestServer, bot: &str, body: Value) -> Value {
+    let (status, menu) = server
+        .admin(Method::POST, &format!("/bots/{bot}/menus"), Some(body))
+        .await;
+    assert_eq!(status, 201, "{menu}");
+    menu
+}
+
+fn menu_events(server: &TestServer, bot: &str) -> Vec<Value> {
+    server
+        .outbox(bot)
+        .into_iter()
+        .filter(|e| e["header"]["eventType"] == "bot.shortcut.menu")
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bots_menu_is_configured_through_the_admin_api() {
+    let (server, _, _) = setup().await;
+    let button = add_menu(&server, BOT, json!({"name": "签到"})).await;
+    let id = button["menuId"].as_str().unwrap().to_owned();
+    assert!(
+        id.len() == 8
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+        "{id}"
+    );
+    assert_eq!(
+        button,
+        json!({"menuId": id, "botId": BOT, "name": "签到", "menuType": 1})
+    );
+    let toggle = add_menu(&server, BOT, json!({"name": "静音", "menuType": 2})).await;
+    let city = add_menu(
+        &server,
+        BOT,
+        json!({"name": "城市", "menuType": 3, "options": ["北京", "上海"]}),
+    )
+    .await;
+    assert_eq!(city["options"], json!(["北京", "上海"]));
+    let (status, listed) = server
+        .admin(Method::GET, &format!("/bots/{BOT}/menus"), None)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed, json!({"menus": [button, toggle, city]}));
+
+    for (bad, says) in [
+        (json!({}), "name"),
+        (json!({"name": " "}), "name"),
+        (json!({"name": "x", "menuType": 4}), "menuType 4"),
+        (json!({"name": "x", "menuType": 3}), "needs 1 to 20 options"),
+        (
+            json!({"name": "x", "menuType": 3, "options": ["a", "a"]}),
+            "twice",
+        ),
+        (json!({"name": "x", "options": ["a"]}), "only a drop-down"),
+        (json!({"name": "x", "colour": "red"}), "unknown field"),
+    ] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                &format!("/bots/{BOT}/menus"),
+                Some(bad.clone()),
+            )
+            .await;
+        assert_eq!(status, 400, "{bad} → {body}");
+        assert!(body.to_string().contains(says), "{bad} → {body}");
+    }
+    let (status, _) = server
+        .admin(
+            Method::POST,
+            "/bots/nobody/menus",
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    for i in 3..10 {
+        add_menu(&server, BOT, json!({"name": format!("b{i}")})).await;
+    }
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            &format!("/bots/{BOT}/menus"),
+            Some(json!({"name": "b10"})),
+        )
+        .await;
+    assert_eq!(status, 409, "ten buttons at most: {body}");
+
+    let (status, _) = server
+        .admin(Method::DELETE, &format!("/bots/{BOT}/menus/{id}"), None)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = server
+        .admin(Method::DELETE, &format!("/bots/{BOT}/menus/{id}"), None)
+        .await;
+    assert_eq!(status, 404);
+    let (_, listed) = server
+        .admin(Method::GET, &format!("/bots/{BOT}/menus"), None)
+        .await;
+    assert_eq!(listed["menus"].as_array().unwrap().len(), 9);
+    assert_eq!(listed["menus"][0], toggle);
+}
+
+#[tokio::test]
+async fn pressing_a_menu_button_is_the_event_yunhu_sends() {
+    let (server, alice, bob) = setup().await;
+    let menu = add_menu(&server, BOT, json!({"name": "签到"})).await;
+    let menu_id = menu["menuId"].as_str().unwrap();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let (status, pressed) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/menus/{menu_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{pressed}");
+    assert_eq!(pressed, json!({"menuId": menu_id, "value": null}));
+    let events = menu_events(&server, BOT);
+    assert_eq!(events.len(), 1);
+    assert!(
+        server.outbox(OTHER_BOT).is_empty(),
+        "only the button's bot hears of it"
+    );
+    let event = &events[0];
+    let id = event["header"]["eventId"].as_str().unwrap();
+    assert!(
+        id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{id}"
+    );
+    let send_time = event["event"]["sendTime"].as_i64().unwrap();
+    assert!(
+        (before..before + 5).contains(&send_time),
+        "sendTime is in SECONDS (wire §7.8): {send_time}"
+    );
+    // Field for field the sample of wire §7.8.
+    assert_eq!(
+        event,
+        &json!({"version": "1.0",
+          "header": {"eventId": id, "eventType": "bot.shortcut.menu",
+                     "eventTime": event["header"]["eventTime"]},
+          "event": {"botId": BOT, "menuId": menu_id, "menuType": 1, "menuAction": 1,
+                    "chatId": GROUP, "chatType": "group",
+                    "senderType": "user", "senderId": ALICE, "sendTime": send_time}})
+    );
+    assert!(event["header"]["eventTime"].as_i64().unwrap() > 1_700_000_000_000);
+
+    // In the private chat the chat is the bot (chatType "bot").
+    server.follow(BOT, BOB).await;
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &bob,
+            &format!("/chats/bot/{BOT}/menus/{menu_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let private = &menu_events(&server, BOT)[1]["event"];
+    assert_eq!(
+        (
+            &private["chatId"],
+            &private["chatType"],
+            &private["senderId"]
+        ),
+        (&json!(BOT), &json!("bot"), &json!(BOB))
+    );
+
+    // Refused: a chat one is not in, a bot not in the chat, an unknown button, a bad action.
+    let other = add_menu(&server, OTHER_BOT, json!({"name": "x"})).await;
+    for (who, path, body, status) in [
+        (
+            &bob,
+            format!("/chats/group/{GROUP}/menus/{menu_id}"),
+            None,
+            404,
+        ),
+        (
+            &bob,
+            format!(
+                "/chats/bot/{BOT}/menus/{}",
+                other["menuId"].as_str().unwrap()
+            ),
+            None,
+            404,
+        ),
+        (
+            &alice,
+            format!("/chats/group/{GROUP}/menus/NOPE1234"),
+            None,
+            404,
+        ),
+        (
+            &alice,
+            format!("/chats/group/{GROUP}/menus/{menu_id}"),
+            Some(json!({"action": 2})),
+            400,
+        ),
+        (
+            &alice,
+            format!("/chats/group/{GROUP}/menus/{menu_id}"),
+            Some(json!({"action": "x"})),
+            400,
+        ),
+    ] {
+        let (got, problem) = server.user_api(Method::POST, who, &path, body).await;
+        assert_eq!(got, status, "{path} → {problem}");
+    }
+    assert_eq!(
+        menu_events(&server, BOT).len(),
+        2,
+        "a refused press reports nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_toggles_and_a_drop_downs_choice_ride_in_content_menu() {
+    let (server, alice, bob) = setup().await;
+    server
+        .admin(
+            Method::PUT,
+            &format!("/groups/{GROUP}/members/{BOB}"),
+            Some(json!({"role": "member"})),
+        )
+        .await;
+    let mute = add_menu(&server, BOT, json!({"name": "静音", "menuType": 2})).await;
+    let city = add_menu(
+        &server,
+        BOT,
+        json!({"name": "城市", "menuType": 3, "options": ["北京", "上海"]}),
+    )
+    .await;
+    let (mute_id, city_id) = (
+        mute["menuId"].as_str().unwrap(),
+        city["menuId"].as_str().unwrap(),
+    );
+    let press = |who: String, menu: String, body: Option<Value>| {
+        let server = &server;
+        async move {
+            let (status, answer) = server
+                .user_api(
+                    Method::POST,
+                    &who,
+                    &format!("/chats/group/{GROUP}/menus/{menu}"),
+                    body,
+                )
+                .await;
+            assert_eq!(status, 200, "{answer}");
+            answer["value"].clone()
+        }
+    };
+    // A toggle flips (on, off, on); an explicit action sets it; a drop-down takes an index.
+    assert_eq!(press(alice.clone(), mute_id.into(), None).await, "1");
+    assert_eq!(press(alice.clone(), mute_id.into(), None).await, "0");
+    assert_eq!(
+        press(alice.clone(), mute_id.into(), Some(json!({"action": 1}))).await,
+        "1"
+    );
+    assert_eq!(
+        press(alice.clone(), city_id.into(), Some(json!({"action": 1}))).await,
+        "上海"
+    );
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/menus/{city_id}"),
+            Some(json!({"action": 2})),
+        )
+        .await;
+    assert_eq!(status, 400, "no option 2");
+    let actions: Vec<(Value, Value)> = menu_events(&server, BOT)
+        .iter()
+        .map(|e| {
+            (
+                e["event"]["menuType"].clone(),
+                e["event"]["menuAction"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [(2, 1), (2, 0), (2, 1), (3, 1)].map(|(t, a)| (json!(t), json!(a)))
+    );
+
+    // The user's chat menus show the choices; another user's are their own.
+    let (_, mine) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/chats/group/{GROUP}/menus"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        mine,
+        json!({"menus": [
+            {"menuId": mute_id, "botId": BOT, "botName": format!("bot {BOT}"), "name": "静音", "menuType": 2, "value": "1"},
+            {"menuId": city_id, "botId": BOT, "botName": format!("bot {BOT}"), "name": "城市", "menuType": 3,
+             "options": ["北京", "上海"], "value": "上海"},
+        ]})
+    );
+    let (_, bobs) = server
+        .user_api(
+            Method::GET,
+            &bob,
+            &format!("/chats/group/{GROUP}/menus"),
+            None,
+        )
+        .await;
+    assert_eq!(bobs["menus"][0]["value"], Value::Null);
+
+    // Alice's later message: the bot gets her choices in content.menu; the other bot (whose
+    // menu she never touched) and Bob's message carry none.
+    for (who, text) in [(&alice, "你好"), (&bob, "hi")] {
+        let (status, _) = server
+            .user_api(
+                Method::POST,
+                who,
+                &format!("/chats/group/{GROUP}/messages"),
+                Some(json!({"contentType": "text", "content": {"text": text}})),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let normal: Vec<Value> = server
+        .outbox(BOT)
+        .into_iter()
+        .filter(|e| e["header"]["eventType"] == "message.receive.normal")
+        .map(|e| e["event"]["message"]["content"].clone())
+        .collect();
+    let menu = json!({mute_id: "1", city_id: "上海"});
+    assert_eq!(
+        normal,
+        vec![json!({"text": "你好", "menu": menu}), json!({"text": "hi"})]
+    );
+    let other: Vec<Value> = server
+        .outbox(OTHER_BOT)
+        .into_iter()
+        .filter(|e| e["header"]["eventType"] == "message.receive.normal")
+        .map(|e| e["event"]["message"]["content"].clone())
+        .collect();
+    assert_eq!(other, vec![json!({"text": "你好"}), json!({"text": "hi"})]);
+
+    // A form command's event carries them too.
+    let command_id = add(&server, form_command()).await["commandId"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/chats/group/{GROUP}/forms"),
+            Some(json!({"botId": BOT, "commandId": command_id})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        instructions(&server, BOT)[0]["event"]["message"]["content"]["menu"],
+        menu
+    );
+
+    // A button removed takes its choices with it.
+    server
+        .admin(
+            Method::DELETE,
+            &format!("/bots/{BOT}/menus/{mute_id}"),
+            None,
+        )
+        .await;
+    let (_, mine) = server
+        .user_api(
+            Method::GET,
+            &alice,
+            &format!("/chats/group/{GROUP}/menus"),
+            None,
+        )
+        .await;
+    assert_eq!(mine["menus"].as_array().unwrap().len(), 1);
+    assert!(
+        server
+            .db_rows(&format!(
+                "SELECT value FROM menu_states WHERE menu_id = '{mute_id}'"
+            ))
+            .is_empty()
+    );
+}
