@@ -4294,3 +4294,145 @@ async fn shortcut_menu(size: (u32, u32)) {
     drop(driver);
     server.stop().await;
 }
+
+/// Issue 20 in the admin console: a form command added from the command form's field line
+/// (`id:type[:label[:options]]; …`), a hint text, and shortcut-menu buttons of each type
+/// added and removed on the bot's page; a refused menu button shows the API's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_commands_and_menus_in_the_admin_console() {
+    let server = TestServer::start().await;
+    server.user(ALICE, "Alice").await;
+    server.bot(BOT).await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    open_bot(&driver, BOT).await;
+    driver
+        .wait_for(
+            "the menu section",
+            "return document.querySelector('#bot-detail')?.textContent.includes('No menu buttons.')",
+        )
+        .await;
+
+    driver
+        .type_into("#command-form input[name=name]", "order")
+        .await;
+    driver
+        .type_into(
+            "#command-form input[name=fields]",
+            "dish:radio:Main:Noodles,Rice; note:textarea",
+        )
+        .await;
+    driver.click("#command-form button[type=submit]").await;
+    let row = driver
+        .wait_for(
+            "the form command in the table",
+            "const r = [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .find(r => r.cells[0].textContent === '/order'); \
+             return r && [...r.cells].slice(0, 3).map(c => c.textContent)",
+        )
+        .await;
+    assert_eq!(
+        row,
+        json!([
+            "/order",
+            "form",
+            "Main (radio: Noodles, Rice); note (textarea)"
+        ])
+    );
+    driver
+        .type_into("#command-form input[name=name]", "weather")
+        .await;
+    driver
+        .type_into("#command-form input[name=hintText]", "a city")
+        .await;
+    driver.click("#command-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the hint text in the table",
+            "return [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .some(r => r.cells[0].textContent === '/weather' && r.cells[2].textContent === 'hint: a city')",
+        )
+        .await;
+    let (_, listed) = server
+        .admin(Method::GET, &format!("/bots/{BOT}/commands"), None)
+        .await;
+    assert_eq!(
+        listed["commands"][0]["form"],
+        json!([{"id": "dish", "type": "radio", "label": "Main", "options": ["Noodles", "Rice"]},
+               {"id": "note", "type": "textarea"}])
+    );
+    assert_eq!(listed["commands"][1]["hintText"], "a city");
+
+    // Menu buttons: a plain one, then a drop-down with its options.
+    driver
+        .type_into("#menu-form input[name=name]", "Check in")
+        .await;
+    driver.click("#menu-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the button in the table",
+            "return [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .some(r => r.cells[0].textContent === 'Check in')",
+        )
+        .await;
+    driver
+        .type_into("#menu-form input[name=name]", "City")
+        .await;
+    driver
+        .click("#menu-form select[name=menuType] option[value=dropdown]")
+        .await;
+    driver
+        .type_into("#menu-form input[name=options]", "Beijing, Shanghai")
+        .await;
+    driver.click("#menu-form button[type=submit]").await;
+    let row = driver
+        .wait_for(
+            "the drop-down in the table",
+            "const r = [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .find(r => r.cells[0].textContent === 'City'); \
+             return r && [...r.cells].slice(0, 3).map(c => c.textContent)",
+        )
+        .await;
+    assert_eq!(row, json!(["City", "drop-down", "Beijing, Shanghai"]));
+
+    // A drop-down without options is refused with the API's reason.
+    driver
+        .type_into("#menu-form input[name=name]", "Empty")
+        .await;
+    driver
+        .click("#menu-form select[name=menuType] option[value=dropdown]")
+        .await;
+    driver.click("#menu-form button[type=submit]").await;
+    let shown = driver
+        .wait_for(
+            "the refusal",
+            "return document.querySelector('#notice .notice.bad')?.textContent",
+        )
+        .await;
+    assert!(
+        shown.as_str().unwrap().contains("needs 1 to 20 options"),
+        "{shown}"
+    );
+    let (_, menus) = server
+        .admin(Method::GET, &format!("/bots/{BOT}/menus"), None)
+        .await;
+    assert_eq!(menus["menus"].as_array().unwrap().len(), 2, "{menus}");
+
+    click_row_button(&driver, "Check in", "Remove").await;
+    driver
+        .wait_for(
+            "the button gone",
+            "return ![...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .some(r => r.cells[0].textContent === 'Check in')",
+        )
+        .await;
+    let (_, menus) = server
+        .admin(Method::GET, &format!("/bots/{BOT}/menus"), None)
+        .await;
+    assert_eq!(menus["menus"][0]["name"], "City", "{menus}");
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
