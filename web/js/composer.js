@@ -4,9 +4,13 @@
 // A message's Reply action quotes it: the next message goes with its `parentId` (wire §5.4).
 // ↑ in an empty composer edits one's last message. `/` at the start offers the chat's bots'
 // commands: a direct one is sent at once (`/name`, as Yunhu's client does), a normal one is
-// put in the box for the user's input (the bot gets its preset text and the input, wire §7.4).
+// put in the box for the user's input (the bot gets its preset text and the input, wire §7.4),
+// with its hint text as the box's placeholder; a form command opens its form above the
+// composer (commandform.js).
 
 import { api, chatPath, upload } from './api.js';
+import { CommandForm } from './commandform.js';
+import { MenuBar } from './menubar.js';
 import { h } from './dom.js';
 import { preview } from './message.js';
 
@@ -28,6 +32,10 @@ export class Composer {
     this.matches = [];
     this.active = 0;
     this.onSent = () => {};
+    this.placeholder = this.text.placeholder;
+    this.commandForm = new CommandForm(form, (msg) => this.onSent(msg));
+    // Made after the form: the bar sits right above the composer, the form above the bar.
+    this.menuBar = new MenuBar(form);
     this.replying = null; // the message the next send quotes
     this.replyBar = form.querySelector('#composer-reply');
     this.replyText = form.querySelector('#composer-reply-text');
@@ -82,6 +90,9 @@ export class Composer {
     this.error.textContent = '';
     this.members = [];
     this.commands = [];
+    this.text.placeholder = this.placeholder;
+    this.commandForm.close();
+    this.menuBar.open(chat);
     this.closeList();
     this.grow();
     if (chat.chatType === 'group') {
@@ -90,12 +101,12 @@ export class Composer {
         if (this.chat !== chat) return;
         this.members = data.members ?? [];
         this.commands = this.members.filter((m) => m.kind === 'bot')
-          .flatMap((b) => (b.commands ?? []).map((c) => ({ ...c, bot: b.nickname })));
+          .flatMap((b) => (b.commands ?? []).map((c) => ({ ...c, bot: b.nickname, botId: b.userId })));
       } catch { /* mentions and commands stay unavailable; sending still works */ }
     } else {
       try {
         const data = await api('GET', `/bots/${encodeURIComponent(chat.chatId)}/commands`);
-        if (this.chat === chat) this.commands = (data.commands ?? []).map((c) => ({ ...c, bot: chat.name }));
+        if (this.chat === chat) this.commands = (data.commands ?? []).map((c) => ({ ...c, bot: chat.name, botId: chat.chatId }));
       } catch { /* no command picker; sending still works */ }
     }
   }
@@ -180,7 +191,7 @@ export class Composer {
       const attrs = { role: 'option', 'aria-selected': i === this.active ? 'true' : 'false', class: i === this.active ? 'active' : '' };
       const li = m.commandId !== undefined
         ? h('li', attrs, h('strong', { text: `/${m.name}` }), ' ',
-          h('span', { class: 'muted', text: `${m.bot} · ${m.kind === 'direct' ? 'sends at once' : (m.presetText ? `starts with "${m.presetText}"` : 'add your text')}` }))
+          h('span', { class: 'muted', text: `${m.bot} · ${commandHow(m)}` }))
         : h('li', attrs,
           h('strong', { text: m.nickname }), ' ', h('span', { class: 'muted', text: m.kind === 'bot' ? `bot · ${m.userId}` : m.userId }));
       // mousedown, not click: keeps the focus in the textarea.
@@ -199,9 +210,18 @@ export class Composer {
     this.pickMember(choice);
   }
 
-  /** A command picked: a direct one goes at once; a normal one waits for the user's input. */
+  /**
+   * A command picked: a direct one goes at once; a form one opens its form; a normal one
+   * waits for the user's input, with its hint text as the placeholder.
+   */
   pickCommand(command) {
     this.closeList();
+    if (command.kind === 'form') {
+      this.text.value = '';
+      this.grow();
+      this.commandForm.open(this.chat, command);
+      return;
+    }
     if (command.kind === 'direct') {
       this.text.value = `/${command.name}`;
       this.send();
@@ -210,6 +230,7 @@ export class Composer {
     this.text.value = `/${command.name} `;
     const caret = this.text.value.length;
     this.text.setSelectionRange(caret, caret);
+    this.text.placeholder = command.hintText || this.placeholder;
     this.status.textContent = command.presetText
       ? `The bot gets "${command.presetText}" and what you add.`
       : 'The bot gets what you add.';
@@ -241,6 +262,7 @@ export class Composer {
       if (this.replying) body.parentId = this.replying.msgId;
       const msg = await api('POST', `/chats/${chatPath(this.chat)}/messages`, body);
       this.text.value = '';
+      this.text.placeholder = this.placeholder;
       this.status.textContent = '';
       this.replyTo(null);
       this.picked.clear();
@@ -250,4 +272,11 @@ export class Composer {
       this.error.textContent = `Not sent: ${err.message}`;
     }
   }
+}
+
+/** How a command in the `/` list is used, in a few words. */
+function commandHow(c) {
+  if (c.kind === 'direct') return 'sends at once';
+  if (c.kind === 'form') return 'opens a form';
+  return c.presetText ? `starts with "${c.presetText}"` : 'add your text';
 }

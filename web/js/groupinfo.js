@@ -46,7 +46,7 @@ export class GroupInfo {
         (b.commands ?? []).length
           ? h('ul', { class: 'command-list' }, b.commands.map((c) => h('li', {},
             h('code', { text: `/${c.name}` }),
-            h('span', { class: 'muted', text: c.kind === 'direct' ? ' sends at once' : (c.presetText ? ` starts with "${c.presetText}"` : '') }))))
+            h('span', { class: 'muted', text: c.kind === 'direct' ? ' sends at once' : c.kind === 'form' ? ' opens a form' : (c.presetText ? ` starts with "${c.presetText}"` : '') }))))
           : null))),
       this.leaveButton(chat),
     );

@@ -57,7 +57,30 @@ function body(msg) {
     el.textContent = msg.content.text;
   }
   el.append(...media(msg.content ?? {}));
+  if (msg.contentType === 'form') el.append(formFields(msg.content?.formJson));
   return el;
+}
+
+/**
+ * A filled-in form command (wire §7.4) as a compact list of its fields: label, then what was
+ * entered or chosen ("—" for nothing). Text only: every value goes in with textContent.
+ */
+export function formFields(formJson) {
+  const items = Object.values(formJson && typeof formJson === 'object' ? formJson : {});
+  return h('dl', { class: 'form-fields' }, ...items.flatMap((f) => [
+    h('dt', { text: typeof f?.label === 'string' && f.label ? f.label : String(f?.id ?? '') }),
+    h('dd', { text: formValue(f) }),
+  ]));
+}
+
+/** One `formJson` item's value as a line of text. */
+function formValue(f) {
+  switch (f?.type) {
+    case 'switch': return f.value ? 'On' : 'Off';
+    case 'radio': case 'select': return f.selectIndex >= 0 ? String(f.selectValue ?? '') : '—';
+    case 'checkbox': return Array.isArray(f.selectValues) && f.selectValues.length ? f.selectValues.join(', ') : '—';
+    default: return typeof f?.value === 'string' && f.value !== '' ? f.value : '—';
+  }
 }
 
 /** Content types a person can edit here: the ones the composer writes. */

@@ -218,19 +218,33 @@ enum BotCommand {
         group: String,
     },
     /// Give the bot a slash command (or change one): `/NAME …` messages become
-    /// message.receive.instruction, with the text Yunhu sends for the command's kind.
+    /// message.receive.instruction, with the text Yunhu sends for the command's kind; a form
+    /// command's filled-in form becomes one with contentType form and its formJson.
     AddCommand {
         /// The bot ID.
         bot: String,
         /// The command's name, without the slash.
         name: String,
         /// `normal`: the bot gets the preset text and what the user typed after `/NAME`;
-        /// `direct`: the bot gets `/NAME` alone, and the command takes no input.
-        #[arg(long, value_parser = ["normal", "direct"], default_value = "normal")]
+        /// `direct`: the bot gets `/NAME` alone, and the command takes no input;
+        /// `form` (自定义输入): the user fills in the fields given with --field or --form.
+        #[arg(long, value_parser = ["normal", "direct", "form"], default_value = "normal")]
         kind: String,
         /// A normal command's preset text (默认文字), put before the user's input.
         #[arg(long, default_value = "")]
         preset_text: String,
+        /// A normal command's hint text (提示文字), the input box's placeholder.
+        #[arg(long, default_value = "")]
+        hint_text: String,
+        /// A form field, `ID:TYPE[:LABEL[:OPTION,OPTION…]]` with TYPE input, textarea, radio,
+        /// checkbox, switch or select (options for radio, checkbox and select); repeat it for
+        /// each field, in order. Implies --kind form.
+        #[arg(long = "field", value_name = "ID:TYPE[:LABEL[:OPTIONS]]")]
+        fields: Vec<String>,
+        /// The form's fields as the admin API takes them, a JSON array of
+        /// `{"id", "type", "label"?, "options"?, "default"?}` (for defaults). Implies --kind form.
+        #[arg(long, conflicts_with = "fields")]
+        form: Option<String>,
     },
     /// Remove a slash command from the bot.
     RemoveCommand {
@@ -241,6 +255,34 @@ enum BotCommand {
     },
     /// List the bot's slash commands.
     Commands {
+        /// The bot ID.
+        bot: String,
+    },
+    /// Add a button to the end of the bot's shortcut menu (above the input box in its
+    /// chats): pressing it sends the bot bot.shortcut.menu. Prints its menuId.
+    AddMenu {
+        /// The bot ID.
+        bot: String,
+        /// The button's caption.
+        name: String,
+        /// `button` (menuType 1): each press is reported; `toggle` (2): on or off, its state
+        /// rides in content.menu of the user's later messages; `dropdown` (3): one of
+        /// --option, likewise.
+        #[arg(long = "type", value_parser = ["button", "toggle", "dropdown"], default_value = "button")]
+        menu_type: String,
+        /// A drop-down's choice; repeat it for each, in order.
+        #[arg(long = "option")]
+        options: Vec<String>,
+    },
+    /// Remove a button from the bot's shortcut menu.
+    RemoveMenu {
+        /// The bot ID.
+        bot: String,
+        /// The button's menuId (see `menus`).
+        menu_id: String,
+    },
+    /// List the bot's shortcut menu: menuId and caption, in order.
+    Menus {
         /// The bot ID.
         bot: String,
     },
@@ -357,6 +399,23 @@ fn admin_token(args: &AdminArgs) -> anyhow::Result<String> {
     Ok(token.trim().to_owned())
 }
 
+/// One `--field ID:TYPE[:LABEL[:OPTION,OPTION…]]` as the admin API's form field. The server
+/// checks the field itself (types, options), so that the CLI and the API refuse alike.
+fn form_field(spec: &str) -> anyhow::Result<Value> {
+    let mut parts = spec.splitn(4, ':');
+    let (Some(id), Some(kind)) = (parts.next(), parts.next()) else {
+        bail!("--field {spec:?} is not ID:TYPE[:LABEL[:OPTION,OPTION…]]");
+    };
+    let mut field = json!({"id": id, "type": kind});
+    if let Some(label) = parts.next().filter(|l| !l.is_empty()) {
+        field["label"] = json!(label);
+    }
+    if let Some(options) = parts.next() {
+        field["options"] = json!(options.split(',').collect::<Vec<_>>());
+    }
+    Ok(field)
+}
+
 fn call_for(resource: Resource) -> anyhow::Result<Call> {
     use Method as M;
     Ok(match resource {
@@ -450,20 +509,73 @@ fn call_for(resource: Resource) -> anyhow::Result<Call> {
                 name,
                 kind,
                 preset_text,
-            } => Call::new(M::POST, &["bots", &bot, "commands"], |v| {
-                format!(
-                    "command /{} ({}) has commandId {}",
-                    v["name"].as_str().unwrap_or("?"),
-                    v["kind"].as_str().unwrap_or("?"),
-                    v["commandId"]
-                )
-            })
-            .body(json!({"name": name, "kind": kind, "presetText": preset_text})),
+                hint_text,
+                fields,
+                form,
+            } => {
+                let form = match form {
+                    Some(json) => Some(
+                        serde_json::from_str::<Value>(&json)
+                            .context("--form is not JSON (a list of fields)")?,
+                    ),
+                    None if fields.is_empty() => None,
+                    None => Some(Value::Array(
+                        fields
+                            .iter()
+                            .map(|f| form_field(f))
+                            .collect::<anyhow::Result<_>>()?,
+                    )),
+                };
+                let mut body = json!({"name": name, "kind": kind, "presetText": preset_text});
+                if !hint_text.is_empty() {
+                    body["hintText"] = json!(hint_text);
+                }
+                if let Some(form) = form {
+                    body["kind"] = json!("form");
+                    body["form"] = form;
+                }
+                Call::new(M::POST, &["bots", &bot, "commands"], |v| {
+                    format!(
+                        "command /{} ({}) has commandId {}",
+                        v["name"].as_str().unwrap_or("?"),
+                        v["kind"].as_str().unwrap_or("?"),
+                        v["commandId"]
+                    )
+                })
+                .body(body)
+            }
             BotCommand::RemoveCommand { bot, name } => {
                 Call::new(M::DELETE, &["bots", &bot, "commands", &name], done)
             }
             BotCommand::Commands { bot } => Call::new(M::GET, &["bots", &bot, "commands"], |v| {
                 list(v, "commands", "name", "commandId")
+            }),
+            BotCommand::AddMenu {
+                bot,
+                name,
+                menu_type,
+                options,
+            } => {
+                let number = match menu_type.as_str() {
+                    "toggle" => 2,
+                    "dropdown" => 3,
+                    _ => 1,
+                };
+                Call::new(M::POST, &["bots", &bot, "menus"], |v| {
+                    format!(
+                        "menu button {} (menuType {}) has menuId {}",
+                        v["name"].as_str().unwrap_or("?"),
+                        v["menuType"],
+                        v["menuId"].as_str().unwrap_or("?")
+                    )
+                })
+                .body(json!({"name": name, "menuType": number, "options": options}))
+            }
+            BotCommand::RemoveMenu { bot, menu_id } => {
+                Call::new(M::DELETE, &["bots", &bot, "menus", &menu_id], done)
+            }
+            BotCommand::Menus { bot } => Call::new(M::GET, &["bots", &bot, "menus"], |v| {
+                list(v, "menus", "menuId", "name")
             }),
             BotCommand::Webhook {
                 bot,

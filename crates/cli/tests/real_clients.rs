@@ -411,6 +411,90 @@ mod scenarios {
         let content = seen["content"].as_str().unwrap_or_default();
         assert!(content.contains("Bob") || content.contains(&bob), "{seen}");
     }
+
+    /// A form command (wire §7.4) filled in through the user API reaches the client's command
+    /// handler with `contentType: "form"` and the `formJson` of every field.
+    pub fn form_command(w: &mut World) {
+        let form = r#"[{"id": "city", "type": "select", "label": "城市", "options": ["北京", "上海"]},
+                       {"id": "note", "type": "input", "label": "备注", "default": "无"},
+                       {"id": "loud", "type": "switch", "label": "大声"},
+                       {"id": "tags", "type": "checkbox", "label": "标签", "options": ["a", "b"]}]"#;
+        let command = w.admin(&["bot", "add-command", BOT_ID, "order", "--form", form]);
+        let command_id = command["commandId"].as_i64().unwrap();
+        let alice = w.alice.clone();
+        let sent = w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/chats/group/{}/forms", w.group),
+            Some(json!({"botId": BOT_ID, "commandId": command_id,
+                        "values": {"city": 1, "loud": true, "tags": [1]}})),
+        );
+        assert_eq!(sent["contentType"], "form", "{sent}");
+        let seen = w.expect("command", |r| r["content_type"] == "form");
+        assert_eq!(seen["name"], "order", "{seen}");
+        assert_eq!(seen["command_id"], command_id, "{seen}");
+        assert_eq!(seen["chat_type"], "group", "{seen}");
+        assert_eq!(
+            seen["form"],
+            json!({
+                "city": {"id": "city", "type": "select", "label": "城市", "selectIndex": 1, "selectValue": "上海"},
+                "note": {"id": "note", "type": "input", "label": "备注", "value": "无"},
+                "loud": {"id": "loud", "type": "switch", "label": "大声", "value": true},
+                "tags": {"id": "tags", "type": "checkbox", "label": "标签", "selectStatus": [false, true], "selectValues": ["b"]},
+            }),
+            "{seen}"
+        );
+    }
+
+    /// A press of the bot's shortcut-menu buttons (wire §7.8) reaches the client's menu
+    /// handler with the sample's fields, `sendTime` in seconds; a drop-down's choice rides in
+    /// `content.menu` of the person's next message.
+    pub fn shortcut_menu(w: &mut World) {
+        let button = w.admin(&["bot", "add-menu", BOT_ID, "签到"]);
+        let city = w.admin(&[
+            "bot", "add-menu", BOT_ID, "城市", "--type", "dropdown", "--option", "北京",
+            "--option", "上海",
+        ]);
+        let (button_id, city_id) = (
+            button["menuId"].as_str().unwrap().to_owned(),
+            city["menuId"].as_str().unwrap().to_owned(),
+        );
+        let alice = w.alice.clone();
+        let group = w.group.clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/chats/group/{group}/menus/{button_id}"),
+            None,
+        );
+        let seen = w.expect("menu", |r| r["menu_id"] == button_id.as_str());
+        let send_time = seen["send_time"].as_i64().unwrap();
+        assert!((now..now + 10).contains(&send_time), "seconds: {seen}");
+        assert_eq!(
+            seen,
+            json!({"kind": "menu", "bot": BOT_ID, "menu_id": button_id, "menu_type": 1,
+                   "menu_action": 1, "chat_id": group, "chat_type": "group",
+                   "sender_type": "user", "sender": alice.id, "send_time": send_time})
+        );
+        w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/chats/group/{group}/menus/{city_id}"),
+            Some(json!({"action": 1})),
+        );
+        let seen = w.expect("menu", |r| r["menu_id"] == city_id.as_str());
+        assert_eq!(
+            (&seen["menu_type"], &seen["menu_action"]),
+            (&json!(3), &json!(1))
+        );
+        w.say(&alice, "天气如何");
+        let seen = w.expect("message", |r| r["text"] == "天气如何");
+        assert_eq!(seen["menu"], json!({city_id: "上海"}), "{seen}");
+    }
 }
 
 /// One test per scenario for a client: starts a server and the client, runs the scenario.
@@ -456,6 +540,8 @@ client_tests!(
         quote,
         mention_from_the_members_list,
         quote_fields,
+        form_command,
+        shortcut_menu,
     ]
 );
 

@@ -583,3 +583,138 @@ fn deliveries_read_as_text_and_replay_takes_durations_and_dates() {
         "{out:?}"
     );
 }
+
+/// Form commands and hint texts from the CLI: `--field ID:TYPE[:LABEL[:OPTIONS]]` builds the
+/// form the admin API takes; `--form` takes it as JSON (for defaults); a bad one is refused
+/// with the server's reason.
+#[tokio::test]
+async fn form_commands_and_hint_texts_are_managed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &[]);
+    let token = server.banner_value("admin token").unwrap();
+    admin_json(
+        &server,
+        &token,
+        &["bot", "create", "--id", "86297657", "--nickname", "b"],
+    );
+    let hinted = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "add-command",
+            "86297657",
+            "weather",
+            "--hint-text",
+            "输入城市名",
+        ],
+    );
+    assert_eq!(hinted["hintText"], "输入城市名");
+    let form = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "add-command",
+            "86297657",
+            "order",
+            "--field",
+            "dish:radio:菜:面,饭",
+            "--field",
+            "note:textarea",
+        ],
+    );
+    assert_eq!(form["kind"], "form", "--field implies --kind form");
+    assert_eq!(
+        form["form"],
+        json!([
+            {"id": "dish", "type": "radio", "label": "菜", "options": ["面", "饭"]},
+            {"id": "note", "type": "textarea"},
+        ])
+    );
+    let with_default = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "add-command",
+            "86297657",
+            "order",
+            "--form",
+            r#"[{"id": "loud", "type": "switch", "default": true}]"#,
+        ],
+    );
+    assert_eq!(with_default["commandId"], form["commandId"]);
+    assert_eq!(
+        with_default["form"],
+        json!([{"id": "loud", "type": "switch", "default": true}])
+    );
+    let bad = admin(
+        &server,
+        &token,
+        &["bot", "add-command", "86297657", "x", "--field", "a:radio"],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("needs 1–50 options"),
+        "{bad:?}"
+    );
+}
+
+/// A bot's shortcut menu from the CLI: `add-menu` (a button, a toggle, a drop-down with its
+/// options), `menus`, `remove-menu`; a bad one is refused with the server's reason.
+#[tokio::test]
+async fn shortcut_menus_are_managed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &[]);
+    let token = server.banner_value("admin token").unwrap();
+    admin_json(
+        &server,
+        &token,
+        &["bot", "create", "--id", "86297657", "--nickname", "b"],
+    );
+    let button = admin_json(&server, &token, &["bot", "add-menu", "86297657", "签到"]);
+    assert_eq!(button["menuType"], 1);
+    let city = admin_json(
+        &server,
+        &token,
+        &[
+            "bot", "add-menu", "86297657", "城市", "--type", "dropdown", "--option", "北京",
+            "--option", "上海",
+        ],
+    );
+    assert_eq!(
+        (city["menuType"].clone(), city["options"].clone()),
+        (json!(3), json!(["北京", "上海"]))
+    );
+    let listed = admin(&server, &token, &["bot", "menus", "86297657"]);
+    assert_eq!(
+        String::from_utf8(listed.stdout).unwrap().trim(),
+        format!(
+            "{}\t签到\n{}\t城市",
+            button["menuId"].as_str().unwrap(),
+            city["menuId"].as_str().unwrap()
+        )
+    );
+    let bad = admin(
+        &server,
+        &token,
+        &["bot", "add-menu", "86297657", "x", "--type", "dropdown"],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("needs 1 to 20 options"),
+        "{bad:?}"
+    );
+    let removed = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "remove-menu",
+            "86297657",
+            button["menuId"].as_str().unwrap(),
+        ],
+    );
+    assert_eq!(removed, json!({"ok": true}));
+}

@@ -27,7 +27,7 @@ function webhookForm(id, current, again) {
 
 /** The event types a bot may ask for: what cloudlake sends (wire §7). */
 const EVENT_TYPES = ['message.receive.normal', 'message.receive.instruction', 'bot.followed',
-  'bot.unfollowed', 'group.join', 'group.leave', 'button.report.inline'];
+  'bot.unfollowed', 'group.join', 'group.leave', 'button.report.inline', 'bot.shortcut.menu'];
 
 /**
  * Which events go to the bot: every type (nothing ticked), or only those ticked, through
@@ -69,20 +69,84 @@ function secretSection(id) {
   return h('div', { id: 'secret-section' }, shown, show, ' ', rotate);
 }
 
-/** Adds a command (or sets the kind and preset text of one with that name). */
+/**
+ * A form command's fields as typed in the console: the CLI's `ID:TYPE[:LABEL[:OPTION,OPTION…]]`,
+ * one per `;`, or the admin API's JSON list (for defaults). Not checked here: the server's
+ * check is the one that counts, and its message is shown as it says it.
+ */
+export function parseFields(text) {
+  const t = text.trim();
+  if (!t) return undefined;
+  if (t.startsWith('[')) return JSON.parse(t);
+  return t.split(';').map((s) => s.trim()).filter(Boolean).map((spec) => {
+    const [id, type, label, options] = splitSpec(spec);
+    const field = { id, type };
+    if (label) field.label = label;
+    if (options !== undefined) field.options = options.split(',');
+    return field;
+  });
+}
+
+/** `a:b:c:d,e` → `['a', 'b', 'c', 'd,e']`: at most four parts, the last keeps its colons. */
+function splitSpec(spec) {
+  const parts = spec.split(':');
+  return parts.length <= 4 ? parts : [...parts.slice(0, 3), parts.slice(3).join(':')];
+}
+
+/** Adds a command (or sets the kind, texts and form of one with that name). */
 function commandForm(id, again) {
-  const el = form([['name', 'Command name', { required: true }], ['kind', 'Kind', { options: ['normal', 'direct'] }],
-    ['presetText', 'Preset text']], 'Add command',
-  (v) => attempt(() => admin('POST', `/bots/${seg(id)}/commands`, { name: v.name, kind: v.kind, presetText: v.presetText }),
-    (c) => { notice(`Command /${c.name} saved.`); again(); }));
+  const el = form([['name', 'Command name', { required: true }], ['kind', 'Kind', { options: ['normal', 'direct', 'form'] }],
+    ['presetText', 'Preset text'], ['hintText', 'Hint text (placeholder)'],
+    ['fields', 'Form fields: id:type[:label[:option,option]]; …', { class: 'wide' }]], 'Add command',
+  (v) => {
+    let fields;
+    try {
+      fields = parseFields(v.fields);
+    } catch (e) {
+      notice(`The form fields are not JSON: ${e.message}`, 'bad');
+      return false;
+    }
+    const body = { name: v.name, kind: fields ? 'form' : v.kind, presetText: v.presetText };
+    if (v.hintText) body.hintText = v.hintText;
+    if (fields) body.form = fields;
+    return attempt(() => admin('POST', `/bots/${seg(id)}/commands`, body),
+      (c) => { notice(`Command /${c.name} saved.`); again(); });
+  });
   el.id = 'command-form';
   return el;
 }
 
+/** What a command does, in a table cell: its texts, or its form's fields. */
+function commandDetail(c) {
+  if (c.kind === 'form') return (c.form ?? []).map((f) => `${f.label ?? f.id} (${f.type}${f.options ? `: ${f.options.join(', ')}` : ''})`).join('; ');
+  return [c.presetText, c.hintText ? `hint: ${c.hintText}` : ''].filter(Boolean).join(' · ');
+}
+
+/** The menu types as the console names them: wire `menuType` 1, 2, 3. */
+const MENU_TYPES = { button: 1, toggle: 2, dropdown: 3 };
+const MENU_TYPE_NAMES = { 1: 'button', 2: 'toggle', 3: 'drop-down' };
+
+/** Adds a button to the end of the bot's shortcut menu. */
+function menuForm(id, again) {
+  const el = form([['name', 'Button caption', { required: true }], ['menuType', 'Type', { options: Object.keys(MENU_TYPES) }],
+    ['options', 'Drop-down options, comma-separated', { class: 'wide' }]], 'Add menu button',
+  (v) => {
+    const body = { name: v.name, menuType: MENU_TYPES[v.menuType] ?? 1 };
+    const options = v.options.split(',').map((o) => o.trim()).filter(Boolean);
+    if (options.length) body.options = options;
+    return attempt(() => admin('POST', `/bots/${seg(id)}/menus`, body),
+      (m) => { notice(`Menu button ${m.name} (${m.menuId}) added.`); again(); });
+  });
+  el.id = 'menu-form';
+  return el;
+}
+
 async function detail(root, id, relist) {
-  const [b, dir, { commands }, sub] = await Promise.all([
+  const [b, dir, { commands }, sub, { menus }] = await Promise.all([
     admin('GET', `/bots/${seg(id)}`), directory(), admin('GET', `/bots/${seg(id)}/commands`),
-    admin('GET', `/bots/${seg(id)}/webhook`)]);
+    admin('GET', `/bots/${seg(id)}/webhook`),
+    // A server without shortcut menus (an older one) shows none.
+    admin('GET', `/bots/${seg(id)}/menus`).catch(() => ({ menus: [] }))]);
   const again = () => detail(root, id);
   // Filled by deliveries.js from the event-delivery admin endpoints, when the server has them.
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
@@ -101,12 +165,19 @@ async function detail(root, id, relist) {
     secretSection(id),
     health,
     h('h3', { text: 'Commands' }),
-    h('p', { class: 'muted', text: 'What users pick after typing / in the chat with the bot. A normal command puts its preset text in the input box; a direct one sends /name at once.' }),
-    table(['Command', 'Kind', 'Preset text', 'ID', ''], commands.map((c) => [
-      `/${c.name}`, c.kind, c.presetText, String(c.commandId),
+    h('p', { class: 'muted', text: 'What users pick after typing / in the chat with the bot. A normal command puts its preset text in the input box and shows its hint text; a direct one sends /name at once; a form command opens its form (types: input, textarea, radio, checkbox, switch, select).' }),
+    table(['Command', 'Kind', 'Preset text · hint / form', 'ID', ''], commands.map((c) => [
+      `/${c.name}`, c.kind, commandDetail(c), String(c.commandId),
       actions(['Remove', () => attempt(() => admin('DELETE', `/bots/${seg(id)}/commands/${seg(c.name)}`), again), 'danger']),
     ]), 'No commands.'),
     commandForm(id, again),
+    h('h3', { text: 'Shortcut menu' }),
+    h('p', { class: 'muted', text: 'Buttons above the message box in the chats with the bot. Pressing one sends the bot bot.shortcut.menu; a toggle\'s or drop-down\'s choice also rides in content.menu of the user\'s later messages.' }),
+    table(['Button', 'Type', 'Options', 'Menu ID', ''], menus.map((m) => [
+      m.name, MENU_TYPE_NAMES[m.menuType] ?? String(m.menuType), (m.options ?? []).join(', '), m.menuId,
+      actions(['Remove', () => attempt(() => admin('DELETE', `/bots/${seg(id)}/menus/${seg(m.menuId)}`), again), 'danger']),
+    ]), 'No menu buttons.'),
+    menuForm(id, again),
     h('h3', { text: 'Followers' }),
     table(['User', 'Nickname', ''], b.followers.map((u) => [u, dir.users.get(u) ?? '', actions(['Remove', () => attempt(
       () => admin('DELETE', `/bots/${seg(id)}/followers/${seg(u)}`), again), 'danger'])]), 'No followers.'),

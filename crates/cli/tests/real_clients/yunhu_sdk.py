@@ -44,6 +44,8 @@ def on_message(event):
         parent_id=message.get("parentId"),
         parent=content.get("parent"),
         msg_id=message["msgId"],
+        # The user's shortcut-menu choices for this bot in the chat (wire §7.3), if any.
+        menu=content.get("menu"),
     )
     recv_id, recv_type = target(event)
     text = content.get("text")
@@ -75,6 +77,9 @@ def on_command(event):
         args=message["content"].get("text"),
         chat_type=event["chat"]["chatType"],
         sender=event["sender"]["senderId"],
+        # A form command (wire §7.4) carries what the user filled in, not text.
+        content_type=message["contentType"],
+        form=message["content"].get("formJson"),
     )
 
 
@@ -86,6 +91,23 @@ def on_follow(event):
 @sub.onGroupJoin
 def on_join(event):
     common.record("join", user=event["userId"], group=event["chatId"])
+
+
+@sub.onBotShortcutMenuEvent
+def on_menu(event):
+    # wire §7.8: every field of the sample, sendTime in seconds.
+    common.record(
+        "menu",
+        bot=event["botId"],
+        menu_id=event["menuId"],
+        menu_type=event["menuType"],
+        menu_action=event["menuAction"],
+        chat_id=event["chatId"],
+        chat_type=event["chatType"],
+        sender_type=event["senderType"],
+        sender=event["senderId"],
+        send_time=event["sendTime"],
+    )
 
 
 @sub.onButtonReportInline

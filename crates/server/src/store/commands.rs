@@ -1,10 +1,13 @@
 //! A bot's slash commands (指令), defined by the operator. A user message `/name …` to a bot
 //! that has command `name` becomes `message.receive.instruction` with its `commandId`, and
-//! the text Yunhu would send for that kind of command (wire §7.4).
+//! the text Yunhu would send for that kind of command (wire §7.4). A form command is not typed:
+//! the user fills its form and the bot gets `contentType: "form"` with `formJson`
+//! ([`super::forms`]).
 
 use super::db::{Connection, DbError, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
+use super::forms::FormField;
 use super::{Store, StoreError};
 
 /// How a command is invoked, as in Yunhu's bot console.
@@ -16,6 +19,9 @@ pub enum CommandKind {
     /// 普通指令: picking it puts the preset text in the input box; the user adds to it and
     /// the bot gets the preset text and the user's input, without `/name`.
     Normal,
+    /// 自定义输入: picking it opens the command's form; the bot gets what the user filled in
+    /// as `formJson` (wire §7.4).
+    Form,
 }
 
 impl CommandKind {
@@ -24,6 +30,7 @@ impl CommandKind {
         match self {
             CommandKind::Direct => "direct",
             CommandKind::Normal => "normal",
+            CommandKind::Form => "form",
         }
     }
 
@@ -31,6 +38,7 @@ impl CommandKind {
         match kind {
             "direct" => Ok(CommandKind::Direct),
             "normal" => Ok(CommandKind::Normal),
+            "form" => Ok(CommandKind::Form),
             other => Err(StoreError::Corrupt(format!("command kind {other:?}"))),
         }
     }
@@ -48,6 +56,13 @@ pub struct Command {
     pub kind: CommandKind,
     /// A normal command's preset text (默认文字), put before the user's input; `""` for none.
     pub preset_text: String,
+    /// A normal command's hint text (提示文字), the input box's placeholder once it is picked;
+    /// left out of the JSON when there is none.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub hint_text: String,
+    /// A form command's fields, in order; left out of the JSON for the other kinds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub form: Option<Vec<FormField>>,
 }
 
 impl Command {
@@ -58,6 +73,8 @@ impl Command {
         match self.kind {
             CommandKind::Direct if input.is_empty() => Some(format!("/{}", self.name)),
             CommandKind::Direct => None,
+            // A form command is filled in, never typed: `/name …` is an ordinary message.
+            CommandKind::Form => None,
             CommandKind::Normal => Some(match (self.preset_text.is_empty(), input.is_empty()) {
                 (true, _) => input.to_owned(),
                 (false, true) => self.preset_text.clone(),
@@ -67,21 +84,65 @@ impl Command {
     }
 }
 
-const SELECT_COMMAND: &str = "SELECT id, name, kind, preset_text FROM bot_commands";
+const SELECT_COMMAND: &str =
+    "SELECT id, name, kind, preset_text, hint_text, form FROM bot_commands";
 
-type CommandRow = (i64, String, String, String);
+type CommandRow = (i64, String, String, String, String, String);
 
 fn command_from_row(row: &Row<'_>) -> Result<CommandRow, DbError> {
-    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+    ))
 }
 
-fn command_of((command_id, name, kind, preset_text): CommandRow) -> Result<Command, StoreError> {
+fn command_of(
+    (command_id, name, kind, preset_text, hint_text, form): CommandRow,
+) -> Result<Command, StoreError> {
+    let kind = CommandKind::from_stored(&kind)?;
+    let form = match kind {
+        CommandKind::Form => Some(
+            serde_json::from_str(&form)
+                .map_err(|e| StoreError::Corrupt(format!("form of command {command_id}: {e}")))?,
+        ),
+        _ => None,
+    };
     Ok(Command {
         command_id,
         name,
-        kind: CommandKind::from_stored(&kind)?,
+        kind,
         preset_text,
+        hint_text,
+        form,
     })
+}
+
+/// The bot's command with this ID, if it has one.
+pub(crate) fn find_command_by_id(
+    conn: &Connection,
+    bot_id: &str,
+    command_id: i64,
+) -> Result<Option<Command>, StoreError> {
+    conn.prepare_cached(&format!("{SELECT_COMMAND} WHERE bot_id = ?1 AND id = ?2"))?
+        .query_row(params![bot_id, command_id], command_from_row)
+        .optional()?
+        .map(command_of)
+        .transpose()
+}
+
+/// What an operator sets on a command besides its name (see [`Store::add_command`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommandSpec {
+    /// A normal command's preset text; `""` for none.
+    pub preset_text: String,
+    /// A normal command's hint text; `""` for none.
+    pub hint_text: String,
+    /// A form command's fields, already checked ([`super::forms::check_definition`]).
+    pub form: Vec<FormField>,
 }
 
 /// The bot's command named `name`, if it has one.
@@ -98,15 +159,22 @@ pub(crate) fn find_command(
 }
 
 impl Store {
-    /// Adds a command to a bot, or changes the kind and preset text of the command of that
+    /// Adds a command to a bot, or changes the kind, texts and form of the command of that
     /// name (its `commandId` stays).
     pub async fn add_command(
         &self,
         bot_id: String,
         name: String,
         kind: CommandKind,
-        preset_text: String,
+        spec: CommandSpec,
     ) -> Result<Command, StoreError> {
+        let form = serde_json::to_string(&spec.form)
+            .map_err(|e| StoreError::Internal(format!("a form does not encode: {e}")))?;
+        let CommandSpec {
+            preset_text,
+            hint_text,
+            ..
+        } = spec;
         self.writer
             .write(move |conn| {
                 conn.prepare_cached("SELECT 1 FROM bots WHERE id = ?1")?
@@ -114,10 +182,20 @@ impl Store {
                     .optional()?
                     .ok_or_else(|| StoreError::not_found("bot", bot_id.clone()))?;
                 conn.prepare_cached(
-                    "INSERT INTO bot_commands (bot_id, name, kind, preset_text) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT (bot_id, name) DO UPDATE SET kind = excluded.kind, preset_text = excluded.preset_text",
+                    "INSERT INTO bot_commands (bot_id, name, kind, preset_text, hint_text, form) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                     ON CONFLICT (bot_id, name) DO UPDATE SET kind = excluded.kind, \
+                     preset_text = excluded.preset_text, hint_text = excluded.hint_text, \
+                     form = excluded.form",
                 )?
-                .execute(params![bot_id, name, kind.as_str(), preset_text])?;
+                .execute(params![
+                    bot_id,
+                    name,
+                    kind.as_str(),
+                    preset_text,
+                    hint_text,
+                    form
+                ])?;
                 find_command(conn, &bot_id, &name)?
                     .ok_or_else(|| StoreError::Corrupt("a stored command is missing".into()))
             })
@@ -167,6 +245,8 @@ mod tests {
             name: "weather".into(),
             kind,
             preset_text: preset_text.into(),
+            hint_text: String::new(),
+            form: None,
         }
     }
 

@@ -29,11 +29,14 @@ mod deliveries;
 mod directory;
 mod discover;
 mod error;
+mod forms;
 mod group_admin;
 mod html_backlog;
 mod index;
+mod interactive;
 mod keys;
 mod media;
+mod menus;
 mod messages;
 mod model;
 mod numbers;
@@ -62,17 +65,20 @@ use std::thread::JoinHandle;
 use rusqlite::OpenFlags;
 
 pub use boards::NewBoard;
-pub use commands::{Command, CommandKind};
+pub use commands::{Command, CommandKind, CommandSpec};
 pub use db::DbError;
 pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};
 pub use discover::{FollowableBot, OpenGroup};
 pub use error::StoreError;
+pub use forms::{FieldType, FormField, check_definition as check_form};
 pub use group_admin::{
     BotPermissions, Gag, GagEntry, GroupAdminState, MemberChange, SendPolicy, TagChange, TagEdit,
 };
 pub use html_backlog::{BoardKey, Unrendered};
 pub use index::SEARCH_DB_FILE;
+pub use interactive::FormSend;
 pub use media::{MediaOwner, MediaRecord, Viewer};
+pub use menus::{ChatMenu, MAX_MENUS, Menu, MenuType, Press};
 pub use messages::{Delivery, GroupAccess, MessageView, Outgoing, UserEdit, UserRecall};
 pub use model::{
     Bot, BotDetail, Chat, Group, GroupDetail, LogKind, Member, Role, StoredMessage, User,

@@ -320,6 +320,8 @@ const MIGRATIONS: &[&str] = &[
     RENDERED_HTML,
     // 10: how a command is invoked (PostgreSQL's migration 5).
     COMMAND_KINDS,
+    // 11: hint texts, form commands and shortcut menus (PostgreSQL's migration 7).
+    COMMAND_FORMS_AND_MENUS,
 ];
 
 /// The searchable text of a PostgreSQL `messages` row, as the trigram index (PostgreSQL's
@@ -383,6 +385,32 @@ ALTER TABLE boards ADD COLUMN html TEXT;
 const COMMAND_KINDS: &str = r#"
 ALTER TABLE bot_commands ADD COLUMN kind TEXT NOT NULL DEFAULT 'normal';
 ALTER TABLE bot_commands ADD COLUMN preset_text TEXT NOT NULL DEFAULT '';
+"#;
+
+/// SQLite's migration 11 and PostgreSQL's 7 (issue 20). A normal command's hint text (the
+/// input box's placeholder) and a form command's fields (JSON, checked in code like the kind);
+/// a bot's shortcut-menu buttons (wire §7.8), and each user's current choice of a toggle or
+/// drop-down button in a chat, which rides in `content.menu` of their later messages there.
+/// The types are spelled alike in both databases (`BIGINT` is an integer to SQLite).
+const COMMAND_FORMS_AND_MENUS: &str = r#"
+ALTER TABLE bot_commands ADD COLUMN hint_text TEXT NOT NULL DEFAULT '';
+ALTER TABLE bot_commands ADD COLUMN form TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE bot_menus (
+    menu_id     TEXT PRIMARY KEY,
+    bot_id      TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+    position    BIGINT NOT NULL,
+    name        TEXT NOT NULL,
+    menu_type   BIGINT NOT NULL,
+    options     TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX bot_menus_by_bot ON bot_menus (bot_id, position);
+CREATE TABLE menu_states (
+    chat_key    TEXT NOT NULL,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    menu_id     TEXT NOT NULL REFERENCES bot_menus(menu_id) ON DELETE CASCADE,
+    value       TEXT NOT NULL,
+    PRIMARY KEY (chat_key, user_id, menu_id)
+);
 "#;
 
 /// PostgreSQL's schema, as its own list of migrations (version in `schema_version`). The
@@ -593,6 +621,8 @@ CREATE TABLE delivery_leases (
     COMMAND_KINDS,
     // 6: the search index (SQLite's is a file of its own: `store::index`).
     PG_SEARCH_INDEX,
+    // 7: hint texts, form commands and shortcut menus (SQLite's migration 11).
+    COMMAND_FORMS_AND_MENUS,
 ];
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate

@@ -334,6 +334,13 @@ impl Store {
                         None if is_someones_command => continue,
                         None => (0, String::new(), content.clone()),
                     };
+                    // The user's toggles and drop-downs of this bot's shortcut menu ride
+                    // along (wire §7.3 `content.menu`); left out when they chose none.
+                    let mut content = content;
+                    let menu = super::menus::menu_state(conn, &row.chat_key, &user_id, bot)?;
+                    if !menu.is_empty() {
+                        content.extra.insert("menu".into(), menu.into());
+                    }
                     let payload = MessageEvent {
                         sender: EventSender {
                             sender_id: user_id.clone(),
@@ -512,7 +519,7 @@ pub(crate) fn in_chat(conn: &Connection, user_id: &str, chat: &Chat) -> Result<b
 
 /// The user's `senderUserLevel` in the chat, or `None` if they are not in it. In a private
 /// chat every follower is a `member` (cloudlake does not record who created a bot).
-fn sender_level(
+pub(crate) fn sender_level(
     conn: &Connection,
     user_id: &str,
     chat: &Chat,

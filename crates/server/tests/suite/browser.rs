@@ -3933,3 +3933,506 @@ async fn in_chats(server: &TestServer, token: &str, chat_type: &str, chat_id: &s
         .iter()
         .any(|c| c["chatType"] == chat_type && c["chatId"] == chat_id)
 }
+
+/// Issue 20: a normal command shows its hint text as the box's placeholder; a form command
+/// opens its form above the composer (every field labelled, focus in the first, Enter sends),
+/// the bot gets the filled-in `formJson`, and the history shows it as a list of fields; at
+/// desktop width and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_command_in_a_real_browser() {
+    form_command((1280, 800)).await;
+    form_command((390, 844)).await;
+}
+
+async fn form_command(size: (u32, u32)) {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            "/bots",
+            Some(json!({"id": BOT, "nickname": "OrderBot"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    server.join(BOT, GROUP).await;
+    for command in [
+        json!({"name": "weather", "presetText": "weather in", "hintText": "City name, e.g. Beijing"}),
+        json!({"name": "order", "kind": "form", "form": [
+            {"id": "name", "type": "input", "label": "Name", "default": "Ming"},
+            {"id": "dish", "type": "radio", "label": "Main", "options": ["Noodles", "Rice"], "default": 0},
+            {"id": "extras", "type": "checkbox", "label": "Extras", "options": ["Egg", "Greens", "Chili"]},
+            {"id": "size", "type": "select", "label": "Size", "options": ["Small", "Medium", "Large"]},
+            {"id": "pack", "type": "switch", "label": "Takeaway"},
+            {"id": "note", "type": "textarea", "label": "Note"}
+        ]}),
+    ] {
+        let (status, body) = server
+            .admin(
+                Method::POST,
+                &format!("/bots/{BOT}/commands"),
+                Some(command),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let options = "const l = document.getElementById('mention-list'); \
+                   return l.hidden ? null : [...l.querySelectorAll('li')].map((e) => e.textContent)";
+
+    // A normal command: its hint text is the placeholder until it is sent.
+    driver.type_into("#composer-text", "/we").await;
+    driver.wait_for("the command list", options).await;
+    driver.press(ENTER).await;
+    assert_eq!(
+        driver
+            .js("return document.getElementById('composer-text').placeholder")
+            .await,
+        "City name, e.g. Beijing"
+    );
+    driver.type_into("#composer-text", "Beijing").await;
+    driver.press(ENTER).await;
+    driver
+        .wait_for(
+            "the placeholder back",
+            "return document.getElementById('composer-text').placeholder === 'Write a message…' \
+                    && document.getElementById('composer-text').value === ''",
+        )
+        .await;
+
+    // A form command opens its form; the list says so.
+    driver.type_into("#composer-text", "/or").await;
+    assert_eq!(
+        driver.wait_for("one command", options).await,
+        json!(["/order OrderBot · opens a form"])
+    );
+    driver.press(ENTER).await;
+    let form = driver
+        .wait_for(
+            "the form",
+            "const f = document.getElementById('command-form'); \
+             if (!f || f.hidden) return null; \
+             const controls = [...f.querySelectorAll('input, select, textarea')]; \
+             const named = (c) => c.labels.length > 0 || !!c.closest('fieldset')?.querySelector('legend'); \
+             const r = f.getBoundingClientRect(); \
+             return {title: f.querySelector('h3').textContent, \
+                     labels: [...f.querySelectorAll('div.cf-field > label, legend')].map((l) => l.textContent.trim()), \
+                     allLabelled: controls.every(named), \
+                     focused: document.activeElement?.closest('[data-field]')?.dataset.field, \
+                     box: document.getElementById('composer-text').value, \
+                     fits: r.left >= 0 && r.right <= innerWidth + 0.5}",
+        )
+        .await;
+    assert_eq!(
+        form,
+        json!({"title": "/order", "labels": ["Name", "Main", "Extras", "Size", "Takeaway", "Note"],
+               "allLabelled": true, "focused": "name", "box": "", "fits": true}),
+        "{size:?}"
+    );
+    // Filled with the keyboard where it is text, by clicks where it is a choice.
+    driver
+        .type_into("#command-form [data-field=name] input", " Li")
+        .await;
+    driver
+        .click("#command-form [data-field=dish] input[value='1']")
+        .await;
+    driver
+        .click("#command-form [data-field=extras] input[value='0']")
+        .await;
+    driver
+        .click("#command-form [data-field=extras] input[value='2']")
+        .await;
+    driver.click("#command-form [data-field=pack] input").await;
+    driver
+        .js(
+            "const s = document.querySelector('#command-form [data-field=size] select'); \
+             s.value = '2'; s.dispatchEvent(new Event('change')); return true",
+        )
+        .await;
+    // Enter in a text field sends the form.
+    driver.click("#command-form [data-field=name] input").await;
+    driver.press(ENTER).await;
+    let shown = driver
+        .wait_for(
+            "the form in the history",
+            "const d = document.querySelector('#message-list .msg:last-child .form-fields'); \
+             return document.getElementById('command-form').hidden && d \
+               ? [...d.children].map((e) => e.textContent) : null",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        // `formJson` is an object: the fields come in the order of their IDs.
+        json!([
+            "Main",
+            "Rice",
+            "Extras",
+            "Egg, Chili",
+            "Name",
+            "Ming Li",
+            "Note",
+            "—",
+            "Takeaway",
+            "On",
+            "Size",
+            "Large"
+        ])
+    );
+    let mut events = Vec::new();
+    for _ in 0..50 {
+        events = server
+            .outbox(BOT)
+            .into_iter()
+            .filter(|e| e["event"]["message"]["contentType"] == "form")
+            .collect();
+        if !events.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let message = &events[0]["event"]["message"];
+    assert_eq!(message["commandName"], "order");
+    assert_eq!(
+        message["content"]["formJson"],
+        json!({
+            "name": {"id": "name", "type": "input", "label": "Name", "value": "Ming Li"},
+            "dish": {"id": "dish", "type": "radio", "label": "Main", "selectIndex": 1, "selectValue": "Rice"},
+            "extras": {"id": "extras", "type": "checkbox", "label": "Extras", "selectStatus": [true, false, true], "selectValues": ["Egg", "Chili"]},
+            "size": {"id": "size", "type": "select", "label": "Size", "selectIndex": 2, "selectValue": "Large"},
+            "pack": {"id": "pack", "type": "switch", "label": "Takeaway", "value": true},
+            "note": {"id": "note", "type": "textarea", "label": "Note", "value": ""},
+        })
+    );
+
+    // Esc closes an opened form without sending, and the focus goes back to the box.
+    driver.type_into("#composer-text", "/or").await;
+    driver.wait_for("the command list", options).await;
+    driver.press(ENTER).await;
+    driver
+        .wait_for(
+            "the form",
+            "return !document.getElementById('command-form').hidden",
+        )
+        .await;
+    // The README's picture: a sent form in the history, the form open again below it.
+    if size.0 > 700 {
+        let shots = std::env::var("CLOUDLAKE_SCREENSHOTS")
+            .ok()
+            .map(PathBuf::from);
+        driver
+            .screenshot(shots.as_deref(), "form-command.png")
+            .await;
+    }
+    driver.press(ESCAPE).await;
+    driver
+        .wait_for(
+            "the form closed",
+            "return document.getElementById('command-form').hidden \
+                    && document.activeElement?.id === 'composer-text'",
+        )
+        .await;
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Issue 20: a bot's shortcut menu shows above the composer in a chat with the bot; pressing a
+/// plain button, a toggle and a drop-down reports `bot.shortcut.menu` to the bot, the toggle
+/// shows its state (aria-pressed), and the choices ride in `content.menu` of the next message;
+/// at desktop width and on a phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shortcut_menu_in_a_real_browser() {
+    shortcut_menu((1280, 800)).await;
+    shortcut_menu((390, 844)).await;
+}
+
+async fn shortcut_menu(size: (u32, u32)) {
+    let server = TestServer::start().await;
+    let alice = server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    let (status, body) = server
+        .admin(
+            Method::POST,
+            "/bots",
+            Some(json!({"id": BOT, "nickname": "WeatherBot"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    server.join(BOT, GROUP).await;
+    let mut ids = Vec::new();
+    for menu in [
+        json!({"name": "Check in"}),
+        json!({"name": "Alerts", "menuType": 2}),
+        json!({"name": "City", "menuType": 3, "options": ["Beijing", "Shanghai", "Shenzhen"]}),
+    ] {
+        let (status, body) = server
+            .admin(Method::POST, &format!("/bots/{BOT}/menus"), Some(menu))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["menuId"].as_str().unwrap().to_owned());
+    }
+    let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
+        return;
+    };
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let bar = driver
+        .wait_for(
+            "the menu bar",
+            "const b = document.getElementById('shortcut-menu'); \
+             if (!b || b.hidden) return null; \
+             const r = b.getBoundingClientRect(); \
+             const c = document.getElementById('composer').getBoundingClientRect(); \
+             return {buttons: [...b.querySelectorAll('button')].map((x) => [x.textContent, x.getAttribute('aria-pressed')]), \
+                     select: b.querySelector('select')?.labels[0]?.textContent, \
+                     above: r.bottom <= c.top + 0.5, fits: r.left >= 0 && r.right <= innerWidth + 0.5}",
+        )
+        .await;
+    assert_eq!(
+        bar,
+        json!({"buttons": [["Check in", null], ["Alerts", "false"]], "select": "City",
+               "above": true, "fits": true}),
+        "{size:?}"
+    );
+    driver
+        .click(&format!("#shortcut-menu [data-menu='{}']", ids[0]))
+        .await;
+    driver
+        .click(&format!("#shortcut-menu [data-menu='{}']", ids[1]))
+        .await;
+    driver
+        .wait_for(
+            "the toggle on",
+            &format!(
+                "return document.querySelector(\"#shortcut-menu [data-menu='{}']\").getAttribute('aria-pressed') === 'true'",
+                ids[1]
+            ),
+        )
+        .await;
+    // The drop-down, by keyboard: focused, then ↓ picks the next option (Chromium changes a
+    // closed select's value with the arrow keys).
+    driver
+        .js(&format!(
+            "document.querySelector(\"#shortcut-menu [data-menu='{}']\").focus(); return true",
+            ids[2]
+        ))
+        .await;
+    driver.press(ARROW_DOWN).await;
+    driver.press(ARROW_DOWN).await;
+    let mut presses = Vec::new();
+    for _ in 0..50 {
+        presses = server
+            .outbox(BOT)
+            .into_iter()
+            .filter(|e| e["header"]["eventType"] == "bot.shortcut.menu")
+            .map(|e| {
+                let e = &e["event"];
+                json!([e["menuId"], e["menuType"], e["menuAction"], e["chatType"]])
+            })
+            .collect();
+        if presses.len() >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        presses,
+        vec![
+            json!([ids[0], 1, 1, "group"]),
+            json!([ids[1], 2, 1, "group"]),
+            json!([ids[2], 3, 0, "group"]),
+            json!([ids[2], 3, 1, "group"]),
+        ],
+        "{size:?}"
+    );
+    driver
+        .wait_for(
+            "the status",
+            "return document.querySelector('.shortcut-menu-status').textContent === 'Sent to WeatherBot.'",
+        )
+        .await;
+    // The next message carries the toggle's and the drop-down's choices.
+    driver.type_into("#composer-text", "weather?").await;
+    driver.press(ENTER).await;
+    let mut menu = Value::Null;
+    for _ in 0..50 {
+        if let Some(e) = server
+            .outbox(BOT)
+            .into_iter()
+            .find(|e| e["header"]["eventType"] == "message.receive.normal")
+        {
+            menu = e["event"]["message"]["content"]["menu"].clone();
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        menu,
+        json!({ids[1].clone(): "1", ids[2].clone(): "Shanghai"})
+    );
+    // The README's picture: the menu bar above the composer, the message that carried it.
+    driver
+        .wait_for(
+            "the message shown",
+            "return document.querySelector('#message-list .msg:last-child .msg-body')?.textContent === 'weather?'",
+        )
+        .await;
+    if size.0 > 700 {
+        let shots = std::env::var("CLOUDLAKE_SCREENSHOTS")
+            .ok()
+            .map(PathBuf::from);
+        driver
+            .screenshot(shots.as_deref(), "shortcut-menu.png")
+            .await;
+    }
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// Issue 20 in the admin console: a form command added from the command form's field line
+/// (`id:type[:label[:options]]; …`), a hint text, and shortcut-menu buttons of each type
+/// added and removed on the bot's page; a refused menu button shows the API's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_commands_and_menus_in_the_admin_console() {
+    let server = TestServer::start().await;
+    server.user(ALICE, "Alice").await;
+    server.bot(BOT).await;
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    open_bot(&driver, BOT).await;
+    driver
+        .wait_for(
+            "the menu section",
+            "return document.querySelector('#bot-detail')?.textContent.includes('No menu buttons.')",
+        )
+        .await;
+
+    driver
+        .type_into("#command-form input[name=name]", "order")
+        .await;
+    driver
+        .type_into(
+            "#command-form input[name=fields]",
+            "dish:radio:Main:Noodles,Rice; note:textarea",
+        )
+        .await;
+    driver.click("#command-form button[type=submit]").await;
+    let row = driver
+        .wait_for(
+            "the form command in the table",
+            "const r = [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .find(r => r.cells[0].textContent === '/order'); \
+             return r && [...r.cells].slice(0, 3).map(c => c.textContent)",
+        )
+        .await;
+    assert_eq!(
+        row,
+        json!([
+            "/order",
+            "form",
+            "Main (radio: Noodles, Rice); note (textarea)"
+        ])
+    );
+    driver
+        .type_into("#command-form input[name=name]", "weather")
+        .await;
+    driver
+        .type_into("#command-form input[name=hintText]", "a city")
+        .await;
+    driver.click("#command-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the hint text in the table",
+            "return [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .some(r => r.cells[0].textContent === '/weather' && r.cells[2].textContent === 'hint: a city')",
+        )
+        .await;
+    let (_, listed) = server
+        .admin(Method::GET, &format!("/bots/{BOT}/commands"), None)
+        .await;
+    assert_eq!(
+        listed["commands"][0]["form"],
+        json!([{"id": "dish", "type": "radio", "label": "Main", "options": ["Noodles", "Rice"]},
+               {"id": "note", "type": "textarea"}])
+    );
+    assert_eq!(listed["commands"][1]["hintText"], "a city");
+
+    // Menu buttons: a plain one, then a drop-down with its options.
+    driver
+        .type_into("#menu-form input[name=name]", "Check in")
+        .await;
+    driver.click("#menu-form button[type=submit]").await;
+    driver
+        .wait_for(
+            "the button in the table",
+            "return [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .some(r => r.cells[0].textContent === 'Check in')",
+        )
+        .await;
+    driver
+        .type_into("#menu-form input[name=name]", "City")
+        .await;
+    driver
+        .click("#menu-form select[name=menuType] option[value=dropdown]")
+        .await;
+    driver
+        .type_into("#menu-form input[name=options]", "Beijing, Shanghai")
+        .await;
+    driver.click("#menu-form button[type=submit]").await;
+    let row = driver
+        .wait_for(
+            "the drop-down in the table",
+            "const r = [...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .find(r => r.cells[0].textContent === 'City'); \
+             return r && [...r.cells].slice(0, 3).map(c => c.textContent)",
+        )
+        .await;
+    assert_eq!(row, json!(["City", "drop-down", "Beijing, Shanghai"]));
+
+    // A drop-down without options is refused with the API's reason.
+    driver
+        .type_into("#menu-form input[name=name]", "Empty")
+        .await;
+    driver
+        .click("#menu-form select[name=menuType] option[value=dropdown]")
+        .await;
+    driver.click("#menu-form button[type=submit]").await;
+    let shown = driver
+        .wait_for(
+            "the refusal",
+            "return document.querySelector('#notice .notice.bad')?.textContent",
+        )
+        .await;
+    assert!(
+        shown.as_str().unwrap().contains("needs 1 to 20 options"),
+        "{shown}"
+    );
+    let (_, menus) = server
+        .admin(Method::GET, &format!("/bots/{BOT}/menus"), None)
+        .await;
+    assert_eq!(menus["menus"].as_array().unwrap().len(), 2, "{menus}");
+
+    click_row_button(&driver, "Check in", "Remove").await;
+    driver
+        .wait_for(
+            "the button gone",
+            "return ![...document.querySelectorAll('#bot-detail table tbody tr')] \
+               .some(r => r.cells[0].textContent === 'Check in')",
+        )
+        .await;
+    let (_, menus) = server
+        .admin(Method::GET, &format!("/bots/{BOT}/menus"), None)
+        .await;
+    assert_eq!(menus["menus"][0]["name"], "City", "{menus}");
+
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}

@@ -11,6 +11,7 @@ mod discover;
 mod events;
 mod group_admin;
 mod hostile_input;
+mod interactive;
 mod limits;
 mod live;
 mod nats_bus;

@@ -550,3 +550,63 @@ async fn the_ssrf_guard_refuses_loopback_unless_allowed() {
     );
     assert!(receiver.hits().is_empty(), "nothing reached the receiver");
 }
+
+/// A menu press reaches the bot's webhook as `bot.shortcut.menu` when the bot subscribes to
+/// that type, and is skipped when it does not (issue 20, wire §7.8).
+#[tokio::test]
+async fn a_menu_press_is_delivered_only_to_a_bot_that_subscribes_to_it() {
+    let receiver = Receiver::start(0, Duration::ZERO).await;
+    let server = TestServer::start_with(fast).await;
+    let user = server.user(USER, "Alice").await;
+    bot_with_webhook(&server, BOT, &receiver.url).await;
+    let subscribe = |types: Value| {
+        let server = &server;
+        async move {
+            let (status, body) = server
+                .admin(
+                    Method::PUT,
+                    &format!("/bots/{BOT}/webhook"),
+                    Some(json!({"eventTypes": types})),
+                )
+                .await;
+            assert_eq!(status, 200, "{body}");
+        }
+    };
+    subscribe(json!(["bot.shortcut.menu"])).await;
+    server.follow(BOT, USER).await; // bot.followed: skipped
+    let (status, menu) = server
+        .admin(
+            Method::POST,
+            &format!("/bots/{BOT}/menus"),
+            Some(json!({"name": "签到"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{menu}");
+    let path = format!(
+        "/chats/bot/{BOT}/menus/{}",
+        menu["menuId"].as_str().unwrap()
+    );
+    let (status, _) = server.user_api(Method::POST, &user, &path, None).await;
+    assert_eq!(status, 200);
+    let hits = receiver.wait_for(5, |h| !h.is_empty()).await;
+    let envelope: Value = serde_json::from_str(&hits[0].body).unwrap();
+    assert_eq!(envelope["header"]["eventType"], "bot.shortcut.menu");
+    assert_eq!(envelope["event"]["menuId"], menu["menuId"]);
+    assert_eq!(envelope["event"]["chatType"], "bot");
+
+    // Not subscribed: the next press stays in the outbox, skipped.
+    subscribe(json!(["message.receive.normal"])).await;
+    let (status, _) = server.user_api(Method::POST, &user, &path, None).await;
+    assert_eq!(status, 200);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let report = loop {
+        let report = deliveries(&server, BOT).await;
+        if report["skipped"] == 2 || Instant::now() > deadline {
+            break report;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(report["skipped"], 2, "{report}");
+    assert_eq!(report["delivered"], 1, "{report}");
+    assert_eq!(receiver.wait_for(1, |_| true).await.len(), 1);
+}

@@ -14,7 +14,7 @@ use crate::api::problem::Problem;
 use crate::api::user::MAX_PASSWORD_CHARS;
 use crate::ids::check_id;
 use crate::secret::{TokenHash, hash_password, new_token};
-use crate::store::{BotPermissions, CommandKind, Role};
+use crate::store::{BotPermissions, CommandKind, CommandSpec, FormField, Role, check_form};
 
 /// The longest nickname or group name accepted, in characters.
 const MAX_NAME_CHARS: usize = 64;
@@ -414,12 +414,16 @@ pub(crate) struct NewCommand {
     name: Option<String>,
     kind: Option<CommandKind>,
     preset_text: Option<String>,
+    hint_text: Option<String>,
+    form: Option<Vec<FormField>>,
 }
 
-/// `POST /bots/{id}/commands` with `{"name": "weather", "kind": "normal", "presetText": ""}`
-/// → the command and its ID (again for an existing name, whose kind and preset text it sets).
-/// `kind` is `normal` unless given: the bot gets the preset text and what the user typed
-/// after `/weather`; a `direct` command gets `/weather` alone and takes no input.
+/// `POST /bots/{id}/commands` with `{"name": "weather", "kind": "normal", "presetText": "",
+/// "hintText": ""}` → the command and its ID (again for an existing name, whose kind, texts
+/// and form it sets). `kind` is `normal` unless given: the bot gets the preset text and what
+/// the user typed after `/weather`, and the input box shows the hint text meanwhile; a
+/// `direct` command gets `/weather` alone and takes no input; a `form` command has `form`, its
+/// fields (`{"id", "type", "label"?, "options"?, "default"?}`), which the user fills in.
 pub(crate) async fn add_command(
     State(state): State<AppState>,
     Path(bot): Path<String>,
@@ -434,25 +438,43 @@ pub(crate) async fn add_command(
         ));
     }
     let kind = req.kind.unwrap_or(CommandKind::Normal);
-    let preset_text = req
-        .preset_text
-        .map(|t| t.trim().to_owned())
-        .unwrap_or_default();
-    if kind == CommandKind::Direct && !preset_text.is_empty() {
-        return Err(Problem::BadRequest(
-            "a direct command has no preset text: it sends /name alone".into(),
-        ));
-    }
-    if preset_text.chars().count() > MAX_PRESET_CHARS {
+    let trimmed = |t: Option<String>| t.map(|t| t.trim().to_owned()).unwrap_or_default();
+    let preset_text = trimmed(req.preset_text);
+    let hint_text = trimmed(req.hint_text);
+    if kind != CommandKind::Normal && !(preset_text.is_empty() && hint_text.is_empty()) {
         return Err(Problem::BadRequest(format!(
-            "presetText is longer than {MAX_PRESET_CHARS} characters"
+            "only a normal command has presetText and hintText (a {} command takes no typed input)",
+            kind.as_str()
         )));
     }
+    for (field, text) in [("presetText", &preset_text), ("hintText", &hint_text)] {
+        if text.chars().count() > MAX_PRESET_CHARS {
+            return Err(Problem::BadRequest(format!(
+                "{field} is longer than {MAX_PRESET_CHARS} characters"
+            )));
+        }
+    }
+    let form = match (kind, req.form) {
+        (CommandKind::Form, form) => {
+            let form = form.unwrap_or_default();
+            check_form(&form).map_err(Problem::BadRequest)?;
+            form
+        }
+        (_, None) => Vec::new(),
+        (_, Some(_)) => {
+            return Err(Problem::BadRequest(format!(
+                "only a form command has a form (kind is {})",
+                kind.as_str()
+            )));
+        }
+    };
+    let spec = CommandSpec {
+        preset_text,
+        hint_text,
+        form,
+    };
     Ok(Json(
-        state
-            .store
-            .add_command(bot, command, kind, preset_text)
-            .await?,
+        state.store.add_command(bot, command, kind, spec).await?,
     ))
 }
 

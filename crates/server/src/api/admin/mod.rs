@@ -4,6 +4,7 @@
 
 mod deliveries;
 mod handlers;
+mod menus;
 mod request;
 
 use axum::Router;
@@ -51,6 +52,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bots/{id}/followers/{user}", put(follow).delete(unfollow))
         .route("/bots/{id}/commands", post(add_command).get(list_commands))
         .route("/bots/{id}/commands/{name}", delete(remove_command))
+        .route(
+            "/bots/{id}/menus",
+            post(menus::add_menu).get(menus::list_menus),
+        )
+        .route("/bots/{id}/menus/{menu_id}", delete(menus::remove_menu))
         .route(
             "/bots/{id}/webhook",
             get(deliveries::show_webhook).put(deliveries::set_webhook),

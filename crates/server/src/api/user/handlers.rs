@@ -17,8 +17,8 @@ use crate::clock::now_ms;
 use crate::ids::new_msg_id;
 use crate::service::media::outgoing_with_media;
 use crate::store::{
-    Chat, ChatSummary, Click, Join, Leave, MediaOwner, SearchHit, SearchQuery, SendPolicy,
-    UserEdit, UserRecall, UserSend,
+    Chat, ChatSummary, Click, FormSend, Join, Leave, MediaOwner, Press, SearchHit, SearchQuery,
+    SendPolicy, UserEdit, UserRecall, UserSend,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -511,4 +511,104 @@ pub(crate) async fn bots(
         limit,
     );
     Ok(Json(json!({ "bots": bots, "truncated": truncated })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct FormBody {
+    bot_id: String,
+    command_id: i64,
+    #[serde(default)]
+    values: serde_json::Map<String, Value>,
+}
+
+/// `POST /chats/{type}/{id}/forms` with `{"botId", "commandId", "values": {fieldId: value}}`:
+/// fills in a form command of a bot in the chat (wire §7.4). A field left out takes its
+/// default; an input or textarea takes a string (or null), a switch true/false, a radio or
+/// select an option index (-1 or null for none), a checkbox a list of option indexes.
+/// Answers 201 with the stored `form` message (`content.formJson`); the bot gets
+/// `message.receive.instruction` with `contentType: "form"`. Values that do not fit the
+/// form are refused with 400 and nothing is stored.
+pub(crate) async fn send_form(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path((chat_type, chat_id)): Path<(String, String)>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let chat = chat(&user.user_id, &chat_type, chat_id)?;
+    let body: FormBody = json_body(&raw)?;
+    match state
+        .store
+        .send_form(
+            user.user_id,
+            chat,
+            new_msg_id(),
+            body.bot_id,
+            body.command_id,
+            body.values,
+        )
+        .await?
+    {
+        FormSend::Sent(row) => Ok((StatusCode::CREATED, Json(message_json(&row)?))),
+        FormSend::NotInChat => Err(not_in_chat()),
+        FormSend::NoCommand => Err(Problem::NotFound(
+            "no form command with that ID of a bot in this chat".into(),
+        )),
+        FormSend::Invalid(reason) => Err(Problem::BadRequest(reason)),
+        FormSend::Refused(policy) => Err(refused(policy)),
+    }
+}
+
+/// `GET /chats/{type}/{id}/menus` → `{"menus": [{"menuId", "botId", "botName", "name",
+/// "menuType", "options"?, "value"}]}`: the shortcut-menu buttons of the chat's bots (wire
+/// §7.8), with the user's current choice of each toggle and drop-down (`null` for none).
+pub(crate) async fn chat_menus(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path((chat_type, chat_id)): Path<(String, String)>,
+) -> Result<impl IntoResponse> {
+    let chat = chat(&user.user_id, &chat_type, chat_id)?;
+    let menus = state
+        .store
+        .chat_menus(user.user_id, chat)
+        .await?
+        .ok_or_else(not_in_chat)?;
+    Ok(Json(json!({ "menus": menus })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PressBody {
+    action: Option<i64>,
+}
+
+/// `POST /chats/{type}/{id}/menus/{menuId}` with `{"action"?}`: presses a shortcut-menu
+/// button of a bot in the chat. A plain button takes no action (or 1); a toggle 1 (on) or 0
+/// (off), or none to flip it; a drop-down the chosen option's index. The bot gets
+/// `bot.shortcut.menu`; a toggle's or drop-down's choice rides in `content.menu` of the user's
+/// later messages to it in this chat. Answers `{"menuId", "value"}`, the choice now.
+pub(crate) async fn press_menu(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    Path((chat_type, chat_id, menu_id)): Path<(String, String, String)>,
+    raw: Bytes,
+) -> Result<impl IntoResponse> {
+    let chat = chat(&user.user_id, &chat_type, chat_id)?;
+    let body: PressBody = if raw.iter().all(u8::is_ascii_whitespace) {
+        PressBody { action: None }
+    } else {
+        json_body(&raw)?
+    };
+    match state
+        .store
+        .press_menu(user.user_id, chat, menu_id.clone(), body.action)
+        .await?
+    {
+        Press::Pressed(value) => Ok(Json(json!({ "menuId": menu_id, "value": value }))),
+        Press::NotInChat => Err(not_in_chat()),
+        Press::NoMenu => Err(Problem::NotFound(
+            "no such menu button of a bot in this chat".into(),
+        )),
+        Press::BadAction(reason) => Err(Problem::BadRequest(reason)),
+    }
 }

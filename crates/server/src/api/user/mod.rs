@@ -39,6 +39,12 @@ pub fn router() -> Router<AppState> {
             get(history).post(send),
         )
         .route("/chats/{chat_type}/{chat_id}/read", post(mark_read))
+        .route("/chats/{chat_type}/{chat_id}/forms", post(send_form))
+        .route("/chats/{chat_type}/{chat_id}/menus", get(chat_menus))
+        .route(
+            "/chats/{chat_type}/{chat_id}/menus/{menu_id}",
+            post(press_menu),
+        )
         .route("/messages/{msg_id}", delete(recall))
         .route("/messages/{msg_id}/edit", post(edit))
         .route("/messages/{msg_id}/click", post(click))
