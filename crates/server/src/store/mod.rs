@@ -26,6 +26,7 @@ mod boards;
 mod commands;
 mod db;
 mod deliveries;
+mod direct;
 mod directory;
 mod discover;
 mod error;
@@ -65,6 +66,7 @@ pub use boards::NewBoard;
 pub use commands::{Command, CommandKind};
 pub use db::DbError;
 pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};
+pub use direct::{Person, StartDirect};
 pub use discover::{FollowableBot, OpenGroup};
 pub use error::StoreError;
 pub use group_admin::{
