@@ -2357,7 +2357,7 @@ async fn group_info_shows_roles_and_bot_commands_and_leaves_in_a_real_browser() 
         .await;
     assert_eq!(
         shown,
-        json!({"people": [format!("Alice {ALICE}"), format!("Bob {BOB}admin")],
+        json!({"people": [format!("Alice {ALICE}"), format!("Bob {BOB}adminMessage")],
                "bots": [format!("bot {BOT}")],
                "commands": ["/weather starts with \"天气\"", "/help sends at once"],
                "fits": true})
@@ -3933,3 +3933,7 @@ async fn in_chats(server: &TestServer, token: &str, chat_type: &str, chat_id: &s
         .iter()
         .any(|c| c["chatType"] == chat_type && c["chatId"] == chat_id)
 }
+
+/// Direct messages between people (issue 21), in a file of their own.
+#[path = "browser_direct.rs"]
+mod direct;
