@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::db::{Connection, OptionalExtension, params};
 use super::model::Chat;
 use super::record::Record;
+use super::tx::Tx;
 use super::{Store, StoreError};
 use crate::clock::now_ms;
 
@@ -141,4 +142,38 @@ pub(crate) fn direct_peers(
         .query_map([user_id], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+/// Ends the direct chats of a user being deleted, with their history, as a deleted group's
+/// (`Store::delete_group`): both users' live subscriptions end, and since user IDs can be
+/// chosen again (`--id`), a new user under the same ID must not find the old conversation.
+/// Their `direct_chats` rows go with the user (`ON DELETE CASCADE`).
+pub(crate) fn close_direct_chats(tx: &mut Tx<'_>, user_id: &str) -> Result<(), StoreError> {
+    let conn = tx.conn();
+    let peers = direct_peers(conn, user_id)?;
+    if peers.is_empty() {
+        return Ok(());
+    }
+    // As for a deleted group: cursors must never go back below one a client already holds.
+    let last = tx.numbers().last_cursor(conn)?;
+    conn.prepare_cached("UPDATE cursor_floor SET last = ?1 WHERE last < ?1")?
+        .execute([last])?;
+    for (other, _, _) in peers {
+        let Some(chat) = Chat::direct(user_id, &other) else {
+            continue;
+        };
+        let key = chat.key();
+        for sql in [
+            "DELETE FROM messages WHERE chat_key = ?1",
+            "DELETE FROM chat_log WHERE chat_key = ?1",
+            "DELETE FROM read_markers WHERE chat_key = ?1",
+            // What was sent there may no longer be shown through this chat.
+            "DELETE FROM message_media WHERE chat_key = ?1",
+        ] {
+            conn.prepare_cached(sql)?.execute([&key])?;
+        }
+        tx.numbers().forget_seq(&key);
+        tx.record(Record::ChatClosed { chat_key: key });
+    }
+    Ok(())
 }

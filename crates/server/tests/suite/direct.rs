@@ -445,3 +445,70 @@ async fn people_are_found_by_name_bounded_and_truncated() {
         .await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn deleting_a_user_ends_their_direct_chats_with_their_history() {
+    let p = setup().await;
+    let (status, _) = p
+        .server
+        .user_api(Method::POST, &p.alice, "/dms", Some(json!({"userId": BOB})))
+        .await;
+    assert_eq!(status, 201);
+    let path = format!("/chats/dm/{DM}/messages");
+    let (status, _) = p
+        .server
+        .user_api(Method::POST, &p.alice, &path, Some(text("before")))
+        .await;
+    assert_eq!(status, 201);
+    let (status, _) = p
+        .server
+        .admin(Method::DELETE, &format!("/users/{BOB}"), None)
+        .await;
+    assert_eq!(status, 204);
+    let (_, chats) = p
+        .server
+        .user_api(Method::GET, &p.alice, "/chats", None)
+        .await;
+    assert!(dm_of(&chats).is_none(), "{chats}");
+    for (method, body) in [(Method::GET, None), (Method::POST, Some(text("anyone?")))] {
+        let (status, _) = p.server.user_api(method, &p.alice, &path, body).await;
+        assert_eq!(status, 404);
+    }
+    let (status, _) = p
+        .server
+        .user_api(Method::POST, &p.alice, "/dms", Some(json!({"userId": BOB})))
+        .await;
+    assert_eq!(status, 404, "no such user any more");
+    // A new user under the same ID starts afresh: the old conversation is not theirs.
+    let new_bob = p.server.user(BOB, "Another Bob").await;
+    let (status, chat) = p
+        .server
+        .user_api(
+            Method::POST,
+            &new_bob,
+            "/dms",
+            Some(json!({"userId": ALICE})),
+        )
+        .await;
+    assert_eq!(status, 201, "{chat}");
+    assert_eq!(
+        (&chat["lastSeq"], &chat["lastMessage"]),
+        (&json!(0), &Value::Null)
+    );
+    let (status, page) = p.server.user_api(Method::GET, &new_bob, &path, None).await;
+    assert_eq!(
+        (status, page),
+        (200, json!({"messages": [], "hasMore": false}))
+    );
+    let (_, found) = p
+        .server
+        .user_api(Method::GET, &new_bob, "/search?q=before", None)
+        .await;
+    assert_eq!(found["results"], json!([]));
+    let (status, sent) = p
+        .server
+        .user_api(Method::POST, &new_bob, &path, Some(text("hello")))
+        .await;
+    assert_eq!(status, 201);
+    assert_eq!(sent["seq"], 1);
+}
