@@ -102,7 +102,16 @@ async fn direct_messages(size: (u32, u32), shots: Option<&Path>) {
         json!({"title": "Bob", "members": true, "focus": "composer-text"})
     );
 
-    // Bob's client shows nothing of it yet (no message), then the message, live.
+    // Bob's page is in the background, notifications allowed: a recorder stands in for the
+    // browser's notifications (as in `desktop_notifications_in_a_real_browser`).
+    bob_driver
+        .js("window.__shown = []; \
+             window.Notification = class { \
+               static permission = 'granted'; \
+               constructor(title, options) { this.title = title; this.options = options; window.__shown.push(this); } \
+               close() {} }; \
+             document.hasFocus = () => false; return 1")
+        .await;
     driver.type_into("#composer-text", "Lunch at noon?").await;
     driver.press(ENTER).await;
     driver
@@ -129,6 +138,20 @@ async fn direct_messages(size: (u32, u32), shots: Option<&Path>) {
         json!({"name": "Alice", "preview": "Alice: Lunch at noon?", "first": true,
                "title": "(1) cloudlake"})
     );
+
+    // The new chat's first message was notified, under Alice's name.
+    let shown = bob_driver
+        .wait_for(
+            "the notification",
+            "const n = window.__shown[0]; \
+             return n && {title: n.title, body: n.options.body, count: window.__shown.length}",
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!({"title": "Alice", "body": "Alice: Lunch at noon?", "count": 1})
+    );
+    bob_driver.js("delete document.hasFocus; return 1").await;
 
     // Bob opens it (read: the count goes), replies; Alice sees the reply live.
     open_chat(&bob_driver, &key).await;
