@@ -310,3 +310,31 @@ impl LogKind {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whoever starts it, a pair of users has one direct chat, whose key and chat ID read back
+    /// to it; anything but two different IDs in order names none.
+    #[test]
+    fn a_direct_chat_is_the_ordered_pair() {
+        let chat = Chat::direct("7756242", "1234567").unwrap();
+        assert_eq!(Chat::direct("1234567", "7756242"), Some(chat.clone()));
+        assert_eq!(chat.key(), "d:1234567:7756242");
+        assert_eq!(Chat::from_key(&chat.key()), Some(chat.clone()));
+        let seen = chat.chat_ref();
+        assert_eq!(
+            (seen.chat_type.as_str(), seen.chat_id.as_str()),
+            ("dm", "1234567:7756242")
+        );
+        assert_eq!(Chat::from_dm_id("1234567:7756242"), Some(chat.clone()));
+        assert_eq!(chat.other_user("1234567"), Some("7756242"));
+        assert_eq!(chat.other_user("7756242"), Some("1234567"));
+        assert_eq!(chat.other_user("5550001"), None);
+        assert_eq!(Chat::direct("a", "a"), None);
+        for bad in ["7756242:1234567", "a:a", ":a", "a:", "a", "a:b:c", ""] {
+            assert_eq!(Chat::from_dm_id(bad), None, "{bad}");
+        }
+    }
+}
