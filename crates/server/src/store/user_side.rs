@@ -1,8 +1,9 @@
 //! What users do and see: their chats, history, sends, button clicks, joins, read markers,
 //! and the replay of everything they missed.
 //!
-//! Every read here is scoped to the chats the user is in (a group they are a member of, or
-//! the private chat with a bot they follow): a user can never read or act elsewhere.
+//! Every read here is scoped to the chats the user is in (a group they are a member of, the
+//! private chat with a bot they follow, or their direct messages with another user): a user
+//! can never read or act elsewhere.
 
 use std::collections::HashSet;
 

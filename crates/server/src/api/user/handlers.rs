@@ -68,8 +68,9 @@ pub(crate) async fn me(AuthedUser(user): AuthedUser) -> impl IntoResponse {
     Json(user)
 }
 
-/// `GET /chats`: the groups the user is in and the bots they follow, most recent first, with
-/// the last message, the unread count and how many of those mention the user.
+/// `GET /chats`: the groups the user is in, the bots they follow and their direct messages,
+/// most recent first, with the last message, the unread count and how many of those mention
+/// the user.
 pub(crate) async fn chats(
     State(state): State<AppState>,
     AuthedUser(user): AuthedUser,
