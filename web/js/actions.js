@@ -17,7 +17,7 @@ export function messageLink(msg) {
 
 /** `{chatType, chatId, msgId?}` from a location hash made by `messageLink`, or null. */
 export function parseLink(hash) {
-  const m = /^#\/chat\/(group|bot)\/([^/]+)(?:\/([^/]+))?\/?$/.exec(hash ?? '');
+  const m = /^#\/chat\/(group|bot|dm)\/([^/]+)(?:\/([^/]+))?\/?$/.exec(hash ?? '');
   if (!m) return null;
   try {
     return { chatType: m[1], chatId: decodeURIComponent(m[2]), msgId: m[3] ? decodeURIComponent(m[3]) : null };

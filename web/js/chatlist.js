@@ -1,4 +1,4 @@
-// The chat list: groups and bots, most recent first, with unread counts and the last message.
+// The chat list: groups, bots and direct messages, most recent first, with unread counts and the last message.
 // The tab's title carries the total unread count, "(3) cloudlake", as chat apps do.
 
 import { chatKey } from './api.js';
@@ -88,7 +88,7 @@ export class ChatList {
     }));
     if (focused) this.root.querySelector(`[data-chat-key="${CSS.escape(focused)}"]`)?.focus();
     if (this.chats.length === 0) {
-      this.root.append(h('li', { class: 'empty', text: 'No chats yet: join an open group or follow a bot with Discover below, or ask an admin to add you to a group.' }));
+      this.root.append(h('li', { class: 'empty', text: 'No chats yet: message someone with New message below, join an open group or follow a bot with Discover, or ask an admin to add you to a group.' }));
     }
     const unread = this.chats.reduce((sum, chat) => sum + (chat.unread ?? 0), 0);
     document.title = unread ? `(${unread}) ${this.baseTitle}` : this.baseTitle;

@@ -103,7 +103,8 @@ export class Composer {
         this.commands = this.members.filter((m) => m.kind === 'bot')
           .flatMap((b) => (b.commands ?? []).map((c) => ({ ...c, bot: b.nickname, botId: b.userId })));
       } catch { /* mentions and commands stay unavailable; sending still works */ }
-    } else {
+    } else if (chat.chatType === 'bot') {
+      // Direct messages between people have neither bots nor commands.
       try {
         const data = await api('GET', `/bots/${encodeURIComponent(chat.chatId)}/commands`);
         if (this.chat === chat) this.commands = (data.commands ?? []).map((c) => ({ ...c, bot: chat.name, botId: chat.chatId }));

@@ -6,12 +6,16 @@ import { h } from './dom.js';
 const ROLES = { owner: 'owner', administrator: 'admin' };
 
 export class GroupInfo {
-  /** `dialog`: the <dialog>; `onLeft(chat)`: called once the reader has left the group. */
-  constructor(dialog, onLeft) {
+  /**
+   * `dialog`: the <dialog>; `onLeft(chat)`: called once the reader has left the group;
+   * `onMessage(userId)`: a member's *Message* was chosen (the dialog has closed).
+   */
+  constructor(dialog, onLeft, onMessage) {
     this.dialog = dialog;
     this.title = dialog.querySelector('h2');
     this.body = dialog.querySelector('.group-info-body');
     this.onLeft = onLeft;
+    this.onMessage = onMessage;
     this.chat = null;
     dialog.querySelector('[data-close]').addEventListener('click', () => dialog.close());
   }
@@ -37,7 +41,8 @@ export class GroupInfo {
       h('ul', { class: 'member-list people' }, people.map((m) => h('li', {},
         h('span', { class: 'member-name', text: m.nickname || m.userId }),
         h('span', { class: 'muted', text: ` ${m.userId}` }),
-        ROLES[m.role] ? h('span', { class: 'tag role', text: ROLES[m.role] }) : null))),
+        ROLES[m.role] ? h('span', { class: 'tag role', text: ROLES[m.role] }) : null,
+        m.userId === window.cloudlakeMe ? null : this.messageButton(m)))),
       h('h3', { text: `Bots (${bots.length})` }),
       bots.length === 0 ? h('p', { class: 'muted', text: 'No bots in this group.' }) : null,
       h('ul', { class: 'member-list bots' }, bots.map((b) => h('li', {},
@@ -50,6 +55,17 @@ export class GroupInfo {
           : null))),
       this.leaveButton(chat),
     );
+  }
+
+  /** *Message* beside a member: opens the direct messages with them. */
+  messageButton(member) {
+    const name = member.nickname || member.userId;
+    const button = h('button', { type: 'button', class: 'link member-message', 'aria-label': `Message ${name}`, text: 'Message' });
+    button.addEventListener('click', () => {
+      this.dialog.close();
+      this.onMessage(member.userId);
+    });
+    return button;
   }
 
   /** Leave the group: a first press asks, the second (Leave) leaves; Cancel keeps it. */

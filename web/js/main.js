@@ -11,6 +11,7 @@ import { GroupInfo } from './groupinfo.js';
 import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
 import { Notifier } from './notify.js';
+import { People, startDirect } from './people.js';
 import { Search } from './search.js';
 import { installShortcuts } from './shortcuts.js';
 
@@ -50,7 +51,7 @@ const lightbox = new Lightbox($('lightbox'));
 const groupInfo = new GroupInfo($('group-info'), async () => {
   $('back').click();
   await loadChats();
-});
+}, (userId) => openDirect(userId));
 $('chat-info').addEventListener('click', () => {
   const chat = chatList.find(view.key);
   if (chat) groupInfo.open(chat);
@@ -114,6 +115,28 @@ const discover = new Discover($('discover'), async (added) => {
   if (chat) await openChat(chat);
 });
 $('discover-open').addEventListener('click', () => discover.open());
+
+/**
+ * Opens a direct chat just started or found (`POST /dms` answered with its chat-list entry):
+ * the list reloads (this session's live feed subscribed to a new one already), then the chat
+ * opens, as the list has it.
+ */
+async function openDirectChat(chat) {
+  await loadChats();
+  await openChat(chatList.find(chatKey(chat)) ?? chat);
+}
+
+/** Starts or finds the direct messages with `userId` and opens them. */
+async function openDirect(userId) {
+  try {
+    await openDirectChat(await startDirect(userId));
+  } catch (err) {
+    $('chats-error').textContent = `Could not open the chat: ${err.message}`;
+  }
+}
+
+const people = new People($('people'), openDirectChat);
+$('people-open').addEventListener('click', () => people.open());
 
 installShortcuts({ chatList, composer, openChat, back: () => $('back').click() });
 

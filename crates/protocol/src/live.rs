@@ -18,9 +18,9 @@ pub const LIVE_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ChatRef {
-    /// `group` or `bot`.
+    /// `group`, `bot`, or `dm` (direct messages between two users).
     pub chat_type: String,
-    /// The group's ID or the bot's ID.
+    /// The group's ID, the bot's ID, or for `dm` the two users' IDs in order, `<low>:<high>`.
     pub chat_id: String,
 }
 

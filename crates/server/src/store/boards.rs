@@ -61,6 +61,8 @@ impl Store {
                 let (recv_type, recv_id) = match &chat {
                     Chat::Group { group_id } => (RecvType::Group, group_id),
                     Chat::Private { user_id, .. } => (RecvType::User, user_id),
+                    // No bot is in direct messages between users.
+                    Chat::Direct { .. } => return Ok(false),
                 };
                 if !bot_may_reach(conn, &bot_id, recv_type, recv_id)? {
                     return Ok(false);

@@ -74,10 +74,12 @@ impl Store {
     }
 
     /// Deletes a user with their memberships and follows; their live sessions end. Their
-    /// messages stay in history.
+    /// messages stay in the history of groups and bots; their direct chats end, with their
+    /// history (`direct::close_direct_chats`).
     pub async fn delete_user(&self, id: String) -> Result<(), StoreError> {
         self.writer
             .write_tx(move |tx| {
+                super::direct::close_direct_chats(tx, &id)?;
                 let conn = tx.conn();
                 let n = conn
                     .prepare_cached("DELETE FROM users WHERE id = ?1")?

@@ -120,7 +120,8 @@ pub struct BotDetail {
     pub groups: Vec<String>,
 }
 
-/// A chat: one group, or the private chat of one bot with one user.
+/// A chat: one group, the private chat of one bot with one user, or the direct messages
+/// between two users.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Chat {
     /// A group chat.
@@ -134,6 +135,15 @@ pub enum Chat {
         bot_id: String,
         /// The user.
         user_id: String,
+    },
+    /// The direct messages between two users. The pair is kept in order (`low < high`, by
+    /// bytes), so that whoever starts it, the two users have one chat with one key: build it
+    /// with [`Chat::direct`]. No bot is in it or hears of it.
+    Direct {
+        /// The lesser of the two user IDs.
+        low: String,
+        /// The greater of the two user IDs.
+        high: String,
     },
 }
 
@@ -149,6 +159,46 @@ impl Chat {
                 chat_type: "bot".into(),
                 chat_id: bot_id.clone(),
             },
+            // The same for both users (a live frame is encoded once for every recipient):
+            // the pair, which names the chat whoever looks at it.
+            Chat::Direct { low, high } => ChatRef {
+                chat_type: "dm".into(),
+                chat_id: format!("{low}:{high}"),
+            },
+        }
+    }
+
+    /// The direct chat between two users, in whichever order they are named; `None` for a
+    /// user and themselves.
+    pub fn direct(a: &str, b: &str) -> Option<Self> {
+        let (low, high) = match a.cmp(b) {
+            std::cmp::Ordering::Less => (a, b),
+            std::cmp::Ordering::Greater => (b, a),
+            std::cmp::Ordering::Equal => return None,
+        };
+        Some(Chat::Direct {
+            low: low.to_owned(),
+            high: high.to_owned(),
+        })
+    }
+
+    /// The direct chat a `dm` chat ID (`<userId>:<userId>`, as [`Chat::chat_ref`] spells it)
+    /// names; `None` unless it is two different users' IDs in order.
+    pub fn from_dm_id(chat_id: &str) -> Option<Self> {
+        let (low, high) = chat_id.split_once(':')?;
+        if low.is_empty() || high.contains(':') || low >= high {
+            return None;
+        }
+        Chat::direct(low, high)
+    }
+
+    /// For a direct chat, the user in it who is not `user_id` (`None` for other chats, or if
+    /// `user_id` is not one of the two).
+    pub fn other_user(&self, user_id: &str) -> Option<&str> {
+        match self {
+            Chat::Direct { low, high } if low == user_id => Some(high),
+            Chat::Direct { low, high } if high == user_id => Some(low),
+            _ => None,
         }
     }
 
@@ -172,6 +222,9 @@ impl Chat {
                 group_id: group_id.to_owned(),
             });
         }
+        if let Some(pair) = key.strip_prefix("d:") {
+            return Chat::from_dm_id(pair);
+        }
         let (bot_id, user_id) = key.strip_prefix("p:")?.split_once(':')?;
         Some(Chat::Private {
             bot_id: bot_id.to_owned(),
@@ -185,6 +238,7 @@ impl Chat {
         match self {
             Chat::Group { group_id } => format!("g:{group_id}"),
             Chat::Private { bot_id, user_id } => format!("p:{bot_id}:{user_id}"),
+            Chat::Direct { low, high } => format!("d:{low}:{high}"),
         }
     }
 }
@@ -253,6 +307,34 @@ impl LogKind {
             "edit" => Some(LogKind::Edit),
             "recall" => Some(LogKind::Recall),
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whoever starts it, a pair of users has one direct chat, whose key and chat ID read back
+    /// to it; anything but two different IDs in order names none.
+    #[test]
+    fn a_direct_chat_is_the_ordered_pair() {
+        let chat = Chat::direct("7756242", "1234567").unwrap();
+        assert_eq!(Chat::direct("1234567", "7756242"), Some(chat.clone()));
+        assert_eq!(chat.key(), "d:1234567:7756242");
+        assert_eq!(Chat::from_key(&chat.key()), Some(chat.clone()));
+        let seen = chat.chat_ref();
+        assert_eq!(
+            (seen.chat_type.as_str(), seen.chat_id.as_str()),
+            ("dm", "1234567:7756242")
+        );
+        assert_eq!(Chat::from_dm_id("1234567:7756242"), Some(chat.clone()));
+        assert_eq!(chat.other_user("1234567"), Some("7756242"));
+        assert_eq!(chat.other_user("7756242"), Some("1234567"));
+        assert_eq!(chat.other_user("5550001"), None);
+        assert_eq!(Chat::direct("a", "a"), None);
+        for bad in ["7756242:1234567", "a:a", ":a", "a:", "a", "a:b:c", ""] {
+            assert_eq!(Chat::from_dm_id(bad), None, "{bad}");
         }
     }
 }

@@ -322,6 +322,17 @@ const MIGRATIONS: &[&str] = &[
     COMMAND_KINDS,
     // 11: hint texts, form commands and shortcut menus (PostgreSQL's migration 7).
     COMMAND_FORMS_AND_MENUS,
+    // 12: direct messages between two users (PostgreSQL's migration 8).
+    r#"
+    CREATE TABLE direct_chats (
+        user_lo     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        user_hi     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (user_lo, user_hi),
+        CHECK (user_lo < user_hi)
+    ) WITHOUT ROWID;
+    CREATE INDEX direct_chats_by_hi ON direct_chats (user_hi);
+    "#,
 ];
 
 /// The searchable text of a PostgreSQL `messages` row, as the trigram index (PostgreSQL's
@@ -623,7 +634,25 @@ CREATE TABLE delivery_leases (
     PG_SEARCH_INDEX,
     // 7: hint texts, form commands and shortcut menus (SQLite's migration 11).
     COMMAND_FORMS_AND_MENUS,
+    // 8: direct messages between two users (SQLite's migration 12).
+    PG_DIRECT_CHATS,
 ];
+
+/// Direct messages between two users: one row per ordered pair (`user_lo < user_hi`, compared
+/// bytewise in both engines: SQLite's default collation, PostgreSQL's "C"), so that the pair
+/// has one chat whoever starts it. It goes with either user; their messages stay in the log
+/// like a deleted group's until then (and are unreachable after: no one is in the chat).
+/// Each side has an index, for the user's chat list and `USER_CHAT_KEYS`.
+const PG_DIRECT_CHATS: &str = r#"
+CREATE TABLE direct_chats (
+    user_lo     TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    user_hi     TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (user_lo, user_hi),
+    CHECK (user_lo < user_hi)
+);
+CREATE INDEX direct_chats_by_hi ON direct_chats (user_hi);
+"#;
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate
 /// once ("clm" in ASCII; any constant shared by all nodes would do).

@@ -335,18 +335,23 @@ fn search(
             .ok_or_else(|| StoreError::Corrupt(format!("chat key {:?}", message.chat_key)))?;
         hits.push(SearchHit {
             cursor,
-            chat_name: chat_name(conn, &chat)?,
+            chat_name: chat_name(conn, user_id, &chat)?,
             message,
         });
     }
     Ok(SearchPage { hits, has_more })
 }
 
-/// The group's name or the bot's nickname, `""` if it is gone.
-fn chat_name(conn: &Connection, chat: &Chat) -> Result<String, StoreError> {
+/// The group's name, the bot's nickname, or in direct messages the other user's nickname
+/// (as `user_id`, who searched, sees the chat), `""` if it is gone.
+fn chat_name(conn: &Connection, user_id: &str, chat: &Chat) -> Result<String, StoreError> {
     let (sql, id) = match chat {
         Chat::Group { group_id } => ("SELECT name FROM chat_groups WHERE id = ?1", group_id),
         Chat::Private { bot_id, .. } => ("SELECT nickname FROM bots WHERE id = ?1", bot_id),
+        Chat::Direct { low, high } => (
+            "SELECT nickname FROM users WHERE id = ?1",
+            if low == user_id { high } else { low },
+        ),
     };
     Ok(conn
         .prepare_cached(sql)?

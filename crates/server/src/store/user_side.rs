@@ -1,8 +1,9 @@
 //! What users do and see: their chats, history, sends, button clicks, joins, read markers,
 //! and the replay of everything they missed.
 //!
-//! Every read here is scoped to the chats the user is in (a group they are a member of, or
-//! the private chat with a bot they follow): a user can never read or act elsewhere.
+//! Every read here is scoped to the chats the user is in (a group they are a member of, the
+//! private chat with a bot they follow, or their direct messages with another user): a user
+//! can never read or act elsewhere.
 
 use std::collections::HashSet;
 
@@ -20,9 +21,13 @@ use super::model::{Chat, LogKind, Role, StoredMessage};
 use super::outbox::{bots_in_group, enqueue};
 use super::{Store, StoreError};
 
-/// The chat keys a user may see: the groups they are in and the bots they follow.
+/// The chat keys a user may see: the groups they are in, the bots they follow, and their
+/// direct messages with other users (looked up from either side of the pair, each by its own
+/// index).
 pub(crate) const USER_CHAT_KEYS: &str = "SELECT 'g:' || group_id AS chat_key FROM group_members WHERE user_id = ?1 \
-     UNION ALL SELECT 'p:' || bot_id || ':' || ?1 FROM bot_followers WHERE user_id = ?1";
+     UNION ALL SELECT 'p:' || bot_id || ':' || ?1 FROM bot_followers WHERE user_id = ?1 \
+     UNION ALL SELECT 'd:' || user_lo || ':' || user_hi FROM direct_chats WHERE user_lo = ?1 \
+     UNION ALL SELECT 'd:' || user_lo || ':' || user_hi FROM direct_chats WHERE user_hi = ?1";
 
 /// One chat in a user's chat list.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,6 +222,11 @@ impl Store {
                     };
                     list.push(summary(conn, &user_id, chat, name, avatar_url, None)?);
                 }
+                for (other, name, avatar_url) in super::direct::direct_peers(conn, &user_id)? {
+                    if let Some(chat) = Chat::direct(&user_id, &other) {
+                        list.push(summary(conn, &user_id, chat, name, avatar_url, None)?);
+                    }
+                }
                 // Two chats written in the same millisecond are told apart by commit order
                 // (the message row id), so the list never flickers between two orders.
                 list.sort_by_key(|(c, last_row)| {
@@ -305,6 +315,9 @@ impl Store {
                             chat_type: "bot".into(),
                         },
                     ),
+                    // Direct messages are between users only: no bot hears of them (a DM
+                    // is no Yunhu chat type, so there is no event to send).
+                    Chat::Direct { .. } => return Ok(UserSend::Sent(Box::new(row))),
                 };
                 let content: Content = serde_json::from_str(&row.content)
                     .map_err(|e| StoreError::Corrupt(format!("content: {e}")))?;
@@ -411,6 +424,8 @@ impl Store {
                 let (recv_id, recv_type) = match &chat {
                     Chat::Group { group_id } => (group_id.clone(), "group"),
                     Chat::Private { user_id, .. } => (user_id.clone(), "user"),
+                    // No bot message is in direct messages (checked above); defensively so.
+                    Chat::Direct { .. } => return Ok(Click::NoButton),
                 };
                 let event = Event::ButtonReport(ButtonReportEvent {
                     time: crate::clock::now_ms(),
@@ -518,7 +533,8 @@ pub(crate) fn in_chat(conn: &Connection, user_id: &str, chat: &Chat) -> Result<b
 }
 
 /// The user's `senderUserLevel` in the chat, or `None` if they are not in it. In a private
-/// chat every follower is a `member` (cloudlake does not record who created a bot).
+/// chat every follower is a `member` (cloudlake does not record who created a bot); so is
+/// each of the two users of a direct chat that was started.
 pub(crate) fn sender_level(
     conn: &Connection,
     user_id: &str,
@@ -541,6 +557,17 @@ pub(crate) fn sender_level(
                     "SELECT 'member' FROM bot_followers WHERE bot_id = ?1 AND user_id = ?2",
                 )?
                 .query_row([bot_id, user_id], |row| row.get(0))
+                .optional()?)
+        }
+        Chat::Direct { low, high } => {
+            if low != user_id && high != user_id {
+                return Ok(None);
+            }
+            Ok(conn
+                .prepare_cached(
+                    "SELECT 'member' FROM direct_chats WHERE user_lo = ?1 AND user_hi = ?2",
+                )?
+                .query_row([low, high], |row| row.get(0))
                 .optional()?)
         }
     }

@@ -2357,7 +2357,7 @@ async fn group_info_shows_roles_and_bot_commands_and_leaves_in_a_real_browser() 
         .await;
     assert_eq!(
         shown,
-        json!({"people": [format!("Alice {ALICE}"), format!("Bob {BOB}admin")],
+        json!({"people": [format!("Alice {ALICE}"), format!("Bob {BOB}adminMessage")],
                "bots": [format!("bot {BOT}")],
                "commands": ["/weather starts with \"天气\"", "/help sends at once"],
                "fits": true})
@@ -4436,3 +4436,7 @@ async fn form_commands_and_menus_in_the_admin_console() {
     drop(driver);
     server.stop().await;
 }
+
+/// Direct messages between people (issue 21), in a file of their own.
+#[path = "browser_direct.rs"]
+mod direct;

@@ -7,6 +7,7 @@ mod bot_send;
 mod bot_ws;
 mod browser;
 mod common;
+mod direct;
 mod discover;
 mod events;
 mod group_admin;

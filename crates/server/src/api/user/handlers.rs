@@ -28,7 +28,8 @@ const MAX_PAGE: u32 = 200;
 /// The history page size when none is asked for.
 const DEFAULT_PAGE: u32 = 50;
 
-/// The chat a user names in a path: `group/{groupId}` or `bot/{botId}`.
+/// The chat a user names in a path: `group/{groupId}`, `bot/{botId}`, or `dm/{low}:{high}`
+/// (direct messages, named by the two users' IDs in order, as the chat list gives them).
 fn chat(user_id: &str, chat_type: &str, chat_id: String) -> Result<Chat> {
     match chat_type {
         "group" => Ok(Chat::Group { group_id: chat_id }),
@@ -36,8 +37,14 @@ fn chat(user_id: &str, chat_type: &str, chat_id: String) -> Result<Chat> {
             bot_id: chat_id,
             user_id: user_id.to_owned(),
         }),
+        "dm" => Chat::from_dm_id(&chat_id).ok_or_else(|| {
+            Problem::BadRequest(format!(
+                "dm chat ID {chat_id:?} is not two different user IDs in order, <low>:<high> \
+                 (start one with POST /api/v1/dms)"
+            ))
+        }),
         other => Err(Problem::BadRequest(format!(
-            "chat type {other:?} is not group or bot"
+            "chat type {other:?} is not group, bot or dm"
         ))),
     }
 }
@@ -61,20 +68,26 @@ pub(crate) async fn me(AuthedUser(user): AuthedUser) -> impl IntoResponse {
     Json(user)
 }
 
-/// `GET /chats`: the groups the user is in and the bots they follow, most recent first, with
-/// the last message, the unread count and how many of those mention the user.
+/// `GET /chats`: the groups the user is in, the bots they follow and their direct messages,
+/// most recent first, with the last message, the unread count and how many of those mention
+/// the user.
 pub(crate) async fn chats(
     State(state): State<AppState>,
     AuthedUser(user): AuthedUser,
 ) -> Result<impl IntoResponse> {
-    let list = state.store.chat_list(user.user_id).await?;
-    let chats = list.iter().map(summary_json).collect::<Result<Vec<_>>>()?;
+    let list = state.store.chat_list(user.user_id.clone()).await?;
+    let chats = list
+        .iter()
+        .map(|summary| summary_json(&user.user_id, summary))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Json(json!({ "chats": chats })))
 }
 
-fn summary_json(summary: &ChatSummary) -> Result<Value> {
+/// One chat of `user_id`'s chat list. Direct messages also name the other user (`userId`);
+/// their `name` and `avatarUrl` are that user's.
+pub(super) fn summary_json(user_id: &str, summary: &ChatSummary) -> Result<Value> {
     let chat = summary.chat.chat_ref();
-    Ok(json!({
+    let mut value = json!({
         "chatType": chat.chat_type,
         "chatId": chat.chat_id,
         "name": summary.name,
@@ -84,7 +97,11 @@ fn summary_json(summary: &ChatSummary) -> Result<Value> {
         "mentions": summary.mentions,
         "lastSeq": summary.last_seq,
         "lastMessage": summary.last_message.as_ref().map(message_json).transpose()?,
-    }))
+    });
+    if let Some(other) = summary.chat.other_user(user_id) {
+        value["userId"] = json!(other);
+    }
+    Ok(value)
 }
 
 #[derive(Deserialize)]

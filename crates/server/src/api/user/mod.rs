@@ -3,6 +3,7 @@
 //! (the live WebSocket also takes `?token=`, since browsers cannot set headers on it). Answers
 //! with HTTP statuses and JSON; errors as `{"error": {"code", "message"}}`.
 
+mod direct;
 mod handlers;
 mod live;
 mod session;
@@ -56,6 +57,8 @@ pub fn router() -> Router<AppState> {
         .route("/groups/{group_id}/members", get(members))
         .route("/groups/{group_id}/join", post(join))
         .route("/groups/{group_id}/leave", post(leave))
+        .route("/dms", post(direct::start))
+        .route("/users", get(direct::people))
         .route("/live", get(live::live))
         .route("/session", post(session::sign_in).delete(session::sign_out))
         .layer(DefaultBodyLimit::max(MAX_USER_BODY))
