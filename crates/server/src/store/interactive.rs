@@ -52,6 +52,8 @@ pub(crate) fn bot_event_chat(
                 chat_id: group_id.clone(),
                 chat_type: "group".into(),
             }),
+        // Bots are never in a chat between two people (wire §7.7b).
+        Chat::Direct { .. } => None,
     })
 }
 

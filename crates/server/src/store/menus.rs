@@ -300,6 +300,8 @@ impl Store {
                 let bots = match &chat {
                     Chat::Group { group_id } => bots_in_group(conn, group_id)?,
                     Chat::Private { bot_id, .. } => vec![bot_id.clone()],
+                    // No bot is in a chat between two people.
+                    Chat::Direct { .. } => Vec::new(),
                 };
                 let key = chat.key();
                 let mut list = Vec::new();
