@@ -1,4 +1,4 @@
-// The composer: Enter sends, Shift+Enter breaks the line; in groups, `@` offers the members (bots included) and
+// The composer: Enter sends, Shift+Enter breaks the line; in groups and direct messages, `@` offers the members (bots included) and
 // a chosen one goes in as `@name` + U+200B with the ID in `content.at` (wire §5.3). The paper
 // clip (or pasting an image) uploads a file and sends it as an image, video or file message.
 // A message's Reply action quotes it: the next message goes with its `parentId` (wire §5.4).
@@ -103,8 +103,10 @@ export class Composer {
         this.commands = this.members.filter((m) => m.kind === 'bot')
           .flatMap((b) => (b.commands ?? []).map((c) => ({ ...c, bot: b.nickname, botId: b.userId })));
       } catch { /* mentions and commands stay unavailable; sending still works */ }
+    } else if (chat.chatType === 'dm') {
+      // Direct messages: `@` offers the other person; there are no bots, so no commands.
+      if (chat.userId) this.members = [{ kind: 'user', userId: chat.userId, nickname: chat.name || chat.userId }];
     } else if (chat.chatType === 'bot') {
-      // Direct messages between people have neither bots nor commands.
       try {
         const data = await api('GET', `/bots/${encodeURIComponent(chat.chatId)}/commands`);
         if (this.chat === chat) this.commands = (data.commands ?? []).map((c) => ({ ...c, bot: chat.name, botId: chat.chatId }));

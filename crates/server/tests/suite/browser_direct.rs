@@ -153,6 +153,30 @@ async fn direct_messages(size: (u32, u32), shots: Option<&Path>) {
     );
     bob_driver.js("delete document.hasFocus; return 1").await;
 
+    // `@` in the direct chat offers Bob; a mention of him is badged apart in his list.
+    driver.type_into("#composer-text", "@Bo").await;
+    driver
+        .wait_for(
+            "Bob offered to mention",
+            "const l = document.getElementById('mention-list'); \
+             return !l.hidden && l.querySelectorAll('li').length === 1 && l.textContent.includes('Bob')",
+        )
+        .await;
+    driver.press(ENTER).await;
+    driver.type_into("#composer-text", "are you in?").await;
+    driver.press(ENTER).await;
+    let badged = bob_driver
+        .wait_for(
+            "the mention badged",
+            &format!(
+                "const item = document.querySelector(\"[data-chat-key='{key}']\"); \
+                 return item?.querySelector('.mentions')?.textContent === '@1' && {{ \
+                   unread: item.querySelector('.unread')?.textContent, title: document.title}}"
+            ),
+        )
+        .await;
+    assert_eq!(badged, json!({"unread": "2", "title": "(2) cloudlake"}));
+
     // Bob opens it (read: the count goes), replies; Alice sees the reply live.
     open_chat(&bob_driver, &key).await;
     bob_driver
