@@ -193,19 +193,33 @@ impl Driver {
     }
 
     async fn click(&self, css: &str) {
-        let el = self.element(css).await;
-        self.call("POST", &self.s(&format!("/element/{el}/click")), None)
-            .await;
+        self.on_element(css, "click", None).await;
     }
 
     async fn type_into(&self, css: &str, text: &str) {
-        let el = self.element(css).await;
-        self.call(
-            "POST",
-            &self.s(&format!("/element/{el}/value")),
-            Some(json!({"text": text})),
-        )
-        .await;
+        self.on_element(css, "value", Some(json!({"text": text})))
+            .await;
+    }
+
+    /// Finds the element and acts on it (`/element/{id}/{action}`). The page may render the
+    /// element anew between the two steps (a form refreshed after a save, a list after a live
+    /// update): then the action goes to the element there now, as a person would click what
+    /// they see, rather than failing on a stale reference.
+    async fn on_element(&self, css: &str, action: &str, body: Option<Value>) {
+        for _ in 0..5 {
+            let el = self.element(css).await;
+            let path = self.s(&format!("/element/{el}/{action}"));
+            let (ok, value) = self.try_call("POST", &path, body.clone()).await;
+            if ok {
+                return;
+            }
+            assert_eq!(
+                value["error"], "stale element reference",
+                "{action} on {css}: {value}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{css} was rendered anew five times while being acted on");
     }
 
     async fn resize(&self, width: u32, height: u32) {
