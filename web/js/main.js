@@ -11,6 +11,7 @@ import { GroupInfo } from './groupinfo.js';
 import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
 import { Notifier } from './notify.js';
+import { openPalette } from './reactions.js';
 import { Search } from './search.js';
 import { installShortcuts } from './shortcuts.js';
 
@@ -36,6 +37,7 @@ function changed(msg) {
 }
 $('message-list').addEventListener('edit', (e) => startEdit(e.target, e.detail, changed));
 $('message-list').addEventListener('delete', (e) => confirmDelete(e.target, e.detail, changed));
+$('message-list').addEventListener('react', (e) => openPalette(e.target, e.detail));
 $('message-list').addEventListener('copy-link', (e) => copyLink(e.target.querySelector('.msg-copy-link'), e.detail));
 // ↑ in an empty composer edits the reader's last message, as in other chat apps.
 $('composer').addEventListener('edit-last', (e) => {
@@ -250,6 +252,9 @@ async function onFrame(frame) {
     case 'message.recalled':
       view.replace(frame.message);
       chatList.update(frame.message, { isNew: false });
+      break;
+    case 'message.reactions':
+      view.reactions(frame);
       break;
     case 'message.streaming':
       view.streaming(frame.message, frame.aborted);

@@ -27,24 +27,29 @@ function webhookForm(id, current, again) {
 
 /** The event types a bot may ask for: what cloudlake sends (wire §7). */
 const EVENT_TYPES = ['message.receive.normal', 'message.receive.instruction', 'bot.followed',
-  'bot.unfollowed', 'group.join', 'group.leave', 'button.report.inline'];
+  'bot.unfollowed', 'group.join', 'group.leave', 'button.report.inline', 'message.reaction'];
+
+/** cloudlake's own event types (wire §7.7b): sent only to a bot that ticks them. */
+const EXTENSION_TYPES = ['message.reaction'];
 
 /**
- * Which events go to the bot: every type (nothing ticked), or only those ticked, through
+ * Which events go to the bot: every Yunhu type (nothing ticked; cloudlake's extensions only
+ * when ticked), or only those ticked, through
  * `PUT /bots/{id}/webhook` with `eventTypes` (the URL stays as it is). Types the bot asked for
  * that are not in the list (set through the API) are shown ticked too, and kept.
  */
 function eventTypesForm(id, current, again) {
   const types = [...new Set([...EVENT_TYPES, ...(current ?? [])])];
   const boxes = types.map((t) => h('label', { class: 'check' },
-    h('input', { type: 'checkbox', name: 'eventType', value: t, checked: (current ?? []).includes(t) }), ` ${t}`));
+    h('input', { type: 'checkbox', name: 'eventType', value: t, checked: (current ?? []).includes(t) }), ` ${t}`,
+    EXTENSION_TYPES.includes(t) ? h('span', { class: 'muted', text: ' (cloudlake extension: only when ticked)' }) : null));
   const save = h('button', { type: 'submit', text: 'Save event types' });
   const el = h('form', { id: 'event-types-form', class: 'checks' }, ...boxes, save);
   el.addEventListener('submit', (e) => {
     e.preventDefault();
     const picked = [...el.querySelectorAll('input[name=eventType]:checked')].map((b) => b.value);
     attempt(() => admin('PUT', `/bots/${seg(id)}/webhook`, { eventTypes: picked.length ? picked : null }),
-      (r) => { notice(r.eventTypes ? `Only these events now go to the bot: ${r.eventTypes.join(', ')}.` : 'Every event now goes to the bot.'); again(); });
+      (r) => { notice(r.eventTypes ? `Only these events now go to the bot: ${r.eventTypes.join(', ')}.` : 'Every Yunhu event type now goes to the bot.'); again(); });
   });
   return el;
 }

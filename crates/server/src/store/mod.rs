@@ -39,6 +39,7 @@ mod model;
 mod numbers;
 mod outbox;
 mod quotes;
+mod reactions;
 mod readers;
 mod record;
 mod schema;
@@ -79,6 +80,7 @@ pub use model::{
 };
 pub use outbox::{OutboxEvent, Wake};
 pub use quotes::QUOTE_FIELDS;
+pub use reactions::{MAX_REACTIONS_PER_USER, React};
 pub use record::{BoardState, Record};
 pub use search::{MAX_SEARCH_CHARS, SearchHit, SearchPage, SearchQuery, SearchQueryError};
 pub use sink::{Commit, CommitSink, NoSink};

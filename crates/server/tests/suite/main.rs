@@ -17,6 +17,7 @@ mod nats_bus;
 mod openapi;
 mod quotes;
 mod rate_limit;
+mod reactions;
 mod revocation;
 mod search;
 mod send_stream;

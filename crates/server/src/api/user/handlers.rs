@@ -16,9 +16,10 @@ use crate::bus::frame::chat_message;
 use crate::clock::now_ms;
 use crate::ids::new_msg_id;
 use crate::service::media::outgoing_with_media;
+use crate::service::reactions::is_single_emoji;
 use crate::store::{
-    Chat, ChatSummary, Click, Join, Leave, MediaOwner, SearchHit, SearchQuery, SendPolicy,
-    UserEdit, UserRecall, UserSend,
+    Chat, ChatSummary, Click, Join, Leave, MAX_REACTIONS_PER_USER, MediaOwner, React, SearchHit,
+    SearchQuery, SendPolicy, UserEdit, UserRecall, UserSend,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -268,6 +269,71 @@ pub(crate) async fn recall(
             Err(Problem::Conflict("the message was recalled already".into()))
         }
     }
+}
+
+/// `PUT /messages/{msgId}/reactions/{emoji}`: reacts to a message of a chat one is in with
+/// one emoji (percent-encoded in the path). Doing it again changes nothing. Answers
+/// `{"msgId", "reactions"}` as they now stand; the chat's members see `message.reactions`,
+/// and its bots that asked for `message.reaction` get one.
+pub(crate) async fn react(
+    state: State<AppState>,
+    user: AuthedUser,
+    Path((msg_id, emoji)): Path<(String, String)>,
+) -> Result<impl IntoResponse> {
+    change_reaction(state, user, msg_id, emoji, true).await
+}
+
+/// `DELETE /messages/{msgId}/reactions/{emoji}`: takes one's reaction back (nothing changes
+/// if there was none). Answers as [`react`] does.
+pub(crate) async fn unreact(
+    state: State<AppState>,
+    user: AuthedUser,
+    Path((msg_id, emoji)): Path<(String, String)>,
+) -> Result<impl IntoResponse> {
+    change_reaction(state, user, msg_id, emoji, false).await
+}
+
+async fn change_reaction(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    msg_id: String,
+    emoji: String,
+    add: bool,
+) -> Result<Json<Value>> {
+    // Checked before the message, so that a bad request is a 400 whatever it names.
+    if !is_single_emoji(&emoji) {
+        return Err(Problem::BadRequest(format!(
+            "a reaction is one emoji, not {:?}",
+            emoji.chars().take(16).collect::<String>()
+        )));
+    }
+    let row = match state
+        .store
+        .react(user.user_id, msg_id, emoji, add, now_ms())
+        .await?
+    {
+        React::Changed(row) | React::Unchanged(row) => row,
+        React::NoMessage => return Err(Problem::NotFound("no such message".into())),
+        React::NoAccess => {
+            return Err(Problem::Forbidden(
+                "the message is in a chat you are not in".into(),
+            ));
+        }
+        React::Recalled => {
+            return Err(Problem::Conflict(
+                "the message was recalled: it takes no reactions".into(),
+            ));
+        }
+        React::TooMany => {
+            return Err(Problem::Conflict(format!(
+                "you have {MAX_REACTIONS_PER_USER} reactions on this message already: take one back first"
+            )));
+        }
+    };
+    let message = chat_message(&row)?;
+    Ok(Json(
+        json!({ "msgId": message.msg_id, "reactions": message.reactions }),
+    ))
 }
 
 /// Reads a user's message with the same lenient rules as a bot's, then keeps to the kinds a
