@@ -3933,3 +3933,6 @@ async fn in_chats(server: &TestServer, token: &str, chat_type: &str, chat_id: &s
         .iter()
         .any(|c| c["chatType"] == chat_type && c["chatId"] == chat_id)
 }
+
+// Reactions (issue 21), in a file of their own beside this one.
+mod reactions;
