@@ -49,7 +49,7 @@ function eventTypesForm(id, current, again) {
     e.preventDefault();
     const picked = [...el.querySelectorAll('input[name=eventType]:checked')].map((b) => b.value);
     attempt(() => admin('PUT', `/bots/${seg(id)}/webhook`, { eventTypes: picked.length ? picked : null }),
-      (r) => { notice(r.eventTypes ? `Only these events now go to the bot: ${r.eventTypes.join(', ')}.` : 'Every Yunhu event type now goes to the bot.'); again(); });
+      (r) => { notice(r.eventTypes ? `Only these events now go to the bot: ${r.eventTypes.join(', ')}.` : 'Every event now goes to the bot.'); again(); });
   });
   return el;
 }
