@@ -52,6 +52,12 @@ const lightbox = new Lightbox($('lightbox'));
 const groupInfo = new GroupInfo($('group-info'), async () => {
   $('back').click();
   await loadChats();
+}, async (botId) => {
+  // A bot just followed is not in the list yet.
+  const key = chatKey({ chatType: 'bot', chatId: botId });
+  if (!chatList.find(key)) await loadChats();
+  const chat = chatList.find(key);
+  if (chat) openChat(chat);
 });
 $('chat-info').addEventListener('click', () => {
   const chat = chatList.find(view.key);

@@ -1,5 +1,5 @@
-// Bots: list and create; a chosen bot's webhook, event types, signing secret, commands,
-// followers, groups; token rotation.
+// Bots: list and create; a chosen bot's description, webhook, event types, signing secret,
+// commands, followers, groups; token rotation.
 
 import { h } from '../dom.js';
 import { admin, choices, directory, seg } from './api.js';
@@ -74,6 +74,22 @@ function secretSection(id) {
   return h('div', { id: 'secret-section' }, shown, show, ' ', rotate);
 }
 
+/**
+ * What the bot is for, shown to people with its profile in a group's info: `PATCH /bots/{id}`
+ * with `description` (at most 500 characters; empty clears it).
+ */
+function descriptionForm(id, current, again) {
+  const area = h('textarea', { id: 'bot-description', name: 'description', rows: 3, maxlength: 500, class: 'wide', 'aria-label': 'Description' });
+  area.value = current ?? '';
+  const el = h('form', { id: 'description-form' }, area, h('button', { type: 'submit', text: 'Save description' }));
+  el.addEventListener('submit', (e) => {
+    e.preventDefault();
+    attempt(() => admin('PATCH', `/bots/${seg(id)}`, { description: area.value }),
+      (r) => { notice(r.description ? 'Description saved.' : 'Description cleared.'); again(); });
+  });
+  return el;
+}
+
 /** Adds a command (or sets the kind and preset text of one with that name). */
 function commandForm(id, again) {
   const el = form([['name', 'Command name', { required: true }], ['kind', 'Kind', { options: ['normal', 'direct'] }],
@@ -93,6 +109,9 @@ async function detail(root, id, relist) {
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
   root.replaceChildren(h('div', { class: 'panel', id: 'bot-detail' },
     h('h2', { text: `${b.nickname} (${b.botId})` }),
+    h('h3', { text: 'Description' }),
+    h('p', { class: 'muted', text: 'Shown to people with the bot in a group\'s info.' }),
+    descriptionForm(id, b.description, again),
     h('h3', { text: 'Webhook URL' }),
     h('p', { id: 'webhook-now' }, 'Saved: ', b.webhookUrl ? h('code', { text: b.webhookUrl })
       : h('span', { class: 'muted', text: 'none (events go to the bot WebSocket)' })),

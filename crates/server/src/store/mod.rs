@@ -23,6 +23,7 @@
 //! server but `clock`, `ids`, `secret` and `metrics`.
 
 mod boards;
+mod bot_profile;
 mod commands;
 mod db;
 mod deliveries;
@@ -63,6 +64,7 @@ use std::thread::JoinHandle;
 use rusqlite::OpenFlags;
 
 pub use boards::NewBoard;
+pub use bot_profile::MAX_BOT_DESCRIPTION_CHARS;
 pub use commands::{Command, CommandKind};
 pub use db::DbError;
 pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};

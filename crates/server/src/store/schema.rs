@@ -337,7 +337,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX chat_log_by_chat ON chat_log (chat_key, id);
     "#,
     MESSAGE_REACTIONS,
+    // 13: a bot's description, shown with its profile (PostgreSQL's migration 8).
+    BOT_DESCRIPTION,
 ];
+
+/// SQLite's migration 13 and PostgreSQL's 8: what a bot is for, in a sentence or a few, shown
+/// to people with its profile (the group's info); set by the admin.
+const BOT_DESCRIPTION: &str = r#"
+ALTER TABLE bots ADD COLUMN description TEXT NOT NULL DEFAULT '';
+"#;
 
 /// SQLite's migration 12 (PostgreSQL's 7 makes the same table in its types): who reacted to which message with what.
 /// The row id orders a message's reactions as they were given (each emoji where it was first
@@ -641,6 +649,8 @@ CREATE TABLE message_reactions (
 );
 CREATE INDEX message_reactions_by_user ON message_reactions (user_id);
 "#,
+    // 8: a bot's description (SQLite's 13).
+    BOT_DESCRIPTION,
 ];
 
 /// The advisory lock nodes take while migrating, so that nodes starting together migrate

@@ -3934,5 +3934,6 @@ async fn in_chats(server: &TestServer, token: &str, chat_type: &str, chat_id: &s
         .any(|c| c["chatType"] == chat_type && c["chatId"] == chat_id)
 }
 
-// Reactions (issue 21), in a file of their own beside this one.
+// Issue 21: reactions, and a bot's profile in the group info, in files of their own beside this one.
+mod bot_profile;
 mod reactions;

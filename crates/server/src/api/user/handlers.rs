@@ -445,7 +445,7 @@ pub(crate) async fn bot_commands(
 
 /// `GET /groups/{groupId}/members`: who is in a group the user is in, for mentions and the
 /// group's info: its users (`kind: "user"`, with their role), then its bots (`kind: "bot"`,
-/// with their avatar and commands). Bots are listed under `userId` too, since `at` holds either kind of ID and a
+/// with their avatar, description, whether the reader follows them, and commands). Bots are listed under `userId` too, since `at` holds either kind of ID and a
 /// picker treats them alike; a bot @-mentioned this way sees itself in the event's `at`.
 pub(crate) async fn members(
     State(state): State<AppState>,
@@ -464,12 +464,23 @@ pub(crate) async fn members(
         .iter()
         .map(|m| json!({"kind": "user", "userId": m.user_id, "nickname": m.nickname, "role": m.role}))
         .collect::<Vec<_>>();
-    // A group has a handful of bots: their commands, one read each, for the group's info panel.
+    // A group has a handful of bots: their commands, description and whether the reader
+    // follows each (for Follow / Open chat), a few reads each, for the group's info panel.
     for b in &bots {
         let commands = state.store.commands(b.bot_id.clone()).await?;
+        let description = state
+            .store
+            .bot_description(b.bot_id.clone())
+            .await?
+            .unwrap_or_default();
+        let followed = state
+            .store
+            .bot_reaches(b.bot_id.clone(), RecvType::User, user.user_id.clone())
+            .await?;
         members.push(
             json!({"kind": "bot", "userId": b.bot_id, "nickname": b.nickname,
-                            "avatarUrl": b.avatar_url, "commands": commands}),
+                   "avatarUrl": b.avatar_url, "description": description,
+                   "followed": followed, "commands": commands}),
         );
     }
     Ok(Json(json!({ "members": members })))
