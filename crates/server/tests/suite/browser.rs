@@ -3934,6 +3934,8 @@ async fn in_chats(server: &TestServer, token: &str, chat_type: &str, chat_id: &s
         .any(|c| c["chatType"] == chat_type && c["chatId"] == chat_id)
 }
 
-// Issue 21: reactions, and a bot's profile in the group info, in files of their own beside this one.
+// Issue 21: reactions, a bot's profile in the group info and the admin pickers' filter, in
+// files of their own beside this one.
 mod bot_profile;
+mod pickers;
 mod reactions;
