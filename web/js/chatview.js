@@ -10,6 +10,7 @@ import { api, chatKey, chatPath } from './api.js';
 import { h } from './dom.js';
 import { arrange } from './grouping.js';
 import { messageElement } from './message.js';
+import { setReactions } from './reactions.js';
 
 const PAGE = 50;
 /**
@@ -216,6 +217,16 @@ export class ChatView {
       this.scrollToEnd();
     }
     this.read();
+  }
+
+  /** A message's reactions changed (a live frame): its chips redrawn where it stands. */
+  reactions(frame) {
+    if (chatKey(frame.chat) !== this.key) return;
+    const el = this.element(frame.msgId);
+    if (!el || el.classList.contains('tip') || el.classList.contains('streaming')) return;
+    const stick = this.nearBottom();
+    setReactions(el, frame.reactions);
+    if (stick) this.scrollToEnd();
   }
 
   /** An edited or recalled message: replaced where it stands. */

@@ -1,21 +1,24 @@
 // A group's info (the chat header's Members button): its people with their roles, its bots
-// with their commands, and leaving the group, asked in the dialog before it is done.
+// with their profile (avatar, description, commands) and Follow / Open chat, and leaving the
+// group, asked in the dialog before it is done.
 import { api } from './api.js';
-import { h } from './dom.js';
+import { h, safeUrl } from './dom.js';
 
 const ROLES = { owner: 'owner', administrator: 'admin' };
 
 export class GroupInfo {
   /**
    * `dialog`: the <dialog>; `onLeft(chat)`: called once the reader has left the group;
-   * `onMessage(userId)`: a member's *Message* was chosen (the dialog has closed).
+   * `onMessage(userId)`: a member's *Message* was chosen (the dialog has closed);
+   * `onOpenBot(botId)`: opens the reader's private chat with a bot they follow.
    */
-  constructor(dialog, onLeft, onMessage) {
+  constructor(dialog, onLeft, onMessage, onOpenBot = () => {}) {
     this.dialog = dialog;
     this.title = dialog.querySelector('h2');
     this.body = dialog.querySelector('.group-info-body');
     this.onLeft = onLeft;
     this.onMessage = onMessage;
+    this.onOpenBot = onOpenBot;
     this.chat = null;
     dialog.querySelector('[data-close]').addEventListener('click', () => dialog.close());
   }
@@ -36,7 +39,8 @@ export class GroupInfo {
     if (this.chat !== chat) return;
     const people = members.filter((m) => m.kind === 'user');
     const bots = members.filter((m) => m.kind === 'bot');
-    this.body.replaceChildren(
+    // replaceChildren writes a null as the text "null": what is not shown is left out first.
+    this.body.replaceChildren(...[
       h('h3', { text: `People (${people.length})` }),
       h('ul', { class: 'member-list people' }, people.map((m) => h('li', {},
         h('span', { class: 'member-name', text: m.nickname || m.userId }),
@@ -45,16 +49,55 @@ export class GroupInfo {
         m.userId === window.cloudlakeMe ? null : this.messageButton(m)))),
       h('h3', { text: `Bots (${bots.length})` }),
       bots.length === 0 ? h('p', { class: 'muted', text: 'No bots in this group.' }) : null,
-      h('ul', { class: 'member-list bots' }, bots.map((b) => h('li', {},
+      h('ul', { class: 'member-list bots' }, bots.map((b) => h('li', { class: 'bot-profile', 'data-bot-id': b.userId },
+        botAvatar(b),
         h('span', { class: 'member-name', text: b.nickname || b.userId }),
         h('span', { class: 'tag', text: 'bot' }),
+        h('span', { class: 'muted', text: ` ${b.userId}` }),
+        b.description ? h('p', { class: 'bot-description', text: b.description }) : null,
+        this.botAction(b),
         (b.commands ?? []).length
           ? h('ul', { class: 'command-list' }, b.commands.map((c) => h('li', {},
             h('code', { text: `/${c.name}` }),
             h('span', { class: 'muted', text: c.kind === 'direct' ? ' sends at once' : c.kind === 'form' ? ' opens a form' : (c.presetText ? ` starts with "${c.presetText}"` : '') }))))
           : null))),
       this.leaveButton(chat),
-    );
+    ].filter((node) => node !== null));
+  }
+
+  /**
+   * Follow (then Open chat), or Open chat for a bot the reader follows already: the private
+   * chat with the bot, where its commands are offered too.
+   */
+  botAction(bot) {
+    const row = h('div', { class: 'bot-actions' });
+    const status = h('span', { class: 'error', role: 'alert' });
+    const openButton = () => {
+      const b = h('button', { type: 'button', class: 'bot-open', text: 'Open chat' });
+      b.addEventListener('click', () => { this.dialog.close(); this.onOpenBot(bot.userId); });
+      return b;
+    };
+    if (bot.followed) {
+      row.append(openButton(), status);
+      return row;
+    }
+    const follow = h('button', { type: 'button', class: 'bot-follow', text: 'Follow' });
+    follow.addEventListener('click', async () => {
+      follow.disabled = true;
+      status.textContent = '';
+      try {
+        await api('PUT', `/bots/${encodeURIComponent(bot.userId)}/follow`);
+      } catch (err) {
+        follow.disabled = false;
+        status.textContent = `Could not follow: ${err.message}`;
+        return;
+      }
+      const open = openButton();
+      follow.replaceWith(open);
+      open.focus();
+    });
+    row.append(follow, status);
+    return row;
   }
 
   /** *Message* beside a member: opens the direct messages with them. */
@@ -95,4 +138,12 @@ export class GroupInfo {
     row.append(ask);
     return row;
   }
+}
+
+/** The bot's avatar, or its initial when it has none (or not an http(s) one). */
+function botAvatar(bot) {
+  const url = safeUrl(bot.avatarUrl);
+  const name = bot.nickname || bot.userId;
+  if (url) return h('img', { class: 'avatar bot-avatar', src: url, alt: '', loading: 'lazy' });
+  return h('span', { class: 'avatar bot-avatar', 'aria-hidden': 'true', text: name.slice(0, 1).toUpperCase() });
 }

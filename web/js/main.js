@@ -12,6 +12,7 @@ import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
 import { Notifier } from './notify.js';
 import { People, startDirect } from './people.js';
+import { openPalette } from './reactions.js';
 import { Search } from './search.js';
 import { installShortcuts } from './shortcuts.js';
 
@@ -37,6 +38,7 @@ function changed(msg) {
 }
 $('message-list').addEventListener('edit', (e) => startEdit(e.target, e.detail, changed));
 $('message-list').addEventListener('delete', (e) => confirmDelete(e.target, e.detail, changed));
+$('message-list').addEventListener('react', (e) => openPalette(e.target, e.detail));
 $('message-list').addEventListener('copy-link', (e) => copyLink(e.target.querySelector('.msg-copy-link'), e.detail));
 // ↑ in an empty composer edits the reader's last message, as in other chat apps.
 $('composer').addEventListener('edit-last', (e) => {
@@ -51,7 +53,13 @@ const lightbox = new Lightbox($('lightbox'));
 const groupInfo = new GroupInfo($('group-info'), async () => {
   $('back').click();
   await loadChats();
-}, (userId) => openDirect(userId));
+}, (userId) => openDirect(userId), async (botId) => {
+  // A bot just followed is not in the list yet.
+  const key = chatKey({ chatType: 'bot', chatId: botId });
+  if (!chatList.find(key)) await loadChats();
+  const chat = chatList.find(key);
+  if (chat) openChat(chat);
+});
 $('chat-info').addEventListener('click', () => {
   const chat = chatList.find(view.key);
   if (chat) groupInfo.open(chat);
@@ -273,6 +281,9 @@ async function onFrame(frame) {
     case 'message.recalled':
       view.replace(frame.message);
       chatList.update(frame.message, { isNew: false });
+      break;
+    case 'message.reactions':
+      view.reactions(frame);
       break;
     case 'message.streaming':
       view.streaming(frame.message, frame.aborted);

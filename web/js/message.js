@@ -4,6 +4,7 @@
 import { h, safeUrl } from './dom.js';
 import { buttonRows } from './buttons.js';
 import { byteSize, clockTime, fullDate } from './format.js';
+import { reactionBar } from './reactions.js';
 
 /** The largest an image is drawn each way (px): 22rem, as `.msg-image` in app.css. */
 const IMAGE_BOX = 352;
@@ -137,12 +138,17 @@ export function messageElement(msg, { streaming = false } = {}) {
     const reply = h('button', { type: 'button', class: 'link msg-reply', text: 'Reply', title: 'Quote this message in your answer' });
     // The open chat's composer takes it (main.js listens on the message list).
     reply.addEventListener('click', () => li.dispatchEvent(new CustomEvent('reply', { bubbles: true, detail: msg })));
-    meta.append(reply);
+    // React opens the palette under the message (main.js listens; reactions.js).
+    const react = h('button', { type: 'button', class: 'link msg-react', text: 'React', title: 'React with an emoji' });
+    react.addEventListener('click', () => li.dispatchEvent(new CustomEvent('react', { bubbles: true, detail: msg })));
+    meta.append(reply, react);
   }
   if (!streaming) meta.append(...actions(li, msg, own));
   if (!msg.recalled && !streaming) {
     const rows = buttonRows(msg.msgId, msg.content?.buttons);
     if (rows) li.append(rows);
+    // Under the message, last: the chips (hidden while there are none; reactions.js).
+    li.append(reactionBar(msg.msgId, msg.reactions ?? []));
   }
   return li;
 }

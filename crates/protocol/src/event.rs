@@ -79,6 +79,9 @@ pub enum Event {
     BotSetting(BotSettingEvent),
     /// `a2ui.button.report`: a click inside an A2UI card.
     A2uiButtonReport(A2uiButtonReportEvent),
+    /// `message.reaction`: a person reacted to a message in a chat the bot is in, or took
+    /// their reaction back (a cloudlake extension: see [`EXTENSION_EVENT_TYPES`]).
+    MessageReaction(MessageReactionEvent),
     /// Any other type, kept whole.
     Unknown {
         /// The `eventType`.
@@ -102,6 +105,7 @@ impl Event {
             Event::ShortcutMenu(_) => "bot.shortcut.menu",
             Event::BotSetting(_) => "bot.setting",
             Event::A2uiButtonReport(_) => "a2ui.button.report",
+            Event::MessageReaction(_) => "message.reaction",
             Event::Unknown { event_type, .. } => event_type,
         }
     }
@@ -118,6 +122,7 @@ impl Event {
             Event::ShortcutMenu(e) => serde_json::to_value(e),
             Event::BotSetting(e) => serde_json::to_value(e),
             Event::A2uiButtonReport(e) => serde_json::to_value(e),
+            Event::MessageReaction(e) => serde_json::to_value(e),
             Event::Unknown { raw, .. } => Ok(raw.clone()),
         };
         // These structs hold only strings, numbers and JSON values: encoding cannot fail.
@@ -143,6 +148,7 @@ impl Event {
             "bot.shortcut.menu" => typed(&raw, Event::ShortcutMenu),
             "bot.setting" => typed(&raw, Event::BotSetting),
             "a2ui.button.report" => typed(&raw, Event::A2uiButtonReport),
+            "message.reaction" => typed(&raw, Event::MessageReaction),
             _ => None,
         };
         parsed.unwrap_or(Event::Unknown {
@@ -221,6 +227,34 @@ pub struct EventMessage {
     /// The command's name, `""` for normal messages.
     #[serde(default)]
     pub command_name: String,
+}
+
+/// Event types cloudlake adds to Yunhu's. A bot receives them only when its subscription
+/// names them: a bot written for Yunhu, subscribed to "every type", never sees an event
+/// Yunhu does not send.
+pub const EXTENSION_EVENT_TYPES: &[&str] = &["message.reaction"];
+
+/// `message.reaction` (a cloudlake extension): a person added a reaction to a message, or
+/// removed theirs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageReactionEvent {
+    /// Epoch ms.
+    pub time: i64,
+    /// The message reacted to.
+    pub msg_id: String,
+    /// The group's ID, or the bot's own ID for a private chat.
+    pub chat_id: String,
+    /// `group` or `bot`.
+    pub chat_type: String,
+    /// Who reacted.
+    pub user_id: String,
+    /// Their nickname.
+    pub nickname: String,
+    /// The emoji.
+    pub emoji: String,
+    /// `added` or `removed`.
+    pub action: String,
 }
 
 /// `bot.followed`, `bot.unfollowed`, `group.join`, `group.leave` (wire §7.5, §7.6).

@@ -46,10 +46,13 @@ pub use envelope::Envelope;
 pub use error::{ApiError, Code};
 pub use event::{
     A2uiButtonReportEvent, BotSettingEvent, ButtonReportEvent, ChatMemberEvent, EVENT_VERSION,
-    Event, EventChat, EventEnvelope, EventHeader, EventMessage, EventSender, MessageEvent,
-    ShortcutMenuEvent,
+    EXTENSION_EVENT_TYPES, Event, EventChat, EventEnvelope, EventHeader, EventMessage, EventSender,
+    MessageEvent, MessageReactionEvent, ShortcutMenuEvent,
 };
-pub use live::{Board, ChatMessage, ChatRef, LIVE_VERSION, LiveFrame};
+pub use live::{
+    Board, ChatMessage, ChatRef, LIVE_VERSION, LiveFrame, MAX_REACTION_USERS_SHOWN, Reaction,
+    ReactionUser,
+};
 pub use request::{
     BatchSendRequest, EditRequest, MAX_BATCH_RECIPIENTS, MAX_HISTORY_PAGE, MessagesQuery,
     OutgoingMessage, RecallRequest, SendRequest, SendStreamQuery,

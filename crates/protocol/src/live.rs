@@ -60,6 +60,37 @@ pub struct ChatMessage {
     /// videos, recalled messages, and text that is its own HTML: show `content.text` as text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
+    /// The reactions people gave it, in the order each emoji was first given (a cloudlake
+    /// extension; absent when none, on a recalled message, and where a listing does not carry
+    /// them: search results and the chat list's last message).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
+}
+
+/// One emoji's reactions to a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reaction {
+    /// The emoji.
+    pub emoji: String,
+    /// How many people reacted with it.
+    pub count: i64,
+    /// Who, first to react first; at most [`MAX_REACTION_USERS_SHOWN`] of them (`count` says
+    /// how many there are).
+    pub users: Vec<ReactionUser>,
+}
+
+/// How many of the people who reacted with one emoji a [`Reaction`] names.
+pub const MAX_REACTION_USERS_SHOWN: usize = 20;
+
+/// A person who reacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReactionUser {
+    /// Their ID.
+    pub user_id: String,
+    /// Their nickname now.
+    pub nickname: String,
 }
 
 /// A bot's board (看板) shown above a chat.
@@ -131,6 +162,22 @@ pub enum LiveFrame {
         cursor: i64,
         /// The message, `recalled: true` and content emptied.
         message: ChatMessage,
+    },
+    /// A message's reactions changed: `reactions` is the whole new list (empty when the last
+    /// one was taken back), replacing what the client shows under message `msgId`.
+    #[serde(rename = "message.reactions")]
+    MessageReactions {
+        /// [`LIVE_VERSION`].
+        v: u32,
+        /// The change's position in the log.
+        cursor: i64,
+        /// The chat the message is in.
+        chat: ChatRef,
+        /// The message.
+        #[serde(rename = "msgId")]
+        msg_id: String,
+        /// Its reactions now.
+        reactions: Vec<Reaction>,
     },
     /// A message a bot is still streaming (`send-stream`): `message.seq` is 0 and
     /// `message.content.text` is the text so far. The finished message arrives as a `message`

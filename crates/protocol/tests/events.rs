@@ -117,3 +117,23 @@ fn an_unknown_event_type_is_kept_whole() {
     .unwrap();
     assert!(matches!(odd.typed(), Event::Unknown { .. }));
 }
+
+/// cloudlake's extension `message.reaction` (wire §7.7c): typed, and written back field for
+/// field.
+#[test]
+fn the_message_reaction_extension_round_trips() {
+    let typed = round_trip(json!({"version": "1.0",
+        "header": {"eventId": "0a1b2c3d4e5f60718293a4b5c6d7e8f9", "eventTime": 1764998400123i64,
+                   "eventType": "message.reaction"},
+        "event": {"time": 1764998400122i64, "msgId": "01a249c066ca713990bb152b8991a30f",
+                  "chatId": "307149245", "chatType": "group", "userId": "7756242",
+                  "nickname": "Alice", "emoji": "👍", "action": "added"}}));
+    let Event::MessageReaction(event) = typed else {
+        panic!("{typed:?}")
+    };
+    assert_eq!(
+        (event.emoji.as_str(), event.action.as_str()),
+        ("👍", "added")
+    );
+    assert!(cloudlake_protocol::EXTENSION_EVENT_TYPES.contains(&"message.reaction"));
+}

@@ -92,7 +92,7 @@ pub use cloudlake_protocol::{
     A2uiButtonReportEvent, ActionType, ApiError, BatchSendData, BotSettingEvent, Button,
     ButtonReportEvent, ChatMemberEvent, Code, Content, ContentType, Event, EventChat,
     EventEnvelope, EventHeader, EventMessage, EventSender, GagMemberRequest, GroupTag,
-    MessageEvent, MessageInfo, MessageItem, MessagesData, MessagesQuery, MsgTypeLimitRequest,
-    RecvType, RemoveMemberRequest, ShortcutMenuEvent, TagCreateRequest, TagDeleteRequest,
-    TagEditRequest, TagUserRequest, UploadKind,
+    MessageEvent, MessageInfo, MessageItem, MessageReactionEvent, MessagesData, MessagesQuery,
+    MsgTypeLimitRequest, RecvType, RemoveMemberRequest, ShortcutMenuEvent, TagCreateRequest,
+    TagDeleteRequest, TagEditRequest, TagUserRequest, UploadKind,
 };

@@ -1,5 +1,5 @@
-// Bots: list and create; a chosen bot's webhook, event types, signing secret, commands,
-// followers, groups; token rotation.
+// Bots: list and create; a chosen bot's description, webhook, event types, signing secret,
+// commands, followers, groups; token rotation.
 
 import { h } from '../dom.js';
 import { admin, choices, directory, seg } from './api.js';
@@ -27,17 +27,23 @@ function webhookForm(id, current, again) {
 
 /** The event types a bot may ask for: what cloudlake sends (wire §7). */
 const EVENT_TYPES = ['message.receive.normal', 'message.receive.instruction', 'bot.followed',
-  'bot.unfollowed', 'group.join', 'group.leave', 'button.report.inline', 'bot.shortcut.menu'];
+  'bot.unfollowed', 'group.join', 'group.leave', 'button.report.inline', 'bot.shortcut.menu',
+  'message.reaction'];
+
+/** cloudlake's own event types (wire §7.7c): sent only to a bot that ticks them. */
+const EXTENSION_TYPES = ['message.reaction'];
 
 /**
- * Which events go to the bot: every type (nothing ticked), or only those ticked, through
+ * Which events go to the bot: every Yunhu type (nothing ticked; cloudlake's extensions only
+ * when ticked), or only those ticked, through
  * `PUT /bots/{id}/webhook` with `eventTypes` (the URL stays as it is). Types the bot asked for
  * that are not in the list (set through the API) are shown ticked too, and kept.
  */
 function eventTypesForm(id, current, again) {
   const types = [...new Set([...EVENT_TYPES, ...(current ?? [])])];
   const boxes = types.map((t) => h('label', { class: 'check' },
-    h('input', { type: 'checkbox', name: 'eventType', value: t, checked: (current ?? []).includes(t) }), ` ${t}`));
+    h('input', { type: 'checkbox', name: 'eventType', value: t, checked: (current ?? []).includes(t) }), ` ${t}`,
+    EXTENSION_TYPES.includes(t) ? h('span', { class: 'muted', text: ' (cloudlake extension: only when ticked)' }) : null));
   const save = h('button', { type: 'submit', text: 'Save event types' });
   const el = h('form', { id: 'event-types-form', class: 'checks' }, ...boxes, save);
   el.addEventListener('submit', (e) => {
@@ -67,6 +73,22 @@ function secretSection(id) {
       notice('New signing secret:', 'ok', r.secret);
     })));
   return h('div', { id: 'secret-section' }, shown, show, ' ', rotate);
+}
+
+/**
+ * What the bot is for, shown to people with its profile in a group's info: `PATCH /bots/{id}`
+ * with `description` (at most 500 characters; empty clears it).
+ */
+function descriptionForm(id, current, again) {
+  const area = h('textarea', { id: 'bot-description', name: 'description', rows: 3, maxlength: 500, class: 'wide', 'aria-label': 'Description' });
+  area.value = current ?? '';
+  const el = h('form', { id: 'description-form' }, area, h('button', { type: 'submit', text: 'Save description' }));
+  el.addEventListener('submit', (e) => {
+    e.preventDefault();
+    attempt(() => admin('PATCH', `/bots/${seg(id)}`, { description: area.value }),
+      (r) => { notice(r.description ? 'Description saved.' : 'Description cleared.'); again(); });
+  });
+  return el;
 }
 
 /**
@@ -152,6 +174,9 @@ async function detail(root, id, relist) {
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
   root.replaceChildren(h('div', { class: 'panel', id: 'bot-detail' },
     h('h2', { text: `${b.nickname} (${b.botId})` }),
+    h('h3', { text: 'Description' }),
+    h('p', { class: 'muted', text: 'Shown to people with the bot in a group\'s info.' }),
+    descriptionForm(id, b.description, again),
     h('h3', { text: 'Webhook URL' }),
     h('p', { id: 'webhook-now' }, 'Saved: ', b.webhookUrl ? h('code', { text: b.webhookUrl })
       : h('span', { class: 'muted', text: 'none (events go to the bot WebSocket)' })),

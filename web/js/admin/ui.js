@@ -69,9 +69,12 @@ export function form(fields, submitLabel, onSubmit) {
       // Options are strings, or {value, label} (a picker: "name (id)" shown, the ID sent).
       // A picker starts on an empty choice, so nobody is picked by accident.
       const items = opts.options.map((o) => (typeof o === 'string' ? { value: o, label: o } : o));
-      el.append(h('select', { id, name, required: opts.required },
+      const select = h('select', { id, name, required: opts.required },
         opts.required ? h('option', { value: '', text: items.length ? `${label}…` : `${label}: none left`, selected: true }) : null,
-        items.map((o) => h('option', { value: o.value, text: o.label }))));
+        items.map((o) => h('option', { value: o.value, text: o.label })));
+      // A picker of users, groups or bots gets a filter: hundreds of them do not scroll.
+      if (items.length && opts.options.some((o) => typeof o !== 'string')) el.append(...pickerFilter(el, select, items, label));
+      el.append(select);
     } else {
       el.append(h('input', {
         id, name, type: opts.type ?? 'text', placeholder: opts.type === 'checkbox' ? null : label,
@@ -92,6 +95,44 @@ export function form(fields, submitLabel, onSubmit) {
     if (await onSubmit(values)) el.reset();
   });
   return el;
+}
+
+/**
+ * A filter-as-you-type field for a picker `<select>`: what is typed narrows its options to
+ * those whose "name (id)" contains it (any case), a single match is picked at once (so Enter
+ * submits it), ↓ moves to the list and Esc clears the filter. A count says how many match.
+ * The field has no name: it is never sent.
+ */
+function pickerFilter(formEl, select, items, label) {
+  const id = `f-${Math.random().toString(36).slice(2, 8)}`;
+  const countId = `${id}-count`;
+  const placeholder = select.querySelector('option[value=""]');
+  const noun = label.toLowerCase();
+  const input = h('input', {
+    id, type: 'search', class: 'picker-filter', autocomplete: 'off', placeholder: `Find ${noun} by name or ID`,
+    'aria-controls': select.id, 'aria-describedby': countId,
+  });
+  const count = h('span', { id: countId, class: 'picker-count muted', 'aria-live': 'polite' });
+  const show = () => {
+    const query = input.value.trim().toLocaleLowerCase();
+    const kept = select.value;
+    const matching = query ? items.filter((o) => o.label.toLocaleLowerCase().includes(query)) : items;
+    select.replaceChildren(...(placeholder ? [placeholder] : []),
+      ...matching.map((o) => h('option', { value: o.value, text: o.label })));
+    if (query && matching.length === 1) select.value = matching[0].value;
+    else select.value = matching.some((o) => o.value === kept) ? kept : (placeholder ? '' : select.value);
+    if (placeholder) placeholder.textContent = matching.length ? `${label}…` : `${label}: no match`;
+    count.textContent = query ? `${matching.length} of ${items.length}` : '';
+  };
+  input.addEventListener('input', show);
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown') { e.preventDefault(); select.focus(); }
+    // Esc clears the filter first (and only that, while there is one).
+    if (e.key === 'Escape' && input.value) { e.preventDefault(); e.stopPropagation(); input.value = ''; show(); }
+  });
+  // A form is reset after a successful submit: its options come back whole with the field.
+  formEl.addEventListener('reset', () => setTimeout(show));
+  return [h('label', { for: id, class: 'visually-hidden', text: `Find ${noun} by name or ID` }), input, count];
 }
 
 export const when = (ms) => (ms ? new Date(ms).toLocaleString() : '');

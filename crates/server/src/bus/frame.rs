@@ -42,6 +42,7 @@ fn change(record: Record) -> Result<Change, StoreError> {
         },
         Record::Edited { cursor, message } => log_change(LogKind::Edit, cursor, &message)?,
         Record::Recalled { cursor, message } => log_change(LogKind::Recall, cursor, &message)?,
+        Record::Reacted { cursor, message } => log_change(LogKind::Reaction, cursor, &message)?,
         Record::BoardSet {
             chat,
             member,
@@ -95,6 +96,7 @@ fn board_of(board: &BoardState, chat: &Chat) -> Board {
 /// The user-facing form of a stored message, with the HTML stored when it was written (never
 /// rendered here: this runs on every read); a recalled message loses its content.
 pub fn chat_message(row: &StoredMessage) -> Result<ChatMessage, StoreError> {
+    // A recalled message shows nothing of what it was, its reactions neither.
     if row.recalled {
         return chat_message_with(row, Content::default(), None);
     }
@@ -125,6 +127,11 @@ pub fn chat_message_with(
         send_time: row.send_time,
         edit_time: row.edit_time,
         recalled: row.recalled,
+        reactions: if row.recalled {
+            Vec::new()
+        } else {
+            row.reactions.clone()
+        },
     })
 }
 
@@ -150,6 +157,15 @@ fn framed(kind: LogKind, cursor: i64, message: ChatMessage) -> LiveFrame {
         LogKind::Message => LiveFrame::Message { v, cursor, message },
         LogKind::Edit => LiveFrame::MessageEdited { v, cursor, message },
         LogKind::Recall => LiveFrame::MessageRecalled { v, cursor, message },
+        // Only the reactions changed: the frame names the message and carries its new list,
+        // not the whole message again to everyone in the chat.
+        LogKind::Reaction => LiveFrame::MessageReactions {
+            v,
+            cursor,
+            chat: message.chat,
+            msg_id: message.msg_id,
+            reactions: message.reactions,
+        },
     }
 }
 

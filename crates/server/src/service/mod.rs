@@ -5,6 +5,7 @@ mod boards;
 mod error;
 pub(crate) mod messaging;
 mod outgoing;
+pub mod reactions;
 pub mod rendering;
 mod stream;
 

@@ -80,6 +80,7 @@ impl Stream {
                 send_time: self.started,
                 edit_time: None,
                 recalled: false,
+                reactions: Vec::new(),
                 html: if aborted {
                     None
                 } else {

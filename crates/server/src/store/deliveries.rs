@@ -27,11 +27,14 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// Whether the bot wants events of this type.
+    /// Whether the bot wants events of this type. "Every type" means every type Yunhu sends:
+    /// a cloudlake extension ([`cloudlake_protocol::EXTENSION_EVENT_TYPES`]) only when named,
+    /// so a bot written for Yunhu never receives an event it cannot know.
     pub fn wants(&self, event_type: &str) -> bool {
-        self.event_types
-            .as_ref()
-            .is_none_or(|types| types.iter().any(|t| t == event_type))
+        match &self.event_types {
+            Some(types) => types.iter().any(|t| t == event_type),
+            None => !cloudlake_protocol::EXTENSION_EVENT_TYPES.contains(&event_type),
+        }
     }
 }
 
@@ -524,5 +527,31 @@ impl Store {
                 Ok(())
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod wants_tests {
+    use super::Subscription;
+
+    fn subscribed(types: Option<&[&str]>) -> Subscription {
+        Subscription {
+            bot_id: "1".into(),
+            webhook_url: None,
+            event_types: types.map(|t| t.iter().map(|s| (*s).to_owned()).collect()),
+            secret: Vec::new(),
+        }
+    }
+
+    /// "Every type" is every type Yunhu sends: a Yunhu bot never sees cloudlake's extensions.
+    #[test]
+    fn an_extension_type_goes_only_to_a_bot_that_names_it() {
+        let every = subscribed(None);
+        assert!(every.wants("message.receive.normal"));
+        assert!(every.wants("button.report.inline"));
+        assert!(!every.wants("message.reaction"));
+        let named = subscribed(Some(&["message.reaction"]));
+        assert!(named.wants("message.reaction"));
+        assert!(!named.wants("message.receive.normal"));
     }
 }

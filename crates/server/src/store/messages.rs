@@ -381,7 +381,7 @@ impl Store {
                 )?;
                 // Checked above in this same transaction; the guard in the UPDATE only
                 // repeats it, so that the statement alone can never change another's message.
-                let Some(message) = edited else {
+                let Some(mut message) = edited else {
                     return Err(StoreError::Internal(
                         "a user's own message was not there to edit".into(),
                     ));
@@ -389,6 +389,9 @@ impl Store {
                 for key in &edit.media_keys {
                     note_media_in_chat(conn, key, &chat_key)?;
                 }
+                // The answer shows the reactions too: the editor's client puts it in place
+                // of the old message, as the others put the edit's frame.
+                message.reactions = super::reactions::of_message(conn, &message.msg_id)?;
                 log(tx, LogKind::Edit, message.clone(), edit.send_time)?;
                 Ok(UserEdit::Edited(Box::new(message)))
             })
@@ -671,6 +674,7 @@ pub(crate) fn append_many(
             edit_time: None,
             recalled: false,
             html: message.view.html.clone(),
+            reactions: Vec::new(),
         });
     }
     let sender_type = sender.kind.as_str();
@@ -821,18 +825,29 @@ fn replace_content(
         .transpose()
 }
 
-/// Appends an edit or recall of a stored message to the chat log under the next cursor, and
-/// records it (`Edited` or `Recalled`) with the message as it now stands.
-fn log(tx: &mut Tx<'_>, kind: LogKind, message: StoredMessage, at: i64) -> Result<(), StoreError> {
+/// Appends an edit, recall or reaction change of a stored message to the chat log under the
+/// next cursor, and records it (`Edited`, `Recalled` or `Reacted`) with the message as it now
+/// stands. An edit's record carries the message's reactions, so that a client replacing the
+/// message with the edited one keeps showing them.
+pub(crate) fn log(
+    tx: &mut Tx<'_>,
+    kind: LogKind,
+    mut message: StoredMessage,
+    at: i64,
+) -> Result<(), StoreError> {
     let record: fn(i64, StoredMessage) -> Record = match kind {
         LogKind::Edit => |cursor, message| Record::Edited { cursor, message },
         LogKind::Recall => |cursor, message| Record::Recalled { cursor, message },
+        LogKind::Reaction => |cursor, message| Record::Reacted { cursor, message },
         LogKind::Message => {
             return Err(StoreError::Internal(
                 "a new message is logged when it is appended, not here".into(),
             ));
         }
     };
+    if matches!(kind, LogKind::Edit | LogKind::Reaction) {
+        message.reactions = super::reactions::of_message(tx.conn(), &message.msg_id)?;
+    }
     let conn = tx.conn();
     let cursor = tx.numbers().next_cursor(conn)?;
     conn.prepare_cached(
@@ -946,6 +961,7 @@ fn message_row(row: &Row<'_>) -> super::db::Result<Result<StoredMessage, StoreEr
         html: row
             .get::<_, Option<String>>(14)?
             .filter(|html| !html.is_empty()),
+        reactions: Vec::new(),
     }))
 }
 

@@ -23,6 +23,7 @@
 //! server but `clock`, `ids`, `secret` and `metrics`.
 
 mod boards;
+mod bot_profile;
 mod commands;
 mod db;
 mod deliveries;
@@ -43,6 +44,7 @@ mod model;
 mod numbers;
 mod outbox;
 mod quotes;
+mod reactions;
 mod readers;
 mod record;
 mod schema;
@@ -66,6 +68,7 @@ use std::thread::JoinHandle;
 use rusqlite::OpenFlags;
 
 pub use boards::NewBoard;
+pub use bot_profile::MAX_BOT_DESCRIPTION_CHARS;
 pub use commands::{Command, CommandKind, CommandSpec};
 pub use db::DbError;
 pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};
@@ -87,6 +90,7 @@ pub use model::{
 };
 pub use outbox::{OutboxEvent, Wake};
 pub use quotes::QUOTE_FIELDS;
+pub use reactions::{MAX_REACTIONS_PER_USER, React};
 pub use record::{BoardState, Record};
 pub use search::{MAX_SEARCH_CHARS, SearchHit, SearchPage, SearchQuery, SearchQueryError};
 pub use sink::{Commit, CommitSink, NoSink};

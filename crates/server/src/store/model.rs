@@ -1,6 +1,6 @@
 //! The rows of the directory and of the message log, as the rest of the server sees them.
 
-use cloudlake_protocol::{ChatRef, RecvType, SenderType};
+use cloudlake_protocol::{ChatRef, Reaction, RecvType, SenderType};
 use serde::Serialize;
 
 /// A user.
@@ -277,6 +277,9 @@ pub struct StoredMessage {
     /// The content's sanitized HTML, rendered once before the message (or its last edit) was
     /// written; `None` when there is nothing to mark up.
     pub html: Option<String>,
+    /// Its reactions, where a read asked for them (history pages, and the records of an
+    /// edit or a reaction); empty otherwise.
+    pub reactions: Vec<Reaction>,
 }
 
 /// What happened to a message, as recorded in the chat log.
@@ -288,6 +291,8 @@ pub enum LogKind {
     Edit,
     /// It was recalled.
     Recall,
+    /// Its reactions changed.
+    Reaction,
 }
 
 impl LogKind {
@@ -297,6 +302,7 @@ impl LogKind {
             LogKind::Message => "message",
             LogKind::Edit => "edit",
             LogKind::Recall => "recall",
+            LogKind::Reaction => "reaction",
         }
     }
 
@@ -306,6 +312,7 @@ impl LogKind {
             "message" => Some(LogKind::Message),
             "edit" => Some(LogKind::Edit),
             "recall" => Some(LogKind::Recall),
+            "reaction" => Some(LogKind::Reaction),
             _ => None,
         }
     }

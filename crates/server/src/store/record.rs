@@ -35,6 +35,13 @@ pub enum Record {
         /// The message as it now stands (recalled).
         message: StoredMessage,
     },
+    /// A message's reactions changed.
+    Reacted {
+        /// The change's chat log position.
+        cursor: i64,
+        /// The message, with its reactions as they now stand.
+        message: StoredMessage,
+    },
     /// A bot's board was set in a chat.
     BoardSet {
         /// The chat it shows in.

@@ -167,7 +167,12 @@ impl Store {
                     let kind = LogKind::from_stored(&kind)
                         .ok_or_else(|| StoreError::Corrupt(format!("chat_log kind {kind:?}")))?;
                     // A message deleted with its group leaves no log either; skip defensively.
-                    if let Some(message) = load(conn, &msg_id)? {
+                    if let Some(mut message) = load(conn, &msg_id)? {
+                        // As the live records carry them: an edit and a reaction change
+                        // come with the message's reactions now.
+                        if matches!(kind, LogKind::Edit | LogKind::Reaction) {
+                            message.reactions = super::reactions::of_message(conn, &msg_id)?;
+                        }
                         entries.push((id, kind, message));
                     }
                 }
@@ -263,6 +268,7 @@ impl Store {
                     params![chat.key(), before_seq.unwrap_or(i64::MAX), limit],
                 )?;
                 list.reverse();
+                super::reactions::fill_page(conn, &chat.key(), &mut list)?;
                 Ok(Some(list))
             })
             .await

@@ -3,6 +3,7 @@
 
 mod admin_api;
 mod bot_history;
+mod bot_profile;
 mod bot_send;
 mod bot_ws;
 mod browser;
@@ -19,6 +20,7 @@ mod nats_bus;
 mod openapi;
 mod quotes;
 mod rate_limit;
+mod reactions;
 mod revocation;
 mod search;
 mod send_stream;

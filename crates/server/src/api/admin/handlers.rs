@@ -352,7 +352,7 @@ pub(crate) async fn list_bots(State(state): State<AppState>) -> Result<impl Into
     Ok(Json(json!({"bots": state.store.list_bots().await?})))
 }
 
-/// `GET /bots/{id}`: the bot with its followers and groups.
+/// `GET /bots/{id}`: the bot with its description, followers and groups.
 pub(crate) async fn show_bot(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -362,7 +362,9 @@ pub(crate) async fn show_bot(
         .bot_detail(id.clone())
         .await?
         .ok_or_else(|| Problem::NotFound(format!("bot {id} not found")))?;
-    Ok(Json(bot))
+    // Read apart from the bot's row, which the hot paths (token checks) read without it.
+    let description = state.store.bot_description(id).await?.unwrap_or_default();
+    Ok(Json(merge(bot, json!({ "description": description }))?))
 }
 
 /// `DELETE /bots/{id}` → 204.

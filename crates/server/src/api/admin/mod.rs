@@ -2,6 +2,7 @@
 //! `Authorization: Bearer <admin token>`; answers with ordinary HTTP statuses and JSON bodies,
 //! errors as `{"error": {"code": "...", "message": "..."}}`.
 
+mod bot_profile;
 mod deliveries;
 mod handlers;
 mod menus;
@@ -47,7 +48,12 @@ pub fn router(state: AppState) -> Router<AppState> {
             put(set_bot_permissions),
         )
         .route("/bots", post(create_bot).get(list_bots))
-        .route("/bots/{id}", get(show_bot).delete(delete_bot))
+        .route(
+            "/bots/{id}",
+            get(show_bot)
+                .delete(delete_bot)
+                .patch(bot_profile::update_bot),
+        )
         .route("/bots/{id}/token", post(rotate_bot_token))
         .route("/bots/{id}/followers/{user}", put(follow).delete(unfollow))
         .route("/bots/{id}/commands", post(add_command).get(list_commands))

@@ -16,9 +16,10 @@ use crate::bus::frame::chat_message;
 use crate::clock::now_ms;
 use crate::ids::new_msg_id;
 use crate::service::media::outgoing_with_media;
+use crate::service::reactions::is_single_emoji;
 use crate::store::{
-    Chat, ChatSummary, Click, FormSend, Join, Leave, MediaOwner, Press, SearchHit, SearchQuery,
-    SendPolicy, UserEdit, UserRecall, UserSend,
+    Chat, ChatSummary, Click, FormSend, Join, Leave, MAX_REACTIONS_PER_USER, MediaOwner, Press,
+    React, SearchHit, SearchQuery, SendPolicy, UserEdit, UserRecall, UserSend,
 };
 
 type Result<T> = std::result::Result<T, Problem>;
@@ -287,6 +288,71 @@ pub(crate) async fn recall(
     }
 }
 
+/// `PUT /messages/{msgId}/reactions/{emoji}`: reacts to a message of a chat one is in with
+/// one emoji (percent-encoded in the path). Doing it again changes nothing. Answers
+/// `{"msgId", "reactions"}` as they now stand; the chat's members see `message.reactions`,
+/// and its bots that asked for `message.reaction` get one.
+pub(crate) async fn react(
+    state: State<AppState>,
+    user: AuthedUser,
+    Path((msg_id, emoji)): Path<(String, String)>,
+) -> Result<impl IntoResponse> {
+    change_reaction(state, user, msg_id, emoji, true).await
+}
+
+/// `DELETE /messages/{msgId}/reactions/{emoji}`: takes one's reaction back (nothing changes
+/// if there was none). Answers as [`react`] does.
+pub(crate) async fn unreact(
+    state: State<AppState>,
+    user: AuthedUser,
+    Path((msg_id, emoji)): Path<(String, String)>,
+) -> Result<impl IntoResponse> {
+    change_reaction(state, user, msg_id, emoji, false).await
+}
+
+async fn change_reaction(
+    State(state): State<AppState>,
+    AuthedUser(user): AuthedUser,
+    msg_id: String,
+    emoji: String,
+    add: bool,
+) -> Result<Json<Value>> {
+    // Checked before the message, so that a bad request is a 400 whatever it names.
+    if !is_single_emoji(&emoji) {
+        return Err(Problem::BadRequest(format!(
+            "a reaction is one emoji, not {:?}",
+            emoji.chars().take(16).collect::<String>()
+        )));
+    }
+    let row = match state
+        .store
+        .react(user.user_id, msg_id, emoji, add, now_ms())
+        .await?
+    {
+        React::Changed(row) | React::Unchanged(row) => row,
+        React::NoMessage => return Err(Problem::NotFound("no such message".into())),
+        React::NoAccess => {
+            return Err(Problem::Forbidden(
+                "the message is in a chat you are not in".into(),
+            ));
+        }
+        React::Recalled => {
+            return Err(Problem::Conflict(
+                "the message was recalled: it takes no reactions".into(),
+            ));
+        }
+        React::TooMany => {
+            return Err(Problem::Conflict(format!(
+                "you have {MAX_REACTIONS_PER_USER} reactions on this message already: take one back first"
+            )));
+        }
+    };
+    let message = chat_message(&row)?;
+    Ok(Json(
+        json!({ "msgId": message.msg_id, "reactions": message.reactions }),
+    ))
+}
+
 /// Reads a user's message with the same lenient rules as a bot's, then keeps to the kinds a
 /// person may send: text and markdown, and images, videos and files they uploaded (named by
 /// `imageKey`, `videoKey` or `fileKey`; a URL of someone else's is not accepted).
@@ -396,7 +462,7 @@ pub(crate) async fn bot_commands(
 
 /// `GET /groups/{groupId}/members`: who is in a group the user is in, for mentions and the
 /// group's info: its users (`kind: "user"`, with their role), then its bots (`kind: "bot"`,
-/// with their avatar and commands). Bots are listed under `userId` too, since `at` holds either kind of ID and a
+/// with their avatar, description, whether the reader follows them, and commands). Bots are listed under `userId` too, since `at` holds either kind of ID and a
 /// picker treats them alike; a bot @-mentioned this way sees itself in the event's `at`.
 pub(crate) async fn members(
     State(state): State<AppState>,
@@ -415,12 +481,23 @@ pub(crate) async fn members(
         .iter()
         .map(|m| json!({"kind": "user", "userId": m.user_id, "nickname": m.nickname, "role": m.role}))
         .collect::<Vec<_>>();
-    // A group has a handful of bots: their commands, one read each, for the group's info panel.
+    // A group has a handful of bots: their commands, description and whether the reader
+    // follows each (for Follow / Open chat), a few reads each, for the group's info panel.
     for b in &bots {
         let commands = state.store.commands(b.bot_id.clone()).await?;
+        let description = state
+            .store
+            .bot_description(b.bot_id.clone())
+            .await?
+            .unwrap_or_default();
+        let followed = state
+            .store
+            .bot_reaches(b.bot_id.clone(), RecvType::User, user.user_id.clone())
+            .await?;
         members.push(
             json!({"kind": "bot", "userId": b.bot_id, "nickname": b.nickname,
-                            "avatarUrl": b.avatar_url, "commands": commands}),
+                   "avatarUrl": b.avatar_url, "description": description,
+                   "followed": followed, "commands": commands}),
         );
     }
     Ok(Json(json!({ "members": members })))

@@ -49,6 +49,10 @@ pub fn router() -> Router<AppState> {
         .route("/messages/{msg_id}", delete(recall))
         .route("/messages/{msg_id}/edit", post(edit))
         .route("/messages/{msg_id}/click", post(click))
+        .route(
+            "/messages/{msg_id}/reactions/{emoji}",
+            put(react).delete(unreact),
+        )
         .route("/search", get(search))
         .route("/bots", get(bots))
         .route("/bots/{bot_id}/follow", put(follow).delete(unfollow))
