@@ -99,7 +99,8 @@ CREATE VIRTUAL TABLE message_search USING fts5(
 /// The next changes after the watermark (`?1`), at most `?2`, in cursor order: new messages
 /// and edits and recalls, each with its message as it now stands and, if the message is a
 /// visible text, markdown or HTML message, its text. A message that is gone (a deleted group)
-/// has a NULL id. A new message is its own change (the first two columns equal), read by its
+/// has a NULL id, as has a reaction (it leaves the text as it was: nothing to index, but the
+/// watermark passes it). A new message is its own change (the first two columns equal), read by its
 /// id alone: the join by `msg_id` is only for the chat log's edits and recalls (it was a third
 /// of the indexer's CPU per message when every change went through it). The conditions are
 /// ORs, not `IN` (see the main schema's migration 6).
@@ -114,7 +115,8 @@ SELECT c.id, m.id, CASE WHEN m.recall_time IS NULL
         AND (m.content_type = 'text' OR m.content_type = 'markdown' OR m.content_type = 'html')
         AND json_valid(m.content) AND json_type(m.content, '$.text') = 'text'
        THEN json_extract(m.content, '$.text') END
-FROM chat_log c LEFT JOIN messages m ON m.msg_id = c.msg_id WHERE c.id > ?1
+FROM chat_log c LEFT JOIN messages m ON m.msg_id = c.msg_id AND c.kind <> 'reaction'
+WHERE c.id > ?1
 ORDER BY 1 LIMIT ?2";
 
 /// The path of `search.db` in `data_dir`.

@@ -103,26 +103,28 @@ impl Store {
                     message.reactions = of_message(conn, &msg_id)?;
                     return Ok(React::Unchanged(Box::new(message)));
                 }
-                let event = MessageReactionEvent {
-                    time: at,
-                    msg_id: msg_id.clone(),
-                    chat_id: match &chat {
-                        Chat::Group { group_id } => group_id.clone(),
-                        Chat::Private { bot_id, .. } => bot_id.clone(),
-                    },
-                    chat_type: chat.chat_ref().chat_type,
-                    user_id: user_id.clone(),
-                    nickname: conn
-                        .prepare_cached("SELECT nickname FROM users WHERE id = ?1")?
-                        .query_row([&user_id], |row| row.get(0))
-                        .optional()?
-                        .unwrap_or_default(),
-                    emoji,
-                    action: if add { "added" } else { "removed" }.to_owned(),
-                };
-                let event = Event::MessageReaction(event);
-                for bot in subscribed_bots(conn, &chat)? {
-                    enqueue(tx, &bot, &event)?;
+                let bots = subscribed_bots(conn, &chat)?;
+                if !bots.is_empty() {
+                    // As message events name the chat (wire §7.11): a group, or `bot` with
+                    // the bot's ID; a direct chat between two people has no bots.
+                    let place = chat.chat_ref();
+                    let event = Event::MessageReaction(MessageReactionEvent {
+                        time: at,
+                        msg_id: msg_id.clone(),
+                        chat_id: place.chat_id,
+                        chat_type: place.chat_type,
+                        user_id: user_id.clone(),
+                        nickname: conn
+                            .prepare_cached("SELECT nickname FROM users WHERE id = ?1")?
+                            .query_row([&user_id], |row| row.get(0))
+                            .optional()?
+                            .unwrap_or_default(),
+                        emoji,
+                        action: if add { "added" } else { "removed" }.to_owned(),
+                    });
+                    for bot in bots {
+                        enqueue(tx, &bot, &event)?;
+                    }
                 }
                 log(tx, LogKind::Reaction, message.clone(), at)?;
                 message.reactions = of_message(tx.conn(), &msg_id)?;
@@ -150,6 +152,8 @@ fn subscribed_bots(conn: &Connection, chat: &Chat) -> Result<Vec<String>, StoreE
             "SELECT id FROM bots WHERE id = ?1 AND (',' || event_types || ',') LIKE ?2",
             bot_id,
         ),
+        // No bot is in a chat between two people, and none hears of it (wire §7.7b).
+        Chat::Direct { .. } => return Ok(Vec::new()),
     };
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params![id, pattern], |row| row.get(0))?;
