@@ -440,7 +440,7 @@ mod scenarios {
                 "city": {"id": "city", "type": "select", "label": "城市", "selectIndex": 1, "selectValue": "上海"},
                 "note": {"id": "note", "type": "input", "label": "备注", "value": "无"},
                 "loud": {"id": "loud", "type": "switch", "label": "大声", "value": true},
-                "tags": {"id": "tags", "type": "checkbox", "label": "标签", "selectStatus": [false, true], "selectValues": ["b"]},
+                "tags": {"id": "tags", "type": "checkbox", "label": "标签", "selectStatus": [false, true], "selectValues": ["a", "b"]},
             }),
             "{seen}"
         );

@@ -159,7 +159,7 @@ async fn a_filled_in_form_command_is_the_instruction_yunhu_sends() {
         "notes": {"id": "notes", "type": "textarea", "label": null, "value": "多行\n文字"},
         "city": {"id": "city", "type": "radio", "label": "城市", "selectIndex": 0, "selectValue": "北京"},
         "size": {"id": "size", "type": "select", "label": "大小", "selectIndex": 2, "selectValue": "大"},
-        "tags": {"id": "tags", "type": "checkbox", "label": "标签", "selectStatus": [true, false, true], "selectValues": ["a", "c"]},
+        "tags": {"id": "tags", "type": "checkbox", "label": "标签", "selectStatus": [true, false, true], "selectValues": ["a", "b", "c"]},
         "loud": {"id": "loud", "type": "switch", "label": "大声", "value": true},
     });
     assert_eq!(sent["contentType"], "form");
