@@ -207,6 +207,34 @@ async fn a_filled_in_form_command_is_the_instruction_yunhu_sends() {
         page["messages"][0]["content"],
         json!({"formJson": form_json})
     );
+    let (status, rotated) = server
+        .admin(Method::POST, &format!("/bots/{BOT}/token"), None)
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let history = server
+        .messages(
+            rotated["token"].as_str().unwrap(),
+            &[("chat-id", GROUP), ("chat-type", "group"), ("before", "10")],
+        )
+        .await;
+    let item = &history["data"]["list"][0];
+    assert_eq!(
+        (
+            &item["msgId"],
+            &item["contentType"],
+            &item["content"],
+            &item["commandId"],
+            &item["commandName"]
+        ),
+        (
+            &sent["msgId"],
+            &json!("form"),
+            &json!({"formJson": form_json}),
+            &json!(command_id),
+            &json!("这是自定义输入指令")
+        ),
+        "GET /bot/messages shows the form and its command, as Yunhu's history: {history}"
+    );
     let rows = server.db_rows(&format!(
         "SELECT command_id, command_name FROM messages WHERE msg_id = '{}'",
         sent["msgId"].as_str().unwrap()
