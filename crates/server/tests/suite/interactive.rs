@@ -114,6 +114,10 @@ async fn commands_of_three_kinds_are_configured_through_the_admin_api() {
             json!({"name": "weather", "hintText": "h".repeat(1001)}),
             "hintText",
         ),
+        (
+            json!({"name": "weather", "hintText": "a\u{0}b"}),
+            "control characters",
+        ),
     ] {
         let (status, body) = server
             .admin(
@@ -442,6 +446,11 @@ async fn a_bots_menu_is_configured_through_the_admin_api() {
         ),
         (json!({"name": "x", "options": ["a"]}), "only a drop-down"),
         (json!({"name": "x", "colour": "red"}), "unknown field"),
+        (json!({"name": "a\u{0}b"}), "control characters"),
+        (
+            json!({"name": "x", "menuType": 3, "options": ["a\nb"]}),
+            "control characters",
+        ),
     ] {
         let (status, body) = server
             .admin(
