@@ -4104,7 +4104,7 @@ async fn form_command(size: (u32, u32)) {
             "extras": {"id": "extras", "type": "checkbox", "label": "Extras", "selectStatus": [true, false, true], "selectValues": ["Egg", "Greens", "Chili"]},
             "size": {"id": "size", "type": "select", "label": "Size", "selectIndex": 2, "selectValue": "Large"},
             "pack": {"id": "pack", "type": "switch", "label": "Takeaway", "value": true},
-            "note": {"id": "note", "type": "textarea", "label": "Note", "value": ""},
+            "note": {"id": "note", "type": "textarea", "label": "Note", "value": null},
         })
     );
 
