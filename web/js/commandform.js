@@ -69,7 +69,11 @@ export class CommandForm {
         case 'checkbox':
           values[f.id] = [...box.querySelectorAll('input:checked')].map((i) => Number(i.value));
           break;
-        default: values[f.id] = box.querySelector('input, textarea').value;
+        default: {
+          // Left empty is no value, as Yunhu sends an untouched field (`"value": null`).
+          const text = box.querySelector('input, textarea').value;
+          values[f.id] = text === '' ? null : text;
+        }
       }
     }
     return values;

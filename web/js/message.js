@@ -79,7 +79,11 @@ function formValue(f) {
   switch (f?.type) {
     case 'switch': return f.value ? 'On' : 'Off';
     case 'radio': case 'select': return f.selectIndex >= 0 ? String(f.selectValue ?? '') : '—';
-    case 'checkbox': return Array.isArray(f.selectValues) && f.selectValues.length ? f.selectValues.join(', ') : '—';
+    case 'checkbox': {
+      // Every option's text, and beside it whether it is chosen (wire §7.4).
+      const chosen = Array.isArray(f.selectValues) ? f.selectValues.filter((_, i) => f.selectStatus?.[i] === true) : [];
+      return chosen.length ? chosen.join(', ') : '—';
+    }
     default: return typeof f?.value === 'string' && f.value !== '' ? f.value : '—';
   }
 }

@@ -440,7 +440,7 @@ mod scenarios {
                 "city": {"id": "city", "type": "select", "label": "城市", "selectIndex": 1, "selectValue": "上海"},
                 "note": {"id": "note", "type": "input", "label": "备注", "value": "无"},
                 "loud": {"id": "loud", "type": "switch", "label": "大声", "value": true},
-                "tags": {"id": "tags", "type": "checkbox", "label": "标签", "selectStatus": [false, true], "selectValues": ["b"]},
+                "tags": {"id": "tags", "type": "checkbox", "label": "标签", "selectStatus": [false, true], "selectValues": ["a", "b"]},
             }),
             "{seen}"
         );
@@ -494,6 +494,67 @@ mod scenarios {
         w.say(&alice, "天气如何");
         let seen = w.expect("message", |r| r["text"] == "天气如何");
         assert_eq!(seen["menu"], json!({city_id: "上海"}), "{seen}");
+    }
+
+    /// A form command and a shortcut-menu press as a OneBot 12 converter reads them: the form
+    /// as a `yunhu_form` segment with each field's value, the press as a
+    /// `yunhu_shortcut_menu` notice with the menu's ID, type and action.
+    pub fn form_and_menu_as_onebot(w: &mut World) {
+        let form = r#"[{"id": "city", "type": "radio", "label": "城市", "options": ["北京", "上海"]},
+                       {"id": "tags", "type": "checkbox", "label": "标签", "options": ["a", "b", "c"]},
+                       {"id": "loud", "type": "switch", "label": "大声"},
+                       {"id": "note", "type": "input", "label": "备注", "default": "无"}]"#;
+        let command = w.admin(&["bot", "add-command", BOT_ID, "order", "--form", form]);
+        let command_id = command["commandId"].as_i64().unwrap();
+        let alice = w.alice.clone();
+        let group = w.group.clone();
+        w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/chats/group/{group}/forms"),
+            Some(json!({"botId": BOT_ID, "commandId": command_id,
+                        "values": {"city": 1, "tags": [0, 2], "loud": true}})),
+        );
+        let seen = w.expect("form", |_| true);
+        assert_eq!(seen["name"], "order", "{seen}");
+        assert_eq!(seen["id"], command_id, "{seen}");
+        let mut fields: Vec<(String, String)> = seen["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["id"].as_str().unwrap().to_owned(),
+                    f["value"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            [
+                ("city", "上海"),
+                ("loud", "True"),
+                ("note", "无"),
+                ("tags", "a,c")
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        );
+
+        let menu = w.admin(&["bot", "add-menu", BOT_ID, "静音", "--type", "toggle"]);
+        let menu_id = menu["menuId"].as_str().unwrap().to_owned();
+        w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/chats/group/{group}/menus/{menu_id}"),
+            None,
+        );
+        let seen = w.expect("menu", |_| true);
+        assert_eq!(
+            seen,
+            json!({"kind": "menu", "user": alice.id, "group": group,
+                   "menu": {"id": menu_id, "type": 2, "action": 1}})
+        );
     }
 }
 
@@ -612,5 +673,6 @@ client_tests!(
         mention,
         quote,
         mention_from_the_members_list,
+        form_and_menu_as_onebot,
     ]
 );

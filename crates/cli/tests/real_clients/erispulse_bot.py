@@ -62,6 +62,12 @@ def segment(event, kind):
 async def on_message(event):
     if event.is_command():
         return
+    form = segment(event, "yunhu_form")
+    if form:
+        # A filled-in form command (wire §7.4), as the adapter converts it: its fields with
+        # the values it reads from formJson.
+        common.record("form", **form["data"], sender=event.get_user_id())
+        return
     text = event.get_text()
     first = next((s for s in event.get_message() if s.get("type") not in ("reply", "mention")), {})
     reply = segment(event, "reply")
@@ -121,6 +127,14 @@ async def on_notice(event):
             user=event.get_user_id(),
             value=event.get("yunhu_button", {}).get("value"),
             msg_id=event.get("message_id"),
+        )
+    elif detail == "yunhu_shortcut_menu":
+        # A shortcut-menu press (wire §7.8), as the adapter converts it.
+        common.record(
+            "menu",
+            user=event.get_user_id(),
+            group=event.get_group_id(),
+            menu=event.get("yunhu_menu"),
         )
     else:
         common.record("notice", detail_type=detail)

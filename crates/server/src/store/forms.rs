@@ -211,15 +211,11 @@ fn item(field: &FormField, value: &Value) -> Result<Value, String> {
             let status: Vec<bool> = (0..field.options.len())
                 .map(|i| picked.contains(&(i as i64)))
                 .collect();
-            let values: Vec<&str> = field
-                .options
-                .iter()
-                .zip(&status)
-                .filter(|(_, on)| **on)
-                .map(|(o, _)| o.as_str())
-                .collect();
+            // `selectValues` is every option's text, `selectStatus` beside it says which are
+            // chosen: the ErisPulse adapter reads the chosen ones by pairing the two lists by
+            // index (its `_build_form_data`), the one client seen to read them.
             Ok(head(
-                json!({"selectStatus": status, "selectValues": values}),
+                json!({"selectStatus": status, "selectValues": field.options}),
             ))
         }
     }
@@ -273,7 +269,7 @@ mod tests {
                 "b": {"id": "b", "type": "textarea", "label": "b label", "value": "hi"},
                 "c": {"id": "c", "type": "radio", "label": "c label", "selectIndex": 1, "selectValue": "y"},
                 "d": {"id": "d", "type": "select", "label": "d label", "selectIndex": -1, "selectValue": ""},
-                "e": {"id": "e", "type": "checkbox", "label": "e label", "selectStatus": [true, false, true], "selectValues": ["x", "z"]},
+                "e": {"id": "e", "type": "checkbox", "label": "e label", "selectStatus": [true, false, true], "selectValues": ["x", "y", "z"]},
                 "f": {"id": "f", "type": "switch", "label": "f label", "value": true},
             })
         );

@@ -4115,10 +4115,10 @@ async fn form_command(size: (u32, u32)) {
         json!({
             "name": {"id": "name", "type": "input", "label": "Name", "value": "Ming Li"},
             "dish": {"id": "dish", "type": "radio", "label": "Main", "selectIndex": 1, "selectValue": "Rice"},
-            "extras": {"id": "extras", "type": "checkbox", "label": "Extras", "selectStatus": [true, false, true], "selectValues": ["Egg", "Chili"]},
+            "extras": {"id": "extras", "type": "checkbox", "label": "Extras", "selectStatus": [true, false, true], "selectValues": ["Egg", "Greens", "Chili"]},
             "size": {"id": "size", "type": "select", "label": "Size", "selectIndex": 2, "selectValue": "Large"},
             "pack": {"id": "pack", "type": "switch", "label": "Takeaway", "value": true},
-            "note": {"id": "note", "type": "textarea", "label": "Note", "value": ""},
+            "note": {"id": "note", "type": "textarea", "label": "Note", "value": null},
         })
     );
 

@@ -114,6 +114,10 @@ async fn commands_of_three_kinds_are_configured_through_the_admin_api() {
             json!({"name": "weather", "hintText": "h".repeat(1001)}),
             "hintText",
         ),
+        (
+            json!({"name": "weather", "hintText": "a\u{0}b"}),
+            "control characters",
+        ),
     ] {
         let (status, body) = server
             .admin(
@@ -159,7 +163,7 @@ async fn a_filled_in_form_command_is_the_instruction_yunhu_sends() {
         "notes": {"id": "notes", "type": "textarea", "label": null, "value": "多行\n文字"},
         "city": {"id": "city", "type": "radio", "label": "城市", "selectIndex": 0, "selectValue": "北京"},
         "size": {"id": "size", "type": "select", "label": "大小", "selectIndex": 2, "selectValue": "大"},
-        "tags": {"id": "tags", "type": "checkbox", "label": "标签", "selectStatus": [true, false, true], "selectValues": ["a", "c"]},
+        "tags": {"id": "tags", "type": "checkbox", "label": "标签", "selectStatus": [true, false, true], "selectValues": ["a", "b", "c"]},
         "loud": {"id": "loud", "type": "switch", "label": "大声", "value": true},
     });
     assert_eq!(sent["contentType"], "form");
@@ -206,6 +210,34 @@ async fn a_filled_in_form_command_is_the_instruction_yunhu_sends() {
     assert_eq!(
         page["messages"][0]["content"],
         json!({"formJson": form_json})
+    );
+    let (status, rotated) = server
+        .admin(Method::POST, &format!("/bots/{BOT}/token"), None)
+        .await;
+    assert_eq!(status, 200, "{rotated}");
+    let history = server
+        .messages(
+            rotated["token"].as_str().unwrap(),
+            &[("chat-id", GROUP), ("chat-type", "group"), ("before", "10")],
+        )
+        .await;
+    let item = &history["data"]["list"][0];
+    assert_eq!(
+        (
+            &item["msgId"],
+            &item["contentType"],
+            &item["content"],
+            &item["commandId"],
+            &item["commandName"]
+        ),
+        (
+            &sent["msgId"],
+            &json!("form"),
+            &json!({"formJson": form_json}),
+            &json!(command_id),
+            &json!("这是自定义输入指令")
+        ),
+        "GET /bot/messages shows the form and its command, as Yunhu's history: {history}"
     );
     let rows = server.db_rows(&format!(
         "SELECT command_id, command_name FROM messages WHERE msg_id = '{}'",
@@ -414,6 +446,11 @@ async fn a_bots_menu_is_configured_through_the_admin_api() {
         ),
         (json!({"name": "x", "options": ["a"]}), "only a drop-down"),
         (json!({"name": "x", "colour": "red"}), "unknown field"),
+        (json!({"name": "a\u{0}b"}), "control characters"),
+        (
+            json!({"name": "x", "menuType": 3, "options": ["a\nb"]}),
+            "control characters",
+        ),
     ] {
         let (status, body) = server
             .admin(

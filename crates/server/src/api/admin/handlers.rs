@@ -456,6 +456,12 @@ pub(crate) async fn add_command(
             )));
         }
     }
+    // A placeholder is one line, and PostgreSQL refuses NUL in text.
+    if hint_text.chars().any(char::is_control) {
+        return Err(Problem::BadRequest(
+            "hintText is one line, without control characters".into(),
+        ));
+    }
     let form = match (kind, req.form) {
         (CommandKind::Form, form) => {
             let form = form.unwrap_or_default();

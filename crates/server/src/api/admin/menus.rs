@@ -38,9 +38,13 @@ pub(crate) async fn add_menu(
 ) -> Result<impl IntoResponse> {
     let req: NewMenu = body(&raw)?;
     let name = req.name.map(|n| n.trim().to_owned()).unwrap_or_default();
-    if name.is_empty() || name.chars().count() > MAX_MENU_CHARS {
+    // Captions are one line of text: no control characters (PostgreSQL refuses NUL in text).
+    if name.is_empty()
+        || name.chars().count() > MAX_MENU_CHARS
+        || name.chars().any(char::is_control)
+    {
         return Err(Problem::BadRequest(format!(
-            "name (the button's caption) must be 1 to {MAX_MENU_CHARS} characters"
+            "name (the button's caption) must be 1 to {MAX_MENU_CHARS} characters, without control characters"
         )));
     }
     let menu_type = req.menu_type.unwrap_or(MenuType::Button);
@@ -53,9 +57,12 @@ pub(crate) async fn add_menu(
                 )));
             }
             for (i, option) in options.iter().enumerate() {
-                if option.is_empty() || option.chars().count() > MAX_MENU_CHARS {
+                if option.is_empty()
+                    || option.chars().count() > MAX_MENU_CHARS
+                    || option.chars().any(char::is_control)
+                {
                     return Err(Problem::BadRequest(format!(
-                        "option {i} must be 1 to {MAX_MENU_CHARS} characters"
+                        "option {i} must be 1 to {MAX_MENU_CHARS} characters, without control characters"
                     )));
                 }
                 if options[..i].contains(option) {
