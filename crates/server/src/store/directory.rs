@@ -569,6 +569,11 @@ impl Store {
                 let n = conn
                     .prepare_cached("DELETE FROM group_bots WHERE group_id = ?1 AND bot_id = ?2")?
                     .execute(params![group, bot])?;
+                // The group's settings of the bot go with it: added again, it starts afresh.
+                conn.prepare_cached(
+                    "DELETE FROM bot_group_settings WHERE group_id = ?1 AND bot_id = ?2",
+                )?
+                .execute(params![group, bot])?;
                 expect_one(n, "bot membership", format!("{bot} in {group}"))
             })
             .await

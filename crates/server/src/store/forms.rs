@@ -155,6 +155,22 @@ pub fn fill(fields: &[FormField], values: &Map<String, Value>) -> Result<Value, 
     Ok(Value::Object(form))
 }
 
+/// Of `values` (field ID → value, as [`fill`] takes them), those that still fit `fields`: a
+/// value kept for a form that has changed since (a field removed, an option gone) is dropped,
+/// and the field shows its default instead.
+pub fn fitting(fields: &[FormField], values: &Map<String, Value>) -> Map<String, Value> {
+    values
+        .iter()
+        .filter(|(id, value)| {
+            fields
+                .iter()
+                .find(|f| &f.id == *id)
+                .is_some_and(|f| item(f, value).is_ok())
+        })
+        .map(|(id, value)| (id.clone(), value.clone()))
+        .collect()
+}
+
 /// One `formJson` item for `value` in `field`; the error names the field.
 fn item(field: &FormField, value: &Value) -> Result<Value, String> {
     let id = &field.id;
@@ -273,6 +289,21 @@ mod tests {
                 "f": {"id": "f", "type": "switch", "label": "f label", "value": true},
             })
         );
+    }
+
+    #[test]
+    fn values_of_a_changed_form_keep_only_what_still_fits() {
+        let form = vec![
+            field("c", FieldType::Radio, &["x"], Value::Null),
+            field("t", FieldType::Input, &[], Value::Null),
+        ];
+        let kept = fitting(
+            &form,
+            json!({"c": 1, "t": "hi", "gone": true})
+                .as_object()
+                .unwrap(),
+        );
+        assert_eq!(Value::Object(kept), json!({"t": "hi"}));
     }
 
     #[test]

@@ -24,6 +24,7 @@
 
 mod boards;
 mod bot_profile;
+mod bot_settings;
 mod commands;
 mod db;
 mod deliveries;
@@ -69,6 +70,7 @@ use rusqlite::OpenFlags;
 
 pub use boards::NewBoard;
 pub use bot_profile::MAX_BOT_DESCRIPTION_CHARS;
+pub use bot_settings::{GroupSettings, Settings};
 pub use commands::{Command, CommandKind, CommandSpec};
 pub use db::DbError;
 pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};

@@ -353,7 +353,25 @@ const MIGRATIONS: &[&str] = &[
     MESSAGE_REACTIONS,
     // 15: a bot's description, shown with its profile (PostgreSQL's migration 10).
     BOT_DESCRIPTION,
+    // 16: a bot's settings form and each group's values of it (PostgreSQL's migration 11).
+    BOT_SETTINGS,
 ];
+
+/// SQLite's migration 16 and PostgreSQL's 11 (issue 20): the per-group settings form a bot
+/// declares (fields as a form command's, JSON, checked in code), and the values a group's
+/// administrator saved for it, per group and bot (wire §7.9). They go with the group or the
+/// bot; the bot leaving the group deletes them in code. Spelled alike in both databases.
+const BOT_SETTINGS: &str = r#"
+ALTER TABLE bots ADD COLUMN settings_form TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE bot_group_settings (
+    group_id    TEXT NOT NULL REFERENCES chat_groups(id) ON DELETE CASCADE,
+    bot_id      TEXT NOT NULL REFERENCES bots(id) ON DELETE CASCADE,
+    settings    TEXT NOT NULL,
+    updated_at  BIGINT NOT NULL,
+    PRIMARY KEY (group_id, bot_id)
+);
+CREATE INDEX bot_group_settings_by_bot ON bot_group_settings (bot_id);
+"#;
 
 /// SQLite's migration 15 and PostgreSQL's 10: what a bot is for, in a sentence or a few, shown
 /// to people with its profile (the group's info); set by the admin.
@@ -695,6 +713,8 @@ CREATE INDEX message_reactions_by_user ON message_reactions (user_id);
 "#,
     // 10: a bot's description (SQLite's 15).
     BOT_DESCRIPTION,
+    // 11: a bot's settings form and each group's values of it (SQLite's 16).
+    BOT_SETTINGS,
 ];
 
 /// Direct messages between two users: one row per ordered pair (`user_lo < user_hi`, compared

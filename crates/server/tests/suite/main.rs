@@ -5,6 +5,7 @@ mod admin_api;
 mod bot_history;
 mod bot_profile;
 mod bot_send;
+mod bot_settings;
 mod bot_ws;
 mod browser;
 mod common;

@@ -3,6 +3,7 @@
 //! errors as `{"error": {"code": "...", "message": "..."}}`.
 
 mod bot_profile;
+mod bot_settings;
 mod deliveries;
 mod handlers;
 mod menus;
@@ -63,6 +64,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(menus::add_menu).get(menus::list_menus),
         )
         .route("/bots/{id}/menus/{menu_id}", delete(menus::remove_menu))
+        .route(
+            "/bots/{id}/settings-form",
+            get(bot_settings::settings_form).put(bot_settings::set_settings_form),
+        )
         .route(
             "/bots/{id}/webhook",
             get(deliveries::show_webhook).put(deliveries::set_webhook),

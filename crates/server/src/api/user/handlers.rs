@@ -462,7 +462,8 @@ pub(crate) async fn bot_commands(
 
 /// `GET /groups/{groupId}/members`: who is in a group the user is in, for mentions and the
 /// group's info: its users (`kind: "user"`, with their role), then its bots (`kind: "bot"`,
-/// with their avatar, description, whether the reader follows them, and commands). Bots are listed under `userId` too, since `at` holds either kind of ID and a
+/// with their avatar, description, whether the reader follows them, their commands, and
+/// `hasSettings`: whether they have a settings form, which the group's admins may fill in). Bots are listed under `userId` too, since `at` holds either kind of ID and a
 /// picker treats them alike; a bot @-mentioned this way sees itself in the event's `at`.
 pub(crate) async fn members(
     State(state): State<AppState>,
@@ -494,10 +495,16 @@ pub(crate) async fn members(
             .store
             .bot_reaches(b.bot_id.clone(), RecvType::User, user.user_id.clone())
             .await?;
+        // Whether the bot has a settings form: the group's admins are offered Settings.
+        let has_settings = state
+            .store
+            .settings_form(b.bot_id.clone())
+            .await?
+            .is_some_and(|fields| !fields.is_empty());
         members.push(
             json!({"kind": "bot", "userId": b.bot_id, "nickname": b.nickname,
                    "avatarUrl": b.avatar_url, "description": description,
-                   "followed": followed, "commands": commands}),
+                   "followed": followed, "commands": commands, "hasSettings": has_settings}),
         );
     }
     Ok(Json(json!({ "members": members })))

@@ -7,6 +7,7 @@ mod direct;
 mod handlers;
 mod live;
 mod session;
+mod settings;
 mod uploads;
 
 pub(crate) use live::{MAX_CLIENT_MESSAGE, READ_BUFFER};
@@ -61,6 +62,10 @@ pub fn router() -> Router<AppState> {
         .route("/groups/{group_id}/members", get(members))
         .route("/groups/{group_id}/join", post(join))
         .route("/groups/{group_id}/leave", post(leave))
+        .route(
+            "/groups/{group_id}/bots/{bot_id}/settings",
+            get(settings::show).put(settings::save),
+        )
         .route("/dms", post(direct::start))
         .route("/users", get(direct::people))
         .route("/live", get(live::live))
