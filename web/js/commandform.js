@@ -54,29 +54,7 @@ export class CommandForm {
 
   /** The values the user chose, by field ID, as the route takes them. */
   values() {
-    const values = {};
-    for (const f of this.command.form ?? []) {
-      const box = this.el.querySelector(`[data-field="${CSS.escape(f.id)}"]`);
-      if (!box) continue;
-      switch (f.type) {
-        case 'switch': values[f.id] = box.querySelector('input').checked; break;
-        case 'select': values[f.id] = Number(box.querySelector('select').value); break;
-        case 'radio': {
-          const on = box.querySelector('input:checked');
-          values[f.id] = on ? Number(on.value) : -1;
-          break;
-        }
-        case 'checkbox':
-          values[f.id] = [...box.querySelectorAll('input:checked')].map((i) => Number(i.value));
-          break;
-        default: {
-          // Left empty is no value, as Yunhu sends an untouched field (`"value": null`).
-          const text = box.querySelector('input, textarea').value;
-          values[f.id] = text === '' ? null : text;
-        }
-      }
-    }
-    return values;
+    return readValues(this.el, this.command.form ?? []);
   }
 
   async submit() {
@@ -94,8 +72,38 @@ export class CommandForm {
   }
 }
 
-/** One field, labelled, with its default; `data-field` names it for `values()`. */
-function field(f) {
+/**
+ * The values chosen in the fields of `fields` drawn by `field()` inside `root`, by field ID, as
+ * the routes take them (a form command's values, a bot's group settings).
+ */
+export function readValues(root, fields) {
+  const values = {};
+  for (const f of fields) {
+    const box = root.querySelector(`[data-field="${CSS.escape(f.id)}"]`);
+    if (!box) continue;
+    switch (f.type) {
+      case 'switch': values[f.id] = box.querySelector('input').checked; break;
+      case 'select': values[f.id] = Number(box.querySelector('select').value); break;
+      case 'radio': {
+        const on = box.querySelector('input:checked');
+        values[f.id] = on ? Number(on.value) : -1;
+        break;
+      }
+      case 'checkbox':
+        values[f.id] = [...box.querySelectorAll('input:checked')].map((i) => Number(i.value));
+        break;
+      default: {
+        // Left empty is no value, as Yunhu sends an untouched field (`"value": null`).
+        const text = box.querySelector('input, textarea').value;
+        values[f.id] = text === '' ? null : text;
+      }
+    }
+  }
+  return values;
+}
+
+/** One field, labelled, showing `f.default`; `data-field` names it for `readValues()`. */
+export function field(f) {
   const id = `cf-${++serial}`;
   const label = typeof f.label === 'string' && f.label ? f.label : f.id;
   const options = f.options ?? [];

@@ -1,7 +1,9 @@
 // A group's info (the chat header's Members button): its people with their roles, its bots
-// with their profile (avatar, description, commands) and Follow / Open chat, and leaving the
-// group, asked in the dialog before it is done.
+// with their profile (avatar, description, commands) and Follow / Open chat, their settings
+// for the group's owner and administrators (wire §7.9), and leaving the group, asked in the
+// dialog before it is done.
 import { api } from './api.js';
+import { field, readValues } from './commandform.js';
 import { h, safeUrl } from './dom.js';
 
 const ROLES = { owner: 'owner', administrator: 'admin' };
@@ -39,6 +41,9 @@ export class GroupInfo {
     if (this.chat !== chat) return;
     const people = members.filter((m) => m.kind === 'user');
     const bots = members.filter((m) => m.kind === 'bot');
+    // The group's owner and administrators set its bots' settings (the server checks too).
+    const myRole = people.find((m) => m.userId === window.cloudlakeMe)?.role;
+    this.admin = myRole === 'owner' || myRole === 'administrator';
     // replaceChildren writes a null as the text "null": what is not shown is left out first.
     this.body.replaceChildren(...[
       h('h3', { text: `People (${people.length})` }),
@@ -77,8 +82,9 @@ export class GroupInfo {
       b.addEventListener('click', () => { this.dialog.close(); this.onOpenBot(bot.userId); });
       return b;
     };
+    const settings = this.admin && bot.hasSettings ? this.settingsButton(bot, row) : null;
     if (bot.followed) {
-      row.append(openButton(), status);
+      row.append(openButton(), ...(settings ? [settings] : []), status);
       return row;
     }
     const follow = h('button', { type: 'button', class: 'bot-follow', text: 'Follow' });
@@ -96,8 +102,63 @@ export class GroupInfo {
       follow.replaceWith(open);
       open.focus();
     });
-    row.append(follow, status);
+    row.append(follow, ...(settings ? [settings] : []), status);
     return row;
+  }
+
+  /**
+   * *Settings* for the group's owner and administrators: opens the bot's settings form below
+   * its actions, filled with the values saved for this group; *Save* saves them, and the bot
+   * gets `bot.setting`. A second press closes it.
+   */
+  settingsButton(bot, row) {
+    const name = bot.nickname || bot.userId;
+    const button = h('button', { type: 'button', class: 'bot-settings-open', 'aria-expanded': 'false', text: 'Settings' });
+    const path = `/groups/${encodeURIComponent(this.chat.chatId)}/bots/${encodeURIComponent(bot.userId)}/settings`;
+    let panel = null;
+    button.addEventListener('click', async () => {
+      if (panel) {
+        panel.remove();
+        panel = null;
+        button.setAttribute('aria-expanded', 'false');
+        return;
+      }
+      const status = h('p', { class: 'bot-settings-status', role: 'status' });
+      panel = h('form', { class: 'bot-settings command-form', 'aria-label': `Settings of ${name} in this group` }, status);
+      row.after(panel);
+      button.setAttribute('aria-expanded', 'true');
+      let settings;
+      try {
+        settings = await api('GET', path);
+      } catch (err) {
+        status.className = 'error';
+        status.textContent = `Could not load the settings: ${err.message}`;
+        return;
+      }
+      const fields = settings.fields.map((f) => ({ ...f, default: settings.values[f.id] ?? f.default }));
+      const save = h('button', { type: 'submit', class: 'primary', text: 'Save settings' });
+      panel.replaceChildren(
+        h('div', { class: 'command-form-fields' }, fields.map((f) => field(f))),
+        h('div', { class: 'command-form-foot' }, save),
+        status);
+      panel.addEventListener('submit', async (e) => {
+        e.preventDefault();
+        save.disabled = true;
+        status.className = 'bot-settings-status';
+        status.textContent = '';
+        try {
+          await api('PUT', path, { values: readValues(panel, settings.fields) });
+          status.textContent = `Saved. ${name} has been told.`;
+        } catch (err) {
+          status.className = 'error';
+          status.textContent = `Not saved: ${err.message}`;
+        } finally {
+          save.disabled = false;
+        }
+      });
+      panel.querySelector('input, textarea, select')?.focus();
+    });
+    return button;
   }
 
   /** *Message* beside a member: opens the direct messages with them. */

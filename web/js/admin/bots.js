@@ -138,9 +138,14 @@ function commandForm(id, again) {
   return el;
 }
 
+/** A form's fields in a table cell: `label (type: options)`, one after the other. */
+function fieldsDetail(fields) {
+  return (fields ?? []).map((f) => `${f.label ?? f.id} (${f.type}${f.options ? `: ${f.options.join(', ')}` : ''})`).join('; ');
+}
+
 /** What a command does, in a table cell: its texts, or its form's fields. */
 function commandDetail(c) {
-  if (c.kind === 'form') return (c.form ?? []).map((f) => `${f.label ?? f.id} (${f.type}${f.options ? `: ${f.options.join(', ')}` : ''})`).join('; ');
+  if (c.kind === 'form') return fieldsDetail(c.form);
   return [c.presetText, c.hintText ? `hint: ${c.hintText}` : ''].filter(Boolean).join(' · ');
 }
 
@@ -163,12 +168,42 @@ function menuForm(id, again) {
   return el;
 }
 
+/**
+ * The bot's per-group settings form (wire §7.9): its fields, typed as a form command's, replace
+ * the form; Remove takes it away with every group's values.
+ */
+function settingsFormSection(id, fields, again) {
+  const el = form([['fields', 'Fields: id:type[:label[:option,option]]; …', { class: 'wide', required: true }]], 'Save settings form',
+    (v) => {
+      let parsed;
+      try {
+        parsed = parseFields(v.fields);
+      } catch (e) {
+        notice(`The form fields are not JSON: ${e.message}`, 'bad');
+        return false;
+      }
+      return attempt(() => admin('PUT', `/bots/${seg(id)}/settings-form`, { fields: parsed ?? [] }),
+        () => { notice('Settings form saved.'); again(); });
+    });
+  el.id = 'settings-form-form';
+  const now = h('p', { id: 'settings-form-now' }, fields.length
+    ? fieldsDetail(fields) : h('span', { class: 'muted', text: 'No settings form.' }));
+  if (!fields.length) return h('div', {}, now, el);
+  const remove = h('button', { type: 'button', class: 'danger', id: 'settings-form-remove', text: 'Remove settings form' });
+  remove.addEventListener('click', () => attempt(
+    () => admin('PUT', `/bots/${seg(id)}/settings-form`, { fields: [] }),
+    () => { notice('Settings form removed.'); again(); }));
+  return h('div', {}, now, remove, el);
+}
+
 async function detail(root, id, relist) {
   const [b, dir, { commands }, sub, { menus }] = await Promise.all([
     admin('GET', `/bots/${seg(id)}`), directory(), admin('GET', `/bots/${seg(id)}/commands`),
     admin('GET', `/bots/${seg(id)}/webhook`),
     // A server without shortcut menus (an older one) shows none.
     admin('GET', `/bots/${seg(id)}/menus`).catch(() => ({ menus: [] }))]);
+  // A server without settings forms (an older one) shows none.
+  const { fields: settingsFields } = await admin('GET', `/bots/${seg(id)}/settings-form`).catch(() => ({ fields: [] }));
   const again = () => detail(root, id);
   // Filled by deliveries.js from the event-delivery admin endpoints, when the server has them.
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });
@@ -203,6 +238,9 @@ async function detail(root, id, relist) {
       actions(['Remove', () => attempt(() => admin('DELETE', `/bots/${seg(id)}/menus/${seg(m.menuId)}`), again), 'danger']),
     ]), 'No menu buttons.'),
     menuForm(id, again),
+    h('h3', { text: 'Settings form' }),
+    h('p', { class: 'muted', text: 'What a group\'s owner and administrators fill in for the bot in the group\'s info; the bot gets bot.setting with the values (types: input, textarea, radio, checkbox, switch, select).' }),
+    settingsFormSection(id, settingsFields, again),
     h('h3', { text: 'Followers' }),
     table(['User', 'Nickname', ''], b.followers.map((u) => [u, dir.users.get(u) ?? '', actions(['Remove', () => attempt(
       () => admin('DELETE', `/bots/${seg(id)}/followers/${seg(u)}`), again), 'danger'])]), 'No followers.'),

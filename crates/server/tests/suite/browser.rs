@@ -4454,8 +4454,9 @@ async fn form_commands_and_menus_in_the_admin_console() {
 /// Direct messages between people (issue 21), in a file of their own.
 #[path = "browser_direct.rs"]
 mod direct;
-// Issue 21: reactions, a bot's profile in the group info and the admin pickers' filter, in
-// files of their own beside this one.
+// Issue 21: reactions, a bot's profile in the group info and the admin pickers' filter; issue
+// 20: a bot's settings in a group. In files of their own beside this one.
 mod bot_profile;
+mod bot_settings;
 mod pickers;
 mod reactions;
