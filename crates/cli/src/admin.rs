@@ -286,6 +286,23 @@ enum BotCommand {
         /// The bot ID.
         bot: String,
     },
+    /// Show or set the bot's per-group settings form, which a group's owner and administrators
+    /// fill in from the group's info (the bot then gets bot.setting with the values).
+    /// Without --field, --form or --clear it shows the form.
+    SettingsForm {
+        /// The bot ID.
+        bot: String,
+        /// A field, `ID:TYPE[:LABEL[:OPTION,OPTION…]]` as for `add-command`; repeat it for
+        /// each field, in order. Replaces the whole form.
+        #[arg(long = "field", value_name = "ID:TYPE[:LABEL[:OPTIONS]]")]
+        fields: Vec<String>,
+        /// The fields as the admin API takes them, a JSON array (for defaults).
+        #[arg(long, conflicts_with = "fields")]
+        form: Option<String>,
+        /// Remove the form, and every group's values of it.
+        #[arg(long, conflicts_with_all = ["fields", "form"])]
+        clear: bool,
+    },
     /// Show or change where the bot's events go (webhook URL, or the bot WebSocket when
     /// none) and which event types it wants.
     Webhook {
@@ -397,6 +414,24 @@ fn admin_token(args: &AdminArgs) -> anyhow::Result<String> {
         )
     })?;
     Ok(token.trim().to_owned())
+}
+
+/// A form's fields from `--form` (JSON, as the admin API takes them) or the `--field`s;
+/// `None` when neither was given.
+fn form_fields(form: Option<String>, fields: &[String]) -> anyhow::Result<Option<Value>> {
+    Ok(match form {
+        Some(json) => Some(
+            serde_json::from_str::<Value>(&json)
+                .context("--form is not JSON (a list of fields)")?,
+        ),
+        None if fields.is_empty() => None,
+        None => Some(Value::Array(
+            fields
+                .iter()
+                .map(|f| form_field(f))
+                .collect::<anyhow::Result<_>>()?,
+        )),
+    })
 }
 
 /// One `--field ID:TYPE[:LABEL[:OPTION,OPTION…]]` as the admin API's form field. The server
@@ -513,19 +548,7 @@ fn call_for(resource: Resource) -> anyhow::Result<Call> {
                 fields,
                 form,
             } => {
-                let form = match form {
-                    Some(json) => Some(
-                        serde_json::from_str::<Value>(&json)
-                            .context("--form is not JSON (a list of fields)")?,
-                    ),
-                    None if fields.is_empty() => None,
-                    None => Some(Value::Array(
-                        fields
-                            .iter()
-                            .map(|f| form_field(f))
-                            .collect::<anyhow::Result<_>>()?,
-                    )),
-                };
+                let form = form_fields(form, &fields)?;
                 let mut body = json!({"name": name, "kind": kind, "presetText": preset_text});
                 if !hint_text.is_empty() {
                     body["hintText"] = json!(hint_text);
@@ -577,6 +600,36 @@ fn call_for(resource: Resource) -> anyhow::Result<Call> {
             BotCommand::Menus { bot } => Call::new(M::GET, &["bots", &bot, "menus"], |v| {
                 list(v, "menus", "menuId", "name")
             }),
+            BotCommand::SettingsForm {
+                bot,
+                fields,
+                form,
+                clear,
+            } => {
+                let path = ["bots", bot.as_str(), "settings-form"];
+                let show = |v: &Value| match v["fields"].as_array() {
+                    Some(fields) if !fields.is_empty() => fields
+                        .iter()
+                        .map(|f| {
+                            format!(
+                                "{} ({}) {}",
+                                f["id"].as_str().unwrap_or("?"),
+                                f["type"].as_str().unwrap_or("?"),
+                                f["label"].as_str().unwrap_or("")
+                            )
+                            .trim_end()
+                            .to_owned()
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    _ => "no settings form".to_owned(),
+                };
+                match (form_fields(form, &fields)?, clear) {
+                    (None, false) => Call::new(M::GET, &path, show),
+                    (form, _) => Call::new(M::PUT, &path, show)
+                        .body(json!({"fields": form.unwrap_or_else(|| json!([]))})),
+                }
+            }
             BotCommand::Webhook {
                 bot,
                 url,

@@ -496,6 +496,40 @@ mod scenarios {
         assert_eq!(seen["menu"], json!({city_id: "上海"}), "{seen}");
     }
 
+    /// A group's owner saves the bot's settings (wire §7.9): the converter makes a
+    /// `yunhu_bot_setting` notice of the group with the `settingJson` string, each field's
+    /// `formJson` item inside.
+    pub fn bot_setting(w: &mut World) {
+        w.admin(&[
+            "bot",
+            "settings-form",
+            BOT_ID,
+            "--field",
+            "lokola:radio:时间:早上,晚上",
+            "--field",
+            "ngcezg:input",
+        ]);
+        let alice = w.alice.clone();
+        let group = w.group.clone();
+        w.user_call(
+            &alice,
+            Method::PUT,
+            &format!("/groups/{group}/bots/{BOT_ID}/settings"),
+            Some(json!({"values": {"lokola": 1, "ngcezg": "每天"}})),
+        );
+        let seen = w.expect("setting", |_| true);
+        assert_eq!(seen["group"], group.as_str(), "{seen}");
+        let setting: Value = serde_json::from_str(seen["setting"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            setting,
+            json!({
+                "lokola": {"id": "lokola", "type": "radio", "label": "时间", "selectIndex": 1, "selectValue": "晚上"},
+                "ngcezg": {"id": "ngcezg", "type": "input", "label": null, "value": "每天"}
+            }),
+            "{seen}"
+        );
+    }
+
     /// A form command and a shortcut-menu press as a OneBot 12 converter reads them: the form
     /// as a `yunhu_form` segment with each field's value, the press as a
     /// `yunhu_shortcut_menu` notice with the menu's ID, type and action.
@@ -648,6 +682,7 @@ client_tests!(
         follow,
         join,
         button_click_on_a_bot_api_message,
+        bot_setting,
     ]
 );
 
@@ -674,5 +709,6 @@ client_tests!(
         quote,
         mention_from_the_members_list,
         form_and_menu_as_onebot,
+        bot_setting,
     ]
 );

@@ -718,3 +718,62 @@ async fn shortcut_menus_are_managed_from_the_cli() {
     );
     assert_eq!(removed, json!({"ok": true}));
 }
+
+#[tokio::test]
+async fn a_bots_settings_form_is_managed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start(dir.path(), &[]);
+    let token = server.banner_value("admin token").unwrap();
+    admin_json(
+        &server,
+        &token,
+        &["bot", "create", "--id", "86297657", "--nickname", "b"],
+    );
+    let none = admin(&server, &token, &["bot", "settings-form", "86297657"]);
+    assert_eq!(
+        String::from_utf8(none.stdout).unwrap().trim(),
+        "no settings form"
+    );
+    let set = admin_json(
+        &server,
+        &token,
+        &[
+            "bot",
+            "settings-form",
+            "86297657",
+            "--field",
+            "time:radio:时间:早上,晚上",
+            "--field",
+            "city:input",
+        ],
+    );
+    assert_eq!(
+        set,
+        json!({"botId": "86297657", "fields": [
+            {"id": "time", "type": "radio", "label": "时间", "options": ["早上", "晚上"]},
+            {"id": "city", "type": "input"}
+        ]})
+    );
+    let shown = admin(&server, &token, &["bot", "settings-form", "86297657"]);
+    assert_eq!(
+        String::from_utf8(shown.stdout).unwrap().trim(),
+        "time (radio) 时间\ncity (input)"
+    );
+    // The server's refusal is shown as it words it, and the form stays.
+    let bad = admin(
+        &server,
+        &token,
+        &["bot", "settings-form", "86297657", "--field", "x:radio"],
+    );
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("needs 1–50 options"),
+        "{bad:?}"
+    );
+    let cleared = admin_json(
+        &server,
+        &token,
+        &["bot", "settings-form", "86297657", "--clear"],
+    );
+    assert_eq!(cleared, json!({"botId": "86297657", "fields": []}));
+}

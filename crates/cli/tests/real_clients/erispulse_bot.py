@@ -136,6 +136,9 @@ async def on_notice(event):
             group=event.get_group_id(),
             menu=event.get("yunhu_menu"),
         )
+    elif detail == "yunhu_bot_setting":
+        # A group's settings of the bot (wire §7.9), as the adapter converts it.
+        common.record("setting", group=event.get_group_id(), setting=event.get("yunhu_setting"))
     else:
         common.record("notice", detail_type=detail)
 

@@ -42,6 +42,8 @@ def on_webhook(body):
             value=event["yunhu_button"]["value"],
             msg_id=event["message_id"],
         )
+    elif kind == ("notice", "yunhu_bot_setting"):
+        common.record("setting", group=event["group_id"], setting=event["yunhu_setting"])
     else:
         common.record("other", type=event["type"], detail_type=event["detail_type"])
 
