@@ -127,7 +127,15 @@ impl Content {
         };
         match content_type {
             ContentType::Text | ContentType::Markdown | ContentType::Html | ContentType::A2ui => {
-                content.text = Some(non_empty(obj, "text")?.ok_or_else(ApiError::content_empty)?);
+                let text = non_empty(obj, "text")?.ok_or_else(ApiError::content_empty)?;
+                // A card that is not one would reach people as a blank or raw JSON: refused
+                // here, with the reason (wire §5.1).
+                if content_type == ContentType::A2ui {
+                    crate::a2ui::Card::parse(&text).map_err(|why| {
+                        ApiError::invalid_param(format!("a2ui 内容不是有效的 A2UI 文档：{why}"))
+                    })?;
+                }
+                content.text = Some(text);
                 content.at = parse_at(obj.get("at"))?;
             }
             ContentType::Image => {

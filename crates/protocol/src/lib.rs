@@ -21,6 +21,7 @@
 //! assert_eq!(req.message.content.buttons.len(), 1);
 //! ```
 
+pub mod a2ui;
 mod board;
 mod button;
 mod content;

@@ -293,12 +293,35 @@ fn every_content_type_needs_its_own_field() {
         ("image", json!({"imageKey":"k"})),
         ("file", json!({"fileKey":"k"})),
         ("video", json!({"videoKey":"k"})),
-        ("a2ui", json!({"text":"{}"})),
+        (
+            "a2ui",
+            json!({"text":r#"{"updateComponents":{"surfaceId":"s","components":[{"id":"root","component":"Text","text":"hi"}]}}"#}),
+        ),
     ] {
         let body = json!({"recvId":"1","recvType":"user","contentType":ct,"content":content});
         assert!(
             SendRequest::parse(body.to_string().as_bytes()).is_ok(),
             "{ct}"
+        );
+    }
+}
+
+/// An a2ui message whose text is not an A2UI document is refused with the reason (wire §5.1).
+#[test]
+fn an_a2ui_text_that_is_no_card_is_refused() {
+    for text in [
+        "{}",
+        "hello",
+        r#"{"updateComponents":{"surfaceId":"s","components":[]}}"#,
+    ] {
+        let body =
+            json!({"recvId":"1","recvType":"user","contentType":"a2ui","content":{"text":text}});
+        let e = err(SendRequest::parse(body.to_string().as_bytes()));
+        assert_eq!(e.code.0, 1002, "{text}");
+        assert!(
+            e.msg.starts_with("a2ui 内容不是有效的 A2UI 文档："),
+            "{text} → {}",
+            e.msg
         );
     }
 }

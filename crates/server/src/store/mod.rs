@@ -25,6 +25,7 @@
 mod boards;
 mod bot_profile;
 mod bot_settings;
+mod cards;
 mod commands;
 mod db;
 mod deliveries;
@@ -71,6 +72,7 @@ use rusqlite::OpenFlags;
 pub use boards::NewBoard;
 pub use bot_profile::MAX_BOT_DESCRIPTION_CHARS;
 pub use bot_settings::{GroupSettings, Settings};
+pub use cards::CardClick;
 pub use commands::{Command, CommandKind, CommandSpec};
 pub use db::DbError;
 pub use deliveries::{Attempted, DeadLetter, DeliveryStats, PendingEvent, Subscription};

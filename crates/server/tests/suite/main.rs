@@ -8,6 +8,7 @@ mod bot_send;
 mod bot_settings;
 mod bot_ws;
 mod browser;
+mod cards;
 mod common;
 mod direct;
 mod discover;

@@ -3,6 +3,7 @@
 //! (the live WebSocket also takes `?token=`, since browsers cannot set headers on it). Answers
 //! with HTTP statuses and JSON; errors as `{"error": {"code", "message"}}`.
 
+mod cards;
 mod direct;
 mod handlers;
 mod live;
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
         .route("/messages/{msg_id}", delete(recall))
         .route("/messages/{msg_id}/edit", post(edit))
         .route("/messages/{msg_id}/click", post(click))
+        .route("/messages/{msg_id}/a2ui-action", post(cards::action))
         .route(
             "/messages/{msg_id}/reactions/{emoji}",
             put(react).delete(unreact),
