@@ -1,6 +1,7 @@
 // One message as an element. Text, markdown and html come as the server's sanitized `html`,
 // the only HTML ever inserted; everything else goes in as text or as checked URLs.
 
+import { renderCard } from './a2ui.js';
 import { h, safeUrl } from './dom.js';
 import { buttonRows } from './buttons.js';
 import { byteSize, clockTime, fullDate } from './format.js';
@@ -52,7 +53,11 @@ function media(content) {
 function body(msg) {
   if (msg.recalled) return h('div', { class: 'msg-body recalled', text: 'This message was recalled.' });
   const el = h('div', { class: `msg-body type-${msg.contentType}` });
-  if (typeof msg.html === 'string') {
+  // A bot's A2UI card is drawn as a card; one that does not parse shows as its text.
+  const card = msg.contentType === 'a2ui' && msg.senderType === 'bot' ? renderCard(msg.msgId, msg.content?.text) : null;
+  if (card) {
+    el.append(card);
+  } else if (typeof msg.html === 'string') {
     el.innerHTML = msg.html; // sanitized by the server (crates/server/src/render.rs)
   } else if (msg.content?.text && !['image', 'file', 'video'].includes(msg.contentType)) {
     el.textContent = msg.content.text;
@@ -163,6 +168,7 @@ export function preview(msg) {
   if (msg.recalled) return 'Message recalled';
   let text = msg.content?.text;
   if (msg.contentType === 'tip') return text ?? '';
+  if (msg.contentType === 'a2ui') return `${msg.senderNickname}: [card]`;
   // A plain-text glimpse (it goes in with textContent): no tags, no markdown marks.
   if (text && msg.contentType === 'html') text = text.replace(/<(script|style)[\s\S]*?<\/\1>/gi, '').replace(/<[^>]*>/g, ' ');
   if (text && msg.contentType === 'markdown') text = text.replace(/[#*_`>|~]+/g, '').replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');

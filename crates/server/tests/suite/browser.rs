@@ -4455,8 +4455,9 @@ async fn form_commands_and_menus_in_the_admin_console() {
 #[path = "browser_direct.rs"]
 mod direct;
 // Issue 21: reactions, a bot's profile in the group info and the admin pickers' filter; issue
-// 20: a bot's settings in a group. In files of their own beside this one.
+// 20: a bot's settings in a group, A2UI cards. In files of their own beside this one.
 mod bot_profile;
 mod bot_settings;
+mod cards;
 mod pickers;
 mod reactions;
