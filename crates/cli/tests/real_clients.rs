@@ -496,6 +496,56 @@ mod scenarios {
         assert_eq!(seen["menu"], json!({city_id: "上海"}), "{seen}");
     }
 
+    /// The bot sends an A2UI card and a person clicks its button (wire §7.10): the converter
+    /// makes a `yunhu_a2ui_button` notice with the action, the component, the input values
+    /// and the interaction.
+    pub fn a2ui_button(w: &mut World) {
+        let card = [
+            json!({"createSurface": {"surfaceId": "s", "catalogId": "c"}}),
+            json!({"updateComponents": {"surfaceId": "s", "components": [
+                {"id": "root", "component": "Column", "children": ["note", "ok"]},
+                {"id": "note", "component": "TextField", "label": "备注"},
+                {"id": "ok_label", "component": "Text", "text": "确认"},
+                {"id": "ok", "component": "Button", "child": "ok_label",
+                 "action": {"name": "confirm", "context": {"order": 7}}}
+            ]}}),
+        ]
+        .iter()
+        .map(Value::to_string)
+        .collect::<Vec<_>>()
+        .join("\n");
+        let group = w.group.clone();
+        let sent = w.bot_api(
+            "bot/send",
+            json!({"recvId": group, "recvType": "group",
+                                     "contentType": "a2ui", "content": {"text": card}}),
+        );
+        assert_eq!(sent["code"], 1, "{sent}");
+        let msg_id = sent["data"]["messageInfo"]["msgId"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let alice = w.alice.clone();
+        w.user_call(
+            &alice,
+            Method::POST,
+            &format!("/messages/{msg_id}/a2ui-action"),
+            Some(json!({"componentId": "ok", "formContext": {"note": "快"}})),
+        );
+        let seen = w.expect("a2ui", |_| true);
+        assert_eq!(
+            seen,
+            json!({"kind": "a2ui", "user": alice.id, "msg_id": msg_id, "a2ui": {
+                "recv_id": group, "recv_type": "group", "action_name": "confirm",
+                "source_component_id": "ok", "form_context": {"note": "快"},
+                "interaction_json": seen["a2ui"]["interaction_json"]}}),
+            "{seen}"
+        );
+        let interaction: Value =
+            serde_json::from_str(seen["a2ui"]["interaction_json"].as_str().unwrap()).unwrap();
+        assert_eq!(interaction["context"], json!({"order": 7}));
+    }
+
     /// A group's owner saves the bot's settings (wire §7.9): the converter makes a
     /// `yunhu_bot_setting` notice of the group with the `settingJson` string, each field's
     /// `formJson` item inside.
@@ -710,5 +760,6 @@ client_tests!(
         mention_from_the_members_list,
         form_and_menu_as_onebot,
         bot_setting,
+        a2ui_button,
     ]
 );

@@ -136,6 +136,14 @@ async def on_notice(event):
             group=event.get_group_id(),
             menu=event.get("yunhu_menu"),
         )
+    elif detail == "yunhu_a2ui_button":
+        # A click on a button of an A2UI card (wire §7.10), as the adapter converts it.
+        common.record(
+            "a2ui",
+            user=event.get_user_id(),
+            msg_id=event.get("message_id"),
+            a2ui=event.get("yunhu_a2ui"),
+        )
     elif detail == "yunhu_bot_setting":
         # A group's settings of the bot (wire §7.9), as the adapter converts it.
         common.record("setting", group=event.get_group_id(), setting=event.get("yunhu_setting"))

@@ -69,7 +69,7 @@ async fn the_admin_describes_a_bot_and_members_see_it_with_whether_they_follow()
     assert_eq!(
         listed(&server, &alice).await,
         json!({"kind": "bot", "userId": BOT, "nickname": format!("bot {BOT}"), "avatarUrl": "",
-               "description": text, "followed": false, "commands": []})
+               "description": text, "followed": false, "commands": [], "hasSettings": false})
     );
     server.follow(BOT, ALICE).await;
     assert_eq!(listed(&server, &alice).await["followed"], true);

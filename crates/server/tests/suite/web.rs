@@ -141,7 +141,7 @@ async fn members_of_my_groups_only() {
     assert_eq!(
         members[2],
         json!({"kind": "bot", "userId": "86297657", "nickname": "bot 86297657", "avatarUrl": "",
-               "description": "", "followed": false, "commands": []})
+               "description": "", "followed": false, "commands": [], "hasSettings": false})
     );
     // The bots' commands, for the group's info panel.
     let (status, _) = server
