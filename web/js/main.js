@@ -12,6 +12,7 @@ import { Lightbox } from './lightbox.js';
 import { Live } from './live.js';
 import { Notifier } from './notify.js';
 import { People, startDirect } from './people.js';
+import { Toasts } from './toast.js';
 import { openPalette } from './reactions.js';
 import { Search } from './search.js';
 import { installShortcuts } from './shortcuts.js';
@@ -144,6 +145,7 @@ async function openDirect(userId) {
 }
 
 const people = new People($('people'), openDirectChat);
+const toasts = new Toasts();
 $('people-open').addEventListener('click', () => people.open());
 
 installShortcuts({ chatList, composer, openChat, back: () => $('back').click() });
@@ -293,6 +295,10 @@ async function onFrame(frame) {
       break;
     case 'board.dismissed':
       boards.dismiss(frame.botId, frame.chat);
+      break;
+    case 'click.answered':
+      // A bot answered the reader's click on a button of its message: its notice, briefly.
+      toasts.show(frame.notice, document.querySelector(`#message-list .msg[data-msg-id="${CSS.escape(frame.msgId)}"] .msg-meta .sender`)?.textContent);
       break;
     case 'resync':
       // `lagging`: the reconnect replays the gap. `gap`: too far behind; reload everything.

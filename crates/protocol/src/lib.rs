@@ -55,8 +55,9 @@ pub use live::{
     ReactionUser,
 };
 pub use request::{
-    BatchSendRequest, EditRequest, MAX_BATCH_RECIPIENTS, MAX_HISTORY_PAGE, MessagesQuery,
-    OutgoingMessage, RecallRequest, SendRequest, SendStreamQuery,
+    AnswerClickRequest, BatchSendRequest, EditRequest, MAX_BATCH_RECIPIENTS,
+    MAX_CLICK_NOTICE_CHARS, MAX_HISTORY_PAGE, MessagesQuery, OutgoingMessage, RecallRequest,
+    SendRequest, SendStreamQuery,
 };
 pub use response::{BatchSendData, EditData, MessageInfo, MessageItem, MessagesData, SendData};
 pub use vocabulary::{ContentType, RecvType, SenderType};

@@ -211,6 +211,20 @@ pub enum LiveFrame {
         /// The chat it was shown in.
         chat: ChatRef,
     },
+    /// A bot answered this user's click on a button of its message with a notice for them
+    /// alone (a cloudlake extension, wire §7.7d); shown briefly, never stored.
+    #[serde(rename = "click.answered")]
+    ClickAnswered {
+        /// [`LIVE_VERSION`].
+        v: u32,
+        /// The clicked message.
+        #[serde(rename = "msgId")]
+        msg_id: String,
+        /// Its chat.
+        chat: ChatRef,
+        /// The bot's notice.
+        notice: String,
+    },
     /// The server stops this connection's feed: reconnect with `?cursor=` this cursor.
     /// `reason` is `lagging` (the client read too slowly; replay from `cursor` fills the gap)
     /// or `gap` (the cursor is too old to replay: reload chats and history, then reconnect).

@@ -180,6 +180,61 @@ impl EditRequest {
     }
 }
 
+/// The longest notice an answer to a click shows, in characters.
+pub const MAX_CLICK_NOTICE_CHARS: usize = 200;
+
+/// `POST /bot/answer-click` (a cloudlake extension, wire §7.7d): the bot answers a person's
+/// click on a button of its message (`button.report.inline` or `a2ui.button.report`) with a
+/// short notice shown to that person alone, a new content for the message, or both.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnswerClickRequest {
+    /// The clicked message.
+    pub msg_id: String,
+    /// Who clicked.
+    pub user_id: String,
+    /// The notice, 1 to [`MAX_CLICK_NOTICE_CHARS`] characters of one line.
+    pub notice: Option<String>,
+    /// The message's new content, as `/bot/edit` takes it.
+    pub message: Option<OutgoingMessage>,
+}
+
+impl AnswerClickRequest {
+    /// Reads an answer-click body: `msgId`, `userId`, and `notice` or `contentType` +
+    /// `content` or both.
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let obj = lenient::object(body)?;
+        let msg_id = required_id(&obj, "msgId")?;
+        let user_id = required_id(&obj, "userId")?;
+        let notice = opt_string(&obj, "notice")?.filter(|n| !n.trim().is_empty());
+        if let Some(n) = &notice
+            && (n.chars().count() > MAX_CLICK_NOTICE_CHARS || n.chars().any(char::is_control))
+        {
+            return Err(ApiError::invalid_param(format!(
+                "notice 应为 1 到 {MAX_CLICK_NOTICE_CHARS} 个字符的一行文字"
+            )));
+        }
+        let message = if obj.contains_key("contentType") || obj.contains_key("content") {
+            let mut message = OutgoingMessage::parse(&obj)?;
+            message.parent_id = None;
+            Some(message)
+        } else {
+            None
+        };
+        if notice.is_none() && message.is_none() {
+            return Err(ApiError::invalid_param(
+                "notice 与 contentType/content 至少需要一个",
+            ));
+        }
+        Ok(AnswerClickRequest {
+            msg_id,
+            user_id,
+            notice,
+            message,
+        })
+    }
+}
+
 /// `POST /bot/recall`: withdraw a message. Note `chatId` / `chatType`, not `recv*` (wire §6.5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

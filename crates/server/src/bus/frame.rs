@@ -65,6 +65,21 @@ fn change(record: Record) -> Result<Change, StoreError> {
             })?,
             only_user: member,
         },
+        Record::ClickAnswered {
+            chat,
+            user_id,
+            msg_id,
+            notice,
+        } => Change::ChatState {
+            chat_key: chat.key(),
+            frame: encode(&LiveFrame::ClickAnswered {
+                v: LIVE_VERSION,
+                msg_id,
+                chat: chat.chat_ref(),
+                notice,
+            })?,
+            only_user: Some(user_id),
+        },
         Record::Joined { user_id, chat_key } => Change::Joined { user_id, chat_key },
         Record::Left { user_id, chat_key } => Change::Left { user_id, chat_key },
         Record::ChatClosed { chat_key } => Change::ChatClosed { chat_key },

@@ -1,8 +1,8 @@
 //! Sending, editing, recalling and reading messages as a bot.
 
 use cloudlake_protocol::{
-    ApiError, BatchSendData, BatchSendRequest, Content, EditRequest, MessageInfo, MessageItem,
-    MessagesData, MessagesQuery, RecallRequest, RecvType, SendRequest,
+    AnswerClickRequest, ApiError, BatchSendData, BatchSendRequest, Content, EditRequest,
+    MessageInfo, MessageItem, MessagesData, MessagesQuery, RecallRequest, RecvType, SendRequest,
 };
 
 use std::sync::Arc;
@@ -14,7 +14,8 @@ use crate::ids::new_msg_id;
 use crate::media::MediaUrls;
 use crate::secret::TokenHash;
 use crate::store::{
-    Bot, Chat, Delivery, GroupAccess, MediaOwner, Store, StoreError, StoredMessage,
+    ANSWER_WINDOW_MS, AnswerClick, Bot, Chat, Delivery, GroupAccess, MediaOwner, Store, StoreError,
+    StoredMessage,
 };
 
 // Sends and edits fill in the media fields of upload keys before storing (issue 5).
@@ -129,6 +130,38 @@ impl Messaging {
             Ok(())
         } else {
             Err(ApiError::message_not_found().into())
+        }
+    }
+
+    /// `/bot/answer-click` (a cloudlake extension, wire §7.7d): answers a person's click on a
+    /// button of the bot's message with a notice for them alone, a new content, or both.
+    pub async fn answer_click(
+        &self,
+        bot: &Bot,
+        req: AnswerClickRequest,
+    ) -> Result<(), ServiceError> {
+        let edit = match &req.message {
+            Some(message) => Some(outgoing_with_media(&self.store, &owner(bot), message).await?),
+            None => None,
+        };
+        match self
+            .store
+            .answer_click(
+                bot.bot_id.clone(),
+                req.msg_id,
+                req.user_id,
+                req.notice,
+                edit,
+                now_ms(),
+            )
+            .await?
+        {
+            AnswerClick::Answered => Ok(()),
+            AnswerClick::NoClick => Err(ApiError::invalid_param(format!(
+                "没有可回应的点击：该用户在最近 {} 分钟内未点击此机器人消息的按钮，或已回应过",
+                ANSWER_WINDOW_MS / 60_000
+            ))
+            .into()),
         }
     }
 

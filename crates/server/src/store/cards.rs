@@ -84,8 +84,10 @@ impl Store {
                     "sourceComponentId": component_id,
                     "context": action.context,
                 });
+                let now = crate::clock::now_ms();
+                super::clicks::remember_click(conn, &msg_id, &user_id, &message.sender_id, now)?;
                 let event = Event::A2uiButtonReport(A2uiButtonReportEvent {
-                    time: crate::clock::now_ms(),
+                    time: now,
                     msg_id,
                     recv_id,
                     recv_type: recv_type.into(),

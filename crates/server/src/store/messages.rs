@@ -233,67 +233,7 @@ impl Store {
         edit: Outgoing,
     ) -> Result<bool, StoreError> {
         self.writer
-            .write_tx(move |tx| {
-                let conn = tx.conn();
-                let chat_key = chat.key();
-                let who = [msg_id.as_str(), chat_key.as_str(), bot_id.as_str()];
-                // Most edits are of a message that quotes nothing: one UPDATE that hands back
-                // the message as it now stands, for the record, where checking the row before
-                // and reading it back after took two more statements (two more round trips
-                // on PostgreSQL).
-                let mut edited = replace_content(
-                    conn,
-                    concat!(
-                        "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, \
-                         html = ?7 WHERE ",
-                        bots_own_message!(),
-                        " AND parent_id = '' RETURNING ",
-                        message_as_it_stands!()
-                    ),
-                    who,
-                    &edit,
-                    &edit.content,
-                )?;
-                if edited.is_none() {
-                    // A reply keeps its quote: its parentId stays, and so do the quote fields
-                    // worked out when it was written, which live in the old content.
-                    let Some(before) = conn
-                        .prepare_cached(concat!(
-                            "SELECT content FROM messages WHERE ",
-                            bots_own_message!(),
-                            " AND parent_id <> ''"
-                        ))?
-                        .query_row(params![msg_id, chat_key, bot_id], |row| {
-                            row.get::<_, String>(0)
-                        })
-                        .optional()?
-                    else {
-                        return Ok(false);
-                    };
-                    let content = super::quotes::with_quote_fields_of(&before, &edit.content)?;
-                    edited = replace_content(
-                        conn,
-                        concat!(
-                            "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, \
-                             html = ?7 WHERE ",
-                            bots_own_message!(),
-                            " RETURNING ",
-                            message_as_it_stands!()
-                        ),
-                        who,
-                        &edit,
-                        &content,
-                    )?;
-                }
-                let Some(message) = edited else {
-                    return Ok(false);
-                };
-                for key in &edit.media_keys {
-                    note_media_in_chat(conn, key, &chat_key)?;
-                }
-                log(tx, LogKind::Edit, message, edit.send_time)?;
-                Ok(true)
-            })
+            .write_tx(move |tx| edit_bot_message(tx, &bot_id, &chat, &msg_id, &edit))
             .await
     }
 
@@ -775,6 +715,76 @@ fn insert_statement(rows: usize) -> Result<&'static str, StoreError> {
         .find(|(n, _)| *n == rows)
         .map(|(_, sql)| sql.as_str())
         .ok_or_else(|| StoreError::Internal(format!("no insert statement for {rows} rows")))
+}
+
+/// Replaces the content of a message `bot_id` sent into `chat`, in the caller's write (see
+/// [`Store::edit_from_bot`]); false when there is no such message.
+pub(crate) fn edit_bot_message(
+    tx: &mut Tx<'_>,
+    bot_id: &str,
+    chat: &Chat,
+    msg_id: &str,
+    edit: &Outgoing,
+) -> Result<bool, StoreError> {
+    let conn = tx.conn();
+    let chat_key = chat.key();
+    let who = [msg_id, chat_key.as_str(), bot_id];
+    // Most edits are of a message that quotes nothing: one UPDATE that hands back
+    // the message as it now stands, for the record, where checking the row before
+    // and reading it back after took two more statements (two more round trips
+    // on PostgreSQL).
+    let mut edited = replace_content(
+        conn,
+        concat!(
+            "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, \
+             html = ?7 WHERE ",
+            bots_own_message!(),
+            " AND parent_id = '' RETURNING ",
+            message_as_it_stands!()
+        ),
+        who,
+        edit,
+        &edit.content,
+    )?;
+    if edited.is_none() {
+        // A reply keeps its quote: its parentId stays, and so do the quote fields
+        // worked out when it was written, which live in the old content.
+        let Some(before) = conn
+            .prepare_cached(concat!(
+                "SELECT content FROM messages WHERE ",
+                bots_own_message!(),
+                " AND parent_id <> ''"
+            ))?
+            .query_row(params![msg_id, chat_key, bot_id], |row| {
+                row.get::<_, String>(0)
+            })
+            .optional()?
+        else {
+            return Ok(false);
+        };
+        let content = super::quotes::with_quote_fields_of(&before, &edit.content)?;
+        edited = replace_content(
+            conn,
+            concat!(
+                "UPDATE messages SET content_type = ?4, content = ?5, edit_time = ?6, \
+                 html = ?7 WHERE ",
+                bots_own_message!(),
+                " RETURNING ",
+                message_as_it_stands!()
+            ),
+            who,
+            edit,
+            &content,
+        )?;
+    }
+    let Some(message) = edited else {
+        return Ok(false);
+    };
+    for key in &edit.media_keys {
+        note_media_in_chat(conn, key, &chat_key)?;
+    }
+    log(tx, LogKind::Edit, message, edit.send_time)?;
+    Ok(true)
 }
 
 /// `head` followed by `rows` groups of `columns` numbered placeholders.

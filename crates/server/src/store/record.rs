@@ -79,6 +79,17 @@ pub enum Record {
         /// The chat's key.
         chat_key: String,
     },
+    /// A bot answered a user's click with a notice for that user alone (wire §7.7d).
+    ClickAnswered {
+        /// The clicked message's chat.
+        chat: super::Chat,
+        /// Who clicked.
+        user_id: String,
+        /// The clicked message.
+        msg_id: String,
+        /// The bot's notice.
+        notice: String,
+    },
     /// A user's live sessions must end: all of them (deleted, or their token or password
     /// changed), or only those opened with one sign-in session's token (sign-out).
     UserClosed {

@@ -433,8 +433,10 @@ impl Store {
                     // No bot message is in direct messages (checked above); defensively so.
                     Chat::Direct { .. } => return Ok(Click::NoButton),
                 };
+                let now = crate::clock::now_ms();
+                super::clicks::remember_click(conn, &msg_id, &user_id, &message.sender_id, now)?;
                 let event = Event::ButtonReport(ButtonReportEvent {
-                    time: crate::clock::now_ms(),
+                    time: now,
                     msg_id,
                     recv_id,
                     recv_type: recv_type.into(),

@@ -84,6 +84,8 @@ async fn direct_messages(size: (u32, u32), shots: Option<&Path>) {
         .await;
     assert_eq!(found, format!("BBob{BOB}"));
     driver.press(ENTER).await;
+    // Closing, the dialog gives focus back to its opener for a moment; the chat then takes it
+    // for the composer: wait for that, the state the person is left in.
     let opened = driver
         .wait_for(
             "the direct chat open",
@@ -91,6 +93,7 @@ async fn direct_messages(size: (u32, u32), shots: Option<&Path>) {
                 "return !document.getElementById('people').open \
                  && document.querySelector('.chat-item.active')?.dataset.chatKey === '{key}' \
                  && !document.getElementById('composer').hidden \
+                 && document.activeElement?.id === 'composer-text' \
                  && {{title: document.getElementById('chat-title').textContent, \
                      members: document.getElementById('chat-info').hidden, \
                      focus: document.activeElement?.id}}"

@@ -2,6 +2,7 @@
 //! One binary links the server once instead of once per file (see the README's quick start).
 
 mod admin_api;
+mod answer_click;
 mod bot_history;
 mod bot_profile;
 mod bot_send;

@@ -2,9 +2,9 @@
 
 use axum::extract::State;
 use cloudlake_protocol::{
-    ApiError, BatchSendData, BatchSendRequest, BoardAllRequest, BoardDismissRequest, BoardRequest,
-    EditData, EditRequest, MessagesData, MessagesQuery, RecallRequest, SendData, SendRequest,
-    SendStreamQuery,
+    AnswerClickRequest, ApiError, BatchSendData, BatchSendRequest, BoardAllRequest,
+    BoardDismissRequest, BoardRequest, EditData, EditRequest, MessagesData, MessagesQuery,
+    RecallRequest, SendData, SendRequest, SendStreamQuery,
 };
 
 use super::extract::{AuthedBot, Body, QueryPairs};
@@ -43,6 +43,17 @@ pub(crate) async fn edit(
     let req = EditRequest::parse(&body)?;
     state.messaging.edit(&bot, req).await?;
     Ok(Success(Some(EditData { success_count: 1 })))
+}
+
+/// `POST /bot/answer-click` (a cloudlake extension, wire §7.7d): success carries no data.
+pub(crate) async fn answer_click(
+    State(state): State<AppState>,
+    AuthedBot(bot): AuthedBot,
+    Body(body): Body,
+) -> Reply<()> {
+    let req = AnswerClickRequest::parse(&body)?;
+    state.messaging.answer_click(&bot, req).await?;
+    Ok(Success(None))
 }
 
 /// `POST /bot/recall`: success carries no data (wire §6.5).

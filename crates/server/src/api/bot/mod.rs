@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bot/batch_send", post(handlers::batch_send))
         .route("/bot/edit", post(handlers::edit))
         .route("/bot/recall", post(handlers::recall))
+        .route("/bot/answer-click", post(handlers::answer_click))
         // Every SDK uses GET; yhchatAPI documents POST. Both are answered (wire §12 item 11).
         .route(
             "/bot/messages",

@@ -1,7 +1,8 @@
 //! A2UI cards in a real browser (wire §5.1, §7.10, issue 20): a bot's card is drawn as a card,
 //! not as raw JSON; markup inside its texts stays text and runs nothing; a person types into
 //! it, ticks a box and clicks a button, and the bot gets `a2ui.button.report` with those
-//! values. At desktop and phone width; `a2ui-card.png` for the README.
+//! values; the bot answers the click (wire §7.7d) and Alice sees its notice and the message
+//! updated in place. At desktop and phone width; `a2ui-card.png` for the README.
 
 use super::*;
 
@@ -129,6 +130,35 @@ async fn a2ui_card(size: (u32, u32)) {
             &json!("ok"),
             &json!({"note": "ring twice", "gift": true})
         ),
+        "{size:?}"
+    );
+
+    // The bot answers the click: a notice for Alice, and the card replaced in place.
+    let answered = server
+        .post(
+            "/bot/answer-click",
+            &token,
+            json!({"msgId": msg_id, "userId": ALICE, "notice": "Order confirmed",
+                   "contentType": "markdown", "content": {"text": "**Order #4821** confirmed"}}),
+        )
+        .await;
+    assert_eq!(answered["code"], 1, "{answered}");
+    let shown = driver
+        .wait_for(
+            "the notice and the updated message",
+            &format!(
+                "const t = document.querySelector('#toasts .toast'); \
+                 const m = document.querySelector(\"#message-list .msg[data-msg-id='{msg_id}'] .msg-body\"); \
+                 if (!t || !m || m.querySelector('.a2ui-card')) return null; \
+                 const r = t.getBoundingClientRect(); \
+                 return {{toast: t.textContent, body: m.textContent.trim(), \
+                         inView: r.left >= 0 && r.right <= innerWidth + 0.5 && r.bottom <= innerHeight}}"
+            ),
+        )
+        .await;
+    assert_eq!(
+        shown,
+        json!({"toast": format!("bot {BOT}: Order confirmed"), "body": "Order #4821 confirmed", "inView": true}),
         "{size:?}"
     );
 
