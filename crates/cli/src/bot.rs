@@ -288,6 +288,31 @@ pub struct RecallArgs {
     conn: Connection,
 }
 
+/// `cloudlake answer-click`.
+#[derive(Args)]
+pub struct AnswerClickArgs {
+    /// The clicked message.
+    msg_id: String,
+    /// Who clicked (the event's userId).
+    user_id: String,
+    /// A notice shown to that person alone (one line, at most 200 characters).
+    #[arg(long)]
+    notice: Option<String>,
+    /// A new text for the message, replacing its content in place.
+    #[arg(long, value_name = "TEXT")]
+    update: Option<String>,
+    /// The new text's type.
+    #[arg(
+        long = "update-type",
+        value_enum,
+        default_value = "text",
+        requires = "update"
+    )]
+    update_type: SendType,
+    #[command(flatten)]
+    conn: Connection,
+}
+
 /// `cloudlake messages`.
 #[derive(Args)]
 pub struct MessagesArgs {
@@ -589,6 +614,34 @@ pub async fn recall(args: RecallArgs) -> Result<()> {
     args.conn
         .print(&json!({"msgId": args.msg_id, "recalled": true}), || {
             format!("recalled {}", args.msg_id)
+        });
+    Ok(())
+}
+
+/// `cloudlake answer-click` (a cloudlake extension, wire §7.7d).
+pub async fn answer_click(args: AnswerClickArgs) -> Result<()> {
+    if args.notice.is_none() && args.update.is_none() {
+        anyhow::bail!("give --notice, --update or both");
+    }
+    let update = match (args.update, args.update_type) {
+        (None, _) => None,
+        (Some(text), SendType::Markdown) => Some(Message::markdown(text)),
+        (Some(text), SendType::Html) => Some(Message::html(text)),
+        (Some(text), SendType::Text) => Some(Message::text(text)),
+        (Some(_), _) => anyhow::bail!("--update-type is text, markdown or html"),
+    };
+    args.conn
+        .client()?
+        .answer_click(
+            &args.msg_id,
+            &args.user_id,
+            args.notice.as_deref(),
+            update.map(Into::into),
+        )
+        .await?;
+    args.conn
+        .print(&json!({"msgId": args.msg_id, "answered": true}), || {
+            format!("answered the click on {}", args.msg_id)
         });
     Ok(())
 }

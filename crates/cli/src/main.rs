@@ -42,6 +42,9 @@ enum Command {
     Edit(bot::EditArgs),
     /// Recall a message the bot sent.
     Recall(bot::RecallArgs),
+    /// Answer a person's click on a button of the bot's message (cloudlake only): a notice
+    /// for them alone, a new text for the message, or both.
+    AnswerClick(bot::AnswerClickArgs),
     /// Read a chat's history, newest first.
     Messages(bot::MessagesArgs),
     /// Upload an image, video or file; prints the key to send.
@@ -73,6 +76,7 @@ fn main() -> std::process::ExitCode {
             Command::BatchSend(args) => bot::batch_send(args).await,
             Command::Edit(args) => bot::edit(args).await,
             Command::Recall(args) => bot::recall(args).await,
+            Command::AnswerClick(args) => bot::answer_click(args).await,
             Command::Messages(args) => bot::messages(args).await,
             Command::Upload(args) => bot::upload(args).await,
             Command::Board(args) => bot::board(args).await,

@@ -435,3 +435,48 @@ fn send_stream_from_stdin_as_it_arrives_or_from_an_argument() {
     assert_eq!(list[0]["content"]["text"], "**whole**");
     assert_eq!(list[0]["contentType"], "markdown");
 }
+
+/// `answer-click` (a cloudlake extension): after Alice clicks the report button, the bot's
+/// answer replaces the text in place; a second answer to the same click is refused, with the
+/// server's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answer_click_answers_a_click_once() {
+    let demo = demo();
+    let sent = demo.json(&["send", "--group", GROUP, "deploy?", "--row", "Go=report:go"]);
+    let msg_id = sent["msgId"].as_str().unwrap().to_owned();
+    let clicked = reqwest::Client::new()
+        .post(format!(
+            "{}/api/v1/messages/{msg_id}/click",
+            demo.server.base
+        ))
+        .bearer_auth(&demo.alice_token)
+        .json(&json!({"value": "go"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(clicked.status().is_success(), "{}", clicked.status());
+    let answered = demo.json(&[
+        "answer-click",
+        &msg_id,
+        ALICE,
+        "--notice",
+        "Deploying",
+        "--update",
+        "**deploying**",
+        "--update-type",
+        "markdown",
+    ]);
+    assert_eq!(answered, json!({"msgId": msg_id, "answered": true}));
+    let list = demo.history("--group", GROUP);
+    assert_eq!(
+        (&list[0]["contentType"], &list[0]["content"]["text"]),
+        (&json!("markdown"), &json!("**deploying**"))
+    );
+    let again = demo.run(&["answer-click", &msg_id, ALICE, "--notice", "again"]);
+    assert!(!again.status.success());
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("1002"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

@@ -194,8 +194,10 @@ pub struct AnswerClickRequest {
     /// Who clicked.
     pub user_id: String,
     /// The notice, 1 to [`MAX_CLICK_NOTICE_CHARS`] characters of one line.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub notice: Option<String>,
-    /// The message's new content, as `/bot/edit` takes it.
+    /// The message's new content, as `/bot/edit` takes it (`contentType`, `content`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub message: Option<OutgoingMessage>,
 }
 

@@ -8,9 +8,9 @@ use std::time::Duration;
 use backon::{ExponentialBuilder, Retryable};
 use bytes::Bytes;
 use cloudlake_protocol::{
-    BatchSendData, BatchSendRequest, BoardAllRequest, BoardDismissRequest, BoardRequest,
-    BoardTarget, ContentType, EditData, EditRequest, Envelope, GagMemberRequest, GroupTag,
-    MAX_BATCH_RECIPIENTS, MessageInfo, MessagesData, MessagesQuery, MsgTypeLimitRequest,
+    AnswerClickRequest, BatchSendData, BatchSendRequest, BoardAllRequest, BoardDismissRequest,
+    BoardRequest, BoardTarget, ContentType, EditData, EditRequest, Envelope, GagMemberRequest,
+    GroupTag, MAX_BATCH_RECIPIENTS, MessageInfo, MessagesData, MessagesQuery, MsgTypeLimitRequest,
     OutgoingMessage, RecallRequest, RecvType, RemoveMemberRequest, SendData, SendRequest,
     SendStreamQuery, TagCreateData, TagCreateRequest, TagDeleteRequest, TagEditRequest,
     TagListData, TagListRequest, TagUserRequest, UploadData, UploadKind,
@@ -358,6 +358,27 @@ impl Client {
             message: message.into(),
         };
         let _: EditData = self.post_json("bot/edit", &body).await?;
+        Ok(())
+    }
+
+    /// `POST /bot/answer-click` (a cloudlake extension, wire §7.7d; Yunhu has no such call):
+    /// answers `user_id`'s click on a button of the bot's message `msg_id` (a
+    /// `button.report.inline` or `a2ui.button.report` of the last 15 minutes, once) with a
+    /// `notice` for that person alone, a new content for the message in place, or both.
+    pub async fn answer_click(
+        &self,
+        msg_id: &str,
+        user_id: &str,
+        notice: Option<&str>,
+        message: Option<OutgoingMessage>,
+    ) -> Result<(), Error> {
+        let body = AnswerClickRequest {
+            msg_id: msg_id.to_owned(),
+            user_id: user_id.to_owned(),
+            notice: notice.map(str::to_owned),
+            message,
+        };
+        let _: IgnoredAny = self.post_json("bot/answer-click", &body).await?;
         Ok(())
     }
 

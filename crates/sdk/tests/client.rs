@@ -558,3 +558,51 @@ async fn group_administration() {
         "{err:?}"
     );
 }
+
+/// `answer_click` (a cloudlake extension): a click is answered once, with a notice and a new
+/// content; answering a click that never was is the server's 1002.
+#[tokio::test]
+async fn answer_click_answers_a_click_once() {
+    let (server, client, alice) = setup().await;
+    let group = Chat::group(GROUP);
+    let menu = client
+        .send(
+            &group,
+            Message::text("Deploy?").row(Row::new().report("Approve", "yes")),
+        )
+        .await
+        .unwrap();
+    let err = client
+        .answer_click(&menu.msg_id, ALICE, Some("too early"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Some(Code::INVALID_PARAM), "{err:?}");
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/messages/{}/click", menu.msg_id),
+            Some(json!({"value": "yes"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    client
+        .answer_click(
+            &menu.msg_id,
+            ALICE,
+            Some("Approved"),
+            Some(Message::markdown("**Approved** by Alice").into()),
+        )
+        .await
+        .unwrap();
+    let page = client.messages(&group.latest(1)).await.unwrap();
+    assert_eq!(
+        page.list[0].content.text.as_deref(),
+        Some("**Approved** by Alice")
+    );
+    let again = client
+        .answer_click(&menu.msg_id, ALICE, Some("again"), None)
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), Some(Code::INVALID_PARAM), "{again:?}");
+}
