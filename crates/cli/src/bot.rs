@@ -133,6 +133,9 @@ pub enum SendType {
     File,
     /// A video: CONTENT is the key `upload video` printed.
     Video,
+    /// An A2UI card: CONTENT is an A2UI v0.9 document (JSON, or JSON Lines; `-` and a file
+    /// piped in work well).
+    A2ui,
 }
 
 /// What is sent: text (or an upload key), its type, buttons, mentions, a quote.
@@ -173,6 +176,7 @@ impl Content {
             SendType::Image => Message::image(content.trim()),
             SendType::File => Message::file(content.trim()),
             SendType::Video => Message::video(content.trim()),
+            SendType::A2ui => Message::a2ui(content),
         };
         for row in &self.rows {
             message = message.row(parse_row(row)?);
@@ -628,7 +632,8 @@ pub async fn answer_click(args: AnswerClickArgs) -> Result<()> {
         (Some(text), SendType::Markdown) => Some(Message::markdown(text)),
         (Some(text), SendType::Html) => Some(Message::html(text)),
         (Some(text), SendType::Text) => Some(Message::text(text)),
-        (Some(_), _) => anyhow::bail!("--update-type is text, markdown or html"),
+        (Some(text), SendType::A2ui) => Some(Message::a2ui(text)),
+        (Some(_), _) => anyhow::bail!("--update-type is text, markdown, html or a2ui"),
     };
     args.conn
         .client()?

@@ -472,6 +472,16 @@ async fn answer_click_answers_a_click_once() {
         (&list[0]["contentType"], &list[0]["content"]["text"]),
         (&json!("markdown"), &json!("**deploying**"))
     );
+    // A card, as `send --type a2ui` takes it.
+    let card = json!({"updateComponents": {"surfaceId": "s", "components": [
+        {"id": "root", "component": "Text", "text": "Deploy #42"}]}})
+    .to_string();
+    demo.json(&["send", "--group", GROUP, "--type", "a2ui", &card]);
+    let list = demo.history("--group", GROUP);
+    assert_eq!(
+        (&list[0]["contentType"], &list[0]["content"]["text"]),
+        (&json!("a2ui"), &json!(card))
+    );
     let again = demo.run(&["answer-click", &msg_id, ALICE, "--notice", "again"]);
     assert!(!again.status.success());
     assert!(

@@ -96,6 +96,14 @@ impl Message {
         Self::new(ContentType::Html, Content::text(text))
     }
 
+    /// An A2UI card: `document` is an A2UI v0.9 document, one JSON message or JSON Lines of
+    /// them (`createSurface`, `updateComponents`, …; a component with ID `root`). cloudlake
+    /// refuses one that is not (code 1002, with the reason); a click on one of its buttons
+    /// comes back as [`Event::A2uiButtonReport`](crate::Event::A2uiButtonReport).
+    pub fn a2ui(document: impl Into<String>) -> Self {
+        Self::new(ContentType::A2ui, Content::text(document))
+    }
+
     /// An image, by the key [`Client::upload_image`](crate::Client::upload_image) returned.
     pub fn image(image_key: impl Into<String>) -> Self {
         Self::new(ContentType::Image, Content::image(image_key))

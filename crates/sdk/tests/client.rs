@@ -606,3 +606,32 @@ async fn answer_click_answers_a_click_once() {
         .unwrap_err();
     assert_eq!(again.code(), Some(Code::INVALID_PARAM), "{again:?}");
 }
+
+/// `Message::a2ui`: a card is sent, kept as `a2ui` and clickable by the group's members; a
+/// document that is no card is the server's 1002.
+#[tokio::test]
+async fn an_a2ui_card_and_its_click() {
+    let (server, client, alice) = setup().await;
+    let group = Chat::group(GROUP);
+    let bad = client
+        .send(&group, Message::a2ui("not a card"))
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Some(Code::INVALID_PARAM), "{bad:?}");
+    let card = json!({"updateComponents": {"surfaceId": "s", "components": [
+        {"id": "root", "component": "Button", "child": "l", "action": {"name": "go"}},
+        {"id": "l", "component": "Text", "text": "Go"}]}})
+    .to_string();
+    let sent = client.send(&group, Message::a2ui(card)).await.unwrap();
+    let (status, body) = server
+        .user_api(
+            Method::POST,
+            &alice,
+            &format!("/messages/{}/a2ui-action", sent.msg_id),
+            Some(json!({"componentId": "root"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let page = client.messages(&group.latest(1)).await.unwrap();
+    assert_eq!(page.list[0].content_type, "a2ui");
+}
