@@ -4459,5 +4459,6 @@ mod direct;
 mod bot_profile;
 mod bot_settings;
 mod cards;
+mod matrix;
 mod pickers;
 mod reactions;
