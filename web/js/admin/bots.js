@@ -197,13 +197,12 @@ function settingsFormSection(id, fields, again) {
 }
 
 async function detail(root, id, relist) {
-  const [b, dir, { commands }, sub, { menus }] = await Promise.all([
+  const [b, dir, { commands }, sub, { menus }, { fields: settingsFields }] = await Promise.all([
     admin('GET', `/bots/${seg(id)}`), directory(), admin('GET', `/bots/${seg(id)}/commands`),
     admin('GET', `/bots/${seg(id)}/webhook`),
-    // A server without shortcut menus (an older one) shows none.
-    admin('GET', `/bots/${seg(id)}/menus`).catch(() => ({ menus: [] }))]);
-  // A server without settings forms (an older one) shows none.
-  const { fields: settingsFields } = await admin('GET', `/bots/${seg(id)}/settings-form`).catch(() => ({ fields: [] }));
+    // A server without shortcut menus or settings forms (an older one) shows none.
+    admin('GET', `/bots/${seg(id)}/menus`).catch(() => ({ menus: [] })),
+    admin('GET', `/bots/${seg(id)}/settings-form`).catch(() => ({ fields: [] }))]);
   const again = () => detail(root, id);
   // Filled by deliveries.js from the event-delivery admin endpoints, when the server has them.
   const health = h('div', { class: 'placeholder-box', id: 'delivery-health', text: 'Delivery health: loading…' });

@@ -104,12 +104,17 @@ async fn the_admin_console_sets_a_bots_description_in_a_real_browser() {
     driver
         .type_into("#bot-description", "Posts the build status.")
         .await;
+    // Saving redraws the bot's page: the field is marked, to wait for the redrawn one.
+    driver
+        .js("document.getElementById('bot-description').dataset.before = '1'; return 1")
+        .await;
     driver.click("#description-form button[type=submit]").await;
     driver
         .wait_for(
-            "the saved description",
-            "return document.querySelector('#notice .notice.ok')?.textContent === 'Description saved.' \
-               && document.getElementById('bot-description')?.value === 'Posts the build status.'",
+            "the saved description, redrawn",
+            "const f = document.getElementById('bot-description'); \
+             return document.querySelector('#notice .notice.ok')?.textContent === 'Description saved.' \
+               && f?.value === 'Posts the build status.' && f.dataset.before === undefined",
         )
         .await;
     assert_eq!(stored().await, "Posts the build status.");
