@@ -1,7 +1,8 @@
 //! Issue 21's views side by side: one chat with most of what the web client draws (markdown,
 //! a reply and its quote, an edited message, reactions, buttons, an A2UI card, a board, the
 //! day and new-messages lines, the unread and mention badges) and the panels over it (the
-//! group's info with a bot's settings, search results, Discover, New message), each checked in
+//! group's info with a bot's settings, search results, Discover, New message, the lightbox)
+//! and the admin console's pages, each checked in
 //! the four views people use — desktop and 390×844 phone, light and dark: every visible text
 //! readable (WCAG AA, 4.5:1 against what is behind it), nothing wider than the window. The
 //! behaviour of each feature has its own test; this one holds their looks to every view.
@@ -147,6 +148,28 @@ async fn every_view_is_readable_and_fits_in_a_real_browser() {
     let Some((driver, _profile)) = signed_in(&server, &alice, (1280, 800)).await else {
         return;
     };
+    // Alice's own image, for the lightbox: a PNG the browser draws, sent with the paper clip.
+    open_chat(&driver, &format!("group:{GROUP}")).await;
+    let png = driver
+        .js(
+            "const c = document.createElement('canvas'); c.width = 1600; c.height = 900; \
+             const g = c.getContext('2d'); g.fillStyle = '#3a7bd5'; g.fillRect(0, 0, 1600, 900); \
+             return c.toDataURL('image/png').split(',')[1]",
+        )
+        .await;
+    let files = tempfile::tempdir().unwrap();
+    let wide = files.path().join("wide.png");
+    std::fs::write(&wide, base64(png.as_str().unwrap())).unwrap();
+    driver
+        .type_into("#composer-file", wide.to_str().unwrap())
+        .await;
+    driver
+        .wait_for(
+            "the sent image, loaded",
+            "const img = document.querySelector('#message-list img.msg-image'); \
+             return img?.complete && img.naturalWidth === 1600",
+        )
+        .await;
     for ((width, height), scheme) in [
         ((1280, 800), "light"),
         ((1280, 800), "dark"),
@@ -186,6 +209,24 @@ async fn every_view_is_readable_and_fits_in_a_real_browser() {
             )
             .await;
         check(&driver, "#chat", &view, "the chat").await;
+
+        // The image in the lightbox, within the window.
+        driver.click("#message-list img.msg-image").await;
+        driver
+            .wait_for(
+                "the lightbox",
+                "const d = document.getElementById('lightbox'); \
+                 return d.open && d.querySelector('img')?.complete",
+            )
+            .await;
+        check(&driver, "#lightbox", &view, "the lightbox").await;
+        driver.press(ESCAPE).await;
+        driver
+            .wait_for(
+                "the lightbox closed",
+                "return !document.getElementById('lightbox').open",
+            )
+            .await;
 
         // The group's info, with the bot's settings open (Alice owns the group).
         driver.click("#chat-info").await;
@@ -249,6 +290,75 @@ async fn every_view_is_readable_and_fits_in_a_real_browser() {
         }
     }
 
+    driver.call("DELETE", &driver.s(""), None).await;
+    drop(driver);
+    server.stop().await;
+}
+
+/// The admin console's bot page (description, webhook, event types, secret, commands, menu,
+/// settings form, followers, groups) and users tab in the four views.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_console_is_readable_and_fits_in_every_view_in_a_real_browser() {
+    let server = TestServer::start().await;
+    server.user(ALICE, "Alice").await;
+    server.group(GROUP, &[ALICE]).await;
+    server.bot(BOT).await;
+    server.join(BOT, GROUP).await;
+    server.follow(BOT, ALICE).await;
+    for (path, body) in [
+        (
+            format!("/bots/{BOT}/commands"),
+            json!({"name": "order", "kind": "form", "form": [{"id": "n", "type": "input", "label": "Name"}]}),
+        ),
+        (format!("/bots/{BOT}/menus"), json!({"name": "Check in"})),
+    ] {
+        let (status, body) = server.admin(Method::POST, &path, Some(body)).await;
+        assert!(status == 200 || status == 201, "{body}");
+    }
+    let (status, body) = server
+        .admin(
+            Method::PUT,
+            &format!("/bots/{BOT}/settings-form"),
+            Some(json!({"fields": [{"id": "city", "type": "input", "label": "City"}]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let Some((driver, _profile)) = admin_console(&server).await else {
+        return;
+    };
+    for ((width, height), scheme) in [
+        ((1280, 800), "light"),
+        ((1280, 800), "dark"),
+        ((390, 844), "light"),
+        ((390, 844), "dark"),
+    ] {
+        let view = format!("{width}×{height} {scheme}");
+        driver.resize(width, height).await;
+        driver.color_scheme(scheme).await;
+        driver
+            .wait_for(
+                "the emulated scheme",
+                &format!("return matchMedia('(prefers-color-scheme: {scheme})').matches"),
+            )
+            .await;
+        driver.click("#tab-users").await;
+        driver
+            .wait_for(
+                "the users table",
+                "return !!document.querySelector('#view table tbody tr')",
+            )
+            .await;
+        check(&driver, "body", &view, "the users tab").await;
+        open_bot(&driver, BOT).await;
+        driver
+            .wait_for(
+                "the bot's page, whole",
+                "return !!document.getElementById('settings-form-now') \
+                   && !document.getElementById('delivery-health')?.textContent.includes('loading')",
+            )
+            .await;
+        check(&driver, "body", &view, "a bot's page").await;
+    }
     driver.call("DELETE", &driver.s(""), None).await;
     drop(driver);
     server.stop().await;
