@@ -28,7 +28,7 @@ function webhookForm(id, current, again) {
 /** The event types a bot may ask for: what cloudlake sends (wire §7). */
 const EVENT_TYPES = ['message.receive.normal', 'message.receive.instruction', 'bot.followed',
   'bot.unfollowed', 'group.join', 'group.leave', 'button.report.inline', 'bot.shortcut.menu',
-  'message.reaction'];
+  'bot.setting', 'a2ui.button.report', 'message.reaction'];
 
 /** cloudlake's own event types (wire §7.7c): sent only to a bot that ticks them. */
 const EXTENSION_TYPES = ['message.reaction'];
