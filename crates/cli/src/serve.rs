@@ -17,6 +17,7 @@ use cloudlake_server::config::{
 };
 use cloudlake_server::demo::{self, DemoSeed};
 use cloudlake_server::events::{DEFAULT_SUBSCRIBE_PATH, DeliveryConfig};
+use cloudlake_server::media::{S3Options, S3UrlStyle};
 use cloudlake_server::store::Durability;
 use cloudlake_server::{Config, Server};
 use tracing_subscriber::EnvFilter;
@@ -115,6 +116,87 @@ pub struct ServeArgs {
     /// The NATS subject for changes; every node of a cluster must use the same one.
     #[arg(long, env = "CLOUDLAKE_NATS_SUBJECT", default_value = DEFAULT_NATS_SUBJECT)]
     nats_subject: String,
+    #[command(flatten)]
+    media_s3: MediaS3Args,
+}
+
+/// Uploads in an S3-compatible bucket instead of the data directory.
+#[derive(Args)]
+#[command(next_help_heading = "Media on object storage")]
+struct MediaS3Args {
+    /// Keep uploads in this S3-compatible bucket (AWS S3, MinIO, Garage, Ceph, …) instead of
+    /// DATA_DIR/media: what the nodes of a cluster share. It must exist; the credentials come
+    /// from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN).
+    #[arg(long, env = "CLOUDLAKE_MEDIA_S3_BUCKET")]
+    media_s3_bucket: Option<String>,
+    /// The object store's URL, e.g. `http://127.0.0.1:9000`. Default: AWS's endpoint of the
+    /// region.
+    #[arg(long, env = "CLOUDLAKE_MEDIA_S3_ENDPOINT")]
+    media_s3_endpoint: Option<String>,
+    /// The bucket's region.
+    #[arg(long, env = "CLOUDLAKE_MEDIA_S3_REGION", default_value = "us-east-1")]
+    media_s3_region: String,
+    /// `path` (`ENDPOINT/BUCKET/KEY`, what most S3-compatible servers expect) or
+    /// `virtual-host` (`BUCKET.HOST/KEY`).
+    #[arg(long, env = "CLOUDLAKE_MEDIA_S3_URL_STYLE", value_enum, default_value_t = UrlStyleArg::Path)]
+    media_s3_url_style: UrlStyleArg,
+    /// Put every object under this prefix (e.g. `cloudlake/`), to share a bucket.
+    #[arg(long, env = "CLOUDLAKE_MEDIA_S3_PREFIX", default_value = "")]
+    media_s3_prefix: String,
+    /// The access key id.
+    #[arg(long, env = "AWS_ACCESS_KEY_ID", hide_env_values = true)]
+    media_s3_access_key_id: Option<String>,
+    /// The secret access key (prefer the variable: arguments are visible to other users).
+    #[arg(long, env = "AWS_SECRET_ACCESS_KEY", hide_env_values = true)]
+    media_s3_secret_access_key: Option<String>,
+    /// A session token, with temporary credentials.
+    #[arg(long, env = "AWS_SESSION_TOKEN", hide_env_values = true)]
+    media_s3_session_token: Option<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum UrlStyleArg {
+    Path,
+    VirtualHost,
+}
+
+impl MediaS3Args {
+    /// The bucket's options, `None` without `--media-s3-bucket`. Other bucket settings given
+    /// without it, or a bucket without credentials, are mistakes said at once rather than a
+    /// server that quietly keeps uploads on its own disk.
+    fn options(self) -> anyhow::Result<Option<S3Options>> {
+        let Some(bucket) = self.media_s3_bucket.filter(|b| !b.trim().is_empty()) else {
+            if self.media_s3_endpoint.is_some() || !self.media_s3_prefix.is_empty() {
+                anyhow::bail!(
+                    "--media-s3-endpoint and --media-s3-prefix need --media-s3-bucket (CLOUDLAKE_MEDIA_S3_BUCKET)"
+                );
+            }
+            return Ok(None);
+        };
+        let (Some(access_key_id), Some(secret_access_key)) =
+            (self.media_s3_access_key_id, self.media_s3_secret_access_key)
+        else {
+            anyhow::bail!(
+                "--media-s3-bucket needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            );
+        };
+        let region = self.media_s3_region;
+        Ok(Some(S3Options {
+            endpoint: self
+                .media_s3_endpoint
+                .unwrap_or_else(|| format!("https://s3.{region}.amazonaws.com")),
+            bucket,
+            region,
+            url_style: match self.media_s3_url_style {
+                UrlStyleArg::Path => S3UrlStyle::Path,
+                UrlStyleArg::VirtualHost => S3UrlStyle::VirtualHost,
+            },
+            prefix: self.media_s3_prefix,
+            access_key_id,
+            secret_access_key,
+            session_token: self.media_s3_session_token,
+        }))
+    }
 }
 
 /// How log lines are written.
@@ -216,6 +298,7 @@ async fn serve(args: ServeArgs, banner: Banner) -> anyhow::Result<()> {
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         nats_url: args.nats_url.map(ServiceUrl::new),
         nats_subject: args.nats_subject,
+        media_s3: args.media_s3.options()?,
     };
     let server = Server::bind(config).await.context("cannot start")?;
     let addr = server.local_addr()?;

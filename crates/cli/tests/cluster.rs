@@ -3,7 +3,8 @@
 //! order and once; killing node A mid-burst loses nothing (the client resumes on node B from
 //! its cursor); webhook events are delivered once across both nodes; a bot's WebSocket on one
 //! node gets the events caused on the other, and a bot with a socket on each node gets each
-//! event once; and both nodes writing to one group keep its sequence numbers gap-free.
+//! event once; both nodes writing to one group keep its sequence numbers gap-free; and with
+//! media in a shared S3-compatible bucket, node B serves what was uploaded through node A.
 //!
 //! Needs `CLOUDLAKE_TEST_DATABASE_URL` (a PostgreSQL server: `postgres://user@host:port/db`)
 //! and `CLOUDLAKE_TEST_NATS_URL`; `.ci/run` starts both (see `.ci/postgres.sh` and
@@ -42,6 +43,11 @@ struct Cluster {
 impl Cluster {
     /// `None` (skipped) without PostgreSQL and NATS to run on.
     fn start() -> Option<Cluster> {
+        Self::start_with(&[], &[])
+    }
+
+    /// The same, both nodes with `extra` flags and `env` variables too.
+    fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Option<Cluster> {
         let (base, nats) = match (
             std::env::var("CLOUDLAKE_TEST_DATABASE_URL"),
             std::env::var("CLOUDLAKE_TEST_NATS_URL"),
@@ -63,7 +69,7 @@ impl Cluster {
         // Clusters sharing a NATS server must not share a subject (tests run side by side).
         let subject = format!("cloudlake.{}", database.rsplit('/').next().unwrap());
         let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let flags = [
+        let mut flags = vec![
             "--admin-token",
             ADMIN,
             "--rate-limit",
@@ -76,8 +82,9 @@ impl Cluster {
             "--nats-subject",
             &subject,
         ];
-        let a = Served::start(dirs.0.path(), &flags);
-        let b = Served::start(dirs.1.path(), &flags);
+        flags.extend_from_slice(extra);
+        let a = Served::start_env(dirs.0.path(), &flags, env);
+        let b = Served::start_env(dirs.1.path(), &flags, env);
         Some(Cluster {
             a,
             b,
@@ -531,6 +538,111 @@ async fn both_nodes_writing_to_one_group_keep_its_sequence_gap_free() {
         .map(|r| r[0].clone())
         .collect();
     assert_eq!(stored, acked, "every acknowledged message, and only those");
+}
+
+/// An `s3s-fs` (an S3-compatible server from crates.io, `.ci/s3.sh`) on a loopback port with
+/// the bucket `media`, killed when dropped; `None` (skipped) without one, except under CI.
+struct ObjectStore {
+    child: std::process::Child,
+    port: u16,
+    _root: tempfile::TempDir,
+}
+
+impl Drop for ObjectStore {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ObjectStore {
+    async fn start() -> Option<ObjectStore> {
+        let Some(binary) = std::env::var_os("CLOUDLAKE_TEST_S3FS") else {
+            assert!(
+                std::env::var_os("CLOUDLAKE_REQUIRE_S3").is_none(),
+                "CLOUDLAKE_REQUIRE_S3 is set but CLOUDLAKE_TEST_S3FS is not"
+            );
+            eprintln!("skipped: CLOUDLAKE_TEST_S3FS not set (.ci/s3.sh installs s3s-fs)");
+            return None;
+        };
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir(root.path().join("media")).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(binary)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", "cluster", "--secret-key", "cluster-secret"])
+            .arg(root.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let store = ObjectStore {
+            child,
+            port,
+            _root: root,
+        };
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return Some(store);
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("s3s-fs did not listen within 5 s");
+    }
+}
+
+#[tokio::test]
+async fn node_b_serves_an_upload_made_through_node_a_from_the_shared_bucket() {
+    let Some(s3) = ObjectStore::start().await else {
+        return;
+    };
+    let endpoint = format!("http://127.0.0.1:{}", s3.port);
+    let flags = [
+        "--media-s3-bucket",
+        "media",
+        "--media-s3-endpoint",
+        &endpoint,
+    ];
+    let env = [
+        ("AWS_ACCESS_KEY_ID", "cluster"),
+        ("AWS_SECRET_ACCESS_KEY", "cluster-secret"),
+    ];
+    let Some(cluster) = Cluster::start_with(&flags, &env) else {
+        return;
+    };
+    let (port, _hooks) = common::webhook_sink();
+    let tokens = setup(&cluster.a, port).await;
+    let http = reqwest::Client::new();
+    let bytes: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    let uploaded: Value = http
+        .post(format!(
+            "{}/api/v1/uploads/file?name=notes.bin",
+            cluster.a.base
+        ))
+        .bearer_auth(&tokens.users[0])
+        .body(bytes.clone())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = uploaded["key"].as_str().unwrap();
+    let served = http
+        .get(format!("{}/media/{key}", cluster.b.base))
+        .bearer_auth(&tokens.users[0])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(served.status().as_u16(), 200);
+    assert_eq!(served.bytes().await.unwrap().as_ref(), bytes.as_slice());
 }
 
 #[test]

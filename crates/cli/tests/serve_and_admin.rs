@@ -777,3 +777,35 @@ async fn a_bots_settings_form_is_managed_from_the_cli() {
     );
     assert_eq!(cleared, json!({"botId": "86297657", "fields": []}));
 }
+
+#[test]
+fn media_bucket_flags_that_cannot_work_stop_serve_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .args(args)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("CLOUDLAKE_MEDIA_S3_BUCKET")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    // A bucket without credentials, and bucket settings without a bucket: said, not ignored
+    // (a node quietly keeping uploads on its own disk would lose them to the other nodes).
+    let said = serve(&["--media-s3-bucket", "media"]);
+    assert!(
+        said.contains(
+            "--media-s3-bucket needs credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        ),
+        "{said}"
+    );
+    let said = serve(&["--media-s3-endpoint", "http://127.0.0.1:9000"]);
+    assert!(
+        said.contains("--media-s3-endpoint and --media-s3-prefix need --media-s3-bucket"),
+        "{said}"
+    );
+}

@@ -8,6 +8,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::events::DeliveryConfig;
+use crate::media::S3Options;
 use crate::store::Durability;
 
 /// The default data directory, relative to the working directory.
@@ -56,6 +57,9 @@ pub struct Config {
     pub nats_url: Option<ServiceUrl>,
     /// The NATS subject for changes; every node of a cluster uses the same one.
     pub nats_subject: String,
+    /// Where uploads are kept: `None`, in `data_dir/media`; or in an S3-compatible bucket,
+    /// which the nodes of a cluster share.
+    pub media_s3: Option<S3Options>,
 }
 
 /// The default shutdown grace period: long enough for any ordinary request, short enough for
@@ -190,6 +194,7 @@ impl Config {
             shutdown_grace: DEFAULT_SHUTDOWN_GRACE,
             nats_url: None,
             nats_subject: DEFAULT_NATS_SUBJECT.to_owned(),
+            media_s3: None,
         }
     }
 }

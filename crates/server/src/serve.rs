@@ -18,7 +18,7 @@ use crate::demo::{self, DemoSeed};
 use crate::events::webhook::WebhookClient;
 use crate::events::{Events, dispatcher};
 use crate::gateway::Gateway;
-use crate::media::{FsBlobStore, MediaUrls};
+use crate::media::{BlobStore, FsBlobStore, MediaUrls, S3BlobStore};
 use crate::secret::{TokenHash, new_token};
 use crate::service::{Media, Messaging};
 use crate::store::{Store, StoreError, WriterThread};
@@ -55,6 +55,9 @@ pub enum ServeError {
     /// The NATS bus could not start (`--nats-url`).
     #[error("NATS bus: {0}")]
     Nats(#[from] crate::bus::nats::NatsError),
+    /// The media bucket (`--media-s3-bucket`) cannot be used.
+    #[error("media storage: {0}")]
+    MediaS3(#[from] crate::media::S3Error),
     /// `--public-url` is not an http(s) origin.
     #[error("public URL {0:?}: give scheme, host and optional port, e.g. https://chat.example.com")]
     PublicUrl(String),
@@ -134,10 +137,22 @@ impl Server {
             nats.deliver_wakes_to(&store);
         }
         let media_dir = config.data_dir.join(MEDIA_DIR);
-        let blobs = FsBlobStore::open(&media_dir).map_err(|source| ServeError::DataDir {
-            path: media_dir.display().to_string(),
-            source,
-        })?;
+        let blobs: Arc<dyn BlobStore> = match &config.media_s3 {
+            Some(s3) => {
+                // Staged uploads stay local: only whole, hashed blobs go to the bucket.
+                let blobs = S3BlobStore::connect(s3, media_dir.join("tmp")).await?;
+                tracing::info!(bucket = %s3.bucket, endpoint = %blobs.endpoint(), "media: S3 bucket");
+                Arc::new(blobs)
+            }
+            None => {
+                Arc::new(
+                    FsBlobStore::open(&media_dir).map_err(|source| ServeError::DataDir {
+                        path: media_dir.display().to_string(),
+                        source,
+                    })?,
+                )
+            }
+        };
         let demo = if config.demo {
             demo::seed_if_empty(&store).await?
         } else {
@@ -164,7 +179,7 @@ impl Server {
         let events = Events::new(config.delivery, urls.clone(), store.clone());
         let state = AppState::new(AppServices {
             messaging: Messaging::new(store.clone(), ephemeral, urls.clone()),
-            media: Media::new(store.clone(), Arc::new(blobs), urls.clone()),
+            media: Media::new(store.clone(), blobs, urls.clone()),
             rate_limit: config.rate_limit,
             store,
             gateway,

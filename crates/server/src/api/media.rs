@@ -16,7 +16,11 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, Query, Request, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
+use axum::http::header::{
+    ACCEPT_RANGES, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_SECURITY_POLICY,
+    CONTENT_TYPE, ETAG, IF_MATCH, IF_MODIFIED_SINCE, IF_NONE_MATCH, IF_RANGE, IF_UNMODIFIED_SINCE,
+    LAST_MODIFIED, RANGE,
+};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use cloudlake_protocol::UploadKind;
@@ -26,7 +30,7 @@ use tower_http::services::ServeFile;
 
 use crate::api::AppState;
 use crate::api::user::{bearer, session_cookie, user_for_credential};
-use crate::media::{BlobLocation, Signed, is_media_key, unix_now};
+use crate::media::{BlobLocation, RemoteBlob, Signed, is_media_key, unix_now};
 use crate::secret::TokenHash;
 use crate::service::ServiceError;
 use crate::store::{StoreError, Viewer};
@@ -83,13 +87,20 @@ pub(crate) async fn serve(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
     };
-    let BlobLocation::LocalFile(path) = served.location;
-    // Only the method and the Range / conditional headers matter to ServeFile.
-    let (parts, _) = req.into_parts();
-    let req = Request::from_parts(parts, Body::empty());
-    let mut response = match ServeFile::new(path).oneshot(req).await {
-        Ok(response) => response.map(Body::new),
-        Err(infallible) => match infallible {},
+    let mut response = match served.location {
+        BlobLocation::LocalFile(path) => {
+            // Only the method and the Range / conditional headers matter to ServeFile.
+            let (parts, _) = req.into_parts();
+            let req = Request::from_parts(parts, Body::empty());
+            match ServeFile::new(path).oneshot(req).await {
+                Ok(response) => response.map(Body::new),
+                Err(infallible) => match infallible {},
+            }
+        }
+        BlobLocation::Remote(blob) => match from_object_store(&blob, req.headers()).await {
+            Some(response) => response,
+            None => return not_found(),
+        },
     };
     let headers = response.headers_mut();
     if let Ok(mime) = HeaderValue::from_str(&served.record.mime) {
@@ -106,6 +117,72 @@ pub(crate) async fn serve(
         headers.insert(CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
     }
     response
+}
+
+/// The request headers an object store answers as a file server would: ranges (video players
+/// seek with them) and revalidation.
+const FORWARDED_TO_OBJECT_STORE: [HeaderName; 6] = [
+    RANGE,
+    IF_RANGE,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    IF_MODIFIED_SINCE,
+    IF_UNMODIFIED_SINCE,
+];
+
+/// The response headers of the object store's answer that describe the bytes passed on.
+const KEPT_FROM_OBJECT_STORE: [HeaderName; 5] = [
+    CONTENT_LENGTH,
+    CONTENT_RANGE,
+    ACCEPT_RANGES,
+    ETAG,
+    LAST_MODIFIED,
+];
+
+/// The object behind a remote blob, streamed on with its status (200, 206, 304, 412, 416) and
+/// the headers that describe those bytes; `None` when the object store has no such object. A
+/// failure to reach it is a 502, logged without the signed URL.
+async fn from_object_store(blob: &RemoteBlob, request: &HeaderMap) -> Option<Response> {
+    let mut forwarded = HeaderMap::new();
+    for name in FORWARDED_TO_OBJECT_STORE {
+        if let Some(value) = request.get(&name) {
+            forwarded.insert(name, value.clone());
+        }
+    }
+    let answer = match blob.fetch(forwarded).await {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::error!(error = %e.without_url(), "fetching media from the object store failed");
+            return Some(StatusCode::BAD_GATEWAY.into_response());
+        }
+    };
+    let status = answer.status();
+    if status == StatusCode::NOT_FOUND {
+        tracing::error!("an upload's object is missing from the object store");
+        return None;
+    }
+    let passed_on = status.is_success()
+        || matches!(
+            status,
+            StatusCode::NOT_MODIFIED
+                | StatusCode::PRECONDITION_FAILED
+                | StatusCode::RANGE_NOT_SATISFIABLE
+        );
+    if !passed_on {
+        tracing::error!(%status, "the object store refused to read an upload");
+        return Some(StatusCode::BAD_GATEWAY.into_response());
+    }
+    let mut response = Response::builder().status(status);
+    for name in KEPT_FROM_OBJECT_STORE {
+        if let Some(value) = answer.headers().get(&name) {
+            response = response.header(name, value.clone());
+        }
+    }
+    Some(
+        response
+            .body(Body::from_stream(answer.bytes_stream()))
+            .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response()),
+    )
 }
 
 /// What a request's credential allows for one upload.

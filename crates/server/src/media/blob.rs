@@ -1,5 +1,5 @@
-//! Content-addressed blob storage. The default keeps blobs in the data directory; the
-//! [`BlobStore`] trait is the seam where an object store could replace it.
+//! Content-addressed blob storage: in the data directory ([`FsBlobStore`], the default) or in
+//! an S3-compatible bucket ([`super::s3::S3BlobStore`]), behind the [`BlobStore`] trait.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -7,11 +7,31 @@ use std::path::{Path, PathBuf};
 use super::is_media_key;
 
 /// Where a blob can be read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum BlobLocation {
-    /// A file on local disk, served with Range support. (An object store would add a variant
-    /// such as a pre-signed URL to redirect to.)
+    /// A file on local disk, served with Range support.
     LocalFile(PathBuf),
+    /// An object in an object store, fetched (and streamed on) by the server.
+    Remote(RemoteBlob),
+}
+
+/// An object to fetch: a URL signed for one `GET`, and the client to send it with.
+#[derive(Debug, Clone)]
+pub struct RemoteBlob {
+    /// The signed URL (it carries a signature: never log it).
+    pub(super) url: reqwest::Url,
+    /// The object store's client.
+    pub(super) client: reqwest::Client,
+}
+
+/// Creates the staging directory `dir`, emptied of a previous run's leftovers (a crash
+/// mid-upload).
+pub(super) fn fresh_staging(dir: PathBuf) -> io::Result<PathBuf> {
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)?;
+    }
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
 }
 
 /// Stores blobs by key. Methods block (file system or network): call them from blocking
@@ -42,11 +62,7 @@ impl FsBlobStore {
     /// previous run's leftovers in staging (a crash mid-upload) are removed.
     pub fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
         let root = root.into();
-        let staging = root.join("tmp");
-        if staging.exists() {
-            std::fs::remove_dir_all(&staging)?;
-        }
-        std::fs::create_dir_all(&staging)?;
+        let staging = fresh_staging(root.join("tmp"))?;
         Ok(FsBlobStore { root, staging })
     }
 

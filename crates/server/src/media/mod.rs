@@ -1,14 +1,16 @@
-//! Where uploaded bytes live ([`blob`]), what can be read from them cheaply ([`probe`]), and
+//! Where uploaded bytes live ([`blob`], [`s3`]), what can be read from them cheaply ([`probe`]), and
 //! the addresses bots fetch them at ([`urls`]).
 //! What is known about each upload is in the store (`store::MediaRecord`).
 
 pub mod blob;
 pub mod probe;
 pub mod references;
+pub mod s3;
 pub mod urls;
 
-pub use blob::{BlobLocation, BlobStore, FsBlobStore};
+pub use blob::{BlobLocation, BlobStore, FsBlobStore, RemoteBlob};
 pub use references::{cdn_urls_in, media_key_of};
+pub use s3::{S3BlobStore, S3Error, S3Options, S3UrlStyle};
 pub use urls::{MediaUrls, Signed, unix_now};
 
 /// The path, under the server's root, that serves an upload's bytes: `/media/{key}`.

@@ -19,6 +19,7 @@ mod hostile_input;
 mod interactive;
 mod limits;
 mod live;
+mod media_s3;
 mod nats_bus;
 mod openapi;
 mod quotes;

@@ -35,7 +35,7 @@ pub(crate) fn png(width: u32, height: u32) -> Vec<u8> {
 }
 
 /// An MP4 of `ms` milliseconds as far as its `moov/mvhd` box says, with `moov` after `mdat`.
-fn mp4(ms: u32) -> Vec<u8> {
+pub(crate) fn mp4(ms: u32) -> Vec<u8> {
     fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
         let mut out = u32::try_from(body.len() + 8)
             .unwrap()
