@@ -109,8 +109,9 @@ pub struct ServeArgs {
     /// nothing is stored.
     #[arg(long, env = "CLOUDLAKE_UPLOAD_TIMEOUT_SECS", default_value_t = DEFAULT_UPLOAD_TIMEOUT.as_secs())]
     upload_timeout_secs: u64,
-    /// NATS server URL (e.g. `nats://127.0.0.1:4222`, or several separated by commas) that
-    /// carries live changes between nodes. Unset: a single node.
+    /// NATS server URL (e.g. `nats://127.0.0.1:4222`) that carries live changes between
+    /// nodes; for a NATS cluster, its servers separated by commas, tried in that order (give
+    /// every node the same list). Unset: a single node.
     #[arg(long, env = "CLOUDLAKE_NATS_URL", hide_env_values = true)]
     nats_url: Option<String>,
     /// The NATS subject for changes; every node of a cluster must use the same one.

@@ -3,8 +3,10 @@
 //! order and once; killing node A mid-burst loses nothing (the client resumes on node B from
 //! its cursor); webhook events are delivered once across both nodes; a bot's WebSocket on one
 //! node gets the events caused on the other, and a bot with a socket on each node gets each
-//! event once; both nodes writing to one group keep its sequence numbers gap-free; and with
-//! media in a shared S3-compatible bucket, node B serves what was uploaded through node A.
+//! event once; both nodes writing to one group keep its sequence numbers gap-free; on a
+//! cluster of three NATS servers, losing one mid-burst loses no message and keeps the order;
+//! and with media in a shared S3-compatible bucket, node B serves what was uploaded through
+//! node A.
 //!
 //! Needs `CLOUDLAKE_TEST_DATABASE_URL` (a PostgreSQL server: `postgres://user@host:port/db`)
 //! and `CLOUDLAKE_TEST_NATS_URL`; `.ci/run` starts both (see `.ci/postgres.sh` and
@@ -48,16 +50,24 @@ impl Cluster {
 
     /// The same, both nodes with `extra` flags and `env` variables too.
     fn start_with(extra: &[&str], env: &[(&str, &str)]) -> Option<Cluster> {
-        let (base, nats) = match (
-            std::env::var("CLOUDLAKE_TEST_DATABASE_URL"),
-            std::env::var("CLOUDLAKE_TEST_NATS_URL"),
-        ) {
-            (Ok(db), Ok(nats)) => (db, nats),
+        let nats = std::env::var("CLOUDLAKE_TEST_NATS_URL").ok();
+        Self::start_full(nats.map(|url| [url.clone(), url]), extra, env)
+    }
+
+    /// Node A on the NATS URL(s) `nats[0]`, node B on `nats[1]`; `None` (skipped) without
+    /// PostgreSQL, or without NATS URLs.
+    fn start_full(
+        nats: Option<[String; 2]>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Option<Cluster> {
+        let (base, [nats_a, nats_b]) = match (std::env::var("CLOUDLAKE_TEST_DATABASE_URL"), nats) {
+            (Ok(db), Some(nats)) => (db, nats),
             _ => {
                 assert!(
                     std::env::var("CLOUDLAKE_REQUIRE_CLUSTER").as_deref() != Ok("1"),
                     "CLOUDLAKE_REQUIRE_CLUSTER=1 but CLOUDLAKE_TEST_DATABASE_URL or \
-                     CLOUDLAKE_TEST_NATS_URL is not set"
+                         CLOUDLAKE_TEST_NATS_URL is not set"
                 );
                 eprintln!(
                     "skipped: CLOUDLAKE_TEST_DATABASE_URL and CLOUDLAKE_TEST_NATS_URL not set"
@@ -69,22 +79,25 @@ impl Cluster {
         // Clusters sharing a NATS server must not share a subject (tests run side by side).
         let subject = format!("cloudlake.{}", database.rsplit('/').next().unwrap());
         let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let mut flags = vec![
-            "--admin-token",
-            ADMIN,
-            "--rate-limit",
-            "off",
-            "--webhook-allow-private",
-            "--database-url",
-            &database,
-            "--nats-url",
-            &nats,
-            "--nats-subject",
-            &subject,
-        ];
-        flags.extend_from_slice(extra);
-        let a = Served::start_env(dirs.0.path(), &flags, env);
-        let b = Served::start_env(dirs.1.path(), &flags, env);
+        let node = |dir: &std::path::Path, nats: &str| {
+            let mut flags = vec![
+                "--admin-token",
+                ADMIN,
+                "--rate-limit",
+                "off",
+                "--webhook-allow-private",
+                "--database-url",
+                &database,
+                "--nats-url",
+                nats,
+                "--nats-subject",
+                &subject,
+            ];
+            flags.extend_from_slice(extra);
+            Served::start_env(dir, &flags, env)
+        };
+        let a = node(dirs.0.path(), &nats_a);
+        let b = node(dirs.1.path(), &nats_b);
         Some(Cluster {
             a,
             b,
@@ -540,19 +553,59 @@ async fn both_nodes_writing_to_one_group_keep_its_sequence_gap_free() {
     assert_eq!(stored, acked, "every acknowledged message, and only those");
 }
 
-/// An `s3s-fs` (an S3-compatible server from crates.io, `.ci/s3.sh`) on a loopback port with
-/// the bucket `media`, killed when dropped; `None` (skipped) without one, except under CI.
-struct ObjectStore {
-    child: std::process::Child,
-    port: u16,
-    _root: tempfile::TempDir,
+/// A free loopback port (bound, noted, released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
-impl Drop for ObjectStore {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+/// A service the tests start (an object store, a NATS server), listening on a loopback port;
+/// killed when dropped.
+struct Listening(std::process::Child);
+
+impl Listening {
+    /// Runs `command` and waits up to 5 s for it to accept connections on `port`.
+    async fn start(command: &mut std::process::Command, port: u16) -> Listening {
+        let child = command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{command:?}: {e}"));
+        let service = Listening(child);
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_ok()
+            {
+                return service;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{command:?} did not listen on port {port} within 5 s");
     }
+
+    /// SIGKILL, no warning.
+    fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// An `s3s-fs` (an S3-compatible server from crates.io, `.ci/s3.sh`) with the bucket `media`;
+/// `None` (skipped) without one, except under CI.
+struct ObjectStore {
+    _process: Listening,
+    port: u16,
+    _root: tempfile::TempDir,
 }
 
 impl ObjectStore {
@@ -567,34 +620,20 @@ impl ObjectStore {
         };
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join("media")).unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new(binary)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", "cluster", "--secret-key", "cluster-secret"])
-            .arg(root.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let store = ObjectStore {
-            child,
+        let port = free_port();
+        let process = Listening::start(
+            std::process::Command::new(binary)
+                .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--access-key", "cluster", "--secret-key", "cluster-secret"])
+                .arg(root.path()),
+            port,
+        )
+        .await;
+        Some(ObjectStore {
+            _process: process,
             port,
             _root: root,
-        };
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Some(store);
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("s3s-fs did not listen within 5 s");
+        })
     }
 }
 
@@ -643,6 +682,225 @@ async fn node_b_serves_an_upload_made_through_node_a_from_the_shared_bucket() {
         .unwrap();
     assert_eq!(served.status().as_u16(), 200);
     assert_eq!(served.bytes().await.unwrap().as_ref(), bytes.as_slice());
+}
+
+/// Three nats-servers in one NATS cluster (full mesh of routes) on loopback.
+struct NatsCluster {
+    servers: Vec<Listening>,
+    ports: Vec<u16>,
+}
+
+impl NatsCluster {
+    /// `None` (skipped) without `nats-server` on the PATH, except under CI.
+    async fn start() -> Option<NatsCluster> {
+        let found = std::process::Command::new("nats-server")
+            .arg("--version")
+            .output()
+            .is_ok();
+        if !found {
+            assert!(
+                std::env::var("CLOUDLAKE_REQUIRE_CLUSTER").as_deref() != Ok("1"),
+                "CLOUDLAKE_REQUIRE_CLUSTER=1 but there is no nats-server (.ci/nats.sh installs it)"
+            );
+            eprintln!("skipped: no nats-server");
+            return None;
+        }
+        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let monitors: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let mut servers = Vec::new();
+        for i in 0..3 {
+            let others: Vec<String> = (0..3)
+                .filter(|&j| j != i)
+                .map(|j| format!("nats://127.0.0.1:{}", routes[j]))
+                .collect();
+            let mut command = std::process::Command::new("nats-server");
+            command
+                .args(["-a", "127.0.0.1", "-p", &ports[i].to_string()])
+                .args(["-m", &monitors[i].to_string()])
+                .args(["--cluster_name", "cloudlake-test"])
+                .args(["--cluster", &format!("nats://127.0.0.1:{}", routes[i])])
+                .args(["--routes", &others.join(",")]);
+            servers.push(Listening::start(&mut command, ports[i]).await);
+        }
+        // Routes first: a message published before they are up would reach no other server.
+        let http = reqwest::Client::new();
+        for monitor in monitors {
+            let started = Instant::now();
+            loop {
+                let routez: Value = http
+                    .get(format!("http://127.0.0.1:{monitor}/routez"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                if routez["num_routes"].as_u64() >= Some(2) {
+                    break;
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "the NATS cluster's routes did not form: {routez}"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        Some(NatsCluster { servers, ports })
+    }
+
+    /// Every server's URL, server `first` first and the others after it in turn (a node
+    /// connects to the first that answers).
+    fn urls_from(&self, first: usize) -> String {
+        (0..3)
+            .map(|i| format!("nats://127.0.0.1:{}", self.ports[(first + i) % 3]))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
+/// A person's live feed on `base`, read like a client does from the socket `ws` (already
+/// past its hello): message frames collected, and on a `resync` frame or a closed socket, a
+/// reconnect from the last cursor. Returns the message frames and the number of reconnects
+/// once `target` (when it is known, not 0) have arrived, or after 30 s.
+async fn follow(
+    base: String,
+    token: String,
+    mut ws: Ws,
+    from: i64,
+    target: tokio::sync::watch::Receiver<usize>,
+) -> (Vec<Value>, usize) {
+    let host = base.strip_prefix("http://").unwrap().to_owned();
+    let (mut frames, mut reconnects, mut cursor) = (Vec::new(), 0, from);
+    let started = Instant::now();
+    loop {
+        loop {
+            let want = *target.borrow();
+            if want > 0 && frames.len() >= want {
+                return (frames, reconnects);
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                // What came is compared with what was sent below.
+                return (frames, reconnects);
+            }
+            let frame = match tokio::time::timeout(Duration::from_millis(500), ws.next()).await {
+                Err(_) => continue,
+                Ok(Some(Ok(Message::Text(text)))) => serde_json::from_str::<Value>(&text).unwrap(),
+                Ok(Some(Ok(_))) => continue,
+                Ok(None | Some(Err(_))) => break,
+            };
+            match frame["type"].as_str() {
+                Some("message") => {
+                    cursor = frame["cursor"].as_i64().unwrap();
+                    frames.push(frame);
+                }
+                Some("resync") => {
+                    cursor = frame["cursor"].as_i64().unwrap();
+                    break;
+                }
+                _ => {}
+            }
+        }
+        reconnects += 1;
+        let url = format!("ws://{host}/api/v1/live?token={token}&cursor={cursor}");
+        ws = tokio_tungstenite::connect_async(url).await.unwrap().0;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_three_nats_servers_losing_one_mid_burst_loses_nothing_and_keeps_the_order() {
+    let Some(mut nats) = NatsCluster::start().await else {
+        return;
+    };
+    // Node A on server 0, node B on server 1: every commit of one reaches the other over a
+    // route, and the two nodes' commits interleave.
+    let Some(cluster) = Cluster::start_full(Some([nats.urls_from(0), nats.urls_from(1)]), &[], &[])
+    else {
+        return;
+    };
+    let (port, _hooks) = common::webhook_sink();
+    let tokens = setup(&cluster.a, port).await;
+    let (target_tx, target) = tokio::sync::watch::channel(0usize);
+    // Connected before the first send, so that everything sent is theirs to receive.
+    let mut readers = Vec::new();
+    for (node, token) in [
+        (&cluster.a, &tokens.users[0]),
+        (&cluster.b, &tokens.users[1]),
+    ] {
+        let (ws, hello) = live(node, token, None).await;
+        let from = hello["cursor"].as_i64().unwrap();
+        let (base, token) = (node.base.clone(), token.clone());
+        readers.push(tokio::spawn(follow(base, token, ws, from, target.clone())));
+    }
+    let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let senders: Vec<_> = [&cluster.a, &cluster.b]
+        .into_iter()
+        .map(|node| {
+            let (base, bot) = (node.base.clone(), tokens.bot.clone());
+            let requests = requests.clone();
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let mut sent = Vec::new();
+                for i in 0..150 {
+                    sent.extend(send_to_groups(&http, &base, &bot, &format!("{base} {i}")).await);
+                    requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                sent
+            })
+        })
+        .collect();
+    // A third of the way into the burst, node B's NATS server dies with no warning.
+    while requests.load(std::sync::atomic::Ordering::Relaxed) < 100 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    nats.servers[1].kill();
+    let mut sent = Vec::new();
+    for sender in senders {
+        sent.extend(sender.await.unwrap());
+    }
+    target_tx.send(sent.len()).unwrap();
+    for reader in readers {
+        let (frames, reconnects) = reader.await.unwrap();
+        eprintln!("{} messages, {reconnects} reconnects", frames.len());
+        let got: Vec<String> = msg_ids(&frames);
+        let missing: Vec<&String> = sent.iter().filter(|id| !got.contains(id)).collect();
+        assert!(
+            missing.is_empty(),
+            "{} of {} arrived; missing {missing:?}; cursors heard {:?}",
+            got.len(),
+            sent.len(),
+            frames
+                .iter()
+                .map(|f| (
+                    f["cursor"].as_i64().unwrap(),
+                    f["message"]["msgId"]
+                        .as_str()
+                        .unwrap()
+                        .get(..6)
+                        .unwrap_or("")
+                        .to_owned()
+                ))
+                .collect::<Vec<_>>()
+        );
+        assert_eq!(got.len(), sent.len(), "as many as were sent");
+        let unique: HashSet<&String> = got.iter().collect();
+        assert_eq!(unique.len(), got.len(), "each once");
+        assert_eq!(unique, sent.iter().collect::<HashSet<_>>(), "every one");
+        // In commit order: cursors increase, and each group's seq goes 1, 2, 3… with no gap.
+        let cursors: Vec<i64> = frames
+            .iter()
+            .map(|f| f["cursor"].as_i64().unwrap())
+            .collect();
+        assert!(cursors.windows(2).all(|w| w[0] < w[1]), "cursors increase");
+        for group in GROUPS {
+            let seqs: Vec<i64> = frames
+                .iter()
+                .filter(|f| f["message"]["chatId"] == group)
+                .map(|f| f["message"]["seq"].as_i64().unwrap())
+                .collect();
+            assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "{group}");
+        }
+    }
 }
 
 #[test]

@@ -14,6 +14,7 @@
 
 pub mod frame;
 pub mod nats;
+mod order;
 mod publisher;
 pub mod sink;
 pub mod wire;
@@ -86,10 +87,12 @@ pub trait Bus: Send + Sync + 'static {
         let _ = wake;
     }
 
-    /// Publishes what one commit produced: its changes (possibly none) and its wake-up (if
-    /// any). The default calls [`Bus::publish`] and [`Bus::publish_wake`]; a bus between
-    /// nodes sends both as one message.
-    fn publish_commit(&self, changes: Vec<Change>, wake: Option<&Wake>) {
+    /// Publishes what one commit produced: its changes (possibly none), its wake-up (if any)
+    /// and its number in the cluster's order (PostgreSQL, see [`crate::store::Commit::number`]).
+    /// The default calls [`Bus::publish`] and [`Bus::publish_wake`]; a bus between nodes sends
+    /// all three as one message.
+    fn publish_commit(&self, changes: Vec<Change>, wake: Option<&Wake>, number: Option<i64>) {
+        let _ = number;
         if !changes.is_empty() {
             self.publish(changes);
         }

@@ -19,8 +19,12 @@
 //!
 //! That reasoning holds for nodes connected to one nats-server. Across a cluster of NATS
 //! servers a message reaches the other servers' subscribers over routes, after this node's
-//! echo, and two nodes on different servers can be seen in different orders; a late frame is
-//! then skipped by cursor, not lost from storage, and shows after the client's next resync.
+//! echo, and two nodes on different servers could be heard in different orders. On
+//! PostgreSQL every commit therefore carries its number in the cluster, and each node's
+//! listener puts what it hears back in that order ([`super::order`]). Nodes connect to the
+//! first server of `--nats-url` that answers, in the order given (not a random one), so
+//! that with the same list everywhere they normally share one server and nothing waits on a
+//! route; the others are where they go when it is lost.
 //!
 //! # Failures
 //!
@@ -45,8 +49,10 @@ use futures_util::{FutureExt, StreamExt};
 use tokio::runtime::Handle;
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
+use tokio::time::Instant;
 
-use super::wire::{self, Batch};
+use super::order::{CommitOrder, HOLD};
+use super::wire::{self, Batch, CommitPart};
 use super::{Bus, Change};
 use crate::config::{DEFAULT_NATS_SUBJECT, redact_url};
 use crate::gateway::Gateway;
@@ -163,17 +169,26 @@ impl NatsBus {
         let events_url = url.clone();
         let events_gateway = gateway.clone();
         let disconnected = Arc::new(AtomicBool::new(false));
+        let servers: Vec<&str> = options
+            .url
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .collect();
         let client = async_nats::ConnectOptions::new()
             .name(format!("cloudlake {node}"))
             .connection_timeout(options.connect_timeout)
             // Never give up reconnecting: a node without its bus still serves from storage,
             // and should hear the others again as soon as NATS is back.
             .max_reconnects(None)
+            // The servers in the order given: see "Order" above.
+            .retain_servers_order()
             .event_callback(move |event| {
                 on_event(event, &events_url, &events_gateway, &disconnected);
                 std::future::ready(())
             })
-            .connect(options.url.as_str())
+            // async-nats reads one URL from a string: a list is given to it as a list.
+            .connect(servers.as_slice())
             .await
             .map_err(|source| NatsError::Connect {
                 url: url.clone(),
@@ -289,16 +304,16 @@ impl NatsBus {
 
 impl Bus for NatsBus {
     fn publish(&self, changes: Vec<Change>) {
-        self.publish_commit(changes, None);
+        self.publish_commit(changes, None, None);
     }
 
     fn publish_wake(&self, wake: &Wake) {
-        self.publish_commit(Vec::new(), Some(wake));
+        self.publish_commit(Vec::new(), Some(wake), None);
     }
 
     /// Blocks until the batch is through NATS (or the publish timeout): call it from a plain
     /// thread, never from an async task (`block_on` panics there).
-    fn publish_commit(&self, changes: Vec<Change>, wake: Option<&Wake>) {
+    fn publish_commit(&self, changes: Vec<Change>, wake: Option<&Wake>, number: Option<i64>) {
         if changes.is_empty() && wake.is_none() {
             return;
         }
@@ -309,41 +324,82 @@ impl Bus for NatsBus {
         let max = Some(shared.client.max_payload())
             .filter(|&m| m > 0)
             .unwrap_or(1024 * 1024);
-        let mut payloads = Vec::new();
-        split(
-            &shared.node,
-            &mut seq,
-            changes,
-            wake.cloned(),
-            max,
-            &mut payloads,
-        );
+        let payloads = encode_commit(&shared.node, &mut seq, changes, wake.cloned(), number, max);
         self.send(payloads);
     }
 }
 
-/// Encodes `changes` (and `wake`, with the last part) into messages no larger than `max`
-/// bytes, halving the batch until each part fits; each part takes the next sequence number.
-/// A single change that cannot fit is dropped, with its number: subscribers see the gap and
-/// resync.
+/// Room left in each message for the commit's part numbers, which are known only once the
+/// commit has been split.
+const PART_HEADROOM: usize = 64;
+
+/// Encodes one commit into messages no larger than `max` bytes, each with the next sequence
+/// number (and, when numbered, its part of the commit). A commit that fits is encoded once.
+fn encode_commit(
+    node: &str,
+    seq: &mut u64,
+    changes: Vec<Change>,
+    wake: Option<Wake>,
+    number: Option<i64>,
+    max: usize,
+) -> Vec<(u64, Bytes)> {
+    let whole = Batch {
+        node: node.to_owned(),
+        seq: Some(*seq + 1),
+        commit: number.map(|number| CommitPart {
+            number,
+            part: 0,
+            parts: 1,
+        }),
+        changes,
+        wake,
+    };
+    let payload = wire::encode(&whole);
+    if payload.len() <= max {
+        *seq += 1;
+        return vec![(*seq, payload)];
+    }
+    let mut pieces = Vec::new();
+    let limit = max.saturating_sub(PART_HEADROOM);
+    split(node, seq, whole.changes, whole.wake, limit, &mut pieces);
+    let parts = u32::try_from(pieces.len()).unwrap_or(u32::MAX);
+    pieces
+        .into_iter()
+        .enumerate()
+        .map(|(part, mut batch)| {
+            batch.commit = number.map(|number| CommitPart {
+                number,
+                part: u32::try_from(part).unwrap_or(u32::MAX),
+                parts,
+            });
+            let seq = batch.seq.unwrap_or_default();
+            (seq, wire::encode(&batch))
+        })
+        .collect()
+}
+
+/// Halves `changes` (with `wake` going with the last part) until each part encodes within
+/// `max` bytes; each part takes the next sequence number. A single change that cannot fit is
+/// dropped, with its number: subscribers see the gap and resync.
 fn split(
     node: &str,
     seq: &mut u64,
     changes: Vec<Change>,
     wake: Option<Wake>,
     max: usize,
-    out: &mut Vec<(u64, Bytes)>,
+    out: &mut Vec<Batch>,
 ) {
     *seq += 1;
     let batch = Batch {
         node: node.to_owned(),
         seq: Some(*seq),
+        commit: None,
         changes,
         wake,
     };
-    let payload = wire::encode(&batch);
-    if payload.len() <= max {
-        out.push((*seq, payload));
+    let size = wire::encode(&batch).len();
+    if size <= max {
+        out.push(batch);
         return;
     }
     *seq -= 1;
@@ -354,7 +410,7 @@ fn split(
         *seq += 1;
         crate::metrics::metrics().bus_publish_failures.inc();
         tracing::error!(
-            bytes = payload.len(),
+            bytes = size,
             max,
             "a change is larger than NATS's max_payload; it is left out and clients resync"
         );
@@ -379,6 +435,7 @@ impl Bus for Ephemeral {
         let payload = wire::encode(&Batch {
             node: shared.node.clone(),
             seq: None,
+            commit: None,
             changes,
             wake: None,
         });
@@ -398,8 +455,8 @@ impl Bus for Ephemeral {
     }
 }
 
-/// The subscription's task: every message to the gateway, wake-ups to the store, and a
-/// resync when messages were lost.
+/// The subscription's task: every message to the gateway in the cluster's commit order
+/// ([`CommitOrder`]), wake-ups to the store, and a resync when messages were lost.
 async fn listen(
     mut subscriber: Subscriber,
     me: String,
@@ -410,8 +467,27 @@ async fn listen(
     // The last sequence number heard from each node. (One entry per node start: a handful
     // of strings over a cluster's life.)
     let mut last: HashMap<String, u64> = HashMap::new();
-    // Ends only when the client is closed: async-nats re-subscribes after a reconnect.
-    while let Some(message) = subscriber.next().await {
+    let mut order = CommitOrder::new();
+    let deliver = |batch: Batch| deliver(batch, &me, &gateway, &store);
+    loop {
+        let heard = match order.deadline() {
+            None => subscriber.next().await,
+            Some(deadline) => tokio::select! {
+                heard = subscriber.next() => heard,
+                () = tokio::time::sleep_until(deadline) => {
+                    tracing::warn!(
+                        waited_ms = HOLD.as_millis() as u64,
+                        "a commit did not arrive over the NATS bus; live sessions resync"
+                    );
+                    crate::metrics::metrics().bus_resyncs.inc();
+                    gateway.resync_all();
+                    order.skip(Instant::now()).into_iter().for_each(deliver);
+                    continue;
+                }
+            },
+        };
+        // Ends only when the client is closed: async-nats re-subscribes after a reconnect.
+        let Some(message) = heard else { break };
         let batch = match wire::decode(message.payload) {
             Ok(batch) => batch,
             Err(e) => {
@@ -433,33 +509,45 @@ async fn listen(
                 }
                 _ => {}
             }
-        }
-        let own = batch.node == me;
-        if !batch.changes.is_empty() {
-            let changes = batch.changes;
-            // A panic while routing one message must not end the node's only subscription.
-            if catch_unwind(AssertUnwindSafe(|| gateway.publish(changes))).is_err() {
-                tracing::error!("routing a message from the NATS bus panicked");
+            // The echo says "the server has it", which is all the publishing writer waits
+            // for: not for earlier commits of other nodes still on their way over a route.
+            if batch.node == me {
+                echo.send_if_modified(|heard| {
+                    let newer = seq > *heard;
+                    if newer {
+                        *heard = seq;
+                    }
+                    newer
+                });
             }
         }
-        // The node that committed has woken its own deliverers already.
-        if let Some(wake) = batch.wake
-            && !own
-            && let Some(waker) = store.get()
-        {
-            waker.wake(wake);
-        }
-        if own && let Some(seq) = batch.seq {
-            echo.send_if_modified(|heard| {
-                let newer = seq > *heard;
-                if newer {
-                    *heard = seq;
-                }
-                newer
-            });
+        match batch.commit {
+            Some(part) => order
+                .take(part, batch, Instant::now())
+                .into_iter()
+                .for_each(deliver),
+            None => deliver(batch),
         }
     }
     tracing::warn!("the NATS subscription has ended: this node no longer hears the bus");
+}
+
+/// One bus message's changes to the gateway, and its wake-up (another node's) to the store.
+fn deliver(batch: Batch, me: &str, gateway: &Gateway, store: &OnceLock<LocalWaker>) {
+    if !batch.changes.is_empty() {
+        let changes = batch.changes;
+        // A panic while routing one message must not end the node's only subscription.
+        if catch_unwind(AssertUnwindSafe(|| gateway.publish(changes))).is_err() {
+            tracing::error!("routing a message from the NATS bus panicked");
+        }
+    }
+    // The node that committed has woken its own deliverers already.
+    if let Some(wake) = batch.wake
+        && batch.node != me
+        && let Some(waker) = store.get()
+    {
+        waker.wake(wake);
+    }
 }
 
 /// Logs the client's connection events; after a disconnection, the node heard nothing for a
@@ -514,25 +602,24 @@ mod tests {
     }
 
     #[test]
-    fn an_oversized_batch_is_split_in_order_with_the_wake_last() {
+    fn an_oversized_commit_is_split_in_order_with_its_parts_and_the_wake_last() {
         let frame = |cursor: i64| Change::Chat {
             cursor,
             chat_key: "g:1".into(),
             frame: super::super::frame::Frame::Encoded(Arc::from("x".repeat(300))),
         };
         let mut seq = 4;
-        let mut out = Vec::new();
         let wake = Wake {
             bots: vec!["b1".into()],
             dispatcher: false,
         };
-        split(
+        let out = encode_commit(
             "n",
             &mut seq,
             (1..=8).map(frame).collect(),
             Some(wake.clone()),
+            Some(77),
             1000,
-            &mut out,
         );
         assert!(out.len() > 1);
         assert_eq!(seq, 4 + out.len() as u64);
@@ -542,6 +629,14 @@ mod tests {
             let batch = wire::decode(payload.clone()).expect("decodes");
             assert_eq!(batch.seq, Some(*n));
             assert_eq!(*n, 5 + i as u64);
+            assert_eq!(
+                batch.commit,
+                Some(CommitPart {
+                    number: 77,
+                    part: i as u32,
+                    parts: out.len() as u32
+                })
+            );
             let last = i == out.len() - 1;
             assert_eq!(batch.wake.as_ref(), last.then_some(&wake));
             for change in batch.changes {
@@ -551,5 +646,18 @@ mod tests {
             }
         }
         assert_eq!(cursors, (1..=8).collect::<Vec<_>>());
+
+        // One that fits is one message, part 0 of 1.
+        let out = encode_commit("n", &mut seq, vec![frame(9)], None, Some(78), 1000);
+        assert_eq!(out.len(), 1);
+        let batch = wire::decode(out[0].1.clone()).expect("decodes");
+        assert_eq!(
+            batch.commit,
+            Some(CommitPart {
+                number: 78,
+                part: 0,
+                parts: 1
+            })
+        );
     }
 }

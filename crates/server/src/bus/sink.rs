@@ -55,5 +55,6 @@ pub(super) fn publish(bus: &dyn Bus, commit: Commit) {
     bus.publish_commit(
         super::frame::changes(commit.records),
         commit.wake.as_deref(),
+        commit.number,
     );
 }

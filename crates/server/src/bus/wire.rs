@@ -4,7 +4,7 @@
 //! The layout is a compact JSON header, a newline, then the frames' texts back to back:
 //!
 //! ```text
-//! {"v":1,"node":"…","seq":7,"c":[{"t":"chat","cursor":41,"chat":"g:1","len":230},…],"wake":{…}}\n
+//! {"v":1,"node":"…","seq":7,"commit":[12,0,1],"c":[{"t":"chat","cursor":41,"chat":"g:1","len":230},…],"wake":{…}}\n
 //! <230 bytes of frame JSON><…>
 //! ```
 //!
@@ -37,10 +37,37 @@ pub struct Batch {
     /// The publishing node's sequence number for committed batches (1, 2, 3, … with no gap
     /// unless a message was lost); `None` for ephemeral frames, which may be dropped.
     pub seq: Option<u64>,
+    /// Which part of which cluster commit this is (PostgreSQL; see
+    /// [`crate::store::Commit::number`]), by which listeners put commits back in order.
+    pub commit: Option<CommitPart>,
     /// The changes, in commit order.
     pub changes: Vec<Change>,
     /// Bots whose deliverers must look at the outbox again.
     pub wake: Option<Wake>,
+}
+
+/// A commit's place in the cluster's order: its number, and which of its messages this is (a
+/// commit too large for one NATS message is sent as several, in order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommitPart {
+    /// The commit's number.
+    pub number: i64,
+    /// This message's index among the commit's messages, from 0.
+    pub part: u32,
+    /// How many messages the commit was sent as.
+    pub parts: u32,
+}
+
+impl CommitPart {
+    /// The message that comes after this one in the cluster's order: the next part of the
+    /// same commit, or the next commit's first.
+    pub fn successor(self) -> (i64, u32) {
+        if self.part + 1 < self.parts {
+            (self.number, self.part + 1)
+        } else {
+            (self.number + 1, 0)
+        }
+    }
 }
 
 /// Why a bus message could not be read.
@@ -61,6 +88,9 @@ pub enum WireError {
     /// A frame is not UTF-8.
     #[error("a frame is not UTF-8")]
     Utf8,
+    /// A commit's part number is not below its number of parts.
+    #[error("a commit part beyond its parts")]
+    Commit,
     /// A closed session's hash is not 64 hex digits.
     #[error("a closed session is not 64 hex digits")]
     Session,
@@ -89,6 +119,9 @@ struct Header {
     node: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     seq: Option<u64>,
+    /// `[number, part, parts]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    commit: Option<(i64, u32, u32)>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     c: Vec<WireChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -147,6 +180,7 @@ pub fn encode(batch: &Batch) -> Bytes {
         v: WIRE_VERSION,
         node: batch.node.clone(),
         seq: batch.seq,
+        commit: batch.commit.map(|c| (c.number, c.part, c.parts)),
         c: Vec::with_capacity(batch.changes.len()),
         wake: batch.wake.as_ref().map(|w| WireWake {
             bots: w.bots.clone(),
@@ -275,9 +309,19 @@ pub fn decode(payload: Bytes) -> Result<Batch, WireError> {
     if at != body.len() {
         return Err(WireError::Length);
     }
+    let commit = match header.commit {
+        Some((number, part, parts)) if part < parts => Some(CommitPart {
+            number,
+            part,
+            parts,
+        }),
+        Some(_) => return Err(WireError::Commit),
+        None => None,
+    };
     Ok(Batch {
         node: header.node,
         seq: header.seq,
+        commit,
         changes,
         wake: header.wake.map(|w| Wake {
             bots: w.bots,
@@ -319,6 +363,11 @@ mod tests {
         Batch {
             node: "node-1".into(),
             seq: Some(42),
+            commit: Some(CommitPart {
+                number: 9_007_199_254,
+                part: 1,
+                parts: 3,
+            }),
             changes: vec![
                 Change::Chat {
                     cursor: 7,
@@ -375,6 +424,7 @@ mod tests {
         let decoded = decode(encode(&batch)).expect("decodes");
         assert_eq!(decoded.node, batch.node);
         assert_eq!(decoded.seq, batch.seq);
+        assert_eq!(decoded.commit, batch.commit);
         assert_eq!(decoded.wake, batch.wake);
         let before: Vec<String> = batch.changes.iter().map(describe).collect();
         let after: Vec<String> = decoded.changes.iter().map(describe).collect();
@@ -399,6 +449,7 @@ mod tests {
             Batch {
                 node: "n".into(),
                 seq: Some(1),
+                commit: None,
                 changes: Vec::new(),
                 wake: Some(Wake {
                     bots: Vec::new(),
@@ -433,6 +484,12 @@ mod tests {
         assert!(matches!(
             decode(Bytes::from_static(b"{\"v\":2,\"node\":\"n\"}\n")),
             Err(WireError::Version(2))
+        ));
+        assert!(matches!(
+            decode(Bytes::from_static(
+                b"{\"v\":1,\"node\":\"n\",\"commit\":[5,2,2]}\n"
+            )),
+            Err(WireError::Commit)
         ));
         assert!(matches!(
             decode(Bytes::from_static(b"[1]\n")),

@@ -742,6 +742,15 @@ CREATE TABLE bot_clicks (
 CREATE INDEX bot_clicks_by_message ON bot_clicks (msg_id, user_id);
 CREATE INDEX bot_clicks_by_time ON bot_clicks (clicked_at);
 "#,
+    // 13: the cluster's commit counter (no SQLite counterpart: one writer needs none). See
+    // `store::writer`'s `next_commit_number`.
+    r#"
+CREATE TABLE cluster_commits (
+    id          INT PRIMARY KEY CHECK (id = 1),
+    last        BIGINT NOT NULL
+);
+INSERT INTO cluster_commits (id, last) VALUES (1, 0);
+"#,
 ];
 
 /// Direct messages between two users: one row per ordered pair (`user_lo < user_hi`, compared

@@ -15,6 +15,12 @@ pub struct Commit {
     /// The bots (and dispatcher) whose deliverable events it changed; this node's deliverers
     /// are woken by the store itself, the sink tells other nodes.
     pub wake: Option<Arc<Wake>>,
+    /// On PostgreSQL, the commit's number in the cluster: 1, 2, 3… over the commits of every
+    /// node that had something to tell, in commit order, with no gaps among those committed.
+    /// A listener that hears commits out of order (NATS servers in a cluster pass messages on
+    /// over routes) puts them back in order by it, and knows a commit is missing when one
+    /// does not come. `None` with one writer (SQLite), whose commits need no such number.
+    pub number: Option<i64>,
 }
 
 impl Commit {

@@ -371,6 +371,19 @@ fn run_batch(
             break;
         }
     }
+    // Numbered last, just before COMMIT, and only when there is something to tell: a commit
+    // that takes a number is one the listeners will hear of (or, if its publish fails, miss
+    // and resync for).
+    let mut number = None;
+    if !aborted && conn.is_postgres() && (!records.is_empty() || !wake.is_empty()) {
+        match next_commit_number(conn) {
+            Ok(n) => number = Some(n),
+            Err(e) => {
+                tracing::error!(error = %e, "could not number a commit");
+                aborted = true;
+            }
+        }
+    }
     let commit = if aborted {
         tracing::error!("a write failed after changing data: the whole batch is rolled back");
         let _ = conn.execute_batch("ROLLBACK");
@@ -399,8 +412,21 @@ fn run_batch(
     Committed {
         done,
         commit,
-        changed: Commit { records, wake },
+        changed: Commit {
+            records,
+            wake,
+            number,
+        },
     }
+}
+
+/// The next number of the cluster's commits (see [`Commit::number`]). Taken inside the
+/// batch's transaction, under the cluster-wide write lock: a rolled-back batch gives its
+/// number back, so the numbers of committed batches have no gaps.
+fn next_commit_number(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("UPDATE cluster_commits SET last = last + 1 WHERE id = 1 RETURNING last")?
+        .query_row([], |row| row.get(0))?)
 }
 
 #[cfg(test)]
