@@ -903,6 +903,57 @@ async fn on_three_nats_servers_losing_one_mid_burst_loses_nothing_and_keeps_the_
     }
 }
 
+#[tokio::test]
+async fn what_node_a_remembers_between_batches_gives_way_to_a_change_made_on_node_b() {
+    let (port, _hooks) = common::webhook_sink();
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let tokens = setup(&cluster.a, port).await;
+    let http = reqwest::Client::new();
+    // Node A's writer looks up the bot's groups and name once and keeps them while no other
+    // node commits (issue 18's fast path); node B's commits must end that.
+    assert_eq!(
+        send_to_groups(&http, &cluster.a.base, &tokens.bot, "before")
+            .await
+            .len(),
+        2
+    );
+    admin(
+        &cluster.b,
+        reqwest::Method::DELETE,
+        &format!("/groups/{}/bots/{BOT}", GROUPS[0]),
+        json!({}),
+    )
+    .await;
+    let reply: Value = http
+        .post(format!(
+            "{}/open-apis/v1/bot/batch_send?token={}",
+            cluster.a.base, tokens.bot
+        ))
+        .json(
+            &json!({"recvIds": GROUPS, "recvType": "group", "contentType": "text",
+                      "content": {"text": "after"}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sent: Vec<&str> = reply["data"]["successList"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["recvId"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sent,
+        [GROUPS[1]],
+        "the group the bot left on node B: {reply}"
+    );
+}
+
 #[test]
 fn an_unreachable_database_is_a_clear_error_at_start_and_its_password_is_never_shown() {
     let dir = tempfile::tempdir().unwrap();

@@ -314,7 +314,9 @@ impl Bus for NatsBus {
     /// Blocks until the batch is through NATS (or the publish timeout): call it from a plain
     /// thread, never from an async task (`block_on` panics there).
     fn publish_commit(&self, changes: Vec<Change>, wake: Option<&Wake>, number: Option<i64>) {
-        if changes.is_empty() && wake.is_none() {
+        // A numbered commit goes out even with nothing else in it: listeners count on seeing
+        // every number.
+        if changes.is_empty() && wake.is_none() && number.is_none() {
             return;
         }
         let shared = &*self.shared;

@@ -113,6 +113,124 @@ pub struct Pg {
     /// Set when a statement failed: PostgreSQL then refuses everything until the transaction
     /// ends, so the writer must roll the batch back.
     failed: Cell<bool>,
+    /// Rows written by statements that ran (not rows still held back in `deferred`).
+    executed: Cell<u64>,
+    /// Inserted rows held back, sent together before the next statement (see
+    /// [`Connection::defer_insert`]).
+    deferred: Option<Deferred>,
+}
+
+/// Rows of one table held back by [`Connection::defer_insert`].
+struct Deferred {
+    /// `INSERT INTO t (a, b, …) VALUES ` (what the rows' placeholders follow).
+    head: &'static str,
+    /// Values per row.
+    columns: usize,
+    /// Every row's values, row after row.
+    values: Vec<Owned>,
+}
+
+/// A parameter kept past the call that gave it (see [`PgArg`]).
+enum Owned {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Owned {
+    fn of(arg: PgArg<'_>) -> Owned {
+        match arg {
+            PgArg::Null => Owned::Null,
+            PgArg::Int(v) => Owned::Int(v),
+            PgArg::Real(v) => Owned::Real(v),
+            PgArg::Text(v) => Owned::Text(v.to_owned()),
+            PgArg::Bytes(v) => Owned::Bytes(v.to_vec()),
+        }
+    }
+
+    fn arg(&self) -> PgArg<'_> {
+        match self {
+            Owned::Null => PgArg::Null,
+            Owned::Int(v) => PgArg::Int(*v),
+            Owned::Real(v) => PgArg::Real(*v),
+            Owned::Text(v) => PgArg::Text(v),
+            Owned::Bytes(v) => PgArg::Bytes(v),
+        }
+    }
+}
+
+/// How many held-back rows one statement sends: a few fixed sizes, largest first, so that a
+/// few prepared statements serve every batch.
+const DEFERRED_ROWS: [usize; 4] = [200, 50, 10, 1];
+
+/// Past this many held-back rows they are sent without waiting for the next statement.
+const MAX_DEFERRED_ROWS: usize = 1000;
+
+impl Pg {
+    /// A prepared statement for `sql` (already in PostgreSQL's `$n` form), from the cache.
+    fn prepared(&mut self, sql: &str) -> Result<postgres::Statement> {
+        if let Some(stmt) = self.statements.get(sql) {
+            return Ok(stmt.clone());
+        }
+        let client = self.client.as_mut().ok_or(DbError::Closed)?;
+        let prepared = client.prepare(sql);
+        let stmt = fail_on_error(&self.failed, prepared)?;
+        self.statements.insert(sql.to_owned(), stmt.clone());
+        Ok(stmt)
+    }
+
+    /// Sends the held-back rows, a few multi-row statements for all of them.
+    fn flush(&mut self) -> Result<()> {
+        let Some(deferred) = self.deferred.take() else {
+            return Ok(());
+        };
+        let rows: Vec<&[Owned]> = deferred.values.chunks(deferred.columns).collect();
+        let mut rows = rows.as_slice();
+        while !rows.is_empty() {
+            let size = DEFERRED_ROWS
+                .iter()
+                .copied()
+                .find(|size| *size <= rows.len())
+                .unwrap_or(1);
+            let (part, rest) = rows.split_at(size);
+            rows = rest;
+            let sql = multi_row_values(deferred.head, deferred.columns, size);
+            let stmt = self.prepared(&sql)?;
+            let args: Vec<PgArg<'_>> = part
+                .iter()
+                .flat_map(|row| row.iter().map(Owned::arg))
+                .collect();
+            let refs: Vec<&(dyn ToSql + Sync)> =
+                args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
+            let client = self.client.as_mut().ok_or(DbError::Closed)?;
+            let done = client.execute(&stmt, &refs);
+            let n = fail_on_error(&self.failed, done)?;
+            self.executed.set(self.executed.get() + n);
+        }
+        Ok(())
+    }
+}
+
+/// `head` followed by `rows` groups of `columns` placeholders `$1, $2, …`.
+fn multi_row_values(head: &str, columns: usize, rows: usize) -> String {
+    let mut sql = String::with_capacity(head.len() + rows * columns * 6);
+    sql.push_str(head);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * columns + column + 1));
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 impl Drop for Pg {
@@ -143,6 +261,8 @@ impl Connection {
                 statements: HashMap::new(),
                 changes: Cell::new(0),
                 failed: Cell::new(false),
+                executed: Cell::new(0),
+                deferred: None,
             }))),
         }
     }
@@ -168,6 +288,8 @@ impl Connection {
             Engine::Postgres(pg) => {
                 let mut guard = pg.borrow_mut();
                 let state = &mut *guard;
+                // Whatever this statement is, it sees the rows held back so far.
+                state.flush()?;
                 if let Some(stmt) = state.statements.get(sql) {
                     return Ok(Statement::Postgres(pg, stmt.clone(), is_write(sql)));
                 }
@@ -187,10 +309,73 @@ impl Connection {
             Engine::Postgres(pg) => {
                 let mut guard = pg.borrow_mut();
                 let state = &mut *guard;
+                if sql.trim_start().starts_with("ROLLBACK") {
+                    // Rolled back with the rest of the transaction.
+                    state.deferred = None;
+                } else {
+                    // COMMIT, or any other statement: after the rows held back.
+                    state.flush()?;
+                }
                 let client = state.client.as_mut().ok_or(DbError::Closed)?;
                 let done = client.batch_execute(sql);
                 fail_on_error(&state.failed, done)
             }
+        }
+    }
+
+    /// Inserts one row of `head` (`INSERT INTO t (a, b, …) VALUES `), with one value per
+    /// column in `row`. On SQLite at once (a statement built for the call: a hot path there
+    /// keeps a prepared one-row statement instead). On PostgreSQL the row is held back and sent with
+    /// the rows inserted after it, by a few multi-row statements, just before the next other
+    /// statement (a read then sees it) or the COMMIT: each statement is a network round trip,
+    /// and a batch of sends would otherwise cost one for every job. A failure then shows in
+    /// that later statement, which fails the whole batch, as a failed statement on PostgreSQL
+    /// always did. Counted in [`Connection::changes`] at once, not in
+    /// [`Connection::executed_changes`] until sent.
+    pub fn defer_insert(&self, head: &'static str, row: &[&dyn Param]) -> Result<()> {
+        match &self.engine {
+            Engine::Sqlite(_) => {
+                let placeholders = (1..=row.len())
+                    .map(|i| format!("?{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                self.prepare_cached(&format!("{head}({placeholders})"))?
+                    .execute(row)?;
+                Ok(())
+            }
+            Engine::Postgres(pg) => {
+                let mut guard = pg.borrow_mut();
+                let state = &mut *guard;
+                if state
+                    .deferred
+                    .as_ref()
+                    .is_some_and(|d| d.head != head || d.columns != row.len())
+                {
+                    state.flush()?;
+                }
+                let deferred = state.deferred.get_or_insert_with(|| Deferred {
+                    head,
+                    columns: row.len(),
+                    values: Vec::new(),
+                });
+                deferred
+                    .values
+                    .extend(row.iter().map(|value| Owned::of(value.pg())));
+                state.changes.set(state.changes.get() + 1);
+                if deferred.values.len() >= MAX_DEFERRED_ROWS * row.len() {
+                    state.flush()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Like [`Connection::changes`], without rows held back by [`Connection::defer_insert`]:
+    /// a job that leaves it unchanged ran no statement that wrote (SQLite: the same count).
+    pub fn executed_changes(&self) -> u64 {
+        match &self.engine {
+            Engine::Sqlite(conn) => conn.total_changes(),
+            Engine::Postgres(pg) => pg.borrow().executed.get(),
         }
     }
 
@@ -247,6 +432,7 @@ impl Statement<'_> {
                 let n = pg_call(pg, |client, args| client.execute(&*stmt, args), &list)?;
                 let pg = pg.borrow();
                 pg.changes.set(pg.changes.get() + n);
+                pg.executed.set(pg.executed.get() + n);
                 Ok(usize::try_from(n).unwrap_or(usize::MAX))
             }
         }
@@ -311,6 +497,7 @@ impl Statement<'_> {
         if *writes {
             let pg = pg.borrow();
             pg.changes.set(pg.changes.get() + rows.len() as u64);
+            pg.executed.set(pg.executed.get() + rows.len() as u64);
         }
         Ok(rows)
     }

@@ -186,15 +186,14 @@ impl Store {
     ) -> Result<Vec<Delivery>, StoreError> {
         self.writer
             .write_tx(move |tx| {
-                let conn = tx.conn();
-                let nickname = nickname(conn, SenderType::Bot, &bot_id)?;
+                let nickname = bot_nickname(tx, &bot_id)?;
                 let sender = Sender {
                     kind: SenderType::Bot,
                     id: &bot_id,
                     nickname: &nickname,
                 };
                 let ids: Vec<&str> = recipients.iter().map(|(id, _)| id.as_str()).collect();
-                let reachable = bot_reaches_which(conn, &bot_id, recv_type, &ids)?;
+                let reachable = bot_reaches_in_batch(tx, &bot_id, recv_type, &ids)?;
                 let targets: Vec<(Chat, &str)> = recipients
                     .iter()
                     .filter(|(recv_id, _)| reachable.contains(recv_id.as_str()))
@@ -478,6 +477,54 @@ pub(crate) fn nickname(
         .unwrap_or_default())
 }
 
+/// A sending bot's nickname, looked up once per batch on PostgreSQL (see
+/// [`super::batch_memo`]).
+fn bot_nickname(tx: &mut Tx<'_>, bot_id: &str) -> Result<String, StoreError> {
+    let conn = tx.conn();
+    if !conn.is_postgres() {
+        return nickname(conn, SenderType::Bot, bot_id);
+    }
+    if let Some(known) = tx.memo().nicknames.get(bot_id) {
+        return Ok(known.clone());
+    }
+    let found = nickname(conn, SenderType::Bot, bot_id)?;
+    tx.memo().nicknames.insert(bot_id.to_owned(), found.clone());
+    Ok(found)
+}
+
+/// [`bot_reaches_which`], asking PostgreSQL only about recipients this batch has not asked
+/// about yet (see [`super::batch_memo`]).
+fn bot_reaches_in_batch<'a>(
+    tx: &mut Tx<'_>,
+    bot_id: &str,
+    recv_type: RecvType,
+    recv_ids: &[&'a str],
+) -> Result<HashSet<&'a str>, StoreError> {
+    let conn = tx.conn();
+    if !conn.is_postgres() {
+        return bot_reaches_which(conn, bot_id, recv_type, recv_ids);
+    }
+    let group = recv_type == RecvType::Group;
+    let key = |id: &str| (bot_id.to_owned(), group, id.to_owned());
+    let unknown: Vec<&'a str> = recv_ids
+        .iter()
+        .copied()
+        .filter(|id| !tx.memo().reach.contains_key(&key(id)))
+        .collect();
+    if !unknown.is_empty() {
+        let found = bot_reaches_which(conn, bot_id, recv_type, &unknown)?;
+        for id in unknown {
+            tx.memo().reach.insert(key(id), found.contains(id));
+        }
+    }
+    let memo = tx.memo();
+    Ok(recv_ids
+        .iter()
+        .copied()
+        .filter(|id| memo.reach.get(&key(id)).copied().unwrap_or(false))
+        .collect())
+}
+
 /// Whether a bot may send to this recipient: a user must follow it, a group must have it.
 pub(crate) fn bot_may_reach(
     conn: &Connection,
@@ -624,26 +671,31 @@ pub(crate) fn append_many(
         .iter()
         .map(|_| tx.numbers().next_cursor(conn))
         .collect::<Result<Vec<i64>, StoreError>>()?;
-    let mut ids = cursors.iter();
-    for part in statement_sized(conn, &rows) {
-        let mut values: Vec<&dyn super::db::Param> = Vec::with_capacity(part.len() * 11);
-        for (row, id) in part.iter().zip(ids.by_ref()) {
-            values.extend([
-                id as &dyn super::db::Param,
-                &row.msg_id,
-                &row.chat_key,
-                &row.seq,
-                &sender_type,
-                &row.sender_id,
-                &row.content_type,
-                &row.content,
-                &row.parent_id,
-                &row.send_time,
-                &html,
-            ]);
+    for (row, id) in rows.iter().zip(&cursors) {
+        let values: [&dyn super::db::Param; 11] = [
+            id,
+            &row.msg_id,
+            &row.chat_key,
+            &row.seq,
+            &sender_type,
+            &row.sender_id,
+            &row.content_type,
+            &row.content,
+            &row.parent_id,
+            &row.send_time,
+            &html,
+        ];
+        if conn.is_postgres() {
+            // The row waits to go with the batch's other rows (see
+            // `Connection::defer_insert`): a batch of sends is then a few statements, not one
+            // (a network round trip) per job.
+            conn.defer_insert(MESSAGES_INSERT, &values)?;
+        } else {
+            // A statement is a function call here, and one-row statements measured faster
+            // than multi-row ones (BENCHMARKS.md).
+            conn.prepare_cached(MESSAGES_INSERT_ONE)?
+                .execute(values.as_slice())?;
         }
-        conn.prepare_cached(insert_statement(part.len())?)?
-            .execute(values.as_slice())?;
     }
     for (row, cursor) in rows.iter().zip(cursors) {
         tx.note_message_stored();
@@ -670,52 +722,14 @@ pub(crate) fn append_many(
     Ok(rows)
 }
 
-/// Rows per multi-row statement on PostgreSQL: a few fixed sizes, so that a few statements
-/// serve every batch and stay prepared.
-const STATEMENT_ROWS: [usize; 3] = [50, 10, 1];
+/// The `messages` insert, up to its values (see [`super::db::Connection::defer_insert`]).
+const MESSAGES_INSERT: &str = "INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, \
+     sender_id, content_type, content, parent_id, send_time, html) VALUES ";
 
-/// `items` cut into the parts to insert with one statement each. On PostgreSQL, parts of
-/// [`STATEMENT_ROWS`] sizes, largest first: each statement is a round trip, and batching them
-/// doubled batch_send's rate there. On SQLite, one row each: a statement is a function call,
-/// and multi-row inserts measured 0.73–0.78x the rate of single-row ones (BENCHMARKS.md).
-fn statement_sized<'a, T>(conn: &Connection, mut items: &'a [T]) -> Vec<&'a [T]> {
-    let mut parts = Vec::new();
-    while !items.is_empty() {
-        let size = STATEMENT_ROWS
-            .iter()
-            .copied()
-            .find(|size| *size <= items.len() && (*size == 1 || conn.is_postgres()))
-            .unwrap_or(1);
-        let (part, rest) = items.split_at(size);
-        parts.push(part);
-        items = rest;
-    }
-    parts
-}
-
-/// The `messages` insert of `rows` rows (one of [`STATEMENT_ROWS`]), built once: this is the
-/// writer's hot path.
-fn insert_statement(rows: usize) -> Result<&'static str, StoreError> {
-    static STATEMENTS: std::sync::LazyLock<Vec<(usize, String)>> = std::sync::LazyLock::new(|| {
-        STATEMENT_ROWS
-            .iter()
-            .map(|&rows| {
-                let sql = multi_row_insert(
-                    "INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, \
-                         sender_id, content_type, content, parent_id, send_time, html) VALUES ",
-                    11,
-                    rows,
-                );
-                (rows, sql)
-            })
-            .collect()
-    });
-    STATEMENTS
-        .iter()
-        .find(|(n, _)| *n == rows)
-        .map(|(_, sql)| sql.as_str())
-        .ok_or_else(|| StoreError::Internal(format!("no insert statement for {rows} rows")))
-}
+/// The same for one row.
+const MESSAGES_INSERT_ONE: &str = "INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, \
+     sender_id, content_type, content, parent_id, send_time, html) \
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 
 /// Replaces the content of a message `bot_id` sent into `chat`, in the caller's write (see
 /// [`Store::edit_from_bot`]); false when there is no such message.
@@ -785,26 +799,6 @@ pub(crate) fn edit_bot_message(
     }
     log(tx, LogKind::Edit, message, edit.send_time)?;
     Ok(true)
-}
-
-/// `head` followed by `rows` groups of `columns` numbered placeholders.
-fn multi_row_insert(head: &str, columns: usize, rows: usize) -> String {
-    let mut sql = String::with_capacity(head.len() + rows * columns * 5);
-    sql.push_str(head);
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("?{}", row * columns + column + 1));
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 /// Runs one of the content-replacing UPDATEs (`?1` the message ID, `?2` its chat key, `?3` its

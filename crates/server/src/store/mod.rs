@@ -22,6 +22,7 @@
 //! business. `layering.rs` fails the build's tests if this module names any module of the
 //! server but `clock`, `ids`, `secret` and `metrics`.
 
+mod batch_memo;
 mod boards;
 mod bot_profile;
 mod bot_settings;

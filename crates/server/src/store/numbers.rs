@@ -4,8 +4,8 @@
 //!
 //! A chat not remembered is read from the `(chat_key, seq)` index, a number is remembered only
 //! once its row is written, and everything is forgotten when a batch does not commit (the
-//! numbers handed out in it were never stored) and, on PostgreSQL, before every batch
-//! (another node may have written since). No `chats` counter row is written per message: one
+//! numbers handed out in it were never stored) and, on PostgreSQL, before a batch when another
+//! node has committed since (see [`Numbers::still_valid`]). No `chats` counter row is written per message: one
 //! B-tree write less per recipient. Gaps in cursors (a job that took one and then failed) do
 //! no harm: cursors only have to increase.
 
@@ -29,6 +29,9 @@ pub(crate) const LAST_CURSOR: &str = "SELECT MAX(last) FROM (\
 pub(crate) struct Numbers {
     cursor: Option<i64>,
     last_seq: HashMap<String, i64>,
+    /// On PostgreSQL, the cluster's commit number when the numbers above were last known to
+    /// be right (see [`Numbers::still_valid`]).
+    cluster_commit: Option<i64>,
 }
 
 impl Numbers {
@@ -78,5 +81,26 @@ impl Numbers {
     pub(crate) fn forget(&mut self) {
         self.last_seq.clear();
         self.cursor = None;
+        self.cluster_commit = None;
+    }
+
+    /// On PostgreSQL, at the start of a batch (under the cluster's write lock): whether the
+    /// cluster's last commit number is still `last`, the one this writer knew its numbers at.
+    /// If not, another node has written since and they are forgotten. Every commit that
+    /// appends, edits or removes messages has something to tell and takes a number, so an
+    /// unchanged number means nobody else has touched them: the reads they save (a sequence
+    /// number per chat and the last cursor, one round trip each) are most of a batch's.
+    pub(crate) fn still_valid(&mut self, last: i64) -> bool {
+        let valid = self.cluster_commit == Some(last);
+        if !valid {
+            self.forget();
+            self.cluster_commit = Some(last);
+        }
+        valid
+    }
+
+    /// This writer's own commit took the cluster's number `number`.
+    pub(crate) fn committed_as(&mut self, number: i64) {
+        self.cluster_commit = Some(number);
     }
 }

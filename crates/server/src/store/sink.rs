@@ -16,9 +16,10 @@ pub struct Commit {
     /// are woken by the store itself, the sink tells other nodes.
     pub wake: Option<Arc<Wake>>,
     /// On PostgreSQL, the commit's number in the cluster: 1, 2, 3… over the commits of every
-    /// node that had something to tell, in commit order, with no gaps among those committed.
-    /// A listener that hears commits out of order (NATS servers in a cluster pass messages on
-    /// over routes) puts them back in order by it, and knows a commit is missing when one
+    /// node that wrote anything, in commit order, with no gaps among those committed. Every
+    /// numbered commit is handed to the sink, even one with nothing else to tell, so that a
+    /// listener that hears commits out of order (NATS servers in a cluster pass messages on
+    /// over routes) can put them back in order by it, and knows a commit is missing when one
     /// does not come. `None` with one writer (SQLite), whose commits need no such number.
     pub number: Option<i64>,
 }
@@ -26,7 +27,7 @@ pub struct Commit {
 impl Commit {
     /// Whether there is nothing to tell.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.wake.is_none()
+        self.records.is_empty() && self.wake.is_none() && self.number.is_none()
     }
 }
 

@@ -1,8 +1,9 @@
 //! A write job's transaction context: the connection inside the batch's transaction, the
-//! writer's numbers, and what the job leaves for after the commit (its records, the
+//! writer's numbers, the batch's memo of lookups, and what the job leaves for after the commit (its records, the
 //! deliverers to wake, the messages it stored). One value a job receives, instead of state
 //! kept on the writer thread on the side.
 
+use super::batch_memo::BatchMemo;
 use super::db::Connection;
 use super::numbers::Numbers;
 use super::outbox::Wake;
@@ -12,6 +13,7 @@ use super::record::Record;
 pub(crate) struct Tx<'a> {
     conn: &'a Connection,
     numbers: &'a mut Numbers,
+    memo: &'a mut BatchMemo,
     pub(super) records: Vec<Record>,
     pub(super) wake: Wake,
     pub(super) stored: u64,
@@ -19,10 +21,15 @@ pub(crate) struct Tx<'a> {
 
 impl<'a> Tx<'a> {
     /// A context for one job on `conn`.
-    pub(super) fn new(conn: &'a Connection, numbers: &'a mut Numbers) -> Self {
+    pub(super) fn new(
+        conn: &'a Connection,
+        numbers: &'a mut Numbers,
+        memo: &'a mut BatchMemo,
+    ) -> Self {
         Tx {
             conn,
             numbers,
+            memo,
             records: Vec::new(),
             wake: Wake::default(),
             stored: 0,
@@ -38,6 +45,11 @@ impl<'a> Tx<'a> {
     /// The writer's cursor and sequence numbers.
     pub(crate) fn numbers(&mut self) -> &mut Numbers {
         self.numbers
+    }
+
+    /// What this batch has looked up already (PostgreSQL).
+    pub(crate) fn memo(&mut self) -> &mut BatchMemo {
+        self.memo
     }
 
     /// Records a change for the commit sink, published only if the job and its commit succeed.

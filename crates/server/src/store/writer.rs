@@ -22,6 +22,7 @@ use std::thread::JoinHandle;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::batch_memo::BatchMemo;
 use super::db::Connection;
 use super::numbers::Numbers;
 use super::outbox::Wake;
@@ -227,16 +228,32 @@ enum Finish {
 /// to be the same on every node: "clou" in ASCII.)
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
-/// Opens a batch's transaction; on PostgreSQL, first takes the cluster-wide write lock.
-fn begin(conn: &Connection, numbers: &mut Numbers) -> Result<(), super::db::DbError> {
+/// Opens a batch's transaction; on PostgreSQL, first takes the cluster-wide write lock, and
+/// drops what this writer remembers (numbers, the memo of lookups) if another node has
+/// committed since its last batch.
+fn begin(
+    conn: &Connection,
+    numbers: &mut Numbers,
+    memo: &mut BatchMemo,
+) -> Result<(), super::db::DbError> {
     if !conn.is_postgres() {
         return conn.execute_batch("BEGIN IMMEDIATE");
     }
     conn.execute_batch(&format!("SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK})"))?;
-    // Another node may have appended to any chat since this writer last held the lock: the
-    // sequence numbers and the last cursor it remembers are stale.
-    numbers.forget();
-    conn.execute_batch("BEGIN").inspect_err(|_| unlock(conn))
+    conn.execute_batch("BEGIN").inspect_err(|_| unlock(conn))?;
+    // Read inside the transaction, after the lock: a snapshot taken before it could miss
+    // the commit of the node that held it last.
+    let last = conn
+        .prepare_cached("SELECT last FROM cluster_commits WHERE id = 1")
+        .and_then(|mut stmt| stmt.query_row([], |row| row.get::<_, i64>(0)))
+        .inspect_err(|_| {
+            let _ = conn.execute_batch("ROLLBACK");
+            unlock(conn);
+        })?;
+    if !numbers.still_valid(last) {
+        memo.clear();
+    }
+    Ok(())
 }
 
 /// Releases the cluster-wide write lock (PostgreSQL), once the batch's changes are out.
@@ -260,6 +277,8 @@ fn run(
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut numbers = Numbers::default();
+    // Kept from batch to batch while no other node writes in between (see `begin`).
+    let mut memo = BatchMemo::default();
     // Ends when the queue is closed (by `Closer`, or by every sender being dropped) and
     // empty, so queued writes finish.
     while let Some(first) = jobs.blocking_recv() {
@@ -295,7 +314,7 @@ fn run(
                 }
             }
         }
-        let committed = run_batch(&conn, &mut numbers, batch.drain(..));
+        let committed = run_batch(&conn, &mut numbers, &mut memo, batch.drain(..));
         match &finish {
             Finish::Now(outlet) => outlet.finish(committed),
             Finish::AfterSync(syncer) => syncer.finish(committed),
@@ -313,13 +332,14 @@ fn run(
 fn run_batch(
     conn: &Connection,
     numbers: &mut Numbers,
+    memo: &mut BatchMemo,
     batch: impl Iterator<Item = Job>,
 ) -> Committed {
     let mut done: Vec<(Completion, bool)> = Vec::new();
     let mut records: Vec<Record> = Vec::new();
     let mut wake = Wake::default();
     let mut stored = 0;
-    match begin(conn, numbers) {
+    match begin(conn, numbers, memo) {
         Ok(()) => {}
         Err(e) => {
             // Nothing runs. Dropping a job drops its reply channel, which its caller sees as
@@ -334,14 +354,18 @@ fn run_batch(
         }
     }
     let mut aborted = false;
+    let batch_start = conn.changes();
     for job in batch {
         let before = conn.changes();
+        let executed_before = conn.executed_changes();
         // A job is our own code, but a panic in one must not take down the writer and every
         // write queued behind it: catch it, and treat it like a failed job (its reply channel
         // is dropped: its caller sees `WriteAborted`, reported as an internal error).
-        let mut tx = Tx::new(conn, numbers);
+        let mut tx = Tx::new(conn, numbers, memo);
         let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
         let wrote = conn.changes() != before;
+        // A statement of its own that wrote may have changed what the memo holds.
+        let memo_stale = conn.executed_changes() != executed_before;
         // On PostgreSQL a failed statement spoils the whole transaction, even in a job that
         // went on to succeed: its COMMIT would quietly roll back, so the batch is aborted now.
         aborted |= conn.take_failed();
@@ -366,16 +390,21 @@ fn run_batch(
                 aborted |= wrote;
             }
         }
+        drop(tx);
+        if memo_stale {
+            memo.clear();
+        }
         if aborted {
             // Jobs not yet run are dropped with the rest of the iterator: `WriteAborted`.
             break;
         }
     }
-    // Numbered last, just before COMMIT, and only when there is something to tell: a commit
-    // that takes a number is one the listeners will hear of (or, if its publish fails, miss
-    // and resync for).
+    // Numbered last, just before COMMIT, when it wrote anything: every such commit is
+    // announced (see `Commit::number`), and another node's writer that sees the number
+    // unchanged knows that nothing it remembers has changed (`begin`).
     let mut number = None;
-    if !aborted && conn.is_postgres() && (!records.is_empty() || !wake.is_empty()) {
+    let wrote = conn.changes() != batch_start || !records.is_empty() || !wake.is_empty();
+    if !aborted && conn.is_postgres() && wrote {
         match next_commit_number(conn) {
             Ok(n) => number = Some(n),
             Err(e) => {
@@ -400,12 +429,16 @@ fn run_batch(
     if commit.is_err() {
         // Sequence numbers and cursors handed out in this batch were never stored.
         numbers.forget();
+        memo.clear();
         metrics.write_failures.inc();
         return Committed {
             done,
             commit,
             changed: Commit::default(),
         };
+    }
+    if let Some(number) = number {
+        numbers.committed_as(number);
     }
     metrics.messages_stored.inc_by(stored);
     let wake = (!wake.is_empty()).then(|| Arc::new(wake));
@@ -654,8 +687,13 @@ mod tests {
                 .batch_execute(&format!("CREATE DATABASE {name}"))
                 .unwrap();
             let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            // `t`, and the commit counter the writer reads at every batch (migration 13).
             client
-                .batch_execute("CREATE TABLE t (v TEXT NOT NULL UNIQUE)")
+                .batch_execute(
+                    "CREATE TABLE t (v TEXT NOT NULL UNIQUE); \
+                     CREATE TABLE cluster_commits (id INT PRIMARY KEY, last BIGINT NOT NULL); \
+                     INSERT INTO cluster_commits VALUES (1, 0)",
+                )
                 .unwrap();
             Connection::postgres(client)
         })
