@@ -513,6 +513,8 @@ fn pg_call<T>(
     let refs: Vec<&(dyn ToSql + Sync)> = args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
     let mut guard = pg.borrow_mut();
     let state = &mut *guard;
+    // A statement prepared before rows were held back still runs after them.
+    state.flush()?;
     let client = state.client.as_mut().ok_or(DbError::Closed)?;
     let result = call(client, &refs);
     fail_on_error(&state.failed, result)

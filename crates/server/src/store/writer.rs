@@ -741,4 +741,40 @@ mod tests {
         assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
         assert_eq!(count(&writer).await, 3);
     }
+
+    #[tokio::test]
+    async fn on_postgres_held_back_rows_are_seen_by_the_next_statement_and_go_with_the_commit() {
+        let Some(writer) = writer_on_postgres() else {
+            eprintln!("skipped: CLOUDLAKE_TEST_DATABASE_URL not set");
+            return;
+        };
+        let defer = |v: &'static str| -> TestJob {
+            Box::new(move |conn| {
+                conn.defer_insert("INSERT INTO t (v) VALUES ", &[&v])?;
+                Ok(())
+            })
+        };
+        let seen = Arc::new(std::sync::Mutex::new(None));
+        let reads = {
+            let seen = seen.clone();
+            Box::new(move |conn: &Connection| {
+                let n: i64 = conn
+                    .prepare_cached("SELECT COUNT(*) FROM t")?
+                    .query_row([], |r| r.get(0))?;
+                *seen.lock().unwrap() = Some(n);
+                Ok(())
+            }) as TestJob
+        };
+        let results =
+            in_one_batch(&writer, vec![defer("x"), defer("y"), reads, defer("z")]).await;
+        assert!(results.iter().all(Result::is_ok), "{results:?}");
+        assert_eq!(*seen.lock().unwrap(), Some(2), "a read sees the rows held back");
+        assert_eq!(count(&writer).await, 3, "the last one went with the COMMIT");
+
+        // A held-back row that the database refuses (a duplicate) fails its whole batch,
+        // when it is sent: nothing of it is stored, and every caller is told.
+        let results = in_one_batch(&writer, vec![defer("w"), defer("x")]).await;
+        assert!(results.iter().all(Result::is_err), "{results:?}");
+        assert_eq!(count(&writer).await, 3);
+    }
 }
