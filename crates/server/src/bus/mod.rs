@@ -10,7 +10,8 @@
 //! In one process the bus is the local [`crate::gateway::Gateway`]. Across nodes it is
 //! [`nats::NatsBus`]: every node publishes its commits on one NATS subject and has one
 //! subscription to it, which feeds the node's gateway (its own commits included, so that
-//! every node sees one order) and hands bot wake-ups to its store.
+//! every node sees one order) and hands bot wake-ups to its store. Over a cluster of NATS
+//! servers a node's listener puts commits back in the cluster's commit order (`order`).
 
 pub mod frame;
 pub mod nats;

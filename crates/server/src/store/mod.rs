@@ -16,6 +16,13 @@
 //! [`CommitSink`] it was opened with ([`sink`]). Reads use a small pool of read-only
 //! connections ([`readers`]) beside the writer; on SQLite they attach `search.db` too.
 //!
+//! On PostgreSQL every statement is a network round trip, so a batch is kept to a few: the
+//! writer holds the cluster-wide write lock, numbers each commit that writes (the cluster's
+//! commit counter, by which the live layer orders commits across a NATS cluster), keeps what
+//! it knows from one batch to its next while no other node has committed ([`numbers`],
+//! [`batch_memo`]), and sends message rows together in multi-row statements
+//! (`Connection::defer_insert`).
+//!
 //! What it is not: it builds no live frames, renders no HTML (a message's or board's HTML
 //! comes in with the write, made by the caller, and is stored as given), knows no HTTP and no
 //! bus. Who receives its commits, and on which thread they become frames, is the sink's

@@ -765,10 +765,13 @@ mod tests {
                 Ok(())
             }) as TestJob
         };
-        let results =
-            in_one_batch(&writer, vec![defer("x"), defer("y"), reads, defer("z")]).await;
+        let results = in_one_batch(&writer, vec![defer("x"), defer("y"), reads, defer("z")]).await;
         assert!(results.iter().all(Result::is_ok), "{results:?}");
-        assert_eq!(*seen.lock().unwrap(), Some(2), "a read sees the rows held back");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            Some(2),
+            "a read sees the rows held back"
+        );
         assert_eq!(count(&writer).await, 3, "the last one went with the COMMIT");
 
         // A held-back row that the database refuses (a duplicate) fails its whole batch,
