@@ -102,6 +102,7 @@ export class Composer {
         this.members = data.members ?? [];
         this.commands = this.members.filter((m) => m.kind === 'bot')
           .flatMap((b) => (b.commands ?? []).map((c) => ({ ...c, bot: b.nickname, botId: b.userId })));
+        this.suggestIfTyping();
       } catch { /* mentions and commands stay unavailable; sending still works */ }
     } else if (chat.chatType === 'dm') {
       // Direct messages: `@` offers the other person; there are no bots, so no commands.
@@ -109,9 +110,17 @@ export class Composer {
     } else if (chat.chatType === 'bot') {
       try {
         const data = await api('GET', `/bots/${encodeURIComponent(chat.chatId)}/commands`);
-        if (this.chat === chat) this.commands = (data.commands ?? []).map((c) => ({ ...c, bot: chat.name, botId: chat.chatId }));
+        if (this.chat !== chat) return;
+        this.commands = (data.commands ?? []).map((c) => ({ ...c, bot: chat.name, botId: chat.chatId }));
+        this.suggestIfTyping();
       } catch { /* no command picker; sending still works */ }
     }
+  }
+
+  /** Someone who typed `/` or `@` before the chat's members and commands arrived gets the
+   *  picker now, not only at their next keystroke. */
+  suggestIfTyping() {
+    if (document.activeElement === this.text && this.text.value) this.suggest();
   }
 
   grow() {

@@ -14,6 +14,9 @@ export class MenuBar {
     this.status = h('span', { class: 'shortcut-menu-status muted', role: 'status' });
     composer.before(this.el);
     this.chat = null;
+    // Presses go out one after another: two quick changes of a drop-down sent side by side
+    // could reach the server, and the bot, in the other order, leaving it with the old value.
+    this.sending = Promise.resolve();
   }
 
   /** Shows the menus of `chat`'s bots (nothing when they have none). */
@@ -52,7 +55,12 @@ export class MenuBar {
     return button;
   }
 
-  async press(chat, m, action, button) {
+  press(chat, m, action, button) {
+    this.sending = this.sending.then(() => this.send(chat, m, action, button));
+    return this.sending;
+  }
+
+  async send(chat, m, action, button) {
     this.status.textContent = '';
     try {
       const body = action === undefined ? {} : { action };

@@ -3994,6 +3994,14 @@ async fn form_command(size: (u32, u32)) {
     let Some((driver, _profile)) = signed_in(&server, &alice, size).await else {
         return;
     };
+    // The chat's members (and its bots' commands) arrive 1.5 s late, as on a slow network:
+    // someone who types `/` before that still gets the picker once they are in.
+    driver
+        .js("const original = window.fetch; \
+             window.fetch = (url, options) => String(url).endsWith('/members') \
+               ? new Promise((done) => setTimeout(() => done(original(url, options)), 1500)) \
+               : original(url, options); return true")
+        .await;
     open_chat(&driver, &format!("group:{GROUP}")).await;
     let options = "const l = document.getElementById('mention-list'); \
                    return l.hidden ? null : [...l.querySelectorAll('li')].map((e) => e.textContent)";
@@ -4228,7 +4236,17 @@ async fn shortcut_menu(size: (u32, u32)) {
         )
         .await;
     // The drop-down, by keyboard: focused, then ↓ picks the next option (Chromium changes a
-    // closed select's value with the arrow keys).
+    // closed select's value with the arrow keys). The first of the two presses is held up on
+    // the network for half a second: the bot still hears them in the order they were made.
+    driver
+        .js("const original = window.fetch; let first = true; \
+             window.fetch = (url, options) => { \
+               if (first && options?.method === 'POST' && String(url).includes('/menus/')) { \
+                 first = false; \
+                 return new Promise((done) => setTimeout(() => done(original(url, options)), 500)); \
+               } \
+               return original(url, options); }; return true")
+        .await;
     driver
         .js(&format!(
             "document.querySelector(\"#shortcut-menu [data-menu='{}']\").focus(); return true",
