@@ -118,12 +118,15 @@ pub struct Pg {
     /// Inserted rows held back, sent together before the next statement (see
     /// [`Connection::defer_insert`]).
     deferred: Option<Deferred>,
+    /// The multi-row statements that send them, by the one-row insert and the row count:
+    /// found without building their text, which is long (a flush is on the writer's path).
+    bulk: HashMap<(&'static str, usize), postgres::Statement>,
 }
 
 /// Rows of one table held back by [`Connection::defer_insert`].
 struct Deferred {
-    /// `INSERT INTO t (a, b, …) VALUES ` (what the rows' placeholders follow).
-    head: &'static str,
+    /// The one-row insert they were given with.
+    insert: &'static str,
     /// Values per row.
     columns: usize,
     /// Every row's values, row after row.
@@ -169,15 +172,15 @@ const DEFERRED_ROWS: [usize; 4] = [200, 50, 10, 1];
 const MAX_DEFERRED_ROWS: usize = 1000;
 
 impl Pg {
-    /// A prepared statement for `sql` (already in PostgreSQL's `$n` form), from the cache.
-    fn prepared(&mut self, sql: &str) -> Result<postgres::Statement> {
-        if let Some(stmt) = self.statements.get(sql) {
+    /// The prepared statement cached under `key`, prepared from `sql()` the first time.
+    fn prepared(&mut self, key: &str, sql: impl FnOnce() -> String) -> Result<postgres::Statement> {
+        if let Some(stmt) = self.statements.get(key) {
             return Ok(stmt.clone());
         }
         let client = self.client.as_mut().ok_or(DbError::Closed)?;
-        let prepared = client.prepare(sql);
+        let prepared = client.prepare(&sql());
         let stmt = fail_on_error(&self.failed, prepared)?;
-        self.statements.insert(sql.to_owned(), stmt.clone());
+        self.statements.insert(key.to_owned(), stmt.clone());
         Ok(stmt)
     }
 
@@ -196,8 +199,17 @@ impl Pg {
                 .unwrap_or(1);
             let (part, rest) = rows.split_at(size);
             rows = rest;
-            let sql = multi_row_values(deferred.head, deferred.columns, size);
-            let stmt = self.prepared(&sql)?;
+            let stmt = match self.bulk.get(&(deferred.insert, size)) {
+                Some(stmt) => stmt.clone(),
+                None => {
+                    let client = self.client.as_mut().ok_or(DbError::Closed)?;
+                    let sql = multi_row_insert(deferred.insert, deferred.columns, size);
+                    let prepared = client.prepare(&sql);
+                    let stmt = fail_on_error(&self.failed, prepared)?;
+                    self.bulk.insert((deferred.insert, size), stmt.clone());
+                    stmt
+                }
+            };
             let args: Vec<PgArg<'_>> = part
                 .iter()
                 .flat_map(|row| row.iter().map(Owned::arg))
@@ -213,20 +225,22 @@ impl Pg {
     }
 }
 
-/// `head` followed by `rows` groups of `columns` placeholders `$1, $2, …`.
-fn multi_row_values(head: &str, columns: usize, rows: usize) -> String {
+/// The one-row `insert` (`INSERT INTO t (a, b, …) VALUES (?1, ?2, …)`) for `rows` rows of
+/// `columns` values, in PostgreSQL's `$n` placeholders.
+fn multi_row_insert(insert: &str, columns: usize, rows: usize) -> String {
+    let head = insert
+        .rfind("VALUES")
+        .map_or(insert, |at| &insert[..at + "VALUES".len()]);
     let mut sql = String::with_capacity(head.len() + rows * columns * 6);
     sql.push_str(head);
     for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
+        sql.push_str(if row > 0 { ", (" } else { " (" });
         for column in 0..columns {
             if column > 0 {
                 sql.push_str(", ");
             }
-            sql.push_str(&format!("${}", row * columns + column + 1));
+            sql.push('$');
+            sql.push_str(&(row * columns + column + 1).to_string());
         }
         sql.push(')');
     }
@@ -263,6 +277,7 @@ impl Connection {
                 failed: Cell::new(false),
                 executed: Cell::new(0),
                 deferred: None,
+                bulk: HashMap::new(),
             }))),
         }
     }
@@ -290,13 +305,7 @@ impl Connection {
                 let state = &mut *guard;
                 // Whatever this statement is, it sees the rows held back so far.
                 state.flush()?;
-                if let Some(stmt) = state.statements.get(sql) {
-                    return Ok(Statement::Postgres(pg, stmt.clone(), is_write(sql)));
-                }
-                let client = state.client.as_mut().ok_or(DbError::Closed)?;
-                let prepared = client.prepare(&to_postgres(sql));
-                let stmt = fail_on_error(&state.failed, prepared)?;
-                state.statements.insert(sql.to_owned(), stmt.clone());
+                let stmt = state.prepared(sql, || to_postgres(sql))?;
                 Ok(Statement::Postgres(pg, stmt, is_write(sql)))
             }
         }
@@ -323,38 +332,31 @@ impl Connection {
         }
     }
 
-    /// Inserts one row of `head` (`INSERT INTO t (a, b, …) VALUES `), with one value per
-    /// column in `row`. On SQLite at once (a statement built for the call: a hot path there
-    /// keeps a prepared one-row statement instead). On PostgreSQL the row is held back and sent with
-    /// the rows inserted after it, by a few multi-row statements, just before the next other
-    /// statement (a read then sees it) or the COMMIT: each statement is a network round trip,
-    /// and a batch of sends would otherwise cost one for every job. A failure then shows in
-    /// that later statement, which fails the whole batch, as a failed statement on PostgreSQL
-    /// always did. Counted in [`Connection::changes`] at once, not in
+    /// Inserts one row with `insert` (`INSERT INTO t (a, b, …) VALUES (?1, ?2, …)`, one value
+    /// per column in `row`). On SQLite at once. On PostgreSQL the row is held back and sent
+    /// with the rows inserted after it, by a few multi-row statements, just before the next
+    /// other statement (a read then sees it) or the COMMIT: each statement is a network round
+    /// trip, and a batch of sends would otherwise cost one for every job. A failure then shows
+    /// in that later statement, which fails the whole batch, as a failed statement on
+    /// PostgreSQL always did. Counted in [`Connection::changes`] at once, not in
     /// [`Connection::executed_changes`] until sent.
-    pub fn defer_insert(&self, head: &'static str, row: &[&dyn Param]) -> Result<()> {
+    pub fn defer_insert(&self, insert: &'static str, row: &[&dyn Param]) -> Result<()> {
         match &self.engine {
-            Engine::Sqlite(_) => {
-                let placeholders = (1..=row.len())
-                    .map(|i| format!("?{i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                self.prepare_cached(&format!("{head}({placeholders})"))?
-                    .execute(row)?;
-                Ok(())
-            }
+            // A statement is a function call here, and one-row statements measured faster
+            // than multi-row ones (BENCHMARKS.md).
+            Engine::Sqlite(_) => self.prepare_cached(insert)?.execute(row).map(|_| ()),
             Engine::Postgres(pg) => {
                 let mut guard = pg.borrow_mut();
                 let state = &mut *guard;
                 if state
                     .deferred
                     .as_ref()
-                    .is_some_and(|d| d.head != head || d.columns != row.len())
+                    .is_some_and(|d| d.insert != insert || d.columns != row.len())
                 {
                     state.flush()?;
                 }
                 let deferred = state.deferred.get_or_insert_with(|| Deferred {
-                    head,
+                    insert,
                     columns: row.len(),
                     values: Vec::new(),
                 });
@@ -905,6 +907,14 @@ fn strip_indexed_by(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_one_row_insert_becomes_the_multi_row_statement_of_held_back_rows() {
+        assert_eq!(
+            multi_row_insert("INSERT INTO t (a, b) VALUES (?1, ?2)", 2, 3),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6)"
+        );
+    }
 
     #[test]
     fn placeholders_and_hints_are_translated_outside_quotes() {

@@ -685,17 +685,9 @@ pub(crate) fn append_many(
             &row.send_time,
             &html,
         ];
-        if conn.is_postgres() {
-            // The row waits to go with the batch's other rows (see
-            // `Connection::defer_insert`): a batch of sends is then a few statements, not one
-            // (a network round trip) per job.
-            conn.defer_insert(MESSAGES_INSERT, &values)?;
-        } else {
-            // A statement is a function call here, and one-row statements measured faster
-            // than multi-row ones (BENCHMARKS.md).
-            conn.prepare_cached(MESSAGES_INSERT_ONE)?
-                .execute(values.as_slice())?;
-        }
+        // On PostgreSQL the row waits to go with the batch's other rows: a batch of sends is
+        // then a few statements, not one (a network round trip) per job.
+        conn.defer_insert(MESSAGES_INSERT, &values)?;
     }
     for (row, cursor) in rows.iter().zip(cursors) {
         tx.note_message_stored();
@@ -722,12 +714,8 @@ pub(crate) fn append_many(
     Ok(rows)
 }
 
-/// The `messages` insert, up to its values (see [`super::db::Connection::defer_insert`]).
+/// A message's row (see [`super::db::Connection::defer_insert`]).
 const MESSAGES_INSERT: &str = "INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, \
-     sender_id, content_type, content, parent_id, send_time, html) VALUES ";
-
-/// The same for one row.
-const MESSAGES_INSERT_ONE: &str = "INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, \
      sender_id, content_type, content, parent_id, send_time, html) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 

@@ -750,7 +750,7 @@ mod tests {
         };
         let defer = |v: &'static str| -> TestJob {
             Box::new(move |conn| {
-                conn.defer_insert("INSERT INTO t (v) VALUES ", &[&v])?;
+                conn.defer_insert("INSERT INTO t (v) VALUES (?1)", &[&v])?;
                 Ok(())
             })
         };
