@@ -553,15 +553,6 @@ async fn both_nodes_writing_to_one_group_keep_its_sequence_gap_free() {
     assert_eq!(stored, acked, "every acknowledged message, and only those");
 }
 
-/// A free loopback port (bound, noted, released).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A service the tests start (an object store, a NATS server), listening on a loopback port;
 /// killed when dropped.
 struct Listening(std::process::Child);
@@ -620,7 +611,7 @@ impl ObjectStore {
         };
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join("media")).unwrap();
-        let port = free_port();
+        let port = common::free_port();
         let process = Listening::start(
             std::process::Command::new(binary)
                 .args(["--host", "127.0.0.1", "--port", &port.to_string()])
@@ -705,9 +696,9 @@ impl NatsCluster {
             eprintln!("skipped: no nats-server");
             return None;
         }
-        let ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
-        let monitors: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let ports: Vec<u16> = (0..3).map(|_| common::free_port()).collect();
+        let routes: Vec<u16> = (0..3).map(|_| common::free_port()).collect();
+        let monitors: Vec<u16> = (0..3).map(|_| common::free_port()).collect();
         let mut servers = Vec::new();
         for i in 0..3 {
             let others: Vec<String> = (0..3)

@@ -336,3 +336,12 @@ pub async fn seed(
         users: user_tokens,
     }
 }
+
+/// A port on 127.0.0.1 that was free a moment ago (bound, noted, released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{Served, admin_json};
+use crate::common::{Served, admin_json, free_port};
 
 /// How long a client may take to start (nonebot and ErisPulse import a lot on a cold cache).
 const START_LIMIT: Duration = Duration::from_secs(60);
@@ -151,15 +151,6 @@ impl Drop for ClientProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn admin(server: &Served, args: &[&str]) -> Value {

@@ -4,6 +4,8 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use futures_util::future::BoxFuture;
+
 use super::is_media_key;
 
 /// Where a blob can be read from.
@@ -34,8 +36,8 @@ pub(super) fn fresh_staging(dir: PathBuf) -> io::Result<PathBuf> {
     Ok(dir)
 }
 
-/// Stores blobs by key. Methods block (file system or network): call them from blocking
-/// tasks.
+/// Stores blobs by key. Storing and locating are async: one store is the file system (its
+/// work goes to blocking threads), another the network.
 pub trait BlobStore: Send + Sync + 'static {
     /// A local directory where uploads are streamed before their key is known.
     fn staging_dir(&self) -> &Path;
@@ -43,10 +45,10 @@ pub trait BlobStore: Send + Sync + 'static {
     /// Stores the staged file `staged` under `key`. The same key always means the same bytes,
     /// so a key already stored is left as it is. The caller removes `staged` if it is still
     /// there afterwards.
-    fn put(&self, key: &str, staged: &Path) -> io::Result<()>;
+    fn put<'a>(&'a self, key: &'a str, staged: &'a Path) -> BoxFuture<'a, io::Result<()>>;
 
     /// Where the blob `key` is, or `None` when there is no such blob.
-    fn locate(&self, key: &str) -> io::Result<Option<BlobLocation>>;
+    fn locate<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Option<BlobLocation>>>;
 }
 
 /// Blobs as files under `DATA_DIR/media/`, fanned out by the key's first two byte pairs
@@ -79,31 +81,47 @@ impl BlobStore for FsBlobStore {
         &self.staging
     }
 
-    fn put(&self, key: &str, staged: &Path) -> io::Result<()> {
-        let path = self
-            .path_of(key)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a media key"))?;
-        if path.exists() {
-            return Ok(());
-        }
-        let dir = path
-            .parent()
-            .ok_or_else(|| io::Error::other("a blob path has no parent"))?;
-        std::fs::create_dir_all(dir)?;
-        // Staging is in the same file system, so this is an atomic rename: a blob file is
-        // always complete. The directory is synced so the new name survives a power cut.
-        std::fs::rename(staged, &path)?;
-        #[cfg(unix)]
-        std::fs::File::open(dir)?.sync_all()?;
-        Ok(())
+    fn put<'a>(&'a self, key: &'a str, staged: &'a Path) -> BoxFuture<'a, io::Result<()>> {
+        let path = self.path_of(key);
+        let staged = staged.to_owned();
+        Box::pin(async move {
+            let path =
+                path.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a media key"))?;
+            tokio::task::spawn_blocking(move || move_into_place(&staged, &path))
+                .await
+                .map_err(io::Error::other)?
+        })
     }
 
-    fn locate(&self, key: &str) -> io::Result<Option<BlobLocation>> {
-        match self.path_of(key) {
-            Some(path) if path.is_file() => Ok(Some(BlobLocation::LocalFile(path))),
-            _ => Ok(None),
-        }
+    fn locate<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Option<BlobLocation>>> {
+        let path = self.path_of(key);
+        Box::pin(async move {
+            let Some(path) = path else {
+                return Ok(None);
+            };
+            Ok(match tokio::fs::metadata(&path).await {
+                Ok(meta) if meta.is_file() => Some(BlobLocation::LocalFile(path)),
+                _ => None,
+            })
+        })
     }
+}
+
+/// Moves a staged file to `path`, unless a blob is there already.
+fn move_into_place(staged: &Path, path: &Path) -> io::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let dir = path
+        .parent()
+        .ok_or_else(|| io::Error::other("a blob path has no parent"))?;
+    std::fs::create_dir_all(dir)?;
+    // Staging is in the same file system, so this is an atomic rename: a blob file is
+    // always complete. The directory is synced so the new name survives a power cut.
+    std::fs::rename(staged, path)?;
+    #[cfg(unix)]
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use reqwest::header::{CONTENT_LENGTH, HeaderMap};
 use reqwest::{StatusCode, Url};
 use rusty_s3::{Bucket, Credentials, S3Action, UrlStyle};
@@ -126,14 +127,12 @@ pub struct S3BlobStore {
     endpoint: String,
     client: reqwest::Client,
     staging: PathBuf,
-    // `put` is called from blocking threads; the requests run on the server's runtime.
-    runtime: tokio::runtime::Handle,
 }
 
 impl S3BlobStore {
     /// Checks that the bucket is there and the credentials reach it (a `HEAD` of the bucket),
     /// and prepares the local staging directory `staging` (emptied of a previous run's
-    /// leftovers). Call it from within the server's runtime.
+    /// leftovers).
     pub async fn connect(options: &S3Options, staging: PathBuf) -> Result<Self, S3Error> {
         let address_error = |reason: String| S3Error::Address {
             endpoint: options.endpoint.clone(),
@@ -205,7 +204,6 @@ impl S3BlobStore {
             endpoint: shown,
             client,
             staging,
-            runtime: tokio::runtime::Handle::current(),
         })
     }
 
@@ -225,7 +223,7 @@ impl S3BlobStore {
         ))
     }
 
-    async fn put_async(&self, object: &str, staged: &Path) -> io::Result<()> {
+    async fn put_object(&self, object: &str, staged: &Path) -> io::Result<()> {
         let head = self
             .bucket
             .head_object(Some(&self.credentials), object)
@@ -269,26 +267,27 @@ impl BlobStore for S3BlobStore {
         &self.staging
     }
 
-    fn put(&self, key: &str, staged: &Path) -> io::Result<()> {
-        let object = self
-            .object_of(key)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a media key"))?;
-        self.runtime.block_on(self.put_async(&object, staged))
+    fn put<'a>(&'a self, key: &'a str, staged: &'a Path) -> BoxFuture<'a, io::Result<()>> {
+        Box::pin(async move {
+            let object = self
+                .object_of(key)
+                .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a media key"))?;
+            self.put_object(&object, staged).await
+        })
     }
 
-    fn locate(&self, key: &str) -> io::Result<Option<BlobLocation>> {
-        let Some(object) = self.object_of(key) else {
-            return Ok(None);
-        };
+    fn locate<'a>(&'a self, key: &'a str) -> BoxFuture<'a, io::Result<Option<BlobLocation>>> {
         // Signing is local: whether the object is there is learnt from the GET itself (404).
-        let url = self
-            .bucket
-            .get_object(Some(&self.credentials), &object)
-            .sign(SIGNED_FOR);
-        Ok(Some(BlobLocation::Remote(RemoteBlob {
-            url,
-            client: self.client.clone(),
-        })))
+        let located = self.object_of(key).map(|object| {
+            BlobLocation::Remote(RemoteBlob {
+                url: self
+                    .bucket
+                    .get_object(Some(&self.credentials), &object)
+                    .sign(SIGNED_FOR),
+                client: self.client.clone(),
+            })
+        });
+        Box::pin(std::future::ready(Ok(located)))
     }
 }
 

@@ -119,15 +119,10 @@ impl Media {
                 .await?
                 .ok_or_else(|| ApiError::upload_failed(kind))?
         };
-        let blobs = Arc::clone(&self.blobs);
-        let blob_key = key.clone();
-        blocking(move || {
-            let stored = blobs.put(&blob_key, &path);
-            // Whether the blob was moved or already there, the staging file must go.
-            drop(path);
-            stored
-        })
-        .await?;
+        let stored = self.blobs.put(&key, &path).await;
+        // Whether the blob was moved, sent or already there, the staging file must go.
+        drop(path);
+        stored.map_err(StoreError::Io)?;
         let record = MediaRecord {
             key,
             owner,
@@ -152,9 +147,7 @@ impl Media {
         let Some(record) = self.store.media_by_key(key.to_owned()).await? else {
             return Ok(None);
         };
-        let blobs = Arc::clone(&self.blobs);
-        let blob_key = key.to_owned();
-        let location = blocking(move || blobs.locate(&blob_key)).await?;
+        let location = self.blobs.locate(key).await.map_err(StoreError::Io)?;
         Ok(location.map(|location| ServedMedia { location, record }))
     }
 }
