@@ -140,7 +140,7 @@ impl Server {
         let blobs: Arc<dyn BlobStore> = match &config.media_s3 {
             Some(s3) => {
                 // Staged uploads stay local: only whole, hashed blobs go to the bucket.
-                let blobs = S3BlobStore::connect(s3, media_dir.join("tmp")).await?;
+                let blobs = S3BlobStore::connect(s3, &media_dir).await?;
                 tracing::info!(bucket = %s3.bucket, endpoint = %blobs.endpoint(), "media: S3 bucket");
                 Arc::new(blobs)
             }

@@ -26,9 +26,10 @@ pub struct RemoteBlob {
     pub(super) client: reqwest::Client,
 }
 
-/// Creates the staging directory `dir`, emptied of a previous run's leftovers (a crash
-/// mid-upload).
-pub(super) fn fresh_staging(dir: PathBuf) -> io::Result<PathBuf> {
+/// Creates the staging directory in the media directory `media_dir` (`media/tmp`), emptied
+/// of a previous run's leftovers (a crash mid-upload).
+pub(super) fn fresh_staging(media_dir: &Path) -> io::Result<PathBuf> {
+    let dir = media_dir.join("tmp");
     if dir.exists() {
         std::fs::remove_dir_all(&dir)?;
     }
@@ -64,7 +65,7 @@ impl FsBlobStore {
     /// previous run's leftovers in staging (a crash mid-upload) are removed.
     pub fn open(root: impl Into<PathBuf>) -> io::Result<Self> {
         let root = root.into();
-        let staging = fresh_staging(root.join("tmp"))?;
+        let staging = fresh_staging(&root)?;
         Ok(FsBlobStore { root, staging })
     }
 

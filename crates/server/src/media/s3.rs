@@ -131,9 +131,9 @@ pub struct S3BlobStore {
 
 impl S3BlobStore {
     /// Checks that the bucket is there and the credentials reach it (a `HEAD` of the bucket),
-    /// and prepares the local staging directory `staging` (emptied of a previous run's
-    /// leftovers).
-    pub async fn connect(options: &S3Options, staging: PathBuf) -> Result<Self, S3Error> {
+    /// and prepares the local staging directory in `media_dir` (emptied of a previous run's
+    /// leftovers), as the file system store does.
+    pub async fn connect(options: &S3Options, media_dir: &Path) -> Result<Self, S3Error> {
         let address_error = |reason: String| S3Error::Address {
             endpoint: options.endpoint.clone(),
             bucket: options.bucket.clone(),
@@ -196,7 +196,7 @@ impl S3BlobStore {
                 },
             });
         }
-        let staging = fresh_staging(staging).map_err(S3Error::Staging)?;
+        let staging = fresh_staging(media_dir).map_err(S3Error::Staging)?;
         Ok(S3BlobStore {
             bucket,
             credentials,
