@@ -161,10 +161,9 @@ async fn setup(node: &Served, webhook_port: u16) -> common::Seeded {
     common::seed(&node.base, ADMIN, BOT, &GROUPS, &USERS, webhook_port).await
 }
 
-/// `batch_send` of one text to both groups through the node at `base`: the msgIds, in group order.
-async fn send_to_groups(http: &reqwest::Client, base: &str, bot: &str, text: &str) -> Vec<String> {
-    let reply: Value = http
-        .post(format!("{base}/open-apis/v1/bot/batch_send?token={bot}"))
+/// `batch_send` of one text to both groups through the node at `base`: the reply.
+async fn batch_send(http: &reqwest::Client, base: &str, bot: &str, text: &str) -> Value {
+    http.post(format!("{base}/open-apis/v1/bot/batch_send?token={bot}"))
         .json(
             &json!({"recvIds": GROUPS, "recvType": "group", "contentType": "text",
                       "content": {"text": text}}),
@@ -174,7 +173,12 @@ async fn send_to_groups(http: &reqwest::Client, base: &str, bot: &str, text: &st
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+/// [`batch_send`], every group reached: the msgIds, in group order.
+async fn send_to_groups(http: &reqwest::Client, base: &str, bot: &str, text: &str) -> Vec<String> {
+    let reply = batch_send(http, base, bot, text).await;
     assert_eq!(reply["code"], 1, "{reply}");
     let sent = reply["data"]["successList"].as_array().unwrap();
     assert_eq!(sent.len(), GROUPS.len(), "{reply}");
@@ -917,21 +921,7 @@ async fn what_node_a_remembers_between_batches_gives_way_to_a_change_made_on_nod
         json!({}),
     )
     .await;
-    let reply: Value = http
-        .post(format!(
-            "{}/open-apis/v1/bot/batch_send?token={}",
-            cluster.a.base, tokens.bot
-        ))
-        .json(
-            &json!({"recvIds": GROUPS, "recvType": "group", "contentType": "text",
-                      "content": {"text": "after"}}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = batch_send(&http, &cluster.a.base, &tokens.bot, "after").await;
     let sent: Vec<&str> = reply["data"]["successList"]
         .as_array()
         .unwrap()
