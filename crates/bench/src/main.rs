@@ -5,6 +5,7 @@ mod fanout;
 mod http_load;
 mod loopback;
 mod raw_http;
+mod raw_ws;
 mod report;
 mod setup;
 mod synapse;
@@ -122,6 +123,10 @@ enum Command {
         /// The server's pid, to measure its memory per idle WebSocket.
         #[arg(long)]
         server_pid: Option<u32>,
+        /// Also print each message's latency after the reply (p50, p99, max over its
+        /// recipients), one JSON line per message on stderr: the curve over the run.
+        #[arg(long)]
+        per_message: bool,
     },
     /// The peer row: one message per request to one room of a Matrix homeserver (Synapse).
     Synapse {
@@ -245,6 +250,7 @@ async fn main() -> anyhow::Result<()> {
             rate,
             client_threads,
             server_pid,
+            per_message,
         } => {
             let admin = setup::Admin::new(server, admin_token)?;
             println!(
@@ -255,7 +261,7 @@ async fn main() -> anyhow::Result<()> {
                     messages,
                     (senders, rate),
                     client_threads,
-                    server_pid
+                    (server_pid, per_message)
                 )
                 .await?
             );

@@ -57,7 +57,7 @@ async fn receive(
         return StatusCode::BAD_REQUEST;
     };
     let now = Instant::now();
-    let sent = crate::fanout::sent_at(&String::from_utf8_lossy(&body));
+    let sent = crate::fanout::sent_at(&body);
     let mut tally = received
         .state
         .lock()

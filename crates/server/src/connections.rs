@@ -138,6 +138,12 @@ async fn connection(
     mut stop: watch::Receiver<bool>,
     _slot: OwnedSemaphorePermit,
 ) {
+    // Without TCP_NODELAY, a live frame written while the socket's previous one is still
+    // unacknowledged waits for that ACK, which a receiver that sends nothing back delays
+    // by up to 40 ms (Nagle's algorithm against delayed ACKs).
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(error = %e, "TCP_NODELAY");
+    }
     let service = app.map_request(move |mut request: Request<Incoming>| {
         // What `into_make_service_with_connect_info` would add: the per-IP limits read it.
         request.extensions_mut().insert(ConnectInfo(remote));
