@@ -161,6 +161,7 @@ async fn measure(
         })
         .collect();
 
+    let cpu_before = (process_cpu(), server_pid.and_then(pid_cpu));
     let http = reqwest::Client::new();
     let url = admin
         .base()
@@ -191,14 +192,21 @@ async fn measure(
         .await;
     sends.into_iter().collect::<anyhow::Result<()>>()?;
     let sent_in = send_start.elapsed();
+    let mut results = Vec::with_capacity(members);
+    for receiver in receivers {
+        results.push(receiver.await?);
+    }
+    // The measured phase ends with the last receipt (every receiver has returned; the
+    // sockets stay open and idle), so the CPU read here is that phase's.
+    let cpu_after = (process_cpu(), server_pid.and_then(pid_cpu));
+    let measured = send_start.elapsed();
     let mut all = histogram();
     let mut after_reply = histogram();
     let mut by_message = vec![histogram(); if per_message { messages } else { 0 }];
     let mut delivered = 0u64;
     let mut finished = send_start;
     let mut sockets = Vec::with_capacity(members);
-    for receiver in receivers {
-        let (receipts, last, ws) = receiver.await?;
+    for (receipts, last, ws) in results {
         sockets.push(ws);
         delivered += receipts.len() as u64;
         finished = finished.max(last);
@@ -229,6 +237,17 @@ async fn measure(
     report["after_reply_ms"] = json!({"p50": ms(0.5), "p90": ms(0.9), "p99": ms(0.99),
         "max": after_reply.max() as f64 / 1000.0});
     report["sends_per_second"] = json!((messages as f64 / sent_in.as_secs_f64().max(1e-9)).round());
+    // Cores' worth of CPU over the measured phase (sending and receiving; setting up the
+    // users and connecting them is not counted): this process (the harness), and the server.
+    let cores = |cpu: Duration| {
+        (cpu.as_secs_f64() / measured.as_secs_f64().max(1e-9) * 1000.0).round() / 1000.0
+    };
+    if let (Some(before), Some(after)) = (cpu_before.0, cpu_after.0) {
+        report["harness_cpu_cores"] = json!(cores(after.saturating_sub(before)));
+    }
+    if let (Some(before), Some(after)) = (cpu_before.1, cpu_after.1) {
+        report["server_cpu_cores"] = json!(cores(after.saturating_sub(before)));
+    }
     if let (Some(before), Some(after)) = (rss_before, rss_after) {
         report["server_rss_kib_per_idle_socket"] =
             json!(((after as f64 - before as f64) / members as f64 * 10.0).round() / 10.0);
@@ -269,9 +288,43 @@ fn digits_after(text: &[u8], marker: &[u8]) -> Option<u64> {
     any.then_some(n)
 }
 
+/// The CPU time of every thread of this process so far (threads that ended are not counted;
+/// the harness's runtimes keep theirs for the whole run).
+fn process_cpu() -> Option<Duration> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(ns))
+}
+
+/// Another process's CPU time so far (user and system, in the kernel's clock ticks: 10 ms).
+fn pid_cpu(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// A process's resident set size in KiB, from /proc.
 pub fn rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_send_time_and_number_a_frame_carries() {
+        let frame = br#"{"type":"message","content":{"text":"t=1234 n=7"}}"#;
+        assert_eq!(sent_at(frame), Some(Duration::from_micros(1234)));
+        assert_eq!(number(frame), Some(7));
+        assert_eq!(sent_at(br#"{"text":"t= n=1"}"#), None);
+        assert_eq!(number(b"no number here"), None);
+    }
 }

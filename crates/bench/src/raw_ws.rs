@@ -99,33 +99,9 @@ impl Client {
     /// The first whole frame in the buffer, consumed: its opcode and its payload's range in
     /// `buf` (valid until the next read).
     fn parse(&mut self) -> anyhow::Result<Option<(u8, (usize, usize))>> {
-        let bytes = &self.buf[self.start..];
-        if bytes.len() < 2 {
+        let Some((opcode, header, len)) = frame_at(&self.buf[self.start..])? else {
             return Ok(None);
-        }
-        if bytes[0] & 0x80 == 0 {
-            bail!("a fragmented message (the live socket sends whole ones)");
-        }
-        if bytes[1] & 0x80 != 0 {
-            bail!("a masked frame from the server");
-        }
-        let (len, header) = match bytes[1] & 0x7F {
-            126 if bytes.len() >= 4 => (usize::from(u16::from_be_bytes([bytes[2], bytes[3]])), 4),
-            127 if bytes.len() >= 10 => {
-                let mut n = [0u8; 8];
-                n.copy_from_slice(&bytes[2..10]);
-                (usize::try_from(u64::from_be_bytes(n))?, 10)
-            }
-            126 | 127 => return Ok(None),
-            n => (usize::from(n), 2),
         };
-        if len > MAX_FRAME {
-            bail!("a frame of {len} bytes");
-        }
-        if bytes.len() < header + len {
-            return Ok(None);
-        }
-        let opcode = bytes[0] & 0x0F;
         let payload = (self.start + header, self.start + header + len);
         self.start = payload.1;
         Ok(Some((opcode, payload)))
@@ -153,5 +129,69 @@ impl Client {
         let mut frame = vec![0x8A, 0x80 | len as u8, 0, 0, 0, 0];
         frame.extend_from_slice(&data[..len]);
         self.stream.write_all(&frame).await
+    }
+}
+
+/// The server frame at the start of `bytes`, if it is all there: its opcode, its header's
+/// length and its payload's length.
+fn frame_at(bytes: &[u8]) -> anyhow::Result<Option<(u8, usize, usize)>> {
+    if bytes.len() < 2 {
+        return Ok(None);
+    }
+    if bytes[0] & 0x80 == 0 {
+        bail!("a fragmented message (the live socket sends whole ones)");
+    }
+    if bytes[1] & 0x80 != 0 {
+        bail!("a masked frame from the server");
+    }
+    let (len, header) = match bytes[1] & 0x7F {
+        126 if bytes.len() >= 4 => (usize::from(u16::from_be_bytes([bytes[2], bytes[3]])), 4),
+        127 if bytes.len() >= 10 => {
+            let mut n = [0u8; 8];
+            n.copy_from_slice(&bytes[2..10]);
+            (usize::try_from(u64::from_be_bytes(n))?, 10)
+        }
+        126 | 127 => return Ok(None),
+        n => (usize::from(n), 2),
+    };
+    if len > MAX_FRAME {
+        bail!("a frame of {len} bytes");
+    }
+    if bytes.len() < header + len {
+        return Ok(None);
+    }
+    Ok(Some((bytes[0] & 0x0F, header, len)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_each_length_form_and_waits_for_the_rest() {
+        // 5 bytes, the 7-bit length
+        assert_eq!(frame_at(b"\x81\x05hello").unwrap(), Some((1, 2, 5)));
+        assert_eq!(frame_at(b"\x81\x05hel").unwrap(), None);
+        // 300 bytes, the 16-bit length
+        let mut long = vec![0x81, 126, 0x01, 0x2C];
+        long.extend(std::iter::repeat_n(b'x', 300));
+        assert_eq!(frame_at(&long).unwrap(), Some((1, 4, 300)));
+        assert_eq!(frame_at(&long[..3]).unwrap(), None);
+        assert_eq!(frame_at(&long[..200]).unwrap(), None);
+        // 70,000 bytes, the 64-bit length
+        let mut huge = vec![0x81, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70];
+        huge.extend(std::iter::repeat_n(b'x', 70_000));
+        assert_eq!(frame_at(&huge).unwrap(), Some((1, 10, 70_000)));
+        // a ping, a close
+        assert_eq!(frame_at(b"\x89\x00").unwrap(), Some((9, 2, 0)));
+        assert_eq!(frame_at(b"\x88\x02\x03\xe8").unwrap(), Some((8, 2, 2)));
+    }
+
+    #[test]
+    fn refuses_what_the_live_socket_never_sends() {
+        assert!(frame_at(b"\x01\x05hello").is_err(), "a fragment");
+        assert!(frame_at(b"\x81\x85abcdhello").is_err(), "a masked frame");
+        let too_big = [0x81, 127, 0, 0, 0, 0, 0x10, 0, 0, 0];
+        assert!(frame_at(&too_big).is_err(), "over the bound");
     }
 }
