@@ -5,106 +5,241 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 
 use crate::raw_ws;
 use crate::report::{histogram, record, summary};
 use crate::setup::Admin;
+use reqwest::Url;
 
 /// How many WebSockets connect at once.
 const CONNECT_CONCURRENCY: usize = 64;
 /// A receiver gives up when nothing arrives for this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Runs the fan-out benchmark: `members` clients, `messages` messages, `senders` batch_sends in
-/// flight at most, at `rate` messages per second when given (open loop).
-/// The clients run on a runtime of their own with `client_threads` threads, so that on a small
-/// machine they cannot take every core from the server they measure. Returns the summary, with
-/// the server's RSS growth per idle connection when the server's pid is given.
-pub async fn run(
-    admin: &Admin,
-    members: usize,
-    messages: usize,
-    (senders, rate): (usize, Option<f64>),
-    client_threads: usize,
-    (server_pid, per_message): (Option<u32>, bool),
-) -> anyhow::Result<Value> {
+/// What a fan-out run is asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Load {
+    /// Connected clients, all members of the one chat or channel.
+    pub members: usize,
+    /// Messages published.
+    pub messages: usize,
+    /// Publishing requests in flight at most.
+    pub senders: usize,
+    /// Messages per second (open loop), or as fast as `senders` allows.
+    pub rate: Option<f64>,
+    /// Threads of the clients' runtime.
+    pub client_threads: usize,
+    /// The server's pid: its RSS growth per idle socket and its CPU over the run.
+    pub server_pid: Option<u32>,
+    /// Print each message's latency on stderr.
+    pub per_message: bool,
+}
+
+/// Runs the fan-out benchmark against cloudlake: a bot, one group of `load.members` users, all
+/// connected to the live socket; the bot batch_sends `load.messages` texts to the group.
+pub async fn run(admin: &Admin, load: Load) -> anyhow::Result<Value> {
     let (bot_id, bot_token) = admin.bot("fanout bench").await?;
     let group = admin.groups_with_bot(&bot_id, 1).await?.remove(0);
-    let users = admin.users(&bot_id, Some(&group), members).await?;
+    let users = admin.users(&bot_id, Some(&group), load.members).await?;
+    let ws_base = admin.base().as_str().replacen("http", "ws", 1);
+    let clients = users
+        .iter()
+        .map(|(_, token)| {
+            Ok(Subscriber {
+                url: Url::parse(&format!("{ws_base}api/v1/live?token={token}"))?,
+                subscribe: None,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let publisher = Publisher::Cloudlake {
+        url: admin
+            .base()
+            .join(&format!("open-apis/v1/bot/batch_send?token={bot_token}"))?,
+        group,
+    };
+    run_with(clients, publisher, load).await
+}
 
+/// A Pusher-protocol app (Sockudo, soketi, Pusher itself): the peer row.
+#[derive(Debug, Clone)]
+pub struct PusherApp {
+    /// The server's base URL (loopback).
+    pub server: Url,
+    /// The app's id, key and secret.
+    pub id: String,
+    /// The key clients connect with.
+    pub key: String,
+    /// The secret the HTTP API's requests are signed with.
+    pub secret: String,
+}
+
+/// The same run against a Pusher-protocol server: `load.members` clients subscribed to one
+/// public channel, and the HTTP API's `POST /apps/{id}/events` publishing to it.
+pub async fn run_pusher(app: PusherApp, load: Load) -> anyhow::Result<Value> {
+    let ws_base = app.server.as_str().replacen("http", "ws", 1);
+    let url = Url::parse(&format!(
+        "{ws_base}app/{}?protocol=7&client=cloudlake-bench&version=1",
+        app.key
+    ))?;
+    let subscribe = json!({"event": "pusher:subscribe", "data": {"channel": PUSHER_CHANNEL}});
+    let clients = (0..load.members)
+        .map(|_| Subscriber {
+            url: url.clone(),
+            subscribe: Some(subscribe.to_string()),
+        })
+        .collect();
+    run_with(clients, Publisher::Pusher(app), load).await
+}
+
+/// The channel the Pusher-protocol run publishes to.
+const PUSHER_CHANNEL: &str = "fanout-bench";
+
+/// How a client joins: the socket's URL, and what it sends after the server's first frame
+/// (then waiting for one more) before it counts as subscribed.
+struct Subscriber {
+    url: Url,
+    subscribe: Option<String>,
+}
+
+/// How message `n` is published.
+enum Publisher {
+    /// A bot's batch_send to a group.
+    Cloudlake { url: Url, group: String },
+    /// A signed `POST /apps/{id}/events`.
+    Pusher(PusherApp),
+}
+
+impl Publisher {
+    /// Publishes `text` and checks the server accepted it.
+    async fn publish(&self, http: &reqwest::Client, text: String) -> anyhow::Result<()> {
+        match self {
+            Publisher::Cloudlake { url, group } => {
+                let body = json!({"recvIds": [group], "recvType": "group", "contentType": "text",
+                    "content": {"text": text}});
+                let reply: Value = http
+                    .post(url.clone())
+                    .json(&body)
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                anyhow::ensure!(reply["code"] == 1, "batch_send failed: {reply}");
+            }
+            Publisher::Pusher(app) => {
+                let body = json!({"name": "message", "channels": [PUSHER_CHANNEL], "data": text})
+                    .to_string();
+                let url = pusher_signed_url(app, &body, now_seconds())?;
+                let reply = http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?;
+                let status = reply.status();
+                anyhow::ensure!(
+                    status.is_success(),
+                    "publish failed: {status} {}",
+                    reply.text().await?
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The events URL of `app` with the Pusher HTTP API's signature for `body` at `timestamp`:
+/// the query's parameters sorted, signed with HMAC-SHA256 over `POST`, the path and the query.
+fn pusher_signed_url(app: &PusherApp, body: &str, timestamp: u64) -> anyhow::Result<Url> {
+    use hmac::{KeyInit, Mac};
+    use md5::Digest;
+    let path = format!("/apps/{}/events", app.id);
+    let body_md5 = hex(&md5::Md5::digest(body.as_bytes()));
+    // Already in key order.
+    let query = format!(
+        "auth_key={}&auth_timestamp={timestamp}&auth_version=1.0&body_md5={body_md5}",
+        app.key
+    );
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(app.secret.as_bytes())
+        .map_err(|e| anyhow::anyhow!("HMAC key: {e}"))?;
+    mac.update(format!("POST\n{path}\n{query}").as_bytes());
+    let signature = hex(&mac.finalize().into_bytes());
+    Ok(app.server.join(&format!(
+        "{}?{query}&auth_signature={signature}",
+        &path[1..]
+    ))?)
+}
+
+/// Lower-case hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Seconds since the Unix epoch.
+fn now_seconds() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Connects the clients on a runtime of their own (`load.client_threads` threads, so that on a
+/// small machine they cannot take every core from the server they measure), publishes, and
+/// reports.
+async fn run_with(
+    clients: Vec<Subscriber>,
+    publisher: Publisher,
+    load: Load,
+) -> anyhow::Result<Value> {
     let clients_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(client_threads.max(1))
+        .worker_threads(load.client_threads.max(1))
         .thread_name("fanout-client")
         .enable_all()
         .build()?;
-    let target = Target {
-        users: &users,
-        group: &group,
-        bot_token: &bot_token,
-        rate,
-    };
-    let result = measure(
-        admin,
-        &clients_rt,
-        &target,
-        (messages, senders),
-        (server_pid, per_message),
-    )
-    .await;
+    let result = measure(&clients_rt, clients, &publisher, load).await;
     // Not dropped here: dropping a runtime inside another one's task is not allowed.
     clients_rt.shutdown_background();
     let mut report = result?;
-    report["members"] = json!(members);
-    report["messages"] = json!(messages);
-    report["senders"] = json!(senders);
-    report["rate"] = json!(rate);
-    report["client_threads"] = json!(client_threads);
+    report["members"] = json!(load.members);
+    report["messages"] = json!(load.messages);
+    report["senders"] = json!(load.senders);
+    report["rate"] = json!(load.rate);
+    report["client_threads"] = json!(load.client_threads);
     Ok(report)
 }
 
-/// What the messages go to: the group, its members, and the bot that sends.
-struct Target<'a> {
-    users: &'a [(String, String)],
-    group: &'a str,
-    bot_token: &'a str,
-    /// Messages per second (open loop), or as fast as `senders` allows.
-    rate: Option<f64>,
-}
-
 async fn measure(
-    admin: &Admin,
     clients_rt: &tokio::runtime::Runtime,
-    target: &Target<'_>,
-    (messages, senders): (usize, usize),
-    (server_pid, per_message): (Option<u32>, bool),
+    subscribers: Vec<Subscriber>,
+    publisher: &Publisher,
+    load: Load,
 ) -> anyhow::Result<Value> {
-    let Target {
-        users,
-        group,
-        bot_token,
+    let Load {
+        members,
+        messages,
+        senders,
         rate,
-    } = *target;
-    let members = users.len();
+        server_pid,
+        per_message,
+        ..
+    } = load;
     let rss_before = server_pid.and_then(rss_kib);
-    let ws_base = admin.base().as_str().replacen("http", "ws", 1);
-    let urls = users
-        .iter()
-        .map(|(_, token)| reqwest::Url::parse(&format!("{ws_base}api/v1/live?token={token}")))
-        .collect::<Result<Vec<_>, _>>()?;
     // Connected on the clients' runtime, so their sockets are driven by its threads.
     let clients = clients_rt
         .spawn(async move {
-            stream::iter(urls)
-                .map(|url| async move {
+            stream::iter(subscribers)
+                .map(|Subscriber { url, subscribe }| async move {
                     let mut ws = raw_ws::Client::connect(&url).await.context("connect")?;
-                    // Wait for hello so the session is subscribed before anything is sent.
-                    match ws.next_text().await? {
-                        Some(_) => Ok(ws),
-                        None => bail!("no hello"),
+                    // The server's first frame (cloudlake's hello, Pusher's connection
+                    // established), then the subscription and its confirmation if the
+                    // protocol has one: the client is subscribed before anything is sent.
+                    ws.next_text().await?.context("no first frame")?;
+                    if let Some(subscribe) = subscribe {
+                        ws.send_text(subscribe.as_bytes()).await?;
+                        ws.next_text().await?.context("no subscription")?;
                     }
+                    Ok(ws)
                 })
                 .buffer_unordered(CONNECT_CONCURRENCY)
                 .collect::<Vec<anyhow::Result<_>>>()
@@ -163,27 +298,22 @@ async fn measure(
 
     let cpu_before = (process_cpu(), server_pid.and_then(pid_cpu));
     let http = reqwest::Client::new();
-    let url = admin
-        .base()
-        .join(&format!("open-apis/v1/bot/batch_send?token={bot_token}"))?;
     let send_start = Instant::now();
     let sends: Vec<anyhow::Result<()>> = stream::iter(replies.iter().enumerate())
         .map(|(n, replied)| {
-            let (http, url) = (http.clone(), url.clone());
+            let http = http.clone();
             // Open loop: message `n` is due `n / rate` seconds after the start.
             let due = rate.map(|r| send_start + Duration::from_secs_f64(n as f64 / r.max(0.001)));
             async move {
                 if let Some(due) = due {
                     tokio::time::sleep_until(due.into()).await;
                 }
-                let body = json!({"recvIds": [group], "recvType": "group", "contentType": "text",
-                    "content": {"text": format!("t={} n={n}", origin.elapsed().as_micros())}});
-                let reply: Value = http.post(url).json(&body).send().await?.json().await?;
+                let text = format!("t={} n={n}", origin.elapsed().as_micros());
+                publisher.publish(&http, text).await?;
                 replied.store(
                     u64::try_from(origin.elapsed().as_micros()).unwrap_or(u64::MAX),
                     Ordering::Release,
                 );
-                anyhow::ensure!(reply["code"] == 1, "batch_send failed: {reply}");
                 Ok(())
             }
         })
@@ -318,6 +448,26 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signs_the_pusher_example() {
+        // The worked example of Pusher's HTTP API reference ("Generating authentication
+        // signatures").
+        let app = PusherApp {
+            server: Url::parse("http://127.0.0.1:6001/").unwrap(),
+            id: "3".into(),
+            key: "278d425bdf160c739803".into(),
+            secret: "7ad3773142a6692b25b8".into(),
+        };
+        let body = r#"{"name":"foo","channels":["project-3"],"data":"{\"some\":\"data\"}"}"#;
+        let url = pusher_signed_url(&app, body, 1_353_088_179).unwrap();
+        assert_eq!(
+            url.as_str(),
+            "http://127.0.0.1:6001/apps/3/events?auth_key=278d425bdf160c739803\
+             &auth_timestamp=1353088179&auth_version=1.0&body_md5=ec365a775a4cd0599faeb73354201b6f\
+             &auth_signature=da454824c97ba181a32ccc17a72625ba02771f50b50e1e7430e47a1f3f457e6c"
+        );
+    }
 
     #[test]
     fn reads_the_send_time_and_number_a_frame_carries() {

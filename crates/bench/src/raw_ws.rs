@@ -6,7 +6,8 @@
 //! tungstenite zero-fills its read buffer before every read and allocates each frame's payload;
 //! at 100,000 deliveries/s that was a third of the machine. This reads what `wrk` would: bytes
 //! into a buffer, a frame header, a payload slice. It speaks only what the live socket sends:
-//! whole (unfragmented) text frames, pings (answered), close.
+//! whole (unfragmented) text frames, pings (answered), close; it sends text frames (a
+//! subscription).
 
 use std::net::SocketAddr;
 
@@ -123,13 +124,35 @@ impl Client {
         limited.read_buf(&mut self.buf).await
     }
 
-    /// Answers a ping (a client's frames are masked; the mask is zero).
-    async fn pong(&mut self, data: &[u8]) -> std::io::Result<()> {
-        let len = data.len().min(125);
-        let mut frame = vec![0x8A, 0x80 | len as u8, 0, 0, 0, 0];
-        frame.extend_from_slice(&data[..len]);
-        self.stream.write_all(&frame).await
+    /// Sends a text frame (a subscription, say).
+    pub async fn send_text(&mut self, text: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(&client_frame(0x1, text)).await
     }
+
+    /// Answers a ping.
+    async fn pong(&mut self, data: &[u8]) -> std::io::Result<()> {
+        self.stream.write_all(&client_frame(0xA, data)).await
+    }
+}
+
+/// A client's frame: masked, as servers require, with a zero mask (the payload is unchanged;
+/// masking guards against cache poisoning by scripts, which a benchmark is not).
+fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mut frame = vec![0x80 | opcode];
+    match payload.len() {
+        n @ 0..=125 => frame.push(0x80 | n as u8),
+        n @ 126..=0xFFFF => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&[0; 4]);
+    frame.extend_from_slice(payload);
+    frame
 }
 
 /// The server frame at the start of `bytes`, if it is all there: its opcode, its header's
@@ -193,5 +216,13 @@ mod tests {
         assert!(frame_at(b"\x81\x85abcdhello").is_err(), "a masked frame");
         let too_big = [0x81, 127, 0, 0, 0, 0, 0x10, 0, 0, 0];
         assert!(frame_at(&too_big).is_err(), "over the bound");
+    }
+
+    #[test]
+    fn client_frames_are_masked_with_the_length_form_their_size_needs() {
+        assert_eq!(client_frame(0x1, b"hi"), b"\x81\x82\0\0\0\0hi");
+        let long = client_frame(0x1, &[b'x'; 300]);
+        assert_eq!(&long[..8], &[0x81, 0xFE, 0x01, 0x2C, 0, 0, 0, 0]);
+        assert_eq!(long.len(), 8 + 300);
     }
 }
