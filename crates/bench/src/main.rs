@@ -1,6 +1,7 @@
 //! `cloudlake-bench`: a bounded load generator for cloudlake, loopback only.
 
 mod baseline;
+mod delay_proxy;
 mod fanout;
 mod http_load;
 mod loopback;
@@ -167,6 +168,23 @@ enum Command {
         #[command(flatten)]
         load: FanoutArgs,
     },
+    /// A TCP proxy on loopback adding a delay to every round trip (half each way), stopping
+    /// by itself: a database further away than this machine, for the cluster's scaling row.
+    DelayProxy {
+        /// Where to listen (loopback).
+        #[arg(long)]
+        listen: SocketAddr,
+        /// Where to forward (loopback).
+        #[arg(long)]
+        to: SocketAddr,
+        /// Milliseconds added to each round trip (at least: the timer rounds up to whole
+        /// milliseconds each way).
+        #[arg(long, default_value_t = 2.0)]
+        round_trip_ms: f64,
+        /// How long to run, at most.
+        #[arg(long, default_value_t = 600.0)]
+        seconds: f64,
+    },
     /// The peer row: one message per request to one room of a Matrix homeserver (Synapse).
     Synapse {
         /// The homeserver's base URL (loopback).
@@ -319,6 +337,21 @@ async fn main() -> anyhow::Result<()> {
                 webhooks::run(&admin, events, concurrency, live).await?
             );
             Ok(())
+        }
+        Command::DelayProxy {
+            listen,
+            to,
+            round_trip_ms,
+            seconds,
+        } => {
+            let each_way = Duration::from_secs_f64(round_trip_ms.max(0.0) / 2000.0);
+            delay_proxy::run(
+                listen,
+                to,
+                each_way,
+                Duration::from_secs_f64(seconds.max(0.0)),
+            )
+            .await
         }
         Command::Synapse {
             server,
