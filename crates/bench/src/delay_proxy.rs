@@ -5,23 +5,26 @@
 //! Each direction of a connection is a reader that stamps what it reads with the time it is
 //! due and a writer that waits for that time, so data keeps its order and a stream of small
 //! messages is delayed, not throttled: a round trip (request there, answer back) gains
-//! `2 × delay`.
+//! `2 × delay` (measured with pgbench through it: `SELECT 1` 0.08 ms direct, 2.29 ms with 1 ms
+//! each way).
 
-use std::net::SocketAddr;
-use std::time::Duration;
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
-use tokio::time::Instant;
 
-/// How many reads may wait in one direction before the reader waits for the writer.
-const IN_FLIGHT: usize = 1024;
+/// How often the accepting loop looks at its deadline.
+const POLL: Duration = Duration::from_millis(50);
 
 /// Proxies connections on `listen` to `to`, each byte `delay` later in each direction, until
 /// `run_for` has passed (a bound, as every load the harness makes stops by itself).
-pub async fn run(
+///
+/// Blocking, on threads of its own (four per connection; a server's database pool is a few
+/// connections): tokio's timer counts whole milliseconds and rounds up, which made 1 ms each
+/// way 4.4 ms a round trip where a thread's sleep is within a tenth of a millisecond.
+pub fn run(
     listen: SocketAddr,
     to: SocketAddr,
     delay: Duration,
@@ -30,120 +33,131 @@ pub async fn run(
     if !listen.ip().is_loopback() || !to.ip().is_loopback() {
         bail!("the proxy listens on and forwards to loopback addresses only");
     }
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listen on {listen}"))?;
-    let deadline = tokio::time::sleep(run_for);
-    tokio::pin!(deadline);
-    loop {
-        tokio::select! {
-            () = &mut deadline => return Ok(()),
-            accepted = listener.accept() => {
-                let (client, _) = accepted?;
-                tokio::spawn(async move {
-                    if let Err(e) = proxy(client, to, delay).await {
+    let listener = TcpListener::bind(listen).with_context(|| format!("listen on {listen}"))?;
+    listener.set_nonblocking(true)?;
+    let deadline = Instant::now() + run_for;
+    while Instant::now() < deadline {
+        match listener.accept() {
+            Ok((client, _)) => {
+                std::thread::spawn(move || {
+                    if let Err(e) = proxy(client, to, delay) {
                         eprintln!("delay proxy: a connection ended: {e}");
                     }
                 });
             }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => std::thread::sleep(POLL),
+            Err(e) => return Err(e.into()),
         }
     }
+    Ok(())
 }
 
 /// One connection: both directions until either side closes.
-async fn proxy(client: TcpStream, to: SocketAddr, delay: Duration) -> anyhow::Result<()> {
-    let server = TcpStream::connect(to).await?;
+fn proxy(client: TcpStream, to: SocketAddr, delay: Duration) -> anyhow::Result<()> {
+    client.set_nonblocking(false)?;
+    let server = TcpStream::connect(to)?;
     client.set_nodelay(true)?;
     server.set_nodelay(true)?;
-    let (client_read, client_write) = client.into_split();
-    let (server_read, server_write) = server.into_split();
-    tokio::select! {
-        r = direction(client_read, server_write, delay) => r,
-        r = direction(server_read, client_write, delay) => r,
-    }
+    let there = {
+        let (from, to) = (client.try_clone()?, server.try_clone()?);
+        std::thread::spawn(move || direction(from, to, delay))
+    };
+    let back = direction(server, client, delay);
+    let there = there
+        .join()
+        .map_err(|_| anyhow::anyhow!("a proxy thread panicked"))?;
+    back.and(there)
 }
 
-/// Copies `from` to `to`, each read written `delay` after it was read.
-async fn direction(
-    mut from: tokio::net::tcp::OwnedReadHalf,
-    mut to: tokio::net::tcp::OwnedWriteHalf,
-    delay: Duration,
-) -> anyhow::Result<()> {
-    let (due, mut waiting) = mpsc::channel::<(Instant, Vec<u8>)>(IN_FLIGHT);
-    let writer = async move {
-        while let Some((at, bytes)) = waiting.recv().await {
-            tokio::time::sleep_until(at).await;
-            to.write_all(&bytes).await?;
-        }
-        to.shutdown().await?;
-        anyhow::Ok(())
-    };
-    let reader = async move {
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = from.read(&mut buf).await?;
-            if n == 0 {
-                return anyhow::Ok(());
+/// Copies `from` to `to`, each read written `delay` after it was read; then closes both.
+fn direction(mut from: TcpStream, to: TcpStream, delay: Duration) -> anyhow::Result<()> {
+    let (due, waiting) = mpsc::channel::<(Instant, Vec<u8>)>();
+    let writer = {
+        let mut to = to.try_clone()?;
+        std::thread::spawn(move || -> std::io::Result<()> {
+            for (at, bytes) in waiting {
+                let now = Instant::now();
+                if at > now {
+                    std::thread::sleep(at - now);
+                }
+                to.write_all(&bytes)?;
             }
-            if due
-                .send((Instant::now() + delay, buf[..n].to_vec()))
-                .await
-                .is_err()
-            {
-                return Ok(());
+            Ok(())
+        })
+    };
+    let mut buf = vec![0u8; 64 * 1024];
+    let read = loop {
+        match from.read(&mut buf) {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                if due
+                    .send((Instant::now() + delay, buf[..n].to_vec()))
+                    .is_err()
+                {
+                    break Ok(());
+                }
             }
+            Err(e) => break Err(e),
         }
     };
-    let (read, write) = tokio::join!(reader, writer);
-    read.and(write)
+    drop(due);
+    let written = writer
+        .join()
+        .map_err(|_| anyhow::anyhow!("a proxy thread panicked"))?;
+    // Either side closing ends the other direction too.
+    let _ = to.shutdown(Shutdown::Both);
+    let _ = from.shutdown(Shutdown::Both);
+    read?;
+    written?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_round_trip_gains_twice_the_delay_and_keeps_its_bytes() {
+    #[test]
+    fn a_round_trip_gains_twice_the_delay_and_keeps_its_bytes() {
         // An echo server, and the proxy in front of it.
-        let echo = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let echo = TcpListener::bind("127.0.0.1:0").unwrap();
         let echo_addr = echo.local_addr().unwrap();
-        tokio::spawn(async move {
-            let (mut s, _) = echo.accept().await.unwrap();
+        std::thread::spawn(move || {
+            let (mut s, _) = echo.accept().unwrap();
             let mut buf = [0u8; 1024];
             loop {
-                let n = s.read(&mut buf).await.unwrap();
+                let n = s.read(&mut buf).unwrap();
                 if n == 0 {
                     return;
                 }
-                s.write_all(&buf[..n]).await.unwrap();
+                s.write_all(&buf[..n]).unwrap();
             }
         });
-        let probe = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let probe = TcpListener::bind("127.0.0.1:0").unwrap();
         let listen = probe.local_addr().unwrap();
         drop(probe);
         let delay = Duration::from_millis(20);
-        tokio::spawn(run(listen, echo_addr, delay, Duration::from_secs(10)));
+        std::thread::spawn(move || run(listen, echo_addr, delay, Duration::from_secs(10)));
         let mut client = loop {
-            if let Ok(c) = TcpStream::connect(listen).await {
+            if let Ok(c) = TcpStream::connect(listen) {
                 break c;
             }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+            std::thread::sleep(Duration::from_millis(5));
         };
         for round in 0..3u8 {
-            let started = std::time::Instant::now();
+            let started = Instant::now();
             let sent = [round; 100];
-            client.write_all(&sent).await.unwrap();
+            client.write_all(&sent).unwrap();
             let mut got = [0u8; 100];
-            client.read_exact(&mut got).await.unwrap();
+            client.read_exact(&mut got).unwrap();
             assert_eq!(got, sent);
             assert!(started.elapsed() >= 2 * delay, "{:?}", started.elapsed());
         }
     }
 
-    #[tokio::test]
-    async fn refuses_to_forward_off_this_machine() {
+    #[test]
+    fn refuses_to_forward_off_this_machine() {
         let off: SocketAddr = "10.0.0.1:5432".parse().unwrap();
         let on: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        assert!(run(on, off, Duration::ZERO, Duration::ZERO).await.is_err());
+        assert!(run(on, off, Duration::ZERO, Duration::ZERO).is_err());
     }
 }

@@ -177,8 +177,7 @@ enum Command {
         /// Where to forward (loopback).
         #[arg(long)]
         to: SocketAddr,
-        /// Milliseconds added to each round trip (at least: the timer rounds up to whole
-        /// milliseconds each way).
+        /// Milliseconds added to each round trip (half each way).
         #[arg(long, default_value_t = 2.0)]
         round_trip_ms: f64,
         /// How long to run, at most.
@@ -345,13 +344,9 @@ async fn main() -> anyhow::Result<()> {
             seconds,
         } => {
             let each_way = Duration::from_secs_f64(round_trip_ms.max(0.0) / 2000.0);
-            delay_proxy::run(
-                listen,
-                to,
-                each_way,
-                Duration::from_secs_f64(seconds.max(0.0)),
-            )
-            .await
+            let run_for = Duration::from_secs_f64(seconds.max(0.0));
+            tokio::task::spawn_blocking(move || delay_proxy::run(listen, to, each_way, run_for))
+                .await?
         }
         Command::Synapse {
             server,
