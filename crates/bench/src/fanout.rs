@@ -1,5 +1,6 @@
 //! WebSocket fan-out: N members of one group, all connected; a bot batch_sends to the group;
-//! every member's receipt is timed from the moment its message was sent.
+//! every member's receipt is timed from the moment its message was sent. The same run against
+//! a Pusher-protocol server (one channel, the signed HTTP API) is the peer row.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures_util::{StreamExt, stream};
+use reqwest::Url;
 use serde_json::{Value, json};
 
 use crate::raw_ws;
 use crate::report::{histogram, record, summary};
 use crate::setup::Admin;
-use reqwest::Url;
 
 /// How many WebSockets connect at once.
 const CONNECT_CONCURRENCY: usize = 64;
@@ -270,22 +271,20 @@ async fn measure(
                     else {
                         break;
                     };
-                    {
-                        // The text carries the send time and the message's number; no full
-                        // JSON parse per frame.
-                        if let (Some(sent), Some(n)) = (sent_at(text), number(text)) {
-                            let now = origin.elapsed();
-                            // A frame can arrive before its sender has read the reply: that
-                            // counts as no wait after the reply.
-                            let replied = replies.get(n).map_or(0, |r| r.load(Ordering::Acquire));
-                            let replied = Duration::from_micros(replied);
-                            receipts.push(Receipt {
-                                message: n,
-                                from_send: now.saturating_sub(sent),
-                                from_reply: now.saturating_sub(replied.max(sent)),
-                            });
-                            last = Instant::now();
-                        }
+                    // The text carries the send time and the message's number; no full
+                    // JSON parse per frame.
+                    if let (Some(sent), Some(n)) = (sent_at(text), number(text)) {
+                        let now = origin.elapsed();
+                        // A frame can arrive before its sender has read the reply: that
+                        // counts as no wait after the reply.
+                        let replied = replies.get(n).map_or(0, |r| r.load(Ordering::Acquire));
+                        let replied = Duration::from_micros(replied);
+                        receipts.push(Receipt {
+                            message: n,
+                            from_send: now.saturating_sub(sent),
+                            from_reply: now.saturating_sub(replied.max(sent)),
+                        });
+                        last = Instant::now();
                     }
                 }
                 // The socket is handed back, open: a client that closed as soon as it had
