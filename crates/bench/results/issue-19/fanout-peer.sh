@@ -37,7 +37,11 @@ for r in $(seq "$rounds"); do
     for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:6001/ && break; sleep 0.1; done
     out=$("$bench" fanout-pusher --server http://127.0.0.1:6001/ --members 5000 \
       --messages $((rate * 6)) --senders 8 --rate "$rate" --server-pid "$pid")
-    kill $pid; wait $pid 2>/dev/null || true
+    # Sockudo drains for a while on SIGTERM; the next run needs the port.
+    kill $pid
+    for _ in $(seq 50); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+    kill -9 $pid 2>/dev/null || true
+    wait $pid 2>/dev/null || true
     echo "round $r rate $rate sockudo $out"
   done
 done
