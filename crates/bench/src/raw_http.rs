@@ -27,6 +27,35 @@ pub struct Request {
 impl Request {
     /// A `POST` of `body` (JSON) to `url`, which must name a loopback IP address and port.
     pub fn post_json(url: &Url, body: &str) -> anyhow::Result<Self> {
+        let Target { addr, host, target } = Target::of(url)?;
+        let port = addr.port();
+        let head = format!(
+            "POST {target} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let mut bytes = head.into_bytes();
+        bytes.extend_from_slice(body.as_bytes());
+        Ok(Request {
+            addr,
+            bytes: bytes.into(),
+        })
+    }
+}
+
+/// Where a request to a URL goes, for the hand-written clients (this one and `raw_ws`).
+pub struct Target {
+    /// The address to connect to: an IP address, never a name to resolve.
+    pub addr: SocketAddr,
+    /// The URL's host as written (for the `Host` header).
+    pub host: String,
+    /// The path and query (the request line's target).
+    pub target: String,
+}
+
+impl Target {
+    /// `url`'s target, which must name an IP address (the harness never resolves names).
+    pub fn of(url: &Url) -> anyhow::Result<Self> {
         let host = url.host_str().context("the URL has no host")?;
         let ip: std::net::IpAddr = host
             .trim_start_matches('[')
@@ -38,16 +67,10 @@ impl Request {
             Some(q) => format!("{}?{q}", url.path()),
             None => url.path().to_owned(),
         };
-        let head = format!(
-            "POST {target} HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n",
-            body.len()
-        );
-        let mut bytes = head.into_bytes();
-        bytes.extend_from_slice(body.as_bytes());
-        Ok(Request {
+        Ok(Target {
             addr: SocketAddr::new(ip, port),
-            bytes: bytes.into(),
+            host: host.to_owned(),
+            target,
         })
     }
 }

@@ -9,12 +9,12 @@
 //! whole (unfragmented) text frames, pings (answered), close; it sends text frames (a
 //! subscription).
 
-use std::net::SocketAddr;
-
-use anyhow::{Context, bail};
+use anyhow::bail;
 use reqwest::Url;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+use crate::raw_http::Target;
 
 /// The largest frame accepted (the live socket's frames are a few KiB).
 const MAX_FRAME: usize = 1 << 20;
@@ -30,18 +30,9 @@ pub struct Client {
 impl Client {
     /// Opens a WebSocket to `url` (`ws://` and a loopback IP address).
     pub async fn connect(url: &Url) -> anyhow::Result<Self> {
-        let host = url.host_str().context("the URL has no host")?;
-        let ip: std::net::IpAddr = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse()
-            .context("the fan-out run takes an IP address, not a host name")?;
-        let port = url.port_or_known_default().context("the URL has no port")?;
-        let target = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let mut stream = TcpStream::connect(SocketAddr::new(ip, port)).await?;
+        let Target { addr, host, target } = Target::of(url)?;
+        let port = addr.port();
+        let mut stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         // The key is fixed (RFC 6455's example): the accept value is not checked, as the
         // server is the one under test, not an attacker.
