@@ -54,6 +54,7 @@ pub fn run(
 
 /// One connection: both directions until either side closes.
 fn proxy(client: TcpStream, to: SocketAddr, delay: Duration) -> anyhow::Result<()> {
+    // Not every platform's accept leaves the listener's non-blocking mode behind.
     client.set_nonblocking(false)?;
     let server = TcpStream::connect(to)?;
     client.set_nodelay(true)?;

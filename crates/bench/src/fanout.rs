@@ -20,22 +20,32 @@ const CONNECT_CONCURRENCY: usize = 64;
 /// A receiver gives up when nothing arrives for this long.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// What a fan-out run is asked for.
-#[derive(Debug, Clone, Copy)]
+/// What a fan-out run is asked for, against cloudlake or its peer.
+#[derive(Debug, Clone, Copy, clap::Args)]
 pub struct Load {
-    /// Connected clients, all members of the one chat or channel.
+    /// Members (subscribers), all connected.
+    #[arg(long, default_value_t = 1000)]
     pub members: usize,
-    /// Messages published.
+    /// Messages sent to the group (channel).
+    #[arg(long, default_value_t = 20)]
     pub messages: usize,
-    /// Publishing requests in flight at most.
+    /// Publishing requests in flight at most (1: one message after another).
+    #[arg(long, default_value_t = 1)]
     pub senders: usize,
-    /// Messages per second (open loop), or as fast as `senders` allows.
+    /// Send at this many messages per second (open loop; latency after the reply is then
+    /// not inflated by a queue the harness built) instead of as fast as possible.
+    #[arg(long)]
     pub rate: Option<f64>,
-    /// Threads of the clients' runtime.
+    /// Threads of the clients' runtime (the clients must not starve the server they
+    /// measure on a small machine).
+    #[arg(long, default_value_t = 1)]
     pub client_threads: usize,
-    /// The server's pid: its RSS growth per idle socket and its CPU over the run.
+    /// The server's pid, to measure its memory per idle WebSocket and its CPU over the run.
+    #[arg(long)]
     pub server_pid: Option<u32>,
-    /// Print each message's latency on stderr.
+    /// Also print each message's latency after the reply (p50, p99, max over its
+    /// recipients), one JSON line per message on stderr: the curve over the run.
+    #[arg(long)]
     pub per_message: bool,
 }
 
@@ -334,11 +344,10 @@ async fn measure(
     let mut by_message = vec![histogram(); if per_message { messages } else { 0 }];
     let mut delivered = 0u64;
     let mut finished = send_start;
-    let mut sockets = Vec::with_capacity(members);
-    for (receipts, last, ws) in results {
-        sockets.push(ws);
+    // By reference: the sockets in `results` stay open until the report is made.
+    for (receipts, last, _socket) in &results {
         delivered += receipts.len() as u64;
-        finished = finished.max(last);
+        finished = finished.max(*last);
         for receipt in receipts {
             record(&mut all, receipt.from_send);
             record(&mut after_reply, receipt.from_reply);

@@ -33,49 +33,6 @@ struct Cli {
     command: Command,
 }
 
-/// What a fan-out run is asked for, against cloudlake or its peer.
-#[derive(clap::Args)]
-struct FanoutArgs {
-    /// Members (subscribers), all connected.
-    #[arg(long, default_value_t = 1000)]
-    members: usize,
-    /// Messages sent to the group (channel).
-    #[arg(long, default_value_t = 20)]
-    messages: usize,
-    /// Publishing requests in flight at most (1: one message after another).
-    #[arg(long, default_value_t = 1)]
-    senders: usize,
-    /// Send at this many messages per second (open loop; latency after the reply is then
-    /// not inflated by a queue the harness built) instead of as fast as possible.
-    #[arg(long)]
-    rate: Option<f64>,
-    /// Threads of the clients' runtime (the clients must not starve the server they
-    /// measure on a small machine).
-    #[arg(long, default_value_t = 1)]
-    client_threads: usize,
-    /// The server's pid, to measure its memory per idle WebSocket and its CPU over the run.
-    #[arg(long)]
-    server_pid: Option<u32>,
-    /// Also print each message's latency after the reply (p50, p99, max over its
-    /// recipients), one JSON line per message on stderr: the curve over the run.
-    #[arg(long)]
-    per_message: bool,
-}
-
-impl FanoutArgs {
-    fn load(&self) -> fanout::Load {
-        fanout::Load {
-            members: self.members,
-            messages: self.messages,
-            senders: self.senders,
-            rate: self.rate,
-            client_threads: self.client_threads,
-            server_pid: self.server_pid,
-            per_message: self.per_message,
-        }
-    }
-}
-
 #[derive(Subcommand)]
 enum Command {
     /// Serve the bare-axum baseline (same JSON parse and response shape, no storage).
@@ -148,7 +105,7 @@ enum Command {
         #[arg(long, env = "CLOUDLAKE_ADMIN_TOKEN")]
         admin_token: String,
         #[command(flatten)]
-        load: FanoutArgs,
+        load: fanout::Load,
     },
     /// The fan-out peer row: the same run against a Pusher-protocol server (Sockudo): clients
     /// subscribed to one public channel, messages published with the signed HTTP API.
@@ -166,7 +123,7 @@ enum Command {
         #[arg(long, default_value = "bench-secret")]
         app_secret: String,
         #[command(flatten)]
-        load: FanoutArgs,
+        load: fanout::Load,
     },
     /// A TCP proxy on loopback adding a delay to every round trip (half each way), stopping
     /// by itself: a database further away than this machine, for the cluster's scaling row.
@@ -303,7 +260,7 @@ async fn main() -> anyhow::Result<()> {
             load,
         } => {
             let admin = setup::Admin::new(server, admin_token)?;
-            println!("{}", fanout::run(&admin, load.load()).await?);
+            println!("{}", fanout::run(&admin, load).await?);
             Ok(())
         }
         Command::FanoutPusher {
@@ -320,7 +277,7 @@ async fn main() -> anyhow::Result<()> {
                 key: app_key,
                 secret: app_secret,
             };
-            println!("{}", fanout::run_pusher(app, load.load()).await?);
+            println!("{}", fanout::run_pusher(app, load).await?);
             Ok(())
         }
         Command::Webhooks {
