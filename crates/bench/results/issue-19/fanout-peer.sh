@@ -10,21 +10,12 @@ bench=${BENCH:-${CARGO_TARGET_DIR:-target}/release/cloudlake-bench}
 rounds=$1 cloudlake=$2 sockudo=$3
 shift 3
 rates=${*:-5 10 20}
-token=bench-admin-token-0123456789abcdef
 for r in $(seq "$rounds"); do
   for rate in $rates; do
-    # cloudlake: durability full (each message is stored and fsynced before the reply)
-    dir=$(mktemp -d)
-    RUST_LOG=warn "$cloudlake" serve --data-dir "$dir" --listen 127.0.0.1:18080 --admin-token "$token" \
-      --rate-limit off --durability full --max-websockets 20000 --max-websockets-per-ip 20000 \
-      >"$dir.log" 2>&1 &
-    pid=$!
-    for _ in $(seq 50); do curl -sf http://127.0.0.1:18080/healthz >/dev/null && break; sleep 0.1; done
-    out=$("$bench" fanout --server http://127.0.0.1:18080/ --admin-token "$token" --members 5000 \
-      --messages $((rate * 6)) --senders 8 --rate "$rate" --server-pid "$pid")
-    kill $pid; wait $pid 2>/dev/null || true
-    rm -rf "$dir" "$dir.log"
-    echo "round $r rate $rate cloudlake $out"
+    # cloudlake: fanout.sh's run (durability full: each message stored and fsynced before
+    # the reply)
+    out=$(bash "$(dirname "$0")/fanout.sh" 1 "$cloudlake" "$rate")
+    echo "round $r rate $rate cloudlake ${out#round 1 rate $rate }"
     # Sockudo: everything in memory (nothing stored), no rate limits, no metrics
     HOST=127.0.0.1 PORT=6001 RUST_LOG=warn DEBUG=false ADAPTER_DRIVER=local CACHE_DRIVER=memory \
       QUEUE_DRIVER=memory RATE_LIMITER_DRIVER=memory RATE_LIMITER_ENABLED=false \
