@@ -174,14 +174,13 @@ const MAX_DEFERRED_ROWS: usize = 1000;
 impl Pg {
     /// The prepared statement cached under `key`, prepared from `sql()` the first time.
     fn prepared(&mut self, key: &str, sql: impl FnOnce() -> String) -> Result<postgres::Statement> {
-        if let Some(stmt) = self.statements.get(key) {
-            return Ok(stmt.clone());
-        }
-        let client = self.client.as_mut().ok_or(DbError::Closed)?;
-        let prepared = client.prepare(&sql());
-        let stmt = fail_on_error(&self.failed, prepared)?;
-        self.statements.insert(key.to_owned(), stmt.clone());
-        Ok(stmt)
+        cached(
+            &mut self.statements,
+            key,
+            &mut self.client,
+            &self.failed,
+            sql,
+        )
     }
 
     /// Sends the held-back rows, a few multi-row statements for all of them.
@@ -199,17 +198,13 @@ impl Pg {
                 .unwrap_or(1);
             let (part, rest) = rows.split_at(size);
             rows = rest;
-            let stmt = match self.bulk.get(&(deferred.insert, size)) {
-                Some(stmt) => stmt.clone(),
-                None => {
-                    let client = self.client.as_mut().ok_or(DbError::Closed)?;
-                    let sql = multi_row_insert(deferred.insert, deferred.columns, size);
-                    let prepared = client.prepare(&sql);
-                    let stmt = fail_on_error(&self.failed, prepared)?;
-                    self.bulk.insert((deferred.insert, size), stmt.clone());
-                    stmt
-                }
-            };
+            let stmt = cached(
+                &mut self.bulk,
+                &(deferred.insert, size),
+                &mut self.client,
+                &self.failed,
+                || multi_row_insert(deferred.insert, deferred.columns, size),
+            )?;
             let args: Vec<PgArg<'_>> = part
                 .iter()
                 .flat_map(|row| row.iter().map(Owned::arg))
@@ -223,6 +218,28 @@ impl Pg {
         }
         Ok(())
     }
+}
+
+/// The statement cached in `cache` under `key`, prepared on `client` from `sql()` the first
+/// time (a failure to prepare marks the connection `failed`, as any failed statement does).
+fn cached<K, Q>(
+    cache: &mut HashMap<K, postgres::Statement>,
+    key: &Q,
+    client: &mut Option<postgres::Client>,
+    failed: &Cell<bool>,
+    sql: impl FnOnce() -> String,
+) -> Result<postgres::Statement>
+where
+    K: std::borrow::Borrow<Q> + Eq + std::hash::Hash,
+    Q: ToOwned<Owned = K> + Eq + std::hash::Hash + ?Sized,
+{
+    if let Some(stmt) = cache.get(key) {
+        return Ok(stmt.clone());
+    }
+    let client = client.as_mut().ok_or(DbError::Closed)?;
+    let stmt = fail_on_error(failed, client.prepare(&sql()))?;
+    cache.insert(key.to_owned(), stmt.clone());
+    Ok(stmt)
 }
 
 /// The one-row `insert` (`INSERT INTO t (a, b, …) VALUES (?1, ?2, …)`) for `rows` rows of
