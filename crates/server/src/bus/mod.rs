@@ -65,8 +65,8 @@ pub enum Change {
         /// The chat.
         chat_key: String,
     },
-    /// A user's live sessions must end: all of them (the user was deleted, or their token or
-    /// password changed), or those opened with one sign-in session's token (sign-out).
+    /// A user's live sessions must end: all of them (the user was deleted), or those opened
+    /// with one credential (a sign-in session's token, or the user token).
     UserClosed {
         /// The user.
         user_id: String,

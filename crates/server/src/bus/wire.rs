@@ -156,8 +156,8 @@ enum WireChange {
     },
     UserClosed {
         user: String,
-        /// The ended session's token hash, hex; absent: every session of the user (and what
-        /// a node from before sign-out closed one session reads as that, closing more).
+        /// The ended credential's token hash, hex; absent: every session of the user (and
+        /// what a node from before sign-out closed one session reads as that, closing more).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         session: Option<String>,
     },

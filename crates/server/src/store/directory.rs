@@ -98,19 +98,14 @@ impl Store {
     pub async fn set_user_token(&self, id: String, token: TokenHash) -> Result<(), StoreError> {
         self.writer
             .write_tx(move |tx| {
-                let conn = tx.conn();
-                let n = conn
+                // A new token is a fresh start: sessions opened before it end too. Ended
+                // before the update, while the old token is the one to close sockets of.
+                super::sessions::end_credentials(tx, &id)?;
+                let n = tx
+                    .conn()
                     .prepare_cached("UPDATE users SET token_hash = ?2 WHERE id = ?1")?
                     .execute(params![id, token.0])?;
-                expect_one(n, "user", id.clone())?;
-                // A new token is a fresh start: sessions opened before it end too.
-                conn.prepare_cached("DELETE FROM user_sessions WHERE user_id = ?1")?
-                    .execute([&id])?;
-                tx.record(Record::UserClosed {
-                    user_id: id,
-                    session: None,
-                });
-                Ok(())
+                expect_one(n, "user", id)
             })
             .await
     }

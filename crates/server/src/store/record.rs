@@ -90,12 +90,14 @@ pub enum Record {
         /// The bot's notice.
         notice: String,
     },
-    /// A user's live sessions must end: all of them (deleted, or their token or password
-    /// changed), or only those opened with one sign-in session's token (sign-out).
+    /// A user's live sessions must end: all of them (the user was deleted), or only those
+    /// opened with one credential (a sign-in session's token at sign-out; each of the user's
+    /// credentials when their token or password changes, one record each).
     UserClosed {
         /// The user.
         user_id: String,
-        /// The ended sign-in session's token hash, when only its sockets end.
+        /// The ended credential's hash (a session token or the user token), when only the
+        /// sockets opened with it end.
         session: Option<[u8; 32]>,
     },
 }

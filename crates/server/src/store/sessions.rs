@@ -7,6 +7,7 @@ use super::db::{OptionalExtension, params};
 use super::directory::{expect_one, user_row};
 use super::model::User;
 use super::record::Record;
+use super::tx::Tx;
 use super::{Store, StoreError};
 use crate::secret::TokenHash;
 
@@ -25,13 +26,7 @@ impl Store {
                     .prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
                     .execute(params![user_id, password_hash])?;
                 expect_one(n, "user", user_id.clone())?;
-                conn.prepare_cached("DELETE FROM user_sessions WHERE user_id = ?1")?
-                    .execute([&user_id])?;
-                tx.record(Record::UserClosed {
-                    user_id,
-                    session: None,
-                });
-                Ok(())
+                end_credentials(tx, &user_id)
             })
             .await
     }
@@ -143,4 +138,36 @@ impl Store {
             })
             .await
     }
+}
+
+/// Ends every sign-in session of `user_id` and the live sockets opened with one of them or with
+/// the user token as it is now (so a caller replacing the token calls this first).
+///
+/// One close per credential, never "every socket of the user": the close reaches the gateway
+/// after the commit, possibly after the caller was answered, and a socket opened in between
+/// with the new token (or a new sign-in) must not be taken for one of the old ones.
+pub(super) fn end_credentials(tx: &mut Tx<'_>, user_id: &str) -> Result<(), StoreError> {
+    let conn = tx.conn();
+    let mut hashes: Vec<Vec<u8>> = conn
+        .prepare_cached("SELECT token_hash FROM users WHERE id = ?1")?
+        .query_row([user_id], |row| row.get(0))
+        .optional()?
+        .into_iter()
+        .collect();
+    let mut stmt =
+        conn.prepare_cached("SELECT token_hash FROM user_sessions WHERE user_id = ?1")?;
+    for hash in stmt.query_map([user_id], |row| row.get::<_, Vec<u8>>(0))? {
+        hashes.push(hash?);
+    }
+    conn.prepare_cached("DELETE FROM user_sessions WHERE user_id = ?1")?
+        .execute([user_id])?;
+    for hash in hashes {
+        let session = <[u8; 32]>::try_from(hash.as_slice())
+            .map_err(|_| StoreError::Corrupt(format!("a token hash of user {user_id}")))?;
+        tx.record(Record::UserClosed {
+            user_id: user_id.to_owned(),
+            session: Some(session),
+        });
+    }
+    Ok(())
 }
