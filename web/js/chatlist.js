@@ -18,10 +18,27 @@ export class ChatList {
     this.chats = [];
     this.openKey = null;
     this.baseTitle = document.title;
+    /** While a reload of the list is in flight, the live updates since it began. */
+    this.sinceReload = null;
+  }
+
+  /** A reload of the list begins: its read may be older than the live updates that arrive
+   * before its answer, so those are kept to be applied again on top of it (see `set`). */
+  reloading() {
+    this.sinceReload = [];
+  }
+
+  /** The reload did not arrive: the list stays as the live updates left it. */
+  reloadFailed() {
+    this.sinceReload = null;
   }
 
   set(chats) {
     this.chats = chats;
+    const since = this.sinceReload ?? [];
+    this.sinceReload = null;
+    // What the read already had changes nothing again: `apply` goes by seq.
+    for (const [msg, how] of since) this.apply(msg, how);
     this.render();
   }
 
@@ -30,7 +47,14 @@ export class ChatList {
   }
 
   /** A message arrived or changed; returns false when the chat is unknown (reload the list). */
-  update(msg, { isNew, countUnread }) {
+  update(msg, how) {
+    this.sinceReload?.push([msg, how]);
+    const known = this.apply(msg, how);
+    this.render();
+    return known;
+  }
+
+  apply(msg, { isNew, countUnread }) {
     const chat = this.find(chatKey(msg));
     if (!chat) return false;
     if (isNew) {
@@ -46,7 +70,6 @@ export class ChatList {
     } else if (chat.lastMessage?.msgId === msg.msgId) {
       chat.lastMessage = msg;
     }
-    this.render();
     return true;
   }
 

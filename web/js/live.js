@@ -18,6 +18,9 @@ export class Live {
     this.onFrame = onFrame;
     this.onState = onState;
     this.cursor = null;
+    /** Whether the current connection resumes from a cursor (the server replays what was
+     * missed) rather than starting from now. */
+    this.resumed = false;
     this.delay = MIN_DELAY;
     this.ws = null;
     this.timer = null;
@@ -40,7 +43,8 @@ export class Live {
     clearTimeout(this.timer);
     const scheme = window.location.protocol === 'https:' ? 'wss' : 'ws';
     const params = new URLSearchParams({ token: this.token() });
-    if (this.cursor !== null) params.set('cursor', String(this.cursor));
+    this.resumed = this.cursor !== null;
+    if (this.resumed) params.set('cursor', String(this.cursor));
     this.onState('connecting');
     const ws = new WebSocket(`${scheme}://${window.location.host}/api/v1/live?${params}`);
     this.ws = ws;

@@ -181,10 +181,10 @@ async function start() {
   $('app').hidden = false;
   notifier.refresh();
   view.clear();
-  await loadChats();
   state.live?.stop();
   state.live = new Live(() => session.token ?? '', onFrame, onLiveState);
   state.live.start();
+  await loadChats();
   await openFromLink();
 }
 
@@ -209,12 +209,23 @@ async function openFromLink() {
 
 window.addEventListener('hashchange', openFromLink);
 
-async function loadChats() {
+/** The list's reads, one after another: a read answered late never replaces a newer one. */
+let chatsLoading = Promise.resolve();
+
+/** Reads the chat list again; resolves once a read that began after the call is shown. */
+function loadChats() {
+  chatsLoading = chatsLoading.then(readChats);
+  return chatsLoading;
+}
+
+async function readChats() {
+  chatList.reloading();
   try {
     const data = await api('GET', '/chats');
     $('chats-error').textContent = '';
     chatList.set(data.chats ?? []);
   } catch (err) {
+    chatList.reloadFailed();
     if (err.status === 401) { session.token = null; showSignIn('Your session has ended; sign in again.'); return; }
     $('chats-error').textContent = `Could not load chats: ${err.message}`;
   }
@@ -269,6 +280,11 @@ async function onFrame(frame) {
     case 'hello':
       boards.reset(frame.boards ?? []);
       boards.show(view.key);
+      // A socket that starts from now hears only what is committed after its hello: a message
+      // committed between the list's read and the socket's start would never show. So the
+      // list is read (again) now; a frame for a message it already has changes nothing
+      // (`ChatList.update` goes by seq).
+      if (!state.live?.resumed) await loadChats();
       break;
     case 'message': {
       const msg = frame.message;
