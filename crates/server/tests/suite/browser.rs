@@ -3142,6 +3142,11 @@ async fn event_types_and_the_signing_secret_in_the_admin_console_in_a_real_brows
     driver
         .click("#event-types-form input[value='button.report.inline']")
         .await;
+    // Marked, to tell the form the page draws again after the save from this one (whose
+    // boxes are ticked by the clicks above already).
+    driver
+        .js("document.getElementById('event-types-form').dataset.before = 'save'")
+        .await;
     driver.click("#event-types-form button[type=submit]").await;
     driver
         .wait_for(
@@ -3153,12 +3158,14 @@ async fn event_types_and_the_signing_secret_in_the_admin_console_in_a_real_brows
         subscription().await,
         json!(["bot.followed", "button.report.inline"])
     );
-    // The page shows them ticked again; unticking both means every type.
+    // The page, drawn again, shows them ticked; unticking both means every type.
     driver
         .wait_for(
             "the ticked boxes",
-            "return [...document.querySelectorAll('#event-types-form input:checked')].map((b) => b.value).join() \
-                    === 'bot.followed,button.report.inline'",
+            "const form = document.getElementById('event-types-form'); \
+             return form && !form.dataset.before \
+                    && [...form.querySelectorAll('input:checked')].map((b) => b.value).join() \
+                       === 'bot.followed,button.report.inline'",
         )
         .await;
     driver
