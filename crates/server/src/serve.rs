@@ -121,15 +121,17 @@ impl Server {
             Some(nats) => (Arc::new(nats.clone()), nats.ephemeral()),
             None => (Arc::new(gateway.clone()), Arc::new(gateway.clone())),
         };
+        // Kept for the live sessions too, which wait on it before they register.
+        let publishing = Arc::new(match &config.database_url {
+            Some(_) => LiveSink::inline(bus),
+            None => LiveSink::threaded(bus).map_err(StoreError::Io)?,
+        });
         let (store, writer) = match &config.database_url {
             Some(url) => {
                 tracing::info!(database = %url, "storage: PostgreSQL");
-                Store::open_postgres(url.expose(), Arc::new(LiveSink::inline(bus)))?
+                Store::open_postgres(url.expose(), publishing.clone())?
             }
-            None => {
-                let sink = LiveSink::threaded(bus).map_err(StoreError::Io)?;
-                Store::open(&config.data_dir, config.durability, Arc::new(sink))?
-            }
+            None => Store::open(&config.data_dir, config.durability, publishing.clone())?,
         };
         // Before anything reads: rows from before HTML was stored are rendered once, here.
         crate::service::rendering::render_backlog(&store).await?;
@@ -183,6 +185,7 @@ impl Server {
             rate_limit: config.rate_limit,
             store,
             gateway,
+            publishing,
             admin_token,
             max_body_bytes: config.max_body_bytes,
             events,

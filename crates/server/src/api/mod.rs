@@ -20,6 +20,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use std::sync::Arc;
 
+use crate::bus::sink::LiveSink;
 use crate::config::RateLimit;
 use crate::events::Events;
 use crate::gateway::Gateway;
@@ -59,6 +60,8 @@ pub struct AppServices {
     pub store: Store,
     /// Live sessions.
     pub gateway: Gateway,
+    /// Where committed changes leave for the live layer (see [`LiveSink::settled`]).
+    pub publishing: Arc<LiveSink>,
     /// The hash of the admin token.
     pub admin_token: TokenHash,
     /// The largest request body accepted, in bytes.

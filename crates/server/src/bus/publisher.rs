@@ -8,8 +8,10 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
+
+use tokio::sync::oneshot;
 
 use super::Bus;
 use crate::store::Commit;
@@ -17,25 +19,42 @@ use crate::store::Commit;
 /// How many committed batches may wait to be published.
 const QUEUE: usize = 1024;
 
+/// What the publishing thread's queue carries.
+enum Item {
+    /// A commit to publish.
+    Commit(Commit),
+    /// Someone waits until everything queued before this is published (see
+    /// [`Publisher::settled`]).
+    Barrier(oneshot::Sender<()>),
+}
+
 /// The writer's handle on the publishing thread. Dropping it publishes what is queued and
 /// joins the thread.
 pub(crate) struct Publisher {
-    queue: Option<SyncSender<Commit>>,
+    queue: Option<SyncSender<Item>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Publisher {
     /// Starts publishing to `bus`.
     pub(crate) fn start(bus: Arc<dyn Bus>) -> std::io::Result<Self> {
-        let (queue, batches) = sync_channel::<Commit>(QUEUE);
+        let (queue, items) = sync_channel::<Item>(QUEUE);
         let thread = std::thread::Builder::new()
             .name("cloudlake-publish".into())
             .spawn(move || {
-                for commit in batches {
-                    // A panic in one batch's fan-out must not stop every later one.
-                    let publish = || super::sink::publish(&*bus, commit);
-                    if catch_unwind(AssertUnwindSafe(publish)).is_err() {
-                        tracing::error!("publishing a batch of changes panicked");
+                for item in items {
+                    match item {
+                        Item::Commit(commit) => {
+                            // A panic in one batch's fan-out must not stop every later one.
+                            let publish = || super::sink::publish(&*bus, commit);
+                            if catch_unwind(AssertUnwindSafe(publish)).is_err() {
+                                tracing::error!("publishing a batch of changes panicked");
+                            }
+                        }
+                        // The waiter may have gone away; nothing to tell then.
+                        Item::Barrier(done) => {
+                            let _ = done.send(());
+                        }
                     }
                 }
             })?;
@@ -49,10 +68,32 @@ impl Publisher {
     /// node's deliverers itself), in commit order.
     pub(crate) fn publish(&self, commit: Commit) {
         if let Some(queue) = &self.queue
-            && queue.send(commit).is_err()
+            && queue.send(Item::Commit(commit)).is_err()
         {
             tracing::error!("the publishing thread is gone; live clients will resync");
         }
+    }
+
+    /// Resolves once every commit queued before it began to wait has been published (at once
+    /// if the publishing thread is gone). Later commits are not waited for.
+    pub(crate) async fn settled(&self) {
+        let Some(queue) = self.queue.clone() else {
+            return;
+        };
+        let (done, published) = oneshot::channel();
+        match queue.try_send(Item::Barrier(done)) {
+            Ok(()) => {}
+            // A full queue (the publisher far behind) is waited on off the runtime's threads.
+            Err(TrySendError::Full(barrier)) => {
+                let sent = tokio::task::spawn_blocking(move || queue.send(barrier)).await;
+                if !matches!(sent, Ok(Ok(()))) {
+                    return;
+                }
+            }
+            Err(TrySendError::Disconnected(_)) => return,
+        }
+        // An error here means the thread dropped the barrier unanswered: it is gone.
+        let _ = published.await;
     }
 }
 
@@ -62,5 +103,63 @@ impl Drop for Publisher {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::bus::Change;
+
+    /// A bus whose every publish waits until the test lets it go, and counts.
+    struct HeldBus {
+        go: Mutex<mpsc::Receiver<()>>,
+        published: Mutex<usize>,
+    }
+
+    impl Bus for HeldBus {
+        fn publish(&self, _: Vec<Change>) {}
+
+        fn publish_commit(&self, _: Vec<Change>, _: Option<&crate::store::Wake>, _: Option<i64>) {
+            let _ = self.go.lock().unwrap().recv();
+            *self.published.lock().unwrap() += 1;
+        }
+    }
+
+    #[tokio::test]
+    async fn settled_waits_for_the_commits_queued_before_it_and_no_later_ones() {
+        let (go, held) = mpsc::channel();
+        let bus = Arc::new(HeldBus {
+            go: Mutex::new(held),
+            published: Mutex::new(0),
+        });
+        let publisher = Publisher::start(bus.clone()).unwrap();
+        publisher.publish(Commit::default());
+        publisher.publish(Commit::default());
+        {
+            let settled = publisher.settled();
+            tokio::pin!(settled);
+            // Both commits wait on the bus: not settled.
+            assert!(
+                tokio::time::timeout(Duration::from_millis(100), &mut settled)
+                    .await
+                    .is_err()
+            );
+            go.send(()).unwrap();
+            go.send(()).unwrap();
+            // A commit queued after the wait began is not waited for.
+            publisher.publish(Commit::default());
+            tokio::time::timeout(Duration::from_secs(5), &mut settled)
+                .await
+                .expect("settled once the two are published");
+            assert_eq!(*bus.published.lock().unwrap(), 2);
+        }
+        go.send(()).unwrap();
+        drop(publisher);
+        assert_eq!(*bus.published.lock().unwrap(), 3);
     }
 }

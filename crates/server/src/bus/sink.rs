@@ -34,6 +34,19 @@ impl LiveSink {
     pub fn inline(bus: Arc<dyn Bus>) -> Self {
         LiveSink(Mode::Inline(bus))
     }
+
+    /// Resolves once every commit handed over before the call is on the bus. A live session
+    /// waits for this before it registers: a change committed before it read what it
+    /// subscribes to, but published after it registered, would otherwise reach it out of
+    /// order (a user's sockets closed by a deletion committed before this socket's user
+    /// existed). Inline, a commit is on the bus before its caller is answered: nothing to
+    /// wait for. (With NATS as the bus, "on the bus" is sent to NATS: this node's gateway
+    /// hears it a moment later, which this does not wait for.)
+    pub async fn settled(&self) {
+        if let Mode::Threaded(publisher) = &self.0 {
+            publisher.settled().await;
+        }
+    }
 }
 
 impl CommitSink for LiveSink {

@@ -151,6 +151,9 @@ async fn session(
 ) -> Result<(), SessionEnd> {
     let _connected = crate::metrics::metrics().client_connected("user");
     let user_id = user.user_id;
+    // Everything committed so far reaches the gateway before this session is in it: a change
+    // from before the session's reads must not reach it after them (see `LiveSink::settled`).
+    state.publishing.settled().await;
     let (session, mut queue) = state
         .gateway
         .connect_with(&user_id, credential.map(|hash| hash.0));
