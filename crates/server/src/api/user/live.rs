@@ -4,7 +4,9 @@
 //! subscribed to the user's chats *before* storage is read, so every change committed after
 //! that point is in the session's queue; everything committed before it is found by the
 //! replay read. A change in both places is sent once, because frames are sent in increasing
-//! cursor order and any frame at or below the last cursor sent is skipped.
+//! cursor order and any frame at or below the last cursor sent is skipped. Before it registers,
+//! the session waits until everything already committed has been published, so that no change
+//! from before its reads (a subscription change, a close) reaches it after them.
 
 use std::time::Duration;
 
