@@ -121,17 +121,18 @@ impl Server {
             Some(nats) => (Arc::new(nats.clone()), nats.ephemeral()),
             None => (Arc::new(gateway.clone()), Arc::new(gateway.clone())),
         };
-        // Kept for the live sessions too, which wait on it before they register.
-        let publishing = Arc::new(match &config.database_url {
-            Some(_) => LiveSink::inline(bus),
-            None => LiveSink::threaded(bus).map_err(StoreError::Io)?,
-        });
-        let (store, writer) = match &config.database_url {
+        // The sink is kept for the live sessions too, which wait on it before they register.
+        let (publishing, (store, writer)) = match &config.database_url {
             Some(url) => {
                 tracing::info!(database = %url, "storage: PostgreSQL");
-                Store::open_postgres(url.expose(), publishing.clone())?
+                let sink = Arc::new(LiveSink::inline(bus));
+                (sink.clone(), Store::open_postgres(url.expose(), sink)?)
             }
-            None => Store::open(&config.data_dir, config.durability, publishing.clone())?,
+            None => {
+                let sink = Arc::new(LiveSink::threaded(bus).map_err(StoreError::Io)?);
+                let opened = Store::open(&config.data_dir, config.durability, sink.clone())?;
+                (sink, opened)
+            }
         };
         // Before anything reads: rows from before HTML was stored are rendered once, here.
         crate::service::rendering::render_backlog(&store).await?;
