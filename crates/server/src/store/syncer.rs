@@ -6,8 +6,8 @@
 //! `synchronous=NORMAL` (a commit writes its WAL frames and does not wait for the disk) and
 //! this thread fsyncs the WAL after each commit, then answers that commit's callers,
 //! publishes its changes and wakes its events. While it waits for the disk, the writer
-//! already runs the next batch. One fsync covers every commit written before it began, so
-//! commits that queued behind a slow one share the next.
+//! already runs the next batch, whose transaction it keeps open until this thread says it is
+//! free ([`Syncer::busy`]). One fsync covers every commit written before it began.
 //!
 //! What a reply means does not change: a caller is answered only after an fsync that began
 //! after its commit's frames were written, so an acknowledged write survives a power cut as
@@ -56,20 +56,30 @@ pub(crate) fn wal_sync(path: &Path) -> std::io::Result<SyncWal> {
 pub(crate) struct Syncer {
     queue: Option<SyncSender<Committed>>,
     failed: Arc<AtomicBool>,
+    /// Whether an fsync is under way or commits wait for one (see [`Syncer::busy`]).
+    busy: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Syncer {
-    /// Starts syncing with `sync`; synced commits leave through `outlet`.
-    pub(crate) fn start(mut sync: SyncWal, outlet: Outlet) -> std::io::Result<Self> {
+    /// Starts syncing with `sync`; synced commits leave through `outlet`. `on_idle` is called
+    /// whenever the thread has answered everything handed to it and waits for more.
+    pub(crate) fn start(
+        mut sync: SyncWal,
+        outlet: Outlet,
+        on_idle: Box<dyn Fn() + Send>,
+    ) -> std::io::Result<Self> {
         let (queue, commits) = sync_channel::<Committed>(QUEUE);
         let failed = Arc::new(AtomicBool::new(false));
+        let busy = Arc::new(AtomicBool::new(false));
         let thread = {
             let failed = failed.clone();
+            let busy = busy.clone();
             std::thread::Builder::new()
                 .name("cloudlake-sync".into())
                 .spawn(move || {
-                    while let Ok(first) = commits.recv() {
+                    let mut next = commits.recv().ok();
+                    while let Some(first) = next.take() {
                         let mut synced: Vec<Committed> = vec![first];
                         synced.extend(commits.try_iter());
                         let outcome = if failed.load(Ordering::Acquire) {
@@ -94,18 +104,37 @@ impl Syncer {
                                 synced.into_iter().for_each(|c| c.fail(&reason));
                             }
                         }
+                        next = commits.try_recv().ok();
+                        if next.is_none() {
+                            // A commit handed over between the check and this store is synced
+                            // in the next round all the same: the flag only tells the writer
+                            // when committing again is worth it.
+                            busy.store(false, Ordering::Release);
+                            on_idle();
+                            next = commits.recv().ok();
+                        }
                     }
                 })?
         };
         Ok(Syncer {
             queue: Some(queue),
             failed,
+            busy,
             thread: Some(thread),
         })
     }
 
+    /// Whether an fsync is under way or commits wait for one. The writer keeps a batch's
+    /// transaction open meanwhile (see `writer::run`): a commit made now would only wait for
+    /// the next fsync with the ones after it, and each commit writes the pages it changed
+    /// to the WAL again.
+    pub(crate) fn busy(&self) -> bool {
+        self.busy.load(Ordering::Acquire)
+    }
+
     /// Queues a commit to be answered once it is on disk. Blocks while [`QUEUE`] commits wait.
     pub(crate) fn finish(&self, committed: Committed) {
+        self.busy.store(true, Ordering::Release);
         if let Some(queue) = &self.queue
             && let Err(unsent) = queue.send(committed)
         {

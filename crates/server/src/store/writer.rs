@@ -6,7 +6,12 @@
 //! in one transaction and commits once. Each caller is answered only after that commit is
 //! durable — with `durability full` once the syncing thread has fsynced it (see
 //! [`super::syncer`]), while the writer already runs the next batch — so the fsync is shared
-//! by everyone in the batch, and by the batches committed while the previous one ran.
+//! by everyone in the batch. While that thread is busy, the next batch's transaction stays
+//! open and takes the jobs that keep coming, and commits when the thread is free (or the batch
+//! is full): a commit made sooner would wait for the same fsync anyway, and each commit writes
+//! every page it changed to the WAL again. Measured under load (batch_send to one group, 64 in
+//! flight), this turned ~3 commits per fsync into one and took 11–17% off the writer's CPU per
+//! request (BENCHMARKS.md, issue 19).
 //!
 //! Jobs do not get a savepoint each. A savepoint makes SQLite copy every page a job touches
 //! into a sub-journal, and every job touches the same hot pages (index right edges, the chats
@@ -53,6 +58,9 @@ enum Msg {
     /// this are refused (`WriteAborted`), so a request still running when shutdown's grace
     /// period ends cannot keep the writer (and the process) alive.
     Close,
+    /// The syncing thread has answered every commit handed to it: a batch kept open for it
+    /// is committed now (see [`run`]).
+    SyncIdle,
 }
 
 /// The sending side of the writer's queue. Cloning it is cheap.
@@ -96,7 +104,18 @@ impl Writer {
         let (queue, jobs) = mpsc::channel(QUEUE_DEPTH);
         let outlet = Outlet { sink, events };
         let finish = match sync {
-            Some(sync) => Finish::AfterSync(Syncer::start(sync, outlet)?),
+            Some(sync) => {
+                // Weak: the syncer must not keep the queue open once every writer is gone.
+                let writer = queue.downgrade();
+                let on_idle = Box::new(move || {
+                    // A full queue needs no nudge: the writer is busy taking jobs, and sees
+                    // the syncer idle after them.
+                    if let Some(writer) = writer.upgrade() {
+                        let _ = writer.try_send(Msg::SyncIdle);
+                    }
+                });
+                Finish::AfterSync(Syncer::start(sync, outlet, on_idle)?)
+            }
             None => Finish::Now(outlet),
         };
         let thread = std::thread::Builder::new()
@@ -275,51 +294,58 @@ fn run(
     mut jobs: mpsc::Receiver<Msg>,
     finish: Finish,
 ) {
-    let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut taken: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut numbers = Numbers::default();
     // Kept from batch to batch while no other node writes in between (see `begin`).
     let mut memo = BatchMemo::default();
+    // The batch whose transaction is open. With `durability full` it stays open, taking more
+    // jobs, while the syncing thread is busy: committing then would only have it wait for the
+    // next fsync with whatever comes after, and every commit writes the pages it changed to
+    // the WAL again (under load, ~3 commits per fsync, each rewriting the same hot pages).
+    let mut open: Option<Batch> = None;
     // Ends when the queue is closed (by `Closer`, or by every sender being dropped) and
     // empty, so queued writes finish.
     while let Some(first) = jobs.blocking_recv() {
-        match first {
-            Msg::Job(job) => batch.push(job),
-            Msg::Close => {
-                jobs.close();
-                continue;
+        let room = MAX_BATCH.saturating_sub(open.as_ref().map_or(0, |batch| batch.jobs));
+        let mut next = Some(first);
+        while let Some(msg) = next.take() {
+            match msg {
+                Msg::Job(job) => taken.push(job),
+                Msg::Close => jobs.close(),
+                Msg::SyncIdle => {}
+            }
+            if taken.len() < room {
+                next = jobs.try_recv().ok();
             }
         }
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(Msg::Job(job)) => batch.push(job),
-                Ok(Msg::Close) => jobs.close(),
-                Err(_) => break,
+        if !taken.is_empty() {
+            if open.is_none() {
+                open = start_batch(
+                    &mut conn,
+                    reconnect.as_ref(),
+                    &finish,
+                    &mut numbers,
+                    &mut memo,
+                );
+            }
+            match &mut open {
+                Some(batch) => batch.run(&conn, &mut numbers, &mut memo, taken.drain(..)),
+                // Dropping the jobs tells their callers `WriteAborted`; why was logged.
+                None => taken.clear(),
             }
         }
-        if let Finish::AfterSync(syncer) = &finish
-            && syncer.failed()
-        {
-            // Dropping the jobs tells their callers `WriteAborted`; the syncer logged why.
-            batch.clear();
-            continue;
-        }
-        if conn.is_broken()
-            && let Some(connect) = &reconnect
-        {
-            // A batch on a broken connection fails at BEGIN, and its callers are told.
-            match connect() {
-                Ok(fresh) => conn = fresh,
-                Err(e) => {
-                    tracing::error!(error = %e, "the database connection broke; could not reconnect")
-                }
+        let commit_now = open.as_ref().is_some_and(|batch| match &finish {
+            Finish::Now(_) => true,
+            Finish::AfterSync(syncer) => {
+                !syncer.busy() || batch.jobs >= MAX_BATCH || batch.aborted || jobs.is_closed()
             }
+        });
+        if commit_now && let Some(batch) = open.take() {
+            commit(&conn, &finish, batch.close(&conn, &mut numbers, &mut memo));
         }
-        let committed = run_batch(&conn, &mut numbers, &mut memo, batch.drain(..));
-        match &finish {
-            Finish::Now(outlet) => outlet.finish(committed),
-            Finish::AfterSync(syncer) => syncer.finish(committed),
-        }
-        unlock(&conn);
+    }
+    if let Some(batch) = open.take() {
+        commit(&conn, &finish, batch.close(&conn, &mut numbers, &mut memo));
     }
     // Answer everything still waiting for its fsync before the connection closes: closing the
     // last connection checkpoints the WAL and deletes it.
@@ -327,129 +353,200 @@ fn run(
     drop(conn);
 }
 
-/// Runs one batch in one transaction. What it leaves has nothing for the sink if the commit
-/// failed.
-fn run_batch(
-    conn: &Connection,
+/// Opens a batch's transaction, or says why not (logged) with `None`.
+fn start_batch(
+    conn: &mut Connection,
+    reconnect: Option<&Connect>,
+    finish: &Finish,
     numbers: &mut Numbers,
     memo: &mut BatchMemo,
-    batch: impl Iterator<Item = Job>,
-) -> Committed {
-    let mut done: Vec<(Completion, bool)> = Vec::new();
-    let mut records: Vec<Record> = Vec::new();
-    let mut wake = Wake::default();
-    let mut stored = 0;
-    match begin(conn, numbers, memo) {
-        Ok(()) => {}
-        Err(e) => {
+) -> Option<Batch> {
+    if let Finish::AfterSync(syncer) = finish
+        && syncer.failed()
+    {
+        // The syncer logged why.
+        return None;
+    }
+    if conn.is_broken()
+        && let Some(connect) = reconnect
+    {
+        // A batch on a broken connection fails at BEGIN, and its callers are told.
+        match connect() {
+            Ok(fresh) => *conn = fresh,
+            Err(e) => {
+                tracing::error!(error = %e, "the database connection broke; could not reconnect")
+            }
+        }
+    }
+    Batch::begin(conn, numbers, memo)
+}
+
+/// Hands a closed batch on: to its callers and the sink now, or once synced.
+fn commit(conn: &Connection, finish: &Finish, committed: Committed) {
+    match finish {
+        Finish::Now(outlet) => outlet.finish(committed),
+        Finish::AfterSync(syncer) => syncer.finish(committed),
+    }
+    unlock(conn);
+}
+
+/// A batch whose transaction is open: what its jobs have left so far.
+struct Batch {
+    done: Vec<(Completion, bool)>,
+    records: Vec<Record>,
+    wake: Wake,
+    stored: u64,
+    /// How many jobs it has taken.
+    jobs: usize,
+    /// A job failed after writing: the batch takes no more jobs and is rolled back.
+    aborted: bool,
+    /// The connection's change counter at `BEGIN`.
+    start: u64,
+}
+
+impl Batch {
+    /// Opens a batch's transaction (see [`begin`]); `None`, logged, if it cannot.
+    fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Option<Batch> {
+        if let Err(e) = begin(conn, numbers, memo) {
             // Nothing runs. Dropping a job drops its reply channel, which its caller sees as
             // `WriteAborted`; the cause is logged here, once for the batch.
             tracing::error!(error = %e, "could not begin a write transaction");
             crate::metrics::metrics().write_failures.inc();
+            return None;
+        }
+        Some(Batch {
+            done: Vec::new(),
+            records: Vec::new(),
+            wake: Wake::default(),
+            stored: 0,
+            jobs: 0,
+            aborted: false,
+            start: conn.changes(),
+        })
+    }
+
+    /// Runs `jobs` in the batch's transaction, in order. Once one fails after writing, the
+    /// rest are dropped (their callers see `WriteAborted`) and the batch is to be closed.
+    fn run(
+        &mut self,
+        conn: &Connection,
+        numbers: &mut Numbers,
+        memo: &mut BatchMemo,
+        jobs: impl Iterator<Item = Job>,
+    ) {
+        for job in jobs {
+            if self.aborted {
+                // Jobs not yet run are dropped with the rest of the iterator.
+                break;
+            }
+            self.jobs += 1;
+            let before = conn.changes();
+            let executed_before = conn.executed_changes();
+            // A job is our own code, but a panic in one must not take down the writer and
+            // every write queued behind it: catch it, and treat it like a failed job (its
+            // reply channel is dropped: its caller sees `WriteAborted`, reported as an
+            // internal error).
+            let mut tx = Tx::new(conn, numbers, memo);
+            let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
+            let wrote = conn.changes() != before;
+            // A statement of its own that wrote may have changed what the memo holds.
+            let memo_stale = conn.executed_changes() != executed_before;
+            // On PostgreSQL a failed statement spoils the whole transaction, even in a job
+            // that went on to succeed: its COMMIT would quietly roll back, so the batch is
+            // aborted now.
+            self.aborted |= conn.take_failed();
+            match outcome {
+                Ok((true, complete)) => {
+                    self.records.append(&mut tx.records);
+                    for bot in &tx.wake.bots {
+                        if !self.wake.concerns(bot) {
+                            self.wake.bots.push(bot.clone());
+                        }
+                    }
+                    self.wake.dispatcher |= tx.wake.dispatcher;
+                    self.stored += tx.stored;
+                    self.done.push((complete, true));
+                }
+                Ok((false, complete)) => {
+                    self.done.push((complete, false));
+                    self.aborted |= wrote;
+                }
+                Err(_) => {
+                    tracing::error!("a write job panicked");
+                    self.aborted |= wrote;
+                }
+            }
+            drop(tx);
+            if memo_stale {
+                memo.clear();
+            }
+        }
+    }
+
+    /// Commits the batch (or rolls it back if it was aborted). What it leaves has nothing for
+    /// the sink if the commit failed.
+    fn close(self, conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Committed {
+        let Batch {
+            done,
+            records,
+            wake,
+            stored,
+            mut aborted,
+            start,
+            ..
+        } = self;
+        // Numbered last, just before COMMIT, when it wrote anything: every such commit is
+        // announced (see `Commit::number`), and another node's writer that sees the number
+        // unchanged knows that nothing it remembers has changed (`begin`).
+        let mut number = None;
+        let wrote = conn.changes() != start || !records.is_empty() || !wake.is_empty();
+        if !aborted && conn.is_postgres() && wrote {
+            match next_commit_number(conn) {
+                Ok(n) => number = Some(n),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not number a commit");
+                    aborted = true;
+                }
+            }
+        }
+        let commit = if aborted {
+            tracing::error!("a write failed after changing data: the whole batch is rolled back");
+            let _ = conn.execute_batch("ROLLBACK");
+            Err("a write in the same batch failed; nothing was stored".to_owned())
+        } else {
+            conn.execute_batch("COMMIT").map_err(|e| {
+                tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
+                // SQLite may leave the transaction open after a failed COMMIT (a full disk).
+                let _ = conn.execute_batch("ROLLBACK");
+                e.to_string()
+            })
+        };
+        let metrics = crate::metrics::metrics();
+        if commit.is_err() {
+            // Sequence numbers and cursors handed out in this batch were never stored.
+            numbers.forget();
+            memo.clear();
+            metrics.write_failures.inc();
             return Committed {
-                done: Vec::new(),
-                commit: Ok(()),
+                done,
+                commit,
                 changed: Commit::default(),
             };
         }
-    }
-    let mut aborted = false;
-    let batch_start = conn.changes();
-    for job in batch {
-        let before = conn.changes();
-        let executed_before = conn.executed_changes();
-        // A job is our own code, but a panic in one must not take down the writer and every
-        // write queued behind it: catch it, and treat it like a failed job (its reply channel
-        // is dropped: its caller sees `WriteAborted`, reported as an internal error).
-        let mut tx = Tx::new(conn, numbers, memo);
-        let outcome = catch_unwind(AssertUnwindSafe(|| job(&mut tx)));
-        let wrote = conn.changes() != before;
-        // A statement of its own that wrote may have changed what the memo holds.
-        let memo_stale = conn.executed_changes() != executed_before;
-        // On PostgreSQL a failed statement spoils the whole transaction, even in a job that
-        // went on to succeed: its COMMIT would quietly roll back, so the batch is aborted now.
-        aborted |= conn.take_failed();
-        match outcome {
-            Ok((true, complete)) => {
-                records.append(&mut tx.records);
-                for bot in &tx.wake.bots {
-                    if !wake.concerns(bot) {
-                        wake.bots.push(bot.clone());
-                    }
-                }
-                wake.dispatcher |= tx.wake.dispatcher;
-                stored += tx.stored;
-                done.push((complete, true));
-            }
-            Ok((false, complete)) => {
-                done.push((complete, false));
-                aborted |= wrote;
-            }
-            Err(_) => {
-                tracing::error!("a write job panicked");
-                aborted |= wrote;
-            }
+        if let Some(number) = number {
+            numbers.committed_as(number);
         }
-        drop(tx);
-        if memo_stale {
-            memo.clear();
-        }
-        if aborted {
-            // Jobs not yet run are dropped with the rest of the iterator: `WriteAborted`.
-            break;
-        }
-    }
-    // Numbered last, just before COMMIT, when it wrote anything: every such commit is
-    // announced (see `Commit::number`), and another node's writer that sees the number
-    // unchanged knows that nothing it remembers has changed (`begin`).
-    let mut number = None;
-    let wrote = conn.changes() != batch_start || !records.is_empty() || !wake.is_empty();
-    if !aborted && conn.is_postgres() && wrote {
-        match next_commit_number(conn) {
-            Ok(n) => number = Some(n),
-            Err(e) => {
-                tracing::error!(error = %e, "could not number a commit");
-                aborted = true;
-            }
-        }
-    }
-    let commit = if aborted {
-        tracing::error!("a write failed after changing data: the whole batch is rolled back");
-        let _ = conn.execute_batch("ROLLBACK");
-        Err("a write in the same batch failed; nothing was stored".to_owned())
-    } else {
-        conn.execute_batch("COMMIT").map_err(|e| {
-            tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
-            // SQLite may leave the transaction open after a failed COMMIT (a full disk).
-            let _ = conn.execute_batch("ROLLBACK");
-            e.to_string()
-        })
-    };
-    let metrics = crate::metrics::metrics();
-    if commit.is_err() {
-        // Sequence numbers and cursors handed out in this batch were never stored.
-        numbers.forget();
-        memo.clear();
-        metrics.write_failures.inc();
-        return Committed {
+        metrics.messages_stored.inc_by(stored);
+        let wake = (!wake.is_empty()).then(|| Arc::new(wake));
+        Committed {
             done,
             commit,
-            changed: Commit::default(),
-        };
-    }
-    if let Some(number) = number {
-        numbers.committed_as(number);
-    }
-    metrics.messages_stored.inc_by(stored);
-    let wake = (!wake.is_empty()).then(|| Arc::new(wake));
-    Committed {
-        done,
-        commit,
-        changed: Commit {
-            records,
-            wake,
-            number,
-        },
+            changed: Commit {
+                records,
+                wake,
+                number,
+            },
+        }
     }
 }
 
@@ -650,6 +747,65 @@ mod tests {
         release.send(()).unwrap();
         waiting.await.unwrap().unwrap();
         next.await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn writes_that_come_while_the_disk_is_busy_gather_in_one_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        // A disk whose first fsync says when it starts, and takes until the test says so.
+        let (started, syncing) = std::sync::mpsc::channel::<()>();
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let mut first = true;
+        let sync: SyncWal = Box::new(move || {
+            if std::mem::take(&mut first) {
+                started.send(()).unwrap();
+                held.recv().unwrap();
+            }
+            Ok(())
+        });
+        let writer = start_syncing(sqlite(&dir), Some(sync));
+        let a = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write(insert("a")).await }
+        });
+        tokio::task::spawn_blocking(move || syncing.recv().unwrap())
+            .await
+            .unwrap();
+        // One after another, each run before the next is sent: without the open transaction
+        // each would be a commit of its own.
+        let mut later = Vec::new();
+        for v in ["b", "c"] {
+            let (ran, done) = tokio::sync::oneshot::channel();
+            later.push(tokio::spawn({
+                let writer = writer.clone();
+                async move {
+                    writer
+                        .write(move |conn| {
+                            insert(v)(conn)?;
+                            let _ = ran.send(());
+                            Ok(())
+                        })
+                        .await
+                }
+            }));
+            tokio::time::timeout(Duration::from_secs(5), done)
+                .await
+                .expect("the writer runs jobs while the disk is busy")
+                .unwrap();
+        }
+        // The writer's transaction holds both; nothing of them is committed yet.
+        let outside = rusqlite::Connection::open(dir.path().join("w.db")).unwrap();
+        let committed = |conn: &rusqlite::Connection| -> i64 {
+            conn.query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(committed(&outside), 1, "only a is committed");
+        release.send(()).unwrap();
+        a.await.unwrap().unwrap();
+        for write in later {
+            write.await.unwrap().unwrap();
+        }
+        assert_eq!(committed(&outside), 3);
     }
 
     #[tokio::test]
