@@ -695,10 +695,15 @@ mod tests {
         assert_eq!(count(&writer).await, 2);
     }
 
-    #[tokio::test]
-    async fn a_commit_is_answered_once_synced_and_the_writer_goes_on_meanwhile() {
+    /// A syncing writer on a fresh database whose first fsync takes until the test sends on
+    /// the returned channel; and a write of "a" whose commit is in that held fsync.
+    async fn writer_with_a_held_fsync() -> (
+        Writer,
+        tempfile::TempDir,
+        std::sync::mpsc::Sender<()>,
+        tokio::task::JoinHandle<Result<(), StoreError>>,
+    ) {
         let dir = tempfile::tempdir().unwrap();
-        // A disk whose first fsync says when it starts, and takes until the test says so.
         let (started, syncing) = std::sync::mpsc::channel::<()>();
         let (release, held) = std::sync::mpsc::channel::<()>();
         let mut first = true;
@@ -710,7 +715,7 @@ mod tests {
             Ok(())
         });
         let writer = start_syncing(sqlite(&dir), Some(sync));
-        let waiting = tokio::spawn({
+        let a = tokio::spawn({
             let writer = writer.clone();
             async move { writer.write(insert("a")).await }
         });
@@ -718,6 +723,12 @@ mod tests {
         tokio::task::spawn_blocking(move || syncing.recv().unwrap())
             .await
             .unwrap();
+        (writer, dir, release, a)
+    }
+
+    #[tokio::test]
+    async fn a_commit_is_answered_once_synced_and_the_writer_goes_on_meanwhile() {
+        let (writer, _dir, release, waiting) = writer_with_a_held_fsync().await;
         // The writer is not waiting on the disk: the next write runs, in a batch of its own,
         // and sees the first one's commit.
         let (ran, saw) = tokio::sync::oneshot::channel();
@@ -751,26 +762,7 @@ mod tests {
 
     #[tokio::test]
     async fn writes_that_come_while_the_disk_is_busy_gather_in_one_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        // A disk whose first fsync says when it starts, and takes until the test says so.
-        let (started, syncing) = std::sync::mpsc::channel::<()>();
-        let (release, held) = std::sync::mpsc::channel::<()>();
-        let mut first = true;
-        let sync: SyncWal = Box::new(move || {
-            if std::mem::take(&mut first) {
-                started.send(()).unwrap();
-                held.recv().unwrap();
-            }
-            Ok(())
-        });
-        let writer = start_syncing(sqlite(&dir), Some(sync));
-        let a = tokio::spawn({
-            let writer = writer.clone();
-            async move { writer.write(insert("a")).await }
-        });
-        tokio::task::spawn_blocking(move || syncing.recv().unwrap())
-            .await
-            .unwrap();
+        let (writer, dir, release, a) = writer_with_a_held_fsync().await;
         // One after another, each run before the next is sent: without the open transaction
         // each would be a commit of its own.
         let mut later = Vec::new();
