@@ -320,7 +320,7 @@ fn run(
         }
         if !taken.is_empty() {
             if open.is_none() {
-                open = start_batch(
+                open = Batch::open(
                     &mut conn,
                     reconnect.as_ref(),
                     &finish,
@@ -353,34 +353,6 @@ fn run(
     drop(conn);
 }
 
-/// Opens a batch's transaction, or says why not (logged) with `None`.
-fn start_batch(
-    conn: &mut Connection,
-    reconnect: Option<&Connect>,
-    finish: &Finish,
-    numbers: &mut Numbers,
-    memo: &mut BatchMemo,
-) -> Option<Batch> {
-    if let Finish::AfterSync(syncer) = finish
-        && syncer.failed()
-    {
-        // The syncer logged why.
-        return None;
-    }
-    if conn.is_broken()
-        && let Some(connect) = reconnect
-    {
-        // A batch on a broken connection fails at BEGIN, and its callers are told.
-        match connect() {
-            Ok(fresh) => *conn = fresh,
-            Err(e) => {
-                tracing::error!(error = %e, "the database connection broke; could not reconnect")
-            }
-        }
-    }
-    Batch::begin(conn, numbers, memo)
-}
-
 /// Hands a closed batch on: to its callers and the sink now, or once synced.
 fn commit(conn: &Connection, finish: &Finish, committed: Committed) {
     match finish {
@@ -405,8 +377,32 @@ struct Batch {
 }
 
 impl Batch {
-    /// Opens a batch's transaction (see [`begin`]); `None`, logged, if it cannot.
-    fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Option<Batch> {
+    /// Opens a batch's transaction (see [`begin`]), first reconnecting a broken connection;
+    /// `None`, logged, if it cannot or if the syncing thread has failed.
+    fn open(
+        conn: &mut Connection,
+        reconnect: Option<&Connect>,
+        finish: &Finish,
+        numbers: &mut Numbers,
+        memo: &mut BatchMemo,
+    ) -> Option<Batch> {
+        if let Finish::AfterSync(syncer) = finish
+            && syncer.failed()
+        {
+            // The syncer logged why.
+            return None;
+        }
+        if conn.is_broken()
+            && let Some(connect) = reconnect
+        {
+            // A batch on a broken connection fails at BEGIN, and its callers are told.
+            match connect() {
+                Ok(fresh) => *conn = fresh,
+                Err(e) => {
+                    tracing::error!(error = %e, "the database connection broke; could not reconnect")
+                }
+            }
+        }
         if let Err(e) = begin(conn, numbers, memo) {
             // Nothing runs. Dropping a job drops its reply channel, which its caller sees as
             // `WriteAborted`; the cause is logged here, once for the batch.
