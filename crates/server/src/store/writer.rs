@@ -256,7 +256,7 @@ fn begin(
     memo: &mut BatchMemo,
 ) -> Result<(), super::db::DbError> {
     if !conn.is_postgres() {
-        return conn.execute_batch("BEGIN IMMEDIATE");
+        return conn.execute_cached("BEGIN IMMEDIATE");
     }
     conn.execute_batch(&format!("SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK})"))?;
     conn.execute_batch("BEGIN").inspect_err(|_| unlock(conn))?;
@@ -510,7 +510,7 @@ impl Batch {
             let _ = conn.execute_batch("ROLLBACK");
             Err("a write in the same batch failed; nothing was stored".to_owned())
         } else {
-            conn.execute_batch("COMMIT").map_err(|e| {
+            conn.execute_cached("COMMIT").map_err(|e| {
                 tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
                 // SQLite may leave the transaction open after a failed COMMIT (a full disk).
                 let _ = conn.execute_batch("ROLLBACK");
