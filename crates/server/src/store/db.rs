@@ -17,6 +17,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use rusqlite::types::ValueRef;
 
 /// A result of this module.
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
@@ -345,6 +346,52 @@ impl Connection {
                 let client = state.client.as_mut().ok_or(DbError::Closed)?;
                 let done = client.batch_execute(sql);
                 fail_on_error(&state.failed, done)
+            }
+        }
+    }
+
+    /// Runs several statements (no parameters) and returns the first column of every row
+    /// they return, in order, as text (`None` for SQL NULL). On PostgreSQL in one round trip
+    /// (a simple query), where running them one by one costs a round trip each: the writer
+    /// opens and commits a batch this way. Each statement still reads with a snapshot of its
+    /// own, taken when it starts.
+    pub fn query_batch(&self, sql: &str) -> Result<Vec<Option<String>>> {
+        match &self.engine {
+            Engine::Sqlite(conn) => {
+                let mut values = Vec::new();
+                use rusqlite::fallible_iterator::FallibleIterator as _;
+                let mut statements = rusqlite::Batch::new(conn, sql);
+                while let Some(mut stmt) = statements.next()? {
+                    let mut rows = stmt.query([])?;
+                    while let Some(row) = rows.next()? {
+                        values.push(match row.get_ref(0)? {
+                            ValueRef::Null => None,
+                            ValueRef::Integer(n) => Some(n.to_string()),
+                            ValueRef::Real(x) => Some(x.to_string()),
+                            ValueRef::Text(t) | ValueRef::Blob(t) => {
+                                Some(String::from_utf8_lossy(t).into_owned())
+                            }
+                        });
+                    }
+                }
+                Ok(values)
+            }
+            Engine::Postgres(pg) => {
+                let mut guard = pg.borrow_mut();
+                let state = &mut *guard;
+                // After the rows held back, as any statement.
+                state.flush()?;
+                let client = state.client.as_mut().ok_or(DbError::Closed)?;
+                let done = client.simple_query(sql);
+                Ok(fail_on_error(&state.failed, done)?
+                    .into_iter()
+                    .filter_map(|message| match message {
+                        postgres::SimpleQueryMessage::Row(row) => {
+                            Some(row.get(0).map(str::to_owned))
+                        }
+                        _ => None,
+                    })
+                    .collect())
             }
         }
     }
@@ -935,6 +982,17 @@ fn strip_indexed_by(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_of_statements_returns_the_first_column_of_every_row() -> Result<()> {
+        let conn = Connection::sqlite(rusqlite::Connection::open_in_memory()?);
+        let rows = conn.query_batch(
+            "CREATE TABLE t (v); INSERT INTO t VALUES (7), (NULL); \
+             SELECT v FROM t ORDER BY v IS NULL; SELECT 'x', 1",
+        )?;
+        assert_eq!(rows, [Some("7".to_owned()), None, Some("x".to_owned())]);
+        Ok(())
+    }
 
     #[test]
     fn a_one_row_insert_becomes_the_multi_row_statement_of_held_back_rows() {

@@ -28,7 +28,7 @@ use std::thread::JoinHandle;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::batch_memo::BatchMemo;
-use super::db::Connection;
+use super::db::{Connection, DbError};
 use super::numbers::Numbers;
 use super::outbox::Wake;
 use super::record::Record;
@@ -248,28 +248,30 @@ enum Finish {
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
 /// Opens a batch's transaction; on PostgreSQL, first takes the cluster-wide write lock, and
-/// drops what this writer remembers (numbers, the memo of lookups) if another node has
-/// committed since its last batch.
-fn begin(
-    conn: &Connection,
-    numbers: &mut Numbers,
-    memo: &mut BatchMemo,
-) -> Result<(), super::db::DbError> {
+/// if another node has committed since this writer's last batch, reads its numbers again
+/// and drops the memo of lookups.
+fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Result<(), StoreError> {
     if !conn.is_postgres() {
-        return conn.execute_cached("BEGIN IMMEDIATE");
+        return Ok(conn.execute_cached("BEGIN IMMEDIATE")?);
     }
-    conn.execute_batch(&format!("SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK})"))?;
-    conn.execute_batch("BEGIN").inspect_err(|_| unlock(conn))?;
-    // Read inside the transaction, after the lock: a snapshot taken before it could miss
-    // the commit of the node that held it last.
+    // One round trip for the three. The read comes after the lock all the same (each
+    // statement of the batch reads with a snapshot of its own): a snapshot taken before it
+    // could miss the commit of the node that held it last.
     let last = conn
-        .prepare_cached("SELECT last FROM cluster_commits WHERE id = 1")
-        .and_then(|mut stmt| stmt.query_row([], |row| row.get::<_, i64>(0)))
+        .query_batch(&format!(
+            "SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK}); BEGIN; \
+             SELECT last FROM cluster_commits WHERE id = 1"
+        ))
+        .and_then(|rows| last_number(&rows))
         .inspect_err(|_| {
             let _ = conn.execute_batch("ROLLBACK");
             unlock(conn);
         })?;
-    if !numbers.still_valid(last) {
+    let valid = numbers.still_valid(conn, last).inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK");
+        unlock(conn);
+    })?;
+    if !valid {
         memo.clear();
     }
     Ok(())
@@ -487,35 +489,29 @@ impl Batch {
             records,
             wake,
             stored,
-            mut aborted,
+            aborted,
             start,
             ..
         } = self;
-        // Numbered last, just before COMMIT, when it wrote anything: every such commit is
-        // announced (see `Commit::number`), and another node's writer that sees the number
-        // unchanged knows that nothing it remembers has changed (`begin`).
-        let mut number = None;
         let wrote = conn.changes() != start || !records.is_empty() || !wake.is_empty();
-        if !aborted && conn.is_postgres() && wrote {
-            match next_commit_number(conn) {
-                Ok(n) => number = Some(n),
-                Err(e) => {
-                    tracing::error!(error = %e, "could not number a commit");
-                    aborted = true;
-                }
-            }
-        }
-        let commit = if aborted {
+        let (commit, number) = if aborted {
             tracing::error!("a write failed after changing data: the whole batch is rolled back");
             let _ = conn.execute_batch("ROLLBACK");
-            Err("a write in the same batch failed; nothing was stored".to_owned())
+            (
+                Err("a write in the same batch failed; nothing was stored".to_owned()),
+                None,
+            )
         } else {
-            conn.execute_cached("COMMIT").map_err(|e| {
-                tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
-                // SQLite may leave the transaction open after a failed COMMIT (a full disk).
-                let _ = conn.execute_batch("ROLLBACK");
-                e.to_string()
-            })
+            match commit_transaction(conn, wrote) {
+                Ok(number) => (Ok(()), number),
+                Err(e) => {
+                    tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
+                    // SQLite may leave the transaction open after a failed COMMIT (a full
+                    // disk); on PostgreSQL a failed numbering leaves it open too.
+                    let _ = conn.execute_batch("ROLLBACK");
+                    (Err(e.to_string()), None)
+                }
+            }
         };
         let metrics = crate::metrics::metrics();
         if commit.is_err() {
@@ -546,13 +542,34 @@ impl Batch {
     }
 }
 
-/// The next number of the cluster's commits (see [`Commit::number`]). Taken inside the
-/// batch's transaction, under the cluster-wide write lock: a rolled-back batch gives its
-/// number back, so the numbers of committed batches have no gaps.
-fn next_commit_number(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn
-        .prepare_cached("UPDATE cluster_commits SET last = last + 1 WHERE id = 1 RETURNING last")?
-        .query_row([], |row| row.get(0))?)
+/// Commits the open transaction. On PostgreSQL a batch that wrote anything first takes the
+/// cluster's next commit number (see [`Commit::number`]), in the same round trip: numbered
+/// last, under the cluster-wide write lock, so that a rolled-back batch gives its number back
+/// and committed batches' numbers have no gaps; and every such commit is announced with it,
+/// so another node's writer that sees the number unchanged knows that nothing it remembers
+/// has changed (`begin`). Returns that number. An error means that nothing was committed.
+fn commit_transaction(conn: &Connection, wrote: bool) -> Result<Option<i64>, DbError> {
+    if !(conn.is_postgres() && wrote) {
+        return conn.execute_cached("COMMIT").map(|()| None);
+    }
+    let rows = conn.query_batch(
+        "UPDATE cluster_commits SET last = last + 1 WHERE id = 1 RETURNING last; COMMIT",
+    )?;
+    // Committed by now, whatever the row says: a number that cannot be read must not tell
+    // the callers that their writes were lost. Unnumbered, the commit is still published,
+    // and this writer's next batch sees a number it does not know and reads everything again.
+    Ok(last_number(&rows)
+        .inspect_err(|e| tracing::error!(error = %e, "a commit's number could not be read"))
+        .ok())
+}
+
+/// The commit number in the last row of a [`Connection::query_batch`] that reads it.
+fn last_number(rows: &[Option<String>]) -> Result<i64, DbError> {
+    let text = rows.last().cloned().flatten().unwrap_or_default();
+    text.parse().map_err(|_| DbError::Column {
+        index: 0,
+        message: format!("a commit number was expected, not {text:?}"),
+    })
 }
 
 #[cfg(test)]
