@@ -9,8 +9,11 @@
 //! flight:
 //!
 //! - `edit`: a bot edits its markdown message in a group, one edit in flight (a commit each)
-//!   and 64 (many edits per commit, as under load); `edit_long` the same with a text eight
-//!   times as long (~6 KB);
+//!   and 64 (each task rendering its edit first, which on two cores is slower than the
+//!   writer: still about a commit per edit); `edit_backlog`, 64 in flight with the edits
+//!   rendered beforehand, so that the writer always has some queued (several edits a commit,
+//!   as when the writer is the bottleneck); `edit_long` and `edit_long_backlog` the same with
+//!   a text eight times as long (~6 KB);
 //! - `board200`: a bot sets a markdown board-all shown in its 200 groups;
 //! - `batch10`: a bot's batch_send of a text message to 10 groups, 1 and 64 in flight.
 //!
@@ -224,22 +227,44 @@ fn main() {
     let long = MARKDOWN.repeat(8);
     for (name, text) in [("edit", MARKDOWN), ("edit_long", long.as_str())] {
         let edited = [format!("{text}\n(1)"), format!("{text}\n(2)")];
+        // Rendered once, for the backlog below.
+        let rendered = edited.clone().map(|text| outgoing("markdown", &text));
+        let edit = async |i: usize, inflight: usize, edit: Outgoing| {
+            let done = store
+                .edit_from_bot(
+                    "b".into(),
+                    Chat::Group {
+                        group_id: group.clone(),
+                    },
+                    msg_ids[i % inflight].clone(),
+                    edit,
+                )
+                .await
+                .unwrap();
+            assert!(done);
+        };
         for inflight in [1, 64] {
             measure(&rt, name, inflight, 256 * scale, 2048 * scale, async |i| {
-                let done = store
-                    .edit_from_bot(
-                        "b".into(),
-                        Chat::Group {
-                            group_id: group.clone(),
-                        },
-                        msg_ids[i % inflight].clone(),
-                        outgoing("markdown", &edited[(i / inflight) % 2]),
-                    )
-                    .await
-                    .unwrap();
-                assert!(done);
+                edit(
+                    i,
+                    inflight,
+                    outgoing("markdown", &edited[(i / inflight) % 2]),
+                )
+                .await
             });
         }
+        // The same 64 in flight with each edit rendered beforehand, so that the writer always
+        // has a backlog, as when it is the bottleneck. Above, the tasks render each edit
+        // first, and on two cores rendering is slower than the writer: it takes ~1.3 edits
+        // per commit there, and the row shows what one commit per edit costs.
+        measure(
+            &rt,
+            &format!("{name}_backlog"),
+            64,
+            256 * scale,
+            2048 * scale,
+            async |i| edit(i, 64, rendered[(i / 64) % 2].clone()).await,
+        );
     }
 
     // A markdown board-all, shown in the bot's 200 groups.
