@@ -119,9 +119,8 @@ pub struct Pg {
     /// Inserted rows held back, sent together before the next statement (see
     /// [`Connection::defer_insert`]).
     deferred: Option<Deferred>,
-    /// The multi-row statements that send them, by the one-row insert and the row count:
-    /// found without building their text, which is long (a flush is on the writer's path).
-    bulk: HashMap<(&'static str, usize), postgres::Statement>,
+    /// The statements that send them, by the one-row insert they stand for.
+    bulk: HashMap<&'static str, postgres::Statement>,
 }
 
 /// Rows of one table held back by [`Connection::defer_insert`].
@@ -165,10 +164,6 @@ impl Owned {
     }
 }
 
-/// How many held-back rows one statement sends: a few fixed sizes, largest first, so that a
-/// few prepared statements serve every batch.
-const DEFERRED_ROWS: [usize; 4] = [200, 50, 10, 1];
-
 /// Past this many held-back rows they are sent without waiting for the next statement.
 const MAX_DEFERRED_ROWS: usize = 1000;
 
@@ -184,39 +179,44 @@ impl Pg {
         )
     }
 
-    /// Sends the held-back rows, a few multi-row statements for all of them.
+    /// Sends the held-back rows in one statement, whatever their number: `INSERT … SELECT *
+    /// FROM unnest(…)` with an array of each column's values. (Multi-row `VALUES` of a few
+    /// fixed sizes took several statements, a round trip each: seven for a batch of 64
+    /// batch_sends to 10 groups.)
     fn flush(&mut self) -> Result<()> {
         let Some(deferred) = self.deferred.take() else {
             return Ok(());
         };
-        let rows: Vec<&[Owned]> = deferred.values.chunks(deferred.columns).collect();
-        let mut rows = rows.as_slice();
-        while !rows.is_empty() {
-            let size = DEFERRED_ROWS
-                .iter()
-                .copied()
-                .find(|size| *size <= rows.len())
-                .unwrap_or(1);
-            let (part, rest) = rows.split_at(size);
-            rows = rest;
-            let stmt = cached(
-                &mut self.bulk,
-                &(deferred.insert, size),
-                &mut self.client,
-                &self.failed,
-                || multi_row_insert(deferred.insert, deferred.columns, size),
-            )?;
-            let args: Vec<PgArg<'_>> = part
-                .iter()
-                .flat_map(|row| row.iter().map(Owned::arg))
-                .collect();
-            let refs: Vec<&(dyn ToSql + Sync)> =
-                args.iter().map(|a| a as &(dyn ToSql + Sync)).collect();
-            let client = self.client.as_mut().ok_or(DbError::Closed)?;
-            let done = client.execute(&stmt, &refs);
-            let n = fail_on_error(&self.failed, done)?;
-            self.executed.set(self.executed.get() + n);
-        }
+        let stmt = match self.bulk.get(deferred.insert) {
+            Some(stmt) => stmt.clone(),
+            None => {
+                // The one-row insert, prepared, tells each column's type, which the arrays are
+                // cast to.
+                let one = self.prepared(deferred.insert, || to_postgres(deferred.insert))?;
+                let sql = unnest_insert(deferred.insert, one.params());
+                let client = self.client.as_mut().ok_or(DbError::Closed)?;
+                let stmt = fail_on_error(&self.failed, client.prepare(&sql))?;
+                self.bulk.insert(deferred.insert, stmt.clone());
+                stmt
+            }
+        };
+        let columns: Vec<Vec<PgArg<'_>>> = (0..deferred.columns)
+            .map(|column| {
+                deferred
+                    .values
+                    .iter()
+                    .skip(column)
+                    .step_by(deferred.columns)
+                    .map(Owned::arg)
+                    .collect()
+            })
+            .collect();
+        let refs: Vec<&(dyn ToSql + Sync)> =
+            columns.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
+        let client = self.client.as_mut().ok_or(DbError::Closed)?;
+        let done = client.execute(&stmt, &refs);
+        let n = fail_on_error(&self.failed, done)?;
+        self.executed.set(self.executed.get() + n);
         Ok(())
     }
 }
@@ -243,26 +243,20 @@ where
     Ok(stmt)
 }
 
-/// The one-row `insert` (`INSERT INTO t (a, b, …) VALUES (?1, ?2, …)`) for `rows` rows of
-/// `columns` values, in PostgreSQL's `$n` placeholders.
-fn multi_row_insert(insert: &str, columns: usize, rows: usize) -> String {
+/// The one-row `insert` (`INSERT INTO t (a, b, …) VALUES (?1, ?2, …)`) as one that inserts a
+/// row for each element of its array parameters, one array a column, cast to the columns'
+/// `types` (built-in types: their names need no schema).
+fn unnest_insert(insert: &str, types: &[Type]) -> String {
     let head = insert
         .rfind("VALUES")
-        .map_or(insert, |at| &insert[..at + "VALUES".len()]);
-    let mut sql = String::with_capacity(head.len() + rows * columns * 6);
-    sql.push_str(head);
-    for row in 0..rows {
-        sql.push_str(if row > 0 { ", (" } else { " (" });
-        for column in 0..columns {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('$');
-            sql.push_str(&(row * columns + column + 1).to_string());
-        }
-        sql.push(')');
-    }
-    sql
+        .map_or(insert, |at| &insert[..at])
+        .trim_end();
+    let arrays: Vec<String> = types
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| format!("${}::{}[]", i + 1, ty.name()))
+        .collect();
+    format!("{head} SELECT * FROM unnest({})", arrays.join(", "))
 }
 
 impl Drop for Pg {
@@ -409,7 +403,7 @@ impl Connection {
 
     /// Inserts one row with `insert` (`INSERT INTO t (a, b, …) VALUES (?1, ?2, …)`, one value
     /// per column in `row`). On SQLite at once. On PostgreSQL the row is held back and sent
-    /// with the rows inserted after it, by a few multi-row statements, just before the next
+    /// with the rows inserted after it, in one statement, just before the next
     /// other statement (a read then sees it) or the COMMIT: each statement is a network round
     /// trip, and a batch of sends would otherwise cost one for every job. A failure then shows
     /// in that later statement, which fails the whole batch, as a failed statement on
@@ -995,10 +989,13 @@ mod tests {
     }
 
     #[test]
-    fn a_one_row_insert_becomes_the_multi_row_statement_of_held_back_rows() {
+    fn a_one_row_insert_becomes_an_insert_of_every_element_of_its_arrays() {
         assert_eq!(
-            multi_row_insert("INSERT INTO t (a, b) VALUES (?1, ?2)", 2, 3),
-            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6)"
+            unnest_insert(
+                "INSERT INTO t (a, b) VALUES (?1, ?2)",
+                &[Type::INT8, Type::TEXT]
+            ),
+            "INSERT INTO t (a, b) SELECT * FROM unnest($1::int8[], $2::text[])"
         );
     }
 

@@ -611,8 +611,8 @@ pub(crate) fn append(
 }
 
 /// Appends the same message to several chats (a batch_send), in order: for each, the next
-/// sequence number and cursor, the row and its record. On PostgreSQL the rows go in a few
-/// multi-row statements rather than one per chat (each statement is a round trip). Returns
+/// sequence number and cursor, the row and its record. On PostgreSQL the rows go in one
+/// statement rather than one per chat (each statement is a round trip). Returns
 /// the stored messages, in `targets` order.
 pub(crate) fn append_many(
     tx: &mut Tx<'_>,

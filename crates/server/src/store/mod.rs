@@ -20,7 +20,7 @@
 //! writer holds the cluster-wide write lock, numbers each commit that writes (the cluster's
 //! commit counter, by which the live layer orders commits across a NATS cluster), keeps what
 //! it knows from one batch to its next while no other node has committed ([`numbers`],
-//! [`batch_memo`]), and sends message rows together in multi-row statements
+//! [`batch_memo`]), and sends message rows together, in one statement
 //! (`Connection::defer_insert`).
 //!
 //! What it is not: it builds no live frames, renders no HTML (a message's or board's HTML
