@@ -352,8 +352,8 @@ impl Connection {
     pub fn query_batch(&self, sql: &str) -> Result<Vec<Option<String>>> {
         match &self.engine {
             Engine::Sqlite(conn) => {
-                let mut values = Vec::new();
                 use rusqlite::fallible_iterator::FallibleIterator as _;
+                let mut values = Vec::new();
                 let mut statements = rusqlite::Batch::new(conn, sql);
                 while let Some(mut stmt) = statements.next()? {
                     let mut rows = stmt.query([])?;

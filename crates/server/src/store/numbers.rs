@@ -6,8 +6,9 @@
 //! once its row is written, and everything is forgotten when a batch does not commit (the
 //! numbers handed out in it were never stored). On PostgreSQL, before a batch, when another
 //! node has committed since, it is all read again at once (see [`Numbers::still_valid`]).
-//! No `chats` counter row is written per message: one B-tree write less per recipient. Gaps in cursors (a job that took one and then failed) do
-//! no harm: cursors only have to increase.
+//! No `chats` counter row is written per message: one B-tree write less per recipient. Gaps
+//! in cursors (a job that took one and then failed) do no harm: cursors only have to
+//! increase.
 
 use std::collections::HashMap;
 
