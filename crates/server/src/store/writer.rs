@@ -247,31 +247,19 @@ enum Finish {
 /// to be the same on every node: "clou" in ASCII.)
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
-/// Opens a batch's transaction; on PostgreSQL, first takes the cluster-wide write lock (and
-/// releases it first, in the same round trip, if the last batch kept it: `locked`), and if
-/// another node has committed since this writer's last batch, reads its numbers again and
-/// drops the memo of lookups.
-fn begin(
-    conn: &Connection,
-    numbers: &mut Numbers,
-    memo: &mut BatchMemo,
-    locked: bool,
-) -> Result<(), StoreError> {
+/// Opens a batch's transaction; on PostgreSQL, first takes the cluster-wide write lock, and
+/// if another node has committed since this writer's last batch, reads its numbers again
+/// and drops the memo of lookups.
+fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Result<(), StoreError> {
     if !conn.is_postgres() {
         return Ok(conn.execute_cached("BEGIN IMMEDIATE")?);
     }
-    // One round trip for all. The read comes after the lock all the same (each statement of
-    // the batch reads with a snapshot of its own): a snapshot taken before it could miss the
-    // commit of the node that held it last. Releasing the lock before taking it again lets
-    // a node waiting for it go first.
-    let release = if locked {
-        format!("SELECT pg_advisory_unlock({CLUSTER_WRITE_LOCK}); ")
-    } else {
-        String::new()
-    };
+    // One round trip for the three. The read comes after the lock all the same (each
+    // statement of the batch reads with a snapshot of its own): a snapshot taken before it
+    // could miss the commit of the node that held it last.
     let last = conn
         .query_batch(&format!(
-            "{release}SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK}); BEGIN; \
+            "SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK}); BEGIN; \
              SELECT last FROM cluster_commits WHERE id = 1"
         ))
         .and_then(|rows| last_number(&rows))
@@ -317,9 +305,6 @@ fn run(
     // next fsync with whatever comes after, and every commit writes the pages it changed to
     // the WAL again (under load, ~3 commits per fsync, each rewriting the same hot pages).
     let mut open: Option<Batch> = None;
-    // On PostgreSQL: the last batch kept the cluster-wide write lock, for the next one's BEGIN
-    // to release (see `keep_lock`).
-    let mut locked = false;
     // Ends when the queue is closed (by `Closer`, or by every sender being dropped) and
     // empty, so queued writes finish.
     while let Some(first) = jobs.blocking_recv() {
@@ -335,11 +320,6 @@ fn run(
                 next = jobs.try_recv().ok();
             }
         }
-        if taken.is_empty() && locked {
-            // What was queued was no job (the queue is closing).
-            unlock(&conn);
-            locked = false;
-        }
         if !taken.is_empty() {
             if open.is_none() {
                 open = Batch::open(
@@ -348,7 +328,6 @@ fn run(
                     &finish,
                     &mut numbers,
                     &mut memo,
-                    std::mem::take(&mut locked),
                 );
             }
             match &mut open {
@@ -364,14 +343,11 @@ fn run(
             }
         });
         if commit_now && let Some(batch) = open.take() {
-            commit(&finish, batch.close(&conn, &mut numbers, &mut memo));
-            locked = keep_lock(&conn, &jobs);
+            commit(&conn, &finish, batch.close(&conn, &mut numbers, &mut memo));
         }
     }
     if let Some(batch) = open.take() {
-        commit(&finish, batch.close(&conn, &mut numbers, &mut memo));
-    } else if locked {
-        unlock(&conn);
+        commit(&conn, &finish, batch.close(&conn, &mut numbers, &mut memo));
     }
     // Answer everything still waiting for its fsync before the connection closes: closing the
     // last connection checkpoints the WAL and deletes it.
@@ -379,29 +355,13 @@ fn run(
     drop(conn);
 }
 
-/// Hands a closed batch on: to its callers and the sink now, or once synced. On PostgreSQL
-/// the cluster-wide write lock is still held (see [`keep_lock`]).
-fn commit(finish: &Finish, committed: Committed) {
+/// Hands a closed batch on: to its callers and the sink now, or once synced.
+fn commit(conn: &Connection, finish: &Finish, committed: Committed) {
     match finish {
         Finish::Now(outlet) => outlet.finish(committed),
         Finish::AfterSync(syncer) => syncer.finish(committed),
     }
-}
-
-/// After a commit on PostgreSQL (whose changes are out by now): whether to keep the
-/// cluster-wide write lock for the next batch, because more jobs are queued already. The next
-/// `BEGIN` then releases and takes it again in its one round trip, where releasing it now
-/// was a round trip of its own for every batch. With nothing queued it is released now: an
-/// idle writer never holds it.
-fn keep_lock(conn: &Connection, jobs: &mpsc::Receiver<Msg>) -> bool {
-    if !conn.is_postgres() {
-        return false;
-    }
-    if !jobs.is_empty() && !conn.is_broken() {
-        return true;
-    }
     unlock(conn);
-    false
 }
 
 /// A batch whose transaction is open: what its jobs have left so far.
@@ -427,7 +387,6 @@ impl Batch {
         finish: &Finish,
         numbers: &mut Numbers,
         memo: &mut BatchMemo,
-        locked: bool,
     ) -> Option<Batch> {
         if let Finish::AfterSync(syncer) = finish
             && syncer.failed()
@@ -446,7 +405,7 @@ impl Batch {
                 }
             }
         }
-        if let Err(e) = begin(conn, numbers, memo, locked) {
+        if let Err(e) = begin(conn, numbers, memo) {
             // Nothing runs. Dropping a job drops its reply channel, which its caller sees as
             // `WriteAborted`; the cause is logged here, once for the batch.
             tracing::error!(error = %e, "could not begin a write transaction");
