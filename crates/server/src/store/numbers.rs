@@ -5,14 +5,15 @@
 //! A chat not remembered is read from the `(chat_key, seq)` index, a number is remembered only
 //! once its row is written, and everything is forgotten when a batch does not commit (the
 //! numbers handed out in it were never stored). On PostgreSQL, before a batch, when another
-//! node has committed since, it is all read again at once (see [`Numbers::still_valid`]).
+//! node has committed since, it is all read again at once (see [`Numbers::catch_up`]).
 //! No `chats` counter row is written per message: one B-tree write less per recipient. Gaps
 //! in cursors (a job that took one and then failed) do no harm: cursors only have to
 //! increase.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::StoreError;
+use super::batch_memo::BatchMemo;
 use super::db::Connection;
 
 /// The most chats remembered; past that the memory starts over (it only saves a read).
@@ -32,16 +33,32 @@ macro_rules! last_cursor {
 /// floor a deleted group's newest rows left behind (0 on an empty database).
 pub(crate) const LAST_CURSOR: &str = last_cursor!();
 
-/// The most chats whose sequence numbers [`Numbers::still_valid`] reads again at once.
+/// The most chats whose sequence numbers [`Numbers::catch_up`] reads again at once.
 const MAX_RELOADED_CHATS: usize = 1_000;
 
-/// PostgreSQL (see [`Numbers::still_valid`]): a row with no chat and the last cursor, then a
-/// row for each chat in the JSON array `?1` with its last sequence number.
+/// The most lookups the batch memo keeps: past that [`Numbers::catch_up`] empties it (a
+/// writer that only sends asks about each new recipient once, and nothing else would bound
+/// it), and it is also the most read again at once.
+const MAX_LOOKUPS: usize = 1_000;
+
+/// PostgreSQL (see [`Numbers::catch_up`]), rows of (what, key, value, number): the last
+/// cursor (`c`); each chat of the JSON array `?1` with its last sequence number (`s`); each
+/// bot of `?2` that exists, with its nickname (`n`); and each pair of `?3` (bot, group) and of
+/// `?4` (bot, user) that the bot may send to (`g`, `u`).
 const RELOAD: &str = concat!(
-    "SELECT CAST(NULL AS TEXT), (",
+    "SELECT 'c', CAST(NULL AS TEXT), CAST(NULL AS TEXT), (",
     last_cursor!(),
-    ") UNION ALL SELECT k, COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) \
-     FROM json_array_elements_text(CAST(CAST(?1 AS TEXT) AS JSON)) AS k"
+    ") UNION ALL SELECT 's', k, NULL, \
+       COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) \
+     FROM json_array_elements_text(CAST(CAST(?1 AS TEXT) AS JSON)) AS k \
+     UNION ALL SELECT 'n', id, nickname, 0 FROM bots \
+     WHERE id IN (SELECT json_array_elements_text(CAST(CAST(?2 AS TEXT) AS JSON))) \
+     UNION ALL SELECT 'g', bot_id, group_id, 0 FROM group_bots \
+     WHERE (bot_id, group_id) IN (SELECT k->>0, k->>1 \
+       FROM json_array_elements(CAST(CAST(?3 AS TEXT) AS JSON)) AS k) \
+     UNION ALL SELECT 'u', bot_id, user_id, 0 FROM bot_followers \
+     WHERE (bot_id, user_id) IN (SELECT k->>0, k->>1 \
+       FROM json_array_elements(CAST(CAST(?4 AS TEXT) AS JSON)) AS k)"
 );
 
 /// See the module documentation.
@@ -50,7 +67,7 @@ pub(crate) struct Numbers {
     cursor: Option<i64>,
     last_seq: HashMap<String, i64>,
     /// On PostgreSQL, the cluster's commit number when the numbers above were last known to
-    /// be right (see [`Numbers::still_valid`]).
+    /// be right (see [`Numbers::catch_up`]).
     cluster_commit: Option<i64>,
 }
 
@@ -104,51 +121,96 @@ impl Numbers {
         self.cluster_commit = None;
     }
 
-    /// On PostgreSQL, at the start of a batch (under the cluster's write lock): whether the
-    /// cluster's last commit number is still `last`, the one this writer knew its numbers at.
-    /// Every commit that appends, edits or removes messages has something to tell and takes a
-    /// number, so an unchanged number means nobody else has touched them.
+    /// On PostgreSQL, at the start of a batch (under the cluster's write lock), with the
+    /// cluster's last commit number `last`: nothing to do if it is the one this writer knew
+    /// its numbers at. Every commit that appends, edits or removes messages (or changes
+    /// anything else) has something to tell and takes a number, so an unchanged number means
+    /// nobody else has touched them.
     ///
     /// If another node has written since, what is remembered is read again, in one round
-    /// trip: the last cursor and the last sequence number of each chat remembered (up to
-    /// [`MAX_RELOADED_CHATS`]; past that they are forgotten and read when next needed). A
-    /// node mostly writes to the chats it wrote to in its last batches, and read one by one
+    /// trip: the last cursor, the last sequence number of each chat remembered, and the
+    /// lookups in `memo` (up to [`MAX_RELOADED_CHATS`] chats; past that they are forgotten
+    /// and read when next needed). A node mostly writes
+    /// to the chats it wrote to in its last batches, for the same bots, and read one by one
     /// they were a round trip each: with two nodes taking turns, most of a batch's.
-    pub(crate) fn still_valid(&mut self, conn: &Connection, last: i64) -> Result<bool, StoreError> {
-        if self.cluster_commit == Some(last) {
-            return Ok(true);
+    pub(crate) fn catch_up(
+        &mut self,
+        conn: &Connection,
+        last: i64,
+        memo: &mut BatchMemo,
+    ) -> Result<(), StoreError> {
+        if memo.nicknames.len() + memo.reach.len() > MAX_LOOKUPS {
+            memo.clear();
         }
-        if self.cursor.is_none() && self.last_seq.is_empty() {
+        if self.cluster_commit == Some(last) {
+            return Ok(());
+        }
+        if self.cursor.is_none() && self.last_seq.is_empty() && memo.is_empty() {
             // Nothing to read again (a writer's first batch).
             self.cluster_commit = Some(last);
-            return Ok(false);
+            return Ok(());
         }
         let chats: Vec<&String> = if self.last_seq.len() <= MAX_RELOADED_CHATS {
             self.last_seq.keys().collect()
         } else {
             Vec::new()
         };
-        let chats = serde_json::to_string(&chats)
-            .map_err(|e| StoreError::Internal(format!("a list of chats as JSON: {e}")))?;
-        self.forget();
+        let bots: Vec<&String> = memo.nicknames.keys().collect();
+        let pairs = |group: bool| {
+            memo.reach
+                .keys()
+                .filter(|(_, is_group, _)| *is_group == group)
+                .map(|(bot, _, recipient)| [bot, recipient])
+                .collect::<Vec<_>>()
+        };
+        let params = [
+            as_json(&chats)?,
+            as_json(&bots)?,
+            as_json(&pairs(true))?,
+            as_json(&pairs(false))?,
+        ];
         let rows = conn
             .prepare_cached(RELOAD)?
-            .query_map([&chats], |row| {
-                Ok((row.get::<_, Option<String>>(0)?, row.get::<_, i64>(1)?))
+            .query_map(params, |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, Option<String>>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                    row.get::<_, i64>(3)?,
+                ))
             })?
             .collect::<Result<Vec<_>, _>>()?;
-        for (chat, number) in rows {
-            match chat {
-                None => self.cursor = Some(number),
-                Some(chat) => self.remember_seq(&chat, number),
+        self.forget();
+        let mut reach: HashSet<(bool, String, String)> = HashSet::new();
+        memo.nicknames.clear();
+        for (what, key, value, number) in rows {
+            let key = key.unwrap_or_default();
+            match what.as_str() {
+                "c" => self.cursor = Some(number),
+                "s" => self.remember_seq(&key, number),
+                "n" => {
+                    memo.nicknames.insert(key, value.unwrap_or_default());
+                }
+                "g" | "u" => {
+                    reach.insert((what == "g", key, value.unwrap_or_default()));
+                }
+                _ => {}
             }
         }
+        for ((bot, group, recipient), may) in memo.reach.iter_mut() {
+            *may = reach.contains(&(*group, bot.clone(), recipient.clone()));
+        }
         self.cluster_commit = Some(last);
-        Ok(false)
+        Ok(())
     }
 
     /// This writer's own commit took the cluster's number `number`.
     pub(crate) fn committed_as(&mut self, number: i64) {
         self.cluster_commit = Some(number);
     }
+}
+
+/// A list as JSON text, for [`RELOAD`]'s parameters.
+fn as_json<T: serde::Serialize>(list: &T) -> Result<String, StoreError> {
+    serde_json::to_string(list).map_err(|e| StoreError::Internal(format!("a list as JSON: {e}")))
 }

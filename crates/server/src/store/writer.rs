@@ -248,8 +248,8 @@ enum Finish {
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
 /// Opens a batch's transaction; on PostgreSQL, first takes the cluster-wide write lock, and
-/// if another node has committed since this writer's last batch, reads its numbers again
-/// and drops the memo of lookups.
+/// if another node has committed since this writer's last batch, reads again what it
+/// remembers (its numbers, the memo of lookups).
 fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Result<(), StoreError> {
     if !conn.is_postgres() {
         return Ok(conn.execute_cached("BEGIN IMMEDIATE")?);
@@ -267,13 +267,10 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
             let _ = conn.execute_batch("ROLLBACK");
             unlock(conn);
         })?;
-    let valid = numbers.still_valid(conn, last).inspect_err(|_| {
+    numbers.catch_up(conn, last, memo).inspect_err(|_| {
         let _ = conn.execute_batch("ROLLBACK");
         unlock(conn);
     })?;
-    if !valid {
-        memo.clear();
-    }
     Ok(())
 }
 
