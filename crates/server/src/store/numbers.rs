@@ -130,9 +130,9 @@ impl Numbers {
     /// If another node has written since, what is remembered is read again, in one round
     /// trip: the last cursor, the last sequence number of each chat remembered, and the
     /// lookups in `memo` (up to [`MAX_RELOADED_CHATS`] chats; past that they are forgotten
-    /// and read when next needed). A node mostly writes
-    /// to the chats it wrote to in its last batches, for the same bots, and read one by one
-    /// they were a round trip each: with two nodes taking turns, most of a batch's.
+    /// and read when next needed). A node mostly writes to the chats it wrote to in its last
+    /// batches, for the same bots, and read one by one they were a round trip each: with two
+    /// nodes taking turns, most of a batch's.
     pub(crate) fn catch_up(
         &mut self,
         conn: &Connection,
