@@ -352,6 +352,27 @@ fn run(
     drop(conn);
 }
 
+/// [`begin`], first replacing a connection known to be broken (PostgreSQL). A batch whose
+/// connection cannot be replaced fails at BEGIN, and its callers are told.
+fn begin_connected(
+    conn: &mut Connection,
+    reconnect: Option<&Connect>,
+    numbers: &mut Numbers,
+    memo: &mut BatchMemo,
+) -> Result<(), StoreError> {
+    if conn.is_broken()
+        && let Some(connect) = reconnect
+    {
+        match connect() {
+            Ok(fresh) => *conn = fresh,
+            Err(e) => {
+                tracing::error!(error = %e, "the database connection broke; could not reconnect")
+            }
+        }
+    }
+    begin(conn, numbers, memo)
+}
+
 /// Hands a closed batch on: to its callers and the sink now, or once synced.
 fn commit(conn: &Connection, finish: &Finish, committed: Committed) {
     match finish {
@@ -376,8 +397,9 @@ struct Batch {
 }
 
 impl Batch {
-    /// Opens a batch's transaction (see [`begin`]), first reconnecting a broken connection;
-    /// `None`, logged, if it cannot or if the syncing thread has failed.
+    /// Opens a batch's transaction (see [`begin`]), first reconnecting a broken connection,
+    /// and once more if BEGIN finds the connection dead; `None`, logged, if it cannot or if
+    /// the syncing thread has failed.
     fn open(
         conn: &mut Connection,
         reconnect: Option<&Connect>,
@@ -391,18 +413,14 @@ impl Batch {
             // The syncer logged why.
             return None;
         }
-        if conn.is_broken()
-            && let Some(connect) = reconnect
-        {
-            // A batch on a broken connection fails at BEGIN, and its callers are told.
-            match connect() {
-                Ok(fresh) => *conn = fresh,
-                Err(e) => {
-                    tracing::error!(error = %e, "the database connection broke; could not reconnect")
-                }
-            }
+        let mut began = begin_connected(conn, reconnect, numbers, memo);
+        if began.is_err() && conn.is_broken() && reconnect.is_some() {
+            // The connection died unnoticed (the database restarted, say) and BEGIN is what
+            // found out: nothing ran yet, so the batch begins again on a fresh one rather than
+            // failing its callers.
+            began = begin_connected(conn, reconnect, numbers, memo);
         }
-        if let Err(e) = begin(conn, numbers, memo) {
+        if let Err(e) = began {
             // Nothing runs. Dropping a job drops its reply channel, which its caller sees as
             // `WriteAborted`; the cause is logged here, once for the batch.
             tracing::error!(error = %e, "could not begin a write transaction");

@@ -22,6 +22,7 @@ mod live;
 mod media_s3;
 mod nats_bus;
 mod openapi;
+mod postgres_outage;
 mod quotes;
 mod rate_limit;
 mod reactions;
