@@ -160,8 +160,8 @@ impl Store {
                 };
                 let values = forms::fitting(&fields, &saved_values(conn, &group_id, &bot_id)?);
                 Ok(Settings::Shown(GroupSettings {
-                    bot_id,
-                    group_id,
+                    bot_id: bot_id.clone(),
+                    group_id: group_id.clone(),
                     fields,
                     values,
                 }))

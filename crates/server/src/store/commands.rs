@@ -227,7 +227,7 @@ impl Store {
                 let mut stmt = conn
                     .prepare_cached(&format!("{SELECT_COMMAND} WHERE bot_id = ?1 ORDER BY id"))?;
                 let rows = stmt
-                    .query_map([bot_id], command_from_row)?
+                    .query_map([&bot_id], command_from_row)?
                     .collect::<Result<Vec<_>, _>>()?;
                 rows.into_iter().map(command_of).collect()
             })

@@ -408,7 +408,7 @@ impl Store {
                     })?
                     .collect::<Result<_, _>>()?;
                 Ok(Some(DeliveryStats {
-                    bot_id,
+                    bot_id: bot_id.clone(),
                     webhook_url: url,
                     event_types: split_types(types),
                     pending: counts[0],

@@ -67,7 +67,7 @@ impl Store {
                     .prepare_cached(
                         "SELECT id, nickname, avatar_url, created_at FROM users WHERE id = ?1",
                     )?
-                    .query_row([id], user_row)
+                    .query_row([&id], user_row)
                     .optional()?)
             })
             .await

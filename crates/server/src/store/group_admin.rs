@@ -297,7 +297,7 @@ impl Store {
                     "SELECT tag, \"desc\", color, sort FROM group_tags WHERE group_id = ?1 \
                      ORDER BY sort, tag",
                 )?;
-                let rows = stmt.query_map([group_id], |row| {
+                let rows = stmt.query_map([&group_id], |row| {
                     Ok(GroupTag {
                         tag: row.get(0)?,
                         desc: row.get(1)?,

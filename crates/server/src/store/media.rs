@@ -145,7 +145,7 @@ impl Store {
                     "SELECT {COLUMNS} FROM media WHERE media_key = ?1 \
                      ORDER BY created_at, owner_type, owner_id, kind LIMIT 1"
                 ))?
-                .query_row([key], media_row)
+                .query_row([&key], media_row)
                 .optional()?
                 .transpose()
             })

@@ -433,7 +433,7 @@ impl Store {
                     return Ok(Vec::new());
                 }
                 let key = chat.key();
-                let Some(anchor) = anchor else {
+                let Some(anchor) = &anchor else {
                     return page(conn, &key, Side::Older, i64::MAX, before, false);
                 };
                 let Some(anchor_seq) = conn

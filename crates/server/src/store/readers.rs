@@ -34,11 +34,12 @@ impl Readers {
         }
     }
 
-    /// Runs `f` on a read connection in a blocking task.
+    /// Runs `f` on a read connection in a blocking task; once more on a fresh connection if
+    /// it failed because the connection had died (PostgreSQL).
     pub(crate) async fn read<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+        F: Fn(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let permit = self
             .inner
@@ -65,7 +66,17 @@ impl Readers {
                     Err(e) => return (conn, Err(e)),
                 }
             }
-            let result = f(&conn);
+            let mut result = f(&conn);
+            if result.is_err()
+                && conn.is_broken()
+                && let Some(connect) = &reconnect
+                && let Ok(fresh) = connect()
+            {
+                // The connection had died unnoticed (the database restarted, say): a read
+                // changes nothing, so it runs again on a fresh one rather than failing.
+                conn = fresh;
+                result = f(&conn);
+            }
             (conn, result)
         })
         .await;

@@ -43,7 +43,7 @@ impl Store {
                         "SELECT id, nickname, avatar_url, created_at, password_hash FROM users \
                          WHERE id = ?1 AND password_hash IS NOT NULL",
                     )?
-                    .query_row([user_id], |row| Ok((user_row(row)?, row.get(4)?)))
+                    .query_row([&user_id], |row| Ok((user_row(row)?, row.get(4)?)))
                     .optional()?)
             })
             .await
