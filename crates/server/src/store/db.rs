@@ -194,10 +194,13 @@ impl Pg {
                 // cast to.
                 let one = self.prepared(deferred.insert, || to_postgres(deferred.insert))?;
                 let sql = unnest_insert(deferred.insert, one.params());
-                let client = self.client.as_mut().ok_or(DbError::Closed)?;
-                let stmt = fail_on_error(&self.failed, client.prepare(&sql))?;
-                self.bulk.insert(deferred.insert, stmt.clone());
-                stmt
+                cached(
+                    &mut self.bulk,
+                    &deferred.insert,
+                    &mut self.client,
+                    &self.failed,
+                    || sql,
+                )?
             }
         };
         let columns: Vec<Vec<PgArg<'_>>> = (0..deferred.columns)

@@ -257,21 +257,17 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
     // One round trip for the three. The read comes after the lock all the same (each
     // statement of the batch reads with a snapshot of its own): a snapshot taken before it
     // could miss the commit of the node that held it last.
-    let last = conn
-        .query_batch(&format!(
-            "SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK}); BEGIN; \
-             SELECT last FROM cluster_commits WHERE id = 1"
-        ))
-        .and_then(|rows| last_number(&rows))
-        .inspect_err(|_| {
-            let _ = conn.execute_batch("ROLLBACK");
-            unlock(conn);
-        })?;
-    numbers.catch_up(conn, last, memo).inspect_err(|_| {
+    conn.query_batch(&format!(
+        "SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK}); BEGIN; \
+         SELECT last FROM cluster_commits WHERE id = 1"
+    ))
+    .and_then(|rows| last_number(&rows))
+    .map_err(StoreError::from)
+    .and_then(|last| numbers.catch_up(conn, last, memo))
+    .inspect_err(|_| {
         let _ = conn.execute_batch("ROLLBACK");
         unlock(conn);
-    })?;
-    Ok(())
+    })
 }
 
 /// Releases the cluster-wide write lock (PostgreSQL), once the batch's changes are out.
