@@ -250,20 +250,24 @@ pub(crate) fn step(index: &mut Connection, source: &Connection) -> Result<usize,
     Ok(changes.len())
 }
 
-/// The indexer thread (see the module documentation). Stopped by [`Indexer::stop`].
+/// The indexer thread (see the module documentation; on PostgreSQL, `pg_index`'s). Stopped
+/// by [`Indexer::stop`].
 pub(crate) struct Indexer {
     stop: mpsc::Sender<()>,
     thread: JoinHandle<()>,
 }
 
 impl Indexer {
-    /// Starts the indexer thread on `index` (`search.db`, read-write) and `source` (the main
-    /// database, read-only).
-    pub(crate) fn start(index: Connection, source: Connection) -> Result<Indexer, StoreError> {
+    /// Starts the indexer thread, which calls `step` (index the next batch of changes, return
+    /// how many there were) at once while it finds full batches, every [`IDLE_POLL`] when it
+    /// finds fewer, and [`RETRY_AFTER_ERROR`] after a failure.
+    pub(crate) fn start(
+        step: impl FnMut() -> Result<usize, StoreError> + Send + 'static,
+    ) -> Result<Indexer, StoreError> {
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("cloudlake-index".into())
-            .spawn(move || run(index, source, stopped))?;
+            .spawn(move || run(step, stopped))?;
         Ok(Indexer { stop, thread })
     }
 
@@ -276,10 +280,10 @@ impl Indexer {
     }
 }
 
-fn run(mut index: Connection, source: Connection, stopped: mpsc::Receiver<()>) {
+fn run(mut step: impl FnMut() -> Result<usize, StoreError>, stopped: mpsc::Receiver<()>) {
     yield_to_serving();
     loop {
-        let wait = match step(&mut index, &source) {
+        let wait = match step() {
             Ok(n) if n as i64 >= BATCH => Duration::ZERO,
             Ok(_) => IDLE_POLL,
             Err(e) => {

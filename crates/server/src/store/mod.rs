@@ -4,8 +4,8 @@
 //! What it keeps: the directory (users, groups, bots and their relations: [`directory`],
 //! [`group_admin`], [`commands`], [`sessions`]), the message log and each chat's cursors and
 //! sequence numbers ([`messages`], [`user_side`], [`boards`]) with its search index
-//! ([`search`]; on SQLite a file of its own, `search.db`, which an indexer thread keeps up
-//! to date off the writer: `index`), uploads' metadata ([`media`]), and the events outbox
+//! ([`search`]; kept up to date off the writer by an indexer thread: on SQLite in a file of
+//! its own, `search.db` (`index`), on PostgreSQL in a table of its own (`pg_index`)), uploads' metadata ([`media`]), and the events outbox
 //! with its delivery state ([`outbox`], [`deliveries`]).
 //!
 //! How it writes: every write is a job for one group-commit writer thread ([`writer`]), which
@@ -54,6 +54,7 @@ mod messages;
 mod model;
 mod numbers;
 mod outbox;
+mod pg_index;
 mod quotes;
 mod reactions;
 mod readers;
@@ -152,7 +153,7 @@ pub struct Store {
     events: tokio::sync::broadcast::Sender<Arc<Wake>>,
 }
 
-/// Stops the writer thread, and on SQLite the search indexer's (see [`Store::open`]).
+/// Stops the writer thread, and the search indexer's (see [`Store::open`]).
 pub struct WriterThread(writer::Closer, JoinHandle<()>, Option<index::Indexer>);
 
 impl WriterThread {
@@ -209,7 +210,7 @@ impl Store {
 
         let last_cursor: i64 = conn.query_row(numbers::LAST_CURSOR, [], |row| row.get(0))?;
         let index_path = index::path(data_dir);
-        let search_index = index::open(&index_path, last_cursor)?;
+        let mut search_index = index::open(&index_path, last_cursor)?;
         let index_name = index_path.to_str().ok_or_else(|| {
             StoreError::Io(std::io::Error::other(format!(
                 "the data directory's path is not UTF-8: {}",
@@ -232,7 +233,8 @@ impl Store {
                 Ok(Connection::sqlite(conn))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let indexer = index::Indexer::start(search_index, index::open_source(&path)?)?;
+        let source = index::open_source(&path)?;
+        let indexer = index::Indexer::start(move || index::step(&mut search_index, &source))?;
         let (store, WriterThread(closer, thread, _)) =
             Store::start(Connection::sqlite(conn), readers, None, sink, sync)?;
         Ok((store, WriterThread(closer, thread, Some(indexer))))
@@ -241,7 +243,8 @@ impl Store {
     /// Opens the PostgreSQL database at `url` (`postgres://user:pass@host/db`), shared by
     /// every node of a cluster: applies migrations (one node at a time) and starts the
     /// writer thread, which hands every commit to `sink` (holding the cluster-wide write lock,
-    /// see [`CommitSink`]). Blocks while connecting.
+    /// see [`CommitSink`]), and the search indexer's thread (`pg_index`). Blocks while
+    /// connecting.
     pub fn open_postgres(
         url: &str,
         sink: Arc<dyn CommitSink>,
@@ -270,7 +273,10 @@ impl Store {
                 .join()
         });
         let (conn, readers) = opened.map_err(|_| StoreError::TaskPanicked)??;
-        Store::start(conn, readers, Some(connect), sink, None)
+        let indexer = index::Indexer::start(pg_index::stepper(connect.clone()))?;
+        let (store, WriterThread(closer, thread, _)) =
+            Store::start(conn, readers, Some(connect), sink, None)?;
+        Ok((store, WriterThread(closer, thread, Some(indexer))))
     }
 
     fn start(

@@ -28,6 +28,7 @@ macro_rules! last_cursor {
          UNION ALL SELECT last FROM cursor_floor) AS heads"
     };
 }
+pub(crate) use last_cursor;
 
 /// The highest cursor handed out: new messages' ids, the chat log's edits and recalls, and the
 /// floor a deleted group's newest rows left behind (0 on an empty database).

@@ -7,6 +7,7 @@ use rusqlite::Connection as SqliteConnection;
 
 use super::StoreError;
 use super::db::Connection;
+use super::numbers::last_cursor;
 
 /// Each entry moves the schema one version forward. Never edit an entry that has shipped:
 /// append a new one.
@@ -408,14 +409,18 @@ CREATE TABLE message_reactions (
 CREATE INDEX message_reactions_by_user ON message_reactions (user_id);
 "#;
 
-/// The searchable text of a PostgreSQL `messages` row, as the trigram index (PostgreSQL's
-/// migration 6) and `store::search` spell it: they must spell it the same for the index to
-/// serve the query. `jsonb` refuses the escape `\u0000` that JSON allows (and serde writes for
-/// a NUL in a text); turned into `\ufffd`, which escapes the same way wherever it stands, the
-/// content stays valid JSON, and no message fails to be written for its index.
+/// The searchable text of a PostgreSQL `messages` row (`$content`, its `content` column as a
+/// statement names it), as the search index's indexer (`store::pg_index`), its migrations
+/// and `store::search`'s scans spell it. `jsonb` refuses the escape `\u0000` that JSON allows
+/// (and serde writes for a NUL in a text); turned into `\ufffd`, which escapes the same way
+/// wherever it stands, the content stays valid JSON, and no message fails to be indexed.
 macro_rules! pg_search_text {
-    () => {
-        r"(replace(content, '\u0000', '\ufffd')::jsonb ->> 'text')"
+    ($content:literal) => {
+        concat!(
+            "(replace(",
+            $content,
+            r", '\u0000', '\ufffd')::jsonb ->> 'text')"
+        )
     };
 }
 pub(crate) use pg_search_text;
@@ -427,8 +432,35 @@ pub(crate) use pg_search_text;
 const PG_SEARCH_INDEX: &str = concat!(
     "CREATE EXTENSION IF NOT EXISTS pg_trgm;\n",
     "CREATE INDEX messages_search_trgm ON messages USING gin (",
-    pg_search_text!(),
+    pg_search_text!("content"),
     " gin_trgm_ops) WHERE recall_time IS NULL AND content_type IN ('text', 'markdown', 'html');\n"
+);
+
+/// PostgreSQL's migration 14: the trigram index of migration 6 moves from `messages`, where
+/// every insert and edit in the writer's transaction paid for it, to `message_search`, which
+/// an indexer brings up to date after the commits (`store::pg_index`), up to the watermark in
+/// `search_state`. The rows there are made here from the messages as they stand, and the
+/// watermark set to the last cursor: the index starts complete.
+const PG_SEARCH_TABLE: &str = concat!(
+    "CREATE TABLE message_search (\n",
+    "    id          BIGINT PRIMARY KEY,\n",
+    "    text        TEXT COLLATE \"C\" NOT NULL\n",
+    ");\n",
+    "INSERT INTO message_search (id, text) SELECT id, ",
+    pg_search_text!("content"),
+    " FROM messages WHERE recall_time IS NULL AND content_type IN ('text', 'markdown', 'html') \
+     AND ",
+    pg_search_text!("content"),
+    " IS NOT NULL;\n",
+    "CREATE INDEX message_search_trgm ON message_search USING gin (text gin_trgm_ops);\n",
+    "CREATE TABLE search_state (\n",
+    "    id          INT PRIMARY KEY CHECK (id = 1),\n",
+    "    watermark   BIGINT NOT NULL\n",
+    ");\n",
+    "INSERT INTO search_state (id, watermark) SELECT 1, (",
+    last_cursor!(),
+    ");\n",
+    "DROP INDEX messages_search_trgm;\n"
 );
 
 /// SQLite's migration 8 and PostgreSQL's 3: written once, in SQL both engines take.
@@ -501,7 +533,7 @@ CREATE TABLE menu_states (
 /// first is SQLite's migrations 1–7 as they stand, in PostgreSQL's types (`BIGINT`, `BYTEA`,
 /// identity columns); text compares byte-wise (`COLLATE "C"`), as in SQLite, so listings sort
 /// the same on both. Never edit an entry that has shipped: append a new one.
-const POSTGRES_MIGRATIONS: &[&str] = &[
+pub(crate) const POSTGRES_MIGRATIONS: &[&str] = &[
     r#"
 CREATE TABLE users (
     id            TEXT COLLATE "C" PRIMARY KEY,
@@ -751,6 +783,9 @@ CREATE TABLE cluster_commits (
 );
 INSERT INTO cluster_commits (id, last) VALUES (1, 0);
 "#,
+    // 14: the search index leaves `messages` for a table of its own, kept by an indexer off
+    // the writer (`store::pg_index` says why).
+    PG_SEARCH_TABLE,
 ];
 
 /// Direct messages between two users: one row per ordered pair (`user_lo < user_hi`, compared

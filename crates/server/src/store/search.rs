@@ -1,27 +1,30 @@
 //! Search in one's chats: the visible text, markdown and HTML messages whose text contains a
 //! string, in the chats the user may read now, newest first.
 //!
-//! The index: on PostgreSQL a `pg_trgm` GIN index (its migration 6), which PostgreSQL keeps
-//! in step with every commit; on SQLite an FTS5 table with the trigram tokenizer in a file of
-//! its own, `search.db`, which an indexer thread brings up to date after the commits, off the
-//! writer thread ([`super::index`] says why and how). Both match substrings, so Chinese,
-//! which puts no spaces between words, is found inside a sentence as English is.
+//! The index: on SQLite an FTS5 table with the trigram tokenizer in a file of its own,
+//! `search.db` ([`super::index`]); on PostgreSQL a table of its own, `message_search`, with a
+//! `pg_trgm` GIN index (`pg_index`). On both an indexer thread brings it up to date after
+//! the commits, off the writer thread (those modules say why and how). Both match substrings,
+//! so Chinese, which puts no spaces between words, is found inside a sentence as English is.
 //!
-//! On SQLite the index lags the writes by up to ~100 ms, and a search hides that: the read
-//! connections attach `search.db`, and one read transaction takes the index's watermark (the
-//! last cursor it holds), its hits up to the watermark, and a scan of what it has not reached
-//! (the newest messages above the watermark, and those edited after it, at most
-//! [`TAIL_SCAN`] of each, by `LIKE`). A hit from the index is joined with `messages` under the
-//! user's chats and `recall_time IS NULL`, so a row of a recalled message or of a deleted
-//! group is never shown, and a message edited after the watermark is taken from the scan only,
-//! by its text as it stands: the index's row may hold its old text. (Not a re-check of each
-//! hit's text by `LIKE`: that would undo the index's Unicode case folding; leaving out the
-//! messages edited after the watermark is exact, as every edit takes a cursor.)
+//! The index lags the writes by up to ~100 ms, and a search hides that: one read transaction
+//! (on SQLite the read connections attach `search.db`) takes the index's watermark (the last
+//! cursor it holds), its hits up to the watermark, and a scan of what it has not reached (the
+//! newest messages above the watermark, and those edited after it, at most [`TAIL_SCAN`] of
+//! each, by `LIKE`, on PostgreSQL `ILIKE`). A hit from the index is joined with `messages`
+//! under the user's chats and `recall_time IS NULL`, so a row of a recalled message or of a
+//! deleted group is never shown, and a message edited after the watermark is taken from the
+//! scan only, by its text as it stands: the index's row may hold its old text. (Not a
+//! re-check of each hit's text by `LIKE`: that would undo FTS5's Unicode case folding;
+//! leaving out the messages edited after the watermark is exact, as every edit takes a
+//! cursor.)
 //!
-//! A trigram index needs three characters; a shorter query (two are common in Chinese: 你好)
-//! is a `LIKE` scan of the user's chats instead, whose cost grows with their history: on
-//! SQLite 0.2 s for 75,000 messages in one's chats (measured, 300,000 in all), the newest
-//! page kept. Matching ignores case (ASCII case on SQLite's scans).
+//! A trigram index needs three characters. On SQLite a shorter query (two are common in
+//! Chinese: 你好) is a `LIKE` scan of the user's chats instead, whose cost grows with their
+//! history: 0.2 s for 75,000 messages in one's chats (measured, 300,000 in all), the newest
+//! page kept; on PostgreSQL it is the same statements as a longer one, `message_search`
+//! read newest first. Matching ignores case (ASCII case on SQLite's scans and on
+//! PostgreSQL's, whose columns collate as "C").
 
 use super::db::{Connection, OptionalExtension, Param, params};
 use super::index::SCHEMA_NAME;
@@ -151,23 +154,22 @@ macro_rules! like_text {
     };
 }
 
-/// PostgreSQL's query, and its needle (`?2`). `?1` is the user, `?3` the cursor to stay below,
-/// `?4` the limit.
-fn postgres_statement(query: &SearchQuery) -> (String, String) {
-    // `ILIKE` on the indexed expression, with the index's own conditions, so that the
-    // planner may serve it from the trigram index: a rare word of three characters took
-    // 0.4 ms among 300,000 messages (measured). A pattern without a trigram, or one the
-    // planner takes for common, is a scan of the table instead (0.3 s for a two-character
-    // word in every message there).
-    let sql = format!(
-        "SELECT id, msg_id FROM messages \
-         WHERE id < ?3 AND recall_time IS NULL \
-         AND content_type IN ('text', 'markdown', 'html') \
-         AND chat_key IN ({USER_CHAT_KEYS}) AND {} ILIKE ?2 ESCAPE '\\' \
-         ORDER BY id DESC LIMIT ?4",
-        pg_search_text!()
-    );
-    (sql, query.like_pattern())
+/// PostgreSQL, the index's part of a search: `message_search` (`?2` an `ILIKE` pattern, which
+/// its trigram index serves from three characters), newest first, up to the watermark `?5`,
+/// each hit kept if it is in one of the user's chats and still visible, as on SQLite (see
+/// [`indexed_statement`]).
+fn pg_indexed_statement() -> String {
+    format!(
+        concat!(
+            "SELECT m.id, m.msg_id FROM message_search s JOIN messages m ON m.id = s.id \
+             WHERE s.text ILIKE ?2 ESCAPE '\\' AND s.id < ?3 AND s.id <= ?5 AND ",
+            visible_in_user_chats!(),
+            " AND m.msg_id NOT IN \
+               (SELECT msg_id FROM chat_log WHERE id > ?5 AND kind = 'edit') \
+             ORDER BY s.id DESC LIMIT ?4"
+        ),
+        USER_CHAT_KEYS = USER_CHAT_KEYS
+    )
 }
 
 /// SQLite, a query too short for the trigram index: every message of the user's chats,
@@ -209,28 +211,34 @@ fn indexed_statement() -> String {
     )
 }
 
-/// SQLite, what the index has not reached (see [`TAIL_SCAN`]): the newest messages above the
-/// watermark `?5` and those edited after it, scanned by their text (`?2` a `LIKE` pattern).
-fn tail_statement() -> String {
+/// What the index has not reached (see [`TAIL_SCAN`]): the newest messages above the
+/// watermark `?5` and those edited after it, scanned by their text: `matches` is the test
+/// of `m`'s text against `?2` (SQLite's `LIKE`, PostgreSQL's `ILIKE`).
+fn tail_statement(matches: &str) -> String {
     format!(
         concat!(
             "SELECT m.id, m.msg_id FROM messages m WHERE m.id IN ( \
                SELECT id FROM (SELECT id FROM messages WHERE id > ?5 \
-                               ORDER BY id DESC LIMIT {TAIL}) \
+                               ORDER BY id DESC LIMIT {TAIL}) AS n \
                UNION SELECT e.id FROM (SELECT msg_id FROM chat_log \
                                WHERE id > ?5 AND kind = 'edit' \
                                ORDER BY id DESC LIMIT {TAIL}) AS l \
                      JOIN messages e ON e.msg_id = l.msg_id) AND ",
             visible_in_user_chats!(),
-            " AND json_valid(m.content) AND ",
-            like_text!(),
-            " \
+            " AND {matches} \
              ORDER BY m.id DESC LIMIT ?4"
         ),
         TAIL = TAIL_SCAN,
-        USER_CHAT_KEYS = USER_CHAT_KEYS
+        USER_CHAT_KEYS = USER_CHAT_KEYS,
+        matches = matches,
     )
 }
+
+/// SQLite's test of `m`'s text in [`tail_statement`].
+const SQLITE_TAIL_MATCH: &str = concat!("json_valid(m.content) AND ", like_text!());
+
+/// PostgreSQL's test of `m`'s text in [`tail_statement`].
+const PG_TAIL_MATCH: &str = concat!(pg_search_text!("m.content"), r" ILIKE ?2 ESCAPE '\'");
 
 /// Runs a statement that selects `(id, msg_id)`.
 fn ids(
@@ -259,14 +267,15 @@ impl Store {
     ) -> Result<SearchPage, StoreError> {
         self.readers
             .read(move |conn| {
-                if conn.is_postgres() {
-                    return search(conn, &user_id, &query, before, limit);
-                }
                 // One read transaction: the index's watermark and the messages are seen
                 // together, the index's snapshot first (its first statement reads it). So
                 // whatever the index does not hold is in the messages' snapshot, above the
                 // watermark or edited after it, for the tail scan to find.
-                conn.execute_batch("BEGIN")?;
+                conn.execute_batch(if conn.is_postgres() {
+                    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                } else {
+                    "BEGIN"
+                })?;
                 let page = search(conn, &user_id, &query, before, limit);
                 // A read transaction: nothing to commit, and it must end even after an error.
                 let ended = conn.execute_batch("ROLLBACK");
@@ -288,10 +297,8 @@ fn search(
     let before = before.unwrap_or(i64::MAX);
     // One more than asked for tells whether another page exists.
     let wanted = i64::from(limit) + 1;
-    let mut found = if conn.is_postgres() {
-        let (sql, needle) = postgres_statement(query);
-        ids(conn, &sql, params![user_id, needle, before, wanted])?
-    } else if query.as_str().chars().count() < TRIGRAM {
+    let postgres = conn.is_postgres();
+    let mut found = if !postgres && query.as_str().chars().count() < TRIGRAM {
         let pattern = query.like_pattern();
         ids(
             conn,
@@ -299,21 +306,33 @@ fn search(
             params![user_id, pattern, before, wanted],
         )?
     } else {
+        let (watermark, indexed, needle, tail) = if postgres {
+            (
+                "SELECT watermark FROM search_state WHERE id = 1".to_owned(),
+                pg_indexed_statement(),
+                query.like_pattern(),
+                tail_statement(PG_TAIL_MATCH),
+            )
+        } else {
+            (
+                format!("SELECT watermark FROM {SCHEMA_NAME}.index_state WHERE id = 1"),
+                indexed_statement(),
+                query.fts_phrase(),
+                tail_statement(SQLITE_TAIL_MATCH),
+            )
+        };
         let watermark: i64 = conn
-            .prepare_cached(&format!(
-                "SELECT watermark FROM {SCHEMA_NAME}.index_state WHERE id = 1"
-            ))?
+            .prepare_cached(&watermark)?
             .query_row(params![], |row| row.get(0))?;
-        let phrase = query.fts_phrase();
         let pattern = query.like_pattern();
         let mut found = ids(
             conn,
-            &indexed_statement(),
-            params![user_id, phrase, before, wanted, watermark],
+            &indexed,
+            params![user_id, needle, before, wanted, watermark],
         )?;
         found.extend(ids(
             conn,
-            &tail_statement(),
+            &tail,
             params![user_id, pattern, before, wanted, watermark],
         )?);
         // The two parts share no message (the index's leaves out what the tail's scans);
@@ -326,8 +345,7 @@ fn search(
     found.truncate(limit as usize);
     let mut hits = Vec::with_capacity(found.len());
     for (cursor, msg_id) in found {
-        // On PostgreSQL read apart from the query above (each statement has its own
-        // snapshot): a message recalled or deleted in between is left out rather than shown.
+        // In the hits' snapshot, which left recalled messages out already.
         let Some(message) = load(conn, &msg_id)?.filter(|m| !m.recalled) else {
             continue;
         };

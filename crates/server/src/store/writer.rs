@@ -848,16 +848,9 @@ mod tests {
     /// A writer on a fresh PostgreSQL database, when `CLOUDLAKE_TEST_DATABASE_URL` names a
     /// server (CI); `None` otherwise.
     fn writer_on_postgres() -> Option<Writer> {
-        let base = std::env::var("CLOUDLAKE_TEST_DATABASE_URL").ok()?;
-        let name = format!("cl_writer_{}", uuid::Uuid::new_v4().simple());
-        let (server, _) = base.rsplit_once('/').unwrap();
-        let url = format!("{server}/{name}");
         // The client runs a runtime of its own: connect from a plain thread.
         let conn = std::thread::spawn(move || {
-            let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
-            admin
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .unwrap();
+            let url = crate::store::tests::fresh_postgres()?;
             let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
             // `t`, and the commit counter the writer reads at every batch (migration 13).
             client
@@ -867,10 +860,10 @@ mod tests {
                      INSERT INTO cluster_commits VALUES (1, 0)",
                 )
                 .unwrap();
-            Connection::postgres(client)
+            Some(Connection::postgres(client))
         })
         .join()
-        .unwrap();
+        .unwrap()?;
         Some(start(conn))
     }
 

@@ -19,6 +19,20 @@ use super::{
 };
 use crate::secret::TokenHash;
 
+/// The URL of a fresh PostgreSQL database, when `CLOUDLAKE_TEST_DATABASE_URL` names a server
+/// (CI); `None` otherwise (the caller skips). Call it from a plain thread: the client runs a
+/// runtime of its own.
+pub(crate) fn fresh_postgres() -> Option<String> {
+    let base = std::env::var("CLOUDLAKE_TEST_DATABASE_URL").ok()?;
+    let name = format!("cl_store_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (server, _) = base.rsplit_once('/').unwrap();
+    Some(format!("{server}/{name}"))
+}
+
 /// A sink that keeps what it is handed.
 #[derive(Default)]
 struct Kept(Mutex<Vec<Commit>>);
