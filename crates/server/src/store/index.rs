@@ -258,16 +258,17 @@ pub(crate) struct Indexer {
 }
 
 impl Indexer {
-    /// Starts the indexer thread, which calls `step` (index the next batch of changes, return
-    /// how many there were) at once while it finds full batches, every [`IDLE_POLL`] when it
-    /// finds fewer, and [`RETRY_AFTER_ERROR`] after a failure.
+    /// Starts the indexer thread, which calls `step` (index the next batch of changes, at
+    /// most `batch`, and return how many there were) at once while it finds full batches,
+    /// every [`IDLE_POLL`] when it finds fewer, and [`RETRY_AFTER_ERROR`] after a failure.
     pub(crate) fn start(
+        batch: i64,
         step: impl FnMut() -> Result<usize, StoreError> + Send + 'static,
     ) -> Result<Indexer, StoreError> {
         let (stop, stopped) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("cloudlake-index".into())
-            .spawn(move || run(step, stopped))?;
+            .spawn(move || run(batch, step, stopped))?;
         Ok(Indexer { stop, thread })
     }
 
@@ -280,11 +281,15 @@ impl Indexer {
     }
 }
 
-fn run(mut step: impl FnMut() -> Result<usize, StoreError>, stopped: mpsc::Receiver<()>) {
+fn run(
+    batch: i64,
+    mut step: impl FnMut() -> Result<usize, StoreError>,
+    stopped: mpsc::Receiver<()>,
+) {
     yield_to_serving();
     loop {
         let wait = match step() {
-            Ok(n) if n as i64 >= BATCH => Duration::ZERO,
+            Ok(n) if n as i64 >= batch => Duration::ZERO,
             Ok(_) => IDLE_POLL,
             Err(e) => {
                 // Searches still work meanwhile: they scan what the index has not reached.

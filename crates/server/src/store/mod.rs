@@ -234,7 +234,9 @@ impl Store {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let source = index::open_source(&path)?;
-        let indexer = index::Indexer::start(move || index::step(&mut search_index, &source))?;
+        let indexer = index::Indexer::start(index::BATCH, move || {
+            index::step(&mut search_index, &source)
+        })?;
         let (store, WriterThread(closer, thread, _)) =
             Store::start(Connection::sqlite(conn), readers, None, sink, sync)?;
         Ok((store, WriterThread(closer, thread, Some(indexer))))
@@ -273,7 +275,7 @@ impl Store {
                 .join()
         });
         let (conn, readers) = opened.map_err(|_| StoreError::TaskPanicked)??;
-        let indexer = index::Indexer::start(pg_index::stepper(connect.clone()))?;
+        let indexer = index::Indexer::start(pg_index::BATCH, pg_index::stepper(connect.clone()))?;
         let (store, WriterThread(closer, thread, _)) =
             Store::start(conn, readers, Some(connect), sink, None)?;
         Ok((store, WriterThread(closer, thread, Some(indexer))))

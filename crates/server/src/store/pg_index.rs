@@ -23,9 +23,15 @@
 //! failure leaves the watermark where it was.
 
 use super::db::{Connection, OptionalExtension, params};
-use super::index::BATCH;
 use super::schema::pg_search_text;
 use super::{Connect, StoreError};
+
+/// The most changes indexed in one step: small enough that the index stays well within the
+/// search's scan of what it has not reached (`search::TAIL_SCAN`, 10,000) under the writer's
+/// top rate. Measured under batch_send to ten groups (~30,000 messages/s, sampled every 2 s,
+/// `crates/bench/results/issue-18/indexer-lag.sh`): with 10,000 a step (SQLite's
+/// `index::BATCH`) it was up to 15,500 messages behind; with 2,000, 630–7,160.
+pub(crate) const BATCH: i64 = 2_000;
 
 /// The watermark, locked for this step, or nothing if another node's indexer holds it.
 const LOCK_WATERMARK: &str =
@@ -49,16 +55,20 @@ macro_rules! indexed_text {
 /// is gone, a deleted group's, or a reaction's entry changes nothing), and the watermark moved
 /// to the last change. Returns how many changes there were. A message changed twice in the
 /// batch has one row in `latest` (its text read once: the message as it stands).
+///
+/// Each side of the union has a limit of its own: with only the outer one, PostgreSQL read
+/// and sorted every change after the watermark, so a step cost more the further behind the
+/// index was (measured: 2,000 changes a step at ~4,000 a second with 150,000 to go).
 const STEP: &str = concat!(
     "WITH changes AS (\
-       SELECT m.id AS change, m.id AS msg, ",
+       (SELECT m.id AS change, m.id AS msg, ",
     indexed_text!(),
-    " AS text FROM messages m WHERE m.id > ?1 \
+    " AS text FROM messages m WHERE m.id > ?1 ORDER BY m.id LIMIT ?2) \
        UNION ALL \
-       SELECT c.id, m.id, ",
+       (SELECT c.id, m.id, ",
     indexed_text!(),
     " FROM chat_log c LEFT JOIN messages m ON m.msg_id = c.msg_id AND c.kind <> 'reaction' \
-       WHERE c.id > ?1 \
+       WHERE c.id > ?1 ORDER BY c.id LIMIT ?2) \
        ORDER BY 1 LIMIT ?2), \
      latest AS (SELECT DISTINCT msg, text FROM changes WHERE msg IS NOT NULL), \
      put AS (INSERT INTO message_search (id, text) \
@@ -232,5 +242,19 @@ mod tests {
         assert_eq!(step(&conn).unwrap(), 4);
         assert_eq!(index(&conn, "words"), (vec![7], 7));
         assert_eq!(index(&conn, "edited").0, [1]);
+
+        // More than a step takes: the first BATCH in cursor order, then the rest.
+        conn.execute_batch(&format!(
+            r#"INSERT INTO messages (id, msg_id, chat_key, seq, sender_type, sender_id,
+                 content_type, content, send_time)
+               SELECT 7 + n, 'n' || n, 'g:b', n, 'bot', 'b', 'text', '{{"text":"many"}}', 0
+               FROM generate_series(1, {}) AS n"#,
+            BATCH + 10
+        ))
+        .unwrap();
+        assert_eq!(step(&conn).unwrap() as i64, BATCH);
+        assert_eq!(index(&conn, "many").1, 7 + BATCH);
+        assert_eq!(step(&conn).unwrap(), 10);
+        assert_eq!(index(&conn, "many").0.len() as i64, BATCH + 10);
     }
 }
