@@ -34,6 +34,34 @@ impl Readers {
         }
     }
 
+    /// Like [`Readers::read`], with every statement of `f` reading one snapshot: a read
+    /// transaction (on PostgreSQL `REPEATABLE READ`). Without one each statement sees the
+    /// commits made up to its own start, so a read of several statements can mix states: a
+    /// chat list whose unread count was read before a message and whose last message after
+    /// it, which a client then takes as counted (its live frame is no newer than the list).
+    pub(crate) async fn read_snapshot<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: Fn(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        self.read(move |conn| {
+            // On SQLite the snapshot is taken by the first read after `BEGIN`, on PostgreSQL
+            // by the first statement after it.
+            conn.execute_batch(if conn.is_postgres() {
+                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+            } else {
+                "BEGIN"
+            })?;
+            let result = f(conn);
+            // Nothing to commit, and it must end even after an error.
+            let ended = conn.execute_batch("ROLLBACK");
+            let result = result?;
+            ended?;
+            Ok(result)
+        })
+        .await
+    }
+
     /// Runs `f` on a read connection in a blocking task; once more on a fresh connection if
     /// it failed because the connection had died (PostgreSQL).
     pub(crate) async fn read<R, F>(&self, f: F) -> Result<R, StoreError>

@@ -265,24 +265,12 @@ impl Store {
         before: Option<i64>,
         limit: u32,
     ) -> Result<SearchPage, StoreError> {
+        // One snapshot: the index's watermark and the messages are seen together, the
+        // index's first (its first statement reads it). So whatever the index does not hold
+        // is in the messages' snapshot, above the watermark or edited after it, for the tail
+        // scan to find.
         self.readers
-            .read(move |conn| {
-                // One read transaction: the index's watermark and the messages are seen
-                // together, the index's snapshot first (its first statement reads it). So
-                // whatever the index does not hold is in the messages' snapshot, above the
-                // watermark or edited after it, for the tail scan to find.
-                conn.execute_batch(if conn.is_postgres() {
-                    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-                } else {
-                    "BEGIN"
-                })?;
-                let page = search(conn, &user_id, &query, before, limit);
-                // A read transaction: nothing to commit, and it must end even after an error.
-                let ended = conn.execute_batch("ROLLBACK");
-                let page = page?;
-                ended?;
-                Ok(page)
-            })
+            .read_snapshot(move |conn| search(conn, &user_id, &query, before, limit))
             .await
     }
 }

@@ -183,8 +183,10 @@ impl Store {
 
     /// The chats `user_id` is in, most recently active first.
     pub async fn chat_list(&self, user_id: String) -> Result<Vec<ChatSummary>, StoreError> {
+        // One snapshot for the whole list: each chat's unread count and last message must
+        // describe the same moment, or a client takes a message as counted that was not.
         self.readers
-            .read(move |conn| {
+            .read_snapshot(move |conn| {
                 let mut list = Vec::new();
                 let mut groups = conn.prepare_cached(
                     "SELECT g.id, g.name, g.avatar_url, m.role FROM group_members m \
