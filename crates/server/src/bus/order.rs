@@ -1,10 +1,11 @@
 //! Putting the cluster's commits back in order as one node's subscription hears them.
 //!
-//! With one nats-server every subscriber hears the messages in the order the server took
-//! them, which the cluster-wide write lock makes commit order ([`super::nats`]). With a
-//! cluster of NATS servers (so that losing one loses nothing) a message published on one
-//! server reaches the others' subscribers over a route, and may arrive after a later commit
-//! published on the subscriber's own server. Each commit on PostgreSQL carries its number in
+//! Every subscriber hears the messages in the order its NATS server took them, and that need
+//! not be commit order: each node publishes its commit after the cluster-wide write lock has
+//! gone with the transaction (`store::writer`), so the next node's commit may be published
+//! first; and with a cluster of NATS servers (so that losing one loses nothing) a message
+//! published on one server reaches the others' subscribers over a route, and may arrive after
+//! a later commit published on the subscriber's own server. Each commit on PostgreSQL carries its number in
 //! the cluster (1, 2, 3… with no gap among committed ones: [`crate::store::Commit::number`]),
 //! so a listener holds back what comes early and releases it once the commits before it have
 //! come. A commit that never comes (its publish failed, or it was lost with a server) stops

@@ -17,9 +17,10 @@ enum Mode {
     /// On a publishing thread of its own, so the writer goes back to committing at once: the
     /// choice for one writer per process (SQLite). See [`Publisher`].
     Threaded(Publisher),
-    /// On the writer's side, before the cluster-wide write lock is released: the choice for a
-    /// writer per node (PostgreSQL), so that every node's commits reach the bus in cursor
-    /// order.
+    /// On the writer's thread, right after the commit: the choice for a writer per node
+    /// (PostgreSQL), so that a commit is on the bus before its callers are answered (see
+    /// [`LiveSink::settled`]); the listeners put the nodes' commits in order by their numbers
+    /// (`bus::order`).
     Inline(Arc<dyn Bus>),
 }
 

@@ -34,8 +34,9 @@ impl Commit {
 /// Receives every commit that changed something, once it is durable and before its callers
 /// are answered, one commit after another in commit order, on the writer's side (the writer
 /// thread, or the thread that fsyncs for it). It must not block on a client: queue, don't
-/// wait. On PostgreSQL it is called while this node's writer holds the cluster-wide write
-/// lock, which is how a sink that publishes inline keeps commit order across nodes.
+/// wait. On PostgreSQL it is called after the cluster-wide write lock has gone with the
+/// commit: another node's next commit may reach the bus first, and listeners put commits
+/// back in order by their numbers ([`Commit::number`]).
 pub trait CommitSink: Send + Sync + 'static {
     /// Takes one commit.
     fn committed(&self, commit: Commit);

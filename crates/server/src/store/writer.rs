@@ -240,11 +240,15 @@ enum Finish {
     AfterSync(Syncer),
 }
 
-/// The advisory lock every node's writer holds from `BEGIN` until its commit is published:
-/// one writer at a time across the cluster. That keeps what SQLite's single writer gave for
-/// free: per-chat sequence numbers gap-free and ordered, chat log cursors increasing in
-/// commit order, and no deadlocks between nodes' batches. (The key is arbitrary; it only has
-/// to be the same on every node: "clou" in ASCII.)
+/// The advisory lock every node's writer holds from `BEGIN` through its `COMMIT`: one writer
+/// at a time across the cluster. That keeps what SQLite's single writer gave for free:
+/// per-chat sequence numbers gap-free and ordered, chat log cursors increasing in commit
+/// order, and no deadlocks between nodes' batches. A transaction's lock
+/// (`pg_advisory_xact_lock`): PostgreSQL releases it with the transaction, after the commit is
+/// visible, so the next node's batch reads what this one wrote, and no round trip is spent
+/// on releasing it. Publishing the commit comes after: the bus puts the nodes' commits back in
+/// order by their numbers (`bus::order`). (The key is arbitrary; it only has to be the same on
+/// every node: "clou" in ASCII.)
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
 /// Opens a batch's transaction; on PostgreSQL, first takes the cluster-wide write lock, and
@@ -258,29 +262,18 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
     // statement of the batch reads with a snapshot of its own): a snapshot taken before it
     // could miss the commit of the node that held it last.
     conn.query_batch(&format!(
-        "SELECT pg_advisory_lock({CLUSTER_WRITE_LOCK}); BEGIN; \
+        "BEGIN; SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); \
          SELECT last FROM cluster_commits WHERE id = 1"
     ))
     .and_then(|rows| last_number(&rows))
     .map_err(StoreError::from)
     .and_then(|last| numbers.catch_up(conn, last, memo))
     .inspect_err(|_| {
+        // Ends the transaction, and with it the lock (or the connection is gone, and both
+        // with it), and the failure with them.
         let _ = conn.execute_batch("ROLLBACK");
-        unlock(conn);
-    })
-}
-
-/// Releases the cluster-wide write lock (PostgreSQL), once the batch's changes are out.
-fn unlock(conn: &Connection) {
-    if conn.is_postgres() {
-        // The connection may be broken; its lock then went with its session.
         let _ = conn.take_failed();
-        if let Err(e) =
-            conn.execute_batch(&format!("SELECT pg_advisory_unlock({CLUSTER_WRITE_LOCK})"))
-        {
-            tracing::error!(error = %e, "could not release the cluster write lock");
-        }
-    }
+    })
 }
 
 fn run(
@@ -330,17 +323,26 @@ fn run(
             }
         }
         let commit_now = open.as_ref().is_some_and(|batch| match &finish {
-            Finish::Now(_) => true,
+            // On PostgreSQL, the jobs that came while the batch's first round trip (BEGIN,
+            // the lock) was on the wire join it before it commits, rather than wait for the
+            // next batch and its round trips. (Not on SQLite, where BEGIN costs no wait.)
+            Finish::Now(_) => {
+                !conn.is_postgres()
+                    || jobs.is_empty()
+                    || jobs.is_closed()
+                    || batch.jobs >= MAX_BATCH
+                    || batch.aborted
+            }
             Finish::AfterSync(syncer) => {
                 !syncer.busy() || batch.jobs >= MAX_BATCH || batch.aborted || jobs.is_closed()
             }
         });
         if commit_now && let Some(batch) = open.take() {
-            commit(&conn, &finish, batch.close(&conn, &mut numbers, &mut memo));
+            commit(&finish, batch.close(&conn, &mut numbers, &mut memo));
         }
     }
     if let Some(batch) = open.take() {
-        commit(&conn, &finish, batch.close(&conn, &mut numbers, &mut memo));
+        commit(&finish, batch.close(&conn, &mut numbers, &mut memo));
     }
     // Answer everything still waiting for its fsync before the connection closes: closing the
     // last connection checkpoints the WAL and deletes it.
@@ -370,12 +372,11 @@ fn begin_connected(
 }
 
 /// Hands a closed batch on: to its callers and the sink now, or once synced.
-fn commit(conn: &Connection, finish: &Finish, committed: Committed) {
+fn commit(finish: &Finish, committed: Committed) {
     match finish {
         Finish::Now(outlet) => outlet.finish(committed),
         Finish::AfterSync(syncer) => syncer.finish(committed),
     }
-    unlock(conn);
 }
 
 /// A batch whose transaction is open: what its jobs have left so far.
@@ -524,6 +525,9 @@ impl Batch {
                 }
             }
         };
+        // The transaction is over: a statement that failed in it (PostgreSQL) spoils nothing
+        // after it.
+        let _ = conn.take_failed();
         let metrics = crate::metrics::metrics();
         if commit.is_err() {
             // Sequence numbers and cursors handed out in this batch were never stored.
@@ -645,7 +649,8 @@ mod tests {
             .unwrap()
     }
 
-    /// Runs `jobs` in one batch: they queue up behind a job that holds the writer.
+    /// Runs `jobs` in one batch: they queue up behind a job that holds the writer (and on
+    /// PostgreSQL join that job's batch: its outcome is theirs, and not checked here).
     async fn in_one_batch<F>(writer: &Writer, jobs: Vec<F>) -> Vec<Result<(), StoreError>>
     where
         F: FnOnce(&Connection) -> Result<(), StoreError> + Send + 'static,
@@ -669,7 +674,7 @@ mod tests {
                 tokio::spawn(async move { writer.write(job).await })
             })
             .collect();
-        blocker.await.unwrap().unwrap();
+        let _ = blocker.await.unwrap();
         let mut results = Vec::new();
         for h in handles {
             results.push(h.await.unwrap());
