@@ -5,10 +5,10 @@
 //! gone with the transaction (`store::writer`), so the next node's commit may be published
 //! first; and with a cluster of NATS servers (so that losing one loses nothing) a message
 //! published on one server reaches the others' subscribers over a route, and may arrive after
-//! a later commit published on the subscriber's own server. Each commit on PostgreSQL carries its number in
-//! the cluster (1, 2, 3… with no gap among committed ones: [`crate::store::Commit::number`]),
-//! so a listener holds back what comes early and releases it once the commits before it have
-//! come. A commit that never comes (its publish failed, or it was lost with a server) stops
+//! a later commit published on the subscriber's own server. Each commit on PostgreSQL
+//! carries its number in the cluster (1, 2, 3… with no gap among committed ones:
+//! [`crate::store::Commit::number`]), so a listener holds back what comes early and releases
+//! it once the commits before it have come. A commit that never comes (its publish failed, or it was lost with a server) stops
 //! being waited for after [`HOLD`]: the node's sessions resync from storage, which has it, and
 //! the held commits go on.
 

@@ -5,8 +5,9 @@
 //! [`group_admin`], [`commands`], [`sessions`]), the message log and each chat's cursors and
 //! sequence numbers ([`messages`], [`user_side`], [`boards`]) with its search index
 //! ([`search`]; kept up to date off the writer by an indexer thread: on SQLite in a file of
-//! its own, `search.db` (`index`), on PostgreSQL in a table of its own (`pg_index`)), uploads' metadata ([`media`]), and the events outbox
-//! with its delivery state ([`outbox`], [`deliveries`]).
+//! its own, `search.db` (`index`), on PostgreSQL in a table of its own (`pg_index`)),
+//! uploads' metadata ([`media`]), and the events outbox with its delivery state ([`outbox`],
+//! [`deliveries`]).
 //!
 //! How it writes: every write is a job for one group-commit writer thread ([`writer`]), which
 //! runs the queued jobs in one transaction and answers their callers once the commit is

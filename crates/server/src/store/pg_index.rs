@@ -85,22 +85,9 @@ const STEP: &str = concat!(
 /// another node's indexer is at it).
 pub(crate) fn step(conn: &Connection) -> Result<usize, StoreError> {
     conn.execute_batch("BEGIN")?;
-    let indexed = (|| {
-        let Some(from) = conn
-            .prepare_cached(LOCK_WATERMARK)?
-            .query_row(params![], |row| row.get::<_, i64>(0))
-            .optional()?
-        else {
-            return Ok(0);
-        };
-        // A statement of its own, after the lock: its snapshot sees the commit of whoever
-        // held the watermark before.
-        let changes: i64 = conn
-            .prepare_cached(STEP)?
-            .query_row(params![from, BATCH], |row| row.get(0))?;
-        conn.execute_batch("COMMIT")?;
-        Ok(usize::try_from(changes).unwrap_or(0))
-    })();
+    // Ended either way, the turn skipped included: an open transaction left behind would
+    // swallow the next step's BEGIN.
+    let indexed = index_next(conn).and_then(|n| Ok(conn.execute_batch("COMMIT").map(|()| n)?));
     if indexed.is_err() {
         // The connection may be gone; then so is the transaction.
         let _ = conn.execute_batch("ROLLBACK");
@@ -108,18 +95,35 @@ pub(crate) fn step(conn: &Connection) -> Result<usize, StoreError> {
     indexed
 }
 
+/// The body of [`step`], in its transaction.
+fn index_next(conn: &Connection) -> Result<usize, StoreError> {
+    let Some(from) = conn
+        .prepare_cached(LOCK_WATERMARK)?
+        .query_row(params![], |row| row.get::<_, i64>(0))
+        .optional()?
+    else {
+        return Ok(0);
+    };
+    // A statement of its own, after the lock: its snapshot sees the commit of whoever held
+    // the watermark before.
+    let changes: i64 = conn
+        .prepare_cached(STEP)?
+        .query_row(params![from, BATCH], |row| row.get(0))?;
+    Ok(usize::try_from(changes).unwrap_or(0))
+}
+
 /// The indexer's step on a connection of its own, made (again) by `connect` when it is
 /// missing or broken: a database restart costs a step or two, not the indexer.
 pub(crate) fn stepper(connect: Connect) -> impl FnMut() -> Result<usize, StoreError> + Send {
-    let mut conn: Option<Connection> = None;
+    let mut kept: Option<Connection> = None;
     move || {
-        if conn.as_ref().is_none_or(Connection::is_broken) {
-            conn = Some(connect()?);
-        }
-        match &conn {
-            Some(conn) => step(conn),
-            None => Ok(0),
-        }
+        let conn = match kept.take().filter(|conn| !conn.is_broken()) {
+            Some(conn) => conn,
+            None => connect()?,
+        };
+        let stepped = step(&conn);
+        kept = Some(conn);
+        stepped
     }
 }
 
@@ -236,6 +240,16 @@ mod tests {
             0,
             "another indexer holds the watermark"
         );
+        // The skipped turn left no transaction open: a `SET LOCAL` does not outlive its
+        // own statement.
+        conn.execute_batch("SET LOCAL lock_timeout = '1234ms'")
+            .unwrap();
+        let setting: String = conn
+            .prepare_cached("SELECT current_setting('lock_timeout')")
+            .unwrap()
+            .query_row(params![], |row| row.get(0))
+            .unwrap();
+        assert_ne!(setting, "1234ms", "a transaction was left open");
         assert_eq!(index(&conn, "words").1, 3);
         other.execute_batch("ROLLBACK").unwrap();
 
