@@ -221,7 +221,7 @@ fn main() {
                 outgoing("markdown", MARKDOWN),
             ))
             .unwrap();
-        assert!(matches!(sent[0], Delivery::Stored { .. }));
+        assert!(matches!(sent[0], Delivery::Stored));
     }
     // The typical text, and a long one (the same eight times, ~6 KB).
     let long = MARKDOWN.repeat(8);

@@ -64,7 +64,7 @@ impl Messaging {
             )
             .await?;
         match deliveries.first() {
-            Some(Delivery::Stored { .. }) => Ok(MessageInfo {
+            Some(Delivery::Stored) => Ok(MessageInfo {
                 msg_id,
                 recv_id: req.recv_id,
                 recv_type: req.recv_type,
@@ -101,7 +101,7 @@ impl Messaging {
         let success_list: Vec<MessageInfo> = recipients
             .into_iter()
             .zip(deliveries)
-            .filter(|(_, delivery)| matches!(delivery, Delivery::Stored { .. }))
+            .filter(|(_, delivery)| matches!(delivery, Delivery::Stored))
             .map(|((recv_id, msg_id), _)| MessageInfo {
                 msg_id,
                 recv_id,

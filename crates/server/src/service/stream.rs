@@ -128,7 +128,7 @@ impl Stream {
             )
             .await?;
         match deliveries.first() {
-            Some(Delivery::Stored { .. }) => Ok(MessageInfo {
+            Some(Delivery::Stored) => Ok(MessageInfo {
                 msg_id: self.msg_id,
                 recv_id: self.query.recv_id,
                 recv_type: self.query.recv_type,

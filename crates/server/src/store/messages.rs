@@ -84,13 +84,11 @@ pub struct MessageView {
 }
 
 /// What became of one recipient of a bot's send.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
-    /// Stored, at `seq` in the recipient's chat.
-    Stored {
-        /// The position in the chat.
-        seq: i64,
-    },
+    /// Stored in the recipient's chat. (Its position there is not told: on PostgreSQL it is
+    /// settled only as the batch commits; see `Tx::insert_numbered`.)
+    Stored,
     /// The user does not exist or does not follow the bot.
     NotFriend,
     /// The group does not exist or the bot is not in it.
@@ -184,8 +182,10 @@ impl Store {
         recipients: Vec<(String, String)>,
         message: Outgoing,
     ) -> Result<Vec<Delivery>, StoreError> {
+        // Numbered later: on PostgreSQL the sends of a batch run before it takes the
+        // cluster's write lock (see `writer::CLUSTER_WRITE_LOCK`).
         self.writer
-            .write_tx(move |tx| {
+            .write_tx_numbered_later(move |tx| {
                 let nickname = bot_nickname(tx, &bot_id)?;
                 let sender = Sender {
                     kind: SenderType::Bot,
@@ -211,10 +211,10 @@ impl Store {
                                 RecvType::Group => Delivery::NotInGroup,
                             });
                         }
-                        let row = stored.next().ok_or_else(|| {
+                        stored.next().ok_or_else(|| {
                             StoreError::Internal("fewer messages stored than sent".into())
                         })?;
-                        Ok(Delivery::Stored { seq: row.seq })
+                        Ok(Delivery::Stored)
                     })
                     .collect()
             })
@@ -672,22 +672,18 @@ pub(crate) fn append_many(
         .map(|_| tx.numbers().next_cursor(conn))
         .collect::<Result<Vec<i64>, StoreError>>()?;
     for (row, id) in rows.iter().zip(&cursors) {
-        let values: [&dyn super::db::Param; 11] = [
-            id,
-            &row.msg_id,
-            &row.chat_key,
-            &row.seq,
-            &sender_type,
-            &row.sender_id,
-            &row.content_type,
-            &row.content,
-            &row.parent_id,
-            &row.send_time,
-            &html,
-        ];
-        // On PostgreSQL the row waits to go with the batch's other rows: a batch of sends is
-        // then a few statements, not one (a network round trip) per job.
-        conn.defer_insert(MESSAGES_INSERT, &values)?;
+        // On PostgreSQL the row waits to go with the batch's other rows (`defer_insert`): a
+        // batch of sends is then a few statements, not one (a network round trip) per job.
+        // Its id and `seq` may be provisional until then (see `Tx::insert_numbered`).
+        if tx.numbers().is_provisional() {
+            let (id, row, html) = (*id, row.clone(), html.to_owned());
+            tx.insert_numbered(Box::new(move |conn, shift| {
+                let seq = shift.seq(&row.chat_key, row.seq);
+                insert_message(conn, shift.cursor(id), seq, &row, sender_type, &html)
+            }))?;
+        } else {
+            insert_message(conn, *id, row.seq, row, sender_type, html)?;
+        }
     }
     for (row, cursor) in rows.iter().zip(cursors) {
         tx.note_message_stored();
@@ -712,6 +708,31 @@ pub(crate) fn append_many(
         });
     }
     Ok(rows)
+}
+
+/// Inserts `row` as message `id` at `seq` (see [`MESSAGES_INSERT`]).
+fn insert_message(
+    conn: &Connection,
+    id: i64,
+    seq: i64,
+    row: &StoredMessage,
+    sender_type: &str,
+    html: &str,
+) -> Result<(), StoreError> {
+    let values: [&dyn super::db::Param; 11] = [
+        &id,
+        &row.msg_id,
+        &row.chat_key,
+        &seq,
+        &sender_type,
+        &row.sender_id,
+        &row.content_type,
+        &row.content,
+        &row.parent_id,
+        &row.send_time,
+        &html,
+    ];
+    Ok(conn.defer_insert(MESSAGES_INSERT, &values)?)
 }
 
 /// A message's row (see [`super::db::Connection::defer_insert`]).

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 use super::StoreError;
 use super::batch_memo::BatchMemo;
 use super::db::Connection;
+use super::record::Record;
 
 /// The most chats remembered; past that the memory starts over (it only saves a read).
 const MAX_REMEMBERED_CHATS: usize = 100_000;
@@ -70,6 +71,53 @@ pub(crate) struct Numbers {
     /// On PostgreSQL, the cluster's commit number when the numbers above were last known to
     /// be right (see [`Numbers::catch_up`]).
     cluster_commit: Option<i64>,
+    /// On PostgreSQL, while a batch runs before it has taken the cluster's write lock: what
+    /// the numbers handed out so far were counted from (see [`Numbers::settle`]).
+    provisional: Option<Provisional>,
+}
+
+/// The numbers a batch handed out before it took the cluster's write lock, counted on from
+/// what this writer remembered: another node may have taken the same ones since.
+#[derive(Debug, Default)]
+struct Provisional {
+    /// The last cursor before the batch's first.
+    cursor_base: Option<i64>,
+    /// Each chat numbered: its last sequence number before the batch's first, and the
+    /// batch's last. Kept apart from `last_seq`, which may forget: the batch's rows are not in
+    /// the database yet, so a chat forgotten could not be read back.
+    chats: HashMap<String, (i64, i64)>,
+}
+
+/// How far a batch's provisional numbers moved once known under the cluster's write lock (see
+/// [`Numbers::settle`]): its cursors all by one amount (they stay in order, one after the
+/// other), each chat's sequence numbers by that chat's (they stay gap-free).
+#[derive(Debug, Default)]
+pub(crate) struct Shift {
+    cursor: i64,
+    seqs: HashMap<String, i64>,
+}
+
+impl Shift {
+    /// The cursor handed out as `provisional`, settled.
+    pub(crate) fn cursor(&self, provisional: i64) -> i64 {
+        provisional + self.cursor
+    }
+
+    /// The sequence number handed out as `provisional` in `chat_key`, settled.
+    pub(crate) fn seq(&self, chat_key: &str, provisional: i64) -> i64 {
+        provisional + self.seqs.get(chat_key).copied().unwrap_or(0)
+    }
+
+    /// Settles the numbers a record carries (only a new message's record carries new ones).
+    pub(crate) fn record(&self, record: &mut Record) {
+        if let Record::Appended {
+            cursor, message, ..
+        } = record
+        {
+            *cursor = self.cursor(*cursor);
+            message.seq = self.seq(&message.chat_key, message.seq);
+        }
+    }
 }
 
 impl Numbers {
@@ -87,27 +135,144 @@ impl Numbers {
 
     /// The next cursor: a new message's id, or an edit's or recall's chat log id.
     pub(crate) fn next_cursor(&mut self, conn: &Connection) -> Result<i64, StoreError> {
-        let cursor = self.last_cursor(conn)? + 1;
-        self.cursor = Some(cursor);
-        Ok(cursor)
+        let last = self.last_cursor(conn)?;
+        if let Some(provisional) = &mut self.provisional {
+            provisional.cursor_base.get_or_insert(last);
+        }
+        self.cursor = Some(last + 1);
+        Ok(last + 1)
     }
 
     /// The chat's last sequence number (0 for a chat with no messages).
-    pub(crate) fn last_seq(&self, conn: &Connection, chat_key: &str) -> Result<i64, StoreError> {
-        if let Some(seq) = self.last_seq.get(chat_key) {
-            return Ok(*seq);
+    pub(crate) fn last_seq(
+        &mut self,
+        conn: &Connection,
+        chat_key: &str,
+    ) -> Result<i64, StoreError> {
+        if let Some((_, last)) = self
+            .provisional
+            .as_ref()
+            .and_then(|provisional| provisional.chats.get(chat_key))
+        {
+            return Ok(*last);
         }
-        Ok(conn
-            .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_key = ?1")?
-            .query_row([chat_key], |row| row.get(0))?)
+        let last = match self.last_seq.get(chat_key) {
+            Some(seq) => *seq,
+            None => conn
+                .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM messages WHERE chat_key = ?1")?
+                .query_row([chat_key], |row| row.get(0))?,
+        };
+        if let Some(provisional) = &mut self.provisional {
+            provisional.chats.insert(chat_key.to_owned(), (last, last));
+        }
+        Ok(last)
     }
 
-    /// Remembers the chat's last sequence number, once the row that has it is written.
+    /// Remembers the chat's last sequence number, once the row that has it is written (or, in
+    /// a batch not yet under the cluster's write lock, handed to [`super::tx::Tx::insert_numbered`]).
     pub(crate) fn remember_seq(&mut self, chat_key: &str, seq: i64) {
+        if let Some((_, last)) = self
+            .provisional
+            .as_mut()
+            .and_then(|provisional| provisional.chats.get_mut(chat_key))
+        {
+            *last = seq;
+        }
         if self.last_seq.len() >= MAX_REMEMBERED_CHATS && !self.last_seq.contains_key(chat_key) {
             self.last_seq.clear();
         }
         self.last_seq.insert(chat_key.to_owned(), seq);
+    }
+
+    /// On PostgreSQL, at the start of a batch (after [`Numbers::catch_up`]): the numbers
+    /// handed out from now on are provisional until [`Numbers::settle`].
+    pub(crate) fn start_provisional(&mut self) {
+        self.provisional = Some(Provisional::default());
+    }
+
+    /// Whether the numbers handed out now are provisional (see [`Numbers::start_provisional`]).
+    pub(crate) fn is_provisional(&self) -> bool {
+        self.provisional.is_some()
+    }
+
+    /// The statements that read, under the cluster's write lock, what [`Numbers::settle`]
+    /// needs (each starting with `;`, to follow the lock's in one round trip; none when
+    /// nothing provisional was handed out): the last cursor, then the last sequence number
+    /// of each chat numbered, in the order of the list returned with them.
+    pub(crate) fn settle_reads(&self) -> (String, Vec<String>) {
+        let Some(provisional) = &self.provisional else {
+            return (String::new(), Vec::new());
+        };
+        let mut sql = String::new();
+        if provisional.cursor_base.is_some() {
+            sql.push_str("; ");
+            sql.push_str(LAST_CURSOR);
+        }
+        let mut chats: Vec<String> = provisional.chats.keys().cloned().collect();
+        chats.sort();
+        if !chats.is_empty() {
+            // A simple query (one round trip with the lock's) takes no parameters: the keys
+            // are literals, in the escape-string syntax whatever `standard_conforming_strings`
+            // says.
+            let keys: Vec<String> = chats.iter().map(|key| escape_string(key)).collect();
+            sql.push_str(&format!(
+                "; SELECT COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) \
+                 FROM unnest(ARRAY[{}]::TEXT[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
+                keys.join(", ")
+            ));
+        }
+        (sql, chats)
+    }
+
+    /// Ends the provisional numbering with what [`Numbers::settle_reads`] read under the
+    /// cluster's write lock (`values`, for `chats`): how far the batch's numbers move, the
+    /// cursor after the last cursor any node committed and each chat's sequence after its
+    /// last, and what this writer remembers moved with them. No node can take a number now
+    /// until this batch commits.
+    pub(crate) fn settle(
+        &mut self,
+        values: &[Option<String>],
+        chats: &[String],
+    ) -> Result<Shift, StoreError> {
+        let Some(provisional) = self.provisional.take() else {
+            return Ok(Shift::default());
+        };
+        let mut values = values.iter().map(|value| {
+            let text = value.as_deref().unwrap_or_default();
+            text.parse::<i64>().map_err(|_| {
+                StoreError::Internal(format!(
+                    "a number was expected under the lock, not {text:?}"
+                ))
+            })
+        });
+        let mut next = || {
+            values.next().unwrap_or_else(|| {
+                Err(StoreError::Internal(
+                    "fewer numbers than asked for under the lock".into(),
+                ))
+            })
+        };
+        let mut shift = Shift::default();
+        if let Some(base) = provisional.cursor_base {
+            shift.cursor = next()? - base;
+            self.cursor = self.cursor.map(|cursor| cursor + shift.cursor);
+        }
+        for chat in chats {
+            let committed = next()?;
+            let Some((base, last)) = provisional.chats.get(chat) else {
+                continue;
+            };
+            let moved = committed - base;
+            if moved != 0 {
+                shift.seqs.insert(chat.clone(), moved);
+            }
+            if last != base {
+                self.remember_seq(chat, last + moved);
+            } else if moved != 0 {
+                self.forget_seq(chat);
+            }
+        }
+        Ok(shift)
     }
 
     /// Forgets one chat's sequence number (its messages were deleted).
@@ -120,6 +285,7 @@ impl Numbers {
         self.last_seq.clear();
         self.cursor = None;
         self.cluster_commit = None;
+        self.provisional = None;
     }
 
     /// On PostgreSQL, at the start of a batch (under the cluster's write lock), with the
@@ -205,10 +371,18 @@ impl Numbers {
         Ok(())
     }
 
-    /// This writer's own commit took the cluster's number `number`.
+    /// This writer's own commit took the cluster's number `number`. What it remembers is
+    /// right as of that number only if the commit came straight after the one it knew: if
+    /// another node committed in between (while this batch ran before taking the lock), the
+    /// next batch reads everything again.
     pub(crate) fn committed_as(&mut self, number: i64) {
-        self.cluster_commit = Some(number);
+        self.cluster_commit = (self.cluster_commit == Some(number - 1)).then_some(number);
     }
+}
+
+/// `text` as a PostgreSQL escape-string literal (`E'…'`).
+fn escape_string(text: &str) -> String {
+    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// A list as JSON text, for [`RELOAD`]'s parameters.

@@ -3,11 +3,16 @@
 //! deliverers to wake, the messages it stored). One value a job receives, instead of state
 //! kept on the writer thread on the side.
 
+use super::StoreError;
 use super::batch_memo::BatchMemo;
 use super::db::Connection;
-use super::numbers::Numbers;
+use super::numbers::{Numbers, Shift};
 use super::outbox::Wake;
 use super::record::Record;
+
+/// An insert of a row that carries the writer's numbers, run once they are settled (see
+/// [`Tx::insert_numbered`]), with how far they moved.
+pub(crate) type NumberedInsert = Box<dyn FnOnce(&Connection, &Shift) -> Result<(), StoreError>>;
 
 /// See the module documentation. Made by the writer for each job.
 pub(crate) struct Tx<'a> {
@@ -17,6 +22,8 @@ pub(crate) struct Tx<'a> {
     pub(super) records: Vec<Record>,
     pub(super) wake: Wake,
     pub(super) stored: u64,
+    /// Inserts waiting for the batch's numbers to be settled (see [`Tx::insert_numbered`]).
+    pub(super) numbered: Vec<NumberedInsert>,
 }
 
 impl<'a> Tx<'a> {
@@ -33,6 +40,7 @@ impl<'a> Tx<'a> {
             records: Vec::new(),
             wake: Wake::default(),
             stored: 0,
+            numbered: Vec::new(),
         }
     }
 
@@ -50,6 +58,19 @@ impl<'a> Tx<'a> {
     /// What this batch has looked up already (PostgreSQL).
     pub(crate) fn memo(&mut self) -> &mut BatchMemo {
         self.memo
+    }
+
+    /// Inserts a row that carries numbers this job took from [`Tx::numbers`]: at once, or,
+    /// while those are provisional (PostgreSQL, before the batch takes the cluster's write
+    /// lock; see `writer`), once they are settled, with how far they moved. Nothing the job
+    /// or a later job of the batch reads may depend on the row being there before that.
+    pub(crate) fn insert_numbered(&mut self, insert: NumberedInsert) -> Result<(), StoreError> {
+        if self.numbers.is_provisional() {
+            self.numbered.push(insert);
+            Ok(())
+        } else {
+            insert(self.conn, &Shift::default())
+        }
     }
 
     /// Records a change for the commit sink, published only if the job and its commit succeed.

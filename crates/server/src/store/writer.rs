@@ -34,7 +34,7 @@ use super::outbox::Wake;
 use super::record::Record;
 use super::sink::{Commit, CommitSink};
 use super::syncer::{SyncWal, Syncer};
-use super::tx::Tx;
+use super::tx::{NumberedInsert, Tx};
 use super::{Connect, StoreError};
 
 /// The most jobs in one transaction: large enough to amortise the fsync, small enough that
@@ -52,8 +52,9 @@ type Job = Box<dyn FnOnce(&mut Tx<'_>) -> (bool, Completion) + Send>;
 
 /// What the writer's queue carries.
 enum Msg {
-    /// A write to run.
-    Job(Job),
+    /// A write to run, and whether its numbers may be settled after it ran (see
+    /// [`Writer::write_tx_numbered_later`]).
+    Job(Job, bool),
     /// Stop taking writes: commit everything already queued, then stop. Writes sent after
     /// this are refused (`WriteAborted`), so a request still running when shutdown's grace
     /// period ends cannot keep the writer (and the process) alive.
@@ -151,6 +152,28 @@ impl Writer {
         R: Send + 'static,
         F: FnOnce(&mut Tx<'_>) -> Result<R, StoreError> + Send + 'static,
     {
+        self.queue_job(f, false).await
+    }
+
+    /// Like [`Writer::write_tx`], for a job whose writes that carry numbers all go through
+    /// [`Tx::insert_numbered`], whose result and statements depend on none of them, and which
+    /// leaves no record but new messages' (a bot's send). On PostgreSQL such jobs run before
+    /// the batch takes the cluster's write lock, with provisional numbers: the lock is held only
+    /// from the numbers' settling to the `COMMIT` (see [`CLUSTER_WRITE_LOCK`]).
+    pub(crate) async fn write_tx_numbered_later<R, F>(&self, f: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<R, StoreError> + Send + 'static,
+    {
+        self.queue_job(f, true).await
+    }
+
+    /// Queues `f` as a job (see [`Msg::Job`]) and waits for its outcome.
+    async fn queue_job<R, F>(&self, f: F, numbers_later: bool) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<R, StoreError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job: Job = Box::new(move |tx| {
             let result = f(tx);
@@ -162,7 +185,7 @@ impl Writer {
             (ok, complete)
         });
         self.queue
-            .send(Msg::Job(job))
+            .send(Msg::Job(job, numbers_later))
             .await
             .map_err(|_| StoreError::WriteAborted)?;
         answer.await.map_err(|_| StoreError::WriteAborted)?
@@ -240,8 +263,8 @@ enum Finish {
     AfterSync(Syncer),
 }
 
-/// The advisory lock every node's writer holds from `BEGIN` through its `COMMIT`: one writer
-/// at a time across the cluster. That keeps what SQLite's single writer gave for free:
+/// The advisory lock every node's writer holds while its batch takes numbers and commits: one
+/// writer at a time across the cluster. That keeps what SQLite's single writer gave for free:
 /// per-chat sequence numbers gap-free and ordered, chat log cursors increasing in commit
 /// order, and no deadlocks between nodes' batches. A transaction's lock
 /// (`pg_advisory_xact_lock`): PostgreSQL releases it with the transaction, after the commit is
@@ -249,31 +272,36 @@ enum Finish {
 /// on releasing it. Publishing the commit comes after: the bus puts the nodes' commits back in
 /// order by their numbers (`bus::order`). (The key is arbitrary; it only has to be the same on
 /// every node: "clou" in ASCII.)
+///
+/// It is taken late: a batch begins without it, and the jobs that may leave their numbers
+/// provisional (a bot's sends: [`Writer::write_tx_numbered_later`]) run first, counting on
+/// from what the writer remembers and holding their rows back. The lock is taken before the
+/// first other job, or at the end ([`Batch::lock`]): in the same round trip the numbers the
+/// cluster has committed are read, and the held rows and records are moved past them
+/// ([`Numbers::settle`]). Under a load of sends, the lock then covers the rows' insert and the
+/// `COMMIT`, not the round trip of `BEGIN` and the jobs' work (measured: BENCHMARKS.md, issue
+/// 18). What a send read before the lock (may the bot reach that group?) is what the cluster
+/// had committed when the batch began: a send and a removal that race land in either order.
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
-/// Opens a batch's transaction; on PostgreSQL, first takes the cluster-wide write lock, and
-/// if another node has committed since this writer's last batch, reads again what it
-/// remembers (its numbers, the memo of lookups).
+/// Opens a batch's transaction; on PostgreSQL, if another node has committed since this
+/// writer's last batch, first reads again what it remembers (its numbers, the memo of
+/// lookups), and starts provisional numbering (the lock comes later: [`Batch::lock`]).
 fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Result<(), StoreError> {
     if !conn.is_postgres() {
         return Ok(conn.execute_cached("BEGIN IMMEDIATE")?);
     }
-    // One round trip for the three. The read comes after the lock all the same (each
-    // statement of the batch reads with a snapshot of its own): a snapshot taken before it
-    // could miss the commit of the node that held it last.
-    conn.query_batch(&format!(
-        "BEGIN; SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); \
-         SELECT last FROM cluster_commits WHERE id = 1"
-    ))
-    .and_then(|rows| last_number(&rows))
-    .map_err(StoreError::from)
-    .and_then(|last| numbers.catch_up(conn, last, memo))
-    .inspect_err(|_| {
-        // Ends the transaction, and with it the lock (or the connection is gone, and both
-        // with it), and the failure with them.
-        let _ = conn.execute_batch("ROLLBACK");
-        let _ = conn.take_failed();
-    })
+    conn.query_batch("BEGIN; SELECT last FROM cluster_commits WHERE id = 1")
+        .and_then(|rows| last_number(&rows))
+        .map_err(StoreError::from)
+        .and_then(|last| numbers.catch_up(conn, last, memo))
+        .map(|()| numbers.start_provisional())
+        .inspect_err(|_| {
+            // Ends the transaction (or the connection is gone, and it with it), and the
+            // failure with it.
+            let _ = conn.execute_batch("ROLLBACK");
+            let _ = conn.take_failed();
+        })
 }
 
 fn run(
@@ -282,7 +310,7 @@ fn run(
     mut jobs: mpsc::Receiver<Msg>,
     finish: Finish,
 ) {
-    let mut taken: Vec<Job> = Vec::with_capacity(MAX_BATCH);
+    let mut taken: Vec<(Job, bool)> = Vec::with_capacity(MAX_BATCH);
     let mut numbers = Numbers::default();
     // Kept from batch to batch while no other node writes in between (see `begin`).
     let mut memo = BatchMemo::default();
@@ -298,7 +326,7 @@ fn run(
         let mut next = Some(first);
         while let Some(msg) = next.take() {
             match msg {
-                Msg::Job(job) => taken.push(job),
+                Msg::Job(job, numbers_later) => taken.push((job, numbers_later)),
                 Msg::Close => jobs.close(),
                 Msg::SyncIdle => {}
             }
@@ -389,6 +417,10 @@ struct Batch {
     jobs: usize,
     /// A job failed after writing: the batch takes no more jobs and is rolled back.
     aborted: bool,
+    /// It holds the cluster's write lock (PostgreSQL), its numbers settled; always on SQLite.
+    locked: bool,
+    /// Its jobs' inserts waiting for the numbers to be settled (see [`Tx::insert_numbered`]).
+    numbered: Vec<NumberedInsert>,
     /// The connection's change counter at `BEGIN`.
     start: u64,
 }
@@ -431,6 +463,8 @@ impl Batch {
             stored: 0,
             jobs: 0,
             aborted: false,
+            locked: !conn.is_postgres(),
+            numbered: Vec::new(),
             start: conn.changes(),
         })
     }
@@ -442,9 +476,16 @@ impl Batch {
         conn: &Connection,
         numbers: &mut Numbers,
         memo: &mut BatchMemo,
-        jobs: impl Iterator<Item = Job>,
+        jobs: impl Iterator<Item = (Job, bool)>,
     ) {
-        for job in jobs {
+        for (job, numbers_later) in jobs {
+            if !numbers_later
+                && !self.aborted
+                && let Err(e) = self.lock(conn, numbers, memo, true)
+            {
+                tracing::error!(error = %e, "could not take the cluster's write lock");
+                self.aborted = true;
+            }
             if self.aborted {
                 // Jobs not yet run are dropped with the rest of the iterator.
                 break;
@@ -468,6 +509,7 @@ impl Batch {
             match outcome {
                 Ok((true, complete)) => {
                     self.records.append(&mut tx.records);
+                    self.numbered.append(&mut tx.numbered);
                     for bot in &tx.wake.bots {
                         if !self.wake.concerns(bot) {
                             self.wake.bots.push(bot.clone());
@@ -493,19 +535,72 @@ impl Batch {
         }
     }
 
+    /// Takes the cluster's write lock (PostgreSQL; once a batch), and settles the numbers the
+    /// batch handed out before it: in one round trip with the lock, reads the cluster's last
+    /// commit number and the numbers committed since (see [`Numbers::settle_reads`]), then
+    /// moves the held rows (now sent with the batch's other rows) and the records past them.
+    /// If other nodes committed while the batch ran unlocked and `more_jobs` will run,
+    /// what the writer remembers is read again first (as at `begin`).
+    fn lock(
+        &mut self,
+        conn: &Connection,
+        numbers: &mut Numbers,
+        memo: &mut BatchMemo,
+        more_jobs: bool,
+    ) -> Result<(), StoreError> {
+        if self.locked {
+            return Ok(());
+        }
+        let (reads, chats) = numbers.settle_reads();
+        // The reads come after the lock all the same (each statement reads with a snapshot
+        // of its own): a snapshot taken before it could miss the commit of the node that
+        // held it last.
+        let rows = conn.query_batch(&format!(
+            "SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); \
+             SELECT last FROM cluster_commits WHERE id = 1{reads}"
+        ))?;
+        let last = last_number(rows.get(..2).unwrap_or_default())?;
+        let shift = numbers.settle(rows.get(2..).unwrap_or_default(), &chats)?;
+        self.locked = true;
+        for record in &mut self.records {
+            shift.record(record);
+        }
+        for insert in self.numbered.drain(..) {
+            insert(conn, &shift)?;
+        }
+        if more_jobs {
+            numbers.catch_up(conn, last, memo)?;
+        }
+        Ok(())
+    }
+
     /// Commits the batch (or rolls it back if it was aborted). What it leaves has nothing for
     /// the sink if the commit failed.
-    fn close(self, conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Committed {
+    fn close(
+        mut self,
+        conn: &Connection,
+        numbers: &mut Numbers,
+        memo: &mut BatchMemo,
+    ) -> Committed {
+        let wrote = conn.changes() != self.start
+            || !self.records.is_empty()
+            || !self.wake.is_empty()
+            || !self.numbered.is_empty();
+        if wrote
+            && !self.aborted
+            && let Err(e) = self.lock(conn, numbers, memo, false)
+        {
+            tracing::error!(error = %e, "could not take the cluster's write lock");
+            self.aborted = true;
+        }
         let Batch {
             done,
             records,
             wake,
             stored,
             aborted,
-            start,
             ..
         } = self;
-        let wrote = conn.changes() != start || !records.is_empty() || !wake.is_empty();
         let (commit, number) = if aborted {
             tracing::error!("a write failed after changing data: the whole batch is rolled back");
             let _ = conn.execute_batch("ROLLBACK");

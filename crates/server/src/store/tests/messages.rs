@@ -30,11 +30,7 @@ async fn a_batch_send_appends_one_row_and_one_record_per_reachable_chat() {
         .unwrap();
     assert_eq!(
         deliveries,
-        [
-            Delivery::Stored { seq: 1 },
-            Delivery::NotFriend,
-            Delivery::Stored { seq: 2 }
-        ]
+        [Delivery::Stored, Delivery::NotFriend, Delivery::Stored]
     );
     let records = h.records();
     let appended: Vec<(i64, String, i64, Option<String>)> = records
@@ -177,4 +173,123 @@ async fn a_recall_is_recorded_once() {
             .await,
         [vec![Some("2000".into())]]
     );
+}
+
+/// Two nodes on one PostgreSQL database send to the same chats at once, so that each batch
+/// numbers its messages before it takes the cluster's write lock, counting on from numbers the
+/// other node has taken meanwhile: every chat's sequence is still 1, 2, 3… in cursor order,
+/// every record carries the numbers its row has, and the commits, put in the order of their
+/// cluster numbers, carry cursors that only increase.
+#[test]
+fn two_nodes_sending_to_the_same_chats_keep_numbers_gap_free_and_in_commit_order() {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use super::super::{Commit, Store};
+    use super::{Kept, fresh_postgres};
+    use crate::secret::TokenHash;
+
+    let Some(url) = fresh_postgres() else {
+        eprintln!("skipped: CLOUDLAKE_TEST_DATABASE_URL not set");
+        return;
+    };
+    let kept = [Arc::new(Kept::default()), Arc::new(Kept::default())];
+    let nodes: Vec<_> = kept
+        .iter()
+        .map(|sink| Store::open_postgres(&url, sink.clone()).unwrap())
+        .collect();
+    const GROUPS: [&str; 3] = ["g1", "g2", "g3"];
+    const SENDS: usize = 60;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let store = &nodes[0].0;
+        store
+            .create_bot(Some("b".into()), "bot".into(), None, TokenHash::of("b"))
+            .await
+            .unwrap();
+        for group in GROUPS {
+            store
+                .create_group(Some(group.into()), group.into(), false)
+                .await
+                .unwrap();
+            store
+                .add_bot_to_group("b".into(), group.into())
+                .await
+                .unwrap();
+        }
+        let mut sends = Vec::new();
+        for (node, (store, _)) in nodes.iter().enumerate() {
+            for i in 0..SENDS {
+                let store = store.clone();
+                let recipients = GROUPS
+                    .iter()
+                    .map(|group| (group.to_string(), format!("{node}-{i}-{group}")))
+                    .collect();
+                sends.push(tokio::spawn(async move {
+                    store
+                        .send_from_bot("b".into(), RecvType::Group, recipients, text("hi", None))
+                        .await
+                }));
+            }
+        }
+        for send in sends {
+            assert_eq!(send.await.unwrap().unwrap(), [Delivery::Stored; 3]);
+        }
+    });
+    drop(runtime);
+
+    let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let rows = db
+        .query(
+            "SELECT chat_key, seq, id, msg_id FROM messages ORDER BY chat_key, id",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 2 * SENDS * GROUPS.len());
+    let mut stored: HashMap<String, (i64, i64)> = HashMap::new();
+    let mut next_seq: HashMap<String, i64> = HashMap::new();
+    for row in &rows {
+        let (chat, seq, id, msg_id): (String, i64, i64, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        let expected = next_seq.entry(chat.clone()).or_insert(1);
+        assert_eq!(seq, *expected, "{chat}: a gap or a repeat in cursor order");
+        *expected += 1;
+        stored.insert(msg_id, (id, seq));
+    }
+    let mut commits: Vec<Commit> = kept
+        .iter()
+        .flat_map(|sink| std::mem::take(&mut *sink.0.lock().unwrap()))
+        .collect();
+    commits.sort_by_key(|commit| commit.number);
+    let numbers: Vec<i64> = commits.iter().filter_map(|commit| commit.number).collect();
+    assert_eq!(numbers, (1..=numbers.len() as i64).collect::<Vec<_>>());
+    let mut last_cursor = 0;
+    let mut recorded = 0;
+    for record in commits.iter().flat_map(|commit| &commit.records) {
+        if let Record::Appended {
+            cursor, message, ..
+        } = record
+        {
+            assert_eq!(
+                stored[&message.msg_id],
+                (*cursor, message.seq),
+                "{record:?}"
+            );
+            assert!(
+                *cursor > last_cursor,
+                "cursors out of commit order: {record:?}"
+            );
+            last_cursor = *cursor;
+            recorded += 1;
+        }
+    }
+    assert_eq!(recorded, rows.len());
+    for (store, writer) in nodes {
+        drop(store);
+        writer.join();
+    }
 }
