@@ -74,6 +74,9 @@ pub(crate) struct Numbers {
     /// On PostgreSQL, while a batch runs before it has taken the cluster's write lock: what
     /// the numbers handed out so far were counted from (see [`Numbers::settle`]).
     provisional: Option<Provisional>,
+    /// On PostgreSQL, another node committed during this writer's last batch (or just
+    /// before it): see [`Numbers::lock_early`].
+    contended: bool,
 }
 
 /// The numbers a batch handed out before it took the cluster's write lock, counted on from
@@ -184,13 +187,30 @@ impl Numbers {
         self.last_seq.insert(chat_key.to_owned(), seq);
     }
 
-    /// On PostgreSQL, at the start of a batch (after [`Numbers::catch_up`]): the numbers
-    /// handed out from now on are provisional until [`Numbers::settle`].
-    pub(crate) fn start_provisional(&mut self) {
-        self.provisional = Some(Provisional::default());
+    /// On PostgreSQL, whether the next batch takes the cluster's write lock with its `BEGIN`
+    /// (numbers settled from the start) rather than late (see `writer::CLUSTER_WRITE_LOCK`).
+    /// Late costs a round trip more per batch and saves waiting on the lock only when
+    /// another node writes too: so early while this writer's last batch saw no other node's
+    /// commit, late once it did.
+    pub(crate) fn lock_early(&self) -> bool {
+        !self.contended
     }
 
-    /// Whether the numbers handed out now are provisional (see [`Numbers::start_provisional`]).
+    /// Notes the cluster's last commit number `last`, read as the write lock was taken:
+    /// another node has committed since this writer last knew its numbers if it is not the
+    /// one it knew (see [`Numbers::lock_early`]).
+    pub(crate) fn note_contention(&mut self, last: i64) {
+        self.contended = matches!(self.cluster_commit, Some(known) if known != last);
+    }
+
+    /// On PostgreSQL, at the start of a batch (after [`Numbers::catch_up`]): whether the
+    /// numbers handed out from now on are provisional until [`Numbers::settle`] (the batch
+    /// takes the cluster's write lock late), or final (it holds the lock already).
+    pub(crate) fn start_batch(&mut self, provisional: bool) {
+        self.provisional = provisional.then(Provisional::default);
+    }
+
+    /// Whether the numbers handed out now are provisional (see [`Numbers::start_batch`]).
     pub(crate) fn is_provisional(&self) -> bool {
         self.provisional.is_some()
     }
@@ -388,4 +408,30 @@ fn escape_string(text: &str) -> String {
 /// A list as JSON text, for [`RELOAD`]'s parameters.
 fn as_json<T: serde::Serialize>(list: &T) -> Result<String, StoreError> {
     serde_json::to_string(list).map_err(|e| StoreError::Internal(format!("a list as JSON: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lock_is_taken_late_only_after_another_node_was_seen_committing() {
+        let mut numbers = Numbers::default();
+        // A writer's first batch: nothing known, nobody seen.
+        assert!(numbers.lock_early());
+        numbers.note_contention(7);
+        assert!(numbers.lock_early());
+        numbers.cluster_commit = Some(7);
+        numbers.committed_as(8);
+        // Alone: the number it finds is its own last.
+        numbers.note_contention(8);
+        assert!(numbers.lock_early());
+        // Another node committed 9 meanwhile.
+        numbers.note_contention(9);
+        assert!(!numbers.lock_early());
+        numbers.cluster_commit = Some(9);
+        // A late batch that found nobody else had committed since its begin.
+        numbers.note_contention(9);
+        assert!(numbers.lock_early());
+    }
 }

@@ -273,7 +273,7 @@ enum Finish {
 /// order by their numbers (`bus::order`). (The key is arbitrary; it only has to be the same on
 /// every node: "clou" in ASCII.)
 ///
-/// It is taken late: a batch begins without it, and the jobs that may leave their numbers
+/// While other nodes write too, it is taken late: a batch begins without it, and the jobs that may leave their numbers
 /// provisional (a bot's sends: [`Writer::write_tx_numbered_later`]) run first, counting on
 /// from what the writer remembers and holding their rows back. The lock is taken before the
 /// first other job, or at the end ([`Batch::lock`]): in the same round trip the numbers the
@@ -282,23 +282,44 @@ enum Finish {
 /// `COMMIT`, not the round trip of `BEGIN` and the jobs' work (measured: BENCHMARKS.md, issue
 /// 18). What a send read before the lock (may the bot reach that group?) is what the cluster
 /// had committed when the batch began: a send and a removal that race land in either order.
+/// Late costs a round trip more per batch (the lock's, apart from `BEGIN`'s), which a node
+/// writing alone does not win back: it takes the lock with its `BEGIN` as long as its last
+/// batch saw no other node's commit ([`Numbers::lock_early`]).
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
-/// Opens a batch's transaction; on PostgreSQL, if another node has committed since this
-/// writer's last batch, first reads again what it remembers (its numbers, the memo of
-/// lookups), and starts provisional numbering (the lock comes later: [`Batch::lock`]).
+/// Opens a batch's transaction; on PostgreSQL, takes the cluster's write lock with it or
+/// starts provisional numbering to take it later (see [`Numbers::lock_early`] and
+/// [`Batch::lock`]), and if another node has committed since this writer's last batch, first
+/// reads again what it remembers (its numbers, the memo of lookups).
 fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Result<(), StoreError> {
     if !conn.is_postgres() {
         return Ok(conn.execute_cached("BEGIN IMMEDIATE")?);
     }
-    conn.query_batch("BEGIN; SELECT last FROM cluster_commits WHERE id = 1")
+    let early = numbers.lock_early();
+    // One round trip for all. The read comes after the lock all the same (each statement of
+    // the batch reads with a snapshot of its own): a snapshot taken before it could miss the
+    // commit of the node that held it last.
+    let sql = if early {
+        format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); \
+             SELECT last FROM cluster_commits WHERE id = 1"
+        )
+    } else {
+        "BEGIN; SELECT last FROM cluster_commits WHERE id = 1".to_owned()
+    };
+    conn.query_batch(&sql)
         .and_then(|rows| last_number(&rows))
         .map_err(StoreError::from)
-        .and_then(|last| numbers.catch_up(conn, last, memo))
-        .map(|()| numbers.start_provisional())
+        .and_then(|last| {
+            if early {
+                numbers.note_contention(last);
+            }
+            numbers.catch_up(conn, last, memo)
+        })
+        .map(|()| numbers.start_batch(!early))
         .inspect_err(|_| {
-            // Ends the transaction (or the connection is gone, and it with it), and the
-            // failure with it.
+            // Ends the transaction, and with it any lock (or the connection is gone, and both
+            // with it), and the failure with them.
             let _ = conn.execute_batch("ROLLBACK");
             let _ = conn.take_failed();
         })
@@ -463,7 +484,7 @@ impl Batch {
             stored: 0,
             jobs: 0,
             aborted: false,
-            locked: !conn.is_postgres(),
+            locked: !numbers.is_provisional(),
             numbered: Vec::new(),
             start: conn.changes(),
         })
@@ -560,6 +581,7 @@ impl Batch {
              SELECT last FROM cluster_commits WHERE id = 1{reads}"
         ))?;
         let last = last_number(rows.get(..2).unwrap_or_default())?;
+        numbers.note_contention(last);
         let shift = numbers.settle(rows.get(2..).unwrap_or_default(), &chats)?;
         self.locked = true;
         for record in &mut self.records {

@@ -221,23 +221,36 @@ fn two_nodes_sending_to_the_same_chats_keep_numbers_gap_free_and_in_commit_order
                 .await
                 .unwrap();
         }
-        let mut sends = Vec::new();
+        // A few senders per node, each waiting for its send before the next: many batches
+        // on each node, interleaved, so each sees the other's commits and takes the lock late
+        // (`Numbers::lock_early`) as well as early.
+        const SENDERS: usize = 3;
+        let mut senders = Vec::new();
         for (node, (store, _)) in nodes.iter().enumerate() {
-            for i in 0..SENDS {
+            for sender in 0..SENDERS {
                 let store = store.clone();
-                let recipients = GROUPS
-                    .iter()
-                    .map(|group| (group.to_string(), format!("{node}-{i}-{group}")))
-                    .collect();
-                sends.push(tokio::spawn(async move {
-                    store
-                        .send_from_bot("b".into(), RecvType::Group, recipients, text("hi", None))
-                        .await
+                senders.push(tokio::spawn(async move {
+                    for i in (sender..SENDS).step_by(SENDERS) {
+                        let recipients = GROUPS
+                            .iter()
+                            .map(|group| (group.to_string(), format!("{node}-{i}-{group}")))
+                            .collect();
+                        let sent = store
+                            .send_from_bot(
+                                "b".into(),
+                                RecvType::Group,
+                                recipients,
+                                text("hi", None),
+                            )
+                            .await
+                            .unwrap();
+                        assert_eq!(sent, [Delivery::Stored; 3]);
+                    }
                 }));
             }
         }
-        for send in sends {
-            assert_eq!(send.await.unwrap().unwrap(), [Delivery::Stored; 3]);
+        for sender in senders {
+            sender.await.unwrap();
         }
     });
     drop(runtime);
