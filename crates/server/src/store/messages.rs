@@ -677,20 +677,22 @@ pub(crate) fn append_many(
         // Its id and `seq` may be provisional until then (see `Tx::insert_numbered`).
         if tx.numbers().is_provisional() {
             let (id, row, html) = (*id, row.clone(), html.to_owned());
+            let media_keys = message.media_keys.clone();
+            // The media notes are held back too: a batch that writes before the lock could
+            // wait on a row another node's batch wrote, while that one waits for the lock.
             tx.insert_numbered(Box::new(move |conn, shift| {
                 let seq = shift.seq(&row.chat_key, row.seq);
-                insert_message(conn, shift.cursor(id), seq, &row, sender_type, &html)
+                insert_message(conn, shift.cursor(id), seq, &row, sender_type, &html)?;
+                note_all_media(conn, &media_keys, &row.chat_key)
             }))?;
         } else {
             insert_message(conn, *id, row.seq, row, sender_type, html)?;
+            note_all_media(conn, &message.media_keys, &row.chat_key)?;
         }
     }
     for (row, cursor) in rows.iter().zip(cursors) {
         tx.note_message_stored();
         tx.numbers().remember_seq(&row.chat_key, row.seq);
-        for key in &message.media_keys {
-            note_media_in_chat(conn, key, &row.chat_key)?;
-        }
         // A reply's live view shows its quote fields too, as its stored content does.
         let view = if row.parent_id.is_empty() {
             message.view.clone()
@@ -708,6 +710,12 @@ pub(crate) fn append_many(
         });
     }
     Ok(rows)
+}
+
+/// Notes each of a message's media as used in `chat_key` (see [`note_media_in_chat`]).
+fn note_all_media(conn: &Connection, keys: &[String], chat_key: &str) -> Result<(), StoreError> {
+    keys.iter()
+        .try_for_each(|key| note_media_in_chat(conn, key, chat_key))
 }
 
 /// Inserts `row` as message `id` at `seq` (see [`MESSAGES_INSERT`]).

@@ -60,10 +60,11 @@ impl<'a> Tx<'a> {
         self.memo
     }
 
-    /// Inserts a row that carries numbers this job took from [`Tx::numbers`]: at once, or,
-    /// while those are provisional (PostgreSQL, before the batch takes the cluster's write
-    /// lock; see `writer`), once they are settled, with how far they moved. Nothing the job
-    /// or a later job of the batch reads may depend on the row being there before that.
+    /// Runs a write (the insert of a row that carries numbers this job took from
+    /// [`Tx::numbers`], and any other write of a job that runs before the lock): at once, or,
+    /// while the numbers are provisional (PostgreSQL, before the batch takes the cluster's
+    /// write lock; see `writer`), once they are settled, with how far they moved. Nothing the
+    /// job or a later job of the batch reads may depend on the write being done before that.
     pub(crate) fn insert_numbered(&mut self, insert: NumberedInsert) -> Result<(), StoreError> {
         if self.numbers.is_provisional() {
             self.numbered.push(insert);

@@ -155,9 +155,10 @@ impl Writer {
         self.queue_job(f, false).await
     }
 
-    /// Like [`Writer::write_tx`], for a job whose writes that carry numbers all go through
-    /// [`Tx::insert_numbered`], whose result and statements depend on none of them, and which
-    /// leaves no record but new messages' (a bot's send). On PostgreSQL such jobs run before
+    /// Like [`Writer::write_tx`], for a job whose writes all go through
+    /// [`Tx::insert_numbered`] (none may take a row lock before the cluster's: another node's
+    /// batch holding that lock could be waiting on the row), whose result and statements
+    /// depend on none of them, and which leaves no record but new messages' (a bot's send). On PostgreSQL such jobs run before
     /// the batch takes the cluster's write lock, with provisional numbers: the lock is held only
     /// from the numbers' settling to the `COMMIT` (see [`CLUSTER_WRITE_LOCK`]).
     pub(crate) async fn write_tx_numbered_later<R, F>(&self, f: F) -> Result<R, StoreError>
