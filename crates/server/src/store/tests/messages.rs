@@ -235,13 +235,14 @@ fn two_nodes_sending_to_the_same_chats_keep_numbers_gap_free_and_in_commit_order
                             .iter()
                             .map(|group| (group.to_string(), format!("{node}-{i}-{group}")))
                             .collect();
+                        // The two nodes' i-th sends show the same picture, new to the chats:
+                        // both note it there at about the same time, a write that must wait
+                        // for the lock like the rows (else each batch can end up waiting on
+                        // the other's: a deadlock).
+                        let mut message = text("hi", None);
+                        message.media_keys = vec![format!("picture-{i}")];
                         let sent = store
-                            .send_from_bot(
-                                "b".into(),
-                                RecvType::Group,
-                                recipients,
-                                text("hi", None),
-                            )
+                            .send_from_bot("b".into(), RecvType::Group, recipients, message)
                             .await
                             .unwrap();
                         assert_eq!(sent, [Delivery::Stored; 3]);
@@ -301,6 +302,11 @@ fn two_nodes_sending_to_the_same_chats_keep_numbers_gap_free_and_in_commit_order
         }
     }
     assert_eq!(recorded, rows.len());
+    let media: i64 = db
+        .query_one("SELECT COUNT(*) FROM message_media", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(media, (SENDS * GROUPS.len()) as i64);
     for (store, writer) in nodes {
         drop(store);
         writer.join();
