@@ -175,17 +175,20 @@ const BOT_CHAT_KEYS: &str = "SELECT 'g:' || group_id FROM group_bots WHERE bot_i
        WHERE media_key = ?2 \
        AND substr(chat_key, 1, length(CAST(?1 AS TEXT)) + 3) = 'p:' || CAST(?1 AS TEXT) || ':'";
 
-/// Notes that a message in `chat_key` carries the upload `media_key`: from now on everyone in
-/// that chat may fetch it. Runs in the transaction that stores the message.
+/// Notes that a message in `chat_key` carries the uploads `media_keys`: from now on everyone
+/// in that chat may fetch them. Runs in the transaction that stores the message.
 pub(crate) fn note_media_in_chat(
     conn: &Connection,
-    media_key: &str,
+    media_keys: &[String],
     chat_key: &str,
 ) -> Result<(), StoreError> {
-    conn.prepare_cached(
-        "INSERT INTO message_media (media_key, chat_key) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-    )?
-    .execute([media_key, chat_key])?;
+    for media_key in media_keys {
+        conn.prepare_cached(
+            "INSERT INTO message_media (media_key, chat_key) VALUES (?1, ?2) \
+             ON CONFLICT DO NOTHING",
+        )?
+        .execute([media_key.as_str(), chat_key])?;
+    }
     Ok(())
 }
 

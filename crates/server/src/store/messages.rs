@@ -325,9 +325,7 @@ impl Store {
                         "a user's own message was not there to edit".into(),
                     ));
                 };
-                for key in &edit.media_keys {
-                    note_media_in_chat(conn, key, &chat_key)?;
-                }
+                note_media_in_chat(conn, &edit.media_keys, &chat_key)?;
                 // The answer shows the reactions too: the editor's client puts it in place
                 // of the old message, as the others put the edit's frame.
                 message.reactions = super::reactions::of_message(conn, &message.msg_id)?;
@@ -683,11 +681,11 @@ pub(crate) fn append_many(
             tx.insert_numbered(Box::new(move |conn, shift| {
                 let seq = shift.seq(&row.chat_key, row.seq);
                 insert_message(conn, shift.cursor(id), seq, &row, sender_type, &html)?;
-                note_all_media(conn, &media_keys, &row.chat_key)
+                note_media_in_chat(conn, &media_keys, &row.chat_key)
             }))?;
         } else {
             insert_message(conn, *id, row.seq, row, sender_type, html)?;
-            note_all_media(conn, &message.media_keys, &row.chat_key)?;
+            note_media_in_chat(conn, &message.media_keys, &row.chat_key)?;
         }
     }
     for (row, cursor) in rows.iter().zip(cursors) {
@@ -710,12 +708,6 @@ pub(crate) fn append_many(
         });
     }
     Ok(rows)
-}
-
-/// Notes each of a message's media as used in `chat_key` (see [`note_media_in_chat`]).
-fn note_all_media(conn: &Connection, keys: &[String], chat_key: &str) -> Result<(), StoreError> {
-    keys.iter()
-        .try_for_each(|key| note_media_in_chat(conn, key, chat_key))
 }
 
 /// Inserts `row` as message `id` at `seq` (see [`MESSAGES_INSERT`]).
@@ -811,9 +803,7 @@ pub(crate) fn edit_bot_message(
     let Some(message) = edited else {
         return Ok(false);
     };
-    for key in &edit.media_keys {
-        note_media_in_chat(conn, key, &chat_key)?;
-    }
+    note_media_in_chat(conn, &edit.media_keys, &chat_key)?;
     log(tx, LogKind::Edit, message, edit.send_time)?;
     Ok(true)
 }

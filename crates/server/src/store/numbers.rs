@@ -10,7 +10,7 @@
 //! in cursors (a job that took one and then failed) do no harm: cursors only have to
 //! increase.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::StoreError;
 use super::batch_memo::BatchMemo;
@@ -87,8 +87,9 @@ struct Provisional {
     cursor_base: Option<i64>,
     /// Each chat numbered: its last sequence number before the batch's first, and the
     /// batch's last. Kept apart from `last_seq`, which may forget: the batch's rows are not in
-    /// the database yet, so a chat forgotten could not be read back.
-    chats: HashMap<String, (i64, i64)>,
+    /// the database yet, so a chat forgotten could not be read back. Ordered, so that the
+    /// reads of [`Numbers::settle_reads`] and their answers go in the same order.
+    chats: BTreeMap<String, (i64, i64)>,
 }
 
 /// How far a batch's provisional numbers moved once known under the cluster's write lock (see
@@ -218,42 +219,40 @@ impl Numbers {
     /// The statements that read, under the cluster's write lock, what [`Numbers::settle`]
     /// needs (each starting with `;`, to follow the lock's in one round trip; none when
     /// nothing provisional was handed out): the last cursor, then the last sequence number
-    /// of each chat numbered, in the order of the list returned with them.
-    pub(crate) fn settle_reads(&self) -> (String, Vec<String>) {
+    /// of each chat numbered, in key order.
+    pub(crate) fn settle_reads(&self) -> String {
         let Some(provisional) = &self.provisional else {
-            return (String::new(), Vec::new());
+            return String::new();
         };
         let mut sql = String::new();
         if provisional.cursor_base.is_some() {
             sql.push_str("; ");
             sql.push_str(LAST_CURSOR);
         }
-        let mut chats: Vec<String> = provisional.chats.keys().cloned().collect();
-        chats.sort();
-        if !chats.is_empty() {
+        if !provisional.chats.is_empty() {
             // A simple query (one round trip with the lock's) takes no parameters: the keys
             // are literals, in the escape-string syntax whatever `standard_conforming_strings`
             // says.
-            let keys: Vec<String> = chats.iter().map(|key| escape_string(key)).collect();
+            let keys: Vec<String> = provisional
+                .chats
+                .keys()
+                .map(|key| escape_string(key))
+                .collect();
             sql.push_str(&format!(
                 "; SELECT COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) \
                  FROM unnest(ARRAY[{}]::TEXT[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
                 keys.join(", ")
             ));
         }
-        (sql, chats)
+        sql
     }
 
     /// Ends the provisional numbering with what [`Numbers::settle_reads`] read under the
-    /// cluster's write lock (`values`, for `chats`): how far the batch's numbers move, the
+    /// cluster's write lock (`values`): how far the batch's numbers move, the
     /// cursor after the last cursor any node committed and each chat's sequence after its
     /// last, and what this writer remembers moved with them. No node can take a number now
     /// until this batch commits.
-    pub(crate) fn settle(
-        &mut self,
-        values: &[Option<String>],
-        chats: &[String],
-    ) -> Result<Shift, StoreError> {
+    pub(crate) fn settle(&mut self, values: &[Option<String>]) -> Result<Shift, StoreError> {
         let Some(provisional) = self.provisional.take() else {
             return Ok(Shift::default());
         };
@@ -277,19 +276,15 @@ impl Numbers {
             shift.cursor = next()? - base;
             self.cursor = self.cursor.map(|cursor| cursor + shift.cursor);
         }
-        for chat in chats {
-            let committed = next()?;
-            let Some((base, last)) = provisional.chats.get(chat) else {
-                continue;
-            };
-            let moved = committed - base;
-            if moved != 0 {
-                shift.seqs.insert(chat.clone(), moved);
-            }
+        for (chat, (base, last)) in provisional.chats {
+            let moved = next()? - base;
             if last != base {
-                self.remember_seq(chat, last + moved);
+                self.remember_seq(&chat, last + moved);
             } else if moved != 0 {
-                self.forget_seq(chat);
+                self.forget_seq(&chat);
+            }
+            if moved != 0 {
+                shift.seqs.insert(chat, moved);
             }
         }
         Ok(shift)

@@ -158,9 +158,10 @@ impl Writer {
     /// Like [`Writer::write_tx`], for a job whose writes all go through
     /// [`Tx::insert_numbered`] (none may take a row lock before the cluster's: another node's
     /// batch holding that lock could be waiting on the row), whose result and statements
-    /// depend on none of them, and which leaves no record but new messages' (a bot's send). On PostgreSQL such jobs run before
-    /// the batch takes the cluster's write lock, with provisional numbers: the lock is held only
-    /// from the numbers' settling to the `COMMIT` (see [`CLUSTER_WRITE_LOCK`]).
+    /// depend on none of them, and which leaves no record but new messages' (a bot's send).
+    /// On PostgreSQL such jobs may run before the batch takes the cluster's write lock, with
+    /// provisional numbers: the lock is then held only from the numbers' settling to the
+    /// `COMMIT` (see [`CLUSTER_WRITE_LOCK`]).
     pub(crate) async fn write_tx_numbered_later<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
@@ -274,9 +275,9 @@ enum Finish {
 /// order by their numbers (`bus::order`). (The key is arbitrary; it only has to be the same on
 /// every node: "clou" in ASCII.)
 ///
-/// While other nodes write too, it is taken late: a batch begins without it, and the jobs that may leave their numbers
-/// provisional (a bot's sends: [`Writer::write_tx_numbered_later`]) run first, counting on
-/// from what the writer remembers and holding their rows back. The lock is taken before the
+/// While other nodes write too, it is taken late: a batch begins without it, and the jobs
+/// that may leave their numbers provisional (a bot's sends: [`Writer::write_tx_numbered_later`])
+/// run first, counting on from what the writer remembers and holding their rows back. The lock is taken before the
 /// first other job, or at the end ([`Batch::lock`]): in the same round trip the numbers the
 /// cluster has committed are read, and the held rows and records are moved past them
 /// ([`Numbers::settle`]). Under a load of sends, the lock then covers the rows' insert and the
@@ -439,8 +440,6 @@ struct Batch {
     jobs: usize,
     /// A job failed after writing: the batch takes no more jobs and is rolled back.
     aborted: bool,
-    /// It holds the cluster's write lock (PostgreSQL), its numbers settled; always on SQLite.
-    locked: bool,
     /// Its jobs' inserts waiting for the numbers to be settled (see [`Tx::insert_numbered`]).
     numbered: Vec<NumberedInsert>,
     /// The connection's change counter at `BEGIN`.
@@ -485,7 +484,6 @@ impl Batch {
             stored: 0,
             jobs: 0,
             aborted: false,
-            locked: !numbers.is_provisional(),
             numbered: Vec::new(),
             start: conn.changes(),
         })
@@ -561,8 +559,9 @@ impl Batch {
     /// batch handed out before it: in one round trip with the lock, reads the cluster's last
     /// commit number and the numbers committed since (see [`Numbers::settle_reads`]), then
     /// moves the held rows (now sent with the batch's other rows) and the records past them.
-    /// If other nodes committed while the batch ran unlocked and `more_jobs` will run,
-    /// what the writer remembers is read again first (as at `begin`).
+    /// Nothing to do if the batch holds the lock already (its numbers are not provisional; on
+    /// SQLite never). If other nodes committed while the batch ran unlocked and `more_jobs`
+    /// will run, what the writer remembers is then read again (as at `begin`).
     fn lock(
         &mut self,
         conn: &Connection,
@@ -570,10 +569,10 @@ impl Batch {
         memo: &mut BatchMemo,
         more_jobs: bool,
     ) -> Result<(), StoreError> {
-        if self.locked {
+        if !numbers.is_provisional() {
             return Ok(());
         }
-        let (reads, chats) = numbers.settle_reads();
+        let reads = numbers.settle_reads();
         // The reads come after the lock all the same (each statement reads with a snapshot
         // of its own): a snapshot taken before it could miss the commit of the node that
         // held it last.
@@ -583,8 +582,7 @@ impl Batch {
         ))?;
         let last = last_number(rows.get(..2).unwrap_or_default())?;
         numbers.note_contention(last);
-        let shift = numbers.settle(rows.get(2..).unwrap_or_default(), &chats)?;
-        self.locked = true;
+        let shift = numbers.settle(rows.get(2..).unwrap_or_default())?;
         for record in &mut self.records {
             shift.record(record);
         }
