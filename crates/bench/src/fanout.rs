@@ -2,14 +2,16 @@
 //! every member's receipt is timed from the moment its message was sent. The same run against
 //! a Pusher-protocol server (one channel, the signed HTTP API) is the peer row.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use futures_util::{StreamExt, stream};
+use memchr::memmem::Finder;
 use reqwest::Url;
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 
 use crate::raw_ws;
 use crate::report::{histogram, record, summary};
@@ -17,7 +19,7 @@ use crate::setup::Admin;
 
 /// How many WebSockets connect at once.
 const CONNECT_CONCURRENCY: usize = 64;
-/// A receiver gives up when nothing arrives for this long.
+/// The receivers give up when nothing has arrived for this long after the last send.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// What a fan-out run is asked for, against cloudlake or its peer.
@@ -264,10 +266,17 @@ async fn measure(
     let origin = Instant::now();
     // When each message's batch_send was answered (µs after `origin`; 0: not yet).
     let replies: Arc<Vec<AtomicU64>> = Arc::new((0..messages).map(|_| AtomicU64::new(0)).collect());
+    // When any client last received a frame (µs after `origin`), and the signal that ends
+    // the clients still waiting once nothing has arrived for `IDLE_TIMEOUT`: one watchdog for
+    // all, where a timeout per client armed and cleared a timer per frame received.
+    let progress = Arc::new(AtomicU64::new(0));
+    let give_up = Arc::new(Notify::new());
     let receivers: Vec<_> = clients
         .into_iter()
         .map(|mut ws| {
             let replies = replies.clone();
+            let progress = progress.clone();
+            let give_up = give_up.clone();
             clients_rt.spawn(async move {
                 // Raw receipts, put into histograms after the run: a histogram of this range
                 // is ~256 KiB, and two per client made 5,000 clients zero 2.5 GB of fresh
@@ -275,16 +284,26 @@ async fn measure(
                 // latency that was the harness's own.
                 let mut receipts = Vec::with_capacity(messages);
                 let mut last = Instant::now();
+                let given_up = give_up.notified();
+                tokio::pin!(given_up);
+                given_up.as_mut().enable();
                 while receipts.len() < messages {
-                    let Ok(Ok(Some(text))) =
-                        tokio::time::timeout(IDLE_TIMEOUT, ws.next_text()).await
-                    else {
+                    let text = tokio::select! {
+                        biased;
+                        text = ws.next_text() => text,
+                        () = &mut given_up => break,
+                    };
+                    let Ok(Some(text)) = text else {
                         break;
                     };
                     // The text carries the send time and the message's number; no full
                     // JSON parse per frame.
                     if let (Some(sent), Some(n)) = (sent_at(text), number(text)) {
                         let now = origin.elapsed();
+                        progress.fetch_max(
+                            u64::try_from(now.as_micros()).unwrap_or(u64::MAX),
+                            Ordering::Relaxed,
+                        );
                         // A frame can arrive before its sender has read the reply: that
                         // counts as no wait after the reply.
                         let replied = replies.get(n).map_or(0, |r| r.load(Ordering::Acquire));
@@ -294,7 +313,7 @@ async fn measure(
                             from_send: now.saturating_sub(sent),
                             from_reply: now.saturating_sub(replied.max(sent)),
                         });
-                        last = Instant::now();
+                        last = origin + now;
                     }
                 }
                 // The socket is handed back, open: a client that closed as soon as it had
@@ -331,10 +350,24 @@ async fn measure(
         .await;
     sends.into_iter().collect::<anyhow::Result<()>>()?;
     let sent_in = send_start.elapsed();
+    // The clients still waiting give up once nothing has arrived for `IDLE_TIMEOUT` since the
+    // last send.
+    let sends_done = origin.elapsed();
+    let watchdog = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(IDLE_TIMEOUT / 4).await;
+            let last = Duration::from_micros(progress.load(Ordering::Relaxed)).max(sends_done);
+            if origin.elapsed().saturating_sub(last) >= IDLE_TIMEOUT {
+                give_up.notify_waiters();
+                return;
+            }
+        }
+    });
     let mut results = Vec::with_capacity(members);
     for receiver in receivers {
         results.push(receiver.await?);
     }
+    watchdog.abort();
     // The measured phase ends with the last receipt (every receiver has returned; the
     // sockets stay open and idle), so the CPU read here is that phase's.
     let cpu_after = (process_cpu(), server_pid.and_then(pid_cpu));
@@ -405,17 +438,20 @@ struct Receipt {
 
 /// The message number `n=…` a frame's text carries.
 fn number(frame: &[u8]) -> Option<usize> {
-    digits_after(frame, b" n=").and_then(|n| usize::try_from(n).ok())
+    static MARKER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" n="));
+    digits_after(frame, &MARKER).and_then(|n| usize::try_from(n).ok())
 }
 
 /// The send time `t=…` (µs after the run's origin) a frame's text carries.
 pub fn sent_at(frame: &[u8]) -> Option<Duration> {
-    digits_after(frame, b"\"t=").map(Duration::from_micros)
+    static MARKER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"t="));
+    digits_after(frame, &MARKER).map(Duration::from_micros)
 }
 
-/// The decimal number right after the first `marker` in `text`.
-fn digits_after(text: &[u8], marker: &[u8]) -> Option<u64> {
-    let start = memchr::memmem::find(text, marker)? + marker.len();
+/// The decimal number right after the first `marker` in `text`. (A finder made once: made
+/// per frame, as `memmem::find` does, it was a visible share of the clients' thread.)
+fn digits_after(text: &[u8], marker: &Finder<'_>) -> Option<u64> {
+    let start = marker.find(text)? + marker.needle().len();
     let digits = text[start..].iter().take_while(|b| b.is_ascii_digit());
     let mut n = 0u64;
     let mut any = false;

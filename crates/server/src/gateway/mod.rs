@@ -5,8 +5,11 @@
 //! the writer or anyone else. The session then tells its client to resync from the last cursor
 //! it delivered, and the client's reconnect replays the gap from storage.
 
+pub mod ws;
+
 use crate::bus::frame::Frame;
 use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockWriteGuard};
@@ -14,6 +17,9 @@ use std::sync::{Arc, RwLock, RwLockWriteGuard};
 use tokio::sync::mpsc;
 
 use crate::bus::{Bus, Change};
+
+/// A frame for this many sessions or more is fanned out by two threads at once.
+const SPLIT_AT: usize = 512;
 
 /// How many frames may wait for one session before it counts as lagging.
 pub const SESSION_QUEUE: usize = 1024;
@@ -61,6 +67,29 @@ impl Routes {
     }
 }
 
+/// A session that takes its frames as they are fanned out, on the fan-out's thread, instead of
+/// from a queue its task drains: the user's live socket ([`crate::api`]), which writes each
+/// frame to the network at once when the socket has room. Waking a task per delivery, taking
+/// the frame from its queue and framing it again was about a third of the server's CPU per
+/// delivery at 100,000 deliveries/s (BENCHMARKS.md, fan-out).
+pub trait DirectSink: Send + Sync {
+    /// Takes one WebSocket frame (`frame`, already framed, shared by every recipient) with its
+    /// chat-log cursor if it has one. `false`: no room, frames would be lost; the gateway then
+    /// marks the session lagging, offers it nothing more and [`alerts`](Self::alert) it.
+    fn offer(&self, cursor: Option<i64>, frame: &Bytes) -> bool;
+    /// The session's flags changed (it lags, or its credential was revoked): its task must
+    /// look at them.
+    fn alert(&self);
+}
+
+/// Where a session's frames go.
+enum Sink {
+    /// A queue its task drains.
+    Queue(mpsc::Sender<Outbound>),
+    /// Straight to the session's socket.
+    Direct(Arc<dyn DirectSink>),
+}
+
 /// The gateway's end of one session.
 struct Link {
     id: u64,
@@ -68,7 +97,7 @@ struct Link {
     /// The hash of the credential the socket was opened with: sign-out ends only the sockets
     /// of the session signed out of, not the user's other devices.
     credential: Option<[u8; 32]>,
-    queue: mpsc::Sender<Outbound>,
+    sink: Sink,
     lagging: AtomicBool,
     /// Its credential was revoked: it ends (with the revocation's close code) even when its
     /// queue had no room for the [`Outbound::Close`].
@@ -77,12 +106,42 @@ struct Link {
 }
 
 impl Link {
-    fn offer(&self, item: Outbound) {
+    /// Offers a frame; `framed` is its WebSocket framing, for direct sinks.
+    fn offer(&self, cursor: Option<i64>, text: &Utf8Bytes, framed: &Bytes) {
         if self.lagging.load(Ordering::Acquire) {
             return;
         }
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.queue.try_send(item) {
-            self.lagging.store(true, Ordering::Release);
+        match &self.sink {
+            Sink::Queue(queue) => {
+                let item = Outbound::Frame {
+                    cursor,
+                    text: text.clone(),
+                };
+                if let Err(mpsc::error::TrySendError::Full(_)) = queue.try_send(item) {
+                    self.lagging.store(true, Ordering::Release);
+                }
+            }
+            Sink::Direct(sink) => {
+                if !sink.offer(cursor, framed) {
+                    self.lagging.store(true, Ordering::Release);
+                    sink.alert();
+                }
+            }
+        }
+    }
+
+    /// Tells the session to look at its flags: an empty frame in its queue (never written:
+    /// the session checks `lagging` first; if the queue is full, it has items to take
+    /// anyway), or an alert.
+    fn alert(&self) {
+        match &self.sink {
+            Sink::Queue(queue) => {
+                let _ = queue.try_send(Outbound::Frame {
+                    cursor: None,
+                    text: Utf8Bytes::from_static(""),
+                });
+            }
+            Sink::Direct(sink) => sink.alert(),
         }
     }
 }
@@ -114,11 +173,27 @@ impl Gateway {
         credential: Option<[u8; 32]>,
     ) -> (Session, mpsc::Receiver<Outbound>) {
         let (queue, receiver) = mpsc::channel(SESSION_QUEUE);
+        let session = self.register(user_id, credential, Sink::Queue(queue));
+        (session, receiver)
+    }
+
+    /// [`Gateway::connect_with`] for a session whose frames go to `sink` as they are fanned
+    /// out.
+    pub fn connect_direct(
+        &self,
+        user_id: &str,
+        credential: Option<[u8; 32]>,
+        sink: Arc<dyn DirectSink>,
+    ) -> Session {
+        self.register(user_id, credential, Sink::Direct(sink))
+    }
+
+    fn register(&self, user_id: &str, credential: Option<[u8; 32]>, sink: Sink) -> Session {
         let link = Arc::new(Link {
             id: self.inner.next_id.fetch_add(1, Ordering::Relaxed),
             user_id: user_id.to_owned(),
             credential,
-            queue,
+            sink,
             lagging: AtomicBool::new(false),
             closed: AtomicBool::new(false),
             chats: RwLock::new(HashSet::new()),
@@ -128,13 +203,10 @@ impl Gateway {
             .entry(user_id.to_owned())
             .or_default()
             .insert(link.id, link.clone());
-        (
-            Session {
-                gateway: self.clone(),
-                link,
-            },
-            receiver,
-        )
+        Session {
+            gateway: self.clone(),
+            link,
+        }
     }
 
     /// How many sessions are connected.
@@ -157,13 +229,7 @@ impl Gateway {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         for link in routes.by_user.values().flat_map(HashMap::values) {
             link.lagging.store(true, Ordering::Release);
-            // A session notices that it lags when it takes the next item from its queue;
-            // this empty frame is that item (it is never written: the session checks
-            // `lagging` first). If the queue is full, the session has items to take anyway.
-            let _ = link.queue.try_send(Outbound::Frame {
-                cursor: None,
-                text: Utf8Bytes::from_static(""),
-            });
+            link.alert();
         }
     }
 
@@ -209,23 +275,35 @@ impl Gateway {
         let Some(sessions) = routes.by_chat.get(chat_key) else {
             return;
         };
-        // Encoded for the first recipient, shared by the rest.
-        let mut text: Option<Utf8Bytes> = None;
-        for link in sessions.values() {
-            if only_user.is_some_and(|u| u != link.user_id) {
-                continue;
+        let links: Vec<&Arc<Link>> = sessions
+            .values()
+            .filter(|link| only_user.is_none_or(|u| u == link.user_id))
+            .collect();
+        if links.is_empty() {
+            return;
+        }
+        // Encoded and framed once, shared by every recipient.
+        let text = match frame.encode_shared() {
+            Ok(text) => text,
+            Err(e) => {
+                tracing::error!(error = %e, chat = chat_key, "a live frame does not encode");
+                return;
             }
-            let text = match &text {
-                Some(text) => text.clone(),
-                None => match frame.encode_shared() {
-                    Ok(encoded) => text.insert(encoded).clone(),
-                    Err(e) => {
-                        tracing::error!(error = %e, chat = chat_key, "a live frame does not encode");
-                        return;
-                    }
-                },
-            };
-            link.offer(Outbound::Frame { cursor, text });
+        };
+        let framed = ws::text_frame(text.as_bytes());
+        let offer = |links: &[&Arc<Link>]| {
+            for link in links {
+                link.offer(cursor, &text, &framed);
+            }
+        };
+        if links.len() >= SPLIT_AT {
+            let (first, second) = links.split_at(links.len() / 2);
+            std::thread::scope(|scope| {
+                scope.spawn(|| offer(second));
+                offer(first);
+            });
+        } else {
+            offer(&links);
         }
     }
 
@@ -281,9 +359,14 @@ impl Gateway {
                     });
                     for link in ended {
                         link.closed.store(true, Ordering::Release);
-                        // Not `offer`: closing must get through even to a lagging session.
-                        let _ = link.queue.try_send(Outbound::Close);
                         link.lagging.store(true, Ordering::Release);
+                        // Not `offer`: closing must get through even to a lagging session.
+                        match &link.sink {
+                            Sink::Queue(queue) => {
+                                let _ = queue.try_send(Outbound::Close);
+                            }
+                            Sink::Direct(sink) => sink.alert(),
+                        }
                     }
                 }
             }

@@ -1,0 +1,338 @@
+//! What a live socket sends: frames written to the network by whoever has them, in order.
+//!
+//! The gateway fans a frame out on its own thread (the publisher's, or the NATS listener's);
+//! an [`Outgoing`] takes it there and writes it to the socket at once when nothing is waiting
+//! before it and the socket has room (`try_write`: one `send` per delivery and no task
+//! woken). Otherwise the frame waits in `pending`, and the session's task, alerted, writes what
+//! waits as the socket drains. Every write happens under the one lock, whole frames at a
+//! time, so frames never interleave and leave in the order they were taken.
+//!
+//! While the session starts (hello, replay), frames from the gateway are held rather than
+//! written; [`Outgoing::go_live`] then drops those the replay already sent (by cursor) and
+//! lets the rest through.
+
+use std::collections::VecDeque;
+use std::io::{ErrorKind, IoSlice};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::Notify;
+
+use crate::gateway::{DirectSink, SESSION_QUEUE};
+
+/// Frames written in one vectored write at most.
+const WRITE_SLICES: usize = 64;
+
+/// One live socket's sending side, shared by its session and the gateway.
+pub(super) struct Outgoing {
+    socket: OwnedWriteHalf,
+    state: Mutex<State>,
+    /// Wakes the session: frames wait for the socket, a write failed, or the gateway changed
+    /// the session's flags.
+    alert: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    /// The session has started: frames from the gateway are written, not held.
+    live: bool,
+    /// Frames from the gateway while the session starts, with their cursors.
+    held: Vec<(Option<i64>, Bytes)>,
+    /// Frames taken and not yet written in full (the first may be partly written).
+    pending: VecDeque<Bytes>,
+    /// The cursor of the last chat-log frame taken: what the client will have got.
+    last_cursor: i64,
+    /// Nothing more is taken: the session is ending (or a write failed).
+    ended: bool,
+    /// A write failed: the socket is gone.
+    failed: Option<ErrorKind>,
+}
+
+/// Why writing stopped.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum WriteError {
+    #[error("the socket failed: {0}")]
+    Failed(ErrorKind),
+    #[error("the client stopped reading")]
+    Stalled,
+}
+
+impl Outgoing {
+    /// The sending side of a socket; frames are held until [`Outgoing::go_live`].
+    pub(super) fn new(socket: OwnedWriteHalf) -> Self {
+        Outgoing {
+            socket,
+            state: Mutex::new(State::default()),
+            alert: Notify::new(),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Plain data, consistent between statements: recover from a panic elsewhere.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues a frame of the session's own (hello, replay, resync, pong, close) after
+    /// everything taken so far; [`Outgoing::flush`] writes it.
+    pub(super) fn push(&self, frame: Bytes) {
+        let mut state = self.state();
+        if state.failed.is_none() {
+            state.pending.push_back(frame);
+        }
+    }
+
+    /// Queues the session's last frame (a resync naming the last cursor taken, or a close)
+    /// and takes nothing after it. `last` makes it from that cursor.
+    pub(super) fn end_with(&self, last: impl FnOnce(i64) -> Bytes) {
+        let mut state = self.state();
+        state.ended = true;
+        let frame = last(state.last_cursor);
+        if state.failed.is_none() {
+            state.pending.push_back(frame);
+        }
+    }
+
+    /// The session has sent what its replay found, up to `last_sent`: the held frames after
+    /// it are queued, and from now on the gateway's frames are written as they come.
+    pub(super) fn go_live(&self, last_sent: i64) {
+        let mut state = self.state();
+        state.live = true;
+        state.last_cursor = last_sent;
+        for (cursor, frame) in std::mem::take(&mut state.held) {
+            if let Some(cursor) = cursor {
+                if cursor <= state.last_cursor {
+                    continue;
+                }
+                state.last_cursor = cursor;
+            }
+            state.pending.push_back(frame);
+        }
+    }
+
+    /// Waits until something needs the session's attention.
+    pub(super) async fn alerted(&self) {
+        self.alert.notified().await;
+    }
+
+    /// Writes everything pending, waiting for the socket to drain as long as it makes
+    /// progress within `stall`.
+    pub(super) async fn flush(&self, stall: Duration) -> Result<(), WriteError> {
+        loop {
+            {
+                let mut state = self.state();
+                self.write_pending(&mut state);
+                if let Some(kind) = state.failed {
+                    return Err(WriteError::Failed(kind));
+                }
+                if state.pending.is_empty() {
+                    return Ok(());
+                }
+            }
+            match tokio::time::timeout(stall, self.socket.as_ref().writable()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    self.state().failed = Some(e.kind());
+                    return Err(WriteError::Failed(e.kind()));
+                }
+                Err(_) => return Err(WriteError::Stalled),
+            }
+        }
+    }
+
+    /// Writes what is pending until the socket would block. Never waits.
+    fn write_pending(&self, state: &mut State) {
+        while !state.pending.is_empty() && state.failed.is_none() {
+            let slices: Vec<IoSlice<'_>> = state
+                .pending
+                .iter()
+                .take(WRITE_SLICES)
+                .map(|frame| IoSlice::new(frame))
+                .collect();
+            match self.socket.as_ref().try_write_vectored(&slices) {
+                Ok(0) => state.failed = Some(ErrorKind::WriteZero),
+                Ok(mut written) => {
+                    crate::metrics::metrics()
+                        .live_deliveries
+                        .inc_by(count_written(&mut state.pending, &mut written));
+                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => state.failed = Some(e.kind()),
+            }
+        }
+        if state.failed.is_some() {
+            state.pending.clear();
+        }
+    }
+}
+
+/// Drops the frames `written` bytes cover from `pending` (cutting the first one not covered
+/// whole), and says how many were written whole.
+fn count_written(pending: &mut VecDeque<Bytes>, written: &mut usize) -> u64 {
+    let mut whole = 0;
+    while let Some(front) = pending.front_mut() {
+        if *written >= front.len() {
+            *written -= front.len();
+            pending.pop_front();
+            whole += 1;
+        } else {
+            let _ = front.split_to(*written);
+            break;
+        }
+    }
+    whole
+}
+
+impl DirectSink for Outgoing {
+    fn offer(&self, cursor: Option<i64>, frame: &Bytes) -> bool {
+        let mut state = self.state();
+        if state.ended || state.failed.is_some() {
+            // The session is ending and will say where its client stands; nothing is lost
+            // that its resync or its client's reconnect does not find again.
+            return true;
+        }
+        if !state.live {
+            if state.held.len() >= SESSION_QUEUE {
+                return false;
+            }
+            state.held.push((cursor, frame.clone()));
+            return true;
+        }
+        if cursor.is_some_and(|cursor| cursor <= state.last_cursor) {
+            return true;
+        }
+        if state.pending.len() >= SESSION_QUEUE {
+            // Not taken: the resync names the cursor before it.
+            return false;
+        }
+        if let Some(cursor) = cursor {
+            state.last_cursor = cursor;
+        }
+        if !state.pending.is_empty() {
+            // The session's task is writing what waits (it was alerted when it began to).
+            state.pending.push_back(frame.clone());
+            return true;
+        }
+        // The common case: nothing waits, the frame goes out now in one `send`.
+        match self.socket.as_ref().try_write(frame) {
+            Ok(written) if written == frame.len() => {
+                crate::metrics::metrics().live_deliveries.inc();
+                return true;
+            }
+            Ok(0) => state.failed = Some(ErrorKind::WriteZero),
+            Ok(written) => state.pending.push_back(frame.slice(written..)),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+                state.pending.push_back(frame.clone());
+            }
+            Err(e) => state.failed = Some(e.kind()),
+        }
+        // The socket is full (or failed): the session's task takes over.
+        drop(state);
+        self.alert.notify_one();
+        true
+    }
+
+    fn alert(&self) {
+        self.alert.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::{TcpListener, TcpStream};
+
+    /// An `Outgoing` on one end of a loopback connection, and the other end.
+    async fn pair() -> (Outgoing, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (server, _) = listener.accept().await.unwrap();
+        let (_read, write) = server.into_split();
+        (Outgoing::new(write), client)
+    }
+
+    fn text(s: &str) -> Bytes {
+        crate::gateway::ws::text_frame(s.as_bytes())
+    }
+
+    /// Reads until `len` bytes have come.
+    async fn read_exactly(client: &mut TcpStream, len: usize) -> Vec<u8> {
+        let mut got = vec![0; len];
+        client.read_exact(&mut got).await.unwrap();
+        got
+    }
+
+    #[tokio::test]
+    async fn frames_held_while_starting_are_sent_after_the_replay_once() {
+        let (out, mut client) = pair().await;
+        // Fanned out while the session replays: 5 and 6 are in the replay too.
+        for cursor in 5..=8 {
+            assert!(out.offer(Some(cursor), &text(&format!("live {cursor}"))));
+        }
+        out.push(text("replay 5"));
+        out.push(text("replay 6"));
+        out.flush(Duration::from_secs(5)).await.unwrap();
+        out.go_live(6);
+        out.flush(Duration::from_secs(5)).await.unwrap();
+        // Live now: written at once, on the offering thread.
+        assert!(out.offer(Some(9), &text("live 9")));
+        assert!(
+            out.offer(Some(9), &text("live 9 again")),
+            "a duplicate is skipped"
+        );
+        let expected: Vec<u8> = ["replay 5", "replay 6", "live 7", "live 8", "live 9"]
+            .iter()
+            .flat_map(|t| text(t).to_vec())
+            .collect();
+        assert_eq!(read_exactly(&mut client, expected.len()).await, expected);
+    }
+
+    #[tokio::test]
+    async fn a_client_that_stops_reading_fills_the_queue_and_the_resync_names_the_last_frame_taken()
+    {
+        let (out, mut client) = pair().await;
+        out.go_live(0);
+        let frame = |cursor: i64| text(&format!("{cursor:>8}{}", "x".repeat(4000)));
+        let mut cursor = 0;
+        // The socket's buffers fill, then the queue: the offer that finds no room says so.
+        while out.offer(Some(cursor + 1), &frame(cursor + 1)) {
+            cursor += 1;
+            assert!(cursor < 100_000, "the queue is bounded");
+        }
+        assert!(out.state().pending.len() == SESSION_QUEUE);
+        out.end_with(|last| text(&format!("resync {last}")));
+        // Taken after the end: dropped.
+        assert!(out.offer(Some(cursor + 2), &frame(cursor + 2)));
+        let reading = tokio::spawn(async move {
+            let mut all = Vec::new();
+            client.read_to_end(&mut all).await.unwrap();
+            all
+        });
+        out.flush(Duration::from_secs(5)).await.unwrap();
+        drop(out);
+        let all = reading.await.unwrap();
+        let mut expected: Vec<u8> = (1..=cursor).flat_map(|c| frame(c).to_vec()).collect();
+        expected.extend_from_slice(&text(&format!("resync {cursor}")));
+        assert_eq!(all.len(), expected.len());
+        assert!(
+            all == expected,
+            "every frame taken, in order, then the resync"
+        );
+    }
+
+    #[test]
+    fn written_bytes_retire_whole_frames_and_cut_the_next() {
+        let mut pending: VecDeque<Bytes> = [&b"abc"[..], b"de", b"fgh"]
+            .into_iter()
+            .map(Bytes::from_static)
+            .collect();
+        let mut written = 6;
+        assert_eq!(count_written(&mut pending, &mut written), 2);
+        assert_eq!(pending, [Bytes::from_static(b"gh")]);
+    }
+}
