@@ -88,6 +88,14 @@ pub trait Bus: Send + Sync + 'static {
         let _ = wake;
     }
 
+    /// Says whether more commits wait to be published behind the one about to be: a bus may
+    /// then trade a little latency for throughput (the gateway lets the sessions' tasks write
+    /// the frames, which batches them, instead of writing each frame itself). Ignored by
+    /// default.
+    fn backlog(&self, more_waiting: bool) {
+        let _ = more_waiting;
+    }
+
     /// Publishes what one commit produced: its changes (possibly none), its wake-up (if any)
     /// and its number in the cluster's order (PostgreSQL, see [`crate::store::Commit::number`]).
     /// The default calls [`Bus::publish`] and [`Bus::publish_wake`]; a bus between nodes sends

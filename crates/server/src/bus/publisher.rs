@@ -8,6 +8,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
@@ -32,6 +33,8 @@ enum Item {
 /// joins the thread.
 pub(crate) struct Publisher {
     queue: Option<SyncSender<Item>>,
+    /// Commits handed over and not yet taken by the thread.
+    queued: Arc<AtomicUsize>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -39,12 +42,16 @@ impl Publisher {
     /// Starts publishing to `bus`.
     pub(crate) fn start(bus: Arc<dyn Bus>) -> std::io::Result<Self> {
         let (queue, items) = sync_channel::<Item>(QUEUE);
+        let queued = Arc::new(AtomicUsize::new(0));
+        let waiting = queued.clone();
         let thread = std::thread::Builder::new()
             .name("cloudlake-publish".into())
             .spawn(move || {
                 for item in items {
                     match item {
                         Item::Commit(commit) => {
+                            let behind = waiting.fetch_sub(1, Ordering::Relaxed) > 1;
+                            bus.backlog(behind);
                             // A panic in one batch's fan-out must not stop every later one.
                             let publish = || super::sink::publish(&*bus, commit);
                             if catch_unwind(AssertUnwindSafe(publish)).is_err() {
@@ -60,6 +67,7 @@ impl Publisher {
             })?;
         Ok(Publisher {
             queue: Some(queue),
+            queued,
             thread: Some(thread),
         })
     }
@@ -67,10 +75,11 @@ impl Publisher {
     /// Queues one commit's records and wake-up (for the other nodes: the store wakes this
     /// node's deliverers itself), in commit order.
     pub(crate) fn publish(&self, commit: Commit) {
-        if let Some(queue) = &self.queue
-            && queue.send(Item::Commit(commit)).is_err()
-        {
-            tracing::error!("the publishing thread is gone; live clients will resync");
+        if let Some(queue) = &self.queue {
+            self.queued.fetch_add(1, Ordering::Relaxed);
+            if queue.send(Item::Commit(commit)).is_err() {
+                tracing::error!("the publishing thread is gone; live clients will resync");
+            }
         }
     }
 

@@ -2,11 +2,17 @@
 //!
 //! Start-up order is what makes replay exact. The session is registered with the gateway and
 //! subscribed to the user's chats *before* storage is read, so every change committed after
-//! that point is in the session's queue; everything committed before it is found by the
-//! replay read. A change in both places is sent once, because frames are sent in increasing
-//! cursor order and any frame at or below the last cursor sent is skipped. Before it registers,
-//! the session waits until everything already committed has been published, so that no change
-//! from before its reads (a subscription change, a close) reaches it after them.
+//! that point is held for it ([`outgoing::Outgoing`]); everything committed before it is
+//! found by the replay read. A change in both places is sent once, because frames are sent in
+//! increasing cursor order and any frame at or below the last cursor sent is skipped. Before
+//! it registers, the session waits until everything already committed has been published, so
+//! that no change from before its reads (a subscription change, a close) reaches it after
+//! them.
+//!
+//! Once live, the gateway writes the session's frames to its socket itself, as it fans them
+//! out; the session's task writes only what the socket could not take at once, answers the
+//! client's pings and closes, and ends the session (a resync when frames were dropped, a
+//! close when its credential is revoked or the server stops).
 
 mod outgoing;
 mod socket;

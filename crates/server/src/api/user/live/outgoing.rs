@@ -44,6 +44,9 @@ struct State {
     pending: VecDeque<Bytes>,
     /// The cursor of the last chat-log frame taken: what the client will have got.
     last_cursor: i64,
+    /// The session's task is writing frames it took from `pending`: nothing may be written
+    /// before they are.
+    writing: bool,
     /// Nothing more is taken: the session is ending (or a write failed).
     ended: bool,
     /// A write failed: the socket is gone.
@@ -118,16 +121,40 @@ impl Outgoing {
 
     /// Writes everything pending, waiting for the socket to drain as long as it makes
     /// progress within `stall`.
+    ///
+    /// The frames are taken out and written without the lock (`writing` keeps the gateway
+    /// from writing past them meanwhile): held over the `send`, the lock made the fan-out
+    /// thread sleep on it whenever it reached a session whose task was writing, and a burst
+    /// of messages to 5,000 sessions waited ten times longer (BENCHMARKS.md, fan-out).
     pub(super) async fn flush(&self, stall: Duration) -> Result<(), WriteError> {
         loop {
-            {
+            let mut batch: VecDeque<Bytes> = {
                 let mut state = self.state();
-                self.write_pending(&mut state);
                 if let Some(kind) = state.failed {
                     return Err(WriteError::Failed(kind));
                 }
                 if state.pending.is_empty() {
                     return Ok(());
+                }
+                state.writing = true;
+                let take = state.pending.len().min(WRITE_SLICES);
+                state.pending.drain(..take).collect()
+            };
+            let written = self.write_some(&mut batch);
+            {
+                let mut state = self.state();
+                state.writing = false;
+                if let Err(kind) = written {
+                    state.failed = Some(kind);
+                    state.pending.clear();
+                    return Err(WriteError::Failed(kind));
+                }
+                if batch.is_empty() {
+                    continue;
+                }
+                // The socket is full: what is left goes back before what came meanwhile.
+                while let Some(frame) = batch.pop_back() {
+                    state.pending.push_front(frame);
                 }
             }
             match tokio::time::timeout(stall, self.socket.as_ref().writable()).await {
@@ -141,30 +168,23 @@ impl Outgoing {
         }
     }
 
-    /// Writes what is pending until the socket would block. Never waits.
-    fn write_pending(&self, state: &mut State) {
-        while !state.pending.is_empty() && state.failed.is_none() {
-            let slices: Vec<IoSlice<'_>> = state
-                .pending
-                .iter()
-                .take(WRITE_SLICES)
-                .map(|frame| IoSlice::new(frame))
-                .collect();
+    /// Writes frames off the front of `batch` until it is empty or the socket would block.
+    fn write_some(&self, batch: &mut VecDeque<Bytes>) -> Result<(), ErrorKind> {
+        while !batch.is_empty() {
+            let slices: Vec<IoSlice<'_>> = batch.iter().map(|frame| IoSlice::new(frame)).collect();
             match self.socket.as_ref().try_write_vectored(&slices) {
-                Ok(0) => state.failed = Some(ErrorKind::WriteZero),
+                Ok(0) => return Err(ErrorKind::WriteZero),
                 Ok(mut written) => {
                     crate::metrics::metrics()
                         .live_deliveries
-                        .inc_by(count_written(&mut state.pending, &mut written));
+                        .inc_by(count_written(batch, &mut written));
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => state.failed = Some(e.kind()),
+                Err(e) => return Err(e.kind()),
             }
         }
-        if state.failed.is_some() {
-            state.pending.clear();
-        }
+        Ok(())
     }
 }
 
@@ -186,7 +206,7 @@ fn count_written(pending: &mut VecDeque<Bytes>, written: &mut usize) -> u64 {
 }
 
 impl DirectSink for Outgoing {
-    fn offer(&self, cursor: Option<i64>, frame: &Bytes) -> bool {
+    fn offer(&self, cursor: Option<i64>, frame: &Bytes, now: bool) -> bool {
         let mut state = self.state();
         if state.ended || state.failed.is_some() {
             // The session is ending and will say where its client stands; nothing is lost
@@ -210,9 +230,15 @@ impl DirectSink for Outgoing {
         if let Some(cursor) = cursor {
             state.last_cursor = cursor;
         }
-        if !state.pending.is_empty() {
+        if !state.pending.is_empty() || state.writing {
             // The session's task is writing what waits (it was alerted when it began to).
             state.pending.push_back(frame.clone());
+            return true;
+        }
+        if !now {
+            state.pending.push_back(frame.clone());
+            drop(state);
+            self.alert.notify_one();
             return true;
         }
         // The common case: nothing waits, the frame goes out now in one `send`.
@@ -272,7 +298,7 @@ mod tests {
         let (out, mut client) = pair().await;
         // Fanned out while the session replays: 5 and 6 are in the replay too.
         for cursor in 5..=8 {
-            assert!(out.offer(Some(cursor), &text(&format!("live {cursor}"))));
+            assert!(out.offer(Some(cursor), &text(&format!("live {cursor}")), true));
         }
         out.push(text("replay 5"));
         out.push(text("replay 6"));
@@ -280,9 +306,9 @@ mod tests {
         out.go_live(6);
         out.flush(Duration::from_secs(5)).await.unwrap();
         // Live now: written at once, on the offering thread.
-        assert!(out.offer(Some(9), &text("live 9")));
+        assert!(out.offer(Some(9), &text("live 9"), true));
         assert!(
-            out.offer(Some(9), &text("live 9 again")),
+            out.offer(Some(9), &text("live 9 again"), false),
             "a duplicate is skipped"
         );
         let expected: Vec<u8> = ["replay 5", "replay 6", "live 7", "live 8", "live 9"]
@@ -300,14 +326,14 @@ mod tests {
         let frame = |cursor: i64| text(&format!("{cursor:>8}{}", "x".repeat(4000)));
         let mut cursor = 0;
         // The socket's buffers fill, then the queue: the offer that finds no room says so.
-        while out.offer(Some(cursor + 1), &frame(cursor + 1)) {
+        while out.offer(Some(cursor + 1), &frame(cursor + 1), true) {
             cursor += 1;
             assert!(cursor < 100_000, "the queue is bounded");
         }
         assert!(out.state().pending.len() == SESSION_QUEUE);
         out.end_with(|last| text(&format!("resync {last}")));
         // Taken after the end: dropped.
-        assert!(out.offer(Some(cursor + 2), &frame(cursor + 2)));
+        assert!(out.offer(Some(cursor + 2), &frame(cursor + 2), true));
         let reading = tokio::spawn(async move {
             let mut all = Vec::new();
             client.read_to_end(&mut all).await.unwrap();
