@@ -409,3 +409,64 @@ async fn deleting_the_group_with_the_newest_entries_never_sends_cursors_backward
     assert_eq!(frame["message"]["msgId"], after, "{frame}");
     assert!(frame["cursor"].as_i64().unwrap() > cursor);
 }
+
+#[tokio::test]
+async fn the_socket_answers_pings_and_refuses_bad_upgrades_and_oversized_messages() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let (server, _, users) = setup(1).await;
+    let user_token = &users[0].1;
+    let live = format!("/api/v1/live?token={user_token}");
+
+    // Not a WebSocket request: a clear 400 in the user API's error shape.
+    let plain = server.http.get(server.url(&live)).send().await.unwrap();
+    assert_eq!(plain.status(), 400);
+    let body: Value = plain.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Connection: upgrade"),
+        "{body}"
+    );
+    // Another WebSocket version.
+    let old = server
+        .http
+        .get(server.url(&live))
+        .header("connection", "keep-alive, Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "8")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 400);
+
+    // A ping is answered with a pong carrying the same data; the session goes on.
+    let (mut ws, _) = server.live(user_token, None).await;
+    ws.send(Message::Ping(b"are you there".to_vec().into()))
+        .await
+        .unwrap();
+    let pong = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(pong, Message::Pong(b"are you there".to_vec().into()));
+
+    // A message over 4 KiB ends the session with 1009.
+    ws.send(Message::Text("x".repeat(5000).into()))
+        .await
+        .unwrap();
+    let close = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    match close {
+        Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::Size),
+        other => panic!("expected a close, got {other:?}"),
+    }
+}

@@ -4,8 +4,14 @@
 //! an [`Outgoing`] takes it there and writes it to the socket at once when nothing is waiting
 //! before it and the socket has room (`try_write`: one `send` per delivery and no task
 //! woken). Otherwise the frame waits in `pending`, and the session's task, alerted, writes what
-//! waits as the socket drains. Every write happens under the one lock, whole frames at a
-//! time, so frames never interleave and leave in the order they were taken.
+//! waits as the socket drains, several frames per `writev`. One lock orders it all: the
+//! gateway writes (under it) only when nothing waits and the task is not writing; the task
+//! takes frames out under it and marks itself writing until they are out. So frames never
+//! interleave and leave in the order they were taken.
+//!
+//! When commits queue up for the fan-out, the gateway does not write at once (`now` false):
+//! every frame waits for the task, which then writes several per `send`
+//! ([`crate::bus::Bus::backlog`]).
 //!
 //! While the session starts (hello, replay), frames from the gateway are held rather than
 //! written; [`Outgoing::go_live`] then drops those the replay already sent (by cursor) and
