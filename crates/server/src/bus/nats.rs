@@ -166,6 +166,11 @@ impl NatsBus {
             return Err(NatsError::Subject(options.subject.clone()));
         }
         let node = uuid::Uuid::new_v4().simple().to_string();
+        // The gateway hears this node's and every other node's commits from the subscription's
+        // task, on the runtime: the sessions' tasks write the frames, rather than the gateway
+        // holding a runtime thread for thousands of sends (and no backlog tells it when to
+        // stop, as the publishing thread does on a single node).
+        gateway.write_from_sessions();
         let events_url = url.clone();
         let events_gateway = gateway.clone();
         let disconnected = Arc::new(AtomicBool::new(false));

@@ -59,6 +59,8 @@ struct Inner {
     next_id: AtomicU64,
     /// More commits wait to be fanned out ([`Bus::backlog`]): sessions' tasks write.
     behind: AtomicBool,
+    /// Sessions' tasks always write ([`Gateway::write_from_sessions`]).
+    from_sessions: AtomicBool,
 }
 
 #[derive(Default)]
@@ -222,6 +224,13 @@ impl Gateway {
         }
     }
 
+    /// From now on the sessions' tasks write every frame to their sockets, not the thread
+    /// that fans it out: for a gateway fed from a task on the runtime (the NATS bus's
+    /// subscription), which must not be held by thousands of sends.
+    pub fn write_from_sessions(&self) {
+        self.inner.from_sessions.store(true, Ordering::Relaxed);
+    }
+
     /// How many sessions are connected.
     pub fn session_count(&self) -> usize {
         self.inner
@@ -308,7 +317,8 @@ impl Gateway {
         // together: at 150,000 deliveries/s on two cores, writing each frame at once (one
         // `send` per frame, however far behind) fell further and further behind, where
         // batched writes kept up (BENCHMARKS.md, fan-out).
-        let now = !self.inner.behind.load(Ordering::Relaxed);
+        let now = !(self.inner.behind.load(Ordering::Relaxed)
+            || self.inner.from_sessions.load(Ordering::Relaxed));
         let offer = |links: &[&Arc<Link>]| {
             for link in links {
                 link.offer(cursor, &text, &framed, now);

@@ -325,6 +325,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn behind_the_frames_wait_for_the_sessions_task_which_writes_them_together() {
+        let (out, mut client) = pair().await;
+        out.go_live(0);
+        for cursor in 1..=3 {
+            assert!(out.offer(Some(cursor), &text(&format!("f{cursor}")), false));
+        }
+        assert_eq!(
+            out.state().pending.len(),
+            3,
+            "nothing written by the fan-out"
+        );
+        // The task was told, and writes all three.
+        tokio::time::timeout(Duration::from_secs(5), out.alerted())
+            .await
+            .expect("alerted");
+        out.flush(Duration::from_secs(5)).await.unwrap();
+        assert!(out.state().pending.is_empty());
+        // Caught up: the next frame goes out at once again.
+        assert!(out.offer(Some(4), &text("f4"), true));
+        assert!(out.state().pending.is_empty());
+        let expected: Vec<u8> = ["f1", "f2", "f3", "f4"]
+            .iter()
+            .flat_map(|t| text(t).to_vec())
+            .collect();
+        assert_eq!(read_exactly(&mut client, expected.len()).await, expected);
+    }
+
+    #[tokio::test]
     async fn a_client_that_stops_reading_fills_the_queue_and_the_resync_names_the_last_frame_taken()
     {
         let (out, mut client) = pair().await;
