@@ -33,7 +33,7 @@ use crate::api::limits::Admitted;
 use crate::api::problem::Problem;
 use crate::bus::frame;
 use crate::clock::now_ms;
-use crate::gateway::{Session, ws};
+use crate::gateway::ws;
 use crate::secret::TokenHash;
 use crate::store::{StoreError, User};
 use outgoing::{Outgoing, WriteError};
@@ -142,7 +142,7 @@ async fn session(
     // Everything committed so far reaches the gateway before this session is in it: a change
     // from before the session's reads must not reach it after them (see `LiveSink::settled`).
     state.publishing.settled().await;
-    let session: Session =
+    let session =
         state
             .gateway
             .connect_direct(&user_id, credential.map(|hash| hash.0), out.clone());
