@@ -297,11 +297,11 @@ impl Gateway {
         let Some(sessions) = routes.by_chat.get(chat_key) else {
             return;
         };
-        let links: Vec<&Arc<Link>> = sessions
+        let mut links = sessions
             .values()
             .filter(|link| only_user.is_none_or(|u| u == link.user_id))
-            .collect();
-        if links.is_empty() {
+            .peekable();
+        if links.peek().is_none() {
             return;
         }
         // Encoded and framed once, shared by every recipient.
@@ -319,19 +319,21 @@ impl Gateway {
         // batched writes kept up (BENCHMARKS.md, fan-out).
         let now = !(self.inner.behind.load(Ordering::Relaxed)
             || self.inner.from_sessions.load(Ordering::Relaxed));
-        let offer = |links: &[&Arc<Link>]| {
+        let offer = |links: &mut dyn Iterator<Item = &Arc<Link>>| {
             for link in links {
                 link.offer(cursor, &text, &framed, now);
             }
         };
-        if now && links.len() >= SPLIT_AT {
+        // Collected only to be split: a small chat's frame allocates nothing per recipient.
+        if now && sessions.len() >= SPLIT_AT {
+            let links: Vec<&Arc<Link>> = links.collect();
             let (first, second) = links.split_at(links.len() / 2);
             std::thread::scope(|scope| {
-                scope.spawn(|| offer(second));
-                offer(first);
+                scope.spawn(|| offer(&mut second.iter().copied()));
+                offer(&mut first.iter().copied());
             });
         } else {
-            offer(&links);
+            offer(&mut links);
         }
     }
 

@@ -410,9 +410,19 @@ async fn deleting_the_group_with_the_newest_entries_never_sends_cursors_backward
     assert!(frame["cursor"].as_i64().unwrap() > cursor);
 }
 
+/// The next WebSocket message of any kind, within 5 s.
+async fn next_message(ws: &mut crate::common::Ws) -> tokio_tungstenite::tungstenite::Message {
+    use futures_util::StreamExt;
+    tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
+        .await
+        .expect("a message within 5 s")
+        .expect("the socket is open")
+        .expect("a well-formed message")
+}
+
 #[tokio::test]
 async fn the_socket_answers_pings_and_refuses_bad_upgrades_and_oversized_messages() {
-    use futures_util::{SinkExt, StreamExt};
+    use futures_util::SinkExt;
     use tokio_tungstenite::tungstenite::Message;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
@@ -449,23 +459,16 @@ async fn the_socket_answers_pings_and_refuses_bad_upgrades_and_oversized_message
     ws.send(Message::Ping(b"are you there".to_vec().into()))
         .await
         .unwrap();
-    let pong = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    assert_eq!(pong, Message::Pong(b"are you there".to_vec().into()));
+    assert_eq!(
+        next_message(&mut ws).await,
+        Message::Pong(b"are you there".to_vec().into())
+    );
 
     // A message over 4 KiB ends the session with 1009.
     ws.send(Message::Text("x".repeat(5000).into()))
         .await
         .unwrap();
-    let close = tokio::time::timeout(std::time::Duration::from_secs(5), ws.next())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    match close {
+    match next_message(&mut ws).await {
         Message::Close(Some(frame)) => assert_eq!(frame.code, CloseCode::Size),
         other => panic!("expected a close, got {other:?}"),
     }

@@ -178,19 +178,36 @@ impl Outgoing {
     fn write_some(&self, batch: &mut VecDeque<Bytes>) -> Result<(), ErrorKind> {
         while !batch.is_empty() {
             let slices: Vec<IoSlice<'_>> = batch.iter().map(|frame| IoSlice::new(frame)).collect();
-            match self.socket.as_ref().try_write_vectored(&slices) {
-                Ok(0) => return Err(ErrorKind::WriteZero),
-                Ok(mut written) => {
+            match wrote(self.socket.as_ref().try_write_vectored(&slices))? {
+                Wrote::Bytes(mut written) => {
                     crate::metrics::metrics()
                         .live_deliveries
                         .inc_by(count_written(batch, &mut written));
                 }
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(()),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.kind()),
+                Wrote::Blocked => return Ok(()),
             }
         }
         Ok(())
+    }
+}
+
+/// What one write that never waits did.
+enum Wrote {
+    /// Wrote this many bytes (at least one).
+    Bytes(usize),
+    /// The socket had no room (or the call was interrupted): wait until it is writable.
+    Blocked,
+}
+
+/// Sorts a non-blocking write's result; `Err` is a socket that is gone.
+fn wrote(result: std::io::Result<usize>) -> Result<Wrote, ErrorKind> {
+    match result {
+        Ok(0) => Err(ErrorKind::WriteZero),
+        Ok(written) => Ok(Wrote::Bytes(written)),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
+            Ok(Wrote::Blocked)
+        }
+        Err(e) => Err(e.kind()),
     }
 }
 
@@ -236,29 +253,25 @@ impl DirectSink for Outgoing {
         if let Some(cursor) = cursor {
             state.last_cursor = cursor;
         }
-        if !state.pending.is_empty() || state.writing {
-            // The session's task is writing what waits (it was alerted when it began to).
+        // The session's task is writing what waits (it was alerted when it began to).
+        let waiting = !state.pending.is_empty() || state.writing;
+        if waiting || !now {
             state.pending.push_back(frame.clone());
-            return true;
-        }
-        if !now {
-            state.pending.push_back(frame.clone());
-            drop(state);
-            self.alert.notify_one();
+            if !waiting {
+                drop(state);
+                self.alert.notify_one();
+            }
             return true;
         }
         // The common case: nothing waits, the frame goes out now in one `send`.
-        match self.socket.as_ref().try_write(frame) {
-            Ok(written) if written == frame.len() => {
+        match wrote(self.socket.as_ref().try_write(frame)) {
+            Ok(Wrote::Bytes(written)) if written == frame.len() => {
                 crate::metrics::metrics().live_deliveries.inc();
                 return true;
             }
-            Ok(0) => state.failed = Some(ErrorKind::WriteZero),
-            Ok(written) => state.pending.push_back(frame.slice(written..)),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::Interrupted) => {
-                state.pending.push_back(frame.clone());
-            }
-            Err(e) => state.failed = Some(e.kind()),
+            Ok(Wrote::Bytes(written)) => state.pending.push_back(frame.slice(written..)),
+            Ok(Wrote::Blocked) => state.pending.push_back(frame.clone()),
+            Err(kind) => state.failed = Some(kind),
         }
         // The socket is full (or failed): the session's task takes over.
         drop(state);
