@@ -93,9 +93,14 @@ enum SessionEnd {
     Write(#[from] WriteError),
 }
 
+/// A live frame as a WebSocket text frame.
+fn framed(frame: &LiveFrame) -> Result<Bytes, StoreError> {
+    Ok(ws::text_frame(frame::encode(frame)?.as_bytes()))
+}
+
 /// Queues a frame of the session's own and writes what waits.
 async fn send(out: &Outgoing, frame: &LiveFrame) -> Result<(), SessionEnd> {
-    out.push(ws::text_frame(frame::encode(frame)?.as_bytes()));
+    out.push(framed(frame)?);
     Ok(out.flush(SEND_TIMEOUT).await?)
 }
 
@@ -117,8 +122,8 @@ fn resync(cursor: i64, reason: &str) -> Bytes {
         cursor,
         reason: reason.to_owned(),
     };
-    let mut bytes = match frame::encode(&frame) {
-        Ok(text) => ws::text_frame(text.as_bytes()).to_vec(),
+    let mut bytes = match framed(&frame) {
+        Ok(text) => text.to_vec(),
         // A resync frame always encodes; without it the close alone still makes the client
         // reconnect from its cursor.
         Err(_) => Vec::new(),
@@ -202,9 +207,7 @@ async fn session(
                 .replay(user_id.clone(), last_sent, REPLAY_PAGE)
                 .await?;
             for (id, kind, message) in &page.entries {
-                out.push(ws::text_frame(
-                    frame::encode(&frame::log_frame(*kind, *id, message)?)?.as_bytes(),
-                ));
+                out.push(framed(&frame::log_frame(*kind, *id, message)?)?);
                 last_sent = *id;
             }
             out.flush(SEND_TIMEOUT).await?;
