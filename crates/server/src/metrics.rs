@@ -18,11 +18,7 @@
 
 use std::sync::LazyLock;
 use std::sync::atomic::AtomicI64;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::Response;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -33,10 +29,10 @@ use prometheus_client::registry::Registry;
 /// The labels of a request counter: method, route template, status code.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    /// The HTTP method.
-    pub method: String,
+    /// The HTTP method (`other` for a non-standard one).
+    pub method: &'static str,
     /// The matched route template, or `unmatched`.
-    pub route: String,
+    pub route: &'static str,
     /// The response's status code.
     pub status: u16,
 }
@@ -44,10 +40,10 @@ pub struct RequestLabels {
 /// The labels of a request latency histogram: method and route template.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RouteLabels {
-    /// The HTTP method.
-    pub method: String,
+    /// The HTTP method (`other` for a non-standard one).
+    pub method: &'static str,
     /// The matched route template, or `unmatched`.
-    pub route: String,
+    pub route: &'static str,
 }
 
 /// The label of the connected-clients gauge.
@@ -217,28 +213,4 @@ impl Drop for ClientGuard {
     fn drop(&mut self) {
         self.0.dec();
     }
-}
-
-/// Middleware: counts and times every request by its route template.
-pub async fn track(req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
-    let started = Instant::now();
-    let response = next.run(req).await;
-    let m = metrics();
-    let route = RouteLabels { method, route };
-    m.request_seconds
-        .get_or_create(&route)
-        .observe(started.elapsed().as_secs_f64());
-    m.requests
-        .get_or_create(&RequestLabels {
-            method: route.method,
-            route: route.route,
-            status: response.status().as_u16(),
-        })
-        .inc();
-    response
 }

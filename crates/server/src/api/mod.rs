@@ -6,17 +6,17 @@ pub mod bot;
 mod drain;
 pub mod limits;
 pub mod media;
+mod observe;
 pub mod problem;
 pub mod user;
 pub mod web_api;
 
 use axum::extract::State;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 use std::sync::Arc;
 
@@ -108,18 +108,9 @@ pub fn router(state: AppState) -> Router {
         .nest("/open-apis/v1", bot::router(state.clone()))
         .fallback(not_found)
         // Outside every route (Router::layer wraps each route), so it sees the matched
-        // template and times the whole handling, limits and authentication included.
-        .layer(axum::middleware::from_fn(crate::metrics::track))
-        // The span names the path only: the bot token travels in the query string and must
-        // never reach a log line. One line per request at info (tower-http's default is
-        // debug, which the default filter hides): status and latency, under that span.
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request<_>| {
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
-                })
-                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
-        )
+        // template and times the whole handling, limits and authentication included; its
+        // span names the path only (see `observe`).
+        .layer(axum::middleware::from_fn(observe::observe))
         .with_state(state)
 }
 

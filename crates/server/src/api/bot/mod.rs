@@ -19,7 +19,7 @@ use super::limits::{self, Face};
 
 /// The bot API routes, to be nested under `/open-apis/v1`.
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
+    let router = Router::new()
         // Group administration (wire §6.9), in its own file.
         .merge(group_admin::routes())
         .route("/bot/send", post(handlers::send))
@@ -48,10 +48,12 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/bot/send-stream", post(handlers::send_stream))
         // After every route: it applies to the routes registered before it.
         .method_not_allowed_fallback(reply::wrong_method)
-        .layer(DefaultBodyLimit::max(state.max_body_bytes))
-        // Every bot call, uploads included, counts against its bot's limit (wire §8).
-        .route_layer(middleware::from_fn_with_state(
-            rate_limit::BotRateLimiter::new(state.rate_limit),
-            rate_limit::limit,
-        ))
+        .layer(DefaultBodyLimit::max(state.max_body_bytes));
+    // Every bot call, uploads included, counts against its bot's limit (wire §8).
+    match rate_limit::BotRateLimiter::new(state.rate_limit) {
+        Some(limiter) => {
+            router.route_layer(middleware::from_fn_with_state(limiter, rate_limit::limit))
+        }
+        None => router,
+    }
 }

@@ -25,28 +25,28 @@ const PRUNE_EVERY: Duration = Duration::from_secs(30);
 /// One bucket per (token hash, route).
 type Key = (TokenHash, Arc<str>);
 
-/// The shared limiter of the bot API; `None` inside when the limit is off.
+/// The shared limiter of the bot API.
 #[derive(Clone)]
-pub(crate) struct BotRateLimiter(Option<Arc<DefaultKeyedRateLimiter<Key>>>);
+pub(crate) struct BotRateLimiter(Arc<DefaultKeyedRateLimiter<Key>>);
 
 impl BotRateLimiter {
-    /// A limiter for `limit`. Must be called inside the Tokio runtime: when limiting, it
-    /// starts the task that prunes idle keys.
-    pub(crate) fn new(limit: RateLimit) -> Self {
+    /// A limiter for `limit`, or none when the limit is off (then the bot API has no limiting
+    /// layer at all: one that lets everything through would still cost every request a boxed
+    /// future and a clone of the service behind it). Must be called inside the Tokio
+    /// runtime: it starts the task that prunes idle keys.
+    pub(crate) fn new(limit: RateLimit) -> Option<Self> {
         let RateLimit::PerSecond(n) = limit else {
-            return BotRateLimiter(None);
+            return None;
         };
         // `Quota::per_second(n)` is n cells per second with a burst of n: governor's own
         // quota, not tower_governor's `per_second`, which sets a refill interval instead.
         let limiter = Arc::new(RateLimiter::keyed(Quota::per_second(n)));
         spawn_pruner(Arc::downgrade(&limiter));
-        BotRateLimiter(Some(limiter))
+        Some(BotRateLimiter(limiter))
     }
 
     fn allows(&self, key: &Key) -> bool {
-        self.0
-            .as_ref()
-            .is_none_or(|limiter| limiter.check_key(key).is_ok())
+        self.0.check_key(key).is_ok()
     }
 }
 
@@ -76,23 +76,20 @@ pub(crate) async fn limit(
     req: Request,
     next: Next,
 ) -> Response {
-    if limiter.0.is_some() {
-        let (parts, body) = req.into_parts();
-        let token = query_pairs(&parts)
-            .into_iter()
-            .find(|(key, value)| key == "token" && !value.trim().is_empty())
-            .map(|(_, value)| TokenHash::of(value.trim()));
-        // As a route layer this runs only for paths that matched a route, so the path names
-        // the API and the set of keys per token stays small.
-        let route: Arc<str> = Arc::from(parts.uri.path());
-        if let Some(token) = token
-            && !limiter.allows(&(token, route))
-        {
-            return Failure::from(ApiError::rate_limited()).into_response();
-        }
-        return next.run(Request::from_parts(parts, body)).await;
+    let (parts, body) = req.into_parts();
+    let token = query_pairs(&parts)
+        .into_iter()
+        .find(|(key, value)| key == "token" && !value.trim().is_empty())
+        .map(|(_, value)| TokenHash::of(value.trim()));
+    // As a route layer this runs only for paths that matched a route, so the path names
+    // the API and the set of keys per token stays small.
+    let route: Arc<str> = Arc::from(parts.uri.path());
+    if let Some(token) = token
+        && !limiter.allows(&(token, route))
+    {
+        return Failure::from(ApiError::rate_limited()).into_response();
     }
-    next.run(req).await
+    next.run(Request::from_parts(parts, body)).await
 }
 
 #[cfg(test)]
@@ -104,10 +101,10 @@ mod tests {
     #[tokio::test]
     async fn idle_keys_are_pruned() {
         let limit = RateLimit::PerSecond(NonZeroU32::MIN.saturating_add(999));
-        let limiter = BotRateLimiter::new(limit);
-        let Some(inner) = limiter.0.clone() else {
+        let Some(limiter) = BotRateLimiter::new(limit) else {
             panic!("a limit was set")
         };
+        let inner = limiter.0.clone();
         for i in 0..100u8 {
             let key = (TokenHash([i; 32]), Arc::from("/bot/send"));
             assert!(limiter.allows(&key));
@@ -120,9 +117,7 @@ mod tests {
     }
 
     #[test]
-    fn off_keeps_no_state() {
-        let limiter = BotRateLimiter::new(RateLimit::Off);
-        assert!(limiter.0.is_none());
-        assert!(limiter.allows(&(TokenHash([0; 32]), Arc::from("/bot/send"))));
+    fn off_is_no_limiter() {
+        assert!(BotRateLimiter::new(RateLimit::Off).is_none());
     }
 }
