@@ -96,6 +96,9 @@ impl<T> OptionalExtension<T> for Result<T> {
 /// A connection to either engine.
 pub struct Connection {
     engine: Engine,
+    /// SQLite: the rows [`Connection::defer_insert`] wrote (at once, on this engine), which
+    /// [`Connection::executed_changes`] leaves out as PostgreSQL's holding back does.
+    inserted_apart: Cell<u64>,
 }
 
 enum Engine {
@@ -279,6 +282,7 @@ impl Connection {
     pub fn sqlite(conn: rusqlite::Connection) -> Self {
         Connection {
             engine: Engine::Sqlite(conn),
+            inserted_apart: Cell::new(0),
         }
     }
 
@@ -294,6 +298,7 @@ impl Connection {
                 deferred: None,
                 bulk: HashMap::new(),
             }))),
+            inserted_apart: Cell::new(0),
         }
     }
 
@@ -411,12 +416,18 @@ impl Connection {
     /// trip, and a batch of sends would otherwise cost one for every job. A failure then shows
     /// in that later statement, which fails the whole batch, as a failed statement on
     /// PostgreSQL always did. Counted in [`Connection::changes`] at once, not in
-    /// [`Connection::executed_changes`] until sent.
+    /// [`Connection::executed_changes`] until sent (SQLite: never).
     pub fn defer_insert(&self, insert: &'static str, row: &[&dyn Param]) -> Result<()> {
         match &self.engine {
             // A statement is a function call here, and one-row statements measured faster
             // than multi-row ones (BENCHMARKS.md).
-            Engine::Sqlite(_) => self.prepare_cached(insert)?.execute(row).map(|_| ()),
+            Engine::Sqlite(conn) => {
+                let before = conn.total_changes();
+                let inserted = self.prepare_cached(insert)?.execute(row).map(|_| ());
+                self.inserted_apart
+                    .set(self.inserted_apart.get() + conn.total_changes().saturating_sub(before));
+                inserted
+            }
             Engine::Postgres(pg) => {
                 let mut guard = pg.borrow_mut();
                 let state = &mut *guard;
@@ -444,11 +455,14 @@ impl Connection {
         }
     }
 
-    /// Like [`Connection::changes`], without rows held back by [`Connection::defer_insert`]:
-    /// a job that leaves it unchanged ran no statement that wrote (SQLite: the same count).
+    /// Like [`Connection::changes`], without the rows of [`Connection::defer_insert`] (held
+    /// back on PostgreSQL until sent; on SQLite written at once, and never counted here): a
+    /// job that leaves it unchanged ran no statement of its own that wrote.
     pub fn executed_changes(&self) -> u64 {
         match &self.engine {
-            Engine::Sqlite(conn) => conn.total_changes(),
+            Engine::Sqlite(conn) => conn
+                .total_changes()
+                .saturating_sub(self.inserted_apart.get()),
             Engine::Postgres(pg) => pg.borrow().executed.get(),
         }
     }

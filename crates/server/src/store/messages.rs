@@ -475,13 +475,10 @@ pub(crate) fn nickname(
         .unwrap_or_default())
 }
 
-/// A sending bot's nickname, looked up once per batch on PostgreSQL (see
+/// A sending bot's nickname, looked up once until a write may have changed it (see
 /// [`super::batch_memo`]).
 fn bot_nickname(tx: &mut Tx<'_>, bot_id: &str) -> Result<String, StoreError> {
     let conn = tx.conn();
-    if !conn.is_postgres() {
-        return nickname(conn, SenderType::Bot, bot_id);
-    }
     if let Some(known) = tx.memo().nicknames.get(bot_id) {
         return Ok(known.clone());
     }
@@ -490,7 +487,7 @@ fn bot_nickname(tx: &mut Tx<'_>, bot_id: &str) -> Result<String, StoreError> {
     Ok(found)
 }
 
-/// [`bot_reaches_which`], asking PostgreSQL only about recipients this batch has not asked
+/// [`bot_reaches_which`], asking the database only about recipients the memo does not know
 /// about yet (see [`super::batch_memo`]).
 fn bot_reaches_in_batch<'a>(
     tx: &mut Tx<'_>,
@@ -499,9 +496,6 @@ fn bot_reaches_in_batch<'a>(
     recv_ids: &[&'a str],
 ) -> Result<HashSet<&'a str>, StoreError> {
     let conn = tx.conn();
-    if !conn.is_postgres() {
-        return bot_reaches_which(conn, bot_id, recv_type, recv_ids);
-    }
     let group = recv_type == RecvType::Group;
     let key = |id: &str| (bot_id.to_owned(), group, id.to_owned());
     let unknown: Vec<&'a str> = recv_ids

@@ -38,11 +38,6 @@ pub(crate) const LAST_CURSOR: &str = last_cursor!();
 /// The most chats whose sequence numbers [`Numbers::catch_up`] reads again at once.
 const MAX_RELOADED_CHATS: usize = 1_000;
 
-/// The most lookups the batch memo keeps: past that [`Numbers::catch_up`] empties it (a
-/// writer that only sends asks about each new recipient once, and nothing else would bound
-/// it), and it is also the most read again at once.
-const MAX_LOOKUPS: usize = 1_000;
-
 /// PostgreSQL (see [`Numbers::catch_up`]), rows of (what, key, value, number): the last
 /// cursor (`c`); each chat of the JSON array `?1` with its last sequence number (`s`); each
 /// bot of `?2` that exists, with its nickname (`n`); and each pair of `?3` (bot, group) and of
@@ -321,9 +316,8 @@ impl Numbers {
         last: i64,
         memo: &mut BatchMemo,
     ) -> Result<(), StoreError> {
-        if memo.nicknames.len() + memo.reach.len() > MAX_LOOKUPS {
-            memo.clear();
-        }
+        // Bounded first, so that at most that many lookups are read again.
+        memo.keep_bounded();
         if self.cluster_commit == Some(last) {
             return Ok(());
         }

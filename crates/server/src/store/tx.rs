@@ -55,7 +55,7 @@ impl<'a> Tx<'a> {
         self.numbers
     }
 
-    /// What this batch has looked up already (PostgreSQL).
+    /// What this batch (and those before it) looked up already (see [`BatchMemo`]).
     pub(crate) fn memo(&mut self) -> &mut BatchMemo {
         self.memo
     }

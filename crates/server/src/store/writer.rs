@@ -295,6 +295,7 @@ const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 /// reads again what it remembers (its numbers, the memo of lookups).
 fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Result<(), StoreError> {
     if !conn.is_postgres() {
+        memo.keep_bounded();
         return Ok(conn.execute_cached("BEGIN IMMEDIATE")?);
     }
     let early = numbers.lock_early();

@@ -76,6 +76,61 @@ async fn a_batch_send_appends_one_row_and_one_record_per_reachable_chat() {
     assert_eq!(rows, [expected(0, "m1", "1"), expected(1, "m3", "2")]);
 }
 
+/// The writer remembers what a send looked up (the bot's nickname, whom it may reach) from
+/// batch to batch: a change to either must show in the very next send.
+#[tokio::test]
+async fn a_send_sees_a_membership_or_bot_change_made_since_the_last_send() {
+    let h = Harness::with_bot_users_and_group().await;
+    let send = |msg_id: &str| {
+        h.store.send_from_bot(
+            "b".into(),
+            RecvType::Group,
+            vec![("g".into(), msg_id.into())],
+            text("hi", None),
+        )
+    };
+    assert_eq!(send("m1").await.unwrap(), [Delivery::Stored]);
+    h.store
+        .remove_bot_from_group("b".into(), "g".into())
+        .await
+        .unwrap();
+    assert_eq!(send("m2").await.unwrap(), [Delivery::NotInGroup]);
+    h.store
+        .add_bot_to_group("b".into(), "g".into())
+        .await
+        .unwrap();
+    assert_eq!(send("m3").await.unwrap(), [Delivery::Stored]);
+    // The bot deleted and made again under its ID with another name: the next message
+    // carries the new name.
+    h.store.delete_bot("b".into()).await.unwrap();
+    h.store
+        .create_bot(
+            Some("b".into()),
+            "renamed".into(),
+            None,
+            crate::secret::TokenHash::of("b2"),
+        )
+        .await
+        .unwrap();
+    h.store
+        .add_bot_to_group("b".into(), "g".into())
+        .await
+        .unwrap();
+    h.commits();
+    assert_eq!(send("m4").await.unwrap(), [Delivery::Stored]);
+    let nicknames: Vec<(String, String)> = h
+        .records()
+        .iter()
+        .filter_map(|record| match record {
+            Record::Appended { message, .. } => {
+                Some((message.msg_id.clone(), message.sender_nickname.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(nicknames, [("m4".to_owned(), "renamed".to_owned())]);
+}
+
 #[tokio::test]
 async fn an_edit_stores_its_html_and_records_the_message_as_it_now_stands() {
     let h = Harness::with_bot_users_and_group().await;
