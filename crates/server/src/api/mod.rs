@@ -105,7 +105,7 @@ pub fn router(state: AppState) -> Router {
         // longer than any other request).
         .nest("/api/v1", user::upload_router())
         // The bot API applies its own, enveloped, to all but its streaming routes.
-        .nest("/open-apis/v1", bot::router(state.clone()))
+        .merge(bot::router(state.clone()))
         .fallback(not_found)
         // Outside every route (Router::layer wraps each route), so it sees the matched
         // template and times the whole handling, limits and authentication included; its

@@ -19,17 +19,17 @@ type Reply<T> = Result<Success<T>, Failure>;
 /// The `/group/…` routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/group/gag-member", post(gag_member))
-        .route("/group/remove-member", post(remove_member))
-        .route("/group/msg-type-limit", post(msg_type_limit))
+        .route(at!("/group/gag-member"), post(gag_member))
+        .route(at!("/group/remove-member"), post(remove_member))
+        .route(at!("/group/msg-type-limit"), post(msg_type_limit))
         // eris calls it both ways (wire §12 item 12).
-        .route("/group/tag/list", post(tag_list).get(tag_list))
-        .route("/group/tag/create", post(tag_create))
-        .route("/group/tag/edit", post(tag_edit))
-        .route("/group/tag/delete", post(tag_delete))
-        .route("/group/tag/user-relate", post(tag_user_relate))
+        .route(at!("/group/tag/list"), post(tag_list).get(tag_list))
+        .route(at!("/group/tag/create"), post(tag_create))
+        .route(at!("/group/tag/edit"), post(tag_edit))
+        .route(at!("/group/tag/delete"), post(tag_delete))
+        .route(at!("/group/tag/user-relate"), post(tag_user_relate))
         .route(
-            "/group/tag/user-relate-cancel",
+            at!("/group/tag/user-relate-cancel"),
             post(tag_user_relate_cancel),
         )
 }

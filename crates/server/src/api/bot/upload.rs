@@ -33,9 +33,9 @@ type Reply = Result<Success<UploadData>, Failure>;
 /// The three upload routes.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route("/image/upload", post(image))
-        .route("/video/upload", post(video))
-        .route("/file/upload", post(file))
+        .route(at!("/image/upload"), post(image))
+        .route(at!("/video/upload"), post(video))
+        .route(at!("/file/upload"), post(file))
 }
 
 /// `POST /image/upload`.
