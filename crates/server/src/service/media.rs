@@ -176,12 +176,11 @@ impl Staging {
 pub(crate) async fn outgoing_with_media(
     store: &Store,
     owner: &MediaOwner,
-    message: &OutgoingMessage,
+    mut message: OutgoingMessage,
 ) -> Result<Outgoing, ServiceError> {
-    let mut message = message.clone();
     let media_keys =
         resolve_media(store, owner, message.content_type, &mut message.content).await?;
-    let mut stored = outgoing(&message).await?;
+    let mut stored = outgoing(message).await?;
     stored.media_keys = media_keys;
     Ok(stored)
 }

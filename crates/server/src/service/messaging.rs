@@ -60,7 +60,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 req.recv_type,
                 vec![(req.recv_id.clone(), msg_id.clone())],
-                outgoing_with_media(&self.store, &owner(bot), &req.message).await?,
+                outgoing_with_media(&self.store, &owner(bot), req.message).await?,
             )
             .await?;
         match deliveries.first() {
@@ -95,7 +95,7 @@ impl Messaging {
                 bot.bot_id.clone(),
                 req.recv_type,
                 recipients.clone(),
-                outgoing_with_media(&self.store, &owner(bot), &req.message).await?,
+                outgoing_with_media(&self.store, &owner(bot), req.message).await?,
             )
             .await?;
         let success_list: Vec<MessageInfo> = recipients
@@ -116,7 +116,7 @@ impl Messaging {
 
     /// `/bot/edit`: replaces the content of one of the bot's messages in the named chat.
     pub async fn edit(&self, bot: &Bot, req: EditRequest) -> Result<(), ServiceError> {
-        let edit = outgoing_with_media(&self.store, &owner(bot), &req.message).await?;
+        let edit = outgoing_with_media(&self.store, &owner(bot), req.message).await?;
         let edited = self
             .store
             .edit_from_bot(
@@ -140,7 +140,7 @@ impl Messaging {
         bot: &Bot,
         req: AnswerClickRequest,
     ) -> Result<(), ServiceError> {
-        let edit = match &req.message {
+        let edit = match req.message {
             Some(message) => Some(outgoing_with_media(&self.store, &owner(bot), message).await?),
             None => None,
         };

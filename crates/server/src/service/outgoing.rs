@@ -11,8 +11,12 @@ use crate::clock::now_ms;
 use crate::store::{MessageView, Outgoing, QUOTE_FIELDS, StoreError};
 
 /// See the module documentation.
-pub(crate) async fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, ServiceError> {
-    let mut message_content = message.content.clone();
+pub(crate) async fn outgoing(message: OutgoingMessage) -> Result<Outgoing, ServiceError> {
+    let OutgoingMessage {
+        content_type,
+        content: mut message_content,
+        parent_id,
+    } = message;
     // The quote fields are the server's, worked out from `parentId` when the message is
     // stored (`store::quotes`): a sender's own `parent` would show a quote of nothing, or
     // (on an edit) replace the real one.
@@ -21,11 +25,11 @@ pub(crate) async fn outgoing(message: &OutgoingMessage) -> Result<Outgoing, Serv
     }
     let content = serde_json::to_string(&message_content)
         .map_err(|e| StoreError::Internal(format!("content does not encode: {e}")))?;
-    let content_type = message.content_type.as_str();
+    let content_type = content_type.as_str();
     Ok(Outgoing {
         content_type: content_type.to_owned(),
         content,
-        parent_id: message.parent_id.clone(),
+        parent_id,
         send_time: now_ms(),
         media_keys: Vec::new(),
         view: Arc::new(MessageView {

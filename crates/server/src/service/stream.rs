@@ -124,7 +124,7 @@ impl Stream {
                 self.bot.bot_id.clone(),
                 self.query.recv_type,
                 vec![(self.query.recv_id.clone(), self.msg_id.clone())],
-                outgoing(&message).await?,
+                outgoing(message).await?,
             )
             .await?;
         match deliveries.first() {

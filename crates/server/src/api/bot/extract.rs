@@ -1,6 +1,8 @@
 //! Extractors of the bot API: the calling bot (from `?token=`), the raw body, the query pairs.
 //! Each one fails with the envelope, never with axum's plain-text rejections.
 
+use std::borrow::Cow;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
@@ -18,13 +20,19 @@ impl FromRequestParts<AppState> for AuthedBot {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        let pairs = query_pairs(parts);
-        let token = pairs
-            .iter()
-            .find(|(key, _)| key == "token")
-            .map(|(_, value)| value.as_str());
-        Ok(AuthedBot(state.messaging.authenticate(token).await?))
+        let token = query_value(parts, "token");
+        Ok(AuthedBot(
+            state.messaging.authenticate(token.as_deref()).await?,
+        ))
     }
+}
+
+/// The first value of `key` in the query string, decoded; borrowed from the URI unless it
+/// was percent-encoded. What every bot call reads first, so it decodes nothing else.
+pub(crate) fn query_value<'a>(parts: &'a Parts, key: &str) -> Option<Cow<'a, str>> {
+    form_urlencoded::parse(parts.uri.query()?.as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, value)| value)
 }
 
 /// The query string as `(key, value)` pairs; a malformed query reads as empty.
@@ -64,5 +72,29 @@ impl FromRequest<AppState> for Body {
             ))
             .into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::Request;
+
+    use super::*;
+
+    fn parts(uri: &str) -> Parts {
+        Request::builder().uri(uri).body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn the_first_value_of_a_key_is_read_and_decoded() {
+        let p = parts("/open-apis/v1/bot/send?a=1&token=ab%2Bc&token=other");
+        assert_eq!(query_value(&p, "token").as_deref(), Some("ab+c"));
+        assert_eq!(query_value(&p, "a").as_deref(), Some("1"));
+        assert_eq!(query_value(&p, "b"), None);
+        assert_eq!(query_value(&parts("/open-apis/v1/bot/send"), "token"), None);
+        assert_eq!(
+            query_value(&parts("/x?token="), "token").as_deref(),
+            Some("")
+        );
     }
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use cloudlake_protocol::ApiError;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use super::extract::query_pairs;
+use super::extract::query_value;
 use super::reply::Failure;
 use crate::config::RateLimit;
 use crate::secret::TokenHash;
@@ -77,10 +77,9 @@ pub(crate) async fn limit(
     next: Next,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let token = query_pairs(&parts)
-        .into_iter()
-        .find(|(key, value)| key == "token" && !value.trim().is_empty())
-        .map(|(_, value)| TokenHash::of(value.trim()));
+    let token = query_value(&parts, "token")
+        .filter(|value| !value.trim().is_empty())
+        .map(|value| TokenHash::of(value.trim()));
     // As a route layer this runs only for paths that matched a route, so the path names
     // the API and the set of keys per token stays small.
     let route: Arc<str> = Arc::from(parts.uri.path());

@@ -200,7 +200,7 @@ pub(crate) async fn send(
     let mut message = parse_user_message(&raw)?;
     message.content.buttons.clear();
     let owner = MediaOwner::User(user.user_id.clone());
-    let stored = outgoing_with_media(&state.store, &owner, &message).await?;
+    let stored = outgoing_with_media(&state.store, &owner, message).await?;
     match state
         .store
         .send_from_user(user.user_id, chat, new_msg_id(), stored)
@@ -250,7 +250,7 @@ pub(crate) async fn edit(
     let mut message = parse_user_message(&raw)?;
     message.content.buttons.clear();
     let owner = MediaOwner::User(user.user_id.clone());
-    let stored = outgoing_with_media(&state.store, &owner, &message).await?;
+    let stored = outgoing_with_media(&state.store, &owner, message).await?;
     match state
         .store
         .edit_from_user(user.user_id, msg_id, stored)
