@@ -250,3 +250,43 @@ async fn no_token_in_any_json_log_line_and_each_line_is_json() {
     );
     assert_no_token(&lines, &tokens);
 }
+
+/// The per-request lines have a target of their own, which the README's load-test setting
+/// turns off while the rest of the log stays.
+#[tokio::test]
+async fn the_request_lines_can_be_left_out_on_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let count_request_lines = |lines: &[String]| {
+        lines
+            .iter()
+            .filter(|l| l.contains("finished processing request"))
+            .count()
+    };
+    for (rust_log, expect_lines) in [("info", true), ("info,cloudlake::requests=warn", false)] {
+        let data = dir.path().join(rust_log);
+        let server = Served::start_logging(&data, &["--admin-token", ADMIN], &[], rust_log);
+        for _ in 0..3 {
+            reqwest::get(format!("{}/healthz", server.base))
+                .await
+                .unwrap();
+        }
+        let mut server = server;
+        server.sigterm();
+        assert!(
+            server
+                .wait_exit(std::time::Duration::from_secs(30))
+                .is_some()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let lines = server.output.lock().unwrap().clone();
+        assert!(
+            lines.iter().any(|l| l.contains("shutting down")),
+            "{rust_log}: the rest of the log is there: {lines:#?}"
+        );
+        assert_eq!(
+            count_request_lines(&lines) >= 3,
+            expect_lines,
+            "{rust_log}: {lines:#?}"
+        );
+    }
+}

@@ -22,6 +22,10 @@ use tracing::Instrument;
 
 use crate::metrics::{RequestLabels, RouteLabels, metrics};
 
+/// The target of the per-request log lines, so that they can be left out on their own
+/// (`RUST_LOG=info,cloudlake::requests=warn`, README).
+const REQUESTS: &str = "cloudlake::requests";
+
 /// Middleware: the span, the log line and the metrics of one request (see the module doc).
 pub(crate) async fn observe(req: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", method = %req.method(), path = %req.uri().path());
@@ -41,9 +45,10 @@ pub(crate) async fn observe(req: Request, next: Next) -> Response {
         let latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         // As tower-http's trace layer did: a server error is a failure, logged as one.
         if status.is_server_error() {
-            tracing::error!(latency_us, status = status.as_u16(), "response failed");
+            tracing::error!(target: REQUESTS, latency_us, status = status.as_u16(), "response failed");
         } else {
             tracing::info!(
+                target: REQUESTS,
                 latency_us,
                 status = status.as_u16(),
                 "finished processing request"
