@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 /// The most lookups kept (see [`BatchMemo::keep_bounded`]); on PostgreSQL also the most read
 /// again at once.
-pub(crate) const MAX_LOOKUPS: usize = 1_000;
+const MAX_LOOKUPS: usize = 1_000;
 
 /// See the module documentation.
 #[derive(Debug, Default)]
