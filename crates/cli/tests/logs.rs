@@ -190,12 +190,8 @@ fn assert_no_token(lines: &[String], tokens: &[String]) {
     }
 }
 
-#[tokio::test]
-async fn no_token_in_any_text_log_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Served::start_logging(dir.path(), &["--admin-token", ADMIN], &[], "trace");
-    let tokens = exercise(&server).await;
-    let mut server = server;
+/// Stops the server (SIGTERM) and returns every line it printed.
+fn stop(mut server: Served) -> Vec<String> {
     server.sigterm();
     assert!(
         server
@@ -204,7 +200,15 @@ async fn no_token_in_any_text_log_line() {
     );
     // The drain thread may still be reading the last lines.
     std::thread::sleep(std::time::Duration::from_millis(200));
-    let lines = server.output.lock().unwrap().clone();
+    server.output.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn no_token_in_any_text_log_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Served::start_logging(dir.path(), &["--admin-token", ADMIN], &[], "trace");
+    let tokens = exercise(&server).await;
+    let lines = stop(server);
     assert!(
         lines.iter().any(|l| l.contains("/open-apis/v1/bot/send")),
         "requests are logged, by path"
@@ -222,15 +226,7 @@ async fn no_token_in_any_json_log_line_and_each_line_is_json() {
         "trace",
     );
     let tokens = exercise(&server).await;
-    let mut server = server;
-    server.sigterm();
-    assert!(
-        server
-            .wait_exit(std::time::Duration::from_secs(30))
-            .is_some()
-    );
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let lines = server.output.lock().unwrap().clone();
+    let lines = stop(server);
     // Every line is a JSON object, the banner's too.
     let logs: Vec<Value> = lines
         .iter()
@@ -270,15 +266,7 @@ async fn the_request_lines_can_be_left_out_on_their_own() {
                 .await
                 .unwrap();
         }
-        let mut server = server;
-        server.sigterm();
-        assert!(
-            server
-                .wait_exit(std::time::Duration::from_secs(30))
-                .is_some()
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        let lines = server.output.lock().unwrap().clone();
+        let lines = stop(server);
         assert!(
             lines.iter().any(|l| l.contains("shutting down")),
             "{rust_log}: the rest of the log is there: {lines:#?}"
