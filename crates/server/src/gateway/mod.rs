@@ -324,8 +324,9 @@ impl Gateway {
                 link.offer(cursor, &text, &framed, now);
             }
         };
-        // Collected only to be split: a small chat's frame allocates nothing per recipient.
-        if now && sessions.len() >= SPLIT_AT {
+        // Collected only to be split: a small chat's frame allocates nothing per recipient,
+        // nor does a frame for one user's sessions in a big chat.
+        if now && only_user.is_none() && sessions.len() >= SPLIT_AT {
             let links: Vec<&Arc<Link>> = links.collect();
             let (first, second) = links.split_at(links.len() / 2);
             std::thread::scope(|scope| {

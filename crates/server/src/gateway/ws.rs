@@ -37,6 +37,11 @@ pub fn text_frame(text: &[u8]) -> Bytes {
     frame(TEXT, text)
 }
 
+/// A close frame without a status code (a normal end, RFC 6455 §7.1.5: 1005 to the peer).
+pub fn bare_close() -> Bytes {
+    frame(CLOSE, b"")
+}
+
 /// A close frame with a status code and a reason (at most 123 bytes, cut at a character
 /// boundary: a control frame's payload is at most 125).
 pub fn close_frame(code: u16, reason: &str) -> Bytes {

@@ -128,7 +128,7 @@ fn resync(cursor: i64, reason: &str) -> Bytes {
         // reconnect from its cursor.
         Err(_) => Vec::new(),
     };
-    bytes.extend_from_slice(&ws::frame(ws::CLOSE, b""));
+    bytes.extend_from_slice(&ws::bare_close());
     Bytes::from(bytes)
 }
 
@@ -235,7 +235,7 @@ async fn session(
         tokio::select! {
             () = &mut expiry => return end_with(&out, |_| revoked()).await,
             // The server is stopping: close cleanly; the client reconnects with its cursor.
-            () = &mut stopping => return end_with(&out, |_| ws::frame(ws::CLOSE, b"")).await,
+            () = &mut stopping => return end_with(&out, |_| ws::bare_close()).await,
             () = out.alerted() => {
                 out.flush(SEND_TIMEOUT).await?;
                 if session.is_closed() {
@@ -259,7 +259,7 @@ async fn session(
                         Some(code @ (1000..=1003 | 1007..=1014 | 3000..=4999)) => {
                             ws::close_frame(code, "")
                         }
-                        _ => ws::frame(ws::CLOSE, b""),
+                        _ => ws::bare_close(),
                     };
                     return end_with(&out, |_| reply).await;
                 }
