@@ -39,24 +39,30 @@ pub(crate) const LAST_CURSOR: &str = last_cursor!();
 const MAX_RELOADED_CHATS: usize = 1_000;
 
 /// PostgreSQL (see [`Numbers::catch_up`]), rows of (what, key, value, number): the last
-/// cursor (`c`); each chat of the JSON array `?1` with its last sequence number (`s`); each
-/// bot of `?2` that exists, with its nickname (`n`); and each pair of `?3` (bot, group) and of
-/// `?4` (bot, user) that the bot may send to (`g`, `u`).
-const RELOAD: &str = concat!(
-    "SELECT 'c', CAST(NULL AS TEXT), CAST(NULL AS TEXT), (",
-    last_cursor!(),
-    ") UNION ALL SELECT 's', k, NULL, \
-       COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) \
-     FROM json_array_elements_text(CAST(CAST(?1 AS TEXT) AS JSON)) AS k \
-     UNION ALL SELECT 'n', id, nickname, 0 FROM bots \
-     WHERE id IN (SELECT json_array_elements_text(CAST(CAST(?2 AS TEXT) AS JSON))) \
-     UNION ALL SELECT 'g', bot_id, group_id, 0 FROM group_bots \
-     WHERE (bot_id, group_id) IN (SELECT k->>0, k->>1 \
-       FROM json_array_elements(CAST(CAST(?3 AS TEXT) AS JSON)) AS k) \
-     UNION ALL SELECT 'u', bot_id, user_id, 0 FROM bot_followers \
-     WHERE (bot_id, user_id) IN (SELECT k->>0, k->>1 \
-       FROM json_array_elements(CAST(CAST(?4 AS TEXT) AS JSON)) AS k)"
-);
+/// cursor (`c`); each chat of the JSON array `chats` with its last sequence number (`s`); each
+/// bot of `bots` that exists, with its nickname (`n`); and each pair of `groups` (bot, group)
+/// and of `users` (bot, user) that the bot may send to (`g`, `u`). Each list is an SQL
+/// expression of type TEXT: a parameter, or a literal.
+fn reload(chats: &str, bots: &str, groups: &str, users: &str) -> String {
+    format!(
+        "SELECT 'c', CAST(NULL AS TEXT), CAST(NULL AS TEXT), ({}) \
+         UNION ALL SELECT 's', k, NULL, \
+           COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) \
+         FROM json_array_elements_text(CAST({chats} AS JSON)) AS k \
+         UNION ALL SELECT 'n', id, nickname, 0 FROM bots \
+         WHERE id IN (SELECT json_array_elements_text(CAST({bots} AS JSON))) \
+         UNION ALL SELECT 'g', bot_id, group_id, 0 FROM group_bots \
+         WHERE (bot_id, group_id) IN (SELECT k->>0, k->>1 \
+           FROM json_array_elements(CAST({groups} AS JSON)) AS k) \
+         UNION ALL SELECT 'u', bot_id, user_id, 0 FROM bot_followers \
+         WHERE (bot_id, user_id) IN (SELECT k->>0, k->>1 \
+           FROM json_array_elements(CAST({users} AS JSON)) AS k)",
+        LAST_CURSOR
+    )
+}
+
+/// A row of [`reload`]'s: what, key, value, number.
+type Reloaded = (String, Option<String>, Option<String>, i64);
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -168,7 +174,7 @@ impl Numbers {
     }
 
     /// Remembers the chat's last sequence number, once the row that has it is written (or, in
-    /// a batch not yet under the cluster's write lock, handed to [`super::tx::Tx::insert_numbered`]).
+    /// a batch not yet under the cluster's write lock, handed to [`super::tx::Tx::hold_message`]).
     pub(crate) fn remember_seq(&mut self, chat_key: &str, seq: i64) {
         if let Some((_, last)) = self
             .provisional
@@ -242,6 +248,40 @@ impl Numbers {
         sql
     }
 
+    /// SQL for how far the batch's provisional cursors move, computed by the database under
+    /// the cluster's write lock: what [`Numbers::settle`] makes of the same reads.
+    pub(crate) fn cursor_move(&self) -> String {
+        match self.provisional.as_ref().and_then(|p| p.cursor_base) {
+            Some(base) => format!("(({LAST_CURSOR}) - {base})"),
+            None => "0".to_owned(),
+        }
+    }
+
+    /// SQL for a query of each chat numbered provisionally (`chat_key`) with how far its
+    /// sequence numbers move (`moved`), computed by the database under the cluster's write
+    /// lock: what [`Numbers::settle`] makes of the same reads.
+    pub(crate) fn seq_moves(&self) -> String {
+        let chats = self
+            .provisional
+            .as_ref()
+            .map(|provisional| &provisional.chats)
+            .filter(|chats| !chats.is_empty());
+        let Some(chats) = chats else {
+            return "SELECT CAST(NULL AS TEXT) AS chat_key, CAST(0 AS BIGINT) AS moved WHERE FALSE"
+                .to_owned();
+        };
+        let bases: Vec<String> = chats
+            .iter()
+            .map(|(key, (base, _))| format!("({}, CAST({base} AS BIGINT))", escape_string(key)))
+            .collect();
+        format!(
+            "SELECT k AS chat_key, \
+               COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) - base AS moved \
+             FROM (VALUES {}) AS v(k, base)",
+            bases.join(", ")
+        )
+    }
+
     /// Ends the provisional numbering with what [`Numbers::settle_reads`] read under the
     /// cluster's write lock (`values`): how far the batch's numbers move, the
     /// cursor after the last cursor any node committed and each chat's sequence after its
@@ -298,11 +338,10 @@ impl Numbers {
         self.provisional = None;
     }
 
-    /// On PostgreSQL, at the start of a batch (under the cluster's write lock), with the
-    /// cluster's last commit number `last`: nothing to do if it is the one this writer knew
-    /// its numbers at. Every commit that appends, edits or removes messages (or changes
-    /// anything else) has something to tell and takes a number, so an unchanged number means
-    /// nobody else has touched them.
+    /// On PostgreSQL, at the start of a batch, with the cluster's last commit number `last`:
+    /// nothing to do if it is the one this writer knew its numbers at. Every commit that
+    /// appends, edits or removes messages (or changes anything else) has something to tell and
+    /// takes a number, so an unchanged number means nobody else has touched them.
     ///
     /// If another node has written since, what is remembered is read again, in one round
     /// trip: the last cursor, the last sequence number of each chat remembered, and the
@@ -316,15 +355,82 @@ impl Numbers {
         last: i64,
         memo: &mut BatchMemo,
     ) -> Result<(), StoreError> {
-        // Bounded first, so that at most that many lookups are read again.
-        memo.keep_bounded();
+        let Some(lists) = self.reload_lists(last, memo)? else {
+            return Ok(());
+        };
+        let rows = conn
+            .prepare_cached(&reload(
+                "CAST(?1 AS TEXT)",
+                "CAST(?2 AS TEXT)",
+                "CAST(?3 AS TEXT)",
+                "CAST(?4 AS TEXT)",
+            ))?
+            .query_map(lists, |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+            })?
+            .collect::<Result<Vec<Reloaded>, _>>()?;
+        self.reloaded(last, rows, memo);
+        Ok(())
+    }
+
+    /// What [`Numbers::catch_up`] reads, as one query to send with a batch's `BEGIN` (one
+    /// round trip for both) when it is likely that another node has written since: each row
+    /// one JSON array, for [`Numbers::catch_up_with`]. `None` when there is nothing to read
+    /// again.
+    pub(crate) fn catch_up_query(
+        &mut self,
+        memo: &mut BatchMemo,
+    ) -> Result<Option<String>, StoreError> {
+        // `None` as the last number known: read again whatever there is to read.
+        let Some(lists) = self.reload_lists(None, memo)? else {
+            return Ok(None);
+        };
+        let [chats, bots, groups, users] = lists.map(|list| escape_string(&list));
+        Ok(Some(format!(
+            "SELECT CAST(json_build_array(w, k, v, n) AS TEXT) FROM ({}) AS r(w, k, v, n)",
+            reload(&chats, &bots, &groups, &users)
+        )))
+    }
+
+    /// [`Numbers::catch_up`] with the rows of [`Numbers::catch_up_query`], read with the
+    /// cluster's last commit number `last` (unused if `last` is the one known: nobody else
+    /// has written).
+    pub(crate) fn catch_up_with(
+        &mut self,
+        last: i64,
+        rows: &[Option<String>],
+        memo: &mut BatchMemo,
+    ) -> Result<(), StoreError> {
         if self.cluster_commit == Some(last) {
             return Ok(());
         }
+        let rows = rows
+            .iter()
+            .map(|row| serde_json::from_str::<Reloaded>(row.as_deref().unwrap_or_default()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| StoreError::Internal(format!("a number read again: {e}")))?;
+        self.reloaded(last, rows, memo);
+        Ok(())
+    }
+
+    /// The lists [`reload`] reads again (as JSON), or `None` if there is nothing to read:
+    /// `last` is the cluster's commit number the numbers are known at, or nothing remembered
+    /// at all (a writer's first batch).
+    fn reload_lists(
+        &mut self,
+        last: impl Into<Option<i64>>,
+        memo: &mut BatchMemo,
+    ) -> Result<Option<[String; 4]>, StoreError> {
+        // Bounded first, so that at most that many lookups are read again.
+        memo.keep_bounded();
+        let last = last.into();
+        if last.is_some() && self.cluster_commit == last {
+            return Ok(None);
+        }
         if self.cursor.is_none() && self.last_seq.is_empty() && memo.is_empty() {
             // Nothing to read again (a writer's first batch).
-            self.cluster_commit = Some(last);
-            return Ok(());
+            self.cluster_commit = last;
+            return Ok(None);
         }
         let chats: Vec<&String> = if self.last_seq.len() <= MAX_RELOADED_CHATS {
             self.last_seq.keys().collect()
@@ -339,23 +445,16 @@ impl Numbers {
                 .map(|(bot, _, recipient)| [bot, recipient])
                 .collect::<Vec<_>>()
         };
-        let params = [
+        Ok(Some([
             as_json(&chats)?,
             as_json(&bots)?,
             as_json(&pairs(true))?,
             as_json(&pairs(false))?,
-        ];
-        let rows = conn
-            .prepare_cached(RELOAD)?
-            .query_map(params, |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, Option<String>>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                    row.get::<_, i64>(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
+        ]))
+    }
+
+    /// Replaces what is remembered with `rows` of [`reload`], read at commit number `last`.
+    fn reloaded(&mut self, last: i64, rows: Vec<Reloaded>, memo: &mut BatchMemo) {
         self.forget();
         let mut reach: HashSet<(bool, String, String)> = HashSet::new();
         memo.nicknames.clear();
@@ -377,7 +476,6 @@ impl Numbers {
             *may = reach.contains(&(*group, bot.clone(), recipient.clone()));
         }
         self.cluster_commit = Some(last);
-        Ok(())
     }
 
     /// This writer's own commit took the cluster's number `number`. What it remembers is

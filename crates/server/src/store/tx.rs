@@ -6,13 +6,14 @@
 use super::StoreError;
 use super::batch_memo::BatchMemo;
 use super::db::Connection;
+use super::messages::HeldMessage;
 use super::numbers::{Numbers, Shift};
 use super::outbox::Wake;
 use super::record::Record;
 
-/// An insert of a row that carries the writer's numbers, run once they are settled (see
-/// [`Tx::insert_numbered`]), with how far they moved.
-pub(crate) type NumberedInsert = Box<dyn FnOnce(&Connection, &Shift) -> Result<(), StoreError>>;
+/// A write held until the batch has taken the cluster's write lock (see
+/// [`Tx::write_after_lock`]).
+pub(crate) type AfterLock = Box<dyn FnOnce(&Connection) -> Result<(), StoreError>>;
 
 /// See the module documentation. Made by the writer for each job.
 pub(crate) struct Tx<'a> {
@@ -22,8 +23,11 @@ pub(crate) struct Tx<'a> {
     pub(super) records: Vec<Record>,
     pub(super) wake: Wake,
     pub(super) stored: u64,
-    /// Inserts waiting for the batch's numbers to be settled (see [`Tx::insert_numbered`]).
-    pub(super) numbered: Vec<NumberedInsert>,
+    /// New messages' rows waiting for the batch's numbers to be settled (see
+    /// [`Tx::hold_message`]).
+    pub(super) held: Vec<HeldMessage>,
+    /// Writes waiting for the batch to take the lock (see [`Tx::write_after_lock`]).
+    pub(super) after_lock: Vec<AfterLock>,
 }
 
 impl<'a> Tx<'a> {
@@ -40,7 +44,8 @@ impl<'a> Tx<'a> {
             records: Vec::new(),
             wake: Wake::default(),
             stored: 0,
-            numbered: Vec::new(),
+            held: Vec::new(),
+            after_lock: Vec::new(),
         }
     }
 
@@ -60,17 +65,29 @@ impl<'a> Tx<'a> {
         self.memo
     }
 
-    /// Runs a write (the insert of a row that carries numbers this job took from
-    /// [`Tx::numbers`], and any other write of a job that runs before the lock): at once, or,
-    /// while the numbers are provisional (PostgreSQL, before the batch takes the cluster's
-    /// write lock; see `writer`), once they are settled, with how far they moved. Nothing the
-    /// job or a later job of the batch reads may depend on the write being done before that.
-    pub(crate) fn insert_numbered(&mut self, insert: NumberedInsert) -> Result<(), StoreError> {
+    /// Inserts a new message's row, whose id and `seq` this job took from [`Tx::numbers`]: at
+    /// once, or, while the numbers are provisional (PostgreSQL, before the batch takes the
+    /// cluster's write lock; see `writer`), once they are settled. Nothing the job or a later
+    /// job of the batch reads may depend on the row being there before that.
+    pub(crate) fn hold_message(&mut self, message: HeldMessage) -> Result<(), StoreError> {
         if self.numbers.is_provisional() {
-            self.numbered.push(insert);
+            self.held.push(message);
             Ok(())
         } else {
-            insert(self.conn, &Shift::default())
+            message.insert(self.conn, &Shift::default())
+        }
+    }
+
+    /// Runs a write of a job that runs before the lock (see `Writer::write_tx_numbered_later`):
+    /// at once if the batch holds the lock, else once it has taken it. Such a job must not
+    /// take a row lock before the cluster's: another node's batch that holds the cluster's
+    /// lock could be waiting on that row. The same rule as [`Tx::hold_message`] on reads.
+    pub(crate) fn write_after_lock(&mut self, write: AfterLock) -> Result<(), StoreError> {
+        if self.numbers.is_provisional() {
+            self.after_lock.push(write);
+            Ok(())
+        } else {
+            write(self.conn)
         }
     }
 

@@ -29,12 +29,13 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::batch_memo::BatchMemo;
 use super::db::{Connection, DbError};
+use super::messages::{HELD_TABLE, HeldMessage};
 use super::numbers::Numbers;
 use super::outbox::Wake;
 use super::record::Record;
 use super::sink::{Commit, CommitSink};
 use super::syncer::{SyncWal, Syncer};
-use super::tx::{NumberedInsert, Tx};
+use super::tx::{AfterLock, Tx};
 use super::{Connect, StoreError};
 
 /// The most jobs in one transaction: large enough to amortise the fsync, small enough that
@@ -156,12 +157,12 @@ impl Writer {
     }
 
     /// Like [`Writer::write_tx`], for a job whose writes all go through
-    /// [`Tx::insert_numbered`] (none may take a row lock before the cluster's: another node's
-    /// batch holding that lock could be waiting on the row), whose result and statements
-    /// depend on none of them, and which leaves no record but new messages' (a bot's send).
-    /// On PostgreSQL such jobs may run before the batch takes the cluster's write lock, with
-    /// provisional numbers: the lock is then held only from the numbers' settling to the
-    /// `COMMIT` (see [`CLUSTER_WRITE_LOCK`]).
+    /// [`Tx::hold_message`] and [`Tx::write_after_lock`] (none may take a row lock before the
+    /// cluster's: another node's batch holding that lock could be waiting on the row), whose
+    /// result and statements depend on none of them, and which leaves no record but new
+    /// messages' (a bot's send). On PostgreSQL such jobs may run before the batch takes the
+    /// cluster's write lock, with provisional numbers: the lock is then held only from the
+    /// numbers' settling to the `COMMIT` (see [`CLUSTER_WRITE_LOCK`]).
     pub(crate) async fn write_tx_numbered_later<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
@@ -302,22 +303,40 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
     // One round trip for all. The read comes after the lock all the same (each statement of
     // the batch reads with a snapshot of its own): a snapshot taken before it could miss the
     // commit of the node that held it last.
-    let sql = if early {
-        format!(
+    let (sql, caught_up) = if early {
+        let sql = format!(
             "BEGIN; SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); \
              SELECT last FROM cluster_commits WHERE id = 1"
-        )
+        );
+        (sql, false)
     } else {
-        "BEGIN; SELECT last FROM cluster_commits WHERE id = 1".to_owned()
+        // Taken late because another node was seen writing: it has most likely written
+        // since, so what this writer remembers is read again in this round trip rather than
+        // the next. The batch may stage its sends (see `Batch::commit_staged`).
+        let reload = numbers.catch_up_query(memo)?;
+        let sql = format!(
+            "BEGIN; {HELD_TABLE}; SELECT last FROM cluster_commits WHERE id = 1{}",
+            reload
+                .as_deref()
+                .map(|q| format!("; {q}"))
+                .unwrap_or_default()
+        );
+        (sql, reload.is_some())
     };
     conn.query_batch(&sql)
-        .and_then(|rows| last_number(&rows))
         .map_err(StoreError::from)
-        .and_then(|last| {
+        .and_then(|rows| {
+            // Early: the lock's row, then the number; late: the number, then the reads.
+            let (head, reads) = rows.split_at(rows.len().min(if early { 2 } else { 1 }));
+            let last = last_number(head)?;
             if early {
                 numbers.note_contention(last);
             }
-            numbers.catch_up(conn, last, memo)
+            if caught_up {
+                numbers.catch_up_with(last, reads, memo)
+            } else {
+                numbers.catch_up(conn, last, memo)
+            }
         })
         .map(|()| numbers.start_batch(!early))
         .inspect_err(|_| {
@@ -441,8 +460,11 @@ struct Batch {
     jobs: usize,
     /// A job failed after writing: the batch takes no more jobs and is rolled back.
     aborted: bool,
-    /// Its jobs' inserts waiting for the numbers to be settled (see [`Tx::insert_numbered`]).
-    numbered: Vec<NumberedInsert>,
+    /// Its jobs' new messages waiting for the numbers to be settled (see
+    /// [`Tx::hold_message`]).
+    held: Vec<HeldMessage>,
+    /// Its jobs' writes waiting for the lock (see [`Tx::write_after_lock`]).
+    after_lock: Vec<AfterLock>,
     /// The connection's change counter at `BEGIN`.
     start: u64,
 }
@@ -485,7 +507,8 @@ impl Batch {
             stored: 0,
             jobs: 0,
             aborted: false,
-            numbered: Vec::new(),
+            held: Vec::new(),
+            after_lock: Vec::new(),
             start: conn.changes(),
         })
     }
@@ -530,7 +553,8 @@ impl Batch {
             match outcome {
                 Ok((true, complete)) => {
                     self.records.append(&mut tx.records);
-                    self.numbered.append(&mut tx.numbered);
+                    self.held.append(&mut tx.held);
+                    self.after_lock.append(&mut tx.after_lock);
                     for bot in &tx.wake.bots {
                         if !self.wake.concerns(bot) {
                             self.wake.bots.push(bot.clone());
@@ -587,13 +611,78 @@ impl Batch {
         for record in &mut self.records {
             shift.record(record);
         }
-        for insert in self.numbered.drain(..) {
-            insert(conn, &shift)?;
+        for message in self.held.drain(..) {
+            message.insert(conn, &shift)?;
+        }
+        for write in self.after_lock.drain(..) {
+            write(conn)?;
         }
         if more_jobs {
             numbers.catch_up(conn, last, memo)?;
         }
         Ok(())
+    }
+
+    /// Commits a batch of sends that ran before the lock (PostgreSQL, while other nodes
+    /// write), in two round trips, the lock held for neither: the held rows go to the
+    /// session's `held_messages` ([`HeldMessage::stage`]), then one simple query takes the
+    /// lock, reads what [`Numbers::settle`] needs, moves the rows into `messages` numbered by
+    /// the same reads ([`HeldMessage::settled_insert`]), takes the commit's number and
+    /// commits. Taking the lock, settling, inserting and committing one after the other cost
+    /// three round trips, two of them with the lock held, during which no other node could
+    /// commit (measured: BENCHMARKS.md, issue 18, "one round trip under the lock"). Returns
+    /// the commit's number; an error means nothing was committed.
+    fn commit_staged(
+        &mut self,
+        conn: &Connection,
+        numbers: &mut Numbers,
+    ) -> Result<Option<i64>, DbError> {
+        for message in &self.held {
+            message.stage(conn)?;
+        }
+        // The reads and the insert come after the lock all the same (each statement of a
+        // simple query reads with a snapshot of its own, taken as it starts).
+        let rows = conn.query_batch(&format!(
+            "SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); \
+             SELECT last FROM cluster_commits WHERE id = 1{}; {}; \
+             UPDATE cluster_commits SET last = last + 1 WHERE id = 1 RETURNING last; COMMIT",
+            numbers.settle_reads(),
+            HeldMessage::settled_insert(numbers),
+        ))?;
+        self.held.clear();
+        // Committed by now, whatever the rows say (as in `commit_transaction`): rows that
+        // cannot be read must not tell the callers that their writes were lost.
+        let reads = rows
+            .get(2..rows.len().saturating_sub(1))
+            .unwrap_or_default();
+        let settled = last_number(rows.get(..2).unwrap_or_default())
+            .map_err(StoreError::from)
+            .and_then(|last| {
+                numbers.note_contention(last);
+                numbers.settle(reads)
+            });
+        match settled {
+            Ok(shift) => {
+                for record in &mut self.records {
+                    shift.record(record);
+                }
+            }
+            Err(e) => {
+                // Their numbers unknown, the records would tell live sessions wrong cursors:
+                // none are published (a session resumes from its cursor and reads them), and
+                // the next batch reads every number again.
+                tracing::error!(error = %e, "a batch's numbers could not be read after its commit");
+                self.records.clear();
+                numbers.forget();
+            }
+        }
+        Ok(rows
+            .get(2..)
+            .and_then(|tail| last_number(tail).ok())
+            .or_else(|| {
+                tracing::error!("a commit's number could not be read");
+                None
+            }))
     }
 
     /// Commits the batch (or rolls it back if it was aborted). What it leaves has nothing for
@@ -607,31 +696,38 @@ impl Batch {
         let wrote = conn.changes() != self.start
             || !self.records.is_empty()
             || !self.wake.is_empty()
-            || !self.numbered.is_empty();
+            || !self.held.is_empty()
+            || !self.after_lock.is_empty();
+        // Sends alone, before the lock: staged, and committed in one round trip.
+        let staged = wrote
+            && !self.aborted
+            && numbers.is_provisional()
+            && !self.held.is_empty()
+            && self.after_lock.is_empty();
         if wrote
             && !self.aborted
+            && !staged
             && let Err(e) = self.lock(conn, numbers, memo, false)
         {
             tracing::error!(error = %e, "could not take the cluster's write lock");
             self.aborted = true;
         }
+        let committed = if self.aborted {
+            None
+        } else if staged {
+            Some(self.commit_staged(conn, numbers))
+        } else {
+            Some(commit_transaction(conn, wrote))
+        };
         let Batch {
             done,
             records,
             wake,
             stored,
-            aborted,
             ..
         } = self;
-        let (commit, number) = if aborted {
-            tracing::error!("a write failed after changing data: the whole batch is rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
-            (
-                Err("a write in the same batch failed; nothing was stored".to_owned()),
-                None,
-            )
-        } else {
-            match commit_transaction(conn, wrote) {
+        let (commit, number) = if let Some(committed) = committed {
+            match committed {
                 Ok(number) => (Ok(()), number),
                 Err(e) => {
                     tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
@@ -641,6 +737,13 @@ impl Batch {
                     (Err(e.to_string()), None)
                 }
             }
+        } else {
+            tracing::error!("a write failed after changing data: the whole batch is rolled back");
+            let _ = conn.execute_batch("ROLLBACK");
+            (
+                Err("a write in the same batch failed; nothing was stored".to_owned()),
+                None,
+            )
         };
         // The transaction is over: a statement that failed in it (PostgreSQL) spoils nothing
         // after it.
