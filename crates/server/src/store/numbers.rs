@@ -191,9 +191,10 @@ impl Numbers {
 
     /// On PostgreSQL, whether the next batch takes the cluster's write lock with its `BEGIN`
     /// (numbers settled from the start) rather than late (see `writer::CLUSTER_WRITE_LOCK`).
-    /// Late costs a round trip more per batch and saves waiting on the lock only when
-    /// another node writes too: so early while this writer's last batch saw no other node's
-    /// commit, late once it did.
+    /// Late costs more per batch (the database's work on staged rows, or a round trip more
+    /// when the batch is not all sends) and saves waiting on the lock only when another node
+    /// writes too: so early while this writer's last batch saw no other node's commit, late
+    /// once it did.
     pub(crate) fn lock_early(&self) -> bool {
         !self.contended
     }

@@ -278,16 +278,19 @@ enum Finish {
 ///
 /// While other nodes write too, it is taken late: a batch begins without it, and the jobs
 /// that may leave their numbers provisional (a bot's sends: [`Writer::write_tx_numbered_later`])
-/// run first, counting on from what the writer remembers and holding their rows back. The lock is taken before the
-/// first other job, or at the end ([`Batch::lock`]): in the same round trip the numbers the
-/// cluster has committed are read, and the held rows and records are moved past them
-/// ([`Numbers::settle`]). Under a load of sends, the lock then covers the rows' insert and the
-/// `COMMIT`, not the round trip of `BEGIN` and the jobs' work (measured: BENCHMARKS.md, issue
-/// 18). What a send read before the lock (may the bot reach that group?) is what the cluster
-/// had committed when the batch began: a send and a removal that race land in either order.
-/// Late costs a round trip more per batch (the lock's, apart from `BEGIN`'s), which a node
-/// writing alone does not win back: it takes the lock with its `BEGIN` as long as its last
-/// batch saw no other node's commit ([`Numbers::lock_early`]).
+/// run first, counting on from what the writer remembers and holding their rows back. The
+/// lock is taken before the first other job ([`Batch::lock`]: in the same round trip the
+/// numbers the cluster has committed are read, and the held rows and records are moved past
+/// them, [`Numbers::settle`]), or, for a batch of sends only, at the end, in the one round
+/// trip that also numbers and inserts the rows (staged in a temporary table before it) and
+/// commits ([`Batch::commit_staged`]). Under a load of sends the lock then covers the
+/// database's own work on the insert and the `COMMIT`, and no network round trip (measured:
+/// BENCHMARKS.md, issue 18). What a send read before the lock (may the bot reach that
+/// group?) is what the cluster had committed when the batch began: a send and a removal that
+/// race land in either order. Late costs the database more work per batch (the rows staged,
+/// what the writer remembers read again), which a node writing alone does not win back: it
+/// takes the lock with its `BEGIN` as long as its last batch saw no other node's commit
+/// ([`Numbers::lock_early`]).
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
 /// Opens a batch's transaction; on PostgreSQL, takes the cluster's write lock with it or
