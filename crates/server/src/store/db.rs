@@ -93,6 +93,12 @@ impl<T> OptionalExtension<T> for Result<T> {
     }
 }
 
+/// `text` as a PostgreSQL escape-string literal (`E'…'`), for a simple query, which takes no
+/// parameters: the same literal whatever `standard_conforming_strings` says.
+pub(crate) fn text_literal(text: &str) -> String {
+    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+}
+
 /// A connection to either engine.
 pub struct Connection {
     engine: Engine,

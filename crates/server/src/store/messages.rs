@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::db::{Connection, OptionalExtension, Row, params};
+use super::db::{Connection, OptionalExtension, Row, params, text_literal};
 use cloudlake_protocol::{Content, RecvType, SenderType};
 
 use super::group_admin::{SendPolicy, send_policy};
@@ -705,13 +705,20 @@ pub(crate) fn append_many(
     Ok(rows)
 }
 
-/// The columns a new message's row is given, in the order of [`HeldMessage::insert_into`].
+/// The columns a new message's row is given, in the order of [`HeldMessage::insert`].
 macro_rules! message_columns {
     () => {
         "id, msg_id, chat_key, seq, sender_type, sender_id, content_type, content, parent_id, \
          send_time, html"
     };
 }
+
+/// A message's row (see [`super::db::Connection::defer_insert`]).
+const MESSAGES_INSERT: &str = concat!(
+    "INSERT INTO messages (",
+    message_columns!(),
+    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+);
 
 /// A new message's row, its id (cursor) and `seq` provisional while its batch has not taken
 /// the cluster's write lock (see `Tx::hold_message`).
@@ -725,43 +732,8 @@ pub(crate) struct HeldMessage {
 impl HeldMessage {
     /// Inserts the row into `messages`, its numbers moved by `shift`.
     pub(crate) fn insert(&self, conn: &Connection, shift: &Shift) -> Result<(), StoreError> {
-        let seq = shift.seq(&self.row.chat_key, self.row.seq);
-        Ok(self.insert_into(conn, MESSAGES_INSERT, shift.cursor(self.id), seq)?)
-    }
-
-    /// PostgreSQL, before the batch takes the cluster's write lock: puts the row, its numbers
-    /// still provisional, in the session's `held_messages` (see [`HELD_TABLE`]), from which
-    /// [`HeldMessage::settled_insert`] moves it into `messages` under the lock. A temporary
-    /// table: no other session sees its rows or waits on them.
-    pub(crate) fn stage(&self, conn: &Connection) -> super::db::Result<()> {
-        self.insert_into(conn, HELD_INSERT, self.id, self.row.seq)
-    }
-
-    /// The statement that moves every staged row into `messages`, its numbers settled by the
-    /// database (see [`Numbers::cursor_move`] and [`Numbers::seq_moves`]), so that it can go
-    /// in the round trip that takes the lock and commits. A row whose chat has no move would
-    /// get no `seq`, which `messages` refuses (NOT NULL): the batch fails rather than store a
-    /// row misnumbered.
-    pub(crate) fn settled_insert(numbers: &Numbers) -> String {
-        format!(
-            "INSERT INTO messages ({}) \
-             SELECT h.id + {}, h.msg_id, h.chat_key, h.seq + m.moved, h.sender_type, \
-               h.sender_id, h.content_type, h.content, h.parent_id, h.send_time, h.html \
-             FROM held_messages AS h LEFT JOIN ({}) AS m ON m.chat_key = h.chat_key",
-            message_columns!(),
-            numbers.cursor_move(),
-            numbers.seq_moves(),
-        )
-    }
-
-    fn insert_into(
-        &self,
-        conn: &Connection,
-        insert: &'static str,
-        id: i64,
-        seq: i64,
-    ) -> super::db::Result<()> {
         let row = &self.row;
+        let (id, seq) = (shift.cursor(self.id), shift.seq(&row.chat_key, row.seq));
         let values: [&dyn super::db::Param; 11] = [
             &id,
             &row.msg_id,
@@ -775,36 +747,111 @@ impl HeldMessage {
             &row.send_time,
             &self.html,
         ];
-        conn.defer_insert(insert, &values)
+        Ok(conn.defer_insert(MESSAGES_INSERT, &values)?)
+    }
+
+    /// PostgreSQL: the statement that inserts `held` into `messages`, their numbers settled by
+    /// the database under the cluster's write lock (see [`Numbers::cursor_move`] and
+    /// [`Numbers::seq_moves`]), so that it can go in the one round trip that takes the lock
+    /// and commits (`Batch::commit_sends`). The rows are in the statement, one array literal
+    /// a column (a simple query takes no parameters). A row whose chat has no move would get
+    /// no `seq`, which `messages` refuses (NOT NULL): the batch fails rather than store a row
+    /// misnumbered.
+    pub(crate) fn settled_insert(held: &[HeldMessage], numbers: &Numbers) -> String {
+        let mut ids = ArrayLiteral::default();
+        let mut seqs = ArrayLiteral::default();
+        let mut send_times = ArrayLiteral::default();
+        let mut texts: [ArrayLiteral; 8] = Default::default();
+        for message in held {
+            let row = &message.row;
+            ids.number(message.id);
+            seqs.number(row.seq);
+            send_times.number(row.send_time);
+            for (column, value) in texts.iter_mut().zip([
+                &row.msg_id,
+                &row.chat_key,
+                message.sender_type,
+                &row.sender_id,
+                &row.content_type,
+                &row.content,
+                &row.parent_id,
+                &message.html,
+            ]) {
+                column.text(value);
+            }
+        }
+        let [
+            msg_id,
+            chat_key,
+            sender_type,
+            sender_id,
+            content_type,
+            content,
+            parent_id,
+            html,
+        ] = texts.map(ArrayLiteral::text_array);
+        format!(
+            "INSERT INTO messages ({}) \
+             SELECT h.id + {}, h.msg_id, h.chat_key, h.seq + m.moved, h.sender_type, \
+               h.sender_id, h.content_type, h.content, h.parent_id, h.send_time, h.html \
+             FROM unnest({}, {msg_id}, {chat_key}, {}, {sender_type}, {sender_id}, \
+               {content_type}, {content}, {parent_id}, {}, {html}) \
+               AS h(id, msg_id, chat_key, seq, sender_type, sender_id, content_type, content, \
+                 parent_id, send_time, html) \
+             LEFT JOIN ({}) AS m ON m.chat_key = h.chat_key",
+            message_columns!(),
+            numbers.cursor_move(),
+            ids.bigint_array(),
+            seqs.bigint_array(),
+            send_times.bigint_array(),
+            numbers.seq_moves(),
+        )
     }
 }
 
-/// A message's row (see [`super::db::Connection::defer_insert`]).
-const MESSAGES_INSERT: &str = concat!(
-    "INSERT INTO messages (",
-    message_columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-);
+/// A PostgreSQL array literal being written, element after element (see
+/// [`HeldMessage::settled_insert`]).
+#[derive(Default)]
+struct ArrayLiteral(String);
 
-/// A message's row staged before the lock (see [`HeldMessage::stage`]).
-const HELD_INSERT: &str = concat!(
-    "INSERT INTO held_messages (",
-    message_columns!(),
-    ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-);
+impl ArrayLiteral {
+    fn number(&mut self, n: i64) {
+        self.separate();
+        self.0.push_str(&n.to_string());
+    }
 
-/// PostgreSQL, as a batch that may stage begins: makes this session's `held_messages` unless
-/// it has it, else empties it if the last batch left rows there (see [`HeldMessage::stage`]).
-/// A temporary table, gone with the session (a new connection has none) or with the
-/// transaction that made it if that one rolls back: so it is asked for in each such batch
-/// rather than remembered (~0.1 ms). Emptied here, not by `ON COMMIT DELETE ROWS`, which
-/// costs ~0.4 ms in every COMMIT, while the cluster's write lock is held.
-pub(crate) const HELD_TABLE: &str = "DO $$ BEGIN \
-     IF to_regclass('pg_temp.held_messages') IS NULL THEN \
-       CREATE TEMPORARY TABLE held_messages (LIKE messages INCLUDING DEFAULTS); \
-     ELSIF EXISTS (SELECT 1 FROM held_messages) THEN \
-       TRUNCATE held_messages; \
-     END IF; END $$";
+    /// A text element: always quoted (so that `NULL` stays text), `"` and `\` escaped.
+    fn text(&mut self, text: &str) {
+        self.separate();
+        self.0.push('"');
+        for c in text.chars() {
+            if c == '"' || c == '\\' {
+                self.0.push('\\');
+            }
+            self.0.push(c);
+        }
+        self.0.push('"');
+    }
+
+    fn separate(&mut self) {
+        if !self.0.is_empty() {
+            self.0.push(',');
+        }
+    }
+
+    /// The literal as SQL of type `BIGINT[]`.
+    fn bigint_array(self) -> String {
+        format!("CAST('{{{}}}' AS BIGINT[])", self.0)
+    }
+
+    /// The literal as SQL of type `TEXT[]`: the array's text as an escape-string literal.
+    fn text_array(self) -> String {
+        format!(
+            "CAST({} AS TEXT[])",
+            text_literal(&format!("{{{}}}", self.0))
+        )
+    }
+}
 
 /// Replaces the content of a message `bot_id` sent into `chat`, in the caller's write (see
 /// [`Store::edit_from_bot`]); false when there is no such message.

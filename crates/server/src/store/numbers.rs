@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::StoreError;
 use super::batch_memo::BatchMemo;
-use super::db::Connection;
+use super::db::{Connection, text_literal};
 use super::record::Record;
 
 /// The most chats remembered; past that the memory starts over (it only saves a read).
@@ -191,7 +191,7 @@ impl Numbers {
 
     /// On PostgreSQL, whether the next batch takes the cluster's write lock with its `BEGIN`
     /// (numbers settled from the start) rather than late (see `writer::CLUSTER_WRITE_LOCK`).
-    /// Late costs more per batch (the database's work on staged rows, or a round trip more
+    /// Late costs more per batch (the database's work on the numbers, or a round trip more
     /// when the batch is not all sends) and saves waiting on the lock only when another node
     /// writes too: so early while this writer's last batch saw no other node's commit, late
     /// once it did.
@@ -238,7 +238,7 @@ impl Numbers {
             let keys: Vec<String> = provisional
                 .chats
                 .keys()
-                .map(|key| escape_string(key))
+                .map(|key| text_literal(key))
                 .collect();
             sql.push_str(&format!(
                 "; SELECT COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) \
@@ -273,7 +273,7 @@ impl Numbers {
         };
         let bases: Vec<String> = chats
             .iter()
-            .map(|(key, (base, _))| format!("({}, CAST({base} AS BIGINT))", escape_string(key)))
+            .map(|(key, (base, _))| format!("({}, CAST({base} AS BIGINT))", text_literal(key)))
             .collect();
         format!(
             "SELECT k AS chat_key, \
@@ -386,7 +386,7 @@ impl Numbers {
         let Some(lists) = self.reload_lists(None, memo)? else {
             return Ok(None);
         };
-        let [chats, bots, groups, users] = lists.map(|list| escape_string(&list));
+        let [chats, bots, groups, users] = lists.map(|list| text_literal(&list));
         Ok(Some(format!(
             "SELECT CAST(json_build_array(w, k, v, n) AS TEXT) FROM ({}) AS r(w, k, v, n)",
             reload(&chats, &bots, &groups, &users)
@@ -486,11 +486,6 @@ impl Numbers {
     pub(crate) fn committed_as(&mut self, number: i64) {
         self.cluster_commit = (self.cluster_commit == Some(number - 1)).then_some(number);
     }
-}
-
-/// `text` as a PostgreSQL escape-string literal (`E'…'`).
-fn escape_string(text: &str) -> String {
-    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// A list as JSON text, for [`RELOAD`]'s parameters.

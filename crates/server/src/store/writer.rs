@@ -29,7 +29,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::batch_memo::BatchMemo;
 use super::db::{Connection, DbError};
-use super::messages::{HELD_TABLE, HeldMessage};
+use super::messages::HeldMessage;
 use super::numbers::Numbers;
 use super::outbox::Wake;
 use super::record::Record;
@@ -282,13 +282,13 @@ enum Finish {
 /// lock is taken before the first other job ([`Batch::lock`]: in the same round trip the
 /// numbers the cluster has committed are read, and the held rows and records are moved past
 /// them, [`Numbers::settle`]), or, for a batch of sends only, at the end, in the one round
-/// trip that also numbers and inserts the rows (staged in a temporary table before it) and
-/// commits ([`Batch::commit_staged`]). Under a load of sends the lock then covers the
-/// database's own work on the insert and the `COMMIT`, and no network round trip (measured:
-/// BENCHMARKS.md, issue 18). What a send read before the lock (may the bot reach that
+/// trip that also numbers and inserts the rows and commits ([`Batch::commit_sends`]). Under a
+/// load of sends the lock then covers the database's own work on the insert and the
+/// `COMMIT`, and no network round trip (measured: BENCHMARKS.md, issue 18). What a send read before the lock (may the bot reach that
 /// group?) is what the cluster had committed when the batch began: a send and a removal that
-/// race land in either order. Late costs the database more work per batch (the rows staged,
-/// what the writer remembers read again), which a node writing alone does not win back: it
+/// race land in either order. Late costs the database more work per batch (what the writer
+/// remembers read again, the rows' numbers settled), which a node writing alone does not win
+/// back: it
 /// takes the lock with its `BEGIN` as long as its last batch saw no other node's commit
 /// ([`Numbers::lock_early`]).
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
@@ -315,10 +315,10 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
     } else {
         // Taken late because another node was seen writing: it has most likely written
         // since, so what this writer remembers is read again in this round trip rather than
-        // the next. The batch may stage its sends (see `Batch::commit_staged`).
+        // the next.
         let reload = numbers.catch_up_query(memo)?;
         let sql = format!(
-            "BEGIN; {HELD_TABLE}; SELECT last FROM cluster_commits WHERE id = 1{}",
+            "BEGIN; SELECT last FROM cluster_commits WHERE id = 1{}",
             reload
                 .as_deref()
                 .map(|q| format!("; {q}"))
@@ -627,22 +627,19 @@ impl Batch {
     }
 
     /// Commits a batch of sends that ran before the lock (PostgreSQL, while other nodes
-    /// write), in two round trips, the lock held for neither: the held rows go to the
-    /// session's `held_messages` ([`HeldMessage::stage`]), then one simple query takes the
-    /// lock, reads what [`Numbers::settle`] needs, moves the rows into `messages` numbered by
-    /// the same reads ([`HeldMessage::settled_insert`]), takes the commit's number and
-    /// commits. Taking the lock, settling, inserting and committing one after the other cost
-    /// three round trips, two of them with the lock held, during which no other node could
-    /// commit (measured: BENCHMARKS.md, issue 18, "one round trip under the lock"). Returns
-    /// the commit's number; an error means nothing was committed.
-    fn commit_staged(
+    /// write) in one round trip, one simple query that takes the lock, reads what
+    /// [`Numbers::settle`] needs, inserts the held rows numbered by the same reads
+    /// ([`HeldMessage::settled_insert`]), takes the commit's number and commits: the lock is
+    /// held for no network round trip. Taking the lock and settling, inserting, and
+    /// committing one after the other cost three round trips, two of them with the lock held,
+    /// during which no other node could commit (measured: BENCHMARKS.md, issue 18, "a batch of
+    /// sends in one round trip"). Returns the commit's number; an error means nothing was
+    /// committed.
+    fn commit_sends(
         &mut self,
         conn: &Connection,
         numbers: &mut Numbers,
     ) -> Result<Option<i64>, DbError> {
-        for message in &self.held {
-            message.stage(conn)?;
-        }
         // The reads and the insert come after the lock all the same (each statement of a
         // simple query reads with a snapshot of its own, taken as it starts).
         let rows = conn.query_batch(&format!(
@@ -650,7 +647,7 @@ impl Batch {
              SELECT last FROM cluster_commits WHERE id = 1{}; {}; \
              UPDATE cluster_commits SET last = last + 1 WHERE id = 1 RETURNING last; COMMIT",
             numbers.settle_reads(),
-            HeldMessage::settled_insert(numbers),
+            HeldMessage::settled_insert(&self.held, numbers),
         ))?;
         self.held.clear();
         // Committed by now, whatever the rows say (as in `commit_transaction`): rows that
@@ -701,15 +698,15 @@ impl Batch {
             || !self.wake.is_empty()
             || !self.held.is_empty()
             || !self.after_lock.is_empty();
-        // Sends alone, before the lock: staged, and committed in one round trip.
-        let staged = wrote
+        // Sends alone, before the lock: committed in one round trip.
+        let sends_only = wrote
             && !self.aborted
             && numbers.is_provisional()
             && !self.held.is_empty()
             && self.after_lock.is_empty();
         if wrote
             && !self.aborted
-            && !staged
+            && !sends_only
             && let Err(e) = self.lock(conn, numbers, memo, false)
         {
             tracing::error!(error = %e, "could not take the cluster's write lock");
@@ -717,8 +714,8 @@ impl Batch {
         }
         let committed = if self.aborted {
             None
-        } else if staged {
-            Some(self.commit_staged(conn, numbers))
+        } else if sends_only {
+            Some(self.commit_sends(conn, numbers))
         } else {
             Some(commit_transaction(conn, wrote))
         };

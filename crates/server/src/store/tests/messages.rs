@@ -255,6 +255,7 @@ fn two_nodes_sending_to_the_same_chats_keep_numbers_gap_free_and_in_commit_order
         .collect();
     const GROUPS: [&str; 3] = ["g1", "g2", "g3"];
     const SENDS: usize = 60;
+    const HOSTILE: &str = "hi ' \" \\ \\' {a,b} NULL $$ $q$ E'x' \n 你好 );--";
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -294,9 +295,10 @@ fn two_nodes_sending_to_the_same_chats_keep_numbers_gap_free_and_in_commit_order
                         // the chats: both note it there at about the same time, a write that
                         // must wait for the lock like the rows (else each batch can end up
                         // waiting on the other's: a deadlock). A batch with none of those
-                        // stages its rows and commits in one round trip
-                        // (`Batch::commit_staged`), one with any settles them first.
-                        let mut message = text("hi", None);
+                        // has its rows written into the statement that commits it
+                        // (`Batch::commit_sends`), one with any settles them first: a text
+                        // that quoting could trip on is stored as sent either way.
+                        let mut message = text(HOSTILE, None);
                         if i % 4 == 0 {
                             message.media_keys = vec![format!("picture-{i}")];
                         }
@@ -318,10 +320,14 @@ fn two_nodes_sending_to_the_same_chats_keep_numbers_gap_free_and_in_commit_order
     let mut db = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let rows = db
         .query(
-            "SELECT chat_key, seq, id, msg_id FROM messages ORDER BY chat_key, id",
+            "SELECT chat_key, seq, id, msg_id, content FROM messages ORDER BY chat_key, id",
             &[],
         )
         .unwrap();
+    for row in &rows {
+        let content: serde_json::Value = serde_json::from_str(row.get(4)).unwrap();
+        assert_eq!(content["text"], HOSTILE);
+    }
     assert_eq!(rows.len(), 2 * SENDS * GROUPS.len());
     let mut stored: HashMap<String, (i64, i64)> = HashMap::new();
     let mut next_seq: HashMap<String, i64> = HashMap::new();

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Where the CPU goes when one or two PostgreSQL-backed nodes take batch_send to 10 groups
+# (issue 18): the same set-up as cluster-scale.sh (2 ms added to every PostgreSQL round trip,
+# the nodes joined by NATS, 64 in flight per node, fsync on), and, over 5 s in the middle of
+# a 10 s run, the CPU of each process (cores) and of each PostgreSQL backend serving the
+# nodes (the writer's, the search indexer's, the readers'), with the statement it last ran.
+# Usage: cluster-cpu.sh NODES PG_BASE_URL NATS_URL BIN (a release `cloudlake`)
+set -euo pipefail
+bench=${BENCH:-${CARGO_TARGET_DIR:-target}/release/cloudlake-bench}
+nodes=$1 pg=$2 nats=$3 bin=$4
+token=bench-admin-token-0123456789abcdef
+pg_port=${pg##*:}
+proxy_port=55440
+db=bench_cpu
+"$bench" delay-proxy --listen 127.0.0.1:$proxy_port --to 127.0.0.1:"$pg_port" --round-trip-ms 2 \
+  --seconds 120 2>/dev/null &
+proxy=$!
+pids=() dirs=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  kill $proxy 2>/dev/null || true
+  for d in "${dirs[@]}"; do rm -rf "$d" "$d.log" "$d.out"; done
+}
+trap cleanup EXIT
+psql "$pg/postgres" -qAtc "DROP DATABASE IF EXISTS $db" 2>/dev/null -c "CREATE DATABASE $db" >/dev/null
+for n in $(seq "$nodes"); do
+  dir=$(mktemp -d)
+  dirs+=("$dir")
+  RUST_LOG=warn "$bin" serve --data-dir "$dir" --listen 127.0.0.1:$((18080 + n)) \
+    --admin-token "$token" --rate-limit off --durability full \
+    --database-url "${pg%:*}:$proxy_port/$db" --nats-url "$nats" --nats-subject "bench.cpu.$$" \
+    >"$dir.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 200); do curl -sf http://127.0.0.1:$((18080 + n))/healthz >/dev/null && break; sleep 0.1; done
+done
+loads=()
+for n in $(seq "$nodes"); do
+  "$bench" send --server http://127.0.0.1:$((18080 + n))/ --admin-token "$token" \
+    --scenario group10 --concurrency 64 --seconds 10 >"${dirs[$((n - 1))]}.out" &
+  loads+=($!)
+done
+sleep 3
+# utime + stime of every process (clock ticks), before and after 5 s.
+ticks() {
+  for stat in /proc/[0-9]*/stat; do
+    pid=${stat#/proc/}; pid=${pid%/stat}
+    read -r -a f < "$stat" 2>/dev/null || continue
+    # The command may hold spaces: count fields from the end of "(comm)".
+    rest=$(sed 's/^.*) //' "$stat" 2>/dev/null) || continue
+    read -r -a r <<< "$rest"
+    echo "$pid $((r[11] + r[12]))"
+  done
+}
+ticks > /tmp/cluster-cpu.before
+sleep 5
+ticks > /tmp/cluster-cpu.after
+hz=$(getconf CLK_TCK)
+join /tmp/cluster-cpu.before /tmp/cluster-cpu.after 2>/dev/null | sort -k1,1 | while read -r pid a b; do
+  d=$((b - a)); [ "$d" -gt 0 ] || continue
+  cmd=$(tr '\0' ' ' < /proc/"$pid"/cmdline 2>/dev/null | cut -c1-60) || continue
+  case "$cmd" in
+    *"$bin"*) what="cloudlake node" ;;
+    *delay-proxy*) what="delay proxy" ;;
+    *cloudlake-bench*send*|*bench*send*) what="load generator" ;;
+    *nats-server*) what="nats-server" ;;
+    postgres:*"$db"*)
+      # A backend's role, by the statement it last ran.
+      q=$(psql "$pg/postgres" -qAtc "SELECT query FROM pg_stat_activity WHERE pid = $pid")
+      case "$q" in
+        "WITH changes"*|BEGIN|COMMIT|ROLLBACK|*search_state*) what="postgres: search indexers" ;;
+        *pg_advisory_xact_lock*|*cluster_commits*|*held_messages*|*"INTO messages"*)
+          what="postgres: writers" ;;
+        *) what="postgres: readers and the rest" ;;
+      esac ;;
+    postgres:*) what="postgres (other)" ;;
+    *) what="other: ${cmd%% *}" ;;
+  esac
+  echo "$d|$what"
+done | awk -F'|' -v hz="$hz" '{s[$2] += $1; t += $1} END {for (k in s) printf "%5.2f cores  %s\n", s[k] / hz / 5, k; printf "%5.2f cores  total\n", t / hz / 5}' | sort -rn
+for l in "${loads[@]}"; do wait "$l"; done
+for n in $(seq "$nodes"); do echo "node $n $(cat "${dirs[$((n - 1))]}.out")"; done
