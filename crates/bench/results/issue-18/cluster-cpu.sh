@@ -44,7 +44,6 @@ sleep 3
 ticks() {
   for stat in /proc/[0-9]*/stat; do
     pid=${stat#/proc/}; pid=${pid%/stat}
-    read -r -a f < "$stat" 2>/dev/null || continue
     # The command may hold spaces: count fields from the end of "(comm)".
     rest=$(sed 's/^.*) //' "$stat" 2>/dev/null) || continue
     read -r -a r <<< "$rest"
@@ -52,8 +51,18 @@ ticks() {
   done
 }
 ticks > /tmp/cluster-cpu.before
+# Meanwhile, what the writers' backends are doing, 40 samples: waiting on the cluster's write
+# lock (Lock:advisory), on the network or the node (Client:ClientRead), on an fsync, or busy.
+for _ in $(seq 40); do
+  psql "$pg/postgres" -qAtc "SELECT coalesce(wait_event_type || ':' || wait_event, 'busy') \
+    FROM pg_stat_activity WHERE datname = '$db' AND (query LIKE '%pg_advisory_xact_lock%' \
+    OR query LIKE '%cluster_commits%' OR query LIKE 'INSERT INTO messages%')"
+  sleep 0.1
+done > /tmp/cluster-cpu.waits &
+sampler=$!
 sleep 5
 ticks > /tmp/cluster-cpu.after
+wait $sampler
 hz=$(getconf CLK_TCK)
 join /tmp/cluster-cpu.before /tmp/cluster-cpu.after 2>/dev/null | sort -k1,1 | while read -r pid a b; do
   d=$((b - a)); [ "$d" -gt 0 ] || continue
@@ -77,5 +86,7 @@ join /tmp/cluster-cpu.before /tmp/cluster-cpu.after 2>/dev/null | sort -k1,1 | w
   esac
   echo "$d|$what"
 done | awk -F'|' -v hz="$hz" '{s[$2] += $1; t += $1} END {for (k in s) printf "%5.2f cores  %s\n", s[k] / hz / 5, k; printf "%5.2f cores  total\n", t / hz / 5}' | sort -rn
+echo "the writers' backends, $(wc -l < /tmp/cluster-cpu.waits) samples:"
+sort /tmp/cluster-cpu.waits | uniq -c | sort -rn
 for l in "${loads[@]}"; do wait "$l"; done
 for n in $(seq "$nodes"); do echo "node $n $(cat "${dirs[$((n - 1))]}.out")"; done

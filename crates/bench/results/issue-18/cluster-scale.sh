@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cluster's scaling row (issue 18): batch_send to 10 groups with one PostgreSQL-backed node,
 # then with two (each loaded by its own harness, to chats of its own), every PostgreSQL round
-# trip 2 ms longer through `cloudlake-bench delay-proxy`, the nodes joined by NATS.
+# trip 2 ms longer (ROUND_TRIP_MS= to change) through `cloudlake-bench delay-proxy`, the nodes
+# joined by NATS.
 # Usage: cluster-scale.sh ROUNDS SECONDS PG_BASE_URL NATS_URL BIN (a release `cloudlake`)
 #   PG_BASE_URL: postgres://user@127.0.0.1:PORT of a PostgreSQL with fsync on (databases
 #   bench_scale_<round>_<nodes> are made on it); NATS_URL: nats://127.0.0.1:4222
@@ -12,7 +13,7 @@ rounds=$1 secs=$2 pg=$3 nats=$4 bin=$5
 token=bench-admin-token-0123456789abcdef
 pg_port=${pg##*:}
 proxy_port=55440
-"$bench" delay-proxy --listen 127.0.0.1:$proxy_port --to 127.0.0.1:"$pg_port" --round-trip-ms 2 \
+"$bench" delay-proxy --listen 127.0.0.1:$proxy_port --to 127.0.0.1:"$pg_port" --round-trip-ms "${ROUND_TRIP_MS:-2}" \
   --seconds $((rounds * (4 * secs + 120))) &
 proxy=$!
 trap 'kill $proxy 2>/dev/null || true' EXIT
