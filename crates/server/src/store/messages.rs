@@ -795,15 +795,14 @@ impl HeldMessage {
              SELECT h.id + {}, h.msg_id, h.chat_key, h.seq + m.moved, h.sender_type, \
                h.sender_id, h.content_type, h.content, h.parent_id, h.send_time, h.html \
              FROM unnest({}, {msg_id}, {chat_key}, {}, {sender_type}, {sender_id}, \
-               {content_type}, {content}, {parent_id}, {}, {html}) \
-               AS h(id, msg_id, chat_key, seq, sender_type, sender_id, content_type, content, \
-                 parent_id, send_time, html) \
+               {content_type}, {content}, {parent_id}, {}, {html}) AS h({}) \
              LEFT JOIN ({}) AS m ON m.chat_key = h.chat_key",
             message_columns!(),
             numbers.cursor_move(),
             ids.bigint_array(),
             seqs.bigint_array(),
             send_times.bigint_array(),
+            message_columns!(),
             numbers.seq_moves(),
         )
     }
@@ -816,8 +815,10 @@ struct ArrayLiteral(String);
 
 impl ArrayLiteral {
     fn number(&mut self, n: i64) {
+        use std::fmt::Write as _;
         self.separate();
-        self.0.push_str(&n.to_string());
+        // Writing to a String cannot fail.
+        let _ = write!(self.0, "{n}");
     }
 
     /// A text element: always quoted (so that `NULL` stays text), `"` and `\` escaped.

@@ -173,7 +173,7 @@ impl Reader {
         buf.extend_from_slice(&already);
         Reader {
             socket,
-            frames: Frames { buf, message: 0 },
+            frames: Frames { buf, message: None },
         }
     }
 
@@ -197,8 +197,9 @@ impl Reader {
 /// The bytes a client sent, not yet taken as frames.
 struct Frames {
     buf: BytesMut,
-    /// Bytes of the data message being received so far (data frames are not kept).
-    message: usize,
+    /// The data message being received, fragmented: its bytes so far (data frames are not
+    /// kept). `None` between messages; `Some(0)` after an empty first fragment.
+    message: Option<usize>,
 }
 
 impl Frames {
@@ -215,16 +216,25 @@ impl Frames {
                 ws::PONG => {}
                 // Data: continuation, text, binary. Only their size matters.
                 0x0..=0x2 => {
-                    if frame.opcode != 0x0 && self.message != 0 {
-                        return Err(ReadError::Protocol("a new message inside a fragmented one"));
-                    }
-                    self.message += frame.payload.len();
-                    if self.message > MAX_CLIENT_MESSAGE {
+                    // RFC 6455 §5.4: a continuation belongs to a message begun, and a new
+                    // message waits for the last one's final fragment.
+                    let so_far = match (frame.opcode, self.message) {
+                        (0x0, Some(so_far)) => so_far,
+                        (0x0, None) => {
+                            return Err(ReadError::Protocol("a continuation of no message"));
+                        }
+                        (_, None) => 0,
+                        (_, Some(_)) => {
+                            return Err(ReadError::Protocol(
+                                "a new message inside a fragmented one",
+                            ));
+                        }
+                    };
+                    let size = so_far + frame.payload.len();
+                    if size > MAX_CLIENT_MESSAGE {
                         return Err(ReadError::TooBig);
                     }
-                    if frame.fin {
-                        self.message = 0;
-                    }
+                    self.message = (!frame.fin).then_some(size);
                 }
                 _ => return Err(ReadError::Protocol("unknown opcode")),
             }
@@ -314,7 +324,7 @@ mod tests {
     fn parse_all(bytes: &[u8]) -> Result<Option<Incoming>, ReadError> {
         Frames {
             buf: BytesMut::from(bytes),
-            message: 0,
+            message: None,
         }
         .parse()
     }
@@ -344,6 +354,31 @@ mod tests {
             parse_all(&client_frame(0x88, b"")).unwrap(),
             Some(Incoming::Close(None))
         );
+    }
+
+    #[test]
+    fn a_fragmented_message_is_taken_in_its_frames_with_a_ping_between() {
+        let mut bytes = client_frame(0x01, b"");
+        bytes.extend(client_frame(0x00, b"ab"));
+        // Control frames may come between a message's fragments (RFC 6455 §5.4).
+        bytes.extend(client_frame(0x89, b"mid"));
+        bytes.extend(client_frame(0x80, b"cd"));
+        bytes.extend(client_frame(0x82, b"next"));
+        bytes.extend(client_frame(0x89, b"after"));
+        let mut frames = Frames {
+            buf: BytesMut::from(&bytes[..]),
+            message: None,
+        };
+        assert_eq!(
+            frames.parse().unwrap(),
+            Some(Incoming::Ping(Bytes::from_static(b"mid")))
+        );
+        assert_eq!(frames.message, Some(2));
+        assert_eq!(
+            frames.parse().unwrap(),
+            Some(Incoming::Ping(Bytes::from_static(b"after")))
+        );
+        assert_eq!(frames.message, None);
     }
 
     #[test]
@@ -380,6 +415,24 @@ mod tests {
         let mut parts = client_frame(0x02, &vec![0; MAX_CLIENT_MESSAGE]);
         parts.extend(client_frame(0x80, b"x"));
         assert!(matches!(parse_all(&parts), Err(ReadError::TooBig)));
+        // A continuation of no message, before or after a whole one.
+        assert!(matches!(
+            parse_all(&client_frame(0x80, b"x")),
+            Err(ReadError::Protocol("a continuation of no message"))
+        ));
+        let mut after = client_frame(0x81, b"whole");
+        after.extend(client_frame(0x80, b"x"));
+        assert!(matches!(
+            parse_all(&after),
+            Err(ReadError::Protocol("a continuation of no message"))
+        ));
+        // A new message after an empty first fragment.
+        let mut inside = client_frame(0x01, b"");
+        inside.extend(client_frame(0x81, b"x"));
+        assert!(matches!(
+            parse_all(&inside),
+            Err(ReadError::Protocol("a new message inside a fragmented one"))
+        ));
         // A 64-bit length.
         assert!(matches!(
             parse_all(b"\x82\xff\xff\xff\xff\xff\xff\xff\xff\xff"),
