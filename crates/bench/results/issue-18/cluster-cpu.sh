@@ -51,6 +51,15 @@ ticks() {
   done
 }
 ticks > /tmp/cluster-cpu.before
+# The first node's threads, by name (utime + stime).
+threads() {
+  for t in /proc/"${pids[0]}"/task/*; do
+    rest=$(sed 's/^.*) //' "$t/stat" 2>/dev/null) || continue
+    read -r -a r <<< "$rest"
+    echo "$(tr ' ' '_' < "$t/comm") $((r[11] + r[12]))"
+  done | awk '{s[$1] += $2} END {for (k in s) print k, s[k]}' | sort
+}
+threads > /tmp/cluster-cpu.threads.before
 # Meanwhile, what the writers' backends are doing, 40 samples: waiting on the cluster's write
 # lock (Lock:advisory), on the network or the node (Client:ClientRead), on an fsync, or busy.
 for _ in $(seq 40); do
@@ -62,6 +71,7 @@ done > /tmp/cluster-cpu.waits &
 sampler=$!
 sleep 5
 ticks > /tmp/cluster-cpu.after
+threads > /tmp/cluster-cpu.threads.after
 wait $sampler
 hz=$(getconf CLK_TCK)
 join /tmp/cluster-cpu.before /tmp/cluster-cpu.after 2>/dev/null | sort -k1,1 | while read -r pid a b; do
@@ -86,6 +96,9 @@ join /tmp/cluster-cpu.before /tmp/cluster-cpu.after 2>/dev/null | sort -k1,1 | w
   esac
   echo "$d|$what"
 done | awk -F'|' -v hz="$hz" '{s[$2] += $1; t += $1} END {for (k in s) printf "%5.2f cores  %s\n", s[k] / hz / 5, k; printf "%5.2f cores  total\n", t / hz / 5}' | sort -rn
+echo "the first node's threads:"
+join /tmp/cluster-cpu.threads.before /tmp/cluster-cpu.threads.after |
+  awk -v hz="$hz" '$3 > $2 {printf "%5.2f cores  %s\n", ($3 - $2) / hz / 5, $1}' | sort -rn
 echo "the writers' backends, $(wc -l < /tmp/cluster-cpu.waits) samples:"
 sort /tmp/cluster-cpu.waits | uniq -c | sort -rn
 for l in "${loads[@]}"; do wait "$l"; done
