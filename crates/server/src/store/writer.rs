@@ -284,13 +284,12 @@ enum Finish {
 /// them, [`Numbers::settle`]), or, for a batch of sends only, at the end, in the one round
 /// trip that also numbers and inserts the rows and commits ([`Batch::commit_sends`]). Under a
 /// load of sends the lock then covers the database's own work on the insert and the
-/// `COMMIT`, and no network round trip (measured: BENCHMARKS.md, issue 18). What a send read before the lock (may the bot reach that
-/// group?) is what the cluster had committed when the batch began: a send and a removal that
-/// race land in either order. Late costs the database more work per batch (what the writer
-/// remembers read again, the rows' numbers settled), which a node writing alone does not win
-/// back: it
-/// takes the lock with its `BEGIN` as long as its last batch saw no other node's commit
-/// ([`Numbers::lock_early`]).
+/// `COMMIT`, and no network round trip (measured: BENCHMARKS.md, issue 18). What a send read
+/// before the lock (may the bot reach that group?) is what the cluster had committed when the
+/// batch began: a send and a removal that race land in either order. Late costs the database
+/// more work per batch (what the writer remembers read again, the rows' numbers settled),
+/// which a node writing alone does not win back: it takes the lock with its `BEGIN` as long as
+/// its last batch saw no other node's commit ([`Numbers::lock_early`]).
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
 /// Opens a batch's transaction; on PostgreSQL, takes the cluster's write lock with it or
@@ -306,7 +305,7 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
     // One round trip for all. The read comes after the lock all the same (each statement of
     // the batch reads with a snapshot of its own): a snapshot taken before it could miss the
     // commit of the node that held it last.
-    let (sql, caught_up) = if early {
+    let (sql, reloading) = if early {
         let sql = format!(
             "BEGIN; SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); \
              SELECT last FROM cluster_commits WHERE id = 1"
@@ -335,7 +334,7 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
             if early {
                 numbers.note_contention(last);
             }
-            if caught_up {
+            if reloading {
                 numbers.catch_up_with(last, reads, memo)
             } else {
                 numbers.catch_up(conn, last, memo)
