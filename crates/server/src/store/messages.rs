@@ -668,12 +668,7 @@ pub(crate) fn append_many(
         // On PostgreSQL the row waits to go with the batch's other rows (`defer_insert`): a
         // batch of sends is then a few statements, not one (a network round trip) per job.
         // Its id and `seq` may be provisional until then (see `Tx::hold_message`).
-        tx.hold_message(HeldMessage {
-            id: *id,
-            row: row.clone(),
-            sender_type,
-            html: html.to_owned(),
-        })?;
+        tx.hold_message(*id, row, sender_type, html)?;
         if !message.media_keys.is_empty() {
             let (media_keys, chat_key) = (message.media_keys.clone(), row.chat_key.clone());
             // The media notes are held back too: a batch that writes before the lock could
@@ -705,7 +700,7 @@ pub(crate) fn append_many(
     Ok(rows)
 }
 
-/// The columns a new message's row is given, in the order of [`HeldMessage::insert`].
+/// The columns a new message's row is given, in the order of [`insert_message`].
 macro_rules! message_columns {
     () => {
         "id, msg_id, chat_key, seq, sender_type, sender_id, content_type, content, parent_id, \
@@ -729,25 +724,55 @@ pub(crate) struct HeldMessage {
     html: String,
 }
 
+/// Inserts `row` into `messages` as message `id` at `seq` (see [`MESSAGES_INSERT`]).
+pub(crate) fn insert_message(
+    conn: &Connection,
+    id: i64,
+    seq: i64,
+    row: &StoredMessage,
+    sender_type: &str,
+    html: &str,
+) -> Result<(), StoreError> {
+    let values: [&dyn super::db::Param; 11] = [
+        &id,
+        &row.msg_id,
+        &row.chat_key,
+        &seq,
+        &sender_type,
+        &row.sender_id,
+        &row.content_type,
+        &row.content,
+        &row.parent_id,
+        &row.send_time,
+        &html,
+    ];
+    Ok(conn.defer_insert(MESSAGES_INSERT, &values)?)
+}
+
 impl HeldMessage {
+    /// `row`, to be inserted as message `id` once the numbers are settled (a copy: the job
+    /// that made it ends before that).
+    pub(crate) fn new(id: i64, row: &StoredMessage, sender_type: &'static str, html: &str) -> Self {
+        HeldMessage {
+            id,
+            row: row.clone(),
+            sender_type,
+            html: html.to_owned(),
+        }
+    }
+
     /// Inserts the row into `messages`, its numbers moved by `shift`.
     pub(crate) fn insert(&self, conn: &Connection, shift: &Shift) -> Result<(), StoreError> {
         let row = &self.row;
-        let (id, seq) = (shift.cursor(self.id), shift.seq(&row.chat_key, row.seq));
-        let values: [&dyn super::db::Param; 11] = [
-            &id,
-            &row.msg_id,
-            &row.chat_key,
-            &seq,
-            &self.sender_type,
-            &row.sender_id,
-            &row.content_type,
-            &row.content,
-            &row.parent_id,
-            &row.send_time,
+        let seq = shift.seq(&row.chat_key, row.seq);
+        insert_message(
+            conn,
+            shift.cursor(self.id),
+            seq,
+            row,
+            self.sender_type,
             &self.html,
-        ];
-        Ok(conn.defer_insert(MESSAGES_INSERT, &values)?)
+        )
     }
 
     /// PostgreSQL: the statement that inserts `held` into `messages`, their numbers settled by

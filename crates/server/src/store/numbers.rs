@@ -31,6 +31,14 @@ macro_rules! last_cursor {
 }
 pub(crate) use last_cursor;
 
+/// The last sequence number of the chat named `k` in the statement around it (0 for none): what
+/// every read of a chat's last number for several chats at once says.
+macro_rules! last_seq_of_k {
+    () => {
+        "COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0)"
+    };
+}
+
 /// The highest cursor handed out: new messages' ids, the chat log's edits and recalls, and the
 /// floor a deleted group's newest rows left behind (0 on an empty database).
 pub(crate) const LAST_CURSOR: &str = last_cursor!();
@@ -45,19 +53,25 @@ const MAX_RELOADED_CHATS: usize = 1_000;
 /// expression of type TEXT: a parameter, or a literal.
 fn reload(chats: &str, bots: &str, groups: &str, users: &str) -> String {
     format!(
-        "SELECT 'c', CAST(NULL AS TEXT), CAST(NULL AS TEXT), ({}) \
-         UNION ALL SELECT 's', k, NULL, \
-           COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) \
-         FROM json_array_elements_text(CAST({chats} AS JSON)) AS k \
-         UNION ALL SELECT 'n', id, nickname, 0 FROM bots \
-         WHERE id IN (SELECT json_array_elements_text(CAST({bots} AS JSON))) \
-         UNION ALL SELECT 'g', bot_id, group_id, 0 FROM group_bots \
-         WHERE (bot_id, group_id) IN (SELECT k->>0, k->>1 \
-           FROM json_array_elements(CAST({groups} AS JSON)) AS k) \
-         UNION ALL SELECT 'u', bot_id, user_id, 0 FROM bot_followers \
-         WHERE (bot_id, user_id) IN (SELECT k->>0, k->>1 \
-           FROM json_array_elements(CAST({users} AS JSON)) AS k)",
-        LAST_CURSOR
+        concat!(
+            "SELECT 'c', CAST(NULL AS TEXT), CAST(NULL AS TEXT), ({}) \
+             UNION ALL SELECT 's', k, NULL, ",
+            last_seq_of_k!(),
+            " FROM json_array_elements_text(CAST({chats} AS JSON)) AS k \
+             UNION ALL SELECT 'n', id, nickname, 0 FROM bots \
+             WHERE id IN (SELECT json_array_elements_text(CAST({bots} AS JSON))) \
+             UNION ALL SELECT 'g', bot_id, group_id, 0 FROM group_bots \
+             WHERE (bot_id, group_id) IN (SELECT k->>0, k->>1 \
+               FROM json_array_elements(CAST({groups} AS JSON)) AS k) \
+             UNION ALL SELECT 'u', bot_id, user_id, 0 FROM bot_followers \
+             WHERE (bot_id, user_id) IN (SELECT k->>0, k->>1 \
+               FROM json_array_elements(CAST({users} AS JSON)) AS k)"
+        ),
+        LAST_CURSOR,
+        chats = chats,
+        bots = bots,
+        groups = groups,
+        users = users,
     )
 }
 
@@ -241,8 +255,11 @@ impl Numbers {
                 .map(|key| text_literal(key))
                 .collect();
             sql.push_str(&format!(
-                "; SELECT COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) \
-                 FROM unnest(ARRAY[{}]::TEXT[]) WITH ORDINALITY AS t(k, n) ORDER BY n",
+                concat!(
+                    "; SELECT ",
+                    last_seq_of_k!(),
+                    " FROM unnest(ARRAY[{}]::TEXT[]) WITH ORDINALITY AS t(k, n) ORDER BY n"
+                ),
                 keys.join(", ")
             ));
         }
@@ -276,9 +293,11 @@ impl Numbers {
             .map(|(key, (base, _))| format!("({}, CAST({base} AS BIGINT))", text_literal(key)))
             .collect();
         format!(
-            "SELECT k AS chat_key, \
-               COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0) - base AS moved \
-             FROM (VALUES {}) AS v(k, base)",
+            concat!(
+                "SELECT k AS chat_key, ",
+                last_seq_of_k!(),
+                " - base AS moved FROM (VALUES {}) AS v(k, base)"
+            ),
             bases.join(", ")
         )
     }

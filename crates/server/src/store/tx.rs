@@ -6,8 +6,9 @@
 use super::StoreError;
 use super::batch_memo::BatchMemo;
 use super::db::Connection;
-use super::messages::HeldMessage;
-use super::numbers::{Numbers, Shift};
+use super::messages::{HeldMessage, insert_message};
+use super::model::StoredMessage;
+use super::numbers::Numbers;
 use super::outbox::Wake;
 use super::record::Record;
 
@@ -65,16 +66,23 @@ impl<'a> Tx<'a> {
         self.memo
     }
 
-    /// Inserts a new message's row, whose id and `seq` this job took from [`Tx::numbers`]: at
-    /// once, or, while the numbers are provisional (PostgreSQL, before the batch takes the
-    /// cluster's write lock; see `writer`), once they are settled. Nothing the job or a later
-    /// job of the batch reads may depend on the row being there before that.
-    pub(crate) fn hold_message(&mut self, message: HeldMessage) -> Result<(), StoreError> {
+    /// Inserts a new message's row as message `id`, the id and `seq` this job took from
+    /// [`Tx::numbers`]: at once (no copy made), or, while the numbers are provisional
+    /// (PostgreSQL, before the batch takes the cluster's write lock; see `writer`), once they
+    /// are settled. Nothing the job or a later job of the batch reads may depend on the row
+    /// being there before that.
+    pub(crate) fn hold_message(
+        &mut self,
+        id: i64,
+        row: &StoredMessage,
+        sender_type: &'static str,
+        html: &str,
+    ) -> Result<(), StoreError> {
         if self.numbers.is_provisional() {
-            self.held.push(message);
+            self.held.push(HeldMessage::new(id, row, sender_type, html));
             Ok(())
         } else {
-            message.insert(self.conn, &Shift::default())
+            insert_message(self.conn, id, row.seq, row, sender_type, html)
         }
     }
 
