@@ -312,10 +312,9 @@ fn run(
 /// Why SCHED_IDLE rather than nice +10 alone (as until 2026-12-07): a thread that wakes
 /// preempts a SCHED_IDLE thread at once, whereas a niced one may keep the core for a while,
 /// and batch_send waits on a chain of such wake-ups (handler, writer, syncing thread,
-/// handler). Measured, batch_send to one
-/// group at 64 in flight, the two alternating on fresh servers (`chrt --idle` on the
-/// indexer's thread): 40,100–42,400 against 35,200–39,000 requests/s, p99 4.5 against
-/// 5.5 ms, the index as far behind in both (BENCHMARKS.md, issue 19, seventh session). A
+/// handler). Measured, batch_send to one group at 64 in flight, the two builds alternating on
+/// fresh servers: 39,100 against 35,600 requests/s (medians of 5), p99 4.4–5.1 against
+/// 5.4–6.2 ms, the index as far behind in both (BENCHMARKS.md, issue 19, seventh session). A
 /// SCHED_IDLE thread still gets a sliver of a saturated machine, so the index is not starved
 /// for good; it catches up when the load drops, as before.
 fn yield_to_serving() {
