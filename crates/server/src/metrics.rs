@@ -80,6 +80,8 @@ pub struct Metrics {
     pub webhook_dead_letters: Counter,
     /// Events waiting in the outbox (set when scraped).
     pub outbox_depth: Gauge<i64, AtomicI64>,
+    /// Changes the search index has not reached yet (set when scraped).
+    pub search_index_lag: Gauge<i64, AtomicI64>,
     /// WebSocket upgrades refused by the connection limits.
     pub ws_refused: Counter,
     /// Messages (committed batches, wakes) that did not make it through the NATS bus in time:
@@ -168,6 +170,12 @@ impl Metrics {
             "Events waiting in the outbox (pending delivery)",
             outbox_depth.clone(),
         );
+        let search_index_lag = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "search_index_lag",
+            "Changes (new messages, edits, recalls, reactions) the search index has not reached",
+            search_index_lag.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -181,6 +189,7 @@ impl Metrics {
             webhook_failures,
             webhook_dead_letters,
             outbox_depth,
+            search_index_lag,
             ws_refused,
             bus_publish_failures,
             bus_resyncs,

@@ -1,7 +1,8 @@
 //! `GET /metrics`: the admin token is required; per-route counts and latencies are labelled by
 //! route template (never the raw path or query, which carries bot tokens); messages stored,
-//! live deliveries, connected clients, webhook attempts / failures / dead letters and the
-//! outbox depth move with what the server does.
+//! live deliveries, connected clients, webhook attempts / failures / dead letters, the
+//! outbox depth and the search index's lag move with what the server does (the lag's exact
+//! counts are the store's tests, `store/tests/search_lag.rs`).
 //!
 //! The registry is process-wide, so this file holds one test, reads deltas, and is a test
 //! binary of its own rather than a module of `suite` (a test beside it would move the counts).
@@ -62,6 +63,7 @@ const STORED: &str = "cloudlake_messages_stored_total";
 const USERS: &str = r#"cloudlake_connected_clients{kind="user"}"#;
 const LIVE: &str = "cloudlake_live_deliveries_total";
 const DEPTH: &str = "cloudlake_outbox_depth";
+const LAG: &str = "cloudlake_search_index_lag";
 
 #[tokio::test]
 async fn metrics_follow_what_the_server_does() {
@@ -155,6 +157,10 @@ async fn metrics_follow_what_the_server_does() {
         "{s}"
     );
     assert!(!s.contains(&bot) && !s.contains(&alice) && !s.contains("token="));
+
+    // The search index catches up with the two messages: the gauge is there, and 0.
+    let s = eventually(&server, |s| s.contains(LAG) && value(s, LAG) == 0.0).await;
+    assert!(s.contains(&format!("{LAG} 0")), "{s}");
 
     ws.close(None).await.unwrap();
     let closed = eventually(&server, |s| value(s, USERS) == value(&before, USERS)).await;

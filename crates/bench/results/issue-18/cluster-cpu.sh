@@ -5,6 +5,8 @@
 # a 10 s run, the CPU of each process (cores) and of each PostgreSQL backend serving the
 # nodes (the writer's, the search indexer's, the readers'), with the statement it last ran.
 # Usage: cluster-cpu.sh NODES PG_BASE_URL NATS_URL BIN (a release `cloudlake`)
+# PERF_OUT=FILE also records a CPU profile of the writers' backends over 4 s of the window
+# (`perf record -F 999`; read it with `perf report -i FILE --no-children --sort sym`).
 set -euo pipefail
 bench=${BENCH:-${CARGO_TARGET_DIR:-target}/release/cloudlake-bench}
 nodes=$1 pg=$2 nats=$3 bin=$4
@@ -69,6 +71,12 @@ for _ in $(seq 40); do
   sleep 0.1
 done > /tmp/cluster-cpu.waits &
 sampler=$!
+if [ -n "${PERF_OUT:-}" ]; then
+  writers=$(psql "$pg/postgres" -qAtc "SELECT pid FROM pg_stat_activity WHERE datname = '$db' \
+    AND (query LIKE '%pg_advisory_xact_lock%' OR query LIKE '%cluster_commits%' \
+    OR query LIKE 'INSERT INTO messages%')" | paste -sd,)
+  perf record -F 999 -p "$writers" -o "$PERF_OUT" -- sleep 4 >/dev/null 2>&1 &
+fi
 sleep 5
 ticks > /tmp/cluster-cpu.after
 threads > /tmp/cluster-cpu.threads.after

@@ -158,6 +158,12 @@ async fn metrics(
         // The other numbers are still worth having; the gauge keeps its last value.
         Err(e) => tracing::warn!(error = %e, "could not count the outbox for /metrics"),
     }
+    match state.store.search_index_lag().await {
+        Ok(lag) => {
+            m.search_index_lag.set(lag);
+        }
+        Err(e) => tracing::warn!(error = %e, "could not read the search index's lag for /metrics"),
+    }
     let text = m
         .encode()
         .map_err(|_| problem::Problem::Internal("metrics do not encode".into()))?;

@@ -30,6 +30,7 @@ use super::db::{Connection, OptionalExtension, Param, params};
 use super::index::SCHEMA_NAME;
 use super::messages::load;
 use super::model::{Chat, StoredMessage};
+use super::numbers::LAST_CURSOR;
 use super::schema::pg_search_text;
 use super::user_side::USER_CHAT_KEYS;
 use super::{Store, StoreError};
@@ -255,6 +256,26 @@ fn ids(
 }
 
 impl Store {
+    /// How many changes (new messages, and the chat log's edits, recalls and reactions: one
+    /// cursor each) the search index has not reached yet: the `search_index_lag` metric. A
+    /// search finds them by scanning, the newest [`TAIL_SCAN`] of them; while more are
+    /// behind, older ones go unfound until the index catches up.
+    pub async fn search_index_lag(&self) -> Result<i64, StoreError> {
+        // One snapshot, the index's watermark first: the cursors read after it are at least
+        // as far on, so the difference is never below what is really left.
+        self.readers
+            .read_snapshot(|conn| {
+                let watermark: i64 = conn
+                    .prepare_cached(&watermark_statement(conn.is_postgres()))?
+                    .query_row(params![], |row| row.get(0))?;
+                let last: i64 = conn
+                    .prepare_cached(LAST_CURSOR)?
+                    .query_row(params![], |row| row.get(0))?;
+                Ok((last - watermark).max(0))
+            })
+            .await
+    }
+
     /// Up to `limit` of the messages `user_id` may read now whose text contains `query`,
     /// newest first, with cursors below `before` (all when `None`). Recalled messages are
     /// never found; an edited one is found by its text as it stands.
@@ -272,6 +293,15 @@ impl Store {
         self.readers
             .read_snapshot(move |conn| search(conn, &user_id, &query, before, limit))
             .await
+    }
+}
+
+/// The statement that reads the search index's watermark: the last cursor it holds.
+fn watermark_statement(postgres: bool) -> String {
+    if postgres {
+        "SELECT watermark FROM search_state WHERE id = 1".to_owned()
+    } else {
+        format!("SELECT watermark FROM {SCHEMA_NAME}.index_state WHERE id = 1")
     }
 }
 
@@ -294,23 +324,21 @@ fn search(
             params![user_id, pattern, before, wanted],
         )?
     } else {
-        let (watermark, indexed, needle, tail) = if postgres {
+        let (indexed, needle, tail) = if postgres {
             (
-                "SELECT watermark FROM search_state WHERE id = 1".to_owned(),
                 pg_indexed_statement(),
                 query.like_pattern(),
                 tail_statement(PG_TAIL_MATCH),
             )
         } else {
             (
-                format!("SELECT watermark FROM {SCHEMA_NAME}.index_state WHERE id = 1"),
                 indexed_statement(),
                 query.fts_phrase(),
                 tail_statement(SQLITE_TAIL_MATCH),
             )
         };
         let watermark: i64 = conn
-            .prepare_cached(&watermark)?
+            .prepare_cached(&watermark_statement(postgres))?
             .query_row(params![], |row| row.get(0))?;
         let pattern = query.like_pattern();
         let mut found = ids(

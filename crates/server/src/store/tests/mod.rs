@@ -8,6 +8,7 @@ mod deliveries;
 mod directory;
 mod group_admin;
 mod messages;
+mod search_lag;
 mod user_side;
 
 use std::sync::{Arc, Mutex};
