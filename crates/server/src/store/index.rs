@@ -314,7 +314,8 @@ fn run(
 /// and batch_send waits on a chain of such wake-ups (handler, writer, syncing thread,
 /// handler). Measured, batch_send to one group at 64 in flight, the two builds alternating on
 /// fresh servers: 39,100 against 35,600 requests/s (medians of 5), p99 4.4–5.1 against
-/// 5.4–6.2 ms, the index as far behind in both (BENCHMARKS.md, issue 19, seventh session). A
+/// 5.4–6.2 ms, and (with `chrt --idle` on one build) the index as far behind at mid-run
+/// (BENCHMARKS.md, issue 19, seventh session). A
 /// SCHED_IDLE thread still gets a sliver of a saturated machine, so the index is not starved
 /// for good; it catches up when the load drops, as before.
 fn yield_to_serving() {
