@@ -375,7 +375,7 @@ impl Numbers {
         last: i64,
         memo: &mut BatchMemo,
     ) -> Result<(), StoreError> {
-        let Some(lists) = self.reload_lists(last, memo)? else {
+        let Some(lists) = self.reload_lists(Some(last), memo)? else {
             return Ok(());
         };
         let rows = conn
@@ -438,12 +438,11 @@ impl Numbers {
     /// at all (a writer's first batch).
     fn reload_lists(
         &mut self,
-        last: impl Into<Option<i64>>,
+        last: Option<i64>,
         memo: &mut BatchMemo,
     ) -> Result<Option<[String; 4]>, StoreError> {
         // Bounded first, so that at most that many lookups are read again.
         memo.keep_bounded();
-        let last = last.into();
         if last.is_some() && self.cluster_commit == last {
             return Ok(None);
         }
@@ -507,7 +506,7 @@ impl Numbers {
     }
 }
 
-/// A list as JSON text, for [`RELOAD`]'s parameters.
+/// A list as JSON text, for [`reload`]'s lists.
 fn as_json<T: serde::Serialize>(list: &T) -> Result<String, StoreError> {
     serde_json::to_string(list).map_err(|e| StoreError::Internal(format!("a list as JSON: {e}")))
 }

@@ -697,9 +697,8 @@ impl Batch {
             || !self.wake.is_empty()
             || !self.held.is_empty()
             || !self.after_lock.is_empty();
-        // Sends alone, before the lock: committed in one round trip.
-        let sends_only = wrote
-            && !self.aborted
+        // Sends alone, before the lock: committed in one round trip (held rows are a write).
+        let sends_only = !self.aborted
             && numbers.is_provisional()
             && !self.held.is_empty()
             && self.after_lock.is_empty();
@@ -725,24 +724,25 @@ impl Batch {
             stored,
             ..
         } = self;
-        let (commit, number) = if let Some(committed) = committed {
-            match committed {
-                Ok(number) => (Ok(()), number),
-                Err(e) => {
-                    tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
-                    // SQLite may leave the transaction open after a failed COMMIT (a full
-                    // disk); on PostgreSQL a failed numbering leaves it open too.
-                    let _ = conn.execute_batch("ROLLBACK");
-                    (Err(e.to_string()), None)
-                }
+        let (commit, number) = match committed {
+            Some(Ok(number)) => (Ok(()), number),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "commit failed; the batch is lost and its callers told so");
+                // SQLite may leave the transaction open after a failed COMMIT (a full
+                // disk); on PostgreSQL a failed numbering leaves it open too.
+                let _ = conn.execute_batch("ROLLBACK");
+                (Err(e.to_string()), None)
             }
-        } else {
-            tracing::error!("a write failed after changing data: the whole batch is rolled back");
-            let _ = conn.execute_batch("ROLLBACK");
-            (
-                Err("a write in the same batch failed; nothing was stored".to_owned()),
-                None,
-            )
+            None => {
+                tracing::error!(
+                    "a write failed after changing data: the whole batch is rolled back"
+                );
+                let _ = conn.execute_batch("ROLLBACK");
+                (
+                    Err("a write in the same batch failed; nothing was stored".to_owned()),
+                    None,
+                )
+            }
         };
         // The transaction is over: a statement that failed in it (PostgreSQL) spoils nothing
         // after it.
