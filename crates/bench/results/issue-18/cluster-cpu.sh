@@ -64,23 +64,28 @@ threads() {
 threads > /tmp/cluster-cpu.threads.before
 # Meanwhile, what the writers' backends are doing, 40 samples: waiting on the cluster's write
 # lock (Lock:advisory), on the network or the node (Client:ClientRead), on an fsync, or busy.
+# A writer's backend is known by the statements it runs; one that last ran a pipelined COMMIT
+# is known by what it ran in another sample (the pids go to /tmp/cluster-cpu.writers).
+writer_sql="datname = '$db' AND (query LIKE '%pg_advisory_xact_lock%' \
+  OR query LIKE '%cluster_commits%' OR query LIKE 'INSERT INTO messages%')"
 for _ in $(seq 40); do
-  psql "$pg/postgres" -qAtc "SELECT coalesce(wait_event_type || ':' || wait_event, 'busy') \
-    FROM pg_stat_activity WHERE datname = '$db' AND (query LIKE '%pg_advisory_xact_lock%' \
-    OR query LIKE '%cluster_commits%' OR query LIKE 'INSERT INTO messages%')"
+  psql "$pg/postgres" -qAtc "SELECT pid || ' ' || coalesce(wait_event_type || ':' || wait_event, 'busy') \
+    FROM pg_stat_activity WHERE $writer_sql"
   sleep 0.1
-done > /tmp/cluster-cpu.waits &
+done > /tmp/cluster-cpu.samples &
 sampler=$!
 if [ -n "${PERF_OUT:-}" ]; then
-  writers=$(psql "$pg/postgres" -qAtc "SELECT pid FROM pg_stat_activity WHERE datname = '$db' \
-    AND (query LIKE '%pg_advisory_xact_lock%' OR query LIKE '%cluster_commits%' \
-    OR query LIKE 'INSERT INTO messages%')" | paste -sd,)
+  writers=$(for _ in $(seq 10); do
+    psql "$pg/postgres" -qAtc "SELECT pid FROM pg_stat_activity WHERE $writer_sql"; sleep 0.05
+  done | sort -u | paste -sd,)
   perf record -F 999 -p "$writers" -o "$PERF_OUT" -- sleep 4 >/dev/null 2>&1 &
 fi
 sleep 5
 ticks > /tmp/cluster-cpu.after
 threads > /tmp/cluster-cpu.threads.after
 wait $sampler
+cut -d' ' -f2 /tmp/cluster-cpu.samples > /tmp/cluster-cpu.waits
+cut -d' ' -f1 /tmp/cluster-cpu.samples | sort -u > /tmp/cluster-cpu.writers
 hz=$(getconf CLK_TCK)
 join /tmp/cluster-cpu.before /tmp/cluster-cpu.after 2>/dev/null | sort -k1,1 | while read -r pid a b; do
   d=$((b - a)); [ "$d" -gt 0 ] || continue
@@ -91,8 +96,9 @@ join /tmp/cluster-cpu.before /tmp/cluster-cpu.after 2>/dev/null | sort -k1,1 | w
     *cloudlake-bench*send*|*bench*send*) what="load generator" ;;
     *nats-server*) what="nats-server" ;;
     postgres:*"$db"*)
-      # A backend's role, by the statement it last ran.
+      # A backend's role, by the statements it was seen running, else by the one it last ran.
       q=$(psql "$pg/postgres" -qAtc "SELECT query FROM pg_stat_activity WHERE pid = $pid")
+      grep -qx "$pid" /tmp/cluster-cpu.writers && q=cluster_commits
       case "$q" in
         "WITH changes"*|BEGIN|COMMIT|ROLLBACK|*search_state*) what="postgres: search indexers" ;;
         *pg_advisory_xact_lock*|*cluster_commits*|*held_messages*|*"INTO messages"*)

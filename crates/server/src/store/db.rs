@@ -16,7 +16,9 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+
+use super::pg_client::PgClient;
 use rusqlite::types::ValueRef;
 
 /// A result of this module.
@@ -31,7 +33,10 @@ pub enum DbError {
     Sqlite(rusqlite::Error),
     /// PostgreSQL (or the connection to it) reported an error.
     #[error("postgres: {}", pg_message(.0))]
-    Postgres(postgres::Error),
+    Postgres(tokio_postgres::Error),
+    /// The PostgreSQL client's runtime could not be started.
+    #[error("could not start the PostgreSQL client: {0}")]
+    Runtime(std::io::Error),
     /// `query_row` found no row (see [`OptionalExtension`]).
     #[error("the query returned no rows")]
     NoRows,
@@ -54,15 +59,15 @@ impl From<rusqlite::Error> for DbError {
     }
 }
 
-impl From<postgres::Error> for DbError {
-    fn from(e: postgres::Error) -> Self {
+impl From<tokio_postgres::Error> for DbError {
+    fn from(e: tokio_postgres::Error) -> Self {
         DbError::Postgres(e)
     }
 }
 
 /// The server's message and code, or the client's message with its causes: what
-/// `postgres::Error`'s own `Display` leaves out.
-fn pg_message(e: &postgres::Error) -> String {
+/// `tokio_postgres::Error`'s own `Display` leaves out.
+fn pg_message(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
         return format!("{} ({})", db.message(), db.code().code());
     }
@@ -116,8 +121,8 @@ enum Engine {
 /// A PostgreSQL connection with its prepared statements.
 pub struct Pg {
     /// Always `Some` until dropped (see the `Drop` impl).
-    client: Option<postgres::Client>,
-    statements: HashMap<String, postgres::Statement>,
+    client: Option<PgClient>,
+    statements: HashMap<String, tokio_postgres::Statement>,
     /// Rows written through this connection so far (the writer's "did this job write?").
     changes: Cell<u64>,
     /// Set when a statement failed: PostgreSQL then refuses everything until the transaction
@@ -129,7 +134,7 @@ pub struct Pg {
     /// [`Connection::defer_insert`]).
     deferred: Option<Deferred>,
     /// The statements that send them, by the one-row insert they stand for.
-    bulk: HashMap<&'static str, postgres::Statement>,
+    bulk: HashMap<&'static str, tokio_postgres::Statement>,
 }
 
 /// Rows of one table held back by [`Connection::defer_insert`].
@@ -178,7 +183,11 @@ const MAX_DEFERRED_ROWS: usize = 1000;
 
 impl Pg {
     /// The prepared statement cached under `key`, prepared from `sql()` the first time.
-    fn prepared(&mut self, key: &str, sql: impl FnOnce() -> String) -> Result<postgres::Statement> {
+    fn prepared(
+        &mut self,
+        key: &str,
+        sql: impl FnOnce() -> String,
+    ) -> Result<tokio_postgres::Statement> {
         cached(
             &mut self.statements,
             key,
@@ -236,12 +245,12 @@ impl Pg {
 /// The statement cached in `cache` under `key`, prepared on `client` from `sql()` the first
 /// time (a failure to prepare marks the connection `failed`, as any failed statement does).
 fn cached<K, Q>(
-    cache: &mut HashMap<K, postgres::Statement>,
+    cache: &mut HashMap<K, tokio_postgres::Statement>,
     key: &Q,
-    client: &mut Option<postgres::Client>,
+    client: &mut Option<PgClient>,
     failed: &Cell<bool>,
     sql: impl FnOnce() -> String,
-) -> Result<postgres::Statement>
+) -> Result<tokio_postgres::Statement>
 where
     K: std::borrow::Borrow<Q> + Eq + std::hash::Hash,
     Q: ToOwned<Owned = K> + Eq + std::hash::Hash + ?Sized,
@@ -293,7 +302,7 @@ impl Connection {
     }
 
     /// Wraps a PostgreSQL client.
-    pub fn postgres(client: postgres::Client) -> Self {
+    pub fn postgres(client: PgClient) -> Self {
         Connection {
             engine: Engine::Postgres(Box::new(RefCell::new(Pg {
                 client: Some(client),
@@ -394,7 +403,7 @@ impl Connection {
                 Ok(fail_on_error(&state.failed, done)?
                     .into_iter()
                     .filter_map(|message| match message {
-                        postgres::SimpleQueryMessage::Row(row) => {
+                        tokio_postgres::SimpleQueryMessage::Row(row) => {
                             Some(row.get(0).map(str::to_owned))
                         }
                         _ => None,
@@ -402,6 +411,66 @@ impl Connection {
                     .collect())
             }
         }
+    }
+
+    /// PostgreSQL only: runs `statements` one after the other in one round trip, each
+    /// prepared once per connection, its parameters sent in binary (see
+    /// [`PgClient::pipeline`]); returns, for each statement that [`Piped::reads`], the first
+    /// column of its rows (a `BIGINT`, never NULL). An error means the first statement that
+    /// failed; in a transaction every statement after it failed too.
+    pub fn pipeline(&self, statements: &[Piped<'_>]) -> Result<Vec<Vec<i64>>> {
+        let Engine::Postgres(pg) = &self.engine else {
+            return Err(DbError::Column {
+                index: 0,
+                message: "a pipeline runs on PostgreSQL only".into(),
+            });
+        };
+        let mut guard = pg.borrow_mut();
+        let state = &mut *guard;
+        // After the rows held back, as any statement.
+        state.flush()?;
+        let prepared = statements
+            .iter()
+            .map(|piped| state.prepared(piped.sql, || piped.sql.to_owned()))
+            .collect::<Result<Vec<_>>>()?;
+        let params: Vec<Vec<&(dyn ToSql + Sync)>> = statements
+            .iter()
+            .map(|piped| {
+                piped
+                    .params
+                    .iter()
+                    .map(|p| p as &(dyn ToSql + Sync))
+                    .collect()
+            })
+            .collect();
+        let calls: Vec<_> = prepared
+            .iter()
+            .zip(&params)
+            .map(|(statement, params)| (statement, params.as_slice()))
+            .collect();
+        let client = state.client.as_mut().ok_or(DbError::Closed)?;
+        let done = client.pipeline(&calls);
+        let answers = fail_on_error(&state.failed, done)?;
+        statements
+            .iter()
+            .zip(answers)
+            .filter(|(piped, _)| piped.reads)
+            .map(|(_, rows)| {
+                rows.iter()
+                    .map(|row| match row.try_get::<_, Option<i64>>(0) {
+                        Ok(Some(n)) => Ok(n),
+                        Ok(None) => Err(DbError::Column {
+                            index: 0,
+                            message: "a number was expected, not NULL".into(),
+                        }),
+                        Err(e) => Err(DbError::Column {
+                            index: 0,
+                            message: e.to_string(),
+                        }),
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     /// Runs one statement without parameters that the writer runs for every batch (`BEGIN
@@ -492,8 +561,80 @@ impl Connection {
     }
 }
 
+/// A statement of a [`Connection::pipeline`]: PostgreSQL's SQL (`$N` placeholders, types
+/// cast where the server could not infer them) and its parameters.
+pub struct Piped<'a> {
+    /// The statement; prepared once per connection, so a fixed text.
+    pub sql: &'static str,
+    /// Its parameters, `$1` first.
+    pub params: Vec<PipedParam<'a>>,
+    /// Whether its rows are read (see [`Connection::pipeline`]).
+    pub reads: bool,
+}
+
+impl<'a> Piped<'a> {
+    /// A statement whose rows (if any) are not read.
+    pub fn run(sql: &'static str, params: Vec<PipedParam<'a>>) -> Self {
+        Piped {
+            sql,
+            params,
+            reads: false,
+        }
+    }
+
+    /// A statement whose rows' first column, a `BIGINT`, is read.
+    pub fn read(sql: &'static str, params: Vec<PipedParam<'a>>) -> Self {
+        Piped {
+            sql,
+            params,
+            reads: true,
+        }
+    }
+}
+
+/// A parameter of a [`Piped`] statement, sent in binary.
+#[derive(Debug)]
+pub enum PipedParam<'a> {
+    /// A `BIGINT`, or NULL.
+    Int(Option<i64>),
+    /// A `BIGINT[]`.
+    Ints(Vec<i64>),
+    /// A `TEXT[]`.
+    Texts(Vec<&'a str>),
+}
+
+impl ToSql for PipedParam<'_> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        // Checked here rather than in `accepts`, which cannot see the value: an array's
+        // `to_sql` asserts that it is given an array type.
+        let fits = match self {
+            PipedParam::Int(_) => <i64 as ToSql>::accepts(ty),
+            PipedParam::Ints(_) => <Vec<i64> as ToSql>::accepts(ty),
+            PipedParam::Texts(_) => <Vec<&str> as ToSql>::accepts(ty),
+        };
+        if !fits {
+            return Err(format!("cannot bind {self:?} as {ty}").into());
+        }
+        match self {
+            PipedParam::Int(v) => v.to_sql(ty, out),
+            PipedParam::Ints(v) => v.to_sql(ty, out),
+            PipedParam::Texts(v) => v.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
 /// Marks the connection failed when `result` is a PostgreSQL error.
-fn fail_on_error<T>(failed: &Cell<bool>, result: Result<T, postgres::Error>) -> Result<T> {
+fn fail_on_error<T>(failed: &Cell<bool>, result: Result<T, tokio_postgres::Error>) -> Result<T> {
     result.map_err(|e| {
         failed.set(true);
         DbError::Postgres(e)
@@ -513,7 +654,7 @@ pub enum Statement<'c> {
     /// On SQLite.
     Sqlite(rusqlite::CachedStatement<'c>),
     /// On PostgreSQL: the connection, the statement, and whether it writes.
-    Postgres(&'c RefCell<Pg>, postgres::Statement, bool),
+    Postgres(&'c RefCell<Pg>, tokio_postgres::Statement, bool),
 }
 
 impl Statement<'_> {
@@ -583,7 +724,7 @@ impl Statement<'_> {
         Ok(out.into_iter())
     }
 
-    fn pg_query(&mut self, list: &[&dyn Param]) -> Result<Vec<postgres::Row>> {
+    fn pg_query(&mut self, list: &[&dyn Param]) -> Result<Vec<tokio_postgres::Row>> {
         let Statement::Postgres(pg, stmt, writes) = self else {
             return Ok(Vec::new());
         };
@@ -600,7 +741,7 @@ impl Statement<'_> {
 /// Calls the PostgreSQL client with `list` bound; a failure marks the connection failed.
 fn pg_call<T>(
     pg: &RefCell<Pg>,
-    call: impl FnOnce(&mut postgres::Client, &[&(dyn ToSql + Sync)]) -> Result<T, postgres::Error>,
+    call: impl FnOnce(&mut PgClient, &[&(dyn ToSql + Sync)]) -> Result<T, tokio_postgres::Error>,
     list: &[&dyn Param],
 ) -> Result<T> {
     let args: Vec<PgArg<'_>> = list.iter().map(|p| p.pg()).collect();
@@ -625,7 +766,7 @@ pub enum Row<'a> {
     /// From SQLite.
     Sqlite(&'a rusqlite::Row<'a>),
     /// From PostgreSQL.
-    Postgres(&'a postgres::Row),
+    Postgres(&'a tokio_postgres::Row),
 }
 
 /// A column index (like rusqlite's, by position only).
@@ -671,7 +812,7 @@ pub enum PgValue {
     Bytes(Vec<u8>),
 }
 
-impl<'a> postgres::types::FromSql<'a> for PgValue {
+impl<'a> tokio_postgres::types::FromSql<'a> for PgValue {
     fn from_sql(
         ty: &Type,
         raw: &'a [u8],
@@ -684,7 +825,7 @@ impl<'a> postgres::types::FromSql<'a> for PgValue {
             Type::FLOAT8 => PgValue::Real(f64::from_sql(ty, raw)?),
             Type::FLOAT4 => PgValue::Real(f32::from_sql(ty, raw)?.into()),
             Type::BYTEA => PgValue::Bytes(Vec::<u8>::from_sql(ty, raw)?),
-            _ if <String as postgres::types::FromSql>::accepts(ty) => {
+            _ if <String as tokio_postgres::types::FromSql>::accepts(ty) => {
                 PgValue::Text(String::from_sql(ty, raw)?)
             }
             // NUMERIC (what SUM of BIGINTs gives) and the rest: the query should cast.
@@ -999,6 +1140,71 @@ fn strip_indexed_by(sql: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pipeline answers each reading statement's numbers in order, binds arrays and NULL in
+    /// binary (text that would trip a literal's quoting included), and when a statement in a
+    /// transaction fails, says so and keeps nothing: the COMMIT sent after it rolled back.
+    #[test]
+    fn a_pipeline_reads_in_order_and_a_failure_in_it_keeps_nothing() {
+        let Some(url) = crate::store::tests::fresh_postgres() else {
+            eprintln!("skipped: CLOUDLAKE_TEST_DATABASE_URL not set");
+            return;
+        };
+        // The client runs a runtime of its own: from a plain thread, as the store does.
+        std::thread::spawn(move || {
+            let conn = Connection::postgres(PgClient::connect(&url.parse().unwrap()).unwrap());
+            conn.execute_batch("CREATE TABLE t (n BIGINT NOT NULL, v TEXT NOT NULL UNIQUE)")
+                .unwrap();
+            const INSERT: &str = "INSERT INTO t SELECT * FROM unnest($1::BIGINT[], $2::TEXT[])";
+            const COUNT: &str = "SELECT count(*) FROM t";
+            let hostile = "it's \\ \"{a,b}\" NULL $$ E'x' 你好";
+            let rows = |n: Vec<i64>, v: Vec<&'static str>| {
+                Piped::run(INSERT, vec![PipedParam::Ints(n), PipedParam::Texts(v)])
+            };
+            conn.execute_batch("BEGIN").unwrap();
+            let answers = conn
+                .pipeline(&[
+                    rows(vec![1, 2], vec!["a", hostile]),
+                    Piped::read(COUNT, Vec::new()),
+                    Piped::read(
+                        "SELECT COALESCE($1::BIGINT, -1) + n FROM t ORDER BY n",
+                        vec![PipedParam::Int(None)],
+                    ),
+                    Piped::run("COMMIT", Vec::new()),
+                ])
+                .unwrap();
+            assert_eq!(answers, [vec![2], vec![0, 1]]);
+            let stored: String = conn
+                .prepare_cached("SELECT v FROM t WHERE n = 2")
+                .unwrap()
+                .query_row([], |row| row.get(0))
+                .unwrap();
+            assert_eq!(stored, hostile);
+
+            conn.execute_batch("BEGIN").unwrap();
+            let failed = conn.pipeline(&[
+                rows(vec![3], vec!["c"]),
+                // "a" is taken: the transaction fails here.
+                rows(vec![4], vec!["a"]),
+                Piped::read(COUNT, Vec::new()),
+                Piped::run("COMMIT", Vec::new()),
+            ]);
+            let Err(DbError::Postgres(e)) = failed else {
+                panic!("the duplicate should fail the pipeline: {failed:?}");
+            };
+            assert_eq!(
+                e.as_db_error().map(|db| db.code().code()),
+                Some("23505"),
+                "the first failure is the one told: {e}"
+            );
+            assert!(conn.take_failed());
+            let _ = conn.execute_batch("ROLLBACK");
+            let count = conn.pipeline(&[Piped::read(COUNT, Vec::new())]).unwrap();
+            assert_eq!(count, [vec![2]], "nothing of the failed pipeline was kept");
+        })
+        .join()
+        .unwrap();
+    }
 
     #[test]
     fn a_batch_of_statements_returns_the_first_column_of_every_row() -> Result<()> {

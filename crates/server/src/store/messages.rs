@@ -5,13 +5,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::db::{Connection, OptionalExtension, Row, params, text_literal};
+use super::db::{Connection, OptionalExtension, Piped, PipedParam, Row, params};
 use cloudlake_protocol::{Content, RecvType, SenderType};
 
 use super::group_admin::{SendPolicy, send_policy};
 use super::media::note_media_in_chat;
 use super::model::{Chat, LogKind, StoredMessage};
-use super::numbers::{Numbers, Shift};
+use super::numbers::{Numbers, Shift, last_cursor, last_seq_of_k};
 use super::record::Record;
 use super::tx::Tx;
 use super::{Store, StoreError};
@@ -775,109 +775,60 @@ impl HeldMessage {
         )
     }
 
-    /// PostgreSQL: the statement that inserts `held` into `messages`, their numbers settled by
-    /// the database under the cluster's write lock (see [`Numbers::cursor_move`] and
-    /// [`Numbers::seq_moves`]), so that it can go in the one round trip that takes the lock
-    /// and commits (`Batch::commit_sends`). The rows are in the statement, one array literal
-    /// a column (a simple query takes no parameters). A row whose chat has no move would get
-    /// no `seq`, which `messages` refuses (NOT NULL): the batch fails rather than store a row
-    /// misnumbered.
-    pub(crate) fn settled_insert(held: &[HeldMessage], numbers: &Numbers) -> String {
-        let mut ids = ArrayLiteral::default();
-        let mut seqs = ArrayLiteral::default();
-        let mut send_times = ArrayLiteral::default();
-        let mut texts: [ArrayLiteral; 8] = Default::default();
-        for message in held {
-            let row = &message.row;
-            ids.number(message.id);
-            seqs.number(row.seq);
-            send_times.number(row.send_time);
-            for (column, value) in texts.iter_mut().zip([
-                &row.msg_id,
-                &row.chat_key,
-                message.sender_type,
-                &row.sender_id,
-                &row.content_type,
-                &row.content,
-                &row.parent_id,
-                &message.html,
-            ]) {
-                column.text(value);
-            }
-        }
-        let [
-            msg_id,
-            chat_key,
-            sender_type,
-            sender_id,
-            content_type,
-            content,
-            parent_id,
-            html,
-        ] = texts.map(ArrayLiteral::text_array);
-        format!(
-            "INSERT INTO messages ({}) \
-             SELECT h.id + {}, h.msg_id, h.chat_key, h.seq + m.moved, h.sender_type, \
-               h.sender_id, h.content_type, h.content, h.parent_id, h.send_time, h.html \
-             FROM unnest({}, {msg_id}, {chat_key}, {}, {sender_type}, {sender_id}, \
-               {content_type}, {content}, {parent_id}, {}, {html}) AS h({}) \
-             LEFT JOIN ({}) AS m ON m.chat_key = h.chat_key",
-            message_columns!(),
-            numbers.cursor_move(),
-            ids.bigint_array(),
-            seqs.bigint_array(),
-            send_times.bigint_array(),
-            message_columns!(),
-            numbers.seq_moves(),
+    /// PostgreSQL: the statement that inserts `held` into `messages` ([`SETTLED_INSERT`]),
+    /// their numbers settled by the database under the cluster's write lock (see
+    /// [`Numbers::settle_params`]), so that it can go in the one round trip that takes the
+    /// lock and commits (`Batch::commit_sends`). The rows are its parameters, an array a
+    /// column.
+    pub(crate) fn settled_insert<'a>(held: &'a [HeldMessage], numbers: &'a Numbers) -> Piped<'a> {
+        let texts =
+            |column: fn(&HeldMessage) -> &str| PipedParam::Texts(held.iter().map(column).collect());
+        let numbers_of =
+            |column: fn(&HeldMessage) -> i64| PipedParam::Ints(held.iter().map(column).collect());
+        let [cursor_base, chats, bases] = numbers.settle_params();
+        Piped::run(
+            SETTLED_INSERT,
+            vec![
+                numbers_of(|m| m.id),
+                texts(|m| &m.row.msg_id),
+                texts(|m| &m.row.chat_key),
+                numbers_of(|m| m.row.seq),
+                texts(|m| m.sender_type),
+                texts(|m| &m.row.sender_id),
+                texts(|m| &m.row.content_type),
+                texts(|m| &m.row.content),
+                texts(|m| &m.row.parent_id),
+                numbers_of(|m| m.row.send_time),
+                texts(|m| &m.html),
+                cursor_base,
+                chats,
+                bases,
+            ],
         )
     }
 }
 
-/// A PostgreSQL array literal being written, element after element (see
-/// [`HeldMessage::settled_insert`]).
-#[derive(Default)]
-struct ArrayLiteral(String);
-
-impl ArrayLiteral {
-    fn number(&mut self, n: i64) {
-        use std::fmt::Write as _;
-        self.separate();
-        // Writing to a String cannot fail.
-        let _ = write!(self.0, "{n}");
-    }
-
-    /// A text element: always quoted (so that `NULL` stays text), `"` and `\` escaped.
-    fn text(&mut self, text: &str) {
-        self.separate();
-        self.0.push('"');
-        for c in text.chars() {
-            if c == '"' || c == '\\' {
-                self.0.push('\\');
-            }
-            self.0.push(c);
-        }
-        self.0.push('"');
-    }
-
-    fn separate(&mut self) {
-        if !self.0.is_empty() {
-            self.0.push(',');
-        }
-    }
-
-    /// The literal as SQL of type `BIGINT[]`.
-    fn bigint_array(self) -> String {
-        format!("CAST('{{{}}}' AS BIGINT[])", self.0)
-    }
-
-    /// The literal as SQL of type `TEXT[]`: the array's text as an escape-string literal.
-    fn text_array(self) -> String {
-        format!(
-            "CAST({} AS TEXT[])",
-            text_literal(&format!("{{{}}}", self.0))
-        )
-    }
-}
+/// PostgreSQL: inserts held messages (`$1`–`$11`, an array a column of `message_columns!`)
+/// with their provisional numbers moved as [`Numbers::settle`] would move them: each cursor by
+/// how far the last cursor has moved past `$12` (none if NULL), each `seq` by how far its
+/// chat's last has moved past its base (`$13` the chats, `$14` their bases). A row whose chat
+/// has no base would get no `seq`, which `messages` refuses (NOT NULL): the batch fails rather
+/// than store a row misnumbered.
+const SETTLED_INSERT: &str = concat!(
+    "INSERT INTO messages (",
+    message_columns!(),
+    ") SELECT h.id + COALESCE((",
+    last_cursor!(),
+    ") - $12::BIGINT, 0), h.msg_id, h.chat_key, h.seq + m.moved, h.sender_type, \
+       h.sender_id, h.content_type, h.content, h.parent_id, h.send_time, h.html \
+     FROM unnest($1::BIGINT[], $2::TEXT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::TEXT[], \
+       $7::TEXT[], $8::TEXT[], $9::TEXT[], $10::BIGINT[], $11::TEXT[]) AS h(",
+    message_columns!(),
+    ") LEFT JOIN (SELECT k AS chat_key, ",
+    last_seq_of_k!(),
+    " - base AS moved FROM unnest($13::TEXT[], $14::BIGINT[]) AS v(k, base)) AS m \
+     ON m.chat_key = h.chat_key"
+);
 
 /// Replaces the content of a message `bot_id` sent into `chat`, in the caller's write (see
 /// [`Store::edit_from_bot`]); false when there is no such message.

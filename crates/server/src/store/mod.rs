@@ -55,6 +55,7 @@ mod messages;
 mod model;
 mod numbers;
 mod outbox;
+mod pg_client;
 mod pg_index;
 mod quotes;
 mod reactions;
@@ -114,6 +115,7 @@ pub use user_side::{ChatSummary, Click, Join, Leave, Replay, UserSend};
 pub use web_info::{BotInfo, GroupInfo};
 
 use db::Connection;
+use pg_client::PgClient;
 use readers::Readers;
 use writer::Writer;
 
@@ -252,14 +254,14 @@ impl Store {
         url: &str,
         sink: Arc<dyn CommitSink>,
     ) -> Result<(Store, WriterThread), StoreError> {
-        let config: postgres::Config = url.parse()?;
+        let config: tokio_postgres::Config = url.parse()?;
         let connect: Connect = Arc::new(move || {
             let mut config = config.clone();
             config.connect_timeout(PG_CONNECT_TIMEOUT);
             if config.get_application_name().is_none() {
                 config.application_name("cloudlake");
             }
-            Ok(Connection::postgres(config.connect(postgres::NoTls)?))
+            Ok(Connection::postgres(PgClient::connect(&config)?))
         });
         // The client runs a runtime of its own, which must not start on an async runtime's
         // thread (where servers are usually opened): connect from a plain thread.

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::StoreError;
 use super::batch_memo::BatchMemo;
-use super::db::{Connection, text_literal};
+use super::db::{Connection, Piped, PipedParam, text_literal};
 use super::record::Record;
 
 /// The most chats remembered; past that the memory starts over (it only saves a read).
@@ -38,6 +38,7 @@ macro_rules! last_seq_of_k {
         "COALESCE((SELECT MAX(seq) FROM messages WHERE chat_key = k), 0)"
     };
 }
+pub(crate) use last_seq_of_k;
 
 /// The highest cursor handed out: new messages' ids, the chat log's edits and recalls, and the
 /// floor a deleted group's newest rows left behind (0 on an empty database).
@@ -105,6 +106,21 @@ struct Provisional {
     /// the database yet, so a chat forgotten could not be read back. Ordered, so that the
     /// reads of [`Numbers::settle_reads`] and their answers go in the same order.
     chats: BTreeMap<String, (i64, i64)>,
+}
+
+/// The numbers a simple query's rows give as text (see [`Numbers::settle`]).
+pub(crate) fn numbers_in(values: &[Option<String>]) -> Result<Vec<i64>, StoreError> {
+    values
+        .iter()
+        .map(|value| {
+            let text = value.as_deref().unwrap_or_default();
+            text.parse::<i64>().map_err(|_| {
+                StoreError::Internal(format!(
+                    "a number was expected under the lock, not {text:?}"
+                ))
+            })
+        })
+        .collect()
 }
 
 /// How far a batch's provisional numbers moved once known under the cluster's write lock (see
@@ -266,64 +282,62 @@ impl Numbers {
         sql
     }
 
-    /// SQL for how far the batch's provisional cursors move, computed by the database under
-    /// the cluster's write lock: what [`Numbers::settle`] makes of the same reads.
-    pub(crate) fn cursor_move(&self) -> String {
-        match self.provisional.as_ref().and_then(|p| p.cursor_base) {
-            Some(base) => format!("(({LAST_CURSOR}) - {base})"),
-            None => "0".to_owned(),
+    /// PostgreSQL, for a pipeline: the statements of [`Numbers::settle_reads`] (the last
+    /// cursor, then the last sequence number of each chat numbered, in key order), with their
+    /// keys as a parameter.
+    pub(crate) fn settle_reads_piped(&self) -> Vec<Piped<'_>> {
+        let Some(provisional) = &self.provisional else {
+            return Vec::new();
+        };
+        let mut reads = Vec::new();
+        if provisional.cursor_base.is_some() {
+            reads.push(Piped::read(LAST_CURSOR, Vec::new()));
         }
+        if !provisional.chats.is_empty() {
+            reads.push(Piped::read(
+                concat!(
+                    "SELECT ",
+                    last_seq_of_k!(),
+                    " FROM unnest($1::TEXT[]) WITH ORDINALITY AS t(k, n) ORDER BY n"
+                ),
+                vec![PipedParam::Texts(
+                    provisional.chats.keys().map(String::as_str).collect(),
+                )],
+            ));
+        }
+        reads
     }
 
-    /// SQL for a query of each chat numbered provisionally (`chat_key`) with how far its
-    /// sequence numbers move (`moved`), computed by the database under the cluster's write
-    /// lock: what [`Numbers::settle`] makes of the same reads.
-    pub(crate) fn seq_moves(&self) -> String {
-        let chats = self
-            .provisional
-            .as_ref()
-            .map(|provisional| &provisional.chats)
-            .filter(|chats| !chats.is_empty());
-        let Some(chats) = chats else {
-            return "SELECT CAST(NULL AS TEXT) AS chat_key, CAST(0 AS BIGINT) AS moved WHERE FALSE"
-                .to_owned();
+    /// PostgreSQL: what a statement needs to settle the batch's numbers itself, under the
+    /// cluster's write lock, as [`Numbers::settle`] does with the same reads: the last cursor
+    /// before the batch's first (NULL when it handed out none), and each chat numbered with
+    /// its last sequence number before the batch's first (two arrays, key by key).
+    pub(crate) fn settle_params(&self) -> [PipedParam<'_>; 3] {
+        let (cursor_base, chats) = match &self.provisional {
+            Some(provisional) => (provisional.cursor_base, Some(&provisional.chats)),
+            None => (None, None),
         };
-        let bases: Vec<String> = chats
-            .iter()
-            .map(|(key, (base, _))| format!("({}, CAST({base} AS BIGINT))", text_literal(key)))
-            .collect();
-        format!(
-            concat!(
-                "SELECT k AS chat_key, ",
-                last_seq_of_k!(),
-                " - base AS moved FROM (VALUES {}) AS v(k, base)"
-            ),
-            bases.join(", ")
-        )
+        let chats = chats.into_iter().flatten();
+        [
+            PipedParam::Int(cursor_base),
+            PipedParam::Texts(chats.clone().map(|(key, _)| key.as_str()).collect()),
+            PipedParam::Ints(chats.map(|(_, (base, _))| *base).collect()),
+        ]
     }
 
     /// Ends the provisional numbering with what [`Numbers::settle_reads`] read under the
-    /// cluster's write lock (`values`): how far the batch's numbers move, the
-    /// cursor after the last cursor any node committed and each chat's sequence after its
-    /// last, and what this writer remembers moved with them. No node can take a number now
-    /// until this batch commits.
-    pub(crate) fn settle(&mut self, values: &[Option<String>]) -> Result<Shift, StoreError> {
+    /// cluster's write lock (`values`, see [`numbers_in`] for them as text): how far the
+    /// batch's numbers move, the cursor after the last cursor any node committed and each
+    /// chat's sequence after its last, and what this writer remembers moved with them. No
+    /// node can take a number now until this batch commits.
+    pub(crate) fn settle(&mut self, values: &[i64]) -> Result<Shift, StoreError> {
         let Some(provisional) = self.provisional.take() else {
             return Ok(Shift::default());
         };
-        let mut values = values.iter().map(|value| {
-            let text = value.as_deref().unwrap_or_default();
-            text.parse::<i64>().map_err(|_| {
-                StoreError::Internal(format!(
-                    "a number was expected under the lock, not {text:?}"
-                ))
-            })
-        });
+        let mut values = values.iter();
         let mut next = || {
-            values.next().unwrap_or_else(|| {
-                Err(StoreError::Internal(
-                    "fewer numbers than asked for under the lock".into(),
-                ))
+            values.next().copied().ok_or_else(|| {
+                StoreError::Internal("fewer numbers than asked for under the lock".into())
             })
         };
         let mut shift = Shift::default();

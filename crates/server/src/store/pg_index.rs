@@ -132,6 +132,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::store::pg_client::PgClient;
     use crate::store::schema::{POSTGRES_MIGRATIONS, migrate_postgres};
     use crate::store::tests::fresh_postgres;
 
@@ -161,7 +162,7 @@ mod tests {
             eprintln!("skipped: CLOUDLAKE_TEST_DATABASE_URL not set");
             return;
         };
-        let conn = Connection::postgres(postgres::Client::connect(&url, postgres::NoTls).unwrap());
+        let conn = Connection::postgres(PgClient::connect(&url.parse().unwrap()).unwrap());
         conn.execute_batch("CREATE TABLE schema_version (version BIGINT NOT NULL)")
             .unwrap();
         for (i, sql) in POSTGRES_MIGRATIONS[..13].iter().enumerate() {
@@ -203,8 +204,7 @@ mod tests {
             eprintln!("skipped: CLOUDLAKE_TEST_DATABASE_URL not set");
             return;
         };
-        let connect =
-            || Connection::postgres(postgres::Client::connect(&url, postgres::NoTls).unwrap());
+        let connect = || Connection::postgres(PgClient::connect(&url.parse().unwrap()).unwrap());
         let conn = connect();
         migrate_postgres(&conn).unwrap();
         conn.execute_batch(

@@ -28,9 +28,9 @@ use std::thread::JoinHandle;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::batch_memo::BatchMemo;
-use super::db::{Connection, DbError};
+use super::db::{Connection, DbError, Piped, PipedParam};
 use super::messages::HeldMessage;
-use super::numbers::Numbers;
+use super::numbers::{Numbers, numbers_in};
 use super::outbox::Wake;
 use super::record::Record;
 use super::sink::{Commit, CommitSink};
@@ -292,6 +292,19 @@ enum Finish {
 /// its last batch saw no other node's commit ([`Numbers::lock_early`]).
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
+/// The number of the cluster's last commit (PostgreSQL; see [`commit_transaction`]).
+const LAST_COMMIT: &str = "SELECT last FROM cluster_commits WHERE id = 1";
+
+/// The text of [`NEXT_COMMIT`], for statements that run it beside others.
+macro_rules! next_commit {
+    () => {
+        "UPDATE cluster_commits SET last = last + 1 WHERE id = 1 RETURNING last"
+    };
+}
+
+/// Takes the cluster's next commit number (see [`commit_transaction`]).
+const NEXT_COMMIT: &str = next_commit!();
+
 /// Opens a batch's transaction; on PostgreSQL, takes the cluster's write lock with it or
 /// starts provisional numbering to take it later (see [`Numbers::lock_early`] and
 /// [`Batch::lock`]), and if another node has committed since this writer's last batch, first
@@ -306,10 +319,8 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
     // the batch reads with a snapshot of its own): a snapshot taken before it could miss the
     // commit of the node that held it last.
     let (sql, reloading) = if early {
-        let sql = format!(
-            "BEGIN; SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); \
-             SELECT last FROM cluster_commits WHERE id = 1"
-        );
+        let sql =
+            format!("BEGIN; SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); {LAST_COMMIT}");
         (sql, false)
     } else {
         // Taken late because another node was seen writing: it has most likely written
@@ -317,7 +328,7 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
         // the next.
         let reload = numbers.catch_up_query(memo)?;
         let sql = format!(
-            "BEGIN; SELECT last FROM cluster_commits WHERE id = 1{}",
+            "BEGIN; {LAST_COMMIT}{}",
             reload
                 .as_deref()
                 .map(|q| format!("; {q}"))
@@ -604,12 +615,11 @@ impl Batch {
         // of its own): a snapshot taken before it could miss the commit of the node that
         // held it last.
         let rows = conn.query_batch(&format!(
-            "SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); \
-             SELECT last FROM cluster_commits WHERE id = 1{reads}"
+            "SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); {LAST_COMMIT}{reads}"
         ))?;
         let last = last_number(rows.get(..2).unwrap_or_default())?;
         numbers.note_contention(last);
-        let shift = numbers.settle(rows.get(2..).unwrap_or_default())?;
+        let shift = numbers.settle(&numbers_in(rows.get(2..).unwrap_or_default())?)?;
         for record in &mut self.records {
             shift.record(record);
         }
@@ -626,39 +636,54 @@ impl Batch {
     }
 
     /// Commits a batch of sends that ran before the lock (PostgreSQL, while other nodes
-    /// write) in one round trip, one simple query that takes the lock, reads what
+    /// write) in one round trip, statements pipelined: takes the lock, reads what
     /// [`Numbers::settle`] needs, inserts the held rows numbered by the same reads
     /// ([`HeldMessage::settled_insert`]), takes the commit's number and commits: the lock is
     /// held for no network round trip. Taking the lock and settling, inserting, and
     /// committing one after the other cost three round trips, two of them with the lock held,
     /// during which no other node could commit (measured: BENCHMARKS.md, issue 18, "a batch of
-    /// sends in one round trip"). Returns the commit's number; an error means nothing was
-    /// committed.
+    /// sends in one round trip"); one simple query instead cost the rows spelled out in its
+    /// text, written by the node and lexed by the server ("pipelined"). Returns the commit's
+    /// number; an error means nothing was committed.
     fn commit_sends(
         &mut self,
         conn: &Connection,
         numbers: &mut Numbers,
     ) -> Result<Option<i64>, DbError> {
-        // The reads and the insert come after the lock all the same (each statement of a
-        // simple query reads with a snapshot of its own, taken as it starts).
-        let rows = conn.query_batch(&format!(
-            "SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); \
-             SELECT last FROM cluster_commits WHERE id = 1{}; {}; \
-             UPDATE cluster_commits SET last = last + 1 WHERE id = 1 RETURNING last; COMMIT",
-            numbers.settle_reads(),
-            HeldMessage::settled_insert(&self.held, numbers),
-        ))?;
+        let settle_reads = numbers.settle_reads_piped();
+        let reads = settle_reads.len();
+        let mut statements = Vec::with_capacity(reads + 5);
+        statements.push(Piped::run(
+            "SELECT pg_advisory_xact_lock($1)",
+            vec![PipedParam::Int(Some(CLUSTER_WRITE_LOCK))],
+        ));
+        // The reads and the insert come after the lock all the same (each statement reads
+        // with a snapshot of its own, taken as it starts).
+        statements.push(Piped::read(LAST_COMMIT, Vec::new()));
+        statements.extend(settle_reads);
+        statements.push(HeldMessage::settled_insert(&self.held, numbers));
+        statements.push(Piped::read(NEXT_COMMIT, Vec::new()));
+        statements.push(Piped::run("COMMIT", Vec::new()));
+        // Any statement that failed failed the transaction, and the COMMIT after it rolled it
+        // back: an error here means nothing was committed.
+        let answers = conn.pipeline(&statements)?;
+        drop(statements);
         self.held.clear();
-        // Committed by now, whatever the rows say (as in `commit_transaction`): rows that
-        // cannot be read must not tell the callers that their writes were lost.
-        let reads = rows
-            .get(2..rows.len().saturating_sub(1))
-            .unwrap_or_default();
-        let settled = last_number(rows.get(..2).unwrap_or_default())
-            .map_err(StoreError::from)
+        // `answers`: the last commit's number, the settling reads (one list each), the
+        // commit's number.
+        let last = answers.first().and_then(|rows| rows.first()).copied();
+        let settled = last
+            .ok_or_else(|| StoreError::Internal("no commit number under the lock".into()))
             .and_then(|last| {
                 numbers.note_contention(last);
-                numbers.settle(reads)
+                let values: Vec<i64> = answers
+                    .iter()
+                    .skip(1)
+                    .take(reads)
+                    .flatten()
+                    .copied()
+                    .collect();
+                numbers.settle(&values)
             });
         match settled {
             Ok(shift) => {
@@ -675,9 +700,10 @@ impl Batch {
                 numbers.forget();
             }
         }
-        Ok(rows
-            .get(2..)
-            .and_then(|tail| last_number(tail).ok())
+        Ok(answers
+            .last()
+            .and_then(|rows| rows.first())
+            .copied()
             .or_else(|| {
                 tracing::error!("a commit's number could not be read");
                 None
@@ -786,9 +812,7 @@ fn commit_transaction(conn: &Connection, wrote: bool) -> Result<Option<i64>, DbE
     if !(conn.is_postgres() && wrote) {
         return conn.execute_cached("COMMIT").map(|()| None);
     }
-    let rows = conn.query_batch(
-        "UPDATE cluster_commits SET last = last + 1 WHERE id = 1 RETURNING last; COMMIT",
-    )?;
+    let rows = conn.query_batch(concat!(next_commit!(), "; COMMIT"))?;
     // Committed by now, whatever the row says: a number that cannot be read must not tell
     // the callers that their writes were lost. Unnumbered, the commit is still published,
     // and this writer's next batch sees a number it does not know and reads everything again.
@@ -1075,7 +1099,8 @@ mod tests {
         // The client runs a runtime of its own: connect from a plain thread.
         let conn = std::thread::spawn(move || {
             let url = crate::store::tests::fresh_postgres()?;
-            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            let mut client =
+                crate::store::pg_client::PgClient::connect(&url.parse().unwrap()).unwrap();
             // `t`, and the commit counter the writer reads at every batch (migration 13).
             client
                 .batch_execute(
