@@ -416,9 +416,9 @@ impl Connection {
     /// PostgreSQL only: runs `statements` one after the other in one round trip, each
     /// prepared once per connection, its parameters sent in binary (see
     /// [`PgClient::pipeline`]); returns, for each statement that [`Piped::reads`], the first
-    /// column of its rows (a `BIGINT`, never NULL). An error means the first statement that
-    /// failed; in a transaction every statement after it failed too.
-    pub fn pipeline(&self, statements: &[Piped<'_>]) -> Result<Vec<Vec<i64>>> {
+    /// column of its rows (see [`column`] to read them as a type). An error means the first
+    /// statement that failed; in a transaction every statement after it failed too.
+    pub fn pipeline(&self, statements: &[Piped<'_>]) -> Result<Vec<Vec<PgValue>>> {
         let Engine::Postgres(pg) = &self.engine else {
             return Err(DbError::Column {
                 index: 0,
@@ -457,16 +457,11 @@ impl Connection {
             .filter(|(piped, _)| piped.reads)
             .map(|(_, rows)| {
                 rows.iter()
-                    .map(|row| match row.try_get::<_, Option<i64>>(0) {
-                        Ok(Some(n)) => Ok(n),
-                        Ok(None) => Err(DbError::Column {
-                            index: 0,
-                            message: "a number was expected, not NULL".into(),
-                        }),
-                        Err(e) => Err(DbError::Column {
+                    .map(|row| {
+                        row.try_get::<_, PgValue>(0).map_err(|e| DbError::Column {
                             index: 0,
                             message: e.to_string(),
-                        }),
+                        })
                     })
                     .collect()
             })
@@ -561,6 +556,14 @@ impl Connection {
     }
 }
 
+/// `values` (a column a [`Connection::pipeline`] read) as `T`.
+pub fn column<T: FromColumn>(values: Vec<PgValue>) -> Result<Vec<T>> {
+    values
+        .into_iter()
+        .map(|value| T::from_pg(value).map_err(|message| DbError::Column { index: 0, message }))
+        .collect()
+}
+
 /// A statement of a [`Connection::pipeline`]: PostgreSQL's SQL (`$N` placeholders, types
 /// cast where the server could not infer them) and its parameters.
 pub struct Piped<'a> {
@@ -582,7 +585,7 @@ impl<'a> Piped<'a> {
         }
     }
 
-    /// A statement whose rows' first column, a `BIGINT`, is read.
+    /// A statement whose rows' first column is read.
     pub fn read(sql: &'static str, params: Vec<PipedParam<'a>>) -> Self {
         Piped {
             sql,
@@ -597,6 +600,8 @@ impl<'a> Piped<'a> {
 pub enum PipedParam<'a> {
     /// A `BIGINT`, or NULL.
     Int(Option<i64>),
+    /// A `TEXT`.
+    Text(&'a str),
     /// A `BIGINT[]`.
     Ints(Vec<i64>),
     /// A `TEXT[]`.
@@ -613,6 +618,7 @@ impl ToSql for PipedParam<'_> {
         // `to_sql` asserts that it is given an array type.
         let fits = match self {
             PipedParam::Int(_) => <i64 as ToSql>::accepts(ty),
+            PipedParam::Text(_) => <&str as ToSql>::accepts(ty),
             PipedParam::Ints(_) => <Vec<i64> as ToSql>::accepts(ty),
             PipedParam::Texts(_) => <Vec<&str> as ToSql>::accepts(ty),
         };
@@ -621,6 +627,7 @@ impl ToSql for PipedParam<'_> {
         }
         match self {
             PipedParam::Int(v) => v.to_sql(ty, out),
+            PipedParam::Text(v) => v.to_sql(ty, out),
             PipedParam::Ints(v) => v.to_sql(ty, out),
             PipedParam::Texts(v) => v.to_sql(ty, out),
         }
@@ -1173,6 +1180,11 @@ mod tests {
                     Piped::run("COMMIT", Vec::new()),
                 ])
                 .unwrap();
+            let answers: Vec<Vec<i64>> = answers
+                .into_iter()
+                .map(column)
+                .collect::<Result<_>>()
+                .unwrap();
             assert_eq!(answers, [vec![2], vec![0, 1]]);
             let stored: String = conn
                 .prepare_cached("SELECT v FROM t WHERE n = 2")
@@ -1199,8 +1211,11 @@ mod tests {
             );
             assert!(conn.take_failed());
             let _ = conn.execute_batch("ROLLBACK");
-            let count = conn.pipeline(&[Piped::read(COUNT, Vec::new())]).unwrap();
-            assert_eq!(count, [vec![2]], "nothing of the failed pipeline was kept");
+            let count = conn
+                .pipeline(&[Piped::read(COUNT, Vec::new())])
+                .and_then(|mut answers| column::<i64>(answers.remove(0)))
+                .unwrap();
+            assert_eq!(count, [2], "nothing of the failed pipeline was kept");
         })
         .join()
         .unwrap();

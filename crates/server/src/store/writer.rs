@@ -28,7 +28,7 @@ use std::thread::JoinHandle;
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::batch_memo::BatchMemo;
-use super::db::{Connection, DbError, Piped, PipedParam};
+use super::db::{Connection, DbError, Piped, PipedParam, column};
 use super::messages::HeldMessage;
 use super::numbers::{Numbers, numbers_in};
 use super::outbox::Wake;
@@ -318,46 +318,53 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
     // One round trip for all. The read comes after the lock all the same (each statement of
     // the batch reads with a snapshot of its own): a snapshot taken before it could miss the
     // commit of the node that held it last.
-    let (sql, reloading) = if early {
+    let read = if early {
         let sql =
             format!("BEGIN; SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); {LAST_COMMIT}");
-        (sql, false)
+        conn.query_batch(&sql)
+            .map_err(StoreError::from)
+            .and_then(|rows| {
+                // The lock's row, then the number.
+                let last = last_number(&rows)?;
+                numbers.note_contention(last);
+                Ok((last, None))
+            })
     } else {
         // Taken late because another node was seen writing: it has most likely written
         // since, so what this writer remembers is read again in this round trip rather than
-        // the next.
-        let reload = numbers.catch_up_query(memo)?;
-        let sql = format!(
-            "BEGIN; {LAST_COMMIT}{}",
-            reload
-                .as_deref()
-                .map(|q| format!("; {q}"))
-                .unwrap_or_default()
-        );
-        (sql, reload.is_some())
+        // the next, prepared and pipelined behind the `BEGIN`.
+        let lists = numbers.catch_up_lists(memo)?;
+        let mut statements = vec![
+            Piped::run("BEGIN", Vec::new()),
+            Piped::read(LAST_COMMIT, Vec::new()),
+        ];
+        statements.extend(lists.as_ref().map(Numbers::catch_up_piped));
+        conn.pipeline(&statements)
+            .and_then(|answers| {
+                let mut answers = answers.into_iter();
+                let last = answers.next().map(column::<i64>).transpose()?;
+                let reads = answers.next().map(column::<Option<String>>).transpose()?;
+                Ok((last, reads))
+            })
+            .map_err(StoreError::from)
+            .and_then(|(last, reads)| {
+                let last = last
+                    .and_then(|rows| rows.first().copied())
+                    .ok_or_else(|| StoreError::Internal("no commit number read".into()))?;
+                Ok((last, reads))
+            })
     };
-    conn.query_batch(&sql)
-        .map_err(StoreError::from)
-        .and_then(|rows| {
-            // Early: the lock's row, then the number; late: the number, then the reads.
-            let (head, reads) = rows.split_at(rows.len().min(if early { 2 } else { 1 }));
-            let last = last_number(head)?;
-            if early {
-                numbers.note_contention(last);
-            }
-            if reloading {
-                numbers.catch_up_with(last, reads, memo)
-            } else {
-                numbers.catch_up(conn, last, memo)
-            }
-        })
-        .map(|()| numbers.start_batch(!early))
-        .inspect_err(|_| {
-            // Ends the transaction, and with it any lock (or the connection is gone, and both
-            // with it), and the failure with them.
-            let _ = conn.execute_batch("ROLLBACK");
-            let _ = conn.take_failed();
-        })
+    read.and_then(|(last, reads)| match reads {
+        Some(reads) => numbers.catch_up_with(last, &reads, memo),
+        None => numbers.catch_up(conn, last, memo),
+    })
+    .map(|()| numbers.start_batch(!early))
+    .inspect_err(|_| {
+        // Ends the transaction, and with it any lock (or the connection is gone, and both
+        // with it), and the failure with them.
+        let _ = conn.execute_batch("ROLLBACK");
+        let _ = conn.take_failed();
+    })
 }
 
 fn run(
@@ -669,22 +676,34 @@ impl Batch {
         let answers = conn.pipeline(&statements)?;
         drop(statements);
         self.held.clear();
+        // Committed by now, whatever the answers say (as in `commit_transaction`): numbers
+        // that cannot be read must not tell the callers that their writes were lost.
         // `answers`: the last commit's number, the settling reads (one list each), the
         // commit's number.
-        let last = answers.first().and_then(|rows| rows.first()).copied();
-        let settled = last
-            .ok_or_else(|| StoreError::Internal("no commit number under the lock".into()))
-            .and_then(|last| {
-                numbers.note_contention(last);
-                let values: Vec<i64> = answers
+        let answers: Vec<Result<Vec<i64>, DbError>> = answers.into_iter().map(column).collect();
+        let number = answers
+            .last()
+            .and_then(|rows| rows.as_ref().ok()?.first().copied());
+        let settled = match answers.first() {
+            Some(Ok(rows)) if rows.len() == 1 => {
+                numbers.note_contention(rows[0]);
+                answers
                     .iter()
                     .skip(1)
                     .take(reads)
-                    .flatten()
-                    .copied()
-                    .collect();
-                numbers.settle(&values)
-            });
+                    .try_fold(Vec::new(), |mut values, rows| {
+                        let rows = rows
+                            .as_ref()
+                            .map_err(|e| StoreError::Internal(e.to_string()))?;
+                        values.extend_from_slice(rows);
+                        Ok(values)
+                    })
+                    .and_then(|values| numbers.settle(&values))
+            }
+            _ => Err(StoreError::Internal(
+                "no commit number under the lock".into(),
+            )),
+        };
         match settled {
             Ok(shift) => {
                 for record in &mut self.records {
@@ -700,14 +719,10 @@ impl Batch {
                 numbers.forget();
             }
         }
-        Ok(answers
-            .last()
-            .and_then(|rows| rows.first())
-            .copied()
-            .or_else(|| {
-                tracing::error!("a commit's number could not be read");
-                None
-            }))
+        if number.is_none() {
+            tracing::error!("a commit's number could not be read");
+        }
+        Ok(number)
     }
 
     /// Commits the batch (or rolls it back if it was aborted). What it leaves has nothing for
