@@ -53,6 +53,14 @@ pub struct ClientLabels {
     pub kind: &'static str,
 }
 
+/// The label of the writer's phase histogram: `begin`, `jobs`, `commit` or `publish` (see
+/// [`Metrics::writer_phase_seconds`]).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PhaseLabels {
+    /// The phase.
+    pub phase: &'static str,
+}
+
 /// Every metric the server exports.
 pub struct Metrics {
     registry: Registry,
@@ -60,6 +68,13 @@ pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
     /// HTTP request latency in seconds (until the response head), by method and route.
     pub request_seconds: Family<RouteLabels, Histogram>,
+    /// The storage writer's time per batch, by phase: `begin` (BEGIN; on PostgreSQL with the
+    /// cluster's write lock or what the writer remembers read again), `jobs` (running the
+    /// batch's writes), `commit` (the COMMIT; on PostgreSQL under contention with the lock
+    /// and the rows' numbers settled), `publish` (handing the commit to the live layer and
+    /// answering its callers; on PostgreSQL with NATS, until NATS has it). Where a node's
+    /// write rate goes when its batches are full.
+    pub writer_phase_seconds: Family<PhaseLabels, Histogram>,
     /// Messages committed to storage (bot and user sends; edits and recalls are not new
     /// messages).
     pub messages_stored: Counter,
@@ -92,6 +107,14 @@ pub struct Metrics {
     pub bus_resyncs: Counter,
 }
 
+/// The writer's phase buckets, in seconds: 50 µs (an SQLite batch's jobs) to 1 s.
+const WRITER_PHASE_BUCKETS: [f64; 13] = [
+    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
+];
+
+/// The writer's phases (see [`Metrics::writer_phase_seconds`]).
+pub const WRITER_PHASES: [&str; 4] = ["begin", "jobs", "commit", "publish"];
+
 /// Request latency buckets, in seconds: 0.5 ms to 10 s.
 const LATENCY_BUCKETS: [f64; 14] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -114,7 +137,18 @@ impl Metrics {
         for kind in ["user", "bot"] {
             let _ = connected_clients.get_or_create(&ClientLabels { kind });
         }
+        let writer_phase_seconds = Family::<PhaseLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(WRITER_PHASE_BUCKETS)
+        });
+        for phase in WRITER_PHASES {
+            let _ = writer_phase_seconds.get_or_create(&PhaseLabels { phase });
+        }
         let mut registry = Registry::with_prefix("cloudlake");
+        registry.register(
+            "writer_phase_seconds",
+            "The storage writer's time per batch, by phase: begin, jobs, commit, publish",
+            writer_phase_seconds.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests answered, by method, route template and status",
@@ -180,6 +214,7 @@ impl Metrics {
             registry,
             requests,
             request_seconds,
+            writer_phase_seconds,
             messages_stored,
             write_failures,
             live_deliveries,

@@ -123,6 +123,14 @@ async fn metrics_follow_what_the_server_does() {
     assert_eq!(value(&after, SEND), value(&before, SEND) + 1.0, "{after}");
     assert_eq!(value(&after, STORED), value(&before, STORED) + 2.0);
     assert_eq!(value(&after, LIVE), value(&connected, LIVE) + 2.0);
+    // The writer's time on each batch, by phase: the two sends were two batches at least.
+    for phase in ["begin", "jobs", "commit", "publish"] {
+        let count = format!(r#"cloudlake_writer_phase_seconds_count{{phase="{phase}"}}"#);
+        assert!(
+            value(&after, &count) >= value(&before, &count) + 2.0,
+            "{phase}: {after}"
+        );
+    }
     // Latency histograms by route template.
     let count = r#"cloudlake_http_request_duration_seconds_count{method="POST",route="/open-apis/v1/bot/batch_send"}"#;
     assert_eq!(value(&after, count), value(&before, count) + 1.0);

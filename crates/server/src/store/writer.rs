@@ -24,6 +24,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
@@ -399,6 +400,7 @@ fn run(
         }
         if !taken.is_empty() {
             if open.is_none() {
+                let beginning = Instant::now();
                 open = Batch::open(
                     &mut conn,
                     reconnect.as_ref(),
@@ -406,9 +408,16 @@ fn run(
                     &mut numbers,
                     &mut memo,
                 );
+                if let Some(batch) = &mut open {
+                    batch.spent.begin = beginning.elapsed();
+                }
             }
             match &mut open {
-                Some(batch) => batch.run(&conn, &mut numbers, &mut memo, taken.drain(..)),
+                Some(batch) => {
+                    let running = Instant::now();
+                    batch.run(&conn, &mut numbers, &mut memo, taken.drain(..));
+                    batch.spent.jobs += running.elapsed();
+                }
                 // Dropping the jobs tells their callers `WriteAborted`; why was logged.
                 None => taken.clear(),
             }
@@ -429,11 +438,11 @@ fn run(
             }
         });
         if commit_now && let Some(batch) = open.take() {
-            commit(&finish, batch.close(&conn, &mut numbers, &mut memo));
+            close_and_hand_on(&finish, batch, &conn, &mut numbers, &mut memo);
         }
     }
     if let Some(batch) = open.take() {
-        commit(&finish, batch.close(&conn, &mut numbers, &mut memo));
+        close_and_hand_on(&finish, batch, &conn, &mut numbers, &mut memo);
     }
     // Answer everything still waiting for its fsync before the connection closes: closing the
     // last connection checkpoints the WAL and deletes it.
@@ -487,6 +496,41 @@ struct Batch {
     after_lock: Vec<AfterLock>,
     /// The connection's change counter at `BEGIN`.
     start: u64,
+    /// The writer's time on it so far.
+    spent: Spent,
+}
+
+/// The writer's time on one batch, by phase (`cloudlake_writer_phase_seconds`).
+#[derive(Clone, Copy, Default)]
+struct Spent {
+    begin: Duration,
+    jobs: Duration,
+}
+
+/// Closes `batch` and hands it on (see [`commit`]), and records the writer's time on it.
+fn close_and_hand_on(
+    finish: &Finish,
+    batch: Batch,
+    conn: &Connection,
+    numbers: &mut Numbers,
+    memo: &mut BatchMemo,
+) {
+    let spent = batch.spent;
+    let closing = Instant::now();
+    let closed = batch.close(conn, numbers, memo);
+    let publishing = Instant::now();
+    commit(finish, closed);
+    let phases = &crate::metrics::metrics().writer_phase_seconds;
+    for (phase, time) in [
+        ("begin", spent.begin),
+        ("jobs", spent.jobs),
+        ("commit", publishing - closing),
+        ("publish", publishing.elapsed()),
+    ] {
+        phases
+            .get_or_create(&crate::metrics::PhaseLabels { phase })
+            .observe(time.as_secs_f64());
+    }
 }
 
 impl Batch {
@@ -530,6 +574,7 @@ impl Batch {
             held: Vec::new(),
             after_lock: Vec::new(),
             start: conn.changes(),
+            spent: Spent::default(),
         })
     }
 
