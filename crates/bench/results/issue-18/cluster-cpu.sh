@@ -4,6 +4,8 @@
 # the nodes joined by NATS, 64 in flight per node, fsync on), and, over 5 s in the middle of
 # a 10 s run, the CPU of each process (cores) and of each PostgreSQL backend serving the
 # nodes (the writer's, the search indexer's, the readers'), with the statement it last ran.
+# It also prints the first node's batch cycle over the same 5 s, from its
+# `cloudlake_writer_phase_seconds`: batches per second and the mean of each phase (ms).
 # Usage: cluster-cpu.sh NODES PG_BASE_URL NATS_URL BIN (a release `cloudlake`)
 # PERF_OUT=FILE also records a CPU profile of the writers' backends over 4 s of the window
 # (`perf record -F 999`; read it with `perf report -i FILE --no-children --sort sym`).
@@ -52,6 +54,13 @@ ticks() {
     echo "$pid $((r[11] + r[12]))"
   done
 }
+# The first node's writer phases (sums and counts).
+phases() {
+  echo "elapsed{phase=\"all\"} $(date +%s.%N)"
+  curl -sf -H "authorization: Bearer $token" http://127.0.0.1:18081/metrics |
+    grep -E '^cloudlake_writer_phase_seconds_(sum|count)'
+}
+phases > /tmp/cluster-cpu.phases.before
 ticks > /tmp/cluster-cpu.before
 # The first node's threads, by name (utime + stime).
 threads() {
@@ -82,6 +91,7 @@ if [ -n "${PERF_OUT:-}" ]; then
 fi
 sleep 5
 ticks > /tmp/cluster-cpu.after
+phases > /tmp/cluster-cpu.phases.after
 threads > /tmp/cluster-cpu.threads.after
 wait $sampler
 cut -d' ' -f2 /tmp/cluster-cpu.samples > /tmp/cluster-cpu.waits
@@ -113,6 +123,22 @@ done | awk -F'|' -v hz="$hz" '{s[$2] += $1; t += $1} END {for (k in s) printf "%
 echo "the first node's threads:"
 join /tmp/cluster-cpu.threads.before /tmp/cluster-cpu.threads.after |
   awk -v hz="$hz" '$3 > $2 {printf "%5.2f cores  %s\n", ($3 - $2) / hz / 5, $1}' | sort -rn
+echo "the first node's batch cycle:"
+# "name{phase=…} value" before and after (and the time of each scrape): per phase, the mean
+# between them.
+join <(sort /tmp/cluster-cpu.phases.before) <(sort /tmp/cluster-cpu.phases.after) | awk '
+  { split($1, a, /[{}"]/); kind = (a[1] ~ /_sum$/) ? "sum" : "count"; d[a[3], kind] = $3 - $2
+    if (a[1] == "elapsed") secs = $3 - $2 }
+  END {
+    n = d["begin", "count"]; total = 0
+    printf "%5.0f batches/s", n / secs
+    split("begin jobs commit publish", order, " ")
+    for (i = 1; i <= 4; i++) {
+      k = order[i]; ms = n > 0 ? 1000 * d[k, "sum"] / d[k, "count"] : 0; total += ms
+      printf "  %s %.2f ms", k, ms
+    }
+    printf "  (sum %.2f ms, the writer busy %.0f%% of the time)\n", total, total * n / secs / 10
+  }'
 echo "the writers' backends, $(wc -l < /tmp/cluster-cpu.waits) samples:"
 sort /tmp/cluster-cpu.waits | uniq -c | sort -rn
 for l in "${loads[@]}"; do wait "$l"; done
