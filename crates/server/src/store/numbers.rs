@@ -12,6 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 use super::StoreError;
 use super::batch_memo::BatchMemo;
@@ -113,10 +114,14 @@ pub(crate) struct Numbers {
     /// On PostgreSQL, while a batch runs before it has taken the cluster's write lock: what
     /// the numbers handed out so far were counted from (see [`Numbers::settle`]).
     provisional: Option<Provisional>,
-    /// On PostgreSQL, another node committed during this writer's last batch (or just
-    /// before it): see [`Numbers::lock_early`].
-    contended: bool,
+    /// On PostgreSQL, when this writer last saw that another node had committed during its
+    /// batch (or just before it): see [`Numbers::lock_early`].
+    contended_at: Option<Instant>,
 }
+
+/// How long a writer keeps taking the cluster's write lock late after it last saw another
+/// node commit (see [`Numbers::lock_early`]).
+const CONTENTION_MEMORY: Duration = Duration::from_secs(1);
 
 /// The numbers a batch handed out before it took the cluster's write lock, counted on from
 /// what this writer remembered: another node may have taken the same ones since.
@@ -246,17 +251,23 @@ impl Numbers {
     /// (numbers settled from the start) rather than late (see `writer::CLUSTER_WRITE_LOCK`).
     /// Late costs more per batch (the database's work on the numbers, or a round trip more
     /// when the batch is not all sends) and saves waiting on the lock only when another node
-    /// writes too: so early while this writer's last batch saw no other node's commit, late
-    /// once it did.
+    /// writes too: so early while this writer has seen no other node's commit for a second,
+    /// late until then. (Early again after the first batch that saw none let two nodes
+    /// writing at once take the lock with `BEGIN` whenever one committed twice in a row, and
+    /// hold it across the batch's round trips while the other waited; measured: BENCHMARKS.md,
+    /// issue 18, eighth session.)
     pub(crate) fn lock_early(&self) -> bool {
-        !self.contended
+        self.contended_at
+            .is_none_or(|at| at.elapsed() >= CONTENTION_MEMORY)
     }
 
     /// Notes the cluster's last commit number `last`, read as the write lock was taken:
     /// another node has committed since this writer last knew its numbers if it is not the
     /// one it knew (see [`Numbers::lock_early`]).
     pub(crate) fn note_contention(&mut self, last: i64) {
-        self.contended = matches!(self.cluster_commit, Some(known) if known != last);
+        if matches!(self.cluster_commit, Some(known) if known != last) {
+            self.contended_at = Some(Instant::now());
+        }
     }
 
     /// On PostgreSQL, at the start of a batch (after [`Numbers::catch_up`]): whether the
@@ -550,7 +561,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_lock_is_taken_late_only_after_another_node_was_seen_committing() {
+    fn the_lock_is_taken_late_for_a_second_after_another_node_was_seen_committing() {
         let mut numbers = Numbers::default();
         // A writer's first batch: nothing known, nobody seen.
         assert!(numbers.lock_early());
@@ -565,8 +576,15 @@ mod tests {
         numbers.note_contention(9);
         assert!(!numbers.lock_early());
         numbers.cluster_commit = Some(9);
-        // A late batch that found nobody else had committed since its begin.
+        // A late batch that found nobody else had committed since its begin: still late, the
+        // other node may write again at any moment...
         numbers.note_contention(9);
+        assert!(!numbers.lock_early());
+        // ...until a second has passed without another node's commit.
+        numbers.contended_at = Instant::now().checked_sub(CONTENTION_MEMORY);
         assert!(numbers.lock_early());
+        // Seen again: late again.
+        numbers.note_contention(10);
+        assert!(!numbers.lock_early());
     }
 }

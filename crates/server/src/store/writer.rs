@@ -289,8 +289,8 @@ enum Finish {
 /// before the lock (may the bot reach that group?) is what the cluster had committed when the
 /// batch began: a send and a removal that race land in either order. Late costs the database
 /// more work per batch (what the writer remembers read again, the rows' numbers settled),
-/// which a node writing alone does not win back: it takes the lock with its `BEGIN` as long as
-/// its last batch saw no other node's commit ([`Numbers::lock_early`]).
+/// which a node writing alone does not win back: it takes the lock with its `BEGIN` once it
+/// has seen no other node's commit for a second ([`Numbers::lock_early`]).
 const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 
 /// The number of the cluster's last commit (PostgreSQL; see [`commit_transaction`]).

@@ -279,7 +279,7 @@ fn two_nodes_sending_to_the_same_chats_keep_numbers_gap_free_and_in_commit_order
         }
         // A few senders per node, each waiting for its send before the next: many batches
         // on each node, interleaved, so each sees the other's commits and takes the lock late
-        // (`Numbers::lock_early`) as well as early.
+        // (`Numbers::lock_early`), after its first batches took it early.
         const SENDERS: usize = 3;
         let mut senders = Vec::new();
         for (node, (store, _)) in nodes.iter().enumerate() {
