@@ -616,20 +616,13 @@ impl ToSql for PipedParam<'_> {
     ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
         // Checked here rather than in `accepts`, which cannot see the value: an array's
         // `to_sql` asserts that it is given an array type.
-        let fits = match self {
-            PipedParam::Int(_) => <i64 as ToSql>::accepts(ty),
-            PipedParam::Text(_) => <&str as ToSql>::accepts(ty),
-            PipedParam::Ints(_) => <Vec<i64> as ToSql>::accepts(ty),
-            PipedParam::Texts(_) => <Vec<&str> as ToSql>::accepts(ty),
-        };
-        if !fits {
-            return Err(format!("cannot bind {self:?} as {ty}").into());
-        }
         match self {
-            PipedParam::Int(v) => v.to_sql(ty, out),
-            PipedParam::Text(v) => v.to_sql(ty, out),
-            PipedParam::Ints(v) => v.to_sql(ty, out),
-            PipedParam::Texts(v) => v.to_sql(ty, out),
+            PipedParam::Int(v) if <i64 as ToSql>::accepts(ty) => v.to_sql(ty, out),
+            PipedParam::Text(v) if <&str as ToSql>::accepts(ty) => v.to_sql(ty, out),
+            PipedParam::Ints(v) if <Vec<i64> as ToSql>::accepts(ty) => v.to_sql(ty, out),
+            PipedParam::Texts(v) if <Vec<&str> as ToSql>::accepts(ty) => v.to_sql(ty, out),
+            // Not the value itself: an array of a batch's rows would fill the log.
+            _ => Err(format!("a parameter of the pipeline cannot be bound as {ty}").into()),
         }
     }
 
