@@ -415,10 +415,10 @@ impl Connection {
 
     /// PostgreSQL only: runs `statements` one after the other in one round trip, each
     /// prepared once per connection, its parameters sent in binary (see
-    /// [`PgClient::pipeline`]); returns, for each statement that [`Piped::reads`], the first
-    /// column of its rows (see [`column`] to read them as a type). An error means the first
-    /// statement that failed; in a transaction every statement after it failed too.
-    pub fn pipeline(&self, statements: &[Piped<'_>]) -> Result<Vec<Vec<PgValue>>> {
+    /// [`PgClient::pipeline`]); returns the rows of each statement that [`Piped::reads`]. An
+    /// error means the first statement that failed; in a transaction every statement after
+    /// it failed too.
+    pub fn pipeline(&self, statements: &[Piped<'_>]) -> Result<Vec<Answer>> {
         let Engine::Postgres(pg) = &self.engine else {
             return Err(DbError::Column {
                 index: 0,
@@ -451,21 +451,12 @@ impl Connection {
         let client = state.client.as_mut().ok_or(DbError::Closed)?;
         let done = client.pipeline(&calls);
         let answers = fail_on_error(&state.failed, done)?;
-        statements
+        Ok(statements
             .iter()
             .zip(answers)
             .filter(|(piped, _)| piped.reads)
-            .map(|(_, rows)| {
-                rows.iter()
-                    .map(|row| {
-                        row.try_get::<_, PgValue>(0).map_err(|e| DbError::Column {
-                            index: 0,
-                            message: e.to_string(),
-                        })
-                    })
-                    .collect()
-            })
-            .collect()
+            .map(|(_, rows)| Answer(rows))
+            .collect())
     }
 
     /// Runs one statement without parameters that the writer runs for every batch (`BEGIN
@@ -556,12 +547,20 @@ impl Connection {
     }
 }
 
-/// `values` (a column a [`Connection::pipeline`] read) as `T`.
-pub fn column<T: FromColumn>(values: Vec<PgValue>) -> Result<Vec<T>> {
-    values
-        .into_iter()
-        .map(|value| T::from_pg(value).map_err(|message| DbError::Column { index: 0, message }))
-        .collect()
+/// The rows a statement of a [`Connection::pipeline`] answered.
+#[derive(Debug)]
+pub struct Answer(Vec<tokio_postgres::Row>);
+
+impl Answer {
+    /// Each row, mapped by `f`.
+    pub fn rows<T>(&self, mut f: impl FnMut(&Row<'_>) -> Result<T>) -> Result<Vec<T>> {
+        self.0.iter().map(|row| f(&Row::Postgres(row))).collect()
+    }
+
+    /// The first column of each row, as `T`.
+    pub fn column<T: FromColumn>(&self) -> Result<Vec<T>> {
+        self.rows(|row| row.get(0))
+    }
 }
 
 /// A statement of a [`Connection::pipeline`]: PostgreSQL's SQL (`$N` placeholders, types
@@ -571,7 +570,7 @@ pub struct Piped<'a> {
     pub sql: &'static str,
     /// Its parameters, `$1` first.
     pub params: Vec<PipedParam<'a>>,
-    /// Whether its rows are read (see [`Connection::pipeline`]).
+    /// Whether its rows are answered (see [`Connection::pipeline`]).
     pub reads: bool,
 }
 
@@ -585,7 +584,7 @@ impl<'a> Piped<'a> {
         }
     }
 
-    /// A statement whose rows' first column is read.
+    /// A statement whose rows are read.
     pub fn read(sql: &'static str, params: Vec<PipedParam<'a>>) -> Self {
         Piped {
             sql,
@@ -1174,8 +1173,8 @@ mod tests {
                 ])
                 .unwrap();
             let answers: Vec<Vec<i64>> = answers
-                .into_iter()
-                .map(column)
+                .iter()
+                .map(Answer::column)
                 .collect::<Result<_>>()
                 .unwrap();
             assert_eq!(answers, [vec![2], vec![0, 1]]);
@@ -1206,7 +1205,7 @@ mod tests {
             let _ = conn.execute_batch("ROLLBACK");
             let count = conn
                 .pipeline(&[Piped::read(COUNT, Vec::new())])
-                .and_then(|mut answers| column::<i64>(answers.remove(0)))
+                .and_then(|answers| answers[0].column::<i64>())
                 .unwrap();
             assert_eq!(count, [2], "nothing of the failed pipeline was kept");
         })

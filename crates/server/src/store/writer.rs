@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::batch_memo::BatchMemo;
-use super::db::{Connection, DbError, Piped, PipedParam, column};
+use super::db::{Answer, Connection, DbError, Piped, PipedParam};
 use super::messages::HeldMessage;
 use super::numbers::{Numbers, numbers_in};
 use super::outbox::Wake;
@@ -341,22 +341,15 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
         ];
         statements.extend(lists.as_ref().map(Numbers::catch_up_piped));
         conn.pipeline(&statements)
+            .map_err(StoreError::from)
             .and_then(|answers| {
                 let mut answers = answers.into_iter();
-                let last = answers.next().map(column::<i64>).transpose()?;
-                let reads = answers.next().map(column::<Option<String>>).transpose()?;
-                Ok((last, reads))
-            })
-            .map_err(StoreError::from)
-            .and_then(|(last, reads)| {
-                let last = last
-                    .and_then(|rows| rows.first().copied())
-                    .ok_or_else(|| StoreError::Internal("no commit number read".into()))?;
-                Ok((last, reads))
+                let last = commit_number(answers.next())?;
+                Ok((last, answers.next()))
             })
     };
-    read.and_then(|(last, reads)| match reads {
-        Some(reads) => numbers.catch_up_with(last, &reads, memo),
+    read.and_then(|(last, reload)| match reload {
+        Some(reload) => numbers.catch_up_with(last, &reload, memo),
         None => numbers.catch_up(conn, last, memo),
     })
     .map(|()| numbers.start_batch(!early))
@@ -718,37 +711,22 @@ impl Batch {
         statements.push(Piped::run("COMMIT", Vec::new()));
         // Any statement that failed failed the transaction, and the COMMIT after it rolled it
         // back: an error here means nothing was committed.
-        let answers = conn.pipeline(&statements)?;
+        let mut answers = conn.pipeline(&statements)?;
         drop(statements);
         self.held.clear();
         // Committed by now, whatever the answers say (as in `commit_transaction`): numbers
         // that cannot be read must not tell the callers that their writes were lost.
-        // `answers`: the last commit's number, the settling reads (one list each), the
-        // commit's number.
-        let answers: Vec<Result<Vec<i64>, DbError>> = answers.into_iter().map(column).collect();
-        let number = answers
-            .last()
-            .and_then(|rows| rows.as_ref().ok()?.first().copied());
-        let settled = match answers.first() {
-            Some(Ok(rows)) if rows.len() == 1 => {
-                numbers.note_contention(rows[0]);
-                answers
-                    .iter()
-                    .skip(1)
-                    .take(reads)
-                    .try_fold(Vec::new(), |mut values, rows| {
-                        let rows = rows
-                            .as_ref()
-                            .map_err(|e| StoreError::Internal(e.to_string()))?;
-                        values.extend_from_slice(rows);
-                        Ok(values)
-                    })
-                    .and_then(|values| numbers.settle(&values))
+        // `answers`: the last commit's number, the settling reads (one each), the commit's.
+        let number = commit_number(answers.pop()).ok();
+        let mut answers = answers.into_iter();
+        let settled = commit_number(answers.next()).and_then(|last| {
+            numbers.note_contention(last);
+            let mut values = Vec::new();
+            for answer in answers.take(reads) {
+                values.extend(answer.column::<i64>()?);
             }
-            _ => Err(StoreError::Internal(
-                "no commit number under the lock".into(),
-            )),
-        };
+            numbers.settle(&values)
+        });
         match settled {
             Ok(shift) => {
                 for record in &mut self.records {
@@ -879,6 +857,19 @@ fn commit_transaction(conn: &Connection, wrote: bool) -> Result<Option<i64>, DbE
     Ok(last_number(&rows)
         .inspect_err(|e| tracing::error!(error = %e, "a commit's number could not be read"))
         .ok())
+}
+
+/// The commit number a [`Connection::pipeline`] read (`answer`: the rows of
+/// [`LAST_COMMIT`] or [`NEXT_COMMIT`]).
+fn commit_number(answer: Option<Answer>) -> Result<i64, StoreError> {
+    match answer
+        .map(|answer| answer.column::<i64>())
+        .transpose()?
+        .as_deref()
+    {
+        Some(&[number]) => Ok(number),
+        _ => Err(StoreError::Internal("no commit number was read".into())),
+    }
 }
 
 /// The commit number in the last row of a [`Connection::query_batch`] that reads it.
