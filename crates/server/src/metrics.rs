@@ -112,7 +112,8 @@ const WRITER_PHASE_BUCKETS: [f64; 13] = [
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
 ];
 
-/// The writer's phases (see [`Metrics::writer_phase_seconds`]).
+/// The writer's phases, in the order a batch goes through them (see
+/// [`Metrics::writer_phase_seconds`]).
 pub const WRITER_PHASES: [&str; 4] = ["begin", "jobs", "commit", "publish"];
 
 /// Request latency buckets, in seconds: 0.5 ms to 10 s.

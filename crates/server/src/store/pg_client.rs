@@ -107,7 +107,8 @@ impl PgClient {
             statements.iter().map(|_| None).collect();
         self.driver.block_on(poll_fn(|cx| {
             // Polled in order: a query sends its request when first polled, so they are
-            // written (and run) in this order.
+            // written (and run) in this order. (`join_all` would poll them too, but does not
+            // promise the order.)
             let mut pending = false;
             for (query, answer) in queries.iter_mut().zip(answers.iter_mut()) {
                 if answer.is_none() {

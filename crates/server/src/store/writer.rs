@@ -514,12 +514,13 @@ fn close_and_hand_on(
     let publishing = Instant::now();
     commit(finish, closed);
     let phases = &crate::metrics::metrics().writer_phase_seconds;
-    for (phase, time) in [
-        ("begin", spent.begin),
-        ("jobs", spent.jobs),
-        ("commit", publishing - closing),
-        ("publish", publishing.elapsed()),
-    ] {
+    let times = [
+        spent.begin,
+        spent.jobs,
+        publishing - closing,
+        publishing.elapsed(),
+    ];
+    for (phase, time) in crate::metrics::WRITER_PHASES.into_iter().zip(times) {
         phases
             .get_or_create(&crate::metrics::PhaseLabels { phase })
             .observe(time.as_secs_f64());
