@@ -16,7 +16,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
-use tokio_postgres::types::{IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::types::{IsNull, Kind, ToSql, Type, to_sql_checked};
 
 use super::pg_client::PgClient;
 use rusqlite::types::ValueRef;
@@ -594,17 +594,26 @@ impl<'a> Piped<'a> {
     }
 }
 
-/// A parameter of a [`Piped`] statement, sent in binary.
+/// A parameter of a [`Piped`] statement, sent in binary: one value or an array of them, each
+/// converted as [`PgArg`] is, to the type the server reports for its placeholder.
 #[derive(Debug)]
 pub enum PipedParam<'a> {
-    /// A `BIGINT`, or NULL.
-    Int(Option<i64>),
-    /// A `TEXT`.
-    Text(&'a str),
-    /// A `BIGINT[]`.
-    Ints(Vec<i64>),
-    /// A `TEXT[]`.
-    Texts(Vec<&'a str>),
+    /// One value.
+    One(PgArg<'a>),
+    /// An array.
+    Array(Vec<PgArg<'a>>),
+}
+
+impl<'a> PipedParam<'a> {
+    /// An array of integers (for a `BIGINT[]`).
+    pub fn ints(values: impl IntoIterator<Item = i64>) -> Self {
+        PipedParam::Array(values.into_iter().map(PgArg::Int).collect())
+    }
+
+    /// An array of texts (for a `TEXT[]`).
+    pub fn texts(values: impl IntoIterator<Item = &'a str>) -> Self {
+        PipedParam::Array(values.into_iter().map(PgArg::Text).collect())
+    }
 }
 
 impl ToSql for PipedParam<'_> {
@@ -613,15 +622,12 @@ impl ToSql for PipedParam<'_> {
         ty: &Type,
         out: &mut bytes::BytesMut,
     ) -> std::result::Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        // Checked here rather than in `accepts`, which cannot see the value: an array's
-        // `to_sql` asserts that it is given an array type.
         match self {
-            PipedParam::Int(v) if <i64 as ToSql>::accepts(ty) => v.to_sql(ty, out),
-            PipedParam::Text(v) if <&str as ToSql>::accepts(ty) => v.to_sql(ty, out),
-            PipedParam::Ints(v) if <Vec<i64> as ToSql>::accepts(ty) => v.to_sql(ty, out),
-            PipedParam::Texts(v) if <Vec<&str> as ToSql>::accepts(ty) => v.to_sql(ty, out),
-            // Not the value itself: an array of a batch's rows would fill the log.
-            _ => Err(format!("a parameter of the pipeline cannot be bound as {ty}").into()),
+            PipedParam::One(arg) => arg.to_sql(ty, out),
+            // Checked here: an array's `to_sql` asserts that it is given an array type.
+            PipedParam::Array(args) if matches!(ty.kind(), Kind::Array(_)) => args.to_sql(ty, out),
+            // Not the values themselves: an array of a batch's rows would fill the log.
+            PipedParam::Array(_) => Err(format!("an array cannot be bound as {ty}").into()),
         }
     }
 
@@ -1158,7 +1164,7 @@ mod tests {
             const COUNT: &str = "SELECT count(*) FROM t";
             let hostile = "it's \\ \"{a,b}\" NULL $$ E'x' 你好";
             let rows = |n: Vec<i64>, v: Vec<&'static str>| {
-                Piped::run(INSERT, vec![PipedParam::Ints(n), PipedParam::Texts(v)])
+                Piped::run(INSERT, vec![PipedParam::ints(n), PipedParam::texts(v)])
             };
             conn.execute_batch("BEGIN").unwrap();
             let answers = conn
@@ -1167,7 +1173,7 @@ mod tests {
                     Piped::read(COUNT, Vec::new()),
                     Piped::read(
                         "SELECT COALESCE($1::BIGINT, -1) + n FROM t ORDER BY n",
-                        vec![PipedParam::Int(None)],
+                        vec![PipedParam::One(PgArg::Null)],
                     ),
                     Piped::run("COMMIT", Vec::new()),
                 ])

@@ -781,10 +781,9 @@ impl HeldMessage {
     /// lock and commits (`Batch::commit_sends`). The rows are its parameters, an array a
     /// column.
     pub(crate) fn settled_insert<'a>(held: &'a [HeldMessage], numbers: &'a Numbers) -> Piped<'a> {
-        let texts =
-            |column: fn(&HeldMessage) -> &str| PipedParam::Texts(held.iter().map(column).collect());
+        let texts = |column: fn(&HeldMessage) -> &str| PipedParam::texts(held.iter().map(column));
         let numbers_of =
-            |column: fn(&HeldMessage) -> i64| PipedParam::Ints(held.iter().map(column).collect());
+            |column: fn(&HeldMessage) -> i64| PipedParam::ints(held.iter().map(column));
         let [cursor_base, chats, bases] = numbers.settle_params();
         Piped::run(
             SETTLED_INSERT,

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant};
 
 use super::StoreError;
 use super::batch_memo::BatchMemo;
-use super::db::{Answer, Connection, DbError, Piped, PipedParam, Row, text_literal, to_postgres};
+use super::db::{
+    Answer, Connection, DbError, PgArg, Piped, PipedParam, Row, text_literal, to_postgres,
+};
 use super::record::Record;
 
 /// The most chats remembered; past that the memory starts over (it only saves a read).
@@ -333,8 +335,8 @@ impl Numbers {
                     last_seq_of_k!(),
                     " FROM unnest($1::TEXT[]) WITH ORDINALITY AS t(k, n) ORDER BY n"
                 ),
-                vec![PipedParam::Texts(
-                    provisional.chats.keys().map(String::as_str).collect(),
+                vec![PipedParam::texts(
+                    provisional.chats.keys().map(String::as_str),
                 )],
             ));
         }
@@ -352,9 +354,9 @@ impl Numbers {
         };
         let chats = chats.into_iter().flatten();
         [
-            PipedParam::Int(cursor_base),
-            PipedParam::Texts(chats.clone().map(|(key, _)| key.as_str()).collect()),
-            PipedParam::Ints(chats.map(|(_, (base, _))| *base).collect()),
+            PipedParam::One(cursor_base.map_or(PgArg::Null, PgArg::Int)),
+            PipedParam::texts(chats.clone().map(|(key, _)| key.as_str())),
+            PipedParam::ints(chats.map(|(_, (base, _))| *base)),
         ]
     }
 
@@ -450,7 +452,10 @@ impl Numbers {
     pub(crate) fn catch_up_piped(lists: &[String; 4]) -> Piped<'_> {
         Piped::read(
             &RELOAD_PIPED,
-            lists.iter().map(|list| PipedParam::Text(list)).collect(),
+            lists
+                .iter()
+                .map(|list| PipedParam::One(PgArg::Text(list)))
+                .collect(),
         )
     }
 

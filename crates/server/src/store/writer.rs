@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::batch_memo::BatchMemo;
-use super::db::{Answer, Connection, DbError, Piped, PipedParam};
+use super::db::{Answer, Connection, DbError, PgArg, Piped, PipedParam};
 use super::messages::HeldMessage;
 use super::numbers::{Numbers, numbers_in};
 use super::outbox::Wake;
@@ -701,7 +701,7 @@ impl Batch {
         let mut statements = Vec::with_capacity(reads + 5);
         statements.push(Piped::run(
             "SELECT pg_advisory_xact_lock($1)",
-            vec![PipedParam::Int(Some(CLUSTER_WRITE_LOCK))],
+            vec![PipedParam::One(PgArg::Int(CLUSTER_WRITE_LOCK))],
         ));
         // The reads and the insert come after the lock all the same (each statement reads
         // with a snapshot of its own, taken as it starts).
