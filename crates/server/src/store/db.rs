@@ -205,41 +205,57 @@ impl Pg {
         let Some(deferred) = self.deferred.take() else {
             return Ok(());
         };
-        let stmt = match self.bulk.get(deferred.insert) {
-            Some(stmt) => stmt.clone(),
-            None => {
-                // The one-row insert, prepared, tells each column's type, which the arrays are
-                // cast to.
-                let one = self.prepared(deferred.insert, || to_postgres(deferred.insert))?;
-                let sql = unnest_insert(deferred.insert, one.params());
-                cached(
-                    &mut self.bulk,
-                    &deferred.insert,
-                    &mut self.client,
-                    &self.failed,
-                    || sql,
-                )?
-            }
-        };
-        let columns: Vec<Vec<PgArg<'_>>> = (0..deferred.columns)
-            .map(|column| {
-                deferred
-                    .values
-                    .iter()
-                    .skip(column)
-                    .step_by(deferred.columns)
-                    .map(Owned::arg)
-                    .collect()
-            })
-            .collect();
-        let refs: Vec<&(dyn ToSql + Sync)> =
-            columns.iter().map(|c| c as &(dyn ToSql + Sync)).collect();
+        let stmt = self.bulk_insert(deferred.insert)?;
+        let columns = deferred.columns();
         let client = self.client.as_mut().ok_or(DbError::Closed)?;
-        let done = client.execute(&stmt, &refs);
+        let done = client.execute(&stmt, &as_params(&columns));
         let n = fail_on_error(&self.failed, done)?;
         self.executed.set(self.executed.get() + n);
         Ok(())
     }
+
+    /// The statement that sends held-back rows given with `insert`, prepared the first time.
+    fn bulk_insert(&mut self, insert: &'static str) -> Result<tokio_postgres::Statement> {
+        if let Some(stmt) = self.bulk.get(insert) {
+            return Ok(stmt.clone());
+        }
+        // The one-row insert, prepared, tells each column's type, which the arrays are cast to.
+        let one = self.prepared(insert, || to_postgres(insert))?;
+        let sql = unnest_insert(insert, one.params());
+        cached(
+            &mut self.bulk,
+            &insert,
+            &mut self.client,
+            &self.failed,
+            || sql,
+        )
+    }
+}
+
+impl Deferred {
+    /// The rows' values, an array a column.
+    fn columns(&self) -> Vec<Vec<PgArg<'_>>> {
+        (0..self.columns)
+            .map(|column| {
+                self.values
+                    .iter()
+                    .skip(column)
+                    .step_by(self.columns)
+                    .map(Owned::arg)
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// How many rows are held.
+    fn rows(&self) -> u64 {
+        (self.values.len() / self.columns.max(1)) as u64
+    }
+}
+
+/// `values` as a statement's parameters.
+fn as_params<T: ToSql + Sync>(values: &[T]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
 }
 
 /// The statement cached in `cache` under `key`, prepared on `client` from `sql()` the first
@@ -427,30 +443,37 @@ impl Connection {
         };
         let mut guard = pg.borrow_mut();
         let state = &mut *guard;
-        // After the rows held back, as any statement.
-        state.flush()?;
+        // The rows held back go first, as before any statement, but in the same round trip
+        // (the COMMIT of a batch of sends with the lock taken early: a round trip less).
+        let deferred = state.deferred.take();
+        let bulk = deferred
+            .as_ref()
+            .map(|rows| state.bulk_insert(rows.insert))
+            .transpose()?;
+        let bulk_columns = deferred.as_ref().map(Deferred::columns);
+        let bulk_params = bulk_columns.as_deref().map(as_params);
         let prepared = statements
             .iter()
             .map(|piped| state.prepared(piped.sql, || piped.sql.to_owned()))
             .collect::<Result<Vec<_>>>()?;
         let params: Vec<Vec<&(dyn ToSql + Sync)>> = statements
             .iter()
-            .map(|piped| {
-                piped
-                    .params
-                    .iter()
-                    .map(|p| p as &(dyn ToSql + Sync))
-                    .collect()
-            })
+            .map(|piped| as_params(&piped.params))
             .collect();
-        let calls: Vec<_> = prepared
+        let calls: Vec<_> = bulk
             .iter()
-            .zip(&params)
+            .zip(&bulk_params)
+            .chain(prepared.iter().zip(&params))
             .map(|(statement, params)| (statement, params.as_slice()))
             .collect();
         let client = state.client.as_mut().ok_or(DbError::Closed)?;
         let done = client.pipeline(&calls);
-        let answers = fail_on_error(&state.failed, done)?;
+        let mut answers = fail_on_error(&state.failed, done)?.into_iter();
+        if let Some(rows) = &deferred {
+            // A plain INSERT of them all, which either failed above or wrote every row.
+            answers.next();
+            state.executed.set(state.executed.get() + rows.rows());
+        }
         Ok(statements
             .iter()
             .zip(answers)
@@ -474,7 +497,8 @@ impl Connection {
     /// per column in `row`). On SQLite at once. On PostgreSQL the row is held back and sent
     /// with the rows inserted after it, in one statement, just before the next
     /// other statement (a read then sees it) or the COMMIT: each statement is a network round
-    /// trip, and a batch of sends would otherwise cost one for every job. A failure then shows
+    /// trip, and a batch of sends would otherwise cost one for every job. Before a
+    /// [`Connection::pipeline`] (the writer's COMMIT) they go in its round trip. A failure then shows
     /// in that later statement, which fails the whole batch, as a failed statement on
     /// PostgreSQL always did. Counted in [`Connection::changes`] at once, not in
     /// [`Connection::executed_changes`] until sent (SQLite: never).
@@ -1149,6 +1173,7 @@ mod tests {
     /// A pipeline answers each reading statement's numbers in order, binds arrays and NULL in
     /// binary (text that would trip a literal's quoting included), and when a statement in a
     /// transaction fails, says so and keeps nothing: the COMMIT sent after it rolled back.
+    /// Rows held back (`defer_insert`) go in it, first.
     #[test]
     fn a_pipeline_reads_in_order_and_a_failure_in_it_keeps_nothing() {
         let Some(url) = crate::store::tests::fresh_postgres() else {
@@ -1214,6 +1239,37 @@ mod tests {
                 .and_then(|answers| answers[0].column::<i64>())
                 .unwrap();
             assert_eq!(count, [2], "nothing of the failed pipeline was kept");
+
+            // Rows held back go ahead of a pipeline, in it: its reads see them, they count as
+            // executed once sent, and a failure among them fails it and keeps nothing.
+            const ONE: &str = "INSERT INTO t (n, v) VALUES (?1, ?2)";
+            let count_and_commit = [
+                Piped::read(COUNT, Vec::new()),
+                Piped::run("COMMIT", Vec::new()),
+            ];
+            conn.execute_batch("BEGIN").unwrap();
+            let executed = conn.executed_changes();
+            conn.defer_insert(ONE, params![5_i64, "e"]).unwrap();
+            conn.defer_insert(ONE, params![6_i64, "f"]).unwrap();
+            assert_eq!(conn.executed_changes(), executed, "held back, not sent yet");
+            let answers = conn.pipeline(&count_and_commit).unwrap();
+            assert_eq!(answers[0].column::<i64>().unwrap(), [4]);
+            assert_eq!(conn.executed_changes(), executed + 2);
+            conn.execute_batch("BEGIN").unwrap();
+            conn.defer_insert(ONE, params![7_i64, "g"]).unwrap();
+            conn.defer_insert(ONE, params![8_i64, "a"]).unwrap();
+            let failed = conn.pipeline(&count_and_commit);
+            assert!(
+                matches!(&failed, Err(DbError::Postgres(e)) if e.as_db_error().is_some()),
+                "the held-back duplicate should fail the pipeline: {failed:?}"
+            );
+            assert!(conn.take_failed());
+            let _ = conn.execute_batch("ROLLBACK");
+            let count = conn
+                .pipeline(&[Piped::read(COUNT, Vec::new())])
+                .and_then(|answers| answers[0].column::<i64>())
+                .unwrap();
+            assert_eq!(count, [4], "nothing of the failed pipeline was kept");
         })
         .join()
         .unwrap();

@@ -296,15 +296,8 @@ const CLUSTER_WRITE_LOCK: i64 = 0x636c_6f75;
 /// The number of the cluster's last commit (PostgreSQL; see [`commit_transaction`]).
 const LAST_COMMIT: &str = "SELECT last FROM cluster_commits WHERE id = 1";
 
-/// The text of [`NEXT_COMMIT`], for statements that run it beside others.
-macro_rules! next_commit {
-    () => {
-        "UPDATE cluster_commits SET last = last + 1 WHERE id = 1 RETURNING last"
-    };
-}
-
 /// Takes the cluster's next commit number (see [`commit_transaction`]).
-const NEXT_COMMIT: &str = next_commit!();
+const NEXT_COMMIT: &str = "UPDATE cluster_commits SET last = last + 1 WHERE id = 1 RETURNING last";
 
 /// Opens a batch's transaction; on PostgreSQL, takes the cluster's write lock with it or
 /// starts provisional numbering to take it later (see [`Numbers::lock_early`] and
@@ -851,11 +844,15 @@ fn commit_transaction(conn: &Connection, wrote: bool) -> Result<Option<i64>, DbE
     if !(conn.is_postgres() && wrote) {
         return conn.execute_cached("COMMIT").map(|()| None);
     }
-    let rows = conn.query_batch(concat!(next_commit!(), "; COMMIT"))?;
-    // Committed by now, whatever the row says: a number that cannot be read must not tell
+    // Pipelined: the rows still held back go in the same round trip, ahead of both.
+    let mut answers = conn.pipeline(&[
+        Piped::read(NEXT_COMMIT, Vec::new()),
+        Piped::run("COMMIT", Vec::new()),
+    ])?;
+    // Committed by now, whatever the answer says: a number that cannot be read must not tell
     // the callers that their writes were lost. Unnumbered, the commit is still published,
     // and this writer's next batch sees a number it does not know and reads everything again.
-    Ok(last_number(&rows)
+    Ok(commit_number(answers.pop())
         .inspect_err(|e| tracing::error!(error = %e, "a commit's number could not be read"))
         .ok())
 }
