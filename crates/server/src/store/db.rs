@@ -1188,6 +1188,16 @@ mod tests {
             const INSERT: &str = "INSERT INTO t SELECT * FROM unnest($1::BIGINT[], $2::TEXT[])";
             const COUNT: &str = "SELECT count(*) FROM t";
             let hostile = "it's \\ \"{a,b}\" NULL $$ E'x' 你好";
+            // After a failed pipeline: it kept nothing, and `t` holds `rows` rows.
+            let rolled_back_leaving = |rows: i64| {
+                assert!(conn.take_failed());
+                let _ = conn.execute_batch("ROLLBACK");
+                let count = conn
+                    .pipeline(&[Piped::read(COUNT, Vec::new())])
+                    .and_then(|answers| answers[0].column::<i64>())
+                    .unwrap();
+                assert_eq!(count, [rows], "nothing of the failed pipeline was kept");
+            };
             let rows = |n: Vec<i64>, v: Vec<&'static str>| {
                 Piped::run(INSERT, vec![PipedParam::ints(n), PipedParam::texts(v)])
             };
@@ -1232,13 +1242,7 @@ mod tests {
                 Some("23505"),
                 "the first failure is the one told: {e}"
             );
-            assert!(conn.take_failed());
-            let _ = conn.execute_batch("ROLLBACK");
-            let count = conn
-                .pipeline(&[Piped::read(COUNT, Vec::new())])
-                .and_then(|answers| answers[0].column::<i64>())
-                .unwrap();
-            assert_eq!(count, [2], "nothing of the failed pipeline was kept");
+            rolled_back_leaving(2);
 
             // Rows held back go ahead of a pipeline, in it: its reads see them, they count as
             // executed once sent, and a failure among them fails it and keeps nothing.
@@ -1259,17 +1263,11 @@ mod tests {
             conn.defer_insert(ONE, params![7_i64, "g"]).unwrap();
             conn.defer_insert(ONE, params![8_i64, "a"]).unwrap();
             let failed = conn.pipeline(&count_and_commit);
-            assert!(
-                matches!(&failed, Err(DbError::Postgres(e)) if e.as_db_error().is_some()),
-                "the held-back duplicate should fail the pipeline: {failed:?}"
-            );
-            assert!(conn.take_failed());
-            let _ = conn.execute_batch("ROLLBACK");
-            let count = conn
-                .pipeline(&[Piped::read(COUNT, Vec::new())])
-                .and_then(|answers| answers[0].column::<i64>())
-                .unwrap();
-            assert_eq!(count, [4], "nothing of the failed pipeline was kept");
+            let Err(DbError::Postgres(e)) = failed else {
+                panic!("the held-back duplicate should fail the pipeline: {failed:?}");
+            };
+            assert_eq!(e.as_db_error().map(|db| db.code().code()), Some("23505"));
+            rolled_back_leaving(4);
         })
         .join()
         .unwrap();
