@@ -62,7 +62,7 @@ const MARKDOWN: &str = "## 构建结果 #4821\n\n\
 // ---- The store's API at this build (the "before" copy differs only here). ----
 
 fn open_store(dir: &std::path::Path) -> Store {
-    let sink = LiveSink::threaded(Arc::new(Gateway::new())).unwrap();
+    let sink = LiveSink::start(Arc::new(Gateway::new())).unwrap();
     let (store, writer) = Store::open(dir, Durability::Normal, Arc::new(sink)).unwrap();
     // The writer thread lives as long as the store; the benchmark process ends after.
     std::mem::forget(writer);

@@ -72,7 +72,7 @@ pub struct Metrics {
     /// cluster's write lock or what the writer remembers read again), `jobs` (running the
     /// batch's writes), `commit` (the COMMIT; on PostgreSQL under contention with the lock
     /// and the rows' numbers settled), `publish` (handing the commit to the live layer and
-    /// answering its callers; on PostgreSQL with NATS, until NATS has it). Where a node's
+    /// answering its callers). Where a node's
     /// write rate goes when its batches are full.
     pub writer_phase_seconds: Family<PhaseLabels, Histogram>,
     /// Messages committed to storage (bot and user sends; edits and recalls are not new

@@ -122,17 +122,13 @@ impl Server {
             None => (Arc::new(gateway.clone()), Arc::new(gateway.clone())),
         };
         // The sink is kept for the live sessions too, which wait on it before they register.
-        let (publishing, (store, writer)) = match &config.database_url {
+        let publishing = Arc::new(LiveSink::start(bus).map_err(StoreError::Io)?);
+        let (store, writer) = match &config.database_url {
             Some(url) => {
                 tracing::info!(database = %url, "storage: PostgreSQL");
-                let sink = Arc::new(LiveSink::inline(bus));
-                (sink.clone(), Store::open_postgres(url.expose(), sink)?)
+                Store::open_postgres(url.expose(), publishing.clone())?
             }
-            None => {
-                let sink = Arc::new(LiveSink::threaded(bus).map_err(StoreError::Io)?);
-                let opened = Store::open(&config.data_dir, config.durability, sink.clone())?;
-                (sink, opened)
-            }
+            None => Store::open(&config.data_dir, config.durability, publishing.clone())?,
         };
         // Before anything reads: rows from before HTML was stored are rendered once, here.
         crate::service::rendering::render_backlog(&store).await?;

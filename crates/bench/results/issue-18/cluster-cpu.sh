@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Where the CPU goes when one or two PostgreSQL-backed nodes take batch_send to 10 groups
-# (issue 18): the same set-up as cluster-scale.sh (2 ms added to every PostgreSQL round trip,
+# (issue 18): the same set-up as cluster-scale.sh (2 ms added to every PostgreSQL round trip, or
+# ROUND_TRIP_MS=,
 # the nodes joined by NATS, 64 in flight per node, fsync on), and, over 5 s in the middle of
 # a 10 s run, the CPU of each process (cores) and of each PostgreSQL backend serving the
 # nodes (the writer's, the search indexer's, the readers'), with the statement it last ran.
@@ -16,7 +17,7 @@ token=bench-admin-token-0123456789abcdef
 pg_port=${pg##*:}
 proxy_port=55440
 db=bench_cpu
-"$bench" delay-proxy --listen 127.0.0.1:$proxy_port --to 127.0.0.1:"$pg_port" --round-trip-ms 2 \
+"$bench" delay-proxy --listen 127.0.0.1:$proxy_port --to 127.0.0.1:"$pg_port" --round-trip-ms "${ROUND_TRIP_MS:-2}" \
   --seconds 120 2>/dev/null &
 proxy=$!
 pids=() dirs=()

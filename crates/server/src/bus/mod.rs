@@ -2,7 +2,7 @@
 //!
 //! The store hands each commit's records to the live layer's commit sink ([`sink::LiveSink`]),
 //! which turns them into [`Change`]s ([`frame`]) and publishes them in commit order, on a
-//! publishing thread of its own ([`publisher`]) or, on PostgreSQL, inline. Live sessions
+//! publishing thread of its own ([`publisher`]). Live sessions
 //! depend on that order: a session skips frames whose cursor it has already sent, which is
 //! only correct if cursors arrive increasing. A caller may be answered before its commit's frames are out; a session that
 //! starts in between reads the commit from storage and skips the late frame by its cursor.

@@ -1,9 +1,18 @@
 //! The live layer's side of the store's [`CommitSink`]: each commit's records become frames
-//! ([`super::frame::changes`]) and go on the bus, in commit order. Where that work runs is
-//! this sink's choice, made when the server is wired ([`LiveSink::threaded`] or
-//! [`LiveSink::inline`]).
+//! ([`super::frame::changes`]) and go on the bus, in commit order, from a publishing thread of
+//! their own ([`Publisher`]), so that the writer goes back to committing at once and its
+//! callers are answered without waiting for the bus.
+//!
+//! On PostgreSQL that wait was NATS's: until the ninth session of issue 18 a node published
+//! inline, on the writer's thread, and answered its callers only once its own subscription
+//! had heard the commit back, 2.5–5.5 ms of every batch's cycle (`publish` in
+//! `cloudlake_writer_phase_seconds`), during which the node took no new batch. From a thread,
+//! one node at 2 ms a PostgreSQL round trip wrote 7% more and two nodes 11% more
+//! (BENCHMARKS.md). Order does not need the inline publish: one thread keeps this node's
+//! commits in order, and each node's listener puts the nodes' commits back in order by their
+//! numbers (`bus::order`); a commit committed but not yet published when its node dies is
+//! given up by the listeners after `order::HOLD`, and their sessions resync from storage.
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use super::Bus;
@@ -11,56 +20,29 @@ use super::publisher::Publisher;
 use crate::store::{Commit, CommitSink};
 
 /// See the module documentation.
-pub struct LiveSink(Mode);
-
-enum Mode {
-    /// On a publishing thread of its own, so the writer goes back to committing at once: the
-    /// choice for one writer per process (SQLite). See [`Publisher`].
-    Threaded(Publisher),
-    /// On the writer's thread, right after the commit: the choice for a writer per node
-    /// (PostgreSQL), so that a commit is on the bus before its callers are answered (see
-    /// [`LiveSink::settled`]); the listeners put the nodes' commits in order by their numbers
-    /// (`bus::order`).
-    Inline(Arc<dyn Bus>),
-}
+pub struct LiveSink(Publisher);
 
 impl LiveSink {
     /// Publishes on `bus` from a thread of its own (joined when the sink is dropped, after
     /// publishing what is queued).
-    pub fn threaded(bus: Arc<dyn Bus>) -> std::io::Result<Self> {
-        Ok(LiveSink(Mode::Threaded(Publisher::start(bus)?)))
-    }
-
-    /// Publishes on `bus` from the thread that hands over the commit.
-    pub fn inline(bus: Arc<dyn Bus>) -> Self {
-        LiveSink(Mode::Inline(bus))
+    pub fn start(bus: Arc<dyn Bus>) -> std::io::Result<Self> {
+        Ok(LiveSink(Publisher::start(bus)?))
     }
 
     /// Resolves once every commit handed over before the call is on the bus. A live session
     /// waits for this before it registers: a change committed before it read what it
     /// subscribes to, but published after it registered, would otherwise reach it out of
     /// order (a user's sockets closed by a deletion committed before this socket's user
-    /// existed). Inline, a commit is on the bus before its caller is answered: nothing to
-    /// wait for. (With NATS as the bus, "on the bus" is sent to NATS: this node's gateway
-    /// hears it a moment later, which this does not wait for.)
+    /// existed). (With NATS as the bus, "on the bus" is heard back from NATS by this node:
+    /// the publishing thread waits for that.)
     pub async fn settled(&self) {
-        if let Mode::Threaded(publisher) = &self.0 {
-            publisher.settled().await;
-        }
+        self.0.settled().await;
     }
 }
 
 impl CommitSink for LiveSink {
     fn committed(&self, commit: Commit) {
-        match &self.0 {
-            Mode::Threaded(publisher) => publisher.publish(commit),
-            Mode::Inline(bus) => {
-                let publish = || publish(&**bus, commit);
-                if catch_unwind(AssertUnwindSafe(publish)).is_err() {
-                    tracing::error!("publishing a batch of changes panicked");
-                }
-            }
-        }
+        self.0.publish(commit);
     }
 }
 
