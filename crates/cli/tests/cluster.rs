@@ -679,6 +679,22 @@ async fn node_b_serves_an_upload_made_through_node_a_from_the_shared_bucket() {
     assert_eq!(served.bytes().await.unwrap().as_ref(), bytes.as_slice());
 }
 
+/// Whether `nats-server` is on the PATH (under CI it must be; a test without it is skipped).
+fn nats_server_found() -> bool {
+    let found = std::process::Command::new("nats-server")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !found {
+        assert!(
+            std::env::var("CLOUDLAKE_REQUIRE_CLUSTER").as_deref() != Ok("1"),
+            "CLOUDLAKE_REQUIRE_CLUSTER=1 but there is no nats-server (.ci/nats.sh installs it)"
+        );
+        eprintln!("skipped: no nats-server");
+    }
+    found
+}
+
 /// Three nats-servers in one NATS cluster (full mesh of routes) on loopback.
 struct NatsCluster {
     servers: Vec<Listening>,
@@ -688,16 +704,7 @@ struct NatsCluster {
 impl NatsCluster {
     /// `None` (skipped) without `nats-server` on the PATH, except under CI.
     async fn start() -> Option<NatsCluster> {
-        let found = std::process::Command::new("nats-server")
-            .arg("--version")
-            .output()
-            .is_ok();
-        if !found {
-            assert!(
-                std::env::var("CLOUDLAKE_REQUIRE_CLUSTER").as_deref() != Ok("1"),
-                "CLOUDLAKE_REQUIRE_CLUSTER=1 but there is no nats-server (.ci/nats.sh installs it)"
-            );
-            eprintln!("skipped: no nats-server");
+        if !nats_server_found() {
             return None;
         }
         let ports: Vec<u16> = (0..3).map(|_| common::free_port()).collect();
@@ -896,6 +903,73 @@ async fn on_three_nats_servers_losing_one_mid_burst_loses_nothing_and_keeps_the_
             assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "{group}");
         }
     }
+}
+
+/// A NATS server that stops answering (SIGSTOP: its sockets stay open, so the nodes do not
+/// see it gone) does not hold up writes: callers are answered once their commit is durable,
+/// and the publish waits on the node's publishing thread. (Published on the writer's thread,
+/// each batch waited up to the 2 s publish timeout for NATS before its callers were
+/// answered.) Once the server answers again, a person on the other node gets every message,
+/// live or by resyncing.
+#[tokio::test]
+async fn a_nats_server_that_stops_answering_does_not_hold_up_writes() {
+    if !nats_server_found() {
+        return;
+    }
+    let nats_port = common::free_port();
+    let server = Listening::start(
+        std::process::Command::new("nats-server").args([
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &nats_port.to_string(),
+        ]),
+        nats_port,
+    )
+    .await;
+    let url = format!("nats://127.0.0.1:{nats_port}");
+    let Some(cluster) = Cluster::start_full(Some([url.clone(), url]), &[], &[]) else {
+        return;
+    };
+    let (port, _hooks) = common::webhook_sink();
+    let tokens = setup(&cluster.a, port).await;
+    let (ws, hello) = live(&cluster.b, &tokens.users[1], None).await;
+    let from = hello["cursor"].as_i64().unwrap();
+    let (target_tx, target) = tokio::sync::watch::channel(0usize);
+    let reader = tokio::spawn(follow(
+        cluster.b.base.clone(),
+        tokens.users[1].clone(),
+        ws,
+        from,
+        target,
+    ));
+    let signal = |sig: &str| {
+        let done = std::process::Command::new("kill")
+            .args([sig, &server.0.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(done.success(), "kill {sig}");
+    };
+    signal("-STOP");
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let mut sent = Vec::new();
+    for i in 0..5 {
+        let text = format!("while NATS is stopped {i}");
+        sent.extend(send_to_groups(&http, &cluster.a.base, &tokens.bot, &text).await);
+    }
+    let took = started.elapsed();
+    signal("-CONT");
+    assert!(
+        took < Duration::from_secs(5),
+        "five sends took {took:?} with NATS stopped: the callers waited for the bus"
+    );
+    target_tx.send(sent.len()).unwrap();
+    let (frames, reconnects) = reader.await.unwrap();
+    eprintln!("{} messages, {reconnects} reconnects", frames.len());
+    let got: HashSet<String> = msg_ids(&frames).into_iter().collect();
+    assert_eq!(frames.len(), sent.len(), "each once");
+    assert_eq!(got, sent.into_iter().collect::<HashSet<_>>(), "every one");
 }
 
 #[tokio::test]
