@@ -39,7 +39,7 @@
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -139,8 +139,10 @@ struct Shared {
     seq: Mutex<u64>,
     /// The highest of this node's sequence numbers its own subscription has heard back.
     echoed: watch::Receiver<u64>,
-    /// Whether the last publish failed (to log a run of failures once, and the recovery).
-    failing: AtomicBool,
+    /// While publishing fails: the sequence number of the first batch that did not get
+    /// through (0 while it works). Until this node hears back that batch or a later one,
+    /// publishes do not wait for their echo (see [`NatsBus::send`]).
+    failed_at: AtomicU64,
     /// Where bot wake-ups from other nodes go, once the store is open. Not the store
     /// itself: the store holds this bus, and a cycle would outlive shutdown.
     store: Arc<OnceLock<LocalWaker>>,
@@ -229,7 +231,7 @@ impl NatsBus {
                 publish_timeout: options.publish_timeout,
                 seq: Mutex::new(0),
                 echoed,
-                failing: AtomicBool::new(false),
+                failed_at: AtomicU64::new(0),
                 store,
                 listener,
             }),
@@ -259,13 +261,26 @@ impl NatsBus {
 
     /// Publishes one message per payload, in order; then waits until this node's own
     /// subscription has heard the last one back: the server has passed them on.
+    ///
+    /// Not while publishing fails: once a batch has timed out (a NATS server that stopped
+    /// answering with its socket still open), later batches are handed to the client without
+    /// waiting for their echo, until this node hears one back. Waiting the timeout for each
+    /// would hold the publishing thread, and behind it every live session that waits for it to
+    /// settle before registering ([`super::sink::LiveSink::settled`]), for the timeout times
+    /// the commits queued. Every node resyncs its sessions over the gap anyway.
     fn send(&self, payloads: Vec<(u64, Bytes)>) {
         let shared = &*self.shared;
         let Some(&(last, _)) = payloads.last() else {
             return;
         };
+        let failed_at = shared.failed_at.load(Ordering::Relaxed);
+        let mut echoed = shared.echoed.clone();
+        if failed_at != 0 && *echoed.borrow() >= failed_at {
+            shared.failed_at.store(0, Ordering::Relaxed);
+            tracing::info!("publishing on the NATS bus works again");
+        }
+        let wait_for_echo = shared.failed_at.load(Ordering::Relaxed) == 0;
         let outcome = if shared.client.connection_state() == State::Connected {
-            let mut echoed = shared.echoed.clone();
             shared.handle.block_on(async {
                 tokio::time::timeout(shared.publish_timeout, async {
                     for (_, payload) in payloads {
@@ -274,6 +289,9 @@ impl NatsBus {
                             .publish(shared.subject.clone(), payload)
                             .await
                             .map_err(|e| e.to_string())?;
+                    }
+                    if !wait_for_echo {
+                        return Ok(());
                     }
                     echoed
                         .wait_for(|&heard| heard >= last)
@@ -290,19 +308,16 @@ impl NatsBus {
             // tells every node (this one too) to resync its sessions.
             Err("not connected".to_owned())
         };
-        match outcome {
-            Ok(()) => {
-                if shared.failing.swap(false, Ordering::Relaxed) {
-                    tracing::info!("publishing on the NATS bus works again");
-                }
-            }
-            Err(reason) => {
-                crate::metrics::metrics().bus_publish_failures.inc();
-                if shared.failing.swap(true, Ordering::Relaxed) {
-                    tracing::debug!(%reason, seq = last, "a batch did not get through the NATS bus");
-                } else {
-                    tracing::error!(%reason, seq = last, "a batch did not get through the NATS bus; live clients will resync from storage");
-                }
+        if let Err(reason) = outcome {
+            crate::metrics::metrics().bus_publish_failures.inc();
+            let first = shared
+                .failed_at
+                .compare_exchange(0, last, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok();
+            if first {
+                tracing::error!(%reason, seq = last, "a batch did not get through the NATS bus; live clients will resync from storage");
+            } else {
+                tracing::debug!(%reason, seq = last, "a batch did not get through the NATS bus");
             }
         }
     }
