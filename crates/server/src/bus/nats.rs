@@ -29,9 +29,10 @@
 //! # Failures
 //!
 //! NATS being unreachable must not stop the node's publishing thread (nor, once its queue is
-//! full, the writer behind it): a publish waits at most [`NatsOptions::publish_timeout`] (and
-//! not at all while the client is known to be disconnected), then logs, counts
-//! `cloudlake_bus_publish_failures_total` and returns. Every
+//! full, the writer behind it): a publish waits at most [`NatsOptions::publish_timeout`] (not
+//! at all while the client is known to be disconnected, and not for its echo after one timed
+//! out, until one is heard again), then logs, counts `cloudlake_bus_publish_failures_total`
+//! and returns. Every
 //! committed batch carries the publishing node's sequence number; a subscriber that sees a
 //! gap in it (or reconnects after a disconnection, during which it heard nothing) tells its
 //! node's sessions to resync from storage ([`Gateway::resync_all`]). Storage is the truth;
