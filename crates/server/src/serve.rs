@@ -228,6 +228,7 @@ impl Server {
             ..
         } = self;
         let events = state.events.clone();
+        let publishing = state.publishing.clone();
         let dispatcher = tokio::spawn(dispatcher::run(
             state.store.clone(),
             webhooks,
@@ -277,6 +278,11 @@ impl Server {
         tokio::task::spawn_blocking(move || writer.join())
             .await
             .map_err(|e| ServeError::Http(std::io::Error::other(e)))?;
+        // Its last commits are published while this runtime still runs: the publishing thread
+        // is joined when the last handle on the sink drops, which may be on this runtime's
+        // thread, and a publish still waiting there for NATS (driven by this runtime) would
+        // then wait forever (seen: a test server on a single-threaded runtime stopped hung).
+        publishing.settled().await;
         served
     }
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -29,8 +30,11 @@ enum Item {
     Barrier(oneshot::Sender<()>),
 }
 
+/// How long dropping a [`Publisher`] waits for its thread to publish what is queued.
+const DROP_WAIT: Duration = Duration::from_secs(5);
+
 /// The writer's handle on the publishing thread. Dropping it publishes what is queued and
-/// joins the thread.
+/// joins the thread (waiting at most [`DROP_WAIT`]).
 pub(crate) struct Publisher {
     queue: Option<SyncSender<Item>>,
     /// Commits handed over and not yet taken by the thread.
@@ -109,8 +113,24 @@ impl Publisher {
 impl Drop for Publisher {
     fn drop(&mut self) {
         drop(self.queue.take());
-        if let Some(thread) = self.thread.take() {
+        let Some(thread) = self.thread.take() else {
+            return;
+        };
+        // Not forever: dropped on a thread of the async runtime, a publish still waiting for
+        // NATS (which that runtime drives) would never finish while that thread waits here
+        // (seen: a test server stopped on a single-threaded runtime hung). `Server::serve`
+        // waits for what is queued (`LiveSink::settled`) before it returns; past the wait, the
+        // thread is left to end by itself.
+        let waiting = std::time::Instant::now();
+        while !thread.is_finished() && waiting.elapsed() < DROP_WAIT {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        if thread.is_finished() {
             let _ = thread.join();
+        } else {
+            tracing::warn!(
+                "the publishing thread did not finish within {DROP_WAIT:?}; left to end by itself"
+            );
         }
     }
 }
