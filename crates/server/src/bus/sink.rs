@@ -24,7 +24,7 @@ pub struct LiveSink(Publisher);
 
 impl LiveSink {
     /// Publishes on `bus` from a thread of its own (joined when the sink is dropped, after
-    /// publishing what is queued).
+    /// publishing what is queued; waited for at most a few seconds, see [`Publisher`]).
     pub fn start(bus: Arc<dyn Bus>) -> std::io::Result<Self> {
         Ok(LiveSink(Publisher::start(bus)?))
     }
