@@ -19,7 +19,6 @@ use std::collections::HashMap;
 use tokio_postgres::types::{IsNull, Kind, ToSql, Type, to_sql_checked};
 
 use super::pg_client::PgClient;
-use rusqlite::types::ValueRef;
 
 /// A result of this module.
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
@@ -96,12 +95,6 @@ impl<T> OptionalExtension<T> for Result<T> {
             Err(e) => Err(e),
         }
     }
-}
-
-/// `text` as a PostgreSQL escape-string literal (`E'…'`), for a simple query, which takes no
-/// parameters: the same literal whatever `standard_conforming_strings` says.
-pub(crate) fn text_literal(text: &str) -> String {
-    format!("E'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
 }
 
 /// A connection to either engine.
@@ -383,52 +376,6 @@ impl Connection {
         }
     }
 
-    /// Runs several statements (no parameters) and returns the first column of every row
-    /// they return, in order, as text (`None` for SQL NULL). On PostgreSQL in one round trip
-    /// (a simple query), where running them one by one costs a round trip each: the writer
-    /// opens and commits a batch this way. Each statement still reads with a snapshot of its
-    /// own, taken when it starts.
-    pub fn query_batch(&self, sql: &str) -> Result<Vec<Option<String>>> {
-        match &self.engine {
-            Engine::Sqlite(conn) => {
-                use rusqlite::fallible_iterator::FallibleIterator as _;
-                let mut values = Vec::new();
-                let mut statements = rusqlite::Batch::new(conn, sql);
-                while let Some(mut stmt) = statements.next()? {
-                    let mut rows = stmt.query([])?;
-                    while let Some(row) = rows.next()? {
-                        values.push(match row.get_ref(0)? {
-                            ValueRef::Null => None,
-                            ValueRef::Integer(n) => Some(n.to_string()),
-                            ValueRef::Real(x) => Some(x.to_string()),
-                            ValueRef::Text(t) | ValueRef::Blob(t) => {
-                                Some(String::from_utf8_lossy(t).into_owned())
-                            }
-                        });
-                    }
-                }
-                Ok(values)
-            }
-            Engine::Postgres(pg) => {
-                let mut guard = pg.borrow_mut();
-                let state = &mut *guard;
-                // After the rows held back, as any statement.
-                state.flush()?;
-                let client = state.client.as_mut().ok_or(DbError::Closed)?;
-                let done = client.simple_query(sql);
-                Ok(fail_on_error(&state.failed, done)?
-                    .into_iter()
-                    .filter_map(|message| match message {
-                        tokio_postgres::SimpleQueryMessage::Row(row) => {
-                            Some(row.get(0).map(str::to_owned))
-                        }
-                        _ => None,
-                    })
-                    .collect())
-            }
-        }
-    }
-
     /// PostgreSQL only: runs `statements` one after the other in one round trip, each
     /// prepared once per connection, its parameters sent in binary (see
     /// [`PgClient::pipeline`]); returns the rows of each statement that [`Piped::reads`]. An
@@ -454,7 +401,7 @@ impl Connection {
         let bulk_params = bulk_columns.as_deref().map(as_params);
         let prepared = statements
             .iter()
-            .map(|piped| state.prepared(piped.sql, || piped.sql.to_owned()))
+            .map(|piped| state.prepared(piped.sql, || to_postgres(piped.sql)))
             .collect::<Result<Vec<_>>>()?;
         let params: Vec<Vec<&(dyn ToSql + Sync)>> = statements
             .iter()
@@ -587,8 +534,9 @@ impl Answer {
     }
 }
 
-/// A statement of a [`Connection::pipeline`]: PostgreSQL's SQL (`$N` placeholders, types
-/// cast where the server could not infer them) and its parameters.
+/// A statement of a [`Connection::pipeline`]: its SQL (`$N` or, as everywhere in the store,
+/// `?N` placeholders; types cast where the server could not infer them) and its parameters.
+/// Prepared under the same key as [`Connection::prepare_cached`] would, so the two share it.
 pub struct Piped<'a> {
     /// The statement; prepared once per connection, so a fixed text.
     pub sql: &'static str,
@@ -1271,17 +1219,6 @@ mod tests {
         })
         .join()
         .unwrap();
-    }
-
-    #[test]
-    fn a_batch_of_statements_returns_the_first_column_of_every_row() -> Result<()> {
-        let conn = Connection::sqlite(rusqlite::Connection::open_in_memory()?);
-        let rows = conn.query_batch(
-            "CREATE TABLE t (v); INSERT INTO t VALUES (7), (NULL); \
-             SELECT v FROM t ORDER BY v IS NULL; SELECT 'x', 1",
-        )?;
-        assert_eq!(rows, [Some("7".to_owned()), None, Some("x".to_owned())]);
-        Ok(())
     }
 
     #[test]

@@ -16,9 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::StoreError;
 use super::batch_memo::BatchMemo;
-use super::db::{
-    Answer, Connection, DbError, PgArg, Piped, PipedParam, Row, text_literal, to_postgres,
-};
+use super::db::{Answer, Connection, DbError, PgArg, Piped, PipedParam, Row};
 use super::record::Record;
 
 /// The most chats remembered; past that the memory starts over (it only saves a read).
@@ -81,7 +79,9 @@ fn reload(chats: &str, bots: &str, groups: &str, users: &str) -> String {
 }
 
 /// [`reload`] with its lists as parameters `?1`–`?4` (made once: the statement cache is keyed
-/// by the text).
+/// by the text). Prepared, also when pipelined ([`Numbers::catch_up_piped`]): the same query
+/// as a simple one with its lists spelled out was planned anew for every batch (~0.45 ms of
+/// the database's time, measured with `EXPLAIN ANALYZE`).
 static RELOAD: LazyLock<String> = LazyLock::new(|| {
     reload(
         "CAST(?1 AS TEXT)",
@@ -90,11 +90,6 @@ static RELOAD: LazyLock<String> = LazyLock::new(|| {
         "CAST(?4 AS TEXT)",
     )
 });
-
-/// [`RELOAD`] in PostgreSQL's placeholders, for a pipeline: a prepared statement, where the
-/// same query as a simple one with its lists spelled out was planned anew for every batch
-/// (~0.45 ms of the database's time, measured with `EXPLAIN ANALYZE`).
-static RELOAD_PIPED: LazyLock<String> = LazyLock::new(|| to_postgres(&RELOAD));
 
 /// A row of [`reload`]'s: what, key, value, number.
 type Reloaded = (String, Option<String>, Option<String>, i64);
@@ -135,21 +130,6 @@ struct Provisional {
     /// the database yet, so a chat forgotten could not be read back. Ordered, so that the
     /// reads of [`Numbers::settle_reads`] and their answers go in the same order.
     chats: BTreeMap<String, (i64, i64)>,
-}
-
-/// The numbers a simple query's rows give as text (see [`Numbers::settle`]).
-pub(crate) fn numbers_in(values: &[Option<String>]) -> Result<Vec<i64>, StoreError> {
-    values
-        .iter()
-        .map(|value| {
-            let text = value.as_deref().unwrap_or_default();
-            text.parse::<i64>().map_err(|_| {
-                StoreError::Internal(format!(
-                    "a number was expected under the lock, not {text:?}"
-                ))
-            })
-        })
-        .collect()
 }
 
 /// How far a batch's provisional numbers moved once known under the cluster's write lock (see
@@ -283,44 +263,10 @@ impl Numbers {
         self.provisional.is_some()
     }
 
-    /// The statements that read, under the cluster's write lock, what [`Numbers::settle`]
-    /// needs (each starting with `;`, to follow the lock's in one round trip; none when
-    /// nothing provisional was handed out): the last cursor, then the last sequence number
-    /// of each chat numbered, in key order.
-    pub(crate) fn settle_reads(&self) -> String {
-        let Some(provisional) = &self.provisional else {
-            return String::new();
-        };
-        let mut sql = String::new();
-        if provisional.cursor_base.is_some() {
-            sql.push_str("; ");
-            sql.push_str(LAST_CURSOR);
-        }
-        if !provisional.chats.is_empty() {
-            // A simple query (one round trip with the lock's) takes no parameters: the keys
-            // are literals, in the escape-string syntax whatever `standard_conforming_strings`
-            // says.
-            let keys: Vec<String> = provisional
-                .chats
-                .keys()
-                .map(|key| text_literal(key))
-                .collect();
-            sql.push_str(&format!(
-                concat!(
-                    "; SELECT ",
-                    last_seq_of_k!(),
-                    " FROM unnest(ARRAY[{}]::TEXT[]) WITH ORDINALITY AS t(k, n) ORDER BY n"
-                ),
-                keys.join(", ")
-            ));
-        }
-        sql
-    }
-
-    /// PostgreSQL, for a pipeline: the statements of [`Numbers::settle_reads`] (the last
-    /// cursor, then the last sequence number of each chat numbered, in key order), with their
-    /// keys as a parameter.
-    pub(crate) fn settle_reads_piped(&self) -> Vec<Piped<'_>> {
+    /// PostgreSQL: what [`Numbers::settle`] reads under the cluster's write lock, statements
+    /// for a pipeline: the last cursor, then the last sequence number of each chat numbered,
+    /// in key order (none if the batch numbered nothing provisionally).
+    pub(crate) fn settle_reads(&self) -> Vec<Piped<'_>> {
         let Some(provisional) = &self.provisional else {
             return Vec::new();
         };
@@ -361,7 +307,7 @@ impl Numbers {
     }
 
     /// Ends the provisional numbering with what [`Numbers::settle_reads`] read under the
-    /// cluster's write lock (`values`, see [`numbers_in`] for them as text): how far the
+    /// cluster's write lock (`values`, each read's numbers in turn): how far the
     /// batch's numbers move, the cursor after the last cursor any node committed and each
     /// chat's sequence after its last, and what this writer remembers moved with them. No
     /// node can take a number now until this batch commits.
@@ -451,7 +397,7 @@ impl Numbers {
     /// [`Numbers::catch_up_with`].
     pub(crate) fn catch_up_piped(lists: &[String; 4]) -> Piped<'_> {
         Piped::read(
-            &RELOAD_PIPED,
+            &RELOAD,
             lists
                 .iter()
                 .map(|list| PipedParam::One(PgArg::Text(list)))

@@ -18,7 +18,7 @@ use std::pin::{Pin, pin};
 use std::task::Poll;
 
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{Client, Error, Row, SimpleQueryMessage, Statement};
+use tokio_postgres::{Client, Error, Row, Statement};
 
 use super::db::DbError;
 
@@ -82,12 +82,6 @@ impl PgClient {
     /// Runs `sql`, any number of statements without parameters, as one simple query.
     pub fn batch_execute(&mut self, sql: &str) -> Result<(), Error> {
         self.driver.block_on(self.client.batch_execute(sql))
-    }
-
-    /// Runs `sql`, any number of statements without parameters, as one simple query; returns
-    /// what the server answered (rows as text).
-    pub fn simple_query(&mut self, sql: &str) -> Result<Vec<SimpleQueryMessage>, Error> {
-        self.driver.block_on(self.client.simple_query(sql))
     }
 
     /// Runs `statements` (each prepared, with its parameters) one after the other, sent

@@ -31,7 +31,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 use super::batch_memo::BatchMemo;
 use super::db::{Answer, Connection, DbError, PgArg, Piped, PipedParam};
 use super::messages::HeldMessage;
-use super::numbers::{Numbers, numbers_in};
+use super::numbers::{Numbers, Shift};
 use super::outbox::Wake;
 use super::record::Record;
 use super::sink::{Commit, CommitSink};
@@ -313,16 +313,17 @@ fn begin(conn: &Connection, numbers: &mut Numbers, memo: &mut BatchMemo) -> Resu
     // the batch reads with a snapshot of its own): a snapshot taken before it could miss the
     // commit of the node that held it last.
     let read = if early {
-        let sql =
-            format!("BEGIN; SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); {LAST_COMMIT}");
-        conn.query_batch(&sql)
-            .map_err(StoreError::from)
-            .and_then(|rows| {
-                // The lock's row, then the number.
-                let last = last_number(&rows)?;
-                numbers.note_contention(last);
-                Ok((last, None))
-            })
+        conn.pipeline(&[
+            Piped::run("BEGIN", Vec::new()),
+            take_the_lock(),
+            Piped::read(LAST_COMMIT, Vec::new()),
+        ])
+        .map_err(StoreError::from)
+        .and_then(|answers| {
+            let last = commit_number(answers.into_iter().next())?;
+            numbers.note_contention(last);
+            Ok((last, None))
+        })
     } else {
         // Taken late because another node was seen writing: it has most likely written
         // since, so what this writer remembers is read again in this round trip rather than
@@ -649,16 +650,10 @@ impl Batch {
         if !numbers.is_provisional() {
             return Ok(());
         }
-        let reads = numbers.settle_reads();
-        // The reads come after the lock all the same (each statement reads with a snapshot
-        // of its own): a snapshot taken before it could miss the commit of the node that
-        // held it last.
-        let rows = conn.query_batch(&format!(
-            "SELECT pg_advisory_xact_lock({CLUSTER_WRITE_LOCK}); {LAST_COMMIT}{reads}"
-        ))?;
-        let last = last_number(rows.get(..2).unwrap_or_default())?;
-        numbers.note_contention(last);
-        let shift = numbers.settle(&numbers_in(rows.get(2..).unwrap_or_default())?)?;
+        let statements = lock_and_settle_reads(numbers);
+        let answers = conn.pipeline(&statements)?;
+        drop(statements);
+        let (last, shift) = settle_under_the_lock(numbers, answers.into_iter())?;
         for record in &mut self.records {
             shift.record(record);
         }
@@ -689,17 +684,7 @@ impl Batch {
         conn: &Connection,
         numbers: &mut Numbers,
     ) -> Result<Option<i64>, DbError> {
-        let settle_reads = numbers.settle_reads_piped();
-        let reads = settle_reads.len();
-        let mut statements = Vec::with_capacity(reads + 5);
-        statements.push(Piped::run(
-            "SELECT pg_advisory_xact_lock($1)",
-            vec![PipedParam::One(PgArg::Int(CLUSTER_WRITE_LOCK))],
-        ));
-        // The reads and the insert come after the lock all the same (each statement reads
-        // with a snapshot of its own, taken as it starts).
-        statements.push(Piped::read(LAST_COMMIT, Vec::new()));
-        statements.extend(settle_reads);
+        let mut statements = lock_and_settle_reads(numbers);
         statements.push(HeldMessage::settled_insert(&self.held, numbers));
         statements.push(Piped::read(NEXT_COMMIT, Vec::new()));
         statements.push(Piped::run("COMMIT", Vec::new()));
@@ -710,19 +695,10 @@ impl Batch {
         self.held.clear();
         // Committed by now, whatever the answers say (as in `commit_transaction`): numbers
         // that cannot be read must not tell the callers that their writes were lost.
-        // `answers`: the last commit's number, the settling reads (one each), the commit's.
+        // `answers`: those of `lock_and_settle_reads`, then the commit's number.
         let number = commit_number(answers.pop()).ok();
-        let mut answers = answers.into_iter();
-        let settled = commit_number(answers.next()).and_then(|last| {
-            numbers.note_contention(last);
-            let mut values = Vec::new();
-            for answer in answers.take(reads) {
-                values.extend(answer.column::<i64>()?);
-            }
-            numbers.settle(&values)
-        });
-        match settled {
-            Ok(shift) => {
+        match settle_under_the_lock(numbers, answers.into_iter()) {
+            Ok((_, shift)) => {
                 for record in &mut self.records {
                     shift.record(record);
                 }
@@ -870,13 +846,37 @@ fn commit_number(answer: Option<Answer>) -> Result<i64, StoreError> {
     }
 }
 
-/// The commit number in the last row of a [`Connection::query_batch`] that reads it.
-fn last_number(rows: &[Option<String>]) -> Result<i64, DbError> {
-    let text = rows.last().cloned().flatten().unwrap_or_default();
-    text.parse().map_err(|_| DbError::Column {
-        index: 0,
-        message: format!("a commit number was expected, not {text:?}"),
-    })
+/// Takes the cluster's write lock, as a statement of a pipeline.
+fn take_the_lock() -> Piped<'static> {
+    Piped::run(
+        "SELECT pg_advisory_xact_lock($1)",
+        vec![PipedParam::One(PgArg::Int(CLUSTER_WRITE_LOCK))],
+    )
+}
+
+/// The statements that take the cluster's write lock and read what [`Numbers::settle`] needs:
+/// the last commit's number, then [`Numbers::settle_reads`]. The reads come after the lock
+/// all the same (each statement reads with a snapshot of its own, taken as it starts): one
+/// taken before it could miss the commit of the node that held it last.
+fn lock_and_settle_reads(numbers: &Numbers) -> Vec<Piped<'_>> {
+    let mut statements = vec![take_the_lock(), Piped::read(LAST_COMMIT, Vec::new())];
+    statements.extend(numbers.settle_reads());
+    statements
+}
+
+/// Settles the batch's numbers from the answers of [`lock_and_settle_reads`], and no others:
+/// the cluster's last commit number, and how far the batch's numbers move.
+fn settle_under_the_lock(
+    numbers: &mut Numbers,
+    mut answers: impl Iterator<Item = Answer>,
+) -> Result<(i64, Shift), StoreError> {
+    let last = commit_number(answers.next())?;
+    numbers.note_contention(last);
+    let mut values = Vec::new();
+    for answer in answers {
+        values.extend(answer.column::<i64>()?);
+    }
+    Ok((last, numbers.settle(&values)?))
 }
 
 #[cfg(test)]
